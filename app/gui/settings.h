@@ -1,0 +1,47 @@
+#pragma once
+
+// Every persistent GUI setting, typed and named once (style anchors §6, qBittorrent's SettingValue):
+// the rest of the GUI calls these accessors and never builds a QSettings or spells a key itself.
+
+#include <QByteArray>
+#include <QSettings>
+#include <QString>
+
+namespace zoolab {
+
+class Settings {
+ public:
+  // The user's settings (~/.config/zoolab/zoolab.conf on Linux).
+  Settings();
+  // An INI file at `fileName` (tests, or a portable setup).
+  explicit Settings(const QString& fileName);
+
+  Settings(const Settings&) = delete;
+  Settings& operator=(const Settings&) = delete;
+
+  // The database opened last; empty before the first one.
+  QString lastDatabasePath() const;
+  void setLastDatabasePath(const QString& path);
+
+  // How often the run table rereads the database, in milliseconds (clamped to 100..60000).
+  int pollIntervalMs() const;
+  void setPollIntervalMs(int milliseconds);
+
+  // QMainWindow::saveGeometry / saveState.
+  QByteArray mainWindowGeometry() const;
+  void setMainWindowGeometry(const QByteArray& geometry);
+  QByteArray mainWindowState() const;
+  void setMainWindowState(const QByteArray& state);
+
+  // RunTableView::saveHeaderState.
+  QByteArray runTableHeaderState() const;
+  void setRunTableHeaderState(const QByteArray& state);
+
+  // Writes pending changes now (they are also written on destruction).
+  void sync();
+
+ private:
+  QSettings m_settings;
+};
+
+}  // namespace zoolab

@@ -1,0 +1,37 @@
+#include "engine/cli/cli.h"
+
+#include <iostream>
+
+#include "engine/cli/commands.h"
+#include "engine/config/config_error.h"
+#include "engine/store/store.h"
+
+namespace zoolab {
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"zoolab-cli: train and inspect recall models (Zoology MQAR) from the command line"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "zoolab 0.1.0");
+  CliState state;
+  add_train_commands(app, state);
+  add_query_commands(app, state);
+  add_data_commands(app, state);
+  add_bench_command(app, state);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  } catch (const ConfigError& error) {
+    std::cerr << "zoolab-cli: configuration error: " << error.what() << "\n";
+    return 2;
+  } catch (const StoreError& error) {
+    std::cerr << "zoolab-cli: database error: " << error.what() << "\n";
+    return 3;
+  } catch (const std::exception& error) {
+    std::cerr << "zoolab-cli: error: " << error.what() << "\n";
+    return 1;
+  }
+  return state.exit_code;
+}
+
+}  // namespace zoolab

@@ -1,0 +1,38 @@
+#pragma once
+
+// Each group of zoolab-cli commands registers its subcommands here; cli.cpp wires them together.
+// A command's callback sets `exit_code` (0 on success) or throws; errors are printed by run_cli.
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "engine/config/run_config.h"
+#include "engine/store/records.h"
+
+namespace zoolab {
+
+class Store;
+
+struct CliState {
+  int exit_code = 0;
+};
+
+void add_train_commands(CLI::App& app, CliState& state);   // train, resume
+void add_query_commands(CLI::App& app, CliState& state);   // runs, show, presets, mixers
+void add_data_commands(CLI::App& app, CliState& state);    // data mqar
+void add_bench_command(CLI::App& app, CliState& state);    // bench
+
+// --db FILE, else $ZOOLAB_DB, else the XDG data dir.
+std::string database_path(const std::string& option);
+
+// A configuration from --config FILE or --preset NAME (exactly one), strictly validated, model
+// included. Throws ConfigError.
+RunConfig load_config_option(const std::string& config_file, const std::string& preset);
+
+// One run as JSON: id, name, status, epochs, steps, num_parameters, state_size, metrics (key → last),
+// best (key → best) and the rest of the record.
+nlohmann::json run_to_json(const Store& store, const RunRecord& run);
+
+}  // namespace zoolab

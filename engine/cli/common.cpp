@@ -1,0 +1,51 @@
+#include <fstream>
+
+#include "engine/cli/commands.h"
+#include "engine/config/presets.h"
+#include "engine/store/store.h"
+#include "engine/train/model_setup.h"
+
+namespace zoolab {
+
+std::string database_path(const std::string& option) { return option.empty() ? default_database_path() : option; }
+
+RunConfig load_config_option(const std::string& config_file, const std::string& preset) {
+  if (config_file.empty() == preset.empty()) {
+    throw ConfigError("", "give exactly one of --config FILE or --preset NAME (see `zoolab-cli presets`)");
+  }
+  RunConfig config = config_file.empty() ? load_preset(preset) : load_run_config_file(config_file);
+  validate_model_config(config);
+  return config;
+}
+
+nlohmann::json run_to_json(const Store& store, const RunRecord& run) {
+  nlohmann::json metrics = nlohmann::json::object();
+  nlohmann::json best = nlohmann::json::object();
+  for (const auto& summary : store.summary(run.id)) {
+    metrics[summary.key] = summary.last;
+    best[summary.key] = summary.best;
+  }
+  nlohmann::json config = nlohmann::json::parse(run.config_json, nullptr, /*allow_exceptions=*/false);
+  return {
+      {"id", run.id},
+      {"name", run.name},
+      {"status", to_string(run.status)},
+      {"task", run.task},
+      {"mixer", run.mixer},
+      {"epochs", run.epochs},
+      {"steps", run.steps},
+      {"num_parameters", run.num_parameters},
+      {"state_size", run.state_size},
+      {"seed", run.seed},
+      {"device", run.device},
+      {"error", run.error},
+      {"created_at", run.created_at},
+      {"started_at", run.started_at},
+      {"finished_at", run.finished_at},
+      {"metrics", metrics},
+      {"best", best},
+      {"config", config.is_discarded() ? nlohmann::json() : config},
+  };
+}
+
+}  // namespace zoolab

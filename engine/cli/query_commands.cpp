@@ -1,0 +1,134 @@
+// zoolab-cli runs, show, presets and mixers: reading what is there.
+
+#include <cstdio>
+#include <iostream>
+
+#include "engine/cli/commands.h"
+#include "engine/config/presets.h"
+#include "engine/store/store.h"
+#include "models/registry.h"
+
+namespace zoolab {
+namespace {
+
+struct QueryArgs {
+  std::string db;
+  std::string run;
+  bool json = false;
+};
+
+std::string metric_cell(const std::vector<MetricSummary>& summaries, const std::string& key, bool best) {
+  for (const auto& summary : summaries) {
+    if (summary.key == key) {
+      char cell[32];
+      std::snprintf(cell, sizeof(cell), "%.4f", best ? summary.best : summary.last);
+      return cell;
+    }
+  }
+  return "-";
+}
+
+}  // namespace
+
+void add_query_commands(CLI::App& app, CliState& state) {
+  auto args = std::make_shared<QueryArgs>();
+
+  auto* runs = app.add_subcommand("runs", "List the runs in the database, newest first");
+  runs->add_option("--db", args->db, "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)");
+  runs->add_flag("--json", args->json, "One JSON array of runs");
+  runs->callback([args, &state]() {
+    Store store(database_path(args->db));
+    store.reap_dead_runs();
+    const auto records = store.list_runs();
+    if (args->json) {
+      auto out = nlohmann::json::array();
+      for (const auto& run : records) {
+        out.push_back(run_to_json(store, run));
+      }
+      std::cout << out.dump(2) << std::endl;
+      return;
+    }
+    if (records.empty()) {
+      std::cout << "no runs in " << store.path() << "; start one with `zoolab-cli train --preset mqar-quick`\n";
+      return;
+    }
+    std::printf("%5s  %-28s %-12s %-11s %6s %8s %10s %9s\n", "id", "name", "mixer", "status", "epochs", "steps",
+                "params", "best acc");
+    for (const auto& run : records) {
+      std::printf("%5lld  %-28.28s %-12.12s %-11s %6lld %8lld %10lld %9s\n", static_cast<long long>(run.id),
+                  run.name.c_str(), run.mixer.c_str(), to_string(run.status), static_cast<long long>(run.epochs),
+                  static_cast<long long>(run.steps), static_cast<long long>(run.num_parameters),
+                  metric_cell(store.summary(run.id), "valid/accuracy", true).c_str());
+    }
+    state.exit_code = 0;
+  });
+
+  auto* show = app.add_subcommand("show", "Show one run: status, sizes and its metrics");
+  show->add_option("run", args->run, "Run id or name")->required();
+  show->add_option("--db", args->db, "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)");
+  show->add_flag("--json", args->json, "One JSON object");
+  show->callback([args, &state]() {
+    Store store(database_path(args->db));
+    store.reap_dead_runs();
+    const auto run = store.find_run(args->run);
+    if (!run) {
+      throw std::runtime_error("no run \"" + args->run + "\" in " + store.path() + " (see `zoolab-cli runs`)");
+    }
+    const auto json = run_to_json(store, *run);
+    if (args->json) {
+      std::cout << json.dump(2) << std::endl;
+      return;
+    }
+    std::cout << "run " << run->id << " \"" << run->name << "\": " << to_string(run->status) << "\n"
+              << "  mixer " << run->mixer << ", " << run->num_parameters << " parameters, state size "
+              << run->state_size << " bytes\n"
+              << "  " << run->epochs << " epochs, " << run->steps << " steps on " << run->device << "\n";
+    if (!run->error.empty()) {
+      std::cout << "  " << run->error << "\n";
+    }
+    for (const auto& summary : store.summary(run->id)) {
+      std::printf("  %-36s last %.6g  best %.6g (step %lld)\n", summary.key.c_str(), summary.last, summary.best,
+                  static_cast<long long>(summary.best_step));
+    }
+    state.exit_code = 0;
+  });
+
+  auto* presets = app.add_subcommand("presets", "List the built-in presets");
+  presets->add_flag("--json", args->json, "One JSON array of {name, description, config}");
+  presets->callback([args, &state]() {
+    const auto all = list_presets();
+    if (args->json) {
+      auto out = nlohmann::json::array();
+      for (const auto& preset : all) {
+        out.push_back({{"name", preset.name}, {"description", preset.description}, {"config", to_json(preset.config)}});
+      }
+      std::cout << out.dump(2) << std::endl;
+      return;
+    }
+    for (const auto& preset : all) {
+      std::printf("%-28s %s\n", preset.name.c_str(), preset.description.c_str());
+    }
+    state.exit_code = 0;
+  });
+
+  auto* mixers = app.add_subcommand("mixers", "List the registered mixers and their parameters");
+  mixers->add_flag("--json", args->json, "The registry as JSON");
+  mixers->callback([args, &state]() {
+    const auto registry = registry_to_json();
+    if (args->json) {
+      std::cout << registry.dump(2) << std::endl;
+      return;
+    }
+    for (const auto& mixer : registry) {
+      std::cout << mixer["name"].get<std::string>() << " (" << mixer["kind"].get<std::string>()
+                << "): " << mixer["summary"].get<std::string>() << "\n";
+      for (const auto& param : mixer["params"]) {
+        std::cout << "    " << param["name"].get<std::string>() << ": " << param["type"].get<std::string>()
+                  << " = " << param["default"].dump() << "  " << param["doc"].get<std::string>() << "\n";
+      }
+    }
+    state.exit_code = 0;
+  });
+}
+
+}  // namespace zoolab

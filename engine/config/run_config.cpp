@@ -1,0 +1,298 @@
+#include "engine/config/run_config.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "engine/config/json_reader.h"
+
+namespace zoolab {
+
+namespace {
+
+using nlohmann::json;
+
+// Tokens are stored as int32 in the dataset cache (engine/data/dataset_cache.h).
+constexpr int64_t kMaxVocabSize = 2147483647;
+
+const std::vector<std::string> kTasks = {"mqar"};
+const std::vector<std::string> kSliceKeys = {"num_kv_pairs", "input_seq_len", "num_passes"};
+const std::vector<std::string> kAccuracyAverages = {"example", "token"};
+const std::vector<std::string> kLmHeads = {"labelled", "all"};
+
+std::string indexed(const std::string& path, size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+// One MQAR segment (reference/zoology-port.md §1.1 DataSegmentConfig, §1.2 MQARConfig). The shape
+// checks need data.vocab_size and run in check_segment_shape().
+SegmentConfig parse_segment(const json& value, const std::string& path) {
+  ObjectReader r(value, path);
+  SegmentConfig s;
+  s.task = r.get_string("task", s.task, StringRule::one_of(kTasks));
+  s.input_seq_len = r.get_int64("input_seq_len", s.input_seq_len, IntRange::positive());
+  s.num_kv_pairs = r.get_int64("num_kv_pairs", s.num_kv_pairs, IntRange::positive());
+  s.num_examples = r.get_int64("num_examples", s.num_examples, IntRange::positive());
+  s.power_a = r.get_double("power_a", s.power_a, DoubleRange::positive());
+  s.random_non_queries = r.get_bool("random_non_queries", s.random_non_queries);
+  s.num_passes = r.get_int64("num_passes", s.num_passes, IntRange::positive());
+  r.finish();
+  return s;
+}
+
+// Zoology's asserts in multiquery_ar (port §1.2 step 1) plus the vocabulary halves of step 3,
+// reported against the segment's own fields.
+void check_segment_shape(const SegmentConfig& s, int64_t vocab_size, const std::string& path) {
+  const int64_t L = s.input_seq_len;
+  const int64_t kv = s.num_kv_pairs;
+  if (L % 2 != 0) {
+    throw ConfigError(path + ".input_seq_len",
+                      "must be even (keys and queries come in pairs), got " + std::to_string(L));
+  }
+  if (vocab_size <= L) {
+    throw ConfigError(
+        path + ".input_seq_len",
+        "must be less than data.vocab_size (" + std::to_string(vocab_size) + "), got " + std::to_string(L));
+  }
+  const int64_t needed = 2 * kv * s.num_passes + 2 * kv;
+  if (needed > L) {
+    const std::string passes =
+        s.num_passes == 1 ? std::string() : " with " + std::to_string(s.num_passes) + " passes";
+    throw ConfigError(path + ".num_kv_pairs", std::to_string(kv) + " kv pairs" + passes +
+                                                  " need input_seq_len >= " + std::to_string(needed) +
+                                                  ", got " + std::to_string(L));
+  }
+  // Keys come from [1, V/2) and values from [V/2, V), distinct within an example.
+  const int64_t num_keys = vocab_size / 2 - 1;
+  if (kv > num_keys) {
+    throw ConfigError(path + ".num_kv_pairs", std::to_string(kv) + " distinct keys need data.vocab_size >= " +
+                                                  std::to_string(2 * (kv + 1)) + ", got " +
+                                                  std::to_string(vocab_size));
+  }
+}
+
+std::vector<SegmentConfig> parse_segments(ObjectReader& r, const std::string& key, int64_t vocab_size) {
+  const std::string path = r.path_of(key);
+  const json* list = r.get_array(key);
+  if (!list || list->empty()) {
+    throw ConfigError(path,
+                      "expected a list of at least one segment, e.g. [{\"task\": \"mqar\", "
+                      "\"input_seq_len\": 64, \"num_kv_pairs\": 4}]");
+  }
+  std::vector<SegmentConfig> segments;
+  for (size_t i = 0; i < list->size(); ++i) {
+    segments.push_back(parse_segment((*list)[i], indexed(path, i)));
+    check_segment_shape(segments.back(), vocab_size, indexed(path, i));
+  }
+  return segments;
+}
+
+// "batch_size": N (train and test) or [train, test] (port §1.1).
+void parse_batch_size(ObjectReader& r, DataConfig* data) {
+  const json* v = r.get_raw("batch_size");
+  if (!v)
+    return;
+  const std::string path = r.path_of("batch_size");
+  if (v->is_array()) {
+    if (v->size() != 2) {
+      throw ConfigError(
+          path, "expected a positive integer or a [train, test] pair, got " + describe_json_value(*v));
+    }
+    data->train_batch_size = json_to_int64((*v)[0], indexed(path, 0), IntRange::positive());
+    data->test_batch_size = json_to_int64((*v)[1], indexed(path, 1), IntRange::positive());
+    return;
+  }
+  int64_t n = 0;
+  try {
+    n = json_to_int64(*v, path, IntRange::positive());
+  } catch (const ConfigError&) {
+    throw ConfigError(path,
+                      "expected a positive integer or a [train, test] pair, got " + describe_json_value(*v));
+  }
+  data->train_batch_size = data->test_batch_size = n;
+}
+
+DataConfig parse_data(const json* value) {
+  static const json kEmpty = json::object();
+  ObjectReader r(value ? *value : kEmpty, "data");
+  DataConfig d;
+  d.vocab_size = r.get_int64("vocab_size", d.vocab_size, IntRange::between(2, kMaxVocabSize));
+  parse_batch_size(r, &d);
+  d.seed = r.get_uint64("seed", d.seed);
+  d.cache_dir = r.get_string("cache_dir", d.cache_dir);
+  d.train = parse_segments(r, "train", d.vocab_size);
+  d.test = parse_segments(r, "test", d.vocab_size);
+  r.finish();
+  return d;
+}
+
+// {"name": ..., "kwargs": {...}}. Only the shape is checked here: names and kwargs are validated
+// against the mixer registry by validate_model_config().
+ModuleConfig parse_module(ObjectReader& parent, const std::string& key, const ModuleConfig& default_value) {
+  const json* v = parent.get_object(key);
+  if (!v)
+    return default_value;
+  ObjectReader r(*v, parent.path_of(key));
+  ModuleConfig m;
+  m.name = r.require_string("name", StringRule::non_empty());
+  if (const json* kwargs = r.get_object("kwargs"))
+    m.kwargs = *kwargs;
+  r.finish();
+  return m;
+}
+
+ModelConfig parse_model(const json* value, const DataConfig& data) {
+  static const json kEmpty = json::object();
+  ObjectReader r(value ? *value : kEmpty, "model");
+  ModelConfig m;
+  m.d_model = r.get_int64("d_model", m.d_model, IntRange::positive());
+  m.n_layers = r.get_int64("n_layers", m.n_layers, IntRange::positive());
+  m.max_position_embeddings =
+      r.get_int64("max_position_embeddings", m.max_position_embeddings, IntRange::non_negative());
+  m.vocab_size = r.get_int64("vocab_size", m.vocab_size, IntRange::between(0, kMaxVocabSize));
+  m.embed_dropout = r.get_double("embed_dropout", m.embed_dropout, DoubleRange::probability_below_one());
+  m.resid_dropout = r.get_double("resid_dropout", m.resid_dropout, DoubleRange::probability_below_one());
+  m.layer_norm_epsilon = r.get_double("layer_norm_epsilon", m.layer_norm_epsilon, DoubleRange::positive());
+  m.sequence_mixer = parse_module(r, "sequence_mixer", m.sequence_mixer);
+  m.state_mixer = parse_module(r, "state_mixer", m.state_mixer);
+  r.finish();
+
+  if (m.vocab_size != 0 && m.vocab_size < data.vocab_size) {
+    throw ConfigError("model.vocab_size", "must be 0 (use data.vocab_size) or >= data.vocab_size (" +
+                                              std::to_string(data.vocab_size) + "), got " +
+                                              std::to_string(m.vocab_size));
+  }
+  const int64_t longest = max_seq_len(data);
+  if (m.max_position_embeddings > 0 && m.max_position_embeddings < longest) {
+    throw ConfigError("model.max_position_embeddings",
+                      "must be 0 (no learned positions) or >= the longest input_seq_len (" +
+                          std::to_string(longest) + "), got " + std::to_string(m.max_position_embeddings));
+  }
+  return m;
+}
+
+TrainConfig parse_train(const json* value) {
+  static const json kEmpty = json::object();
+  ObjectReader r(value ? *value : kEmpty, "train");
+  TrainConfig t;
+  t.max_epochs = r.get_int64("max_epochs", t.max_epochs, IntRange::positive());
+  t.learning_rate = r.get_double("learning_rate", t.learning_rate, DoubleRange::positive());
+  t.weight_decay = r.get_double("weight_decay", t.weight_decay, DoubleRange::non_negative());
+  t.early_stopping_metric =
+      r.get_string("early_stopping_metric", t.early_stopping_metric, StringRule::non_empty());
+  t.early_stopping_threshold = r.get_double("early_stopping_threshold", t.early_stopping_threshold);
+  t.slice_keys = r.get_string_list("slice_keys", t.slice_keys, StringRule::one_of(kSliceKeys));
+  t.shuffle = r.get_bool("shuffle", t.shuffle);
+  t.accuracy_average =
+      r.get_string("accuracy_average", t.accuracy_average, StringRule::one_of(kAccuracyAverages));
+  t.lm_head = r.get_string("lm_head", t.lm_head, StringRule::one_of(kLmHeads));
+  r.finish();
+  return t;
+}
+
+json module_to_json(const ModuleConfig& m) {
+  return json{{"name", m.name}, {"kwargs", m.kwargs}};
+}
+
+json segment_to_json(const SegmentConfig& s) {
+  return json{{"task", s.task},
+              {"input_seq_len", s.input_seq_len},
+              {"num_kv_pairs", s.num_kv_pairs},
+              {"num_examples", s.num_examples},
+              {"power_a", s.power_a},
+              {"random_non_queries", s.random_non_queries},
+              {"num_passes", s.num_passes}};
+}
+
+json segments_to_json(const std::vector<SegmentConfig>& segments) {
+  json out = json::array();
+  for (const auto& s : segments)
+    out.push_back(segment_to_json(s));
+  return out;
+}
+
+}  // namespace
+
+RunConfig parse_run_config(const nlohmann::json& json) {
+  ObjectReader r(json, "");
+  RunConfig c;
+  c.name = r.get_string("name", c.name, StringRule::non_empty());
+  c.description = r.get_string("description", c.description);
+  c.seed = r.get_uint64("seed", c.seed);
+  // Every section is read before finish(), so a misspelt top-level key is reported with the
+  // complete list of allowed keys.
+  const nlohmann::json* data = r.get_object("data");
+  const nlohmann::json* model = r.get_object("model");
+  const nlohmann::json* train = r.get_object("train");
+  r.finish();
+  c.data = parse_data(data);
+  c.model = parse_model(model, c.data);
+  c.train = parse_train(train);
+  return c;
+}
+
+RunConfig load_run_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw ConfigError(path, "cannot open the configuration file (missing or unreadable)");
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(buffer.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
+    std::string what = e.what();
+    const size_t bracket = what.find("] ");
+    if (what.rfind("[json.exception", 0) == 0 && bracket != std::string::npos)
+      what = what.substr(bracket + 2);
+    throw ConfigError(path, "invalid JSON: " + what + " (byte " + std::to_string(e.byte) + ")");
+  }
+  return parse_run_config(json);
+}
+
+nlohmann::json to_json(const RunConfig& c) {
+  json data{{"vocab_size", c.data.vocab_size},
+            {"batch_size", {c.data.train_batch_size, c.data.test_batch_size}},
+            {"seed", c.data.seed},
+            {"cache_dir", c.data.cache_dir},
+            {"train", segments_to_json(c.data.train)},
+            {"test", segments_to_json(c.data.test)}};
+  json model{{"d_model", c.model.d_model},
+             {"n_layers", c.model.n_layers},
+             {"max_position_embeddings", c.model.max_position_embeddings},
+             {"vocab_size", c.model.vocab_size},
+             {"embed_dropout", c.model.embed_dropout},
+             {"resid_dropout", c.model.resid_dropout},
+             {"layer_norm_epsilon", c.model.layer_norm_epsilon},
+             {"sequence_mixer", module_to_json(c.model.sequence_mixer)},
+             {"state_mixer", module_to_json(c.model.state_mixer)}};
+  json train{{"max_epochs", c.train.max_epochs},
+             {"learning_rate", c.train.learning_rate},
+             {"weight_decay", c.train.weight_decay},
+             {"early_stopping_metric", c.train.early_stopping_metric},
+             {"early_stopping_threshold", c.train.early_stopping_threshold},
+             {"slice_keys", c.train.slice_keys},
+             {"shuffle", c.train.shuffle},
+             {"accuracy_average", c.train.accuracy_average},
+             {"lm_head", c.train.lm_head}};
+  return json{{"name", c.name}, {"description", c.description},
+              {"seed", c.seed}, {"data", data},
+              {"model", model}, {"train", train}};
+}
+
+int64_t effective_vocab_size(const RunConfig& config) {
+  return config.model.vocab_size > 0 ? config.model.vocab_size : config.data.vocab_size;
+}
+
+int64_t max_seq_len(const DataConfig& data) {
+  int64_t longest = 0;
+  for (const auto& s : data.train)
+    longest = std::max(longest, s.input_seq_len);
+  for (const auto& s : data.test)
+    longest = std::max(longest, s.input_seq_len);
+  return longest;
+}
+
+}  // namespace zoolab

@@ -1,0 +1,99 @@
+#pragma once
+
+// The run configuration of shared/DESIGN.md §4: strict JSON with Zoology's field names
+// (reference/zoology-port.md §1.1, §2.1, §3.1). Parsing rejects unknown keys, wrong types and
+// out-of-range values with a ConfigError naming the JSON path, the value and what is allowed.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/config/config_error.h"
+
+namespace zoolab {
+
+// One data segment (Zoology's DataSegmentConfig / MQARConfig). Every segment of a run shares
+// DataConfig::vocab_size.
+struct SegmentConfig {
+  std::string task = "mqar";  // only "mqar" for now
+  int64_t input_seq_len = 64;
+  int64_t num_kv_pairs = 8;
+  int64_t num_examples = 1000;
+  double power_a = 0.01;
+  bool random_non_queries = true;
+  int64_t num_passes = 1;  // context repetitions (JRT); Zoology's default 1
+};
+
+struct DataConfig {
+  int64_t vocab_size = 8192;
+  int64_t train_batch_size = 32;  // "batch_size": N or [train, test]
+  int64_t test_batch_size = 32;
+  uint64_t seed = 123;
+  std::vector<SegmentConfig> train;
+  std::vector<SegmentConfig> test;
+  std::string cache_dir;  // empty: the default cache beside the database
+};
+
+// A mixer reference: a registry name plus its keyword arguments (validated by the registry).
+struct ModuleConfig {
+  std::string name;
+  nlohmann::json kwargs = nlohmann::json::object();
+};
+
+struct ModelConfig {
+  int64_t d_model = 128;
+  int64_t n_layers = 2;
+  int64_t max_position_embeddings = 64;  // 0: no learned positions
+  int64_t vocab_size = 0;                // 0: data.vocab_size
+  double embed_dropout = 0.1;
+  double resid_dropout = 0.0;
+  double layer_norm_epsilon = 1e-5;
+  ModuleConfig sequence_mixer{"attention", nlohmann::json::object()};
+  ModuleConfig state_mixer{"mlp", nlohmann::json{{"hidden_mult", 4}}};
+};
+
+struct TrainConfig {
+  int64_t max_epochs = 100;
+  double learning_rate = 1e-3;
+  double weight_decay = 0.1;
+  std::string early_stopping_metric = "valid/accuracy";
+  double early_stopping_threshold = 0.99;
+  std::vector<std::string> slice_keys;
+  // Paper-era behaviour (reference/zoology-port.md §3.6), off by default as at Zoology 0bb9665.
+  bool shuffle = false;                       // reshuffle the training batches every epoch
+  std::string accuracy_average = "example";   // "example" (mean of per-example accuracy) or "token"
+  // "labelled": the LM head runs only at labelled positions (same loss, gradients and accuracy,
+  // DESIGN §6); "all": every position, as Zoology does (for speed comparisons).
+  std::string lm_head = "labelled";
+};
+
+struct RunConfig {
+  std::string name = "default";
+  std::string description;  // free text, shown by `zoolab-cli presets`
+  uint64_t seed = 123;
+  DataConfig data;
+  ModelConfig model;
+  TrainConfig train;
+};
+
+// Parses a run configuration. Throws ConfigError (path, value, allowed values) on any unknown key,
+// wrong type or out-of-range value, and on impossible MQAR shapes (e.g. 4·kv > input_seq_len).
+// Mixer kwargs are kept as given; validate_model_config() (engine/config/model_validation.h)
+// checks them against the mixer registry.
+RunConfig parse_run_config(const nlohmann::json& json);
+
+// Reads and parses a JSON file; a syntax error names the file, line and column.
+RunConfig load_run_config_file(const std::string& path);
+
+// The full configuration with every default filled in (what the database stores for a run).
+nlohmann::json to_json(const RunConfig& config);
+
+// model.vocab_size with its default applied.
+int64_t effective_vocab_size(const RunConfig& config);
+
+// The longest input_seq_len over all train and test segments (the mixers' l_max).
+int64_t max_seq_len(const DataConfig& data);
+
+}  // namespace zoolab

@@ -1,0 +1,220 @@
+#include "engine/data/dataset_cache.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace zoolab {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kMagic[4] = {'Z', 'L', 'D', 'S'};
+constexpr size_t kHeaderBytes = 4 + 4 + 8 + 8;
+
+// Explicit little-endian encoding, independent of the host's byte order.
+void put_u32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i)
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void put_u64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint64_t get_le(const std::string& in, size_t offset, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i)
+    v |= static_cast<uint64_t>(static_cast<unsigned char>(in[offset + i])) << (8 * i);
+  return v;
+}
+
+std::string hex16(uint64_t v) {
+  char buffer[17];
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(v));
+  return buffer;
+}
+
+nlohmann::json slices_to_json(const TokenSegment& segment) {
+  nlohmann::json slices = nlohmann::json::object();
+  for (const auto& [key, value] : segment.slices)
+    slices[key] = value;
+  return slices;
+}
+
+}  // namespace
+
+uint64_t fnv1a64(const void* data, size_t size, uint64_t hash) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < size; ++i) {
+    hash ^= bytes[i];
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+uint64_t fnv1a64(const std::string& text) {
+  return fnv1a64(text.data(), text.size());
+}
+
+std::string dataset_cache_key(const SegmentConfig& config, int64_t vocab_size, uint64_t seed) {
+  // nlohmann::json objects keep their keys sorted and dump() prints doubles in shortest round-trip
+  // form, so the same fields always give the same text.
+  const nlohmann::json key{{"generator", config.task},
+                           {"generator_version", kMqarGeneratorVersion},
+                           {"input_seq_len", config.input_seq_len},
+                           {"num_examples", config.num_examples},
+                           {"num_kv_pairs", config.num_kv_pairs},
+                           {"num_passes", config.num_passes},
+                           {"power_a", config.power_a},
+                           {"random_non_queries", config.random_non_queries},
+                           {"seed", seed},
+                           {"vocab_size", vocab_size}};
+  return key.dump();
+}
+
+std::string dataset_cache_path(const std::string& cache_dir, const SegmentConfig& config, int64_t vocab_size,
+                               uint64_t seed) {
+  const uint64_t hash = fnv1a64(dataset_cache_key(config, vocab_size, seed));
+  return (fs::path(cache_dir) / (config.task + "-" + hex16(hash) + ".zlds")).string();
+}
+
+void write_dataset_file(const std::string& path, const TokenSegment& segment) {
+  const size_t count = static_cast<size_t>(segment.num_examples * segment.seq_len);
+  if (segment.inputs.size() != count || segment.labels.size() != count) {
+    throw std::invalid_argument("write_dataset_file: inputs/labels do not hold N*L tokens");
+  }
+  std::string bytes;
+  bytes.reserve(kHeaderBytes + 8 * count + 64);
+  bytes.append(kMagic, 4);
+  put_u32(bytes, kDatasetFileVersion);
+  put_u64(bytes, static_cast<uint64_t>(segment.num_examples));
+  put_u64(bytes, static_cast<uint64_t>(segment.seq_len));
+  // Tokens go into a pre-sized buffer, not appended byte by byte: ~50 MB for a Figure-2 training
+  // segment.
+  size_t at = bytes.size();
+  bytes.resize(at + 8 * count);
+  for (const auto* tokens : {&segment.inputs, &segment.labels}) {
+    for (int64_t t : *tokens) {
+      if (t < std::numeric_limits<int32_t>::min() || t > std::numeric_limits<int32_t>::max()) {
+        throw std::invalid_argument("write_dataset_file: token " + std::to_string(t) +
+                                    " does not fit in int32");
+      }
+      const auto u = static_cast<uint32_t>(static_cast<int32_t>(t));
+      for (int i = 0; i < 4; ++i)
+        bytes[at++] = static_cast<char>((u >> (8 * i)) & 0xff);
+    }
+  }
+  const std::string slices = slices_to_json(segment).dump();
+  put_u64(bytes, slices.size());
+  bytes += slices;
+  put_u64(bytes, fnv1a64(bytes.data(), bytes.size()));
+
+  const fs::path target(path);
+  std::error_code ec;
+  if (target.has_parent_path())
+    fs::create_directories(target.parent_path(), ec);
+  if (ec)
+    throw std::runtime_error("cannot create the dataset cache folder " + target.parent_path().string());
+  // A unique temporary name in the same folder (so rename stays within one file system); two
+  // processes generating the same segment each write their own and the last rename wins.
+  std::random_device device;
+  const fs::path temp = target.string() + ".tmp-" + hex16((uint64_t{device()} << 32) ^ device());
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) {
+      fs::remove(temp, ec);
+      throw std::runtime_error("cannot write the dataset cache file " + temp.string());
+    }
+  }
+  fs::rename(temp, target, ec);
+  if (ec) {
+    fs::remove(temp, ec);
+    throw std::runtime_error("cannot move the dataset cache file into place: " + target.string());
+  }
+}
+
+bool read_dataset_file(const std::string& path, TokenSegment* segment) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return false;
+  std::error_code ec;
+  const auto file_size = fs::file_size(path, ec);
+  if (ec)
+    return false;
+  std::string bytes(static_cast<size_t>(file_size), '\0');
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
+    return false;
+  if (bytes.size() < kHeaderBytes + 8 + 8)
+    return false;
+  if (bytes.compare(0, 4, kMagic, 4) != 0)
+    return false;
+  if (get_le(bytes, 4, 4) != kDatasetFileVersion)
+    return false;
+  const uint64_t n = get_le(bytes, 8, 8);
+  const uint64_t l = get_le(bytes, 16, 8);
+  // Bound N and L by the file size before multiplying, so a corrupt header cannot overflow.
+  const uint64_t room = (bytes.size() - kHeaderBytes - 16) / 8;
+  if (l == 0 ? n != 0 : n > room / l)
+    return false;
+  const size_t count = static_cast<size_t>(n * l);
+  const size_t slices_at = kHeaderBytes + 8 * count;
+  const uint64_t slices_len = get_le(bytes, slices_at, 8);
+  if (slices_len != bytes.size() - slices_at - 16)
+    return false;
+  const size_t checksum_at = bytes.size() - 8;
+  if (get_le(bytes, checksum_at, 8) != fnv1a64(bytes.data(), checksum_at))
+    return false;
+
+  segment->num_examples = static_cast<int64_t>(n);
+  segment->seq_len = static_cast<int64_t>(l);
+  segment->inputs.resize(count);
+  segment->labels.resize(count);
+  const auto* tokens = reinterpret_cast<const unsigned char*>(bytes.data() + kHeaderBytes);
+  auto token_at = [tokens](size_t i) {
+    const unsigned char* b = tokens + 4 * i;
+    const uint32_t u = uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 | uint32_t{b[3]} << 24;
+    return static_cast<int64_t>(static_cast<int32_t>(u));
+  };
+  for (size_t i = 0; i < count; ++i) {
+    segment->inputs[i] = token_at(i);
+    segment->labels[i] = token_at(count + i);
+  }
+  segment->slices.clear();
+  const nlohmann::json slices =
+      nlohmann::json::parse(bytes.begin() + static_cast<std::ptrdiff_t>(slices_at + 8),
+                            bytes.begin() + static_cast<std::ptrdiff_t>(checksum_at), nullptr, false);
+  if (!slices.is_object())
+    return false;
+  for (const auto& item : slices.items()) {
+    if (!item.value().is_number_integer())
+      return false;
+    segment->slices[item.key()] = item.value().get<int64_t>();
+  }
+  return true;
+}
+
+TokenSegment load_or_generate(const SegmentConfig& config, int64_t vocab_size, uint64_t seed,
+                              const std::string& cache_dir) {
+  if (cache_dir.empty())
+    return generate_mqar(config, vocab_size, seed);
+  const std::string path = dataset_cache_path(cache_dir, config, vocab_size, seed);
+  TokenSegment cached;
+  // The key already pins every field; checking the shape again guards against hash collisions.
+  if (read_dataset_file(path, &cached) && cached.num_examples == config.num_examples &&
+      cached.seq_len == config.input_seq_len && cached.slices.count("num_kv_pairs") &&
+      cached.slices.at("num_kv_pairs") == config.num_kv_pairs) {
+    return cached;
+  }
+  TokenSegment segment = generate_mqar(config, vocab_size, seed);
+  write_dataset_file(path, segment);
+  return segment;
+}
+
+}  // namespace zoolab

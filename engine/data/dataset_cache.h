@@ -1,0 +1,56 @@
+#pragma once
+
+// An on-disk cache of generated data segments, keyed by a content hash of everything that
+// determines them (Zoology caches `data_<md5(config + seed)>.pt`, reference/zoology-port.md §1.1).
+//
+// File "<cache_dir>/mqar-<16 hex digits>.zlds", all integers little-endian:
+//   char[4]  magic "ZLDS"
+//   uint32   format version (kDatasetFileVersion)
+//   uint64   N (examples), uint64 L (sequence length)
+//   int32    inputs[N*L], then int32 labels[N*L] (row-major)
+//   uint64   byte length of the slices JSON, then that many bytes of JSON ({"num_kv_pairs": 4, ...})
+//   uint64   FNV-1a 64 of every byte before it (detects truncation and bit rot)
+// A file that is missing, truncated, of another version, of another shape or with a wrong checksum
+// is regenerated and rewritten, never trusted. Files are written to a temporary name in the same
+// folder and renamed into place, so a reader never sees a half-written file.
+
+#include <cstdint>
+#include <string>
+
+#include "engine/config/run_config.h"
+#include "engine/data/mqar.h"
+
+namespace zoolab {
+
+inline constexpr uint32_t kDatasetFileVersion = 1;
+// Bump when generate_mqar's output for a given (config, vocab, seed) changes: old entries then
+// hash to other names and are never read.
+inline constexpr int kMqarGeneratorVersion = 1;
+
+// FNV-1a 64-bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3).
+uint64_t fnv1a64(const void* data, size_t size, uint64_t hash = 0xcbf29ce484222325ULL);
+uint64_t fnv1a64(const std::string& text);
+
+// The canonical JSON (sorted keys, no spaces) that identifies a segment:
+// {"generator":"mqar","generator_version":1,"input_seq_len":..,"num_examples":..,"num_kv_pairs":..,
+//  "num_passes":..,"power_a":..,"random_non_queries":..,"seed":..,"vocab_size":..}
+std::string dataset_cache_key(const SegmentConfig& config, int64_t vocab_size, uint64_t seed);
+
+// "<cache_dir>/mqar-<fnv1a64(key) as 16 lowercase hex digits>.zlds".
+std::string dataset_cache_path(const std::string& cache_dir, const SegmentConfig& config, int64_t vocab_size,
+                               uint64_t seed);
+
+// Writes a segment in the format above, atomically (temporary file + rename). Creates the folder.
+// Throws std::runtime_error naming the path on an I/O error.
+void write_dataset_file(const std::string& path, const TokenSegment& segment);
+
+// Reads a segment; returns false (leaving *segment unspecified) if the file is missing or does not
+// check out in any way.
+bool read_dataset_file(const std::string& path, TokenSegment* segment);
+
+// The segment from the cache when a valid file exists, otherwise generated (generate_mqar) and
+// written to the cache. An empty cache_dir disables caching.
+TokenSegment load_or_generate(const SegmentConfig& config, int64_t vocab_size, uint64_t seed,
+                              const std::string& cache_dir);
+
+}  // namespace zoolab

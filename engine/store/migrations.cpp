@@ -1,0 +1,181 @@
+#include "engine/store/migrations.h"
+
+#include <sqlite3.h>
+
+#include "engine/store/sqlite_statement.h"
+#include "engine/store/store.h"
+
+namespace zoolab {
+
+namespace {
+
+// Text columns default to '' so readers never meet NULL where the record has a plain string; the
+// timestamps that mean "not yet" (started_at, finished_at, heartbeat_at) stay NULL instead.
+// metrics.value is nullable because SQLite stores a NaN (a diverged loss) as NULL.
+const char* const kMigration1 = R"sql(
+CREATE TABLE sweeps (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL DEFAULT '',
+  spec_json  TEXT NOT NULL DEFAULT '{}',
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE runs (
+  id             INTEGER PRIMARY KEY,
+  name           TEXT NOT NULL DEFAULT '',
+  task           TEXT NOT NULL DEFAULT '',
+  mixer          TEXT NOT NULL DEFAULT '',
+  config_json    TEXT NOT NULL DEFAULT '{}',
+  status         TEXT NOT NULL DEFAULT 'queued' CHECK (status IN
+                   ('queued', 'running', 'finished', 'failed', 'cancelled', 'interrupted', 'diverged')),
+  created_at     TEXT NOT NULL,
+  started_at     TEXT,
+  finished_at    TEXT,
+  seed           INTEGER NOT NULL DEFAULT 0,
+  num_parameters INTEGER NOT NULL DEFAULT 0,
+  state_size     INTEGER NOT NULL DEFAULT 0,
+  device         TEXT NOT NULL DEFAULT '',
+  error          TEXT NOT NULL DEFAULT '',
+  epochs         INTEGER NOT NULL DEFAULT 0,
+  steps          INTEGER NOT NULL DEFAULT 0,
+  sweep_id       INTEGER REFERENCES sweeps(id) ON DELETE SET NULL,
+  tags           TEXT NOT NULL DEFAULT '',
+  notes          TEXT NOT NULL DEFAULT '',
+  colour         TEXT NOT NULL DEFAULT '',
+  pid            INTEGER NOT NULL DEFAULT 0,
+  heartbeat_at   TEXT
+);
+CREATE INDEX runs_by_name ON runs(name);
+CREATE INDEX runs_by_status ON runs(status);
+CREATE INDEX runs_by_sweep ON runs(sweep_id);
+
+CREATE TABLE metrics (
+  id        INTEGER PRIMARY KEY,
+  run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key       TEXT NOT NULL,
+  step      INTEGER NOT NULL,
+  value     REAL,
+  epoch     INTEGER NOT NULL DEFAULT 0,
+  wall_time REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX metrics_by_run_key_step ON metrics(run_id, key, step);
+
+CREATE TABLE run_summary (
+  run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key       TEXT NOT NULL,
+  last      REAL,
+  last_step INTEGER NOT NULL DEFAULT 0,
+  min       REAL,
+  max       REAL,
+  best      REAL,
+  best_step INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+
+CREATE TABLE checkpoints (
+  id         INTEGER PRIMARY KEY,
+  run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  epoch      INTEGER NOT NULL,
+  step       INTEGER NOT NULL,
+  path       TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX checkpoints_by_run_step ON checkpoints(run_id, step);
+
+CREATE TABLE workers (
+  id           INTEGER PRIMARY KEY,
+  pid          INTEGER NOT NULL,
+  host         TEXT NOT NULL DEFAULT '',
+  started_at   TEXT NOT NULL,
+  heartbeat_at TEXT,
+  slots        INTEGER NOT NULL DEFAULT 1
+);
+)sql";
+
+bool is_file_database(const std::string& path) {
+  return !path.empty() && path != ":memory:" && path.rfind("file:", 0) != 0;
+}
+
+// sqlite3_backup reads a consistent snapshot through SQLite (WAL content included), which a plain file
+// copy of a live WAL database would not.
+void backup_database(sqlite3* db, const std::string& target) {
+  sqlite3* dest = nullptr;
+  if (sqlite3_open_v2(target.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    const std::string message = dest ? sqlite3_errmsg(dest) : "out of memory";
+    sqlite3_close_v2(dest);
+    throw StoreError("cannot create the pre-migration backup " + target + ": " + message);
+  }
+  sqlite3_backup* backup = sqlite3_backup_init(dest, "main", db, "main");
+  int rc = SQLITE_ERROR;
+  if (backup != nullptr) {
+    rc = sqlite3_backup_step(backup, -1);
+    sqlite3_backup_finish(backup);
+  }
+  const std::string message = sqlite3_errmsg(dest);
+  sqlite3_close_v2(dest);
+  if (rc != SQLITE_DONE) {
+    throw StoreError("cannot write the pre-migration backup " + target + ": " + message +
+                     " (refusing to migrate without it)");
+  }
+}
+
+}  // namespace
+
+const std::vector<Migration>& schema_migrations() {
+  static const std::vector<Migration> migrations = {{1, kMigration1}};
+  return migrations;
+}
+
+int read_user_version(sqlite3* db) {
+  SqliteStatement query(db, "PRAGMA user_version");
+  if (!query.step()) {
+    throw StoreError("sqlite: PRAGMA user_version returned no row");
+  }
+  return static_cast<int>(query.column_int64(0));
+}
+
+void refuse_newer_schema(sqlite3* db, int supported) {
+  const int version = read_user_version(db);
+  if (version > supported) {
+    throw StoreError("its schema version is " + std::to_string(version) +
+                     ", but this zoolab supports schema versions up to " + std::to_string(supported) +
+                     "; open it with a newer zoolab release (one that supports schema version " +
+                     std::to_string(version) + ")");
+  }
+}
+
+void apply_migrations(sqlite3* db, const std::string& path, const std::vector<Migration>& migrations) {
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1) {
+      throw StoreError("schema migrations are misnumbered: entry " + std::to_string(i) + " has version " +
+                       std::to_string(migrations[i].version));
+    }
+  }
+  const int target = static_cast<int>(migrations.size());
+  refuse_newer_schema(db, target);
+  const int old_version = read_user_version(db);
+  if (old_version == target) {
+    return;
+  }
+  if (old_version > 0 && is_file_database(path)) {
+    backup_database(db, path + ".backup-v" + std::to_string(old_version));
+  }
+  for (const Migration& migration : migrations) {
+    SqliteTransaction transaction(db);
+    // Re-read under the write lock: another process may have migrated since we looked.
+    if (read_user_version(db) >= migration.version) {
+      continue;
+    }
+    try {
+      sqlite_exec(db, migration.sql);
+    } catch (const StoreError& error) {
+      throw StoreError("migration to schema version " + std::to_string(migration.version) +
+                       " failed (the database keeps its previous version): " + error.what());
+    }
+    sqlite_exec(db, "PRAGMA user_version = " + std::to_string(migration.version));
+    transaction.commit();
+  }
+}
+
+}  // namespace zoolab

@@ -1,0 +1,77 @@
+#pragma once
+
+// Plain records of the run database (shared/DESIGN.md §3). No torch, no Qt: the views read these.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace zoolab {
+
+enum class RunStatus { Queued, Running, Finished, Failed, Cancelled, Interrupted, Diverged };
+
+// "queued", "running", ... as stored in the database.
+const char* to_string(RunStatus status);
+// Throws std::invalid_argument naming the value and the allowed ones.
+RunStatus run_status_from_string(const std::string& text);
+// Finished, failed, cancelled, interrupted or diverged: nothing is training it.
+bool is_terminal(RunStatus status);
+
+struct RunRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string task;   // "mqar"
+  std::string mixer;  // sequence mixer name
+  std::string config_json;
+  RunStatus status = RunStatus::Queued;
+  std::string created_at;  // ISO 8601 UTC
+  std::string started_at;
+  std::string finished_at;
+  int64_t seed = 0;
+  int64_t num_parameters = 0;
+  int64_t state_size = 0;
+  std::string device;
+  std::string error;
+  int64_t epochs = 0;  // completed epochs
+  int64_t steps = 0;   // completed optimizer steps
+  std::optional<int64_t> sweep_id;
+  std::string tags;
+  std::string notes;
+  std::string colour;
+  int64_t pid = 0;            // trainer process while running
+  std::string heartbeat_at;   // last sign of life of the trainer
+};
+
+// One scalar of the `metrics` table; keys follow Zoology ("train/loss", "valid/accuracy", ...).
+struct MetricPoint {
+  int64_t id = 0;  // row id, increasing; the GUI polls for rows after the last id it saw
+  int64_t run_id = 0;
+  std::string key;
+  int64_t step = 0;
+  double value = 0.0;
+  int64_t epoch = 0;
+  double wall_time = 0.0;  // seconds since the run started training
+};
+
+// Per run and key, maintained on every append (feeds tables without scanning metrics).
+struct MetricSummary {
+  std::string key;
+  double last = 0.0;
+  int64_t last_step = 0;
+  double min = 0.0;
+  double max = 0.0;
+  double best = 0.0;      // min for keys containing "loss", else max
+  int64_t best_step = 0;
+};
+
+struct CheckpointRecord {
+  int64_t id = 0;
+  int64_t run_id = 0;
+  int64_t epoch = 0;  // completed epochs when written
+  int64_t step = 0;   // completed optimizer steps when written
+  std::string path;
+  std::string created_at;
+};
+
+}  // namespace zoolab

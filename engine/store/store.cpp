@@ -1,0 +1,425 @@
+#include "engine/store/store.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
+
+#include "engine/store/metric_summary.h"
+#include "engine/store/migrations.h"
+#include "engine/store/sqlite_statement.h"
+
+namespace zoolab {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+bool is_file_path(const std::string& path) {
+  return path != ":memory:" && path.rfind("file:", 0) != 0;
+}
+
+// The column list read_run() expects, in order.
+const char* const kRunColumns =
+    "id, name, task, mixer, config_json, status, created_at, started_at, finished_at, seed, "
+    "num_parameters, state_size, device, error, epochs, steps, sweep_id, tags, notes, colour, pid, "
+    "heartbeat_at";
+
+RunRecord read_run(const SqliteStatement& row) {
+  RunRecord run;
+  run.id = row.column_int64(0);
+  run.name = row.column_text(1);
+  run.task = row.column_text(2);
+  run.mixer = row.column_text(3);
+  run.config_json = row.column_text(4);
+  try {
+    run.status = run_status_from_string(row.column_text(5));
+  } catch (const std::invalid_argument& error) {
+    throw StoreError("run " + std::to_string(run.id) + ": " + error.what());
+  }
+  run.created_at = row.column_text(6);
+  run.started_at = row.column_text(7);
+  run.finished_at = row.column_text(8);
+  run.seed = row.column_int64(9);
+  run.num_parameters = row.column_int64(10);
+  run.state_size = row.column_int64(11);
+  run.device = row.column_text(12);
+  run.error = row.column_text(13);
+  run.epochs = row.column_int64(14);
+  run.steps = row.column_int64(15);
+  run.sweep_id = row.column_optional_int64(16);
+  run.tags = row.column_text(17);
+  run.notes = row.column_text(18);
+  run.colour = row.column_text(19);
+  run.pid = row.column_int64(20);
+  run.heartbeat_at = row.column_text(21);
+  return run;
+}
+
+const char* const kMetricColumns = "id, run_id, key, step, value, epoch, wall_time";
+
+MetricPoint read_metric(const SqliteStatement& row) {
+  MetricPoint point;
+  point.id = row.column_int64(0);
+  point.run_id = row.column_int64(1);
+  point.key = row.column_text(2);
+  point.step = row.column_int64(3);
+  point.value = nullable_real(row, 4);
+  point.epoch = row.column_int64(5);
+  point.wall_time = row.column_double(6);
+  return point;
+}
+
+void require_changed(sqlite3* db, int64_t run, const char* what) {
+  if (sqlite3_changes(db) == 0) {
+    throw StoreError(std::string(what) + ": no run with id " + std::to_string(run));
+  }
+}
+
+// kill(pid, 0) probes without signalling; EPERM means the process exists under another user.
+bool process_alive(int64_t pid) {
+  if (pid <= 0) {
+    return false;  // kill(0, ...) and negative pids address process groups, not a trainer
+  }
+  return kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
+}
+
+}  // namespace
+
+std::string default_database_path() {
+  if (const std::string db = env("ZOOLAB_DB"); !db.empty()) {
+    return db;
+  }
+  if (const std::string xdg = env("XDG_DATA_HOME"); !xdg.empty()) {
+    return (fs::path(xdg) / "zoolab" / "zoolab.sqlite").string();
+  }
+  if (const std::string home = env("HOME"); !home.empty()) {
+    return (fs::path(home) / ".local" / "share" / "zoolab" / "zoolab.sqlite").string();
+  }
+  throw StoreError("no database path: set ZOOLAB_DB, XDG_DATA_HOME or HOME, or pass --db FILE");
+}
+
+Store::Store(const std::string& path) : m_path(path) {
+  if (path.empty()) {
+    throw StoreError("cannot open database: the path is empty");
+  }
+  if (is_file_path(path)) {
+    const fs::path parent = fs::path(path).parent_path();
+    std::error_code error;
+    if (!parent.empty()) {
+      fs::create_directories(parent, error);
+    }
+    if (error) {
+      throw StoreError("cannot open database " + path + ": cannot create its folder " + parent.string() +
+                       ": " + error.message());
+    }
+  }
+  if (sqlite3_open_v2(path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+                      nullptr) != SQLITE_OK) {
+    const std::string message = m_db ? sqlite3_errmsg(m_db) : "out of memory";
+    sqlite3_close_v2(m_db);
+    m_db = nullptr;
+    throw StoreError("cannot open database " + path + ": " + message);
+  }
+  try {
+    sqlite3_busy_timeout(m_db, 5000);
+    // Before any pragma that writes: a newer schema must be left exactly as it is.
+    refuse_newer_schema(m_db, kSchemaVersion);
+    sqlite_exec(m_db, "PRAGMA foreign_keys = ON");
+    // Returns the resulting mode; some filesystems refuse WAL and keep the old one, which still works
+    // (with coarser locking), so it is not an error.
+    SqliteStatement(m_db, "PRAGMA journal_mode = WAL").step();
+    sqlite_exec(m_db, "PRAGMA synchronous = NORMAL");
+    migrate();
+  } catch (const StoreError& error) {
+    sqlite3_close_v2(m_db);
+    m_db = nullptr;
+    throw StoreError("cannot open database " + path + ": " + error.what());
+  }
+}
+
+Store::~Store() {
+  sqlite3_close_v2(m_db);
+}
+
+void Store::migrate() {
+  apply_migrations(m_db, m_path, schema_migrations());
+}
+
+std::string Store::files_dir() const {
+  const std::string dir = m_path + ".files";
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) {
+    throw StoreError("cannot create the files folder " + dir + ": " + error.message());
+  }
+  return dir;
+}
+
+int64_t Store::create_run(const NewRun& run) {
+  const std::string now = now_iso8601();
+  SqliteStatement insert(m_db,
+                         "INSERT INTO runs (name, task, mixer, config_json, status, created_at, started_at, "
+                         "finished_at, seed, sweep_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.bind(1, run.name).bind(2, run.task).bind(3, run.mixer).bind(4, run.config_json);
+  insert.bind(5, to_string(run.status)).bind(6, now);
+  if (run.status == RunStatus::Running) {
+    insert.bind(7, now);
+  } else {
+    insert.bind_null(7);
+  }
+  if (is_terminal(run.status)) {
+    insert.bind(8, now);
+  } else {
+    insert.bind_null(8);
+  }
+  insert.bind(9, run.seed).bind(10, run.sweep_id);
+  insert.run();
+  return sqlite3_last_insert_rowid(m_db);
+}
+
+std::optional<RunRecord> Store::find_run(int64_t id) const {
+  SqliteStatement query(m_db, std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?");
+  query.bind(1, id);
+  if (!query.step()) {
+    return std::nullopt;
+  }
+  return read_run(query);
+}
+
+std::optional<RunRecord> Store::find_run(const std::string& id_or_name) const {
+  if (id_or_name.empty()) {
+    return std::nullopt;
+  }
+  // Up to 18 digits always fits int64; longer digit strings can only be names.
+  if (id_or_name.size() <= 18 && id_or_name.find_first_not_of("0123456789") == std::string::npos) {
+    if (auto run = find_run(static_cast<int64_t>(std::stoll(id_or_name)))) {
+      return run;
+    }
+  }
+  SqliteStatement query(m_db, std::string("SELECT ") + kRunColumns +
+                                  " FROM runs WHERE name = ? ORDER BY created_at DESC, id DESC LIMIT 1");
+  query.bind(1, id_or_name);
+  if (!query.step()) {
+    return std::nullopt;
+  }
+  return read_run(query);
+}
+
+std::vector<RunRecord> Store::list_runs() const {
+  // created_at first: runs merged from another database get new ids but keep their creation time.
+  SqliteStatement query(
+      m_db, std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY created_at DESC, id DESC");
+  std::vector<RunRecord> runs;
+  while (query.step()) {
+    runs.push_back(read_run(query));
+  }
+  return runs;
+}
+
+void Store::set_status(int64_t run, RunStatus status, const std::string& error) {
+  // Leaving a terminal state (a resume) clears finished_at; started_at keeps the first start.
+  SqliteStatement update(m_db,
+                         "UPDATE runs SET status = ?1, error = ?2, "
+                         "finished_at = CASE WHEN ?3 THEN ?4 ELSE NULL END, "
+                         "started_at = CASE WHEN ?1 = 'running' THEN COALESCE(started_at, ?4) "
+                         "ELSE started_at END WHERE id = ?5");
+  update.bind(1, to_string(status)).bind(2, error).bind(3, is_terminal(status) ? 1 : 0);
+  update.bind(4, now_iso8601()).bind(5, run);
+  update.run();
+  require_changed(m_db, run, "set_status");
+}
+
+void Store::mark_started(int64_t run, int64_t pid, const std::string& device) {
+  SqliteStatement update(m_db,
+                         "UPDATE runs SET status = 'running', pid = ?1, device = ?2, error = '', "
+                         "finished_at = NULL, started_at = COALESCE(started_at, ?3), heartbeat_at = ?3 "
+                         "WHERE id = ?4");
+  update.bind(1, pid).bind(2, device).bind(3, now_iso8601()).bind(4, run);
+  update.run();
+  require_changed(m_db, run, "mark_started");
+}
+
+void Store::set_model_info(int64_t run, int64_t num_parameters, int64_t state_size) {
+  SqliteStatement update(m_db, "UPDATE runs SET num_parameters = ?, state_size = ? WHERE id = ?");
+  update.bind(1, num_parameters).bind(2, state_size).bind(3, run);
+  update.run();
+  require_changed(m_db, run, "set_model_info");
+}
+
+void Store::set_progress(int64_t run, int64_t epochs, int64_t steps) {
+  SqliteStatement update(m_db, "UPDATE runs SET epochs = ?, steps = ?, heartbeat_at = ? WHERE id = ?");
+  update.bind(1, epochs).bind(2, steps).bind(3, now_iso8601()).bind(4, run);
+  update.run();
+  require_changed(m_db, run, "set_progress");
+}
+
+std::vector<int64_t> Store::reap_dead_runs() {
+  SqliteTransaction transaction(m_db);
+  std::vector<std::pair<int64_t, int64_t>> dead;  // (run, pid)
+  {
+    SqliteStatement query(m_db, "SELECT id, pid FROM runs WHERE status = 'running' ORDER BY id");
+    while (query.step()) {
+      if (!process_alive(query.column_int64(1))) {
+        dead.emplace_back(query.column_int64(0), query.column_int64(1));
+      }
+    }
+  }
+  std::vector<int64_t> reaped;
+  SqliteStatement update(m_db,
+                         "UPDATE runs SET status = 'interrupted', error = ?, finished_at = ? "
+                         "WHERE id = ? AND status = 'running'");
+  const std::string now = now_iso8601();
+  for (const auto& [run, pid] : dead) {
+    update.reset();
+    update.bind(
+        1, "trainer process " + std::to_string(pid) + " ended without marking the run (killed or crashed)");
+    update.bind(2, now).bind(3, run);
+    update.run();
+    if (sqlite3_changes(m_db) > 0) {
+      reaped.push_back(run);
+    }
+  }
+  transaction.commit();
+  return reaped;
+}
+
+void Store::append_metrics(const std::vector<MetricPoint>& points) {
+  if (points.empty()) {
+    return;
+  }
+  SqliteTransaction transaction(m_db);
+  SummaryCache summaries(m_db);
+  SqliteStatement insert(m_db,
+                         "INSERT INTO metrics (run_id, key, step, value, epoch, wall_time) "
+                         "VALUES (?, ?, ?, ?, ?, ?)");
+  for (const MetricPoint& point : points) {
+    insert.reset();
+    insert.bind(1, point.run_id).bind(2, point.key).bind(3, point.step);
+    bind_nullable_real(insert, 4, point.value);
+    insert.bind(5, point.epoch).bind(6, point.wall_time);
+    insert.run();
+    summaries.add(point);
+  }
+  summaries.write();
+  transaction.commit();
+}
+
+std::vector<MetricPoint> Store::metrics(int64_t run, const std::string& key) const {
+  std::string sql = std::string("SELECT ") + kMetricColumns + " FROM metrics WHERE run_id = ?";
+  sql += key.empty() ? " ORDER BY id" : " AND key = ? ORDER BY id";
+  SqliteStatement query(m_db, sql);
+  query.bind(1, run);
+  if (!key.empty()) {
+    query.bind(2, key);
+  }
+  std::vector<MetricPoint> points;
+  while (query.step()) {
+    points.push_back(read_metric(query));
+  }
+  return points;
+}
+
+std::vector<MetricPoint> Store::metrics_since(int64_t after_id) const {
+  SqliteStatement query(m_db,
+                        std::string("SELECT ") + kMetricColumns + " FROM metrics WHERE id > ? ORDER BY id");
+  query.bind(1, after_id);
+  std::vector<MetricPoint> points;
+  while (query.step()) {
+    points.push_back(read_metric(query));
+  }
+  return points;
+}
+
+std::vector<MetricSummary> Store::summary(int64_t run) const {
+  return read_summaries(m_db, run);
+}
+
+void Store::truncate_metrics_after(int64_t run, int64_t step) {
+  SqliteTransaction transaction(m_db);
+  SqliteStatement(m_db, "DELETE FROM metrics WHERE run_id = ? AND step > ?").bind(1, run).bind(2, step).run();
+  SqliteStatement(m_db, "DELETE FROM run_summary WHERE run_id = ?").bind(1, run).run();
+  // Replaying in id order gives the same summary as the original appends did.
+  SummaryCache summaries(m_db);
+  SqliteStatement query(
+      m_db, std::string("SELECT ") + kMetricColumns + " FROM metrics WHERE run_id = ? ORDER BY id");
+  query.bind(1, run);
+  while (query.step()) {
+    summaries.add(read_metric(query));
+  }
+  summaries.write();
+  transaction.commit();
+}
+
+int64_t Store::add_checkpoint(int64_t run, int64_t epoch, int64_t step, const std::string& path) {
+  SqliteStatement insert(
+      m_db, "INSERT INTO checkpoints (run_id, epoch, step, path, created_at) VALUES (?, ?, ?, ?, ?)");
+  insert.bind(1, run).bind(2, epoch).bind(3, step).bind(4, path).bind(5, now_iso8601());
+  insert.run();
+  return sqlite3_last_insert_rowid(m_db);
+}
+
+std::optional<CheckpointRecord> Store::latest_checkpoint(int64_t run) const {
+  SqliteStatement query(m_db,
+                        "SELECT id, run_id, epoch, step, path, created_at FROM checkpoints "
+                        "WHERE run_id = ? ORDER BY step DESC, id DESC LIMIT 1");
+  query.bind(1, run);
+  if (!query.step()) {
+    return std::nullopt;
+  }
+  CheckpointRecord checkpoint;
+  checkpoint.id = query.column_int64(0);
+  checkpoint.run_id = query.column_int64(1);
+  checkpoint.epoch = query.column_int64(2);
+  checkpoint.step = query.column_int64(3);
+  checkpoint.path = query.column_text(4);
+  checkpoint.created_at = query.column_text(5);
+  return checkpoint;
+}
+
+std::vector<CheckpointRecord> Store::remove_checkpoints_except(int64_t run, int64_t keep_id) {
+  std::vector<CheckpointRecord> removed;
+  SqliteStatement query(m_db, "SELECT id, epoch, step, path, created_at FROM checkpoints WHERE run_id = ? AND id != ?");
+  query.bind(1, run).bind(2, keep_id);
+  while (query.step()) {
+    CheckpointRecord checkpoint;
+    checkpoint.id = query.column_int64(0);
+    checkpoint.run_id = run;
+    checkpoint.epoch = query.column_int64(1);
+    checkpoint.step = query.column_int64(2);
+    checkpoint.path = query.column_text(3);
+    checkpoint.created_at = query.column_text(4);
+    removed.push_back(std::move(checkpoint));
+  }
+  SqliteStatement remove(m_db, "DELETE FROM checkpoints WHERE run_id = ? AND id != ?");
+  remove.bind(1, run).bind(2, keep_id);
+  remove.run();
+  return removed;
+}
+
+bool Store::integrity_ok() const {
+  SqliteStatement query(m_db, "PRAGMA integrity_check");
+  // A healthy database answers with exactly one row, "ok"; otherwise each row is a problem.
+  return query.step() && query.column_text(0) == "ok" && !query.step();
+}
+
+}  // namespace zoolab

@@ -1,0 +1,48 @@
+#pragma once
+
+// The batches of a split, laid out as Zoology's _SyntheticDataset does (reference/zoology-port.md
+// §1.1): segment by segment in config order, consecutive examples of one segment per batch (the
+// last batch of a segment may be short), never mixing segments, since their lengths can differ.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "engine/config/run_config.h"
+#include "engine/data/mqar.h"
+
+namespace zoolab {
+
+struct Batch {
+  int64_t segment = 0;
+  int64_t first_example = 0;  // index of the first example within its segment
+  torch::Tensor inputs;       // (B, L) int64
+  torch::Tensor labels;       // (B, L) int64, kIgnoreLabel where unlabelled
+  torch::Tensor positions;    // (N,) flat indices into B·L of the labelled positions
+  torch::Tensor targets;      // (N,) labels at those positions
+  torch::Tensor example_of;   // (N,) row (0..B-1) of each labelled position
+};
+
+struct SplitData {
+  std::vector<TokenSegment> segments;
+  int64_t batch_size = 0;
+  std::vector<Batch> batches;
+  int64_t num_examples() const;
+};
+
+// Loads (from the cache) or generates every segment of a split with its seed.
+std::vector<TokenSegment> load_segments(const std::vector<SegmentConfig>& configs, const std::vector<uint64_t>& seeds,
+                                        int64_t vocab_size, const std::string& cache_dir);
+
+// Cuts segments into batches on `device`. With `order` (one permutation per segment, from
+// shuffled_order) the examples of each segment are visited in that order (the paper-era shuffle).
+SplitData make_batches(std::vector<TokenSegment> segments, int64_t batch_size, const torch::Device& device,
+                       const std::vector<std::vector<int64_t>>* order = nullptr);
+
+// One permutation per segment, a function of (seed, epoch) only, so a resumed run sees the same order.
+std::vector<std::vector<int64_t>> shuffled_order(const std::vector<TokenSegment>& segments, uint64_t seed,
+                                                 int64_t epoch);
+
+}  // namespace zoolab

@@ -1,0 +1,67 @@
+#include "engine/train/evaluation.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "engine/train/train_step.h"
+
+namespace zoolab {
+
+std::map<std::string, double> evaluate(LanguageModel& model, const SplitData& split, const TrainConfig& config) {
+  torch::NoGradGuard no_grad;
+  model->eval();
+  const bool all_positions = config.lm_head == "all";
+
+  double loss_sum = 0.0;
+  double correct_tokens = 0.0, labelled_tokens = 0.0;
+  // Example accuracies grouped per segment (slices are constant within a segment).
+  std::vector<double> segment_accuracy_sum(split.segments.size(), 0.0);
+  std::vector<int64_t> segment_examples(split.segments.size(), 0);
+
+  for (const auto& batch : split.batches) {
+    auto logits = labelled_logits(model, batch, all_positions);  // (N, V)
+    loss_sum += torch::nn::functional::cross_entropy(logits, batch.targets).item<double>();
+    auto correct = (logits.argmax(-1) == batch.targets).to(torch::kDouble);  // (N,)
+    const int64_t rows = batch.inputs.size(0);
+    auto per_row_correct = torch::zeros({rows}, correct.options()).index_add_(0, batch.example_of, correct);
+    auto per_row_count =
+        torch::zeros({rows}, correct.options()).index_add_(0, batch.example_of, torch::ones_like(correct));
+    correct_tokens += correct.sum().item<double>();
+    labelled_tokens += static_cast<double>(correct.size(0));
+    // Examples without a labelled position have no accuracy (pandas' mean skips their NaN).
+    auto has_labels = per_row_count > 0;
+    auto accuracy = (per_row_correct / per_row_count.clamp_min(1)).masked_select(has_labels);
+    segment_accuracy_sum[batch.segment] += accuracy.sum().item<double>();
+    segment_examples[batch.segment] += accuracy.size(0);
+  }
+
+  std::map<std::string, double> metrics;
+  metrics["valid/loss"] = split.batches.empty() ? NAN : loss_sum / static_cast<double>(split.batches.size());
+  double accuracy_sum = 0.0;
+  int64_t examples = 0;
+  for (size_t s = 0; s < split.segments.size(); ++s) {
+    accuracy_sum += segment_accuracy_sum[s];
+    examples += segment_examples[s];
+  }
+  metrics["valid/accuracy"] = config.accuracy_average == "token" ? correct_tokens / labelled_tokens
+                                                                 : accuracy_sum / static_cast<double>(examples);
+  for (const auto& key : config.slice_keys) {
+    std::map<int64_t, std::pair<double, int64_t>> groups;  // slice value -> (sum, count)
+    for (size_t s = 0; s < split.segments.size(); ++s) {
+      const auto found = split.segments[s].slices.find(key);
+      if (found == split.segments[s].slices.end()) {
+        continue;
+      }
+      groups[found->second].first += segment_accuracy_sum[s];
+      groups[found->second].second += segment_examples[s];
+    }
+    for (const auto& [value, sum_count] : groups) {
+      metrics["valid/" + key + "/accuracy-" + std::to_string(value)] =
+          sum_count.first / static_cast<double>(sum_count.second);
+    }
+  }
+  return metrics;
+}
+
+}  // namespace zoolab

@@ -1,0 +1,53 @@
+#include "engine/train/train_step.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+namespace zoolab {
+
+torch::Tensor labelled_logits(LanguageModel& model, const Batch& batch, bool all_positions) {
+  if (all_positions) {
+    auto logits = model->forward(batch.inputs);                                      // (B, L, V)
+    return logits.reshape({-1, logits.size(-1)}).index_select(0, batch.positions);  // (N, V)
+  }
+  return model->forward_at(batch.inputs, batch.positions);  // (N, V)
+}
+
+StepLosses train_step(LanguageModel& model, torch::optim::AdamW& optimizer, const Batch& batch, bool all_positions) {
+  optimizer.zero_grad();
+  torch::Tensor main_loss;
+  if (all_positions) {
+    // Exactly Zoology's: the head at every position, cross-entropy ignoring unlabelled ones.
+    auto logits = model->forward(batch.inputs);  // (B, L, V)
+    main_loss = torch::nn::functional::cross_entropy(
+        logits.view({-1, logits.size(-1)}), batch.labels.view({-1}),
+        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+  } else {
+    main_loss = torch::nn::functional::cross_entropy(model->forward_at(batch.inputs, batch.positions), batch.targets);
+  }
+  auto loss = main_loss;
+  auto auxiliary = model->auxiliary_loss();
+  if (auxiliary.defined()) {
+    loss = loss + auxiliary;
+  }
+  loss.backward();
+  optimizer.step();
+  StepLosses losses;
+  losses.loss = loss.item<double>();
+  losses.main_loss = auxiliary.defined() ? main_loss.item<double>() : losses.loss;
+  losses.auxiliary_loss = auxiliary.defined() ? auxiliary.item<double>() : 0.0;
+  return losses;
+}
+
+double cosine_learning_rate(double base, int64_t epoch, int64_t max_epochs) {
+  return base * (1.0 + std::cos(M_PI * static_cast<double>(epoch) / static_cast<double>(max_epochs))) / 2.0;
+}
+
+void set_learning_rate(torch::optim::AdamW& optimizer, double learning_rate) {
+  for (auto& group : optimizer.param_groups()) {
+    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learning_rate);
+  }
+}
+
+}  // namespace zoolab

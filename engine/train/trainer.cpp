@@ -1,0 +1,291 @@
+#include "engine/train/trainer.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include <torch/torch.h>
+
+#include "engine/data/dataset_cache.h"
+#include "engine/store/store.h"
+#include "engine/train/checkpoint.h"
+#include "engine/train/evaluation.h"
+#include "engine/train/model_setup.h"
+#include "engine/train/stop_request.h"
+#include "engine/train/train_step.h"
+
+namespace zoolab {
+
+int configure_threads(int threads) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int used = threads > 0 ? threads : cores;
+  at::set_num_threads(used);
+  return used;
+}
+
+std::string config_hash(const RunConfig& config) {
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(fnv1a64(to_json(config).dump())));
+  return hex;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+torch::Device resolve_device(const std::string& name) {
+  if (name == "cpu") {
+    return torch::kCPU;
+  }
+  if (name == "cuda") {
+    if (!torch::cuda::is_available()) {
+      throw std::runtime_error(
+          "--device cuda: this LibTorch has no CUDA support or no GPU is visible; use --device cpu");
+    }
+    return torch::kCUDA;
+  }
+  throw std::runtime_error("unknown device \"" + name + "\"; allowed: cpu, cuda");
+}
+
+// Buffers metric points and writes them in one transaction at most every `interval`.
+class MetricWriter {
+ public:
+  MetricWriter(Store& store, int64_t run_id) : m_store(store), m_run_id(run_id) {}
+  void add(const std::string& key, int64_t step, double value, int64_t epoch, double wall_time) {
+    MetricPoint point;
+    point.run_id = m_run_id;
+    point.key = key;
+    point.step = step;
+    point.value = value;
+    point.epoch = epoch;
+    point.wall_time = wall_time;
+    m_points.push_back(std::move(point));
+  }
+  void flush_if_due(int64_t epochs, int64_t steps) {
+    if (Clock::now() - m_last_flush > std::chrono::seconds(1)) {
+      flush(epochs, steps);
+    }
+  }
+  void flush(int64_t epochs, int64_t steps) {
+    if (!m_points.empty()) {
+      m_store.append_metrics(m_points);
+      m_points.clear();
+    }
+    m_store.set_progress(m_run_id, epochs, steps);
+    m_last_flush = Clock::now();
+  }
+
+ private:
+  Store& m_store;
+  int64_t m_run_id;
+  std::vector<MetricPoint> m_points;
+  Clock::time_point m_last_flush = Clock::now();
+};
+
+std::string checkpoint_path(const Store& store, int64_t run_id, int64_t epoch, int64_t step) {
+  char name[64];
+  std::snprintf(name, sizeof(name), "checkpoint-e%04lld-s%08lld.zlck", static_cast<long long>(epoch),
+                static_cast<long long>(step));
+  return (std::filesystem::path(store.files_dir()) / "runs" / std::to_string(run_id) / name).string();
+}
+
+// Writes a checkpoint, records it and drops the previous ones (one per run is enough to resume).
+void write_checkpoint(Store& store, const CheckpointPosition& position, LanguageModel& model,
+                      torch::optim::AdamW& optimizer) {
+  const auto path = checkpoint_path(store, position.run_id, position.epoch, position.step);
+  save_checkpoint(path, position, model, optimizer);
+  const auto id = store.add_checkpoint(position.run_id, position.epoch, position.step, path);
+  for (const auto& old : store.remove_checkpoints_except(position.run_id, id)) {
+    std::error_code ignored;
+    std::filesystem::remove(old.path, ignored);
+  }
+}
+
+class TrainingSession {
+ public:
+  TrainingSession(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options)
+      : m_store(store), m_run_id(run_id), m_config(config), m_options(options), m_device(resolve_device(options.device)) {}
+
+  TrainResult run();
+
+ private:
+  void message(const std::string& text) {
+    if (m_options.on_message) {
+      m_options.on_message(text);
+    }
+  }
+  TrainResult finish(RunStatus status, const std::string& text);
+
+  Store& m_store;
+  int64_t m_run_id;
+  const RunConfig& m_config;
+  const TrainOptions& m_options;
+  torch::Device m_device;
+  TrainResult m_result;
+};
+
+TrainResult TrainingSession::finish(RunStatus status, const std::string& text) {
+  m_store.set_status(m_run_id, status, status == RunStatus::Finished ? std::string() : text);
+  m_result.status = status;
+  m_result.message = text;
+  return m_result;
+}
+
+TrainResult TrainingSession::run() {
+  const auto& train = m_config.train;
+  const bool all_positions = train.lm_head == "all";
+  const int threads = configure_threads(m_options.threads);
+  m_store.mark_started(m_run_id, static_cast<int64_t>(getpid()),
+                       m_device.is_cuda() ? "cuda" : "cpu:" + std::to_string(threads) + " threads");
+
+  // Data first, then the model, as Zoology 0bb9665 does; both are functions of the seeds only.
+  const auto vocab_size = m_config.data.vocab_size;
+  const auto cache_dir = m_config.data.cache_dir.empty()
+                             ? (std::filesystem::path(m_store.files_dir()) / "cache").string()
+                             : m_config.data.cache_dir;
+  const auto seeds = segment_seeds(m_config.data);
+  auto train_segments = load_segments(m_config.data.train, seeds.train, vocab_size, cache_dir);
+  auto test_split = make_batches(load_segments(m_config.data.test, seeds.test, vocab_size, cache_dir),
+                                 m_config.data.test_batch_size, m_device);
+
+  torch::manual_seed(m_config.seed);
+  LanguageModel model(language_model_options(m_config));
+  model->to(m_device);
+  torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(train.learning_rate)
+                                                         .betas({0.9, 0.999})
+                                                         .eps(1e-8)
+                                                         .weight_decay(train.weight_decay));
+  int64_t test_len = 0;
+  for (const auto& segment : m_config.data.test) {
+    test_len = std::max(test_len, segment.input_seq_len);
+  }
+  m_store.set_model_info(m_run_id, model->num_parameters(), model->state_size(test_len));
+
+  CheckpointPosition position;
+  position.run_id = m_run_id;
+  position.config_hash = config_hash(m_config);
+  if (m_options.resume) {
+    if (const auto checkpoint = m_store.latest_checkpoint(m_run_id)) {
+      const auto saved = read_checkpoint_position(checkpoint->path);
+      if (saved.config_hash != position.config_hash) {
+        throw std::runtime_error("checkpoint " + checkpoint->path + " belongs to another configuration");
+      }
+      position = load_checkpoint(checkpoint->path, model, optimizer);
+      message("resuming at epoch " + std::to_string(position.epoch + 1) + ", batch " +
+              std::to_string(position.batch) + " (step " + std::to_string(position.step) + ")");
+    } else {
+      message("no checkpoint yet: restarting from the beginning");
+    }
+    // Whatever was logged after the checkpoint is recomputed, identically.
+    m_store.truncate_metrics_after(m_run_id, position.step);
+  }
+
+  SplitData train_split;
+  if (!train.shuffle) {
+    train_split = make_batches(train_segments, m_config.data.train_batch_size, m_device);
+  }
+  MetricWriter writer(m_store, m_run_id);
+  const auto started = Clock::now();
+  int64_t step = position.step;
+  m_result.steps = step;
+  m_result.epochs = position.epoch;
+
+  for (int64_t epoch = position.epoch; epoch < train.max_epochs; ++epoch) {
+    if (train.shuffle) {
+      const auto order = shuffled_order(train_segments, m_config.data.seed, epoch);
+      train_split = make_batches(train_segments, m_config.data.train_batch_size, m_device, &order);
+    }
+    const double learning_rate = cosine_learning_rate(train.learning_rate, epoch, train.max_epochs);
+    set_learning_rate(optimizer, learning_rate);
+    model->train();
+    const auto epoch_start = Clock::now();
+    double loss_sum = 0.0;
+    int64_t epoch_steps = 0, epoch_examples = 0;
+    const auto num_batches = static_cast<int64_t>(train_split.batches.size());
+    for (int64_t b = epoch == position.epoch ? position.batch : 0; b < num_batches; ++b) {
+      const auto& batch = train_split.batches[b];
+      const auto losses = train_step(model, optimizer, batch, all_positions);
+      ++step;
+      ++epoch_steps;
+      epoch_examples += batch.inputs.size(0);
+      loss_sum += losses.loss;
+      const double wall = std::chrono::duration<double>(Clock::now() - started).count();
+      writer.add("train/loss", step, losses.loss, epoch, wall);
+      m_result.steps = step;
+      if (!std::isfinite(losses.loss)) {
+        writer.flush(epoch, step);
+        return finish(RunStatus::Diverged, "loss became " + std::to_string(losses.loss) + " at step " +
+                                               std::to_string(step) + " (epoch " + std::to_string(epoch + 1) + ")");
+      }
+      writer.flush_if_due(epoch, step);
+      if (stop_requested()) {
+        writer.flush(epoch, step);
+        write_checkpoint(m_store, {m_run_id, epoch, b + 1, step, position.config_hash}, model, optimizer);
+        return finish(RunStatus::Cancelled, "stopped on request at step " + std::to_string(step) +
+                                                "; resume with `zoolab-cli resume " + std::to_string(m_run_id) + "`");
+      }
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+
+    auto metrics = evaluate(model, test_split, train);
+    const double wall = std::chrono::duration<double>(Clock::now() - started).count();
+    for (const auto& [key, value] : metrics) {
+      writer.add(key, step, value, epoch, wall);
+    }
+    writer.add("epoch", step, static_cast<double>(epoch), epoch, wall);
+    writer.add("train/learning_rate", step, learning_rate, epoch, wall);
+    writer.flush(epoch + 1, step);
+    m_result.epochs = epoch + 1;
+    m_result.metrics = metrics;
+
+    if (m_options.on_epoch) {
+      EpochReport report;
+      report.epoch = epoch;
+      report.max_epochs = train.max_epochs;
+      report.step = step;
+      report.learning_rate = learning_rate;
+      report.train_loss = epoch_steps > 0 ? loss_sum / static_cast<double>(epoch_steps) : NAN;
+      report.seconds = seconds;
+      report.examples_per_s = seconds > 0 ? static_cast<double>(epoch_examples) / seconds : 0.0;
+      report.metrics = metrics;
+      m_options.on_epoch(report);
+    }
+    write_checkpoint(m_store, {m_run_id, epoch + 1, 0, step, position.config_hash}, model, optimizer);
+
+    const auto found = metrics.find(train.early_stopping_metric);
+    if (found != metrics.end() && found->second > train.early_stopping_threshold) {
+      return finish(RunStatus::Finished, "early stop after epoch " + std::to_string(epoch + 1) + ": " +
+                                             train.early_stopping_metric + " " + std::to_string(found->second) +
+                                             " > " + std::to_string(train.early_stopping_threshold));
+    }
+    if (stop_requested()) {
+      return finish(RunStatus::Cancelled, "stopped on request after epoch " + std::to_string(epoch + 1) +
+                                              "; resume with `zoolab-cli resume " + std::to_string(m_run_id) + "`");
+    }
+  }
+  return finish(RunStatus::Finished, "finished " + std::to_string(train.max_epochs) + " epochs");
+}
+
+}  // namespace
+
+TrainResult train_run(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options) {
+  try {
+    TrainingSession session(store, run_id, config, options);
+    return session.run();
+  } catch (const StoreError&) {
+    throw;
+  } catch (const std::exception& error) {
+    const std::string text = error.what();
+    store.set_status(run_id, RunStatus::Failed, text);
+    TrainResult result;
+    result.status = RunStatus::Failed;
+    result.message = text;
+    return result;
+  }
+}
+
+}  // namespace zoolab

@@ -1,0 +1,60 @@
+#pragma once
+
+// Trains one run of the database with Zoology's semantics (reference/zoology-port.md §3, commit
+// 0bb9665; shared/DESIGN.md §6): AdamW on every parameter, cosine stepped once per epoch,
+// cross-entropy on labelled positions, evaluation each epoch, early stop when the metric exceeds
+// the threshold. Every epoch ends with a checkpoint; a stop request (SIGTERM) finishes the step,
+// checkpoints and marks the run cancelled; a non-finite loss marks it diverged.
+// No torch in this header: the CLI and the GUI's worker include it.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "engine/config/run_config.h"
+#include "engine/store/records.h"
+
+namespace zoolab {
+
+class Store;
+
+struct EpochReport {
+  int64_t epoch = 0;  // 0-based epoch just finished
+  int64_t max_epochs = 0;
+  int64_t step = 0;
+  double learning_rate = 0.0;
+  double train_loss = 0.0;  // mean over the epoch's steps
+  double seconds = 0.0;     // training time of the epoch (without evaluation)
+  double examples_per_s = 0.0;
+  std::map<std::string, double> metrics;  // valid/*
+};
+
+struct TrainOptions {
+  int threads = 0;             // 0: every core
+  std::string device = "cpu";  // "cpu" or "cuda"
+  bool resume = false;         // continue from the run's latest checkpoint
+  std::function<void(const EpochReport&)> on_epoch;
+  std::function<void(const std::string&)> on_message;
+};
+
+struct TrainResult {
+  RunStatus status = RunStatus::Failed;
+  std::string message;
+  int64_t epochs = 0;
+  int64_t steps = 0;
+  std::map<std::string, double> metrics;  // the last evaluation
+};
+
+// Trains `run_id` (already in the store with this configuration). Failures inside training are
+// recorded on the run (status failed, error text) and returned; only a store that cannot be written
+// throws.
+TrainResult train_run(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options);
+
+// at::set_num_threads with 0 meaning every core; returns the count used.
+int configure_threads(int threads);
+
+// A stable hash of the configuration JSON (checkpoints refuse to resume a different run).
+std::string config_hash(const RunConfig& config);
+
+}  // namespace zoolab

@@ -1,0 +1,161 @@
+#include "models/language_model.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include <torch/torch.h>
+
+#include "models/registry.h"
+
+namespace zoolab {
+
+TokenEmbeddingsImpl::TokenEmbeddingsImpl(int64_t vocab_size, int64_t d_model, int64_t max_position_embeddings) {
+  word_embeddings = register_module("word_embeddings", torch::nn::Embedding(vocab_size, d_model));
+  if (max_position_embeddings > 0) {
+    position_embeddings =
+        register_module("position_embeddings", torch::nn::Embedding(max_position_embeddings, d_model));
+  }
+}
+
+torch::Tensor TokenEmbeddingsImpl::forward(const torch::Tensor& input_ids) {
+  auto embeddings = word_embeddings(input_ids);  // (B, L, D)
+  if (position_embeddings) {
+    const int64_t seq_len = input_ids.size(1);
+    const int64_t max_positions = position_embeddings->weight.size(0);
+    if (seq_len > max_positions) {
+      throw std::invalid_argument("embeddings: sequence of length " + std::to_string(seq_len) +
+                                  " exceeds max_position_embeddings " + std::to_string(max_positions));
+    }
+    // (L, D), broadcast over the batch.
+    embeddings = embeddings + position_embeddings->weight.narrow(0, 0, seq_len);
+  }
+  return embeddings;
+}
+
+TransformerBlockImpl::TransformerBlockImpl(const LanguageModelOptions& options, int64_t layer_idx) {
+  const MixerContext context{options.d_model, layer_idx, options.n_layers, options.l_max};
+  sequence_mixer = register_module("sequence_mixer",
+                                   build_mixer(MixerKind::Sequence, options.sequence_mixer, options.sequence_mixer_kwargs,
+                                               context, "model.sequence_mixer.kwargs"));
+  state_mixer = register_module("state_mixer", build_mixer(MixerKind::State, options.state_mixer,
+                                                           options.state_mixer_kwargs, context,
+                                                           "model.state_mixer.kwargs"));
+  // Layer 0's first dropout acts on the embeddings (port §2.2).
+  dropout1 = register_module("dropout1", torch::nn::Dropout(layer_idx == 0 ? options.embed_dropout
+                                                                           : options.resid_dropout));
+  dropout2 = register_module("dropout2", torch::nn::Dropout(options.resid_dropout));
+  // Zoology builds the block norms with PyTorch's default eps (1e-5); only ln_f takes the config's.
+  norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.d_model})));
+  norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.d_model})));
+}
+
+std::pair<torch::Tensor, torch::Tensor> TransformerBlockImpl::forward(const torch::Tensor& hidden,
+                                                                       const torch::Tensor& residual) {
+  auto dropped = dropout1(hidden);
+  auto stream = residual.defined() ? dropped + residual : dropped;  // (B, L, D)
+  auto mixed = sequence_mixer->forward(norm1(stream));
+  stream = dropout2(mixed) + stream;
+  return {state_mixer->forward(norm2(stream)), stream};
+}
+
+LMBackboneImpl::LMBackboneImpl(const LanguageModelOptions& options) {
+  embeddings = register_module(
+      "embeddings", TokenEmbeddings(options.vocab_size, options.d_model, options.max_position_embeddings));
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < options.n_layers; ++i) {
+    layers->push_back(TransformerBlock(options, i));
+  }
+  drop_f = register_module("drop_f", torch::nn::Dropout(options.resid_dropout));
+  ln_f = register_module("ln_f", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.d_model})
+                                                          .eps(options.layer_norm_epsilon)));
+}
+
+torch::Tensor LMBackboneImpl::forward(const torch::Tensor& input_ids) {
+  auto hidden = embeddings(input_ids);  // (B, L, D)
+  torch::Tensor residual;
+  for (const auto& layer : *layers) {
+    std::tie(hidden, residual) = layer->as<TransformerBlockImpl>()->forward(hidden, residual);
+  }
+  auto dropped = drop_f(hidden);
+  return residual.defined() ? dropped + residual : dropped;  // (B, L, D), before ln_f
+}
+
+LanguageModelImpl::LanguageModelImpl(const LanguageModelOptions& options) : m_options(options) {
+  if (options.vocab_size <= 0 || options.d_model <= 0 || options.n_layers <= 0) {
+    throw std::invalid_argument("language model: vocab_size, d_model and n_layers must be positive (got " +
+                                std::to_string(options.vocab_size) + ", " + std::to_string(options.d_model) +
+                                ", " + std::to_string(options.n_layers) + ")");
+  }
+  backbone = register_module("backbone", LMBackbone(options));
+  init_gpt2_weights(*this, options.n_layers);
+}
+
+torch::Tensor LanguageModelImpl::head(const torch::Tensor& residual) {
+  // The LM head is tied to the word embeddings (Zoology ties lm_head.weight to them): logits = ln_f(x) Eᵀ.
+  return torch::matmul(backbone->ln_f(residual), backbone->embeddings->word_embeddings->weight.t());
+}
+
+torch::Tensor LanguageModelImpl::forward(const torch::Tensor& input_ids) { return head(backbone(input_ids)); }
+
+torch::Tensor LanguageModelImpl::forward_at(const torch::Tensor& input_ids, const torch::Tensor& positions) {
+  auto residual = backbone(input_ids);                                             // (B, L, D)
+  auto picked = residual.reshape({-1, residual.size(-1)}).index_select(0, positions);  // (N, D)
+  return head(picked);                                                             // (N, V)
+}
+
+int64_t LanguageModelImpl::state_size(int64_t seq_len) const {
+  int64_t floats = 0;
+  for (const auto& layer : *backbone->layers) {
+    floats += layer->as<TransformerBlockImpl>()->sequence_mixer->state_size(seq_len);
+  }
+  return 4 * floats;
+}
+
+int64_t LanguageModelImpl::num_parameters() const {
+  int64_t count = 0;
+  for (const auto& p : parameters()) {
+    if (p.requires_grad()) {
+      count += p.numel();
+    }
+  }
+  return count;
+}
+
+torch::Tensor LanguageModelImpl::auxiliary_loss() {
+  torch::Tensor total;
+  for (const auto& layer : *backbone->layers) {
+    auto loss = layer->as<TransformerBlockImpl>()->sequence_mixer->auxiliary_loss();
+    if (loss.defined()) {
+      total = total.defined() ? total + loss : loss;
+    }
+  }
+  return total;
+}
+
+void init_gpt2_weights(torch::nn::Module& model, int64_t n_layers) {
+  torch::NoGradGuard no_grad;
+  constexpr double kStd = 0.02;
+  for (const auto& module : model.modules(/*include_self=*/false)) {
+    if (auto* linear = module->as<torch::nn::LinearImpl>()) {
+      linear->weight.normal_(0.0, kStd);
+      if (linear->bias.defined()) {
+        linear->bias.zero_();
+      }
+    } else if (auto* embedding = module->as<torch::nn::EmbeddingImpl>()) {
+      embedding->weight.normal_(0.0, kStd);
+    }
+  }
+  // Residual-path projections scaled by 1/√(2·n_layers) (GPT-2; two norms per block).
+  const double scaled = kStd / std::sqrt(2.0 * static_cast<double>(n_layers));
+  for (auto& item : model.named_parameters()) {
+    const auto& name = item.key();
+    auto ends_with = [&name](const std::string& suffix) {
+      return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    if (ends_with("out_proj.weight") || ends_with("fc2.weight") || ends_with("output_linear.0.weight")) {
+      item.value().normal_(0.0, scaled);
+    }
+  }
+}
+
+}  // namespace zoolab

@@ -1,0 +1,116 @@
+#pragma once
+
+// Zoology's language model (reference/zoology-port.md §2.2, zoology/model.py at 0bb9665): token (and
+// optional learned position) embeddings, pre-norm blocks that carry the residual stream separately,
+// a final LayerNorm and an LM head tied to the word embeddings. Module names match Zoology's state
+// dict ("backbone.layers.0.sequence_mixer.Wqkv.weight", ...), so weights exchange by name.
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/nn/pimpl.h>
+
+#include "models/mixer.h"
+
+namespace zoolab {
+
+struct LanguageModelOptions {
+  int64_t vocab_size = 8192;
+  int64_t d_model = 128;
+  int64_t n_layers = 2;
+  int64_t max_position_embeddings = 64;  // 0: no learned positions
+  int64_t l_max = 64;                    // longest sequence the model will see (mixers' default l_max)
+  double embed_dropout = 0.1;
+  double resid_dropout = 0.0;
+  double layer_norm_epsilon = 1e-5;
+  std::string sequence_mixer = "attention";
+  nlohmann::json sequence_mixer_kwargs = nlohmann::json::object();
+  std::string state_mixer = "identity";
+  nlohmann::json state_mixer_kwargs = nlohmann::json::object();
+};
+
+class TokenEmbeddingsImpl : public torch::nn::Module {
+ public:
+  TokenEmbeddingsImpl(int64_t vocab_size, int64_t d_model, int64_t max_position_embeddings);
+  // input_ids: (B, L) -> (B, L, D)
+  torch::Tensor forward(const torch::Tensor& input_ids);
+
+  torch::nn::Embedding word_embeddings{nullptr};
+  torch::nn::Embedding position_embeddings{nullptr};  // null without learned positions
+};
+TORCH_MODULE(TokenEmbeddings);
+
+// Pre-norm block with the residual stream carried separately (Zoology's TransformerBlock):
+//   residual = drop1(hidden) + residual;  hidden = seq_mixer(norm1(residual))
+//   residual = drop2(hidden) + residual;  hidden = state_mixer(norm2(residual))
+// With the identity state mixer the block returns norm2(residual), which the next block adds to
+// the residual stream: the `residual += LN2(residual)` quirk of port §2.2, kept on purpose.
+class TransformerBlockImpl : public torch::nn::Module {
+ public:
+  TransformerBlockImpl(const LanguageModelOptions& options, int64_t layer_idx);
+  // hidden, residual: (B, L, D); residual is undefined in layer 0. Returns {hidden, residual}.
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& hidden, const torch::Tensor& residual);
+
+  MixerPtr sequence_mixer;
+  MixerPtr state_mixer;
+  torch::nn::Dropout dropout1{nullptr};
+  torch::nn::Dropout dropout2{nullptr};
+  torch::nn::LayerNorm norm1{nullptr};
+  torch::nn::LayerNorm norm2{nullptr};
+};
+TORCH_MODULE(TransformerBlock);
+
+class LMBackboneImpl : public torch::nn::Module {
+ public:
+  explicit LMBackboneImpl(const LanguageModelOptions& options);
+  // input_ids: (B, L) -> the residual stream before ln_f: (B, L, D).
+  torch::Tensor forward(const torch::Tensor& input_ids);
+
+  TokenEmbeddings embeddings{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  torch::nn::Dropout drop_f{nullptr};
+  torch::nn::LayerNorm ln_f{nullptr};
+};
+TORCH_MODULE(LMBackbone);
+
+class LanguageModelImpl : public torch::nn::Module {
+ public:
+  explicit LanguageModelImpl(const LanguageModelOptions& options);
+
+  // input_ids: (B, L) -> logits (B, L, V).
+  torch::Tensor forward(const torch::Tensor& input_ids);
+  // Logits only at `positions`, flat indices into B·L: (N,) -> (N, V). The head and ln_f act per
+  // position, so this equals forward(input_ids).view(-1, V)[positions] at a fraction of the cost
+  // (DESIGN §6: only labelled positions carry loss in MQAR).
+  torch::Tensor forward_at(const torch::Tensor& input_ids, const torch::Tensor& positions);
+
+  // Zoology's LanguageModel.state_size: 4 bytes × Σ over layers of the sequence mixer's state_size.
+  int64_t state_size(int64_t seq_len) const;
+  // Trainable parameters, counted once (the LM head shares the word embeddings).
+  int64_t num_parameters() const;
+  // Sum of the mixers' auxiliary losses of the last forward; a zero scalar if none.
+  torch::Tensor auxiliary_loss();
+
+  const LanguageModelOptions& options() const { return m_options; }
+
+  LMBackbone backbone{nullptr};
+
+ private:
+  torch::Tensor head(const torch::Tensor& residual);  // ln_f then the tied head: (..., D) -> (..., V)
+  LanguageModelOptions m_options;
+};
+TORCH_MODULE(LanguageModel);
+
+// GPT-2 initialisation as Zoology's _init_weights: every Linear weight ~ N(0, 0.02) with zero bias,
+// every Embedding ~ N(0, 0.02), then weights named *out_proj.weight, *fc2.weight or
+// *output_linear.0.weight ~ N(0, 0.02/√(2·n_layers)). Convolutions, norms and custom parameters
+// keep their own initialisation.
+void init_gpt2_weights(torch::nn::Module& model, int64_t n_layers);
+
+}  // namespace zoolab

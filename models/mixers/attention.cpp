@@ -1,0 +1,73 @@
+#include "models/mixers/attention.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include <torch/torch.h>
+
+namespace zoolab {
+
+MHAImpl::MHAImpl(const MHAOptions& options) : m_options(options) {
+  if (options.num_heads() <= 0 || options.d_model() % options.num_heads() != 0) {
+    throw std::invalid_argument("attention: num_heads must divide d_model (d_model " +
+                                std::to_string(options.d_model()) + ", num_heads " +
+                                std::to_string(options.num_heads()) + ")");
+  }
+  const int64_t d = options.d_model();
+  Wqkv = register_module("Wqkv", torch::nn::Linear(torch::nn::LinearOptions(d, 3 * d).bias(options.bias())));
+  out_proj = register_module("out_proj", torch::nn::Linear(d, d));
+}
+
+const torch::Tensor& MHAImpl::causal_mask(int64_t seq_len, const torch::TensorOptions& options) {
+  if (!m_mask.defined() || m_mask.size(0) != seq_len || m_mask.device() != options.device() ||
+      m_mask.scalar_type() != options.dtype().toScalarType()) {
+    m_mask = torch::full({seq_len, seq_len}, -10000.0, options).triu(1);
+  }
+  return m_mask;
+}
+
+torch::Tensor MHAImpl::forward(const torch::Tensor& u) {
+  const int64_t batch = u.size(0), seq_len = u.size(1), d = u.size(2);
+  const int64_t heads = m_options.num_heads(), head_dim = d / heads;
+
+  // (B, L, 3, H, hd) -> (3, B, H, L, hd): the "(three h d)" layout of Zoology's Wqkv.
+  auto qkv = Wqkv(u).view({batch, seq_len, 3, heads, head_dim}).permute({2, 0, 3, 1, 4});
+  auto q = qkv[0].reshape({batch * heads, seq_len, head_dim});  // (B·H, L, hd)
+  auto k = qkv[1].reshape({batch * heads, seq_len, head_dim});
+  auto v = qkv[2].reshape({batch * heads, seq_len, head_dim});
+
+  // scores = q kᵀ / √hd + mask, in one fused call.
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+  auto scores = torch::baddbmm(causal_mask(seq_len, u.options()), q, k.transpose(1, 2), /*beta=*/1.0,
+                               /*alpha=*/scale);  // (B·H, L, L)
+  auto probs = torch::softmax(scores, -1);
+  if (is_training() && m_options.dropout() > 0.0) {
+    probs = torch::dropout(probs, m_options.dropout(), /*train=*/true);
+  }
+  auto context = torch::bmm(probs, v)  // (B·H, L, hd)
+                     .view({batch, heads, seq_len, head_dim})
+                     .transpose(1, 2)
+                     .reshape({batch, seq_len, d});  // (B, L, D), channels "(h d)"
+  return out_proj(context);
+}
+
+MixerSpec attention_spec() {
+  MixerSpec spec;
+  spec.name = "attention";
+  spec.kind = MixerKind::Sequence;
+  spec.summary = "Multi-head causal softmax attention (Zoology MHA)";
+  spec.params = {
+      {"num_heads", ParamType::Int, 1, 1.0, std::nullopt, {}, "Attention heads; must divide d_model"},
+      {"bias", ParamType::Bool, true, std::nullopt, std::nullopt, {}, "Bias in the fused Wqkv projection"},
+      {"dropout", ParamType::Float, 0.0, 0.0, 0.999, {}, "Dropout on attention probabilities while training"},
+  };
+  spec.factory = [](const MixerContext& context, const nlohmann::json& kwargs) -> MixerPtr {
+    return std::make_shared<MHAImpl>(MHAOptions(context.d_model)
+                                         .num_heads(kwargs.at("num_heads").get<int64_t>())
+                                         .bias(kwargs.at("bias").get<bool>())
+                                         .dropout(kwargs.at("dropout").get<double>()));
+  };
+  return spec;
+}
+
+}  // namespace zoolab

@@ -1,0 +1,90 @@
+#include "models/mixers/convolution.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "kernels/fft_conv.h"
+
+namespace zoolab {
+namespace {
+
+void check_length(const char* component, int64_t seq_len, int64_t l_max) {
+  if (seq_len > l_max) {
+    throw std::invalid_argument(std::string(component) + ": sequence of length " + std::to_string(seq_len) +
+                                " is longer than l_max " + std::to_string(l_max) +
+                                "; raise the mixer's l_max");
+  }
+}
+
+// (B, L, D) input, (D, L) filter: causal FFT convolution plus the input, as Zoology's fft_conv.
+torch::Tensor long_conv_with_skip(const torch::Tensor& u, const torch::Tensor& k) {
+  auto x = u.transpose(1, 2);                            // (B, D, L)
+  auto y = kernels::causal_fft_conv(x, k) + x;           // (B, D, L)
+  return y.transpose(1, 2);                              // (B, L, D)
+}
+
+}  // namespace
+
+ShortConvolutionImpl::ShortConvolutionImpl(int64_t d_model, int64_t kernel_size)
+    : m_d_model(d_model), m_kernel_size(kernel_size) {
+  if (kernel_size < 1) {
+    throw std::invalid_argument("short convolution: kernel_size must be >= 1, got " + std::to_string(kernel_size));
+  }
+  conv = register_module(
+      "conv", torch::nn::Conv1d(
+                  torch::nn::Conv1dOptions(d_model, d_model, kernel_size).groups(d_model).padding(kernel_size - 1)));
+}
+
+torch::Tensor ShortConvolutionImpl::forward(const torch::Tensor& u) {
+  const int64_t seq_len = u.size(1);
+  // Padding k-1 on both sides, then keeping the first L outputs, makes the convolution causal.
+  return conv(u.transpose(1, 2)).narrow(2, 0, seq_len).transpose(1, 2);  // (B, L, D)
+}
+
+LongConvolutionImpl::LongConvolutionImpl(int64_t d_model, int64_t l_max) : m_d_model(d_model) {
+  filter_ = register_parameter("filter", torch::randn({d_model, l_max}));
+}
+
+torch::Tensor LongConvolutionImpl::forward(const torch::Tensor& u) {
+  check_length("long convolution", u.size(1), filter_.size(1));
+  return long_conv_with_skip(u, filter_);
+}
+
+PositionalEmbeddingImpl::PositionalEmbeddingImpl(int64_t emb_dim, int64_t seq_len) {
+  if (emb_dim < 3 || emb_dim % 2 == 0) {
+    throw std::invalid_argument("implicit long convolution: d_emb must be odd and >= 3 (time, cosine, sine), got " +
+                                std::to_string(emb_dim));
+  }
+  const int64_t bands = (emb_dim - 1) / 2;
+  auto t = torch::linspace(0, 1, seq_len).view({1, seq_len, 1});  // (1, L, 1)
+  // Angular positions on the "proper" grid 0..L-1, as Zoology's PositionalEmbedding computes them.
+  auto w = (2 * M_PI) * torch::linspace(0, seq_len - 1, seq_len).view({1, seq_len, 1}) / seq_len;
+  auto f = torch::linspace(1e-4, bands - 1, bands).view({1, 1, bands});
+  // exp(-i f w) = cos(f w) - i sin(f w).
+  auto phase = f * w;  // (1, L, bands)
+  z = register_parameter("z", torch::cat({t, torch::cos(phase), -torch::sin(phase)}, -1), /*requires_grad=*/false);
+}
+
+torch::Tensor PositionalEmbeddingImpl::forward(int64_t seq_len) const { return z.narrow(1, 0, seq_len); }
+
+ImplicitLongConvolutionImpl::ImplicitLongConvolutionImpl(int64_t d_model, int64_t l_max, int64_t d_emb,
+                                                         int64_t d_hidden)
+    : m_d_model(d_model), m_l_max(l_max) {
+  pos_emb = register_module("pos_emb", PositionalEmbedding(d_emb, l_max));
+  mlp = register_module("mlp", torch::nn::Sequential(torch::nn::Linear(d_emb, d_hidden), torch::nn::ReLU(),
+                                                     torch::nn::Linear(d_hidden, d_model)));
+}
+
+torch::Tensor ImplicitLongConvolutionImpl::filter(int64_t seq_len) {
+  check_length("implicit long convolution", seq_len, m_l_max);
+  return mlp->forward(pos_emb->forward(seq_len))[0].transpose(0, 1);  // (D, L)
+}
+
+torch::Tensor ImplicitLongConvolutionImpl::forward(const torch::Tensor& u) {
+  return long_conv_with_skip(u, filter(u.size(1)));
+}
+
+}  // namespace zoolab

@@ -1,0 +1,18 @@
+#pragma once
+
+// The identity state mixer: every Figure 2 model uses it (reference/zoology-port.md §2.1). The block
+// still adds LN2(residual) to the stream afterwards; that quirk lives in the backbone.
+
+#include "models/mixer.h"
+#include "models/registry.h"
+
+namespace zoolab {
+
+class IdentityMixerImpl : public MixerImpl {
+ public:
+  torch::Tensor forward(const torch::Tensor& u) override { return u; }
+};
+
+MixerSpec identity_spec();
+
+}  // namespace zoolab

@@ -1,0 +1,210 @@
+#include "models/registry.h"
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+#include "models/mixers/attention.h"
+#include "models/mixers/base_conv.h"
+#include "models/mixers/identity.h"
+#include "models/mixers/mlp.h"
+
+namespace zoolab {
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    out += (out.empty() ? "" : ", ") + item;
+  }
+  return out;
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& message) {
+  throw std::invalid_argument(path + ": " + message);
+}
+
+bool is_integer(const nlohmann::json& value) {
+  return value.is_number_integer() || value.is_number_unsigned();
+}
+
+void check_range(const ParamSpec& spec, double value, const std::string& path, const std::string& shown) {
+  if ((spec.min && value < *spec.min) || (spec.max && value > *spec.max)) {
+    std::ostringstream allowed;
+    allowed << "[" << (spec.min ? std::to_string(*spec.min) : std::string("-inf")) << ", "
+            << (spec.max ? std::to_string(*spec.max) : std::string("inf")) << "]";
+    fail(path, "value " + shown + " is out of range; allowed " + allowed.str());
+  }
+}
+
+void check_value(const ParamSpec& spec, const nlohmann::json& value, const std::string& path) {
+  const std::string shown = value.dump();
+  switch (spec.type) {
+    case ParamType::Int:
+      if (!is_integer(value)) {
+        fail(path, "expected an integer, got " + shown);
+      }
+      check_range(spec, value.get<double>(), path, shown);
+      return;
+    case ParamType::Float:
+      if (!value.is_number()) {
+        fail(path, "expected a number, got " + shown);
+      }
+      check_range(spec, value.get<double>(), path, shown);
+      return;
+    case ParamType::Bool:
+      if (!value.is_boolean()) {
+        fail(path, "expected true or false, got " + shown);
+      }
+      return;
+    case ParamType::String:
+      if (!value.is_string()) {
+        fail(path, "expected a string, got " + shown);
+      }
+      if (!spec.choices.empty()) {
+        const auto text = value.get<std::string>();
+        bool found = false;
+        for (const auto& choice : spec.choices) {
+          found = found || choice == text;
+        }
+        if (!found) {
+          fail(path, "value " + shown + " is not allowed; allowed: " + join(spec.choices));
+        }
+      }
+      return;
+    case ParamType::IntOrIntList:
+      if (is_integer(value)) {
+        check_range(spec, value.get<double>(), path, shown);
+        return;
+      }
+      if (!value.is_array() || value.empty()) {
+        fail(path, "expected an integer or a non-empty list of integers, got " + shown);
+      }
+      for (size_t i = 0; i < value.size(); ++i) {
+        if (!is_integer(value[i])) {
+          fail(path + "[" + std::to_string(i) + "]", "expected an integer, got " + value[i].dump());
+        }
+        check_range(spec, value[i].get<double>(), path + "[" + std::to_string(i) + "]", value[i].dump());
+      }
+      return;
+    case ParamType::MixerList:
+      if (!value.is_array() || value.empty()) {
+        fail(path, "expected a non-empty list of mixer configs {\"name\", \"kwargs\"}, got " + shown);
+      }
+      return;
+  }
+}
+
+}  // namespace
+
+const char* to_string(ParamType type) {
+  switch (type) {
+    case ParamType::Int:
+      return "int";
+    case ParamType::Float:
+      return "float";
+    case ParamType::Bool:
+      return "bool";
+    case ParamType::String:
+      return "string";
+    case ParamType::IntOrIntList:
+      return "int_or_int_list";
+    case ParamType::MixerList:
+      return "mixer_list";
+  }
+  return "unknown";
+}
+
+const std::vector<MixerSpec>& mixer_registry() {
+  // One line per mixer.
+  static const std::vector<MixerSpec> registry = {
+      attention_spec(),
+      base_conv_spec(),
+      identity_spec(),
+      mlp_spec(),
+  };
+  return registry;
+}
+
+const MixerSpec& find_mixer(MixerKind kind, const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& spec : mixer_registry()) {
+    if (spec.kind != kind) {
+      continue;
+    }
+    if (spec.name == name) {
+      return spec;
+    }
+    names.push_back(spec.name);
+  }
+  const char* what = kind == MixerKind::Sequence ? "sequence mixer" : "state mixer";
+  throw std::invalid_argument("unknown " + std::string(what) + " \"" + name + "\"; registered: " + join(names));
+}
+
+nlohmann::json resolve_mixer_kwargs(const MixerSpec& spec, const nlohmann::json& kwargs, const std::string& path,
+                                    const MixerContext& context) {
+  if (!kwargs.is_object()) {
+    fail(path, "kwargs must be an object, got " + kwargs.dump());
+  }
+  std::vector<std::string> allowed;
+  for (const auto& param : spec.params) {
+    allowed.push_back(param.name);
+  }
+  for (const auto& item : kwargs.items()) {
+    bool known = false;
+    for (const auto& param : spec.params) {
+      known = known || param.name == item.key();
+    }
+    if (!known) {
+      fail(path + "." + item.key(), "unknown parameter of mixer \"" + spec.name + "\"; allowed: " +
+                                        (allowed.empty() ? std::string("(none)") : join(allowed)));
+    }
+  }
+  nlohmann::json resolved = nlohmann::json::object();
+  for (const auto& param : spec.params) {
+    const std::string param_path = path + "." + param.name;
+    if (kwargs.contains(param.name) && !kwargs.at(param.name).is_null()) {
+      check_value(param, kwargs.at(param.name), param_path);
+      resolved[param.name] = kwargs.at(param.name);
+    } else if (param.name == "l_max" && param.default_value.is_null()) {
+      resolved[param.name] = context.l_max;
+    } else {
+      resolved[param.name] = param.default_value;
+    }
+  }
+  return resolved;
+}
+
+MixerPtr build_mixer(MixerKind kind, const std::string& name, const nlohmann::json& kwargs,
+                     const MixerContext& context, const std::string& path) {
+  const auto& spec = find_mixer(kind, name);
+  return spec.factory(context, resolve_mixer_kwargs(spec, kwargs, path, context));
+}
+
+nlohmann::json registry_to_json() {
+  auto out = nlohmann::json::array();
+  for (const auto& spec : mixer_registry()) {
+    auto params = nlohmann::json::array();
+    for (const auto& param : spec.params) {
+      nlohmann::json p = {{"name", param.name}, {"type", to_string(param.type)},
+                          {"default", param.default_value}, {"doc", param.doc}};
+      if (param.min) {
+        p["min"] = *param.min;
+      }
+      if (param.max) {
+        p["max"] = *param.max;
+      }
+      if (!param.choices.empty()) {
+        p["choices"] = param.choices;
+      }
+      params.push_back(std::move(p));
+    }
+    out.push_back({{"name", spec.name},
+                   {"kind", spec.kind == MixerKind::Sequence ? "sequence" : "state"},
+                   {"summary", spec.summary},
+                   {"params", std::move(params)}});
+  }
+  return out;
+}
+
+}  // namespace zoolab

@@ -1,0 +1,36 @@
+#pragma once
+
+// Records for the views' tests, written by hand so each test states only the fields it is about.
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "engine/store/records.h"
+
+namespace zoolab::testing {
+
+inline RunRecord makeRun(int64_t id, const std::string& name, const std::string& mixer,
+                         RunStatus status = RunStatus::Finished, int64_t parameters = 0) {
+  RunRecord run;
+  run.id = id;
+  run.name = name;
+  run.task = "mqar";
+  run.mixer = mixer;
+  run.status = status;
+  run.num_parameters = parameters;
+  run.created_at = "2024-05-0" + std::to_string(1 + id % 9) + "T10:00:00Z";
+  return run;
+}
+
+inline MetricSummary makeSummary(const std::string& key, double last, double best) {
+  MetricSummary summary;
+  summary.key = key;
+  summary.last = last;
+  summary.best = best;
+  summary.min = std::min(last, best);
+  summary.max = std::max(last, best);
+  return summary;
+}
+
+}  // namespace zoolab::testing

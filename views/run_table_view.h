@@ -1,0 +1,68 @@
+#pragma once
+
+// The run table widget: a filter line above a sortable QTableView over a RunTableModel. It shows runs and
+// reports which one the user opens; it does not own the model (the main window shares it with other views).
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+#include <QWidget>
+
+class QLabel;
+class QLineEdit;
+class QModelIndex;
+class QTableView;
+
+namespace zoolab {
+
+class RunFilterProxyModel;
+class RunTableModel;
+
+class RunTableView : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit RunTableView(RunTableModel* model, QWidget* parent = nullptr);
+
+  QTableView* tableView() const { return m_table; }
+  QLineEdit* filterEdit() const { return m_filterEdit; }
+  RunFilterProxyModel* proxyModel() const { return m_proxy; }
+
+  // Ids of the selected runs, top to bottom as shown.
+  QList<qint64> selectedRunIds() const;
+  // Selects the run and scrolls to it; false when no visible row has that id.
+  bool selectRun(qint64 runId);
+
+  // Rich text shown across the empty table when the model has no runs (how to start one, or why none could
+  // be read).
+  // When runs exist but the filter hides them all, the table says so instead.
+  void setEmptyText(const QString& text);
+
+  // Column widths, order and sorting, for Settings. Restoring a state saved with other columns does nothing.
+  QByteArray saveHeaderState() const;
+  bool restoreHeaderState(const QByteArray& state);
+
+  // The user opened a run: double click, or Return on the current row.
+  Q_SIGNAL void runActivated(qint64 runId);
+
+ protected:
+  bool eventFilter(QObject* watched, QEvent* event) override;
+
+ private:
+  void activateIndex(const QModelIndex& proxyIndex);
+  void rememberSelection();
+  void restoreSelection();
+  void updateEmptyLabel();
+
+  RunTableModel* m_model = nullptr;
+  RunFilterProxyModel* m_proxy = nullptr;
+  QLineEdit* m_filterEdit = nullptr;
+  QTableView* m_table = nullptr;
+  QLabel* m_emptyLabel = nullptr;  // a child of the table's viewport, covering it while no row shows
+  QString m_emptyText;
+  // Selection carried across a model reset (a new run appeared), by run id.
+  QList<qint64> m_selectedBeforeReset;
+  qint64 m_currentBeforeReset = -1;
+};
+
+}  // namespace zoolab
