@@ -21,6 +21,15 @@ torch::Tensor causal_fft_conv(const torch::Tensor& u, const torch::Tensor& k) {
   return y.narrow(-1, 0, seq_len);
 }
 
+torch::Tensor zoology_fft_conv(const torch::Tensor& u, const torch::Tensor& k) {
+  TORCH_CHECK(u.dim() == 3 && k.dim() == 2 && k.size(0) == u.size(1), "zoology_fft_conv: u (B, D, L), k (D, Lk)");
+  const int64_t seq_len = u.size(2);
+  const int64_t n = 2 * seq_len;
+  const auto k_f = torch::fft::rfft(k.to(u.scalar_type()), n) / static_cast<double>(n);
+  const auto u_f = torch::fft::rfft(u, n);
+  return torch::fft::irfft(u_f * k_f, n, -1, "forward").narrow(-1, 0, seq_len);
+}
+
 torch::Tensor causal_conv_reference(const torch::Tensor& u, const torch::Tensor& k) {
   const int64_t seq_len = u.size(2);
   auto y = torch::zeros_like(u);

@@ -13,6 +13,13 @@ namespace zoolab::kernels {
 // follow Zoology add the skip term themselves, where the reference does.
 torch::Tensor causal_fft_conv(const torch::Tensor& u, const torch::Tensor& k);
 
+// Zoology's fft_conv exactly, for filters longer than the sequence: the whole filter enters an FFT
+// of size 2L (rfft pads or trims it to 2L), so when Lk > L the taps past L wrap around onto the
+// first outputs. Zoology's explicit LongConvolution has this quirk when it sees sequences shorter
+// than l_max; it is kept so weights and outputs match the reference. Equal to causal_fft_conv when
+// Lk == L.
+torch::Tensor zoology_fft_conv(const torch::Tensor& u, const torch::Tensor& k);
+
 // The same convolution as an explicit sum over taps; slow, for tests.
 torch::Tensor causal_conv_reference(const torch::Tensor& u, const torch::Tensor& k);
 

@@ -5,10 +5,12 @@
 #include "engine/cli/commands.h"
 #include "engine/config/config_error.h"
 #include "engine/store/store.h"
+#include "engine/train/allocator.h"
 
 namespace zoolab {
 
 int run_cli(int argc, char** argv) {
+  keep_freed_memory_in_process();
   CLI::App app{"zoolab-cli: train and inspect recall models (Zoology MQAR) from the command line"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "zoolab 0.1.0");

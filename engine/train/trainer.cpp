@@ -222,6 +222,9 @@ TrainResult TrainingSession::run() {
                                                std::to_string(step) + " (epoch " + std::to_string(epoch + 1) + ")");
       }
       writer.flush_if_due(epoch, step);
+      if (m_options.on_step) {
+        m_options.on_step(step, losses.loss);
+      }
       if (stop_requested()) {
         writer.flush(epoch, step);
         write_checkpoint(m_store, {m_run_id, epoch, b + 1, step, position.config_hash}, model, optimizer);

@@ -35,6 +35,7 @@ struct TrainOptions {
   std::string device = "cpu";  // "cpu" or "cuda"
   bool resume = false;         // continue from the run's latest checkpoint
   std::function<void(const EpochReport&)> on_epoch;
+  std::function<void(int64_t step, double loss)> on_step;  // after every optimizer step
   std::function<void(const std::string&)> on_message;
 };
 

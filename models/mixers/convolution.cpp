@@ -20,9 +20,9 @@ void check_length(const char* component, int64_t seq_len, int64_t l_max) {
 }
 
 // (B, L, D) input, (D, L) filter: causal FFT convolution plus the input, as Zoology's fft_conv.
-torch::Tensor long_conv_with_skip(const torch::Tensor& u, const torch::Tensor& k) {
-  auto x = u.transpose(1, 2);                            // (B, D, L)
-  auto y = kernels::causal_fft_conv(x, k) + x;           // (B, D, L)
+torch::Tensor long_conv_with_skip(const torch::Tensor& u, const torch::Tensor& k, bool whole_filter) {
+  auto x = u.transpose(1, 2);  // (B, D, L)
+  auto y = (whole_filter ? kernels::zoology_fft_conv(x, k) : kernels::causal_fft_conv(x, k)) + x;  // (B, D, L)
   return y.transpose(1, 2);                              // (B, L, D)
 }
 
@@ -50,7 +50,8 @@ LongConvolutionImpl::LongConvolutionImpl(int64_t d_model, int64_t l_max) : m_d_m
 
 torch::Tensor LongConvolutionImpl::forward(const torch::Tensor& u) {
   check_length("long convolution", u.size(1), filter_.size(1));
-  return long_conv_with_skip(u, filter_);
+  // Zoology hands the whole l_max filter to fft_conv: shorter sequences see wrapped-around taps.
+  return long_conv_with_skip(u, filter_, /*whole_filter=*/true);
 }
 
 PositionalEmbeddingImpl::PositionalEmbeddingImpl(int64_t emb_dim, int64_t seq_len) {
@@ -84,7 +85,7 @@ torch::Tensor ImplicitLongConvolutionImpl::filter(int64_t seq_len) {
 }
 
 torch::Tensor ImplicitLongConvolutionImpl::forward(const torch::Tensor& u) {
-  return long_conv_with_skip(u, filter(u.size(1)));
+  return long_conv_with_skip(u, filter(u.size(1)), /*whole_filter=*/false);
 }
 
 }  // namespace zoolab

@@ -37,7 +37,8 @@ class ShortConvolutionImpl : public ConvolutionImpl {
 };
 
 // Explicit filter of length l_max, initialised ~ N(0, 1); applied through the FFT, then the input
-// is added (Zoology's fft_conv always adds u). State: d·L.
+// is added (Zoology's fft_conv always adds u). State: d·L. Like Zoology's, it is causal only for
+// sequences of length l_max: shorter ones get wrapped-around taps (kernels::zoology_fft_conv).
 class LongConvolutionImpl : public ConvolutionImpl {
  public:
   LongConvolutionImpl(int64_t d_model, int64_t l_max);

@@ -1,0 +1,64 @@
+#pragma once
+
+// Helpers for the training tests: a temporary database and tiny MQAR configurations that train in
+// well under a second per epoch.
+
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/config/run_config.h"
+#include "engine/store/store.h"
+
+namespace zoolab::train_test {
+
+inline std::filesystem::path temp_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("zoolab-" + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// A 2-layer model on MQAR with L=16, 2 kv pairs, V=64.
+inline nlohmann::json tiny_config_json(const std::string& mixer = "attention") {
+  nlohmann::json kwargs = mixer == "attention" ? nlohmann::json{{"num_heads", 1}, {"dropout", 0.1}}
+                                               : nlohmann::json{{"kernel_size", nlohmann::json::array({3, -1})}};
+  return {
+      {"name", "tiny-" + mixer},
+      {"seed", 7},
+      {"data",
+       {{"vocab_size", 64},
+        {"batch_size", nlohmann::json::array({32, 64})},
+        {"seed", 1},
+        {"train", nlohmann::json::array({{{"input_seq_len", 16}, {"num_kv_pairs", 2}, {"num_examples", 256},
+                                          {"random_non_queries", false}}})},
+        {"test", nlohmann::json::array({{{"input_seq_len", 16}, {"num_kv_pairs", 2}, {"num_examples", 64},
+                                         {"random_non_queries", false}},
+                                        {{"input_seq_len", 16}, {"num_kv_pairs", 3}, {"num_examples", 32},
+                                         {"random_non_queries", false}}})}}},
+      {"model",
+       {{"d_model", 32},
+        {"n_layers", 2},
+        {"max_position_embeddings", mixer == "attention" ? 16 : 0},
+        {"sequence_mixer", {{"name", mixer}, {"kwargs", kwargs}}},
+        {"state_mixer", {{"name", "identity"}, {"kwargs", nlohmann::json::object()}}}}},
+      {"train",
+       {{"max_epochs", 3},
+        {"learning_rate", 3e-3},
+        {"slice_keys", nlohmann::json::array({"num_kv_pairs"})},
+        {"early_stopping_threshold", 1.5}}},
+  };
+}
+
+inline int64_t create_run(Store& store, const RunConfig& config) {
+  NewRun run;
+  run.name = config.name;
+  run.task = "mqar";
+  run.mixer = config.model.sequence_mixer.name;
+  run.config_json = to_json(config).dump();
+  run.seed = static_cast<int64_t>(config.seed);
+  return store.create_run(run);
+}
+
+}  // namespace zoolab::train_test

@@ -1,0 +1,169 @@
+// The mixer contract (shared/DESIGN.md §5) checked for every registered sequence mixer: shape kept,
+// causal, deterministic under a seed, finite gradients, positive state size, state-dict round trip.
+
+#include <set>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "models/registry.h"
+
+namespace zoolab {
+namespace {
+
+struct MixerCase {
+  std::string label;
+  std::string name;
+  nlohmann::json kwargs;
+  int64_t layer_idx = 0;
+};
+
+// Every registered sequence mixer with its defaults, plus the variants that take other code paths.
+std::vector<MixerCase> mixer_cases() {
+  std::vector<MixerCase> cases;
+  for (const auto& spec : mixer_registry()) {
+    if (spec.kind == MixerKind::Sequence) {
+      cases.push_back({spec.name + "_defaults", spec.name, nlohmann::json::object(), 0});
+    }
+  }
+  cases.push_back({"attention_4_heads", "attention", {{"num_heads", 4}}, 0});
+  cases.push_back({"base_conv_implicit_long", "base_conv", {{"kernel_size", nlohmann::json::array({3, -1})}}, 1});
+  cases.push_back({"base_conv_explicit_long", "base_conv", {{"kernel_size", -1}, {"implicit_long_conv", false}}, 0});
+  cases.push_back({"base_conv_act", "base_conv", {{"kernel_size", 5}, {"use_act", true}}, 0});
+  return cases;
+}
+
+constexpr int64_t kBatch = 2, kLen = 24, kDim = 16;
+
+MixerPtr build(const MixerCase& c, uint64_t seed) {
+  torch::manual_seed(seed);
+  auto mixer = build_mixer(MixerKind::Sequence, c.name, c.kwargs, MixerContext{kDim, c.layer_idx, 2, kLen});
+  mixer->eval();
+  return mixer;
+}
+
+class MixerContract : public ::testing::TestWithParam<MixerCase> {};
+
+TEST_P(MixerContract, KeepsTheShape) {
+  auto mixer = build(GetParam(), 1);
+  auto u = torch::randn({kBatch, kLen, kDim});
+  EXPECT_EQ(mixer->forward(u).sizes(), u.sizes());
+  // Shorter sequences than l_max work too.
+  auto shorter = torch::randn({kBatch, 7, kDim});
+  EXPECT_EQ(mixer->forward(shorter).sizes(), shorter.sizes());
+}
+
+TEST_P(MixerContract, IsCausal) {
+  auto mixer = build(GetParam(), 2);
+  torch::NoGradGuard no_grad;
+  auto u = torch::randn({kBatch, kLen, kDim});
+  const auto y = mixer->forward(u);
+  for (int64_t t : {0L, 5L, kLen - 1}) {
+    auto changed = u.clone();
+    changed.select(1, t).add_(torch::randn({kBatch, kDim}) * 3.0);
+    const auto y_changed = mixer->forward(changed);
+    if (t > 0) {
+      EXPECT_TRUE(torch::allclose(y.narrow(1, 0, t), y_changed.narrow(1, 0, t), 1e-5, 1e-6))
+          << "outputs before position " << t << " changed";
+    }
+    // The change must be visible somewhere at or after t, or the test could not fail.
+    EXPECT_FALSE(torch::allclose(y.narrow(1, t, kLen - t), y_changed.narrow(1, t, kLen - t)));
+  }
+}
+
+TEST_P(MixerContract, IsDeterministicUnderASeed) {
+  auto a = build(GetParam(), 7);
+  auto b = build(GetParam(), 7);
+  auto c = build(GetParam(), 8);
+  torch::manual_seed(0);
+  auto u = torch::randn({kBatch, kLen, kDim});
+  EXPECT_TRUE(torch::equal(a->forward(u), b->forward(u)));
+  EXPECT_FALSE(torch::equal(a->forward(u), c->forward(u)));
+}
+
+TEST_P(MixerContract, HasFiniteGradientsForEveryTrainableParameter) {
+  auto mixer = build(GetParam(), 3);
+  mixer->train();
+  auto u = torch::randn({kBatch, kLen, kDim}, torch::requires_grad());
+  mixer->forward(u).pow(2).mean().backward();
+  int64_t trainable = 0;
+  for (const auto& item : mixer->named_parameters()) {
+    if (!item.value().requires_grad()) {
+      continue;
+    }
+    ++trainable;
+    ASSERT_TRUE(item.value().grad().defined()) << item.key() << " got no gradient";
+    EXPECT_TRUE(torch::isfinite(item.value().grad()).all().item<bool>()) << item.key();
+  }
+  EXPECT_GT(trainable, 0);
+  EXPECT_TRUE(torch::isfinite(u.grad()).all().item<bool>());
+}
+
+TEST_P(MixerContract, HasAPositiveStateSize) { EXPECT_GT(build(GetParam(), 4)->state_size(kLen), 0); }
+
+TEST_P(MixerContract, RoundTripsItsStateDict) {
+  auto original = build(GetParam(), 5);
+  std::stringstream stream;
+  {
+    torch::serialize::OutputArchive archive;
+    original->save(archive);
+    archive.save_to(stream);
+  }
+  auto restored = build(GetParam(), 6);  // other initial weights
+  torch::serialize::InputArchive archive;
+  archive.load_from(stream);
+  restored->load(archive);
+  auto u = torch::randn({kBatch, kLen, kDim});
+  EXPECT_TRUE(torch::equal(original->forward(u), restored->forward(u)));
+  const auto names = original->named_parameters().keys();
+  EXPECT_EQ(names, restored->named_parameters().keys());
+}
+
+INSTANTIATE_TEST_SUITE_P(AllMixers, MixerContract, ::testing::ValuesIn(mixer_cases()),
+                         [](const ::testing::TestParamInfo<MixerCase>& info) { return info.param.label; });
+
+TEST(MixerRegistry, EverySequenceMixerIsCoveredByTheContract) {
+  std::set<std::string> covered;
+  for (const auto& c : mixer_cases()) {
+    covered.insert(c.name);
+  }
+  for (const auto& spec : mixer_registry()) {
+    if (spec.kind == MixerKind::Sequence) {
+      EXPECT_TRUE(covered.count(spec.name)) << spec.name;
+    }
+  }
+}
+
+TEST(MixerRegistry, RejectsUnknownAndMistypedKwargsNamingThem) {
+  const MixerContext context{kDim, 0, 2, kLen};
+  try {
+    build_mixer(MixerKind::Sequence, "attention", {{"num_head", 2}}, context, "model.sequence_mixer.kwargs");
+    FAIL() << "unknown kwarg accepted";
+  } catch (const std::invalid_argument& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("model.sequence_mixer.kwargs.num_head"), std::string::npos) << message;
+    EXPECT_NE(message.find("num_heads"), std::string::npos) << message;  // lists the allowed names
+  }
+  try {
+    build_mixer(MixerKind::Sequence, "attention", {{"dropout", "high"}}, context, "k");
+    FAIL() << "mistyped kwarg accepted";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("k.dropout: expected a number"), std::string::npos) << error.what();
+  }
+  EXPECT_THROW(build_mixer(MixerKind::Sequence, "attention", {{"num_heads", 3}}, context), std::invalid_argument);
+  EXPECT_THROW(build_mixer(MixerKind::Sequence, "no_such_mixer", {}, context), std::invalid_argument);
+  EXPECT_THROW(build_mixer(MixerKind::Sequence, "base_conv", {{"kernel_size", {3}}}, MixerContext{kDim, 1, 2, kLen}),
+               std::invalid_argument);
+}
+
+TEST(MixerRegistry, FillsDefaultsAndTakesLMaxFromTheModel) {
+  const auto& spec = find_mixer(MixerKind::Sequence, "base_conv");
+  const auto resolved = resolve_mixer_kwargs(spec, nlohmann::json::object(), "k", MixerContext{kDim, 0, 2, 96});
+  EXPECT_EQ(resolved.at("l_max").get<int64_t>(), 96);
+  EXPECT_EQ(resolved.at("kernel_size").get<int64_t>(), 3);
+  EXPECT_FALSE(resolved.at("use_act").get<bool>());
+}
+
+}  // namespace
+}  // namespace zoolab
