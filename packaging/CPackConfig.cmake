@@ -1,0 +1,11 @@
+# `cpack -G DEB` in the build folder makes a Debian package of zoolab and zoolab-cli.
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/zoolab.desktop DESTINATION share/applications)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/org.zoolab.Zoolab.metainfo.xml DESTINATION share/metainfo)
+set(CPACK_PACKAGE_NAME zoolab)
+set(CPACK_PACKAGE_VENDOR "zoolab")
+set(CPACK_PACKAGE_CONTACT "zoolab developers")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Workbench for studying recall in efficient language models (Zoology MQAR)")
+set(CPACK_RESOURCE_FILE_LICENSE ${PROJECT_SOURCE_DIR}/LICENSE)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_SECTION science)
+include(CPack)

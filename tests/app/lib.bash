@@ -1,0 +1,19 @@
+# Shared by the CLI tests: CLI=zoolab-cli, SRC=source dir, WORK=a fresh folder removed at exit.
+set -euo pipefail
+CLI=$1
+SRC=$2
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+export ZOOLAB_DB="$WORK/runs.sqlite"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_contains() { grep -qF -- "$2" <<<"$1" || fail "expected to find '$2' in: $1"; }
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+# Waits until run $1 has completed at least $2 epochs (a checkpoint exists), at most 120 s.
+wait_for_epochs() {
+  for _ in $(seq 1 600); do
+    epochs=$("$CLI" show "$1" --json 2>/dev/null | json_field "['epochs']" || echo 0)
+    [ "$epochs" -ge "$2" ] && return 0
+    sleep 0.2
+  done
+  fail "run $1 did not reach $2 epochs"
+}
