@@ -97,10 +97,17 @@ torch::Tensor LanguageModelImpl::head(const torch::Tensor& residual) {
 
 torch::Tensor LanguageModelImpl::forward(const torch::Tensor& input_ids) { return head(backbone(input_ids)); }
 
+torch::Tensor LanguageModelImpl::residual_at(const torch::Tensor& input_ids, const torch::Tensor& positions) {
+  auto residual = backbone(input_ids);                                          // (B, L, D)
+  return residual.reshape({-1, residual.size(-1)}).index_select(0, positions);  // (N, D)
+}
+
 torch::Tensor LanguageModelImpl::forward_at(const torch::Tensor& input_ids, const torch::Tensor& positions) {
-  auto residual = backbone(input_ids);                                             // (B, L, D)
-  auto picked = residual.reshape({-1, residual.size(-1)}).index_select(0, positions);  // (N, D)
-  return head(picked);                                                             // (N, V)
+  return head(residual_at(input_ids, positions));  // (N, V)
+}
+
+torch::Tensor LanguageModelImpl::hidden_at(const torch::Tensor& input_ids, const torch::Tensor& positions) {
+  return backbone->ln_f(residual_at(input_ids, positions));  // (N, D)
 }
 
 int64_t LanguageModelImpl::state_size(int64_t seq_len) const {

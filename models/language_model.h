@@ -89,6 +89,10 @@ class LanguageModelImpl : public torch::nn::Module {
   // position, so this equals forward(input_ids).view(-1, V)[positions] at a fraction of the cost
   // (DESIGN §6: only labelled positions carry loss in MQAR).
   torch::Tensor forward_at(const torch::Tensor& input_ids, const torch::Tensor& positions);
+  // The final hidden states (after ln_f) at `positions`: (N, D); logits = hidden_at(...) · head_weight()ᵀ.
+  torch::Tensor hidden_at(const torch::Tensor& input_ids, const torch::Tensor& positions);
+  // The LM head's weight (V, D): the word embeddings, to which the head is tied.
+  const torch::Tensor& head_weight() const { return backbone->embeddings->word_embeddings->weight; }
 
   // Zoology's LanguageModel.state_size: 4 bytes × Σ over layers of the sequence mixer's state_size.
   int64_t state_size(int64_t seq_len) const;
@@ -103,6 +107,7 @@ class LanguageModelImpl : public torch::nn::Module {
 
  private:
   torch::Tensor head(const torch::Tensor& residual);  // ln_f then the tied head: (..., D) -> (..., V)
+  torch::Tensor residual_at(const torch::Tensor& input_ids, const torch::Tensor& positions);  // (N, D)
   LanguageModelOptions m_options;
 };
 TORCH_MODULE(LanguageModel);

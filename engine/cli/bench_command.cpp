@@ -4,6 +4,10 @@
 #include <iostream>
 
 #include <torch/torch.h>
+#if __has_include(<torch/csrc/autograd/profiler_legacy.h>)
+#include <torch/csrc/autograd/profiler_legacy.h>
+#define ZOOLAB_HAS_RECORD_PROFILE 1
+#endif
 
 #include "engine/cli/commands.h"
 #include "engine/train/batches.h"
@@ -22,6 +26,7 @@ void add_bench_command(CLI::App& app, CliState& state) {
     int threads = 0;
     std::string device = "cpu";
     std::string lm_head;
+    std::string profile;
   };
   auto args = std::make_shared<BenchArgs>();
   auto* bench = app.add_subcommand("bench", "Measure training throughput (examples/s); prints one JSON line");
@@ -34,6 +39,7 @@ void add_bench_command(CLI::App& app, CliState& state) {
   bench->add_option("--lm-head", args->lm_head,
                     "labelled (head at labelled positions) or all (every position, as Zoology); default: the config's")
       ->check(CLI::IsMember({"labelled", "all"}));
+  bench->add_option("--profile", args->profile, "Write a Chrome trace (chrome://tracing) of the timed steps to FILE");
   bench->callback([args, &state]() {
     auto config = load_config_option(args->config_file, args->preset);
     if (!args->lm_head.empty()) {
@@ -65,11 +71,23 @@ void add_bench_command(CLI::App& app, CliState& state) {
       train_step(model, optimizer, batches[i % batches.size()], all_positions);
     }
     int64_t examples = 0;
+    auto timed_steps = [&]() {
+      for (int64_t i = 0; i < args->steps; ++i) {
+        const auto& batch = batches[(args->warmup + i) % batches.size()];
+        train_step(model, optimizer, batch, all_positions);  // reads the loss: the step is complete
+        examples += batch.inputs.size(0);
+      }
+    };
     const auto start = std::chrono::steady_clock::now();
-    for (int64_t i = 0; i < args->steps; ++i) {
-      const auto& batch = batches[(args->warmup + i) % batches.size()];
-      train_step(model, optimizer, batch, all_positions);  // reads the loss: the step is complete
-      examples += batch.inputs.size(0);
+    if (args->profile.empty()) {
+      timed_steps();
+    } else {
+#ifdef ZOOLAB_HAS_RECORD_PROFILE
+      torch::autograd::profiler::RecordProfile record(args->profile);
+      timed_steps();
+#else
+      throw std::runtime_error("--profile: this LibTorch has no legacy profiler");
+#endif
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const nlohmann::json result = {{"train_examples_per_s", static_cast<double>(examples) / seconds},

@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "kernels/linear_cross_entropy.h"
+
 namespace zoolab {
 
 torch::Tensor labelled_logits(LanguageModel& model, const Batch& batch, bool all_positions) {
@@ -24,7 +26,9 @@ StepLosses train_step(LanguageModel& model, torch::optim::AdamW& optimizer, cons
         logits.view({-1, logits.size(-1)}), batch.labels.view({-1}),
         torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
   } else {
-    main_loss = torch::nn::functional::cross_entropy(model->forward_at(batch.inputs, batch.positions), batch.targets);
+    // The same loss without materialising the (N, V) logits (kernels/linear_cross_entropy.h).
+    main_loss = kernels::linear_cross_entropy(model->hidden_at(batch.inputs, batch.positions), model->head_weight(),
+                                              batch.targets);
   }
   auto loss = main_loss;
   auto auxiliary = model->auxiliary_loss();

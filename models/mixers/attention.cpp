@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "kernels/batched_matmul.h"
+
 namespace zoolab {
 
 MHAImpl::MHAImpl(const MHAOptions& options) : m_options(options) {
@@ -30,25 +32,26 @@ torch::Tensor MHAImpl::forward(const torch::Tensor& u) {
   const int64_t batch = u.size(0), seq_len = u.size(1), d = u.size(2);
   const int64_t heads = m_options.num_heads(), head_dim = d / heads;
 
-  // (B, L, 3, H, hd) -> (3, B, H, L, hd): the "(three h d)" layout of Zoology's Wqkv.
-  auto qkv = Wqkv(u).view({batch, seq_len, 3, heads, head_dim}).permute({2, 0, 3, 1, 4});
-  auto q = qkv[0].reshape({batch * heads, seq_len, head_dim});  // (B·H, L, hd)
-  auto k = qkv[1].reshape({batch * heads, seq_len, head_dim});
-  auto v = qkv[2].reshape({batch * heads, seq_len, head_dim});
+  // Wqkv's output channels are laid out "(three h d)": q, k and v are its three thirds. chunk (not
+  // indexing) keeps the backward pass to one concatenation instead of three zero-filled copies.
+  const auto qkv = Wqkv(u).chunk(3, -1);  // 3 × (B, L, D), channels "(h d)"
+  auto split_heads = [&](const torch::Tensor& x) {  // (B, L, D) -> (B·H, L, hd)
+    return heads == 1 ? x : x.view({batch, seq_len, heads, head_dim}).transpose(1, 2).reshape({-1, seq_len, head_dim});
+  };
+  const auto q = split_heads(qkv[0]), k = split_heads(qkv[1]), v = split_heads(qkv[2]);
 
-  // scores = q kᵀ / √hd + mask, in one fused call.
+  // scores = q kᵀ / √hd + mask; kernels::batched_matmul reads the strided views without copying.
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
-  auto scores = torch::baddbmm(causal_mask(seq_len, u.options()), q, k.transpose(1, 2), /*beta=*/1.0,
-                               /*alpha=*/scale);  // (B·H, L, L)
+  auto scores = kernels::batched_matmul(q, k.transpose(1, 2), scale) + causal_mask(seq_len, u.options());  // (B·H, L, L)
   auto probs = torch::softmax(scores, -1);
   if (is_training() && m_options.dropout() > 0.0) {
     probs = torch::dropout(probs, m_options.dropout(), /*train=*/true);
   }
-  auto context = torch::bmm(probs, v)  // (B·H, L, hd)
-                     .view({batch, heads, seq_len, head_dim})
-                     .transpose(1, 2)
-                     .reshape({batch, seq_len, d});  // (B, L, D), channels "(h d)"
-  return out_proj(context);
+  auto context = kernels::batched_matmul(probs, v);  // (B·H, L, hd)
+  if (heads > 1) {
+    context = context.view({batch, heads, seq_len, head_dim}).transpose(1, 2);
+  }
+  return out_proj(context.reshape({batch, seq_len, d}));  // (B, L, D), channels "(h d)"
 }
 
 MixerSpec attention_spec() {

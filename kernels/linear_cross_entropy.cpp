@@ -1,0 +1,75 @@
+#include "kernels/linear_cross_entropy.h"
+
+#include <torch/torch.h>
+
+namespace zoolab::kernels {
+namespace {
+
+// Rows per block: 128 × 8192 floats = 4 MiB of logits, small enough to stay in cache between the
+// matrix product that writes them and the reductions that read them.
+constexpr int64_t kBlockRows = 128;
+
+class LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& h,
+                               const torch::Tensor& weight, const torch::Tensor& targets) {
+    const int64_t rows = h.size(0);
+    auto lse = torch::empty({rows}, h.options());           // (N,) logsumexp of each row
+    auto target_logit = torch::empty({rows}, h.options());  // (N,)
+    const auto weight_t = weight.t();
+    for (int64_t start = 0; start < rows; start += kBlockRows) {
+      const int64_t size = std::min(kBlockRows, rows - start);
+      auto logits = torch::mm(h.narrow(0, start, size), weight_t);  // (b, V)
+      lse.narrow(0, start, size).copy_(torch::logsumexp(logits, 1));
+      target_logit.narrow(0, start, size).copy_(logits.gather(1, targets.narrow(0, start, size).unsqueeze(1)).squeeze(1));
+    }
+    ctx->save_for_backward({h, weight, targets, lse});
+    return (lse - target_logit).sum() / static_cast<double>(rows);
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& h = saved[0];
+    const auto& weight = saved[1];
+    const auto& targets = saved[2];
+    const auto& lse = saved[3];
+    const int64_t rows = h.size(0);
+    // d loss / d logits = (softmax - onehot(target)) · g / N, row block by row block.
+    const auto scale = grad_outputs[0] / static_cast<double>(rows);  // 0-dim
+    auto grad_h = torch::empty_like(h);
+    auto grad_weight = torch::zeros_like(weight);
+    const auto weight_t = weight.t();
+    for (int64_t start = 0; start < rows; start += kBlockRows) {
+      const int64_t size = std::min(kBlockRows, rows - start);
+      const auto h_block = h.narrow(0, start, size);
+      auto probs = torch::mm(h_block, weight_t);                            // (b, V) logits
+      probs.sub_(lse.narrow(0, start, size).unsqueeze(1)).exp_();           // softmax
+      probs.scatter_add_(1, targets.narrow(0, start, size).unsqueeze(1),   // - onehot
+                         torch::full({size, 1}, -1.0, probs.options()));
+      probs.mul_(scale);
+      auto grad_h_block = grad_h.narrow(0, start, size);
+      torch::mm_out(grad_h_block, probs, weight);  // (b, D)
+      grad_weight.addmm_(probs.t(), h_block);                      // (V, D)
+    }
+    return {grad_h, grad_weight, torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor linear_cross_entropy(const torch::Tensor& h, const torch::Tensor& weight, const torch::Tensor& targets) {
+  TORCH_CHECK(h.dim() == 2 && weight.dim() == 2 && h.size(1) == weight.size(1),
+              "linear_cross_entropy: h (N, D) and weight (V, D) expected, got ", h.sizes(), " and ", weight.sizes());
+  TORCH_CHECK(targets.dim() == 1 && targets.size(0) == h.size(0) && targets.scalar_type() == torch::kLong,
+              "linear_cross_entropy: targets must be (N,) int64, got ", targets.sizes());
+  TORCH_CHECK(h.size(0) > 0, "linear_cross_entropy: no rows (a batch without labelled positions)");
+  return LinearCrossEntropy::apply(h.contiguous(), weight, targets.contiguous());
+}
+
+torch::Tensor linear_cross_entropy_reference(const torch::Tensor& h, const torch::Tensor& weight,
+                                             const torch::Tensor& targets) {
+  return torch::nn::functional::cross_entropy(torch::mm(h, weight.t()), targets);
+}
+
+}  // namespace zoolab::kernels
