@@ -31,6 +31,9 @@ std::string database_path(const std::string& option);
 // included. Throws ConfigError.
 RunConfig load_config_option(const std::string& config_file, const std::string& preset);
 
+// The run named by an id or a name; throws naming the database when there is none.
+RunRecord find_run_or_throw(const Store& store, const std::string& id_or_name);
+
 // One run as JSON: id, name, status, epochs, steps, num_parameters, state_size, metrics (key → last),
 // best (key → best) and the rest of the record.
 nlohmann::json run_to_json(const Store& store, const RunRecord& run);

@@ -18,6 +18,14 @@ RunConfig load_config_option(const std::string& config_file, const std::string& 
   return config;
 }
 
+RunRecord find_run_or_throw(const Store& store, const std::string& id_or_name) {
+  auto run = store.find_run(id_or_name);
+  if (!run) {
+    throw std::runtime_error("no run \"" + id_or_name + "\" in " + store.path() + " (see `zoolab-cli runs`)");
+  }
+  return *run;
+}
+
 nlohmann::json run_to_json(const Store& store, const RunRecord& run) {
   nlohmann::json metrics = nlohmann::json::object();
   nlohmann::json best = nlohmann::json::object();

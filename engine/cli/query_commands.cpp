@@ -70,23 +70,20 @@ void add_query_commands(CLI::App& app, CliState& state) {
   show->callback([args, &state]() {
     Store store(database_path(args->db));
     store.reap_dead_runs();
-    const auto run = store.find_run(args->run);
-    if (!run) {
-      throw std::runtime_error("no run \"" + args->run + "\" in " + store.path() + " (see `zoolab-cli runs`)");
-    }
-    const auto json = run_to_json(store, *run);
+    const auto run = find_run_or_throw(store, args->run);
+    const auto json = run_to_json(store, run);
     if (args->json) {
       std::cout << json.dump(2) << std::endl;
       return;
     }
-    std::cout << "run " << run->id << " \"" << run->name << "\": " << to_string(run->status) << "\n"
-              << "  mixer " << run->mixer << ", " << run->num_parameters << " parameters, state size "
-              << run->state_size << " bytes\n"
-              << "  " << run->epochs << " epochs, " << run->steps << " steps on " << run->device << "\n";
-    if (!run->error.empty()) {
-      std::cout << "  " << run->error << "\n";
+    std::cout << "run " << run.id << " \"" << run.name << "\": " << to_string(run.status) << "\n"
+              << "  mixer " << run.mixer << ", " << run.num_parameters << " parameters, state size "
+              << run.state_size << " bytes\n"
+              << "  " << run.epochs << " epochs, " << run.steps << " steps on " << run.device << "\n";
+    if (!run.error.empty()) {
+      std::cout << "  " << run.error << "\n";
     }
-    for (const auto& summary : store.summary(run->id)) {
+    for (const auto& summary : store.summary(run.id)) {
       std::printf("  %-36s last %.6g  best %.6g (step %lld)\n", summary.key.c_str(), summary.last, summary.best,
                   static_cast<long long>(summary.best_step));
     }

@@ -116,16 +116,13 @@ void add_train_commands(CLI::App& app, CliState& state) {
   resume->callback([args, &state]() {
     Store store(database_path(args->db));
     store.reap_dead_runs();
-    const auto run = store.find_run(args->run);
-    if (!run) {
-      throw std::runtime_error("no run \"" + args->run + "\" in " + store.path() + " (see `zoolab-cli runs`)");
-    }
-    if (run->status != RunStatus::Cancelled && run->status != RunStatus::Interrupted) {
-      throw std::runtime_error("run " + std::to_string(run->id) + " is " + to_string(run->status) +
+    const auto run = find_run_or_throw(store, args->run);
+    if (run.status != RunStatus::Cancelled && run.status != RunStatus::Interrupted) {
+      throw std::runtime_error("run " + std::to_string(run.id) + " is " + to_string(run.status) +
                                "; only cancelled or interrupted runs can be resumed");
     }
-    const auto config = parse_run_config(nlohmann::json::parse(run->config_json));
-    state.exit_code = train_and_report(store, run->id, config, *args, /*resume=*/true);
+    const auto config = parse_run_config(nlohmann::json::parse(run.config_json));
+    state.exit_code = train_and_report(store, run.id, config, *args, /*resume=*/true);
   });
 }
 
