@@ -69,6 +69,11 @@ SplitData make_batches(std::vector<TokenSegment> segments, int64_t batch_size, c
                                          static_cast<int64_t>(s), start, device));
     }
   }
+  // The batches own the tokens now; keep only each segment's shape and slices.
+  for (auto& segment : split.segments) {
+    std::vector<int64_t>().swap(segment.inputs);
+    std::vector<int64_t>().swap(segment.labels);
+  }
   return split;
 }
 

@@ -26,7 +26,7 @@ struct Batch {
 };
 
 struct SplitData {
-  std::vector<TokenSegment> segments;
+  std::vector<TokenSegment> segments;  // shape and slices only: the tokens live in the batches
   int64_t batch_size = 0;
   std::vector<Batch> batches;
   int64_t num_examples() const;

@@ -185,8 +185,8 @@ TrainResult TrainingSession::run() {
   }
 
   SplitData train_split;
-  if (!train.shuffle) {
-    train_split = make_batches(train_segments, m_config.data.train_batch_size, m_device);
+  if (!train.shuffle) {  // one fixed order (Zoology 0bb9665): batch once
+    train_split = make_batches(std::move(train_segments), m_config.data.train_batch_size, m_device);
   }
   MetricWriter writer(m_store, m_run_id);
   const auto started = Clock::now();
