@@ -6,8 +6,12 @@
 
 #include "models/mixers/attention.h"
 #include "models/mixers/base_conv.h"
+#include "models/mixers/based.h"
+#include "models/mixers/glu.h"
+#include "models/mixers/hybrid.h"
 #include "models/mixers/identity.h"
 #include "models/mixers/mlp.h"
+#include "models/mixers/sliding_window.h"
 
 namespace zoolab {
 namespace {
@@ -91,8 +95,52 @@ void check_value(const ParamSpec& spec, const nlohmann::json& value, const std::
       if (!value.is_array() || value.empty()) {
         fail(path, "expected a non-empty list of mixer configs {\"name\", \"kwargs\"}, got " + shown);
       }
+      // Each entry is a Zoology ModuleConfig: a name and optional kwargs (their values are checked
+      // against the named mixer's spec by resolve_mixer_list).
+      for (size_t i = 0; i < value.size(); ++i) {
+        const auto& entry = value[i];
+        const std::string entry_path = path + "[" + std::to_string(i) + "]";
+        if (!entry.is_object()) {
+          fail(entry_path, "expected a mixer config {\"name\", \"kwargs\"}, got " + entry.dump());
+        }
+        for (const auto& item : entry.items()) {
+          if (item.key() != "name" && item.key() != "kwargs") {
+            fail(entry_path + "." + item.key(), "unknown key of a mixer config; allowed: name, kwargs");
+          }
+        }
+        if (!entry.contains("name") || !entry.at("name").is_string()) {
+          fail(entry_path + ".name",
+               "expected a mixer name (a string), got " +
+                   (entry.contains("name") ? entry.at("name").dump() : std::string("nothing")));
+        }
+        if (entry.contains("kwargs") && !entry.at("kwargs").is_object()) {
+          fail(entry_path + ".kwargs", "kwargs must be an object, got " + entry.at("kwargs").dump());
+        }
+      }
       return;
   }
+}
+
+// Resolves every entry of a (shape-checked) mixer list against its sequence mixer's spec, so a bad
+// sub-mixer kwarg is reported as e.g. "<path>[1].kwargs.block_size" before anything is built.
+nlohmann::json resolve_mixer_list(const nlohmann::json& list, const std::string& path,
+                                  const MixerContext& context) {
+  auto resolved = nlohmann::json::array();
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string entry_path = path + "[" + std::to_string(i) + "]";
+    const auto name = list[i].at("name").get<std::string>();
+    const MixerSpec* spec = nullptr;
+    try {
+      spec = &find_mixer(MixerKind::Sequence, name);
+    } catch (const std::invalid_argument& error) {
+      fail(entry_path + ".name", error.what());
+    }
+    resolved.push_back(
+        {{"name", name},
+         {"kwargs", resolve_mixer_kwargs(*spec, list[i].value("kwargs", nlohmann::json::object()),
+                                         entry_path + ".kwargs", context)}});
+  }
+  return resolved;
 }
 
 }  // namespace
@@ -120,8 +168,12 @@ const std::vector<MixerSpec>& mixer_registry() {
   static const std::vector<MixerSpec> registry = {
       attention_spec(),
       base_conv_spec(),
+      based_spec(),
       identity_spec(),
       mlp_spec(),
+      sliding_window_spec(),
+      hybrid_spec(),
+      glu_spec(),
   };
   return registry;
 }
@@ -165,7 +217,9 @@ nlohmann::json resolve_mixer_kwargs(const MixerSpec& spec, const nlohmann::json&
     const std::string param_path = path + "." + param.name;
     if (kwargs.contains(param.name) && !kwargs.at(param.name).is_null()) {
       check_value(param, kwargs.at(param.name), param_path);
-      resolved[param.name] = kwargs.at(param.name);
+      resolved[param.name] = param.type == ParamType::MixerList
+                                 ? resolve_mixer_list(kwargs.at(param.name), param_path, context)
+                                 : kwargs.at(param.name);
     } else if (param.name == "l_max" && param.default_value.is_null()) {
       resolved[param.name] = context.l_max;
     } else {

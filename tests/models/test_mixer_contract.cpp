@@ -1,6 +1,7 @@
 // The mixer contract (shared/DESIGN.md §5) checked for every registered sequence mixer: shape kept,
 // causal, deterministic under a seed, finite gradients, positive state size, state-dict round trip.
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -31,6 +32,25 @@ std::vector<MixerCase> mixer_cases() {
   cases.push_back({"base_conv_implicit_long", "base_conv", {{"kernel_size", nlohmann::json::array({3, -1})}}, 1});
   cases.push_back({"base_conv_explicit_long", "base_conv", {{"kernel_size", -1}, {"implicit_long_conv", false}}, 0});
   cases.push_back({"base_conv_act", "base_conv", {{"kernel_size", 5}, {"use_act", true}}, 0});
+  // based defaults to train_view "linear" (as Zoology); the quadratic view and every feature map too.
+  cases.push_back({"based_quadratic", "based", {{"train_view", "quadratic"}}, 0});
+  cases.push_back({"based_paper_f8_1_head",
+                   "based",
+                   {{"feature_dim", 8}, {"num_heads", 1}, {"num_key_value_heads", 1}, {"train_view", "quadratic"}},
+                   0});
+  for (const char* map : {"identity", "pos_elu", "relu", "square", "cosformer", "performer", "all_poly"}) {
+    cases.push_back({std::string("based_") + map, "based", {{"feature_name", map}, {"feature_dim", 4}}, 0});
+  }
+  // A window shorter than kLen: the causality test's change at t then reaches only t..t+4, which still
+  // includes t itself, so "visible at or after t" stays a real check (the window's far edge is
+  // tested separately below).
+  cases.push_back({"sliding_window_block_4", "sliding_window", {{"block_size", 4}}, 0});
+  // Hybrid's defaults cover configs[0] at layer 0; these pick the second config and wrap around.
+  const nlohmann::json conv_then_window = {
+      {"configs", nlohmann::json::array({{{"name", "base_conv"}, {"kwargs", {{"kernel_size", 3}}}},
+                                         {{"name", "sliding_window"}, {"kwargs", {{"block_size", 4}}}}})}};
+  cases.push_back({"hybrid_layer_1_sliding_window", "hybrid", conv_then_window, 1});
+  cases.push_back({"hybrid_layer_2_wraps_to_base_conv", "hybrid", conv_then_window, 2});
   return cases;
 }
 
@@ -155,6 +175,82 @@ TEST(MixerRegistry, RejectsUnknownAndMistypedKwargsNamingThem) {
   EXPECT_THROW(build_mixer(MixerKind::Sequence, "no_such_mixer", {}, context), std::invalid_argument);
   EXPECT_THROW(build_mixer(MixerKind::Sequence, "base_conv", {{"kernel_size", {3}}}, MixerContext{kDim, 1, 2, kLen}),
                std::invalid_argument);
+}
+
+TEST(SlidingWindow, SeesExactlyTheLastBlockSizePlusOnePositions) {
+  constexpr int64_t kBlock = 4;
+  torch::manual_seed(11);
+  auto mixer = build_mixer(MixerKind::Sequence, "sliding_window", {{"block_size", kBlock}},
+                           MixerContext{kDim, 0, 2, kLen});
+  mixer->eval();
+  torch::NoGradGuard no_grad;
+  auto u = torch::randn({kBatch, kLen, kDim});
+  const int64_t t = 3;
+  auto changed = u.clone();
+  changed.select(1, t).add_(3.0);
+  const auto y = mixer->forward(u), y_changed = mixer->forward(changed);
+  // Position t + block_size still sees t; the positions after it do not.
+  EXPECT_FALSE(torch::allclose(y.select(1, t + kBlock), y_changed.select(1, t + kBlock)));
+  const int64_t after = t + kBlock + 1;
+  EXPECT_TRUE(torch::equal(y.narrow(1, after, kLen - after), y_changed.narrow(1, after, kLen - after)));
+  EXPECT_EQ(mixer->state_size(kLen), 2 * kBlock * kDim);
+}
+
+TEST(SlidingWindow, EqualsAttentionWhenTheWindowCoversTheSequence) {
+  const MixerContext context{kDim, 0, 2, kLen};
+  auto window = build_mixer(MixerKind::Sequence, "sliding_window", {{"block_size", kLen}}, context);
+  auto attention = build_mixer(MixerKind::Sequence, "attention", {{"num_heads", 1}}, context);
+  {
+    torch::NoGradGuard no_grad;
+    auto theirs = attention->named_parameters();
+    for (auto& item : window->named_parameters()) {
+      item.value().copy_(theirs[item.key()]);  // same names: Wqkv, out_proj
+    }
+  }
+  window->eval();
+  attention->eval();
+  auto u = torch::randn({kBatch, kLen, kDim});
+  EXPECT_TRUE(torch::allclose(window->forward(u), attention->forward(u), 1e-5, 1e-6));
+}
+
+TEST(Hybrid, BuildsConfigsAtLayerModuloTheirCountUnderZoologysName) {
+  const nlohmann::json kwargs = {
+      {"configs", nlohmann::json::array({{{"name", "base_conv"}, {"kwargs", {{"kernel_size", 3}}}},
+                                         {{"name", "sliding_window"}, {"kwargs", {{"block_size", 4}}}}})}};
+  for (int64_t layer : {0, 1, 2, 3}) {
+    auto hybrid = build_mixer(MixerKind::Sequence, "hybrid", kwargs, MixerContext{kDim, layer, 4, kLen});
+    const auto names = hybrid->named_parameters().keys();
+    const std::string expected = layer % 2 == 0 ? "mixer.projection.weight" : "mixer.Wqkv.weight";
+    EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << "layer " << layer;
+    EXPECT_EQ(hybrid->state_size(kLen), layer % 2 == 0 ? kDim * 3 : 2 * 4 * kDim) << "layer " << layer;
+  }
+}
+
+TEST(Hybrid, NamesTheFaultyConfigEntryInErrors) {
+  const MixerContext context{kDim, 0, 2, kLen};
+  const std::string path = "model.sequence_mixer.kwargs";
+  auto message_of = [&](const nlohmann::json& configs) {
+    try {
+      build_mixer(MixerKind::Sequence, "hybrid", {{"configs", configs}}, context, path);
+    } catch (const std::invalid_argument& error) {
+      return std::string(error.what());
+    }
+    return std::string("(accepted)");
+  };
+  const nlohmann::json conv = {{"name", "base_conv"}, {"kwargs", {{"kernel_size", 3}}}};
+  auto message = message_of({conv, {{"name", "sliding_window"}, {"kwargs", {{"block_size", -1}}}}});
+  EXPECT_EQ(message.rfind(path + ".configs[1].kwargs.block_size: ", 0), 0u) << message;
+  message = message_of({conv, {{"name", "no_such_mixer"}}});
+  EXPECT_EQ(message.rfind(path + ".configs[1].name: ", 0), 0u) << message;
+  EXPECT_NE(message.find("sliding_window"), std::string::npos) << message;  // lists the registered names
+  message = message_of({{{"kwargs", nlohmann::json::object()}}});
+  EXPECT_EQ(message.rfind(path + ".configs[0].name: ", 0), 0u) << message;
+  message = message_of({conv, {{"name", "attention"}, {"kwarg", nlohmann::json::object()}}});
+  EXPECT_EQ(message.rfind(path + ".configs[1].kwarg: ", 0), 0u) << message;
+  message = message_of({conv, {{"name", "attention"}, {"kwargs", {{"num_head", 2}}}}});
+  EXPECT_EQ(message.rfind(path + ".configs[1].kwargs.num_head: ", 0), 0u) << message;
+  message = message_of(nlohmann::json::array());
+  EXPECT_EQ(message.rfind(path + ".configs: ", 0), 0u) << message;
 }
 
 TEST(MixerRegistry, FillsDefaultsAndTakesLMaxFromTheModel) {
