@@ -9,6 +9,7 @@
 #include "models/mixers/based.h"
 #include "models/mixers/glu.h"
 #include "models/mixers/hybrid.h"
+#include "models/mixers/hyena.h"
 #include "models/mixers/identity.h"
 #include "models/mixers/mlp.h"
 #include "models/mixers/sliding_window.h"
@@ -174,6 +175,7 @@ const std::vector<MixerSpec>& mixer_registry() {
       sliding_window_spec(),
       hybrid_spec(),
       glu_spec(),
+      hyena_spec(),
   };
   return registry;
 }

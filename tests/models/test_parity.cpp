@@ -114,7 +114,8 @@ TEST_P(Parity, MatchesZoologyLogitsLossAndGradients) {
 INSTANTIATE_TEST_SUITE_P(ReferenceFixtures, Parity,
                          ::testing::Values("attention", "base_conv", "base_conv_explicit_mlp",
                                            "based_taylor", "based_linear",
-                                           "sliding_window", "hybrid_base_conv_sliding", "attention_glu"));
+                                           "sliding_window", "hybrid_base_conv_sliding", "attention_glu",
+                                           "hyena"));
 
 }  // namespace
 }  // namespace zoolab

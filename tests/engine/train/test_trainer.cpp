@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "engine/config/presets.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/model_setup.h"
 #include "engine/train/stop_request.h"
@@ -216,6 +217,14 @@ TEST(ModelValidation, NamesTheOffendingField) {
   json = tiny_config_json("base_conv");
   json["model"]["sequence_mixer"]["kwargs"]["kernel_size"] = nlohmann::json::array({3});  // 2 layers
   EXPECT_THROW(validate_model_config(parse_run_config(json)), ConfigError);
+}
+
+TEST(Presets, EveryPresetBuildsAndRunsItsModel) {
+  const auto presets = list_presets();
+  ASSERT_GE(presets.size(), 3u);
+  for (const auto& preset : presets) {
+    EXPECT_NO_THROW(validate_model_config(preset.config)) << preset.name;
+  }
 }
 
 TEST(Checkpoint, RefusesFilesThatAreNotCheckpoints) {

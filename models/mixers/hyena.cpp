@@ -1,0 +1,232 @@
+#include "models/mixers/hyena.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "kernels/fft_conv.h"
+#include "models/mixers/convolution.h"
+
+namespace zoolab {
+namespace {
+
+// Zoology's Hyena splits the in_proj output into three streams (NUM_PROJECTIONS).
+constexpr int64_t kProjections = 3;
+// Filter defaults Zoology's Hyena leaves untouched: emb_dim 3 (t, cos, sin), two inner MLP layers.
+constexpr int64_t kEmbDim = 3;
+constexpr int64_t kInnerMlps = 2;
+// ExponentialModulation defaults: decay to `target` over 30% (fast) .. 150% (slow) of the grid.
+constexpr double kFastDecayPct = 0.3;
+constexpr double kSlowDecayPct = 1.5;
+constexpr double kTarget = 1e-2;
+
+[[noreturn]] void refuse(const std::string& key, const std::string& value, const std::string& why) {
+  throw std::invalid_argument("hyena: " + key + " " + value + " " + why);
+}
+
+}  // namespace
+
+HyenaSinImpl::HyenaSinImpl(int64_t dim) {
+  freq = register_parameter("freq", torch::ones({1, dim}));
+}
+
+HyenaSinImpl::HyenaSinImpl(const torch::Tensor& owner_freq) {
+  freq = register_parameter("freq", owner_freq.detach(), /*requires_grad=*/false);
+}
+
+void HyenaSinImpl::alias(const torch::Tensor& owner_freq) {
+  if (!freq.is_alias_of(owner_freq)) {
+    torch::NoGradGuard no_grad;
+    freq.set_data(owner_freq.detach());
+  }
+}
+
+HyenaFilterImpl::HyenaFilterImpl(int64_t d_model, int64_t order, int64_t l_max) {
+  bias = register_parameter("bias", torch::randn({d_model}));
+  // Same features as the implicit long convolution's (Zoology's two PositionalEmbedding classes
+  // compute z identically), but Hyena trains z and also keeps t = linspace(0, 1, l_max).
+  auto pos_emb = register_module("pos_emb", std::make_shared<torch::nn::Module>());
+  m_z = pos_emb->register_parameter("z", PositionalEmbeddingImpl(kEmbDim, l_max).z.clone());
+  m_t = pos_emb->register_parameter("t", torch::linspace(0, 1, l_max).view({1, l_max, 1}),
+                                    /*requires_grad=*/false);
+
+  m_act = HyenaSin(order);
+  implicit_filter = torch::nn::Sequential();
+  m_linears.push_back(torch::nn::Linear(kEmbDim, order));
+  implicit_filter->push_back(m_linears.back());
+  implicit_filter->push_back(m_act);
+  for (int64_t i = 0; i < kInnerMlps; ++i) {
+    m_linears.push_back(torch::nn::Linear(order, order));
+    implicit_filter->push_back(m_linears.back());
+    m_mirrors.push_back(HyenaSin(m_act->freq));
+    implicit_filter->push_back(m_mirrors.back());
+  }
+  m_linears.push_back(torch::nn::Linear(torch::nn::LinearOptions(order, d_model).bias(false)));
+  implicit_filter->push_back(m_linears.back());
+  implicit_filter = register_module("implicit_filter", implicit_filter);
+
+  // deltas = linspace(ln(target)/slow, ln(target)/fast, D): one decay rate per channel, fixed
+  // (Zoology registers them with modulation_lr 0, i.e. as a buffer).
+  auto modulation = register_module("modulation", std::make_shared<torch::nn::Module>());
+  m_deltas = modulation->register_parameter(
+      "deltas",
+      torch::linspace(std::log(kTarget) / kSlowDecayPct, std::log(kTarget) / kFastDecayPct, d_model)
+          .view({1, 1, d_model}),
+      /*requires_grad=*/false);
+}
+
+void HyenaFilterImpl::realias_mirrors() {
+  for (auto& mirror : m_mirrors) {
+    mirror->alias(m_act->freq);
+  }
+}
+
+void HyenaFilterImpl::to(torch::Device device, torch::Dtype dtype, bool non_blocking) {
+  torch::nn::Module::to(device, dtype, non_blocking);
+  realias_mirrors();
+}
+
+void HyenaFilterImpl::to(torch::Dtype dtype, bool non_blocking) {
+  torch::nn::Module::to(dtype, non_blocking);
+  realias_mirrors();
+}
+
+void HyenaFilterImpl::to(torch::Device device, bool non_blocking) {
+  torch::nn::Module::to(device, non_blocking);
+  realias_mirrors();
+}
+
+void HyenaFilterImpl::load(torch::serialize::InputArchive& archive) {
+  torch::nn::Module::load(archive);
+  realias_mirrors();  // the owner's value wins
+}
+
+torch::Tensor HyenaFilterImpl::filter(int64_t seq_len) {
+  realias_mirrors();                   // cheap; covers state dicts written into the tensors by other means
+  auto h = m_z.narrow(1, 0, seq_len);  // (1, L, 3)
+  // The one shared Sin follows every Linear but the last (Zoology reuses a single `act` module).
+  for (size_t i = 0; i + 1 < m_linears.size(); ++i) {
+    h = m_act(m_linears[i](h));  // (1, L, order)
+  }
+  h = m_linears.back()(h);                                          // (1, L, D)
+  h = h * torch::exp(-m_t.narrow(1, 0, seq_len) * m_deltas.abs());  // (1, L, D)
+  return h[0].transpose(0, 1);                                      // (D, L)
+}
+
+HyenaImpl::HyenaImpl(const HyenaOptions& options) : m_options(options) {
+  const int64_t d = options.d_model();
+  const int64_t width = kProjections * d;
+  in_proj = register_module("in_proj", torch::nn::Linear(d, width));
+  out_proj = register_module("out_proj", torch::nn::Linear(d, d));
+  // Depthwise over all three streams, padded by k-1 and cut to the first L outputs: causal.
+  short_filter = register_module(
+      "short_filter", torch::nn::Conv1d(torch::nn::Conv1dOptions(width, width, options.short_filter_order())
+                                            .groups(width)
+                                            .padding(options.short_filter_order() - 1)));
+  filter_fn = register_module("filter_fn", HyenaFilter(d, options.filter_order(), options.l_max()));
+  dropout = register_module("dropout", torch::nn::Dropout(options.dropout()));
+}
+
+torch::Tensor HyenaImpl::forward(const torch::Tensor& u) {
+  const int64_t seq_len = u.size(1);
+  if (seq_len > m_options.l_max()) {
+    throw std::invalid_argument("hyena: sequence of length " + std::to_string(seq_len) +
+                                " is longer than l_max " + std::to_string(m_options.l_max()) +
+                                "; raise the mixer's l_max");
+  }
+  const int64_t d = m_options.d_model();
+  auto x = in_proj(u).transpose(1, 2);           // (B, 3D, L)
+  x = short_filter(x).narrow(2, 0, seq_len);     // (B, 3D, L)
+  auto x1 = x.narrow(1, 0, d);                   // (B, D, L)
+  auto x2 = x.narrow(1, d, d);                   // (B, D, L)
+  auto v = dropout(x.narrow(1, 2 * d, d) * x1);  // (B, D, L) pre-gating
+  // The filter has exactly L taps, so Zoology's fftconv_ref is the plain causal convolution; its
+  // skip term is v scaled per channel by the filter's bias (gelu off).
+  const auto k = filter_fn->filter(seq_len);                                      // (D, L)
+  auto y = kernels::causal_fft_conv(v, k) + v * filter_fn->bias.view({1, d, 1});  // (B, D, L)
+  return out_proj((y * x2).transpose(1, 2));                                      // (B, L, D) post-gating
+}
+
+MixerSpec hyena_spec() {
+  MixerSpec spec;
+  spec.name = "hyena";
+  spec.kind = MixerKind::Sequence;
+  spec.summary = "Hyena: short conv then gated implicit long convolution with a Sin-MLP, decaying filter";
+  spec.params = {
+      {"l_max",
+       ParamType::Int,
+       nullptr,
+       1.0,
+       std::nullopt,
+       {},
+       "Longest sequence (filter grid); default: the data's"},
+      {"filter_order",
+       ParamType::Int,
+       64,
+       1.0,
+       std::nullopt,
+       {},
+       "Width of the MLP generating the long filter"},
+      {"num_heads",
+       ParamType::Int,
+       1,
+       1.0,
+       std::nullopt,
+       {},
+       "Heads; only 1 (Zoology's forward fails for more)"},
+      {"num_blocks",
+       ParamType::Int,
+       1,
+       1.0,
+       std::nullopt,
+       {},
+       "Blocks along the sequence; only 1 (Zoology's blocked path is not causal)"},
+      {"dropout", ParamType::Float, 0.0, 0.0, 1.0, {}, "Dropout on the pre-gated stream x1 * v"},
+      {"filter_dropout",
+       ParamType::Float,
+       0.0,
+       0.0,
+       1.0,
+       {},
+       "Accepted for Zoology configs; Zoology's Filter never applies it, so it has no effect"},
+      {"short_filter_order",
+       ParamType::Int,
+       3,
+       1.0,
+       std::nullopt,
+       {},
+       "Width of the short causal convolution"},
+      {"bidirectional",
+       ParamType::Bool,
+       false,
+       std::nullopt,
+       std::nullopt,
+       {},
+       "Only false: a bidirectional filter is not causal (and Zoology's Filter lacks filter_rev)"},
+  };
+  spec.factory = [](const MixerContext& context, const nlohmann::json& kwargs) -> MixerPtr {
+    // Refused rather than ignored: Zoology crashes on them (num_heads > 1 leaves no v stream after the
+    // split; bidirectional calls a missing filter_rev) or leaks the future (num_blocks > 1 convolves
+    // each block with a filter of the full length in an FFT too short for it).
+    if (kwargs.at("num_heads").get<int64_t>() != 1) {
+      refuse("num_heads", kwargs.at("num_heads").dump(),
+             "is not supported; use 1 (Zoology's Hyena fails for more heads)");
+    }
+    if (kwargs.at("num_blocks").get<int64_t>() != 1) {
+      refuse("num_blocks", kwargs.at("num_blocks").dump(),
+             "is not supported; use 1 (blocked Hyena is not causal)");
+    }
+    if (kwargs.at("bidirectional").get<bool>()) {
+      refuse("bidirectional", "true", "is not supported; sequence mixers must be causal");
+    }
+    return std::make_shared<HyenaImpl>(HyenaOptions(context.d_model, kwargs.at("l_max").get<int64_t>())
+                                           .filter_order(kwargs.at("filter_order").get<int64_t>())
+                                           .short_filter_order(kwargs.at("short_filter_order").get<int64_t>())
+                                           .dropout(kwargs.at("dropout").get<double>()));
+  };
+  return spec;
+}
+
+}  // namespace zoolab
