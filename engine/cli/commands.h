@@ -23,6 +23,7 @@ void add_train_commands(CLI::App& app, CliState& state);   // train, resume
 void add_query_commands(CLI::App& app, CliState& state);   // runs, show, presets, mixers
 void add_data_commands(CLI::App& app, CliState& state);    // data mqar
 void add_bench_command(CLI::App& app, CliState& state);    // bench
+void add_weight_commands(CLI::App& app, CliState& state);  // export, import
 
 // --db FILE, else $ZOOLAB_DB, else the XDG data dir.
 std::string database_path(const std::string& option);

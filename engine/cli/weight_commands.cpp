@@ -1,0 +1,158 @@
+// zoolab-cli export and import: model weights as safetensors under Zoology's state-dict names.
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include <torch/torch.h>
+
+#include "engine/cli/commands.h"
+#include "engine/data/dataset_cache.h"
+#include "engine/data/mqar.h"
+#include "engine/store/store.h"
+#include "engine/train/batches.h"
+#include "engine/train/checkpoint.h"
+#include "engine/train/evaluation.h"
+#include "engine/train/model_setup.h"
+#include "engine/train/weight_exchange.h"
+
+namespace zoolab {
+namespace {
+
+struct WeightArgs {
+  std::string db;
+  std::string run;
+  std::string format = "safetensors";
+  std::string out;
+  std::string file;
+  std::string config_file;
+  std::string preset;
+  std::string name;
+};
+
+torch::optim::AdamW make_optimizer(LanguageModel& model, const RunConfig& config) {
+  return torch::optim::AdamW(model->parameters(), torch::optim::AdamWOptions(config.train.learning_rate)
+                                                      .betas({0.9, 0.999})
+                                                      .eps(1e-8)
+                                                      .weight_decay(config.train.weight_decay));
+}
+
+void export_run(const WeightArgs& args) {
+  Store store(database_path(args.db));
+  const auto run = find_run_or_throw(store, args.run);
+  const auto config = parse_run_config(nlohmann::json::parse(run.config_json));
+  const auto checkpoint = store.latest_checkpoint(run.id);
+  if (!checkpoint) {
+    throw std::runtime_error("run " + std::to_string(run.id) + " (" + to_string(run.status) +
+                             ") has no checkpoint to export; it has not completed an epoch");
+  }
+  LanguageModel model(language_model_options(config));
+  auto optimizer = make_optimizer(model, config);
+  load_checkpoint(checkpoint->path, model, optimizer);
+  export_model_weights(model, args.out, to_json(config));
+  std::cout << "exported run " << run.id << " (epoch " << checkpoint->epoch << ", step " << checkpoint->step
+            << ") to " << args.out << std::endl;
+}
+
+// Valid metrics of `model` on the configuration's test split, as the trainer computes them.
+std::map<std::string, double> evaluate_on_test(LanguageModel& model, const RunConfig& config,
+                                               const Store& store) {
+  const auto cache_dir = config.data.cache_dir.empty()
+                             ? (std::filesystem::path(store.files_dir()) / "cache").string()
+                             : config.data.cache_dir;
+  const auto seeds = segment_seeds(config.data);
+  auto test_split =
+      make_batches(load_segments(config.data.test, seeds.test, config.data.vocab_size, cache_dir),
+                   config.data.test_batch_size, torch::Device(torch::kCPU));
+  return evaluate(model, test_split, config.train);
+}
+
+void import_weights(const WeightArgs& args) {
+  auto config = load_config_option(args.config_file, args.preset);
+  if (!args.name.empty()) {
+    config.name = args.name;
+  }
+  torch::manual_seed(config.seed);
+  LanguageModel model(language_model_options(config));
+  import_model_weights(model, args.file);
+
+  Store store(database_path(args.db));
+  const auto metrics = evaluate_on_test(model, config, store);
+
+  NewRun record;
+  record.name = config.name;
+  record.task = config.data.train.front().task;
+  record.mixer = config.model.sequence_mixer.name;
+  record.config_json = to_json(config).dump();
+  record.seed = static_cast<int64_t>(config.seed);
+  record.status = RunStatus::Finished;
+  const auto run_id = store.create_run(record);
+  try {
+    int64_t test_len = 0;
+    for (const auto& segment : config.data.test) {
+      test_len = std::max(test_len, segment.input_seq_len);
+    }
+    store.set_model_info(run_id, model->num_parameters(), model->state_size(test_len));
+    std::vector<MetricPoint> points;
+    for (const auto& [key, value] : metrics) {
+      MetricPoint point;
+      point.run_id = run_id;
+      point.key = key;
+      point.value = value;
+      points.push_back(point);
+    }
+    store.append_metrics(points);
+
+    CheckpointPosition position;
+    position.run_id = run_id;
+    char hash[17];
+    std::snprintf(hash, sizeof(hash), "%016llx",
+                  static_cast<unsigned long long>(fnv1a64(to_json(config).dump())));
+    position.config_hash = hash;
+    const auto path = (std::filesystem::path(store.files_dir()) / "runs" / std::to_string(run_id) /
+                       "checkpoint-e0000-s00000000.zlck")
+                          .string();
+    auto optimizer = make_optimizer(model, config);
+    save_checkpoint(path, position, model, optimizer);
+    store.add_checkpoint(run_id, 0, 0, path);
+  } catch (const std::exception& error) {
+    store.set_status(run_id, RunStatus::Failed, std::string("import failed: ") + error.what());
+    throw;
+  }
+  std::cout << run_id << std::endl;
+}
+
+}  // namespace
+
+void add_weight_commands(CLI::App& app, CliState& state) {
+  auto args = std::make_shared<WeightArgs>();
+  const std::string db_help = "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)";
+
+  auto* exporter =
+      app.add_subcommand("export", "Write a run's latest weights to a file (Zoology state-dict names)");
+  exporter->add_option("run", args->run, "Run id or name")->required();
+  exporter->add_option("--db", args->db, db_help);
+  exporter->add_option("--format", args->format, "File format")->check(CLI::IsMember({"safetensors"}));
+  exporter->add_option("--out", args->out, "Output file")->required();
+  exporter->callback([args, &state]() {
+    export_run(*args);
+    state.exit_code = 0;
+  });
+
+  auto* importer = app.add_subcommand(
+      "import", "Load weights into a model of a configuration, evaluate it and record it as a finished run");
+  importer->add_option("file", args->file, "safetensors file")->required()->check(CLI::ExistingFile);
+  auto* config_option =
+      importer->add_option("--config", args->config_file, "Run configuration (strict JSON)");
+  auto* preset_option = importer->add_option("--preset", args->preset, "Built-in preset");
+  config_option->excludes(preset_option);
+  importer->add_option("--db", args->db, db_help);
+  importer->add_option("--name", args->name, "Run name (default: the configuration's name)");
+  importer->callback([args, &state]() {
+    import_weights(*args);
+    state.exit_code = 0;
+  });
+}
+
+}  // namespace zoolab
