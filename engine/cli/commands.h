@@ -10,10 +10,10 @@
 
 #include "engine/config/run_config.h"
 #include "engine/store/records.h"
+#include "engine/store/store.h"
 
 namespace zoolab {
 
-class Store;
 
 struct CliState {
   int exit_code = 0;
@@ -31,6 +31,9 @@ std::string database_path(const std::string& option);
 // A configuration from --config FILE or --preset NAME (exactly one), strictly validated, model
 // included. Throws ConfigError.
 RunConfig load_config_option(const std::string& config_file, const std::string& preset);
+
+// A new run's record for this configuration (name, task, sequence mixer, full config JSON, seed).
+NewRun new_run_record(const RunConfig& config, RunStatus status = RunStatus::Queued);
 
 // The run named by an id or a name; throws naming the database when there is none.
 RunRecord find_run_or_throw(const Store& store, const std::string& id_or_name);

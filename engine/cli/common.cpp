@@ -18,6 +18,17 @@ RunConfig load_config_option(const std::string& config_file, const std::string& 
   return config;
 }
 
+NewRun new_run_record(const RunConfig& config, RunStatus status) {
+  NewRun run;
+  run.name = config.name;
+  run.task = config.data.train.front().task;
+  run.mixer = config.model.sequence_mixer.name;
+  run.config_json = to_json(config).dump();
+  run.seed = static_cast<int64_t>(config.seed);
+  run.status = status;
+  return run;
+}
+
 RunRecord find_run_or_throw(const Store& store, const std::string& id_or_name) {
   auto run = store.find_run(id_or_name);
   if (!run) {

@@ -97,13 +97,7 @@ void add_train_commands(CLI::App& app, CliState& state) {
     }
     Store store(database_path(args->db));
     store.reap_dead_runs();
-    NewRun run;
-    run.name = config.name;
-    run.task = config.data.train.front().task;
-    run.mixer = config.model.sequence_mixer.name;
-    run.config_json = to_json(config).dump();
-    run.seed = static_cast<int64_t>(config.seed);
-    const auto run_id = store.create_run(run);
+    const auto run_id = store.create_run(new_run_record(config));
     if (!args->quiet) {
       std::cout << "run " << run_id << " \"" << config.name << "\" in " << store.path() << std::endl;
     }

@@ -80,14 +80,7 @@ void import_weights(const WeightArgs& args) {
   Store store(database_path(args.db));
   const auto metrics = evaluate_on_test(model, config, store);
 
-  NewRun record;
-  record.name = config.name;
-  record.task = config.data.train.front().task;
-  record.mixer = config.model.sequence_mixer.name;
-  record.config_json = to_json(config).dump();
-  record.seed = static_cast<int64_t>(config.seed);
-  record.status = RunStatus::Finished;
-  const auto run_id = store.create_run(record);
+  const auto run_id = store.create_run(new_run_record(config, RunStatus::Finished));
   try {
     int64_t test_len = 0;
     for (const auto& segment : config.data.test) {
