@@ -34,24 +34,34 @@ torch::Tensor MHAImpl::forward(const torch::Tensor& u) {
 
   // Wqkv's output channels are laid out "(three h d)": q, k and v are its three thirds. chunk (not
   // indexing) keeps the backward pass to one concatenation instead of three zero-filled copies.
-  const auto qkv = Wqkv(u).chunk(3, -1);  // 3 × (B, L, D), channels "(h d)"
+  const auto qkv = Wqkv(u).chunk(3, -1);            // 3 × (B, L, D), channels "(h d)"
   auto split_heads = [&](const torch::Tensor& x) {  // (B, L, D) -> (B·H, L, hd)
-    return heads == 1 ? x : x.view({batch, seq_len, heads, head_dim}).transpose(1, 2).reshape({-1, seq_len, head_dim});
+    return heads == 1
+               ? x
+               : x.view({batch, seq_len, heads, head_dim}).transpose(1, 2).reshape({-1, seq_len, head_dim});
   };
   const auto q = split_heads(qkv[0]), k = split_heads(qkv[1]), v = split_heads(qkv[2]);
 
-  // scores = q kᵀ / √hd + mask; kernels::batched_matmul reads the strided views without copying.
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
-  auto scores = kernels::batched_matmul(q, k.transpose(1, 2), scale) + causal_mask(seq_len, u.options());  // (B·H, L, L)
-  auto probs = torch::softmax(scores, -1);
-  if (is_training() && m_options.dropout() > 0.0) {
-    probs = torch::dropout(probs, m_options.dropout(), /*train=*/true);
-  }
-  auto context = kernels::batched_matmul(probs, v);  // (B·H, L, hd)
+  auto context =
+      masked_softmax_attention(q, k, v, causal_mask(seq_len, u.options()), scale, m_options.dropout(),
+                               is_training());  // (B·H, L, hd)
   if (heads > 1) {
     context = context.view({batch, heads, seq_len, head_dim}).transpose(1, 2);
   }
   return out_proj(context.reshape({batch, seq_len, d}));  // (B, L, D), channels "(h d)"
+}
+
+torch::Tensor masked_softmax_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                       const torch::Tensor& mask, double scale, double dropout,
+                                       bool training) {
+  // kernels::batched_matmul reads the strided views (thirds of a fused projection) without copying.
+  auto scores = kernels::batched_matmul(q, k.transpose(1, 2), scale) + mask;  // (N, L, L)
+  auto probs = torch::softmax(scores, -1);
+  if (training && dropout > 0.0) {
+    probs = torch::dropout(probs, dropout, /*train=*/true);
+  }
+  return kernels::batched_matmul(probs, v);  // (N, L, hd)
 }
 
 MixerSpec attention_spec() {

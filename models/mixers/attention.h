@@ -4,9 +4,9 @@
 // projection laid out as (three h d), additive causal mask of -10000 above the diagonal, dropout on
 // the attention probabilities while training, and out_proj. Parameter names match Zoology's.
 
+#include <torch/arg.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
-#include <torch/arg.h>
 
 #include "models/mixer.h"
 #include "models/registry.h"
@@ -43,6 +43,13 @@ class MHAImpl : public MixerImpl {
   torch::Tensor m_mask;
 };
 TORCH_MODULE(MHA);
+
+// Softmax attention shared by the attention mixers: softmax(q kᵀ · scale + mask) v, with dropout on the
+// probabilities while training. q, k, v: (N, L, hd) (strided views are fine); mask: (L, L) additive.
+// Returns (N, L, hd).
+torch::Tensor masked_softmax_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                       const torch::Tensor& mask, double scale, double dropout,
+                                       bool training);
 
 MixerSpec attention_spec();
 

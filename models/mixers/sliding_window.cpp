@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-#include "kernels/batched_matmul.h"
+#include "models/mixers/attention.h"
 
 namespace zoolab {
 
@@ -40,15 +40,10 @@ torch::Tensor SlidingAttnImpl::forward(const torch::Tensor& u) {
   const auto qkv = Wqkv(u).chunk(3, -1);  // 3 × (B, L, D)
   const auto &q = qkv[0], &k = qkv[1], &v = qkv[2];
 
-  // scores = q kᵀ / √d + mask; kernels::batched_matmul reads the strided views without copying.
   const double scale = 1.0 / std::sqrt(static_cast<double>(d));
-  auto scores = kernels::batched_matmul(q, k.transpose(1, 2), scale) +
-                window_mask(u.size(1), u.options());  // (B, L, L)
-  auto probs = torch::softmax(scores, -1);
-  if (is_training() && m_options.dropout() > 0.0) {
-    probs = torch::dropout(probs, m_options.dropout(), /*train=*/true);
-  }
-  return out_proj(kernels::batched_matmul(probs, v));  // (B, L, D)
+  return out_proj(masked_softmax_attention(q, k, v, window_mask(u.size(1), u.options()), scale,
+                                           m_options.dropout(),
+                                           is_training()));  // (B, L, D)
 }
 
 MixerSpec sliding_window_spec() {
