@@ -139,6 +139,20 @@ torch::Tensor LanguageModelImpl::auxiliary_loss() {
   return total;
 }
 
+void LanguageModelImpl::set_capture(bool on) {
+  for (const auto& layer : *backbone->layers) {
+    layer->as<TransformerBlockImpl>()->sequence_mixer->set_capture(on);
+  }
+}
+
+std::vector<std::map<std::string, torch::Tensor>> LanguageModelImpl::captured() const {
+  std::vector<std::map<std::string, torch::Tensor>> patterns;
+  for (const auto& layer : *backbone->layers) {
+    patterns.push_back(layer->as<TransformerBlockImpl>()->sequence_mixer->captured());
+  }
+  return patterns;
+}
+
 void init_gpt2_weights(torch::nn::Module& model, int64_t n_layers) {
   torch::NoGradGuard no_grad;
   constexpr double kStd = 0.02;

@@ -101,6 +101,11 @@ class LanguageModelImpl : public torch::nn::Module {
   // Sum of the mixers' auxiliary losses of the last forward; a zero scalar if none.
   torch::Tensor auxiliary_loss();
 
+  // Turns every sequence mixer's pattern capture on or off (models/mixer.h), and reads what the last
+  // forward captured, one map per layer.
+  void set_capture(bool on);
+  std::vector<std::map<std::string, torch::Tensor>> captured() const;
+
   const LanguageModelOptions& options() const { return m_options; }
 
   LMBackbone backbone{nullptr};

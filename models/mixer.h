@@ -4,6 +4,9 @@
 // (B, L, D) to (B, L, D) causally: output t depends on inputs 0..t only. A state mixer acts on
 // each position independently. Both are built by the registry (models/registry.h).
 
+#include <map>
+#include <string>
+
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
@@ -20,6 +23,29 @@ class MixerImpl : public torch::nn::Module {
 
   // An extra term for the training loss (e.g. a selector's sparsity penalty); undefined if none.
   virtual torch::Tensor auxiliary_loss() { return {}; }
+
+  // The inspector's view of a mixer (DESIGN §5): while capture is on, forward keeps the patterns it
+  // computes, detached, by name: "attention" (B, H, L, L) row-stochastic mixing weights, "filter"
+  // (D, K) convolution taps, "decay" (D,) per-channel forgetting, and so on. Off by default, so
+  // training pays nothing. Composite mixers (hybrid) override both to reach their child.
+  virtual void set_capture(bool on) {
+    m_capture = on;
+    m_captured.clear();
+  }
+  virtual const std::map<std::string, torch::Tensor>& captured() const { return m_captured; }
+
+ protected:
+  bool capturing() const { return m_capture; }
+  // Stores `value` (detached) under `name` when capture is on.
+  void capture(const std::string& name, const torch::Tensor& value) {
+    if (m_capture) {
+      m_captured[name] = value.detach();
+    }
+  }
+
+ private:
+  bool m_capture = false;
+  std::map<std::string, torch::Tensor> m_captured;
 };
 
 using MixerPtr = std::shared_ptr<MixerImpl>;

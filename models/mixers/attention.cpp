@@ -43,9 +43,12 @@ torch::Tensor MHAImpl::forward(const torch::Tensor& u) {
   const auto q = split_heads(qkv[0]), k = split_heads(qkv[1]), v = split_heads(qkv[2]);
 
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
-  auto context =
-      masked_softmax_attention(q, k, v, causal_mask(seq_len, u.options()), scale, m_options.dropout(),
-                               is_training());  // (B·H, L, hd)
+  torch::Tensor probs;
+  auto context = masked_softmax_attention(q, k, v, causal_mask(seq_len, u.options()), scale, m_options.dropout(),
+                                          is_training(), capturing() ? &probs : nullptr);  // (B·H, L, hd)
+  if (capturing()) {
+    capture("attention", probs.view({batch, heads, seq_len, seq_len}));
+  }
   if (heads > 1) {
     context = context.view({batch, heads, seq_len, head_dim}).transpose(1, 2);
   }
@@ -53,11 +56,14 @@ torch::Tensor MHAImpl::forward(const torch::Tensor& u) {
 }
 
 torch::Tensor masked_softmax_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                       const torch::Tensor& mask, double scale, double dropout,
-                                       bool training) {
+                                       const torch::Tensor& mask, double scale, double dropout, bool training,
+                                       torch::Tensor* probabilities) {
   // kernels::batched_matmul reads the strided views (thirds of a fused projection) without copying.
   auto scores = kernels::batched_matmul(q, k.transpose(1, 2), scale) + mask;  // (N, L, L)
   auto probs = torch::softmax(scores, -1);
+  if (probabilities != nullptr) {
+    *probabilities = probs;
+  }
   if (training && dropout > 0.0) {
     probs = torch::dropout(probs, dropout, /*train=*/true);
   }

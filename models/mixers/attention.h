@@ -46,10 +46,10 @@ TORCH_MODULE(MHA);
 
 // Softmax attention shared by the attention mixers: softmax(q kᵀ · scale + mask) v, with dropout on the
 // probabilities while training. q, k, v: (N, L, hd) (strided views are fine); mask: (L, L) additive.
-// Returns (N, L, hd).
+// Returns (N, L, hd). When `probabilities` is given it receives the softmax before dropout (N, L, L).
 torch::Tensor masked_softmax_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                       const torch::Tensor& mask, double scale, double dropout,
-                                       bool training);
+                                       const torch::Tensor& mask, double scale, double dropout, bool training,
+                                       torch::Tensor* probabilities = nullptr);
 
 MixerSpec attention_spec();
 

@@ -24,6 +24,9 @@ BaseConvImpl::BaseConvImpl(const BaseConvOptions& options) : m_options(options) 
 }
 
 torch::Tensor BaseConvImpl::forward(const torch::Tensor& u) {
+  if (capturing()) {
+    capture("filter", conv->filter(u.size(1)));  // (D, K)
+  }
   auto u_conv = conv->forward(u);   // (B, L, D)
   auto u_proj = projection(u);      // (B, L, D)
   if (m_options.use_act()) {

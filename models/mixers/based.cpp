@@ -98,6 +98,16 @@ torch::Tensor BasedImpl::forward(const torch::Tensor& u) {
   auto v = proj_v(u).view({batch, len, kv_heads, m_head_dim}).transpose(1, 2);
   q = feature_map->forward(q);  // (B, H, L, E)
   k = feature_map->forward(k);  // (B, H, L, E)
+  if (capturing()) {
+    // The mixing weights both views compute implicitly: φ(q_i)·φ(k_j) / Σ_{j'≤i} φ(q_i)·φ(k_j').
+    auto scores = torch::matmul(q, k.transpose(-2, -1));  // (B, H, L, L)
+    if (m_options.causal() || m_options.train_view() == "quadratic") {
+      scores = scores.tril();
+    }
+    // Without eps: a row whose features all vanish (relu maps) shows zeros, not eps-sized noise.
+    const auto sums = scores.sum(-1, /*keepdim=*/true);
+    capture("attention", scores / torch::where(sums.eq(0), torch::ones_like(sums), sums));
+  }
   auto y =
       m_options.train_view() == "linear" ? linear_view(q, k, v) : quadratic_view(q, k, v);  // (B, H, L, hd)
   y = y.transpose(1, 2).reshape({batch, len, -1});  // (B, L, H·hd), channels "(h d)"

@@ -145,6 +145,7 @@ torch::Tensor HyenaImpl::forward(const torch::Tensor& u) {
   // The filter has exactly L taps, so Zoology's fftconv_ref is the plain causal convolution; its
   // skip term is v scaled per channel by the filter's bias (gelu off).
   const auto k = filter_fn->filter(seq_len);                                      // (D, L)
+  capture("filter", k);
   auto y = kernels::causal_fft_conv(v, k) + v * filter_fn->bias.view({1, d, 1});  // (B, D, L)
   return out_proj((y * x2).transpose(1, 2));                                      // (B, L, D) post-gating
 }

@@ -41,9 +41,13 @@ torch::Tensor SlidingAttnImpl::forward(const torch::Tensor& u) {
   const auto &q = qkv[0], &k = qkv[1], &v = qkv[2];
 
   const double scale = 1.0 / std::sqrt(static_cast<double>(d));
-  return out_proj(masked_softmax_attention(q, k, v, window_mask(u.size(1), u.options()), scale,
-                                           m_options.dropout(),
-                                           is_training()));  // (B, L, D)
+  torch::Tensor probs;  // (B, L, L)
+  auto context = masked_softmax_attention(q, k, v, window_mask(u.size(1), u.options()), scale, m_options.dropout(),
+                                          is_training(), capturing() ? &probs : nullptr);  // (B, L, D)
+  if (capturing()) {
+    capture("attention", probs.unsqueeze(1));  // (B, 1, L, L)
+  }
+  return out_proj(context);  // (B, L, D)
 }
 
 MixerSpec sliding_window_spec() {

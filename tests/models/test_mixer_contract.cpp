@@ -140,6 +140,36 @@ TEST_P(MixerContract, RoundTripsItsStateDict) {
   EXPECT_EQ(names, restored->named_parameters().keys());
 }
 
+// The inspector's hook (models/mixer.h): nothing is kept unless asked; when asked, every mixer shows at
+// least one pattern, attention-like patterns are causal (B, H, L, L) weights whose rows sum to 1.
+TEST_P(MixerContract, CapturesItsPatternsOnlyWhenAsked) {
+  auto mixer = build(GetParam(), 7);
+  auto u = torch::randn({kBatch, kLen, kDim});
+  mixer->forward(u);
+  EXPECT_TRUE(mixer->captured().empty());
+
+  mixer->set_capture(true);
+  mixer->forward(u);
+  const auto patterns = mixer->captured();
+  ASSERT_FALSE(patterns.empty()) << "forward with capture on kept no pattern";
+  for (const auto& [name, pattern] : patterns) {
+    EXPECT_FALSE(pattern.requires_grad()) << name;
+    EXPECT_TRUE(torch::isfinite(pattern).all().item<bool>()) << name;
+    if (name == "attention") {
+      ASSERT_EQ(pattern.dim(), 4);
+      EXPECT_EQ(pattern.size(0), kBatch);
+      EXPECT_EQ(pattern.size(2), kLen);
+      EXPECT_EQ(pattern.size(3), kLen);
+      EXPECT_LT(pattern.triu(1).abs().max().item<double>(), 1e-3) << "weights on future positions";
+      // A row sums to 1, or to 0 where a linear attention's features all vanish (relu feature maps).
+      const auto sums = pattern.sum(-1);
+      EXPECT_TRUE(((sums - 1).abs().lt(1e-3) | sums.abs().lt(1e-6)).all().item<bool>()) << "rows must sum to 1";
+    }
+  }
+  mixer->set_capture(false);
+  EXPECT_TRUE(mixer->captured().empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(AllMixers, MixerContract, ::testing::ValuesIn(mixer_cases()),
                          [](const ::testing::TestParamInfo<MixerCase>& info) { return info.param.label; });
 
