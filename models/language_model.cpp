@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "models/mamba_block.h"
 #include "models/registry.h"
 
 namespace zoolab {
@@ -63,7 +64,11 @@ LMBackboneImpl::LMBackboneImpl(const LanguageModelOptions& options) {
       "embeddings", TokenEmbeddings(options.vocab_size, options.d_model, options.max_position_embeddings));
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < options.n_layers; ++i) {
-    layers->push_back(TransformerBlock(options, i));
+    if (options.block_type == "mamba") {
+      layers->push_back(MambaBlock(options, i));
+    } else {
+      layers->push_back(TransformerBlock(options, i));
+    }
   }
   drop_f = register_module("drop_f", torch::nn::Dropout(options.resid_dropout));
   ln_f = register_module("ln_f", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.d_model})
@@ -74,7 +79,7 @@ torch::Tensor LMBackboneImpl::forward(const torch::Tensor& input_ids) {
   auto hidden = embeddings(input_ids);  // (B, L, D)
   torch::Tensor residual;
   for (const auto& layer : *layers) {
-    std::tie(hidden, residual) = layer->as<TransformerBlockImpl>()->forward(hidden, residual);
+    std::tie(hidden, residual) = layer->as<BlockImpl>()->forward(hidden, residual);
   }
   auto dropped = drop_f(hidden);
   return residual.defined() ? dropped + residual : dropped;  // (B, L, D), before ln_f
@@ -86,8 +91,16 @@ LanguageModelImpl::LanguageModelImpl(const LanguageModelOptions& options) : m_op
                                 std::to_string(options.vocab_size) + ", " + std::to_string(options.d_model) +
                                 ", " + std::to_string(options.n_layers) + ")");
   }
+  if (options.block_type != "transformer" && options.block_type != "mamba") {
+    throw std::invalid_argument("language model: block_type \"" + options.block_type +
+                                "\" is not allowed; allowed: transformer, mamba");
+  }
   backbone = register_module("backbone", LMBackbone(options));
-  init_gpt2_weights(*this, options.n_layers);
+  if (options.block_type == "mamba") {
+    init_mamba_weights(*this, options.n_layers);
+  } else {
+    init_gpt2_weights(*this, options.n_layers);
+  }
 }
 
 torch::Tensor LanguageModelImpl::head(const torch::Tensor& residual) {
@@ -113,7 +126,7 @@ torch::Tensor LanguageModelImpl::hidden_at(const torch::Tensor& input_ids, const
 int64_t LanguageModelImpl::state_size(int64_t seq_len) const {
   int64_t floats = 0;
   for (const auto& layer : *backbone->layers) {
-    floats += layer->as<TransformerBlockImpl>()->sequence_mixer->state_size(seq_len);
+    floats += layer->as<BlockImpl>()->sequence_mixer_module()->state_size(seq_len);
   }
   return 4 * floats;
 }
@@ -131,7 +144,7 @@ int64_t LanguageModelImpl::num_parameters() const {
 torch::Tensor LanguageModelImpl::auxiliary_loss() {
   torch::Tensor total;
   for (const auto& layer : *backbone->layers) {
-    auto loss = layer->as<TransformerBlockImpl>()->sequence_mixer->auxiliary_loss();
+    auto loss = layer->as<BlockImpl>()->sequence_mixer_module()->auxiliary_loss();
     if (loss.defined()) {
       total = total.defined() ? total + loss : loss;
     }
@@ -141,14 +154,14 @@ torch::Tensor LanguageModelImpl::auxiliary_loss() {
 
 void LanguageModelImpl::set_capture(bool on) {
   for (const auto& layer : *backbone->layers) {
-    layer->as<TransformerBlockImpl>()->sequence_mixer->set_capture(on);
+    layer->as<BlockImpl>()->sequence_mixer_module()->set_capture(on);
   }
 }
 
 std::vector<std::map<std::string, torch::Tensor>> LanguageModelImpl::captured() const {
   std::vector<std::map<std::string, torch::Tensor>> patterns;
   for (const auto& layer : *backbone->layers) {
-    patterns.push_back(layer->as<TransformerBlockImpl>()->sequence_mixer->captured());
+    patterns.push_back(layer->as<BlockImpl>()->sequence_mixer_module()->captured());
   }
   return patterns;
 }

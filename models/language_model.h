@@ -16,6 +16,7 @@
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 
+#include "models/block.h"
 #include "models/mixer.h"
 
 namespace zoolab {
@@ -29,6 +30,9 @@ struct LanguageModelOptions {
   double embed_dropout = 0.1;
   double resid_dropout = 0.0;
   double layer_norm_epsilon = 1e-5;
+  // "transformer" (Zoology's TransformerBlock) or "mamba" (MambaBlock: add, RMSNorm, mixer; no state
+  // mixer, no embedding dropout; port §2.2). The block type also picks the initialisation.
+  std::string block_type = "transformer";
   std::string sequence_mixer = "attention";
   nlohmann::json sequence_mixer_kwargs = nlohmann::json::object();
   std::string state_mixer = "identity";
@@ -51,11 +55,12 @@ TORCH_MODULE(TokenEmbeddings);
 //   residual = drop2(hidden) + residual;  hidden = state_mixer(norm2(residual))
 // With the identity state mixer the block returns norm2(residual), which the next block adds to
 // the residual stream: the `residual += LN2(residual)` quirk of port §2.2, kept on purpose.
-class TransformerBlockImpl : public torch::nn::Module {
+class TransformerBlockImpl : public BlockImpl {
  public:
   TransformerBlockImpl(const LanguageModelOptions& options, int64_t layer_idx);
   // hidden, residual: (B, L, D); residual is undefined in layer 0. Returns {hidden, residual}.
-  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& hidden, const torch::Tensor& residual);
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& hidden, const torch::Tensor& residual) override;
+  MixerPtr sequence_mixer_module() const override { return sequence_mixer; }
 
   MixerPtr sequence_mixer;
   MixerPtr state_mixer;
@@ -73,7 +78,7 @@ class LMBackboneImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& input_ids);
 
   TokenEmbeddings embeddings{nullptr};
-  torch::nn::ModuleList layers{nullptr};
+  torch::nn::ModuleList layers{nullptr};  // BlockImpl each (TransformerBlock or MambaBlock)
   torch::nn::Dropout drop_f{nullptr};
   torch::nn::LayerNorm ln_f{nullptr};
 };
@@ -117,7 +122,8 @@ class LanguageModelImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LanguageModel);
 
-// GPT-2 initialisation as Zoology's _init_weights: every Linear weight ~ N(0, 0.02) with zero bias,
+// GPT-2 initialisation as Zoology's _init_weights for transformer blocks (Mamba blocks:
+// init_mamba_weights in models/mamba_block.h): every Linear weight ~ N(0, 0.02) with zero bias,
 // every Embedding ~ N(0, 0.02), then weights named *out_proj.weight, *fc2.weight or
 // *output_linear.0.weight ~ N(0, 0.02/√(2·n_layers)). Convolutions, norms and custom parameters
 // keep their own initialisation.

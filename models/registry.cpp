@@ -8,10 +8,14 @@
 #include "models/mixers/base_conv.h"
 #include "models/mixers/based.h"
 #include "models/mixers/glu.h"
+#include "models/mixers/h3.h"
 #include "models/mixers/hybrid.h"
 #include "models/mixers/hyena.h"
 #include "models/mixers/identity.h"
+#include "models/mixers/mamba.h"
 #include "models/mixers/mlp.h"
+#include "models/mixers/rwkv.h"
+#include "models/mixers/selective.h"
 #include "models/mixers/sliding_window.h"
 
 namespace zoolab {
@@ -176,6 +180,10 @@ const std::vector<MixerSpec>& mixer_registry() {
       hybrid_spec(),
       glu_spec(),
       hyena_spec(),
+      selective_spec(),
+      h3_spec(),
+      mamba_spec(),
+      rwkv_spec(),
   };
   return registry;
 }

@@ -19,6 +19,7 @@ const std::vector<std::string> kTasks = {"mqar"};
 const std::vector<std::string> kSliceKeys = {"num_kv_pairs", "input_seq_len", "num_passes"};
 const std::vector<std::string> kAccuracyAverages = {"example", "token"};
 const std::vector<std::string> kLmHeads = {"labelled", "all"};
+const std::vector<std::string> kBlockTypes = {"transformer", "mamba"};
 
 std::string indexed(const std::string& path, size_t i) {
   return path + "[" + std::to_string(i) + "]";
@@ -153,6 +154,7 @@ ModelConfig parse_model(const json* value, const DataConfig& data) {
   m.embed_dropout = r.get_double("embed_dropout", m.embed_dropout, DoubleRange::probability_below_one());
   m.resid_dropout = r.get_double("resid_dropout", m.resid_dropout, DoubleRange::probability_below_one());
   m.layer_norm_epsilon = r.get_double("layer_norm_epsilon", m.layer_norm_epsilon, DoubleRange::positive());
+  m.block_type = r.get_string("block_type", m.block_type, StringRule::one_of(kBlockTypes));
   m.sequence_mixer = parse_module(r, "sequence_mixer", m.sequence_mixer);
   m.state_mixer = parse_module(r, "state_mixer", m.state_mixer);
   r.finish();
@@ -266,6 +268,7 @@ nlohmann::json to_json(const RunConfig& c) {
              {"embed_dropout", c.model.embed_dropout},
              {"resid_dropout", c.model.resid_dropout},
              {"layer_norm_epsilon", c.model.layer_norm_epsilon},
+             {"block_type", c.model.block_type},
              {"sequence_mixer", module_to_json(c.model.sequence_mixer)},
              {"state_mixer", module_to_json(c.model.state_mixer)}};
   json train{{"max_epochs", c.train.max_epochs},

@@ -50,6 +50,9 @@ struct ModelConfig {
   double embed_dropout = 0.1;
   double resid_dropout = 0.0;
   double layer_norm_epsilon = 1e-5;
+  // Zoology's block_type (port §2.1-2.2): "transformer" (TransformerBlock) or "mamba" (MambaBlock:
+  // add, RMSNorm, mixer; requires the identity state mixer).
+  std::string block_type = "transformer";
   ModuleConfig sequence_mixer{"attention", nlohmann::json::object()};
   ModuleConfig state_mixer{"mlp", nlohmann::json{{"hidden_mult", 4}}};
 };

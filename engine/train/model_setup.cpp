@@ -18,6 +18,7 @@ LanguageModelOptions language_model_options(const RunConfig& config) {
   options.embed_dropout = config.model.embed_dropout;
   options.resid_dropout = config.model.resid_dropout;
   options.layer_norm_epsilon = config.model.layer_norm_epsilon;
+  options.block_type = config.model.block_type;
   options.sequence_mixer = config.model.sequence_mixer.name;
   options.sequence_mixer_kwargs = config.model.sequence_mixer.kwargs;
   options.state_mixer = config.model.state_mixer.name;

@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "kernels/causal_linear_attention.h"
+
 namespace zoolab {
 namespace {
 
@@ -69,12 +71,10 @@ torch::Tensor BasedImpl::linear_view(const torch::Tensor& q, const torch::Tensor
     auto normaliser = (q * k.sum(2, /*keepdim=*/true)).sum(-1, true);  // (B, H, L, 1)
     return torch::matmul(q, kv) / (normaliser + eps);                  // (B, H, L, hd)
   }
-  // Running sums of the outer products φ(k_j) v_jᵀ over j ≤ i (the recurrent state at every
-  // position), read out by φ(q_i). Memory O(B·H·L·hd·E), as in the reference's cumsum form.
-  auto kv = (v.unsqueeze(-1) * k.unsqueeze(-2)).cumsum(2);          // (B, H, L, hd, E)
-  auto numerator = torch::matmul(kv, q.unsqueeze(-1)).squeeze(-1);  // (B, H, L, hd)
-  auto normaliser = (q * k.cumsum(2)).sum(-1, /*keepdim=*/true);    // (B, H, L, 1)
-  return numerator / (normaliser + eps);
+  // Running sums of the outer products φ(k_j) v_jᵀ over j ≤ i, read out by φ(q_i). The reference's
+  // cumsum form materialises that state at every position (O(B·H·L·hd·E) memory); the kernel keeps
+  // one running (E, hd) state per (batch, head) and computes the same numbers, normaliser included.
+  return kernels::causal_linear_attention(q, k, v, eps);  // (B, H, L, hd)
 }
 
 torch::Tensor BasedImpl::quadratic_view(const torch::Tensor& q, const torch::Tensor& k,

@@ -46,6 +46,7 @@ TEST_P(Parity, MatchesZoologyLogitsLossAndGradients) {
   options.sequence_mixer_kwargs = m.at("sequence_mixer_kwargs");
   options.state_mixer = m.at("state_mixer");
   options.state_mixer_kwargs = m.at("state_mixer_kwargs");
+  options.block_type = m.value("block_type", "transformer");
   LanguageModel model(options);
   model->eval();
 
@@ -114,8 +115,10 @@ TEST_P(Parity, MatchesZoologyLogitsLossAndGradients) {
 INSTANTIATE_TEST_SUITE_P(ReferenceFixtures, Parity,
                          ::testing::Values("attention", "base_conv", "base_conv_explicit_mlp",
                                            "based_taylor", "based_linear",
+                                           "selective", "selective_softmax", "selective_sma",
                                            "sliding_window", "hybrid_base_conv_sliding", "attention_glu",
-                                           "hyena"));
+                                           "hyena", "h3", "h3_head_dim_2", "h3_l_max_8", "mamba", "mamba_options",
+                                           "rwkv", "rwkv_n_layer_4_mlp"));
 
 }  // namespace
 }  // namespace zoolab

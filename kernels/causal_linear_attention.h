@@ -1,0 +1,34 @@
+#pragma once
+
+// Causal linear attention as Based's "linear" view computes it (reference/zoology-port.md §2.3):
+//   y_i = (q_i · Σ_{j≤i} k_j v_jᵀ) / (q_i · Σ_{j≤i} k_j + eps)
+// for feature-mapped queries and keys. The plain-torch form (the reference below, Zoology's cumsum
+// view) materialises the running sums at every position, a (B, H, L, hd, E) tensor: 150 MiB for a
+// Figure 2 batch (B 16, L 512, E 73, hd 64) and as much again for its gradient. The kernel keeps
+// one running (E, hd) state and (E,) key sum per (batch, head) instead, as the recurrent form of
+// the mixer does, and computes the gradients by hand: a second forward sweep for dq and a reverse
+// sweep with running sums of q gᵀ for dk and dv. Memory O(B·H·E·hd) beyond inputs and outputs.
+
+#include <utility>
+
+#include <torch/types.h>
+
+namespace zoolab::kernels {
+
+// q, k: (B, H, L, E), v: (B, H, L, hd), all the same floating dtype. Returns y: (B, H, L, hd);
+// differentiable with respect to q, k and v (once: the backward is not itself differentiable).
+// CPU float/double run the kernel; anything else falls back to the reference.
+torch::Tensor causal_linear_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                      double eps);
+
+// The same, also returning the normaliser q_i · Σ_{j≤i} k_j + eps: (B, H, L), itself differentiable.
+std::pair<torch::Tensor, torch::Tensor> causal_linear_attention_with_normaliser(const torch::Tensor& q,
+                                                                                const torch::Tensor& k,
+                                                                                const torch::Tensor& v,
+                                                                                double eps);
+
+// The plain-torch cumsum formula (Based's linear view before this kernel).
+torch::Tensor causal_linear_attention_reference(const torch::Tensor& q, const torch::Tensor& k,
+                                                const torch::Tensor& v, double eps);
+
+}  // namespace zoolab::kernels

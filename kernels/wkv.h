@@ -1,0 +1,38 @@
+#pragma once
+
+// RWKV v4's WKV recurrence (reference/zoology-port.md §2.3; Zoology's mixers/rwkv.py and the CUDA
+// kernel rwkv/v4/wkv_cuda.cu). Per batch row b and channel c, with w = -exp(time_decay[c]) and
+// u = time_first[c]:
+//   wkv_t = (Σ_{i<t} e^{(t-1-i)·w + k_i} v_i + e^{u + k_t} v_t) / (Σ_{i<t} e^{(t-1-i)·w + k_i} + e^{u + k_t}),
+// a normalised (softmax-like) weighted average of v_0..v_t. The fast path carries the numerator a
+// and denominator b divided by e^p, p the running maximum exponent, so large |k| cannot overflow.
+//
+// Convention on w: Zoology's module hands its raw `time_decay` parameter to its autograd function,
+// which takes w = -exp(time_decay) before calling the CUDA kernel (and the CUDA backward multiplies
+// the kernel's dw by w to return d/d time_decay). These functions take the same raw `time_decay`
+// and take the exp inside, so gradients are with respect to time_decay as in Zoology.
+//
+// Precision: Zoology sets RWKV_FLOAT_MODE='bf16', so its WKV output (and the gradients it returns)
+// are rounded to bfloat16. We keep full precision (the input dtype) throughout; the rounding is an
+// artefact of the GPU setting, not of the model (port §2.3).
+
+#include <torch/types.h>
+
+namespace zoolab::kernels {
+
+// time_decay, time_first: (C,); k, v: (B, T, C). Returns wkv: (B, T, C). Differentiable with
+// respect to all four inputs; the gradients of time_decay and time_first sum over the batch.
+// Float and double on CPU use the fast kernel; other devices and dtypes use wkv_reference.
+torch::Tensor wkv(const torch::Tensor& time_decay, const torch::Tensor& time_first, const torch::Tensor& k,
+                  const torch::Tensor& v);
+
+// The same recurrence in plain differentiable torch ops (one vectorised step per position).
+torch::Tensor wkv_reference(const torch::Tensor& time_decay, const torch::Tensor& time_first, const torch::Tensor& k,
+                            const torch::Tensor& v);
+
+// The mixing weights the recurrence applies, explicitly: (B, C, T, T) with row t holding
+// softmax_i over i ≤ t of [(t-1-i)·w + k_i for i < t; u + k_t for i = t] (zeros above the diagonal),
+// so wkv[b, t, c] = Σ_i weights[b, c, t, i] · v[b, i, c]. O(T²) memory: for inspection and tests.
+torch::Tensor wkv_weights(const torch::Tensor& time_decay, const torch::Tensor& time_first, const torch::Tensor& k);
+
+}  // namespace zoolab::kernels

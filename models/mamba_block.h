@@ -1,0 +1,57 @@
+#pragma once
+
+// Zoology's MambaBlock (reference/zoology-port.md §2.2; zoology/mixers/mamba.py), the block of
+// model.block_type "mamba":
+//   residual = hidden + residual          (residual undefined in layer 0: residual = hidden)
+//   hidden   = mixer(RMSNorm(residual))
+// No state mixer, no dropout (embedding dropout included), RMSNorm eps 1e-5. Zoology fuses the add
+// and the norm in a Triton kernel with the residual kept in fp32; the math is the same here (fp32
+// throughout). State-dict names are Zoology's: "mixer.*" and "norm.weight".
+
+#include <utility>
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include "models/block.h"
+#include "models/language_model.h"
+
+namespace zoolab {
+
+// RMSNorm without bias (mamba_ssm's RMSNorm / rms_norm_ref): x / sqrt(mean(x²) + eps) · weight,
+// over the last dimension; weight initialised to ones.
+class RMSNormImpl : public torch::nn::Module {
+ public:
+  RMSNormImpl(int64_t dim, double eps);
+  // x: (..., D) -> (..., D)
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::Tensor weight;  // (D,)
+
+ private:
+  double m_eps;
+};
+TORCH_MODULE(RMSNorm);
+
+class MambaBlockImpl : public BlockImpl {
+ public:
+  // Builds the configured sequence mixer (Zoology's MambaBlock always builds Mamba; every Zoology
+  // config pairs it with "mamba"). The state mixer must be "identity": the block has none.
+  MambaBlockImpl(const LanguageModelOptions& options, int64_t layer_idx);
+  // hidden, residual: (B, L, D); residual is undefined in layer 0. Returns {hidden, residual}.
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& hidden, const torch::Tensor& residual) override;
+  MixerPtr sequence_mixer_module() const override { return mixer; }
+
+  MixerPtr mixer;
+  RMSNorm norm{nullptr};
+};
+TORCH_MODULE(MambaBlock);
+
+// Zoology's _init_weights for block types containing "Mamba" (HEAD, port §2.2): Linear weights keep
+// their own (PyTorch default or mixer-specific) initialisation; Linear biases are zeroed except
+// dt_proj's (Zoology marks it _no_reinit); embeddings ~ N(0, 0.02); every out_proj.weight and
+// fc2.weight is re-drawn kaiming_uniform(a=√5), i.e. U(±1/√fan_in), and divided by √n_layers.
+void init_mamba_weights(torch::nn::Module& model, int64_t n_layers);
+
+}  // namespace zoolab
