@@ -20,6 +20,7 @@ int run_cli(int argc, char** argv) {
   add_data_commands(app, state);
   add_bench_command(app, state);
   add_weight_commands(app, state);
+  add_worker_commands(app, state);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -14,7 +14,6 @@
 
 namespace zoolab {
 
-
 struct CliState {
   int exit_code = 0;
 };
@@ -24,6 +23,7 @@ void add_query_commands(CLI::App& app, CliState& state);   // runs, show, preset
 void add_data_commands(CLI::App& app, CliState& state);    // data mqar
 void add_bench_command(CLI::App& app, CliState& state);    // bench
 void add_weight_commands(CLI::App& app, CliState& state);  // export, import
+void add_worker_commands(CLI::App& app, CliState& state);  // enqueue, worker, cancel, requeue
 
 // --db FILE, else $ZOOLAB_DB, else the XDG data dir.
 std::string database_path(const std::string& option);

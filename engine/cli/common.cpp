@@ -7,7 +7,9 @@
 
 namespace zoolab {
 
-std::string database_path(const std::string& option) { return option.empty() ? default_database_path() : option; }
+std::string database_path(const std::string& option) {
+  return option.empty() ? default_database_path() : option;
+}
 
 RunConfig load_config_option(const std::string& config_file, const std::string& preset) {
   if (config_file.empty() == preset.empty()) {
@@ -58,6 +60,8 @@ nlohmann::json run_to_json(const Store& store, const RunRecord& run) {
       {"seed", run.seed},
       {"device", run.device},
       {"error", run.error},
+      {"pid", run.pid},
+      {"cancel_requested", run.cancel_requested},
       {"created_at", run.created_at},
       {"started_at", run.started_at},
       {"finished_at", run.finished_at},

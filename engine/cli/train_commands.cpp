@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "engine/cli/commands.h"
+#include "engine/config/config_error.h"
 #include "engine/store/store.h"
 #include "engine/train/stop_request.h"
 #include "engine/train/trainer.h"
@@ -25,8 +26,10 @@ struct TrainArgs {
 };
 
 void add_runtime_options(CLI::App* command, TrainArgs& args) {
-  command->add_option("--db", args.db, "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)");
-  command->add_option("--threads", args.threads, "CPU threads (default: every core)")->check(CLI::NonNegativeNumber);
+  command->add_option("--db", args.db,
+                      "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)");
+  command->add_option("--threads", args.threads, "CPU threads (default: every core)")
+      ->check(CLI::NonNegativeNumber);
   command->add_option("--device", args.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   command->add_flag("--quiet", args.quiet, "Print only the run id at the end");
 }
@@ -35,12 +38,13 @@ std::string format_epoch(const EpochReport& report) {
   char line[256];
   const auto accuracy = report.metrics.count("valid/accuracy") ? report.metrics.at("valid/accuracy") : NAN;
   const auto valid_loss = report.metrics.count("valid/loss") ? report.metrics.at("valid/loss") : NAN;
-  std::snprintf(line, sizeof(line),
-                "epoch %3lld/%lld  step %7lld  lr %.2e  train/loss %.4f  valid/loss %.4f  valid/accuracy %.4f  "
-                "%.1f s  %.0f ex/s",
-                static_cast<long long>(report.epoch + 1), static_cast<long long>(report.max_epochs),
-                static_cast<long long>(report.step), report.learning_rate, report.train_loss, valid_loss, accuracy,
-                report.seconds, report.examples_per_s);
+  std::snprintf(
+      line, sizeof(line),
+      "epoch %3lld/%lld  step %7lld  lr %.2e  train/loss %.4f  valid/loss %.4f  valid/accuracy %.4f  "
+      "%.1f s  %.0f ex/s",
+      static_cast<long long>(report.epoch + 1), static_cast<long long>(report.max_epochs),
+      static_cast<long long>(report.step), report.learning_rate, report.train_loss, valid_loss, accuracy,
+      report.seconds, report.examples_per_s);
   return line;
 }
 
@@ -57,7 +61,8 @@ int exit_code_for(RunStatus status) {
   }
 }
 
-int train_and_report(Store& store, int64_t run_id, const RunConfig& config, const TrainArgs& args, bool resume) {
+int train_and_report(Store& store, int64_t run_id, const RunConfig& config, const TrainArgs& args,
+                     bool resume) {
   install_stop_signal_handlers();
   TrainOptions options;
   options.threads = args.threads;
@@ -74,9 +79,54 @@ int train_and_report(Store& store, int64_t run_id, const RunConfig& config, cons
     std::cout << "run " << run_id << " " << to_string(result.status) << ": " << result.message << std::endl;
   }
   if (result.status != RunStatus::Finished) {
-    std::cerr << "zoolab-cli: run " << run_id << " " << to_string(result.status) << ": " << result.message << "\n";
+    std::cerr << "zoolab-cli: run " << run_id << " " << to_string(result.status) << ": " << result.message
+              << "\n";
   }
   return exit_code_for(result.status);
+}
+
+// `train --run`: a queued run, or one its worker (our parent) claimed for us.
+int train_queued_run(const TrainArgs& args) {
+  // First, so that a cancel forwarded right after the worker started us still checkpoints cleanly.
+  install_stop_signal_handlers();
+  Store store(database_path(args.db));
+  store.reap_dead_runs();
+  const auto run = find_run_or_throw(store, args.run);
+  const auto me = static_cast<int64_t>(getpid());
+  if (run.status == RunStatus::Queued) {
+    if (!store.claim_run(run.id, me)) {
+      throw std::runtime_error("run " + std::to_string(run.id) + " was just taken by another process");
+    }
+  } else if (run.status != RunStatus::Running ||
+             (run.pid != me && run.pid != static_cast<int64_t>(getppid()))) {
+    throw std::runtime_error(
+        "run " + std::to_string(run.id) + " is " + to_string(run.status) +
+        (run.status == RunStatus::Running ? " in process " + std::to_string(run.pid) : std::string()) +
+        "; `train --run` takes queued runs only (`zoolab-cli requeue " + std::to_string(run.id) +
+        "` queues a cancelled or interrupted one again)");
+  }
+  if (store.cancel_requested(run.id)) {
+    store.set_status(run.id, RunStatus::Cancelled, "cancelled before it started");
+    std::cerr << "zoolab-cli: run " << run.id << " cancelled before it started\n";
+    return exit_code_for(RunStatus::Cancelled);
+  }
+  RunConfig config;
+  try {
+    config = parse_run_config(nlohmann::json::parse(run.config_json));
+  } catch (const std::exception& error) {
+    store.set_status(run.id, RunStatus::Failed,
+                     std::string("its stored configuration is invalid: ") + error.what());
+    throw;
+  }
+  // A requeued run continues from its checkpoint; one that logged points but never checkpointed restarts
+  // (the resume path drops those points first).
+  const auto checkpoint = store.latest_checkpoint(run.id);
+  const bool resume = checkpoint.has_value() || !store.summary(run.id).empty();
+  if (checkpoint) {  // also with --quiet: this line is what the worker's log shows of a requeued run
+    std::cout << "run " << run.id << ": resuming from the checkpoint at step " << checkpoint->step
+              << std::endl;
+  }
+  return train_and_report(store, run.id, config, args, resume);
 }
 
 }  // namespace
@@ -86,25 +136,44 @@ void add_train_commands(CLI::App& app, CliState& state) {
 
   auto* train = app.add_subcommand("train", "Train a model on MQAR and record the run in the database");
   auto* config_option = train->add_option("--config", args->config_file, "Run configuration (strict JSON)");
-  auto* preset_option = train->add_option("--preset", args->preset, "Built-in preset (see `zoolab-cli presets`)");
+  auto* preset_option =
+      train->add_option("--preset", args->preset, "Built-in preset (see `zoolab-cli presets`)");
   config_option->excludes(preset_option);
-  train->add_option("--name", args->name, "Run name (default: the configuration's name)");
+  auto* name_option = train->add_option("--name", args->name, "Run name (default: the configuration's name)");
+  auto* run_option = train->add_option(
+      "--run", args->run,
+      "Train this queued run (id or name) instead of a new one; resumes it from its checkpoint if it has one "
+      "(what `zoolab-cli worker` runs)");
+  for (auto* excluded : {config_option, preset_option, name_option}) {
+    run_option->excludes(excluded);
+  }
   add_runtime_options(train, *args);
   train->callback([args, &state]() {
+    if (!args->run.empty()) {
+      state.exit_code = train_queued_run(*args);
+      return;
+    }
+    if (args->config_file.empty() && args->preset.empty()) {
+      throw ConfigError("", "give one of --config FILE, --preset NAME or --run ID");
+    }
     auto config = load_config_option(args->config_file, args->preset);
     if (!args->name.empty()) {
       config.name = args->name;
     }
     Store store(database_path(args->db));
     store.reap_dead_runs();
-    const auto run_id = store.create_run(new_run_record(config));
+    // Created running under our pid: a queued row would be fair game for a worker until training starts.
+    auto record = new_run_record(config, RunStatus::Running);
+    record.pid = static_cast<int64_t>(getpid());
+    const auto run_id = store.create_run(record);
     if (!args->quiet) {
       std::cout << "run " << run_id << " \"" << config.name << "\" in " << store.path() << std::endl;
     }
     state.exit_code = train_and_report(store, run_id, config, *args, /*resume=*/false);
   });
 
-  auto* resume = app.add_subcommand("resume", "Continue a cancelled or interrupted run from its last checkpoint");
+  auto* resume =
+      app.add_subcommand("resume", "Continue a cancelled or interrupted run from its last checkpoint");
   resume->add_option("run", args->run, "Run id or name")->required();
   add_runtime_options(resume, *args);
   resume->callback([args, &state]() {

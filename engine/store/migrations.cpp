@@ -92,6 +92,42 @@ CREATE TABLE workers (
 );
 )sql";
 
+// Version 2: the run queue (shared/DESIGN.md §2). The version-1 workers table was never written to, so
+// it is replaced rather than altered. metrics is rebuilt with AUTOINCREMENT so that deleting the newest
+// run can never hand its row ids to new points: the GUI polls for ids above the last one it saw.
+// metrics is a child table only (nothing references it), so dropping it under foreign_keys=ON is safe.
+const char* const kMigration2 = R"sql(
+DROP TABLE workers;
+CREATE TABLE workers (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  pid            INTEGER NOT NULL,
+  hostname       TEXT NOT NULL DEFAULT '',
+  slots          INTEGER NOT NULL DEFAULT 1,
+  started_at     TEXT NOT NULL,
+  heartbeat_at   TEXT NOT NULL,
+  stop_requested INTEGER NOT NULL DEFAULT 0 CHECK (stop_requested IN (0, 1))
+);
+
+ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1));
+
+CREATE TABLE metrics_v2 (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key       TEXT NOT NULL,
+  step      INTEGER NOT NULL,
+  value     REAL,
+  epoch     INTEGER NOT NULL DEFAULT 0,
+  wall_time REAL NOT NULL DEFAULT 0
+);
+INSERT INTO metrics_v2 (id, run_id, key, step, value, epoch, wall_time)
+  SELECT id, run_id, key, step, value, epoch, wall_time FROM metrics ORDER BY id;
+DROP TABLE metrics;
+ALTER TABLE metrics_v2 RENAME TO metrics;
+CREATE INDEX metrics_by_run_key_step ON metrics(run_id, key, step);
+-- The curves poll each watched run for rows after the last one seen (Store::metrics_after).
+CREATE INDEX metrics_by_run_id ON metrics(run_id, id);
+)sql";
+
 bool is_file_database(const std::string& path) {
   return !path.empty() && path != ":memory:" && path.rfind("file:", 0) != 0;
 }
@@ -123,7 +159,7 @@ void backup_database(sqlite3* db, const std::string& target) {
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
-  static const std::vector<Migration> migrations = {{1, kMigration1}};
+  static const std::vector<Migration> migrations = {{1, kMigration1}, {2, kMigration2}};
   return migrations;
 }
 

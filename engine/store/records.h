@@ -39,8 +39,9 @@ struct RunRecord {
   std::string tags;
   std::string notes;
   std::string colour;
-  int64_t pid = 0;            // trainer process while running
-  std::string heartbeat_at;   // last sign of life of the trainer
+  int64_t pid = 0;                // trainer process while running
+  std::string heartbeat_at;       // last sign of life of the trainer
+  bool cancel_requested = false;  // a cancel is pending: the worker forwards it as SIGTERM to the trainer
 };
 
 // One scalar of the `metrics` table; keys follow Zoology ("train/loss", "valid/accuracy", ...).
@@ -61,7 +62,7 @@ struct MetricSummary {
   int64_t last_step = 0;
   double min = 0.0;
   double max = 0.0;
-  double best = 0.0;      // min for keys containing "loss", else max
+  double best = 0.0;  // min for keys containing "loss", else max
   int64_t best_step = 0;
 };
 
@@ -72,6 +73,18 @@ struct CheckpointRecord {
   int64_t step = 0;   // completed optimizer steps when written
   std::string path;
   std::string created_at;
+};
+
+// A `zoolab-cli worker` process serving the queue of one database (shared/DESIGN.md §2).
+struct WorkerRecord {
+  int64_t id = 0;
+  int64_t pid = 0;
+  std::string hostname;          // where pid lives; liveness is only checked by pid on the same host
+  int64_t slots = 1;             // runs it trains at once
+  std::string started_at;        // ISO 8601 UTC
+  std::string heartbeat_at;      // ISO 8601 UTC with milliseconds, refreshed on every poll
+  double heartbeat_age_s = 0.0;  // seconds since heartbeat_at when the record was read
+  bool stop_requested = false;
 };
 
 }  // namespace zoolab

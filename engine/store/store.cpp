@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -42,7 +43,7 @@ bool is_file_path(const std::string& path) {
 const char* const kRunColumns =
     "id, name, task, mixer, config_json, status, created_at, started_at, finished_at, seed, "
     "num_parameters, state_size, device, error, epochs, steps, sweep_id, tags, notes, colour, pid, "
-    "heartbeat_at";
+    "heartbeat_at, cancel_requested";
 
 RunRecord read_run(const SqliteStatement& row) {
   RunRecord run;
@@ -72,6 +73,7 @@ RunRecord read_run(const SqliteStatement& row) {
   run.colour = row.column_text(19);
   run.pid = row.column_int64(20);
   run.heartbeat_at = row.column_text(21);
+  run.cancel_requested = row.column_int64(22) != 0;
   return run;
 }
 
@@ -95,6 +97,60 @@ void require_changed(sqlite3* db, int64_t run, const char* what) {
   }
 }
 
+// Millisecond timestamps for heartbeats: liveness is judged on ages of a few seconds.
+const char* const kNowMs = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+const char* const kWorkerColumns =
+    "id, pid, hostname, slots, started_at, heartbeat_at, stop_requested, "
+    "(julianday('now') - julianday(heartbeat_at)) * 86400.0";
+
+WorkerRecord read_worker(const SqliteStatement& row) {
+  WorkerRecord worker;
+  worker.id = row.column_int64(0);
+  worker.pid = row.column_int64(1);
+  worker.hostname = row.column_text(2);
+  worker.slots = row.column_int64(3);
+  worker.started_at = row.column_text(4);
+  worker.heartbeat_at = row.column_text(5);
+  worker.stop_requested = row.column_int64(6) != 0;
+  worker.heartbeat_age_s = row.column_double(7);
+  return worker;
+}
+
+// Another host's pid cannot be probed from here, so there only the heartbeat counts.
+bool worker_is_live(const WorkerRecord& worker, double max_age_s) {
+  return worker.heartbeat_age_s <= max_age_s &&
+         (worker.hostname != this_host_name() || process_alive(worker.pid));
+}
+
+std::optional<WorkerRecord> find_live_worker(sqlite3* db, double max_age_s) {
+  SqliteStatement query(
+      db, std::string("SELECT ") + kWorkerColumns + " FROM workers ORDER BY heartbeat_at DESC, id DESC");
+  while (query.step()) {
+    WorkerRecord worker = read_worker(query);
+    if (worker_is_live(worker, max_age_s)) {
+      return worker;
+    }
+  }
+  return std::nullopt;
+}
+
+// The status of a run inside a transaction; throws naming the operation when there is no such run.
+RunStatus status_of(sqlite3* db, int64_t run, const char* what) {
+  SqliteStatement query(db, "SELECT status FROM runs WHERE id = ?");
+  query.bind(1, run);
+  if (!query.step()) {
+    throw StoreError(std::string(what) + ": no run with id " + std::to_string(run));
+  }
+  try {
+    return run_status_from_string(query.column_text(0));
+  } catch (const std::invalid_argument& error) {
+    throw StoreError("run " + std::to_string(run) + ": " + error.what());
+  }
+}
+
+}  // namespace
+
 // kill(pid, 0) probes without signalling; EPERM means the process exists under another user.
 bool process_alive(int64_t pid) {
   if (pid <= 0) {
@@ -103,7 +159,13 @@ bool process_alive(int64_t pid) {
   return kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
 }
 
-}  // namespace
+std::string this_host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) {
+    return "";
+  }
+  return name;
+}
 
 std::string default_database_path() {
   if (const std::string db = env("ZOOLAB_DB"); !db.empty()) {
@@ -179,7 +241,7 @@ int64_t Store::create_run(const NewRun& run) {
   const std::string now = now_iso8601();
   SqliteStatement insert(m_db,
                          "INSERT INTO runs (name, task, mixer, config_json, status, created_at, started_at, "
-                         "finished_at, seed, sweep_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                         "finished_at, seed, sweep_id, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, run.name).bind(2, run.task).bind(3, run.mixer).bind(4, run.config_json);
   insert.bind(5, to_string(run.status)).bind(6, now);
   if (run.status == RunStatus::Running) {
@@ -192,7 +254,7 @@ int64_t Store::create_run(const NewRun& run) {
   } else {
     insert.bind_null(8);
   }
-  insert.bind(9, run.seed).bind(10, run.sweep_id);
+  insert.bind(9, run.seed).bind(10, run.sweep_id).bind(11, run.pid);
   insert.run();
   return sqlite3_last_insert_rowid(m_db);
 }
@@ -238,9 +300,11 @@ std::vector<RunRecord> Store::list_runs() const {
 
 void Store::set_status(int64_t run, RunStatus status, const std::string& error) {
   // Leaving a terminal state (a resume) clears finished_at; started_at keeps the first start.
+  // A terminal status also settles any pending cancel request.
   SqliteStatement update(m_db,
                          "UPDATE runs SET status = ?1, error = ?2, "
                          "finished_at = CASE WHEN ?3 THEN ?4 ELSE NULL END, "
+                         "cancel_requested = CASE WHEN ?3 THEN 0 ELSE cancel_requested END, "
                          "started_at = CASE WHEN ?1 = 'running' THEN COALESCE(started_at, ?4) "
                          "ELSE started_at END WHERE id = ?5");
   update.bind(1, to_string(status)).bind(2, error).bind(3, is_terminal(status) ? 1 : 0);
@@ -286,8 +350,8 @@ std::vector<int64_t> Store::reap_dead_runs() {
   }
   std::vector<int64_t> reaped;
   SqliteStatement update(m_db,
-                         "UPDATE runs SET status = 'interrupted', error = ?, finished_at = ? "
-                         "WHERE id = ? AND status = 'running'");
+                         "UPDATE runs SET status = 'interrupted', error = ?, finished_at = ?, "
+                         "cancel_requested = 0 WHERE id = ? AND status = 'running'");
   const std::string now = now_iso8601();
   for (const auto& [run, pid] : dead) {
     update.reset();
@@ -301,6 +365,222 @@ std::vector<int64_t> Store::reap_dead_runs() {
   }
   transaction.commit();
   return reaped;
+}
+
+void Store::rename_run(int64_t run, const std::string& name) {
+  SqliteStatement update(m_db, "UPDATE runs SET name = ? WHERE id = ?");
+  update.bind(1, name).bind(2, run);
+  update.run();
+  require_changed(m_db, run, "rename_run");
+}
+
+void Store::set_run_annotations(int64_t run, const std::string& tags, const std::string& notes,
+                                const std::string& colour) {
+  SqliteStatement update(m_db, "UPDATE runs SET tags = ?, notes = ?, colour = ? WHERE id = ?");
+  update.bind(1, tags).bind(2, notes).bind(3, colour).bind(4, run);
+  update.run();
+  require_changed(m_db, run, "set_run_annotations");
+}
+
+void Store::delete_run(int64_t run) {
+  std::vector<std::string> checkpoint_files;
+  {
+    SqliteTransaction transaction(m_db);
+    if (status_of(m_db, run, "delete_run") == RunStatus::Running) {
+      throw StoreError("run " + std::to_string(run) + " is running; cancel it first (`zoolab-cli cancel " +
+                       std::to_string(run) + "`) and delete it once it has stopped");
+    }
+    SqliteStatement query(m_db, "SELECT path FROM checkpoints WHERE run_id = ?");
+    query.bind(1, run);
+    while (query.step()) {
+      checkpoint_files.push_back(query.column_text(0));
+    }
+    // Explicit for the tables known here; ON DELETE CASCADE covers any later child table.
+    for (const char* sql :
+         {"DELETE FROM metrics WHERE run_id = ?", "DELETE FROM run_summary WHERE run_id = ?",
+          "DELETE FROM checkpoints WHERE run_id = ?", "DELETE FROM runs WHERE id = ?"}) {
+      SqliteStatement(m_db, sql).bind(1, run).run();
+    }
+    transaction.commit();
+  }
+  if (!is_file_path(m_path)) {
+    return;
+  }
+  // Files go after the rows: a file left behind is harmless, a row pointing at a deleted file is not.
+  const fs::path files = files_dir();
+  std::vector<fs::path> targets = {files / "runs" / std::to_string(run),
+                                   files / "logs" / ("run-" + std::to_string(run) + ".log")};
+  targets.insert(targets.end(), checkpoint_files.begin(), checkpoint_files.end());
+  for (const fs::path& target : targets) {
+    std::error_code error;
+    fs::remove_all(target, error);
+    if (error) {
+      throw StoreError("run " + std::to_string(run) + " is deleted from the database, but " +
+                       target.string() + " could not be removed: " + error.message());
+    }
+  }
+}
+
+std::optional<RunRecord> Store::claim_next_queued_run(int64_t worker_id) {
+  int64_t run = 0;
+  {
+    SqliteTransaction transaction(m_db);
+    SqliteStatement worker(m_db, "SELECT pid FROM workers WHERE id = ?");
+    worker.bind(1, worker_id);
+    if (!worker.step()) {
+      throw StoreError("claim_next_queued_run: no worker with id " + std::to_string(worker_id) +
+                       " (its row was removed)");
+    }
+    const int64_t pid = worker.column_int64(0);
+    SqliteStatement next(m_db, "SELECT id FROM runs WHERE status = 'queued' ORDER BY id LIMIT 1");
+    if (!next.step()) {
+      return std::nullopt;  // rolls back an empty transaction
+    }
+    run = next.column_int64(0);
+    // The worker's pid until it records its child's: reap_dead_runs must not take a claimed run for dead.
+    SqliteStatement update(m_db,
+                           "UPDATE runs SET status = 'running', pid = ?1, error = '', finished_at = NULL, "
+                           "cancel_requested = 0, started_at = COALESCE(started_at, ?2), "
+                           "heartbeat_at = ?2 WHERE id = ?3");
+    update.bind(1, pid).bind(2, now_iso8601()).bind(3, run);
+    update.run();
+    transaction.commit();
+  }
+  return find_run(run);
+}
+
+bool Store::claim_run(int64_t run, int64_t pid) {
+  SqliteStatement update(m_db,
+                         "UPDATE runs SET status = 'running', pid = ?1, error = '', finished_at = NULL, "
+                         "cancel_requested = 0, started_at = COALESCE(started_at, ?2), heartbeat_at = ?2 "
+                         "WHERE id = ?3 AND status = 'queued'");
+  update.bind(1, pid).bind(2, now_iso8601()).bind(3, run);
+  update.run();
+  return sqlite3_changes(m_db) > 0;
+}
+
+void Store::set_run_pid(int64_t run, int64_t pid) {
+  SqliteStatement update(m_db, "UPDATE runs SET pid = ? WHERE id = ?");
+  update.bind(1, pid).bind(2, run);
+  update.run();
+  require_changed(m_db, run, "set_run_pid");
+}
+
+void Store::request_cancel(int64_t run) {
+  SqliteTransaction transaction(m_db);
+  const RunStatus status = status_of(m_db, run, "request_cancel");
+  if (status == RunStatus::Queued) {
+    SqliteStatement update(m_db,
+                           "UPDATE runs SET status = 'cancelled', error = 'cancelled before it started', "
+                           "finished_at = ?, cancel_requested = 0 WHERE id = ?");
+    update.bind(1, now_iso8601()).bind(2, run);
+    update.run();
+  } else if (status == RunStatus::Running) {
+    SqliteStatement(m_db, "UPDATE runs SET cancel_requested = 1 WHERE id = ?").bind(1, run).run();
+  } else {
+    throw StoreError("run " + std::to_string(run) + " is " + to_string(status) +
+                     "; only queued or running runs can be cancelled");
+  }
+  transaction.commit();
+}
+
+bool Store::cancel_requested(int64_t run) const {
+  SqliteStatement query(m_db, "SELECT cancel_requested FROM runs WHERE id = ?");
+  query.bind(1, run);
+  if (!query.step()) {
+    throw StoreError("cancel_requested: no run with id " + std::to_string(run));
+  }
+  return query.column_int64(0) != 0;
+}
+
+void Store::requeue_run(int64_t run) {
+  SqliteTransaction transaction(m_db);
+  const RunStatus status = status_of(m_db, run, "requeue_run");
+  if (status != RunStatus::Cancelled && status != RunStatus::Interrupted) {
+    throw StoreError("run " + std::to_string(run) + " is " + to_string(status) +
+                     "; only cancelled or interrupted runs can be requeued");
+  }
+  SqliteStatement(m_db,
+                  "UPDATE runs SET status = 'queued', error = '', finished_at = NULL, pid = 0, "
+                  "heartbeat_at = NULL, cancel_requested = 0 WHERE id = ?")
+      .bind(1, run)
+      .run();
+  transaction.commit();
+}
+
+bool Store::finish_if_running(int64_t run, RunStatus status, const std::string& error) {
+  if (!is_terminal(status)) {
+    throw StoreError(std::string("finish_if_running: ") + to_string(status) + " is not a terminal status");
+  }
+  SqliteStatement update(m_db,
+                         "UPDATE runs SET status = ?, error = ?, finished_at = ?, cancel_requested = 0 "
+                         "WHERE id = ? AND status = 'running'");
+  update.bind(1, to_string(status)).bind(2, error).bind(3, now_iso8601()).bind(4, run);
+  update.run();
+  return sqlite3_changes(m_db) > 0;
+}
+
+int64_t Store::register_worker(int64_t pid, int slots) {
+  const std::string host = this_host_name();
+  SqliteTransaction transaction(m_db);
+  // Rows of workers on this host whose process is gone (kill -9, a crash) would only confuse readers.
+  std::vector<int64_t> dead;
+  {
+    SqliteStatement query(m_db, "SELECT id, pid FROM workers WHERE hostname = ?");
+    query.bind(1, host);
+    while (query.step()) {
+      if (!process_alive(query.column_int64(1))) {
+        dead.push_back(query.column_int64(0));
+      }
+    }
+  }
+  for (int64_t id : dead) {
+    SqliteStatement(m_db, "DELETE FROM workers WHERE id = ?").bind(1, id).run();
+  }
+  if (const auto other = find_live_worker(m_db, 10.0)) {
+    throw StoreError("another worker (pid " + std::to_string(other->pid) + " on " + other->hostname +
+                     ") already serves " + m_path + "; stop it with `zoolab-cli worker --stop` or use it");
+  }
+  SqliteStatement insert(m_db, std::string("INSERT INTO workers (pid, hostname, slots, started_at, "
+                                           "heartbeat_at) VALUES (?, ?, ?, ?, ") +
+                                   kNowMs + ")");
+  insert.bind(1, pid).bind(2, host).bind(3, slots).bind(4, now_iso8601());
+  insert.run();
+  const int64_t id = sqlite3_last_insert_rowid(m_db);
+  transaction.commit();
+  return id;
+}
+
+void Store::worker_heartbeat(int64_t worker_id) {
+  SqliteStatement update(m_db, std::string("UPDATE workers SET heartbeat_at = ") + kNowMs + " WHERE id = ?");
+  update.bind(1, worker_id);
+  update.run();
+  if (sqlite3_changes(m_db) == 0) {
+    throw StoreError("worker_heartbeat: no worker with id " + std::to_string(worker_id));
+  }
+}
+
+std::optional<WorkerRecord> Store::live_worker(double max_age_s) const {
+  return find_live_worker(m_db, max_age_s);
+}
+
+void Store::request_worker_stop(int64_t worker_id) {
+  SqliteStatement update(m_db, "UPDATE workers SET stop_requested = 1 WHERE id = ?");
+  update.bind(1, worker_id);
+  update.run();
+  if (sqlite3_changes(m_db) == 0) {
+    throw StoreError("request_worker_stop: no worker with id " + std::to_string(worker_id));
+  }
+}
+
+bool Store::worker_stop_requested(int64_t worker_id) const {
+  SqliteStatement query(m_db, "SELECT stop_requested FROM workers WHERE id = ?");
+  query.bind(1, worker_id);
+  return !query.step() || query.column_int64(0) != 0;
+}
+
+void Store::remove_worker(int64_t worker_id) {
+  SqliteStatement(m_db, "DELETE FROM workers WHERE id = ?").bind(1, worker_id).run();
 }
 
 void Store::append_metrics(const std::vector<MetricPoint>& points) {
@@ -343,6 +623,17 @@ std::vector<MetricPoint> Store::metrics_since(int64_t after_id) const {
   SqliteStatement query(m_db,
                         std::string("SELECT ") + kMetricColumns + " FROM metrics WHERE id > ? ORDER BY id");
   query.bind(1, after_id);
+  std::vector<MetricPoint> points;
+  while (query.step()) {
+    points.push_back(read_metric(query));
+  }
+  return points;
+}
+
+std::vector<MetricPoint> Store::metrics_after(int64_t run, int64_t after_id) const {
+  SqliteStatement query(m_db, std::string("SELECT ") + kMetricColumns +
+                                  " FROM metrics WHERE run_id = ? AND id > ? ORDER BY id");
+  query.bind(1, run).bind(2, after_id);
   std::vector<MetricPoint> points;
   while (query.step()) {
     points.push_back(read_metric(query));
@@ -398,7 +689,8 @@ std::optional<CheckpointRecord> Store::latest_checkpoint(int64_t run) const {
 
 std::vector<CheckpointRecord> Store::remove_checkpoints_except(int64_t run, int64_t keep_id) {
   std::vector<CheckpointRecord> removed;
-  SqliteStatement query(m_db, "SELECT id, epoch, step, path, created_at FROM checkpoints WHERE run_id = ? AND id != ?");
+  SqliteStatement query(
+      m_db, "SELECT id, epoch, step, path, created_at FROM checkpoints WHERE run_id = ? AND id != ?");
   query.bind(1, run).bind(2, keep_id);
   while (query.step()) {
     CheckpointRecord checkpoint;

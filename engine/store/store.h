@@ -25,6 +25,11 @@ class StoreError : public std::runtime_error {
 // $ZOOLAB_DB, else $XDG_DATA_HOME/zoolab/zoolab.sqlite, else ~/.local/share/zoolab/zoolab.sqlite.
 std::string default_database_path();
 
+// Liveness as the store judges it: a process with this id exists on this machine (kill(pid, 0); a pid
+// <= 0 is never alive), and the name of this machine (gethostname) that worker rows record.
+bool process_alive(int64_t pid);
+std::string this_host_name();
+
 struct NewRun {
   std::string name;
   std::string task;
@@ -33,11 +38,12 @@ struct NewRun {
   int64_t seed = 0;
   RunStatus status = RunStatus::Queued;
   std::optional<int64_t> sweep_id;
+  int64_t pid = 0;  // the trainer, for a run created running (so no worker can claim it meanwhile)
 };
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens (creating the file and its folder if needed) and migrates to kSchemaVersion.
   explicit Store(const std::string& path);
@@ -62,12 +68,50 @@ class Store {
   // Runs marked running whose trainer process no longer exists become interrupted; returns them.
   std::vector<int64_t> reap_dead_runs();
 
+  // Annotations (the GUI edits them; nothing else reads them).
+  void rename_run(int64_t run, const std::string& name);
+  void set_run_annotations(int64_t run, const std::string& tags, const std::string& notes,
+                           const std::string& colour);
+  // Deletes the run, its metrics, summaries and checkpoint rows, then its files (<files_dir>/runs/<id>/,
+  // recorded checkpoint files, <files_dir>/logs/run-<id>.log). Refuses a running run (cancel it first).
+  void delete_run(int64_t run);
+
+  // The queue (shared/DESIGN.md §2). One BEGIN IMMEDIATE transaction takes the oldest queued run (lowest
+  // id) and marks it running with the worker's pid, so two workers never take the same run.
+  std::optional<RunRecord> claim_next_queued_run(int64_t worker_id);
+  // Takes one queued run for the process `pid` (`zoolab-cli train --run`); false when it is not queued.
+  bool claim_run(int64_t run, int64_t pid);
+  // The trainer process of a claimed run (the worker records its child before the child starts).
+  void set_run_pid(int64_t run, int64_t pid);
+  // A queued run becomes cancelled at once; a running one gets cancel_requested = 1 (its worker sends the
+  // trainer SIGTERM). Throws for a run that is neither queued nor running.
+  void request_cancel(int64_t run);
+  bool cancel_requested(int64_t run) const;
+  // A cancelled or interrupted run goes back to queued; a worker resumes it from its checkpoint.
+  void requeue_run(int64_t run);
+  // Sets a terminal status only if the run is still running (a trainer that died without saying so);
+  // returns whether it was.
+  bool finish_if_running(int64_t run, RunStatus status, const std::string& error);
+
+  // Workers. register_worker records this host and throws when another live worker serves the database
+  // (the message names its pid); it also forgets dead workers of this host.
+  int64_t register_worker(int64_t pid, int slots);
+  void worker_heartbeat(int64_t worker_id);
+  // The live worker, if any: heartbeat younger than max_age_s and, on this host, its pid alive.
+  std::optional<WorkerRecord> live_worker(double max_age_s = 10) const;
+  void request_worker_stop(int64_t worker_id);
+  // True once a stop was requested, or when the worker's row is gone.
+  bool worker_stop_requested(int64_t worker_id) const;
+  void remove_worker(int64_t worker_id);
+
   // Metrics. Appends in one transaction and updates run_summary.
   void append_metrics(const std::vector<MetricPoint>& points);
   // All points of a run (optionally one key), ordered by id.
   std::vector<MetricPoint> metrics(int64_t run, const std::string& key = {}) const;
   // Points of any run with id > after_id, ordered by id (incremental polling).
   std::vector<MetricPoint> metrics_since(int64_t after_id) const;
+  // Points of one run with id > after_id, ordered by id (a watched run's new points; indexed).
+  std::vector<MetricPoint> metrics_after(int64_t run, int64_t after_id) const;
   std::vector<MetricSummary> summary(int64_t run) const;
   // Drops points with step > `step` and rebuilds the run's summary (resume from a checkpoint).
   void truncate_metrics_after(int64_t run, int64_t step);

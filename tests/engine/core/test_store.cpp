@@ -240,6 +240,26 @@ TEST_F(StoreTest, MetricsSinceReturnsOnlyNewRowsAcrossRuns) {
   EXPECT_EQ(seen[1].key, "valid/accuracy");
 }
 
+TEST_F(StoreTest, MetricsAfterReturnsOneRunsNewRows) {
+  Store store(db_path());
+  const int64_t a = store.create_run(make_run("a"));
+  const int64_t b = store.create_run(make_run("b"));
+  store.append_metrics({point(a, "train/loss", 1, 1.0), point(b, "train/loss", 1, 2.0)});
+  const auto first = store.metrics_after(a, 0);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].run_id, a);
+
+  store.append_metrics(
+      {point(b, "train/loss", 2, 1.5), point(a, "train/loss", 2, 0.5), point(a, "valid/accuracy", 2, 0.3)});
+  const auto fresh = store.metrics_after(a, first[0].id);
+  ASSERT_EQ(fresh.size(), 2u);
+  EXPECT_EQ(fresh[0].step, 2);
+  EXPECT_EQ(fresh[1].key, "valid/accuracy");
+  EXPECT_LT(fresh[0].id, fresh[1].id);
+  EXPECT_TRUE(store.metrics_after(a, fresh[1].id).empty());
+  EXPECT_EQ(store.metrics_after(b, 0).size(), 2u);
+}
+
 TEST_F(StoreTest, TruncateMetricsAfterRebuildsSummary) {
   Store store(db_path());
   const int64_t run = store.create_run(make_run("r"));
