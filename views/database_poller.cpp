@@ -1,9 +1,12 @@
 #include "views/database_poller.h"
 
+#include <algorithm>
 #include <exception>
 #include <tuple>
 #include <unordered_map>
 
+#include <QElapsedTimer>
+#include <QScopeGuard>
 #include <QTimer>
 
 #include "engine/store/store.h"
@@ -49,10 +52,11 @@ DatabasePoller::DatabasePoller(const QString& path, QObject* parent)
 DatabasePoller::~DatabasePoller() = default;
 
 int DatabasePoller::interval() const {
-  return m_timer->interval();
+  return m_interval;
 }
 
 void DatabasePoller::setInterval(int milliseconds) {
+  m_interval = milliseconds;
   m_timer->setInterval(milliseconds);
 }
 
@@ -70,6 +74,12 @@ bool DatabasePoller::isActive() const {
 }
 
 void DatabasePoller::poll() {
+  QElapsedTimer elapsed;
+  elapsed.start();
+  // A database of thousands of runs takes a while to read: stretch the period so polling keeps to about a
+  // tenth of the GUI thread, whatever the size.
+  const auto pace = qScopeGuard(
+      [&] { m_timer->setInterval(std::max<qint64>(m_interval, kPollBudgetFactor * elapsed.elapsed())); });
   try {
     if (!m_store) {
       openStore();

@@ -24,6 +24,8 @@ class DatabasePoller : public QObject {
 
  public:
   static constexpr int kDefaultIntervalMs = 500;
+  // The timer's period is at least this many times the last poll's duration.
+  static constexpr int kPollBudgetFactor = 10;
 
   // Does not touch the file yet: start() or poll() opens it, so failures arrive as errorOccurred.
   explicit DatabasePoller(const QString& path, QObject* parent = nullptr);
@@ -61,6 +63,7 @@ class DatabasePoller : public QObject {
 
   QString m_path;
   QTimer* m_timer = nullptr;
+  int m_interval = kDefaultIntervalMs;  // the period asked for; the timer's may be longer (kPollBudgetFactor)
   std::unique_ptr<Store> m_store;
   // What was emitted last: the fingerprint to compare against, and the cache of summaries of runs
   // that can no longer change.

@@ -32,9 +32,10 @@ bool RunFilterProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex& sou
   const QString name = text(RunTableModel::ColumnName);
   const QString mixer = text(RunTableModel::ColumnMixer);
   const QString status = text(RunTableModel::ColumnStatus);
+  const QString tags = text(RunTableModel::ColumnTags);
   for (const QString& word : m_words) {
-    if (!name.contains(word, Qt::CaseInsensitive) && !mixer.contains(word, Qt::CaseInsensitive) &&
-        !status.contains(word, Qt::CaseInsensitive)) {
+    const auto has = [&](const QString& field) { return field.contains(word, Qt::CaseInsensitive); };
+    if (!has(name) && !has(mixer) && !has(status) && !has(tags)) {
       return false;
     }
   }

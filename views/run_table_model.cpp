@@ -5,6 +5,11 @@
 
 #include <QDateTime>
 #include <QLocale>
+#include <QStringList>
+
+#include <nlohmann/json.hpp>
+
+#include "views/run_colours.h"
 
 namespace zoolab {
 
@@ -53,9 +58,28 @@ QString compactCount(qint64 count) {
                                      QLatin1String(kSuffixes[suffix]));
 }
 
+// "42s", "3m 12s", "1h 02m", "2d 04h": two units are what a reader compares.
+QString compactDuration(qint64 seconds) {
+  if (seconds < 60) {
+    return QStringLiteral("%1s").arg(seconds);
+  }
+  if (seconds < 3600) {
+    return QStringLiteral("%1m %2s").arg(seconds / 60).arg(seconds % 60, 2, 10, QLatin1Char('0'));
+  }
+  if (seconds < 86400) {
+    return QStringLiteral("%1h %2m").arg(seconds / 3600).arg((seconds % 3600) / 60, 2, 10, QLatin1Char('0'));
+  }
+  return QStringLiteral("%1d %2h")
+      .arg(seconds / 86400)
+      .arg((seconds % 86400) / 3600, 2, 10, QLatin1Char('0'));
+}
+
 bool isNumericColumn(int column) {
   switch (column) {
     case RunTableModel::ColumnId:
+    case RunTableModel::ColumnDModel:
+    case RunTableModel::ColumnStateSize:
+    case RunTableModel::ColumnDuration:
     case RunTableModel::ColumnEpochs:
     case RunTableModel::ColumnSteps:
     case RunTableModel::ColumnParameters:
@@ -69,6 +93,22 @@ bool isNumericColumn(int column) {
 
 QVariant optionalNumber(const std::optional<double>& value) {
   return value ? QVariant(*value) : QVariant();
+}
+
+// Seconds the run has trained: started → finished, or → now while it runs; none before it starts.
+std::optional<qint64> durationSeconds(const RunRecord& run) {
+  const QDateTime started = parseUtcTimestamp(run.started_at);
+  if (!started.isValid()) {
+    return std::nullopt;
+  }
+  QDateTime end = parseUtcTimestamp(run.finished_at);
+  if (!end.isValid()) {
+    if (run.status != RunStatus::Running) {
+      return std::nullopt;
+    }
+    end = QDateTime::currentDateTimeUtc();
+  }
+  return std::max<qint64>(0, started.secsTo(end));
 }
 
 }  // namespace
@@ -97,6 +137,10 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
       return sortData(row, column);
     case RunIdRole:
       return QVariant::fromValue<qint64>(row.run.id);
+    case ColourRole:
+      return row.colour;
+    case Qt::DecorationRole:
+      return column == ColumnName ? QVariant(runColourSwatch(row.colour)) : QVariant();
     case Qt::ToolTipRole:
       return toolTipData(row, column);
     case Qt::TextAlignmentRole:
@@ -125,8 +169,14 @@ QVariant RunTableModel::headerData(int section, Qt::Orientation orientation, int
         return tr("ID");
       case ColumnName:
         return tr("Name");
+      case ColumnTask:
+        return tr("Task");
       case ColumnMixer:
         return tr("Mixer");
+      case ColumnDModel:
+        return tr("d_model");
+      case ColumnSeqLen:
+        return tr("Seq. len");
       case ColumnStatus:
         return tr("Status");
       case ColumnEpochs:
@@ -139,6 +189,12 @@ QVariant RunTableModel::headerData(int section, Qt::Orientation orientation, int
         return tr("Valid accuracy");
       case ColumnValidLoss:
         return tr("Valid loss");
+      case ColumnStateSize:
+        return tr("State size");
+      case ColumnDuration:
+        return tr("Duration");
+      case ColumnTags:
+        return tr("Tags");
       case ColumnCreated:
         return tr("Created");
       default:
@@ -155,6 +211,14 @@ QVariant RunTableModel::headerData(int section, Qt::Orientation orientation, int
         return tr("Best %1 so far (mean of per-example accuracy, as in Zoology)").arg(kValidAccuracy);
       case ColumnValidLoss:
         return tr("Last %1").arg(kValidLoss);
+      case ColumnSeqLen:
+        return tr("input_seq_len of the training segments");
+      case ColumnStateSize:
+        return tr(
+            "Recurrent state size of the sequence mixers at the longest sequence (Zoology's "
+            "state_size; the Based paper's x axis)");
+      case ColumnDuration:
+        return tr("Training time: start to finish, or to now while running");
       case ColumnCreated:
         return tr("When the run was created, in local time");
       default:
@@ -173,7 +237,12 @@ void RunTableModel::setRuns(const std::vector<RunRecord>& runs,
   std::vector<Row> rows;
   rows.reserve(runs.size());
   for (size_t i = 0; i < runs.size(); ++i) {
-    rows.push_back(makeRow(runs[i], i < summaries.size() ? &summaries[i] : nullptr));
+    // Polls usually return the same runs in the same order: the previous row at i is the likely match.
+    const Row* previous = nullptr;
+    if (i < m_rows.size() && m_rows[i].run.id == runs[i].id) {
+      previous = &m_rows[i];
+    }
+    rows.push_back(makeRow(runs[i], i < summaries.size() ? &summaries[i] : nullptr, previous));
   }
 
   bool sameIds = rows.size() == m_rows.size();
@@ -245,9 +314,48 @@ QColor RunTableModel::statusColour(RunStatus status) {
   return {};
 }
 
-RunTableModel::Row RunTableModel::makeRow(const RunRecord& run, const std::vector<MetricSummary>* summaries) {
+RunTableModel::ConfigFacts RunTableModel::parseConfigFacts(const std::string& configJson) {
+  ConfigFacts facts;
+  // Tolerant: a config the table cannot read shows empty cells rather than hiding the run.
+  const auto json = nlohmann::json::parse(configJson, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) {
+    return facts;
+  }
+  const auto number = [&](const char* section, const char* key) -> qint64 {
+    const auto it = json.find(section);
+    if (it == json.end() || !it->is_object()) {
+      return 0;
+    }
+    const auto value = it->find(key);
+    return value != it->end() && value->is_number_integer() ? value->get<qint64>() : 0;
+  };
+  facts.dModel = number("model", "d_model");
+  facts.maxEpochs = number("train", "max_epochs");
+  QStringList lengths;
+  if (const auto data = json.find("data"); data != json.end() && data->is_object()) {
+    if (const auto train = data->find("train"); train != data->end() && train->is_array()) {
+      for (const auto& segment : *train) {
+        if (segment.is_object() && segment.contains("input_seq_len") &&
+            segment["input_seq_len"].is_number_integer()) {
+          const QString length = QString::number(segment["input_seq_len"].get<qint64>());
+          if (!lengths.contains(length)) {
+            lengths << length;
+          }
+        }
+      }
+    }
+  }
+  facts.seqLens = lengths.join(QStringLiteral(", "));
+  return facts;
+}
+
+RunTableModel::Row RunTableModel::makeRow(const RunRecord& run, const std::vector<MetricSummary>* summaries,
+                                          const Row* previous) {
   Row row;
   row.run = run;
+  row.facts = previous && previous->run.config_json == run.config_json ? previous->facts
+                                                                       : parseConfigFacts(run.config_json);
+  row.colour = runColour(run.id, run.colour);
   if (summaries) {
     for (const MetricSummary& summary : *summaries) {
       if (summary.key == kValidAccuracy) {
@@ -264,7 +372,8 @@ bool RunTableModel::sameCells(const Row& a, const Row& b) {
   const auto cells = [](const Row& row) {
     const RunRecord& r = row.run;
     return std::tie(r.id, r.name, r.mixer, r.task, r.status, r.epochs, r.steps, r.num_parameters,
-                    r.created_at, r.error, r.device, r.seed, row.bestValidAccuracy, row.lastValidLoss);
+                    r.state_size, r.created_at, r.started_at, r.finished_at, r.error, r.device, r.seed,
+                    r.tags, r.notes, r.colour, r.config_json, row.bestValidAccuracy, row.lastValidLoss);
   };
   return cells(a) == cells(b);
 }
@@ -276,10 +385,27 @@ QVariant RunTableModel::displayData(const Row& row, int column) {
       return QVariant::fromValue<qint64>(run.id);
     case ColumnName:
       return toQString(run.name);
+    case ColumnTask:
+      return toQString(run.task);
     case ColumnMixer:
       return toQString(run.mixer);
+    case ColumnDModel:
+      return row.facts.dModel > 0 ? QVariant::fromValue<qint64>(row.facts.dModel) : QVariant();
+    case ColumnSeqLen:
+      return row.facts.seqLens;
     case ColumnStatus:
+      if (run.status == RunStatus::Running && row.facts.maxEpochs > 0) {
+        return QStringLiteral("running %1/%2").arg(run.epochs).arg(row.facts.maxEpochs);
+      }
       return QString::fromLatin1(to_string(run.status));
+    case ColumnStateSize:
+      return run.state_size > 0 ? compactCount(run.state_size) : QString();
+    case ColumnDuration: {
+      const auto seconds = durationSeconds(run);
+      return seconds ? compactDuration(*seconds) : QString();
+    }
+    case ColumnTags:
+      return toQString(run.tags);
     case ColumnEpochs:
       return QVariant::fromValue<qint64>(run.epochs);
     case ColumnSteps:
@@ -313,6 +439,16 @@ QVariant RunTableModel::sortData(const Row& row, int column) {
       return QVariant::fromValue<qint64>(run.steps);
     case ColumnParameters:
       return QVariant::fromValue<qint64>(run.num_parameters);
+    case ColumnDModel:
+      return QVariant::fromValue<qint64>(row.facts.dModel);
+    case ColumnStateSize:
+      return QVariant::fromValue<qint64>(run.state_size);
+    case ColumnDuration: {
+      const auto seconds = durationSeconds(run);
+      return seconds ? QVariant::fromValue<qint64>(*seconds) : QVariant();
+    }
+    case ColumnStatus:
+      return QString::fromLatin1(to_string(run.status));
     case ColumnValidAccuracy:
       return optionalNumber(row.bestValidAccuracy);
     case ColumnValidLoss:
@@ -332,7 +468,11 @@ QVariant RunTableModel::toolTipData(const Row& row, int column) {
   const RunRecord& run = row.run;
   switch (column) {
     case ColumnName:
-      return tr("%1 run, seed %2").arg(toQString(run.task)).arg(run.seed);
+      return run.notes.empty() ? tr("%1 run, seed %2").arg(toQString(run.task)).arg(run.seed)
+                               : tr("%1 run, seed %2\n\n%3")
+                                     .arg(toQString(run.task))
+                                     .arg(run.seed)
+                                     .arg(toQString(run.notes));
     case ColumnStatus:
       if (!run.error.empty()) {
         return toQString(run.error);

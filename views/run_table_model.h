@@ -20,14 +20,20 @@ class RunTableModel : public QAbstractTableModel {
  public:
   enum Column {
     ColumnId,
-    ColumnName,
+    ColumnName,  // with the run's colour as a swatch
+    ColumnTask,
     ColumnMixer,
-    ColumnStatus,
+    ColumnDModel,
+    ColumnSeqLen,  // the train segments' input_seq_len values, "64, 128"
+    ColumnStatus,  // with progress while running: "running 3/8"
     ColumnEpochs,
     ColumnSteps,
-    ColumnParameters,
     ColumnValidAccuracy,  // best "valid/accuracy" so far
     ColumnValidLoss,      // last "valid/loss"
+    ColumnParameters,
+    ColumnStateSize,
+    ColumnDuration,  // started → finished, or → now while running
+    ColumnTags,
     ColumnCreated,
     ColumnCount
   };
@@ -38,6 +44,8 @@ class RunTableModel : public QAbstractTableModel {
     SortRole = Qt::UserRole + 1,
     // The run id of the row, in every column: views map their selection to runs with it.
     RunIdRole,
+    // The run's QColor (runColour), in every column: curves and dashboards draw the run in it.
+    ColourRole,
   };
 
   explicit RunTableModel(QObject* parent = nullptr);
@@ -64,13 +72,23 @@ class RunTableModel : public QAbstractTableModel {
   static QColor statusColour(RunStatus status);
 
  private:
+  // What the row shows from the run's configuration, parsed once per distinct config text.
+  struct ConfigFacts {
+    qint64 dModel = 0;
+    qint64 maxEpochs = 0;
+    QString seqLens;
+  };
   struct Row {
     RunRecord run;
+    ConfigFacts facts;
+    QColor colour;
     std::optional<double> bestValidAccuracy;
     std::optional<double> lastValidLoss;
   };
 
-  static Row makeRow(const RunRecord& run, const std::vector<MetricSummary>* summaries);
+  // `previous` (the row this run had before, if any) lends its parsed facts when the config is the same.
+  static Row makeRow(const RunRecord& run, const std::vector<MetricSummary>* summaries, const Row* previous);
+  static ConfigFacts parseConfigFacts(const std::string& configJson);
   // Whether anything a cell can show (text, tooltip, colour) differs between the two rows.
   static bool sameCells(const Row& a, const Row& b);
   static QVariant displayData(const Row& row, int column);

@@ -37,9 +37,10 @@ RunTableView::RunTableView(RunTableModel* model, QWidget* parent)
   connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this, &RunTableView::rememberSelection);
   m_proxy->setSourceModel(m_model);
 
-  m_filterEdit->setPlaceholderText(tr("Filter by name, mixer or status"));
+  m_filterEdit->setPlaceholderText(tr("Filter by name, mixer, status or tag"));
   m_filterEdit->setClearButtonEnabled(true);
-  m_filterEdit->setToolTip(tr("Every word must occur in the name, the mixer or the status (Ctrl+F)"));
+  m_filterEdit->setToolTip(
+      tr("Every word must occur in the name, the mixer, the status or the tags (Ctrl+F)"));
   connect(m_filterEdit, &QLineEdit::textChanged, this, [this](const QString& text) {
     m_proxy->setFilterText(text);
     updateEmptyLabel();  // the text names the filter, and an empty result may stay empty
@@ -61,6 +62,8 @@ RunTableView::RunTableView(RunTableModel* model, QWidget* parent)
 
   QHeaderView* header = m_table->horizontalHeader();
   header->setSectionResizeMode(QHeaderView::ResizeToContents);
+  // Widths from the first rows only: measuring all of 10,000 runs on every update would stall the window.
+  header->setResizeContentsPrecision(100);
   // The name takes the spare width; long names are elided rather than pushing the numbers off screen.
   header->setSectionResizeMode(RunTableModel::ColumnName, QHeaderView::Stretch);
   header->setSectionsMovable(true);
@@ -71,6 +74,21 @@ RunTableView::RunTableView(RunTableModel* model, QWidget* parent)
   // activated = double click, or Return on the current row (or a single click where the platform
   // opens items that way), so the table follows the desktop's conventions.
   connect(m_table, &QAbstractItemView::activated, this, &RunTableView::activateIndex);
+  connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+          [this] { Q_EMIT selectedRunsChanged(selectedRunIds()); });
+  m_table->setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(m_table, &QWidget::customContextMenuRequested, this, [this](const QPoint& position) {
+    // A right click outside the selection selects the row under the pointer first, as file managers do.
+    const QModelIndex index = m_table->indexAt(position);
+    if (index.isValid() && !m_table->selectionModel()->isRowSelected(index.row(), index.parent())) {
+      m_table->selectionModel()->select(index,
+                                        QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    }
+    const QList<qint64> ids = selectedRunIds();
+    if (!ids.isEmpty()) {
+      Q_EMIT contextMenuRequested(ids, m_table->viewport()->mapToGlobal(position));
+    }
+  });
 
   // On the viewport, so the empty-table text covers the rows' area but never the header.
   m_emptyLabel = new QLabel(m_table->viewport());

@@ -11,6 +11,7 @@
 class QLabel;
 class QLineEdit;
 class QModelIndex;
+class QPoint;
 class QTableView;
 
 namespace zoolab {
@@ -44,6 +45,11 @@ class RunTableView : public QWidget {
 
   // The user opened a run: double click, or Return on the current row.
   Q_SIGNAL void runActivated(qint64 runId);
+  // The selection changed (also when a model reset restored it): the selected ids, as selectedRunIds().
+  Q_SIGNAL void selectedRunsChanged(const QList<qint64>& runIds);
+  // The user asked for the context menu over the selected runs (right click or the menu key); the window
+  // builds it, since its actions write to the database.
+  Q_SIGNAL void contextMenuRequested(const QList<qint64>& runIds, const QPoint& globalPosition);
 
  protected:
   bool eventFilter(QObject* watched, QEvent* event) override;

@@ -3,14 +3,18 @@
 #include <gtest/gtest.h>
 
 #include <QColor>
+#include <QIcon>
+#include <QImage>
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPixmap>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTest>
 
 #include "tests/views/run_fixtures.h"
+#include "views/run_colours.h"
 #include "views/run_filter_proxy_model.h"
 #include "views/run_table_model.h"
 #include "views/run_table_view.h"
@@ -41,11 +45,59 @@ Summaries threeSummaries() {
           {makeSummary("valid/accuracy", 0.91, 0.995), makeSummary("valid/loss", 0.0312, 0.0301)}};
 }
 
+TEST(RunTableModel, ShowsTheConfigurationProgressDurationTagsAndColour) {
+  RunRecord run = makeRun(7, "attention-L64", "attention", RunStatus::Running);
+  run.config_json = R"({"model": {"d_model": 128},
+      "data": {"train": [{"input_seq_len": 64}, {"input_seq_len": 128}, {"input_seq_len": 64}]},
+      "train": {"max_epochs": 8}})";
+  run.epochs = 3;
+  run.state_size = 4096;
+  run.tags = "fig2, baseline";
+  run.started_at = "2024-05-01T10:00:00Z";
+  RunRecord done = makeRun(8, "done", "base_conv", RunStatus::Finished);
+  done.started_at = "2024-05-01T10:00:00Z";
+  done.finished_at = "2024-05-01T11:02:30Z";
+  done.config_json = "not json";
+  done.colour = "#123456";
+  RunTableModel model;
+  model.setRuns({run, done}, {});
+
+  EXPECT_EQ(cell(model, 0, RunTableModel::ColumnDModel), "128");
+  EXPECT_EQ(cell(model, 0, RunTableModel::ColumnSeqLen), "64, 128");
+  EXPECT_EQ(cell(model, 0, RunTableModel::ColumnStatus), "running 3/8");
+  EXPECT_EQ(cell(model, 0, RunTableModel::ColumnStatus, RunTableModel::SortRole), "running");
+  EXPECT_EQ(cell(model, 0, RunTableModel::ColumnStateSize), "4.10 K");
+  EXPECT_EQ(cell(model, 0, RunTableModel::ColumnTags), "fig2, baseline");
+  EXPECT_EQ(cell(model, 0, RunTableModel::ColumnTask), "mqar");
+  // Running: measured against now, so at least the years since the fixture's start.
+  EXPECT_GT(model.index(0, RunTableModel::ColumnDuration).data(RunTableModel::SortRole).toLongLong(), 86400);
+  EXPECT_EQ(cell(model, 1, RunTableModel::ColumnDuration), "1h 02m");
+  EXPECT_EQ(model.index(1, RunTableModel::ColumnDuration).data(RunTableModel::SortRole).toLongLong(), 3750);
+  // An unreadable config leaves its cells empty and the run listed.
+  EXPECT_EQ(cell(model, 1, RunTableModel::ColumnDModel), "");
+  EXPECT_EQ(cell(model, 1, RunTableModel::ColumnSeqLen), "");
+
+  // Colours: the stored one, else the palette by id; the same in every column and as the name's swatch.
+  EXPECT_EQ(model.index(1, RunTableModel::ColumnId).data(RunTableModel::ColourRole).value<QColor>(),
+            QColor("#123456"));
+  const QColor paletteColour =
+      model.index(0, RunTableModel::ColumnTags).data(RunTableModel::ColourRole).value<QColor>();
+  EXPECT_EQ(paletteColour, runColour(7, ""));
+  // The swatch keeps the run's colour when the row is selected.
+  const QIcon swatch = model.index(0, RunTableModel::ColumnName).data(Qt::DecorationRole).value<QIcon>();
+  for (const QIcon::Mode mode : {QIcon::Normal, QIcon::Selected}) {
+    const QImage image = swatch.pixmap(16, 16, mode).toImage();
+    EXPECT_EQ(QColor(image.pixel(8, 8)), paletteColour);
+  }
+  EXPECT_NE(runColour(7, ""), runColour(8, ""));
+  EXPECT_EQ(runColour(7, "not a colour"), runColour(7, ""));
+}
+
 TEST(RunTableModel, CountsRowsAndColumns) {
   RunTableModel model;
   EXPECT_EQ(model.rowCount(), 0);
   EXPECT_EQ(model.columnCount(), RunTableModel::ColumnCount);
-  EXPECT_EQ(model.columnCount(), 10);
+  EXPECT_EQ(model.columnCount(), 16);
 
   model.setRuns(threeRuns(), threeSummaries());
   EXPECT_EQ(model.rowCount(), 3);

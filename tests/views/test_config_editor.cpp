@@ -1,0 +1,157 @@
+// ConfigEditor driven through its widgets: validation, Launch, the JSON page and presets.
+
+#include <gtest/gtest.h>
+
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTest>
+
+#include "tests/views/config_editor_fixtures.h"
+#include "views/config_editor.h"
+#include "views/mixer_form.h"
+#include "views/mixer_param_field.h"
+#include "views/run_config_form.h"
+#include "views/segment_table.h"
+
+namespace zoolab {
+namespace {
+
+using nlohmann::json;
+using test::loadFixture;
+using test::waitFor;
+
+// Mimics the engine's model check: the message starts with the JSON path.
+QString fakeValidator(const json& config) {
+  const json& model = config.at("model");
+  const int heads = model["sequence_mixer"]["kwargs"].value("num_heads", 1);
+  const int d = model.value("d_model", 128);
+  if (d % heads != 0)
+    return QStringLiteral("model.d_model: must be a multiple of num_heads (%1), got %2").arg(heads).arg(d);
+  if (config["data"]["train"][0].value("num_kv_pairs", 8) * 4 >
+      config["data"]["train"][0].value("input_seq_len", 64))
+    return QStringLiteral("data.train[0].num_kv_pairs: too many kv pairs");
+  return QString();
+}
+
+class ConfigEditorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    m_editor.setMixerSpecs(loadFixture("mixers.json"));
+    m_editor.setValidator(fakeValidator);
+    m_editor.validateNow();
+  }
+
+  QSpinBox* spin(const char* path) { return qobject_cast<QSpinBox*>(m_editor.form()->widgetForPath(path)); }
+
+  ConfigEditor m_editor;
+};
+
+TEST_F(ConfigEditorTest, InvalidValueDisablesLaunchUntilFixed) {
+  ASSERT_TRUE(m_editor.isValid()) << m_editor.validationMessage().toStdString();
+  ASSERT_TRUE(m_editor.launchButton()->isEnabled());
+  auto* heads = qobject_cast<QSpinBox*>(m_editor.form()->sequenceMixerForm()->field("num_heads")->editor());
+  heads->selectAll();
+  QTest::keyClicks(heads, "4");
+  QSpinBox* dModel = spin("model.d_model");
+  ASSERT_NE(dModel, nullptr);
+  dModel->selectAll();
+  QTest::keyClicks(dModel, "66");
+
+  // The debounced validation runs by itself.
+  ASSERT_TRUE(waitFor([&] { return !m_editor.launchButton()->isEnabled(); }));
+  EXPECT_FALSE(m_editor.sweepButton()->isEnabled());
+  EXPECT_TRUE(m_editor.messageLabel()->isVisibleTo(&m_editor));
+  EXPECT_TRUE(m_editor.messageLabel()->text().startsWith("model.d_model: must be a multiple of num_heads"));
+  EXPECT_EQ(m_editor.invalidWidget(), dModel);
+  EXPECT_TRUE(dModel->property("invalid").toBool());
+
+  dModel->selectAll();
+  QTest::keyClicks(dModel, "64");
+  ASSERT_TRUE(waitFor([&] { return m_editor.launchButton()->isEnabled(); }));
+  EXPECT_FALSE(dModel->property("invalid").toBool());
+  EXPECT_FALSE(m_editor.messageLabel()->isVisibleTo(&m_editor));
+
+  std::vector<json> launched;
+  QObject::connect(&m_editor, &ConfigEditor::launchRequested, [&](const json& c) { launched.push_back(c); });
+  QTest::mouseClick(m_editor.launchButton(), Qt::LeftButton);
+  ASSERT_EQ(launched.size(), 1u);
+  EXPECT_EQ(launched[0]["model"]["d_model"], 64);
+  EXPECT_EQ(launched[0]["model"]["sequence_mixer"],
+            json::parse(R"({"name": "attention", "kwargs": {"num_heads": 4}})"));
+}
+
+TEST_F(ConfigEditorTest, SegmentPathsMarkTheirCell) {
+  SegmentTable* train = m_editor.form()->trainSegments();
+  ASSERT_EQ(train->rowCount(), 1);
+  auto* kv = qobject_cast<QSpinBox*>(train->cellEditor(0, "num_kv_pairs"));
+  kv->setValue(40);
+  m_editor.validateNow();
+  EXPECT_FALSE(m_editor.launchButton()->isEnabled());
+  EXPECT_EQ(m_editor.invalidWidget(), kv);
+  EXPECT_EQ(m_editor.config()["data"]["train"][0]["num_kv_pairs"], 40);
+  QTest::mouseClick(train->addButton(), Qt::LeftButton);
+  EXPECT_EQ(m_editor.config()["data"]["train"].size(), 2u);
+}
+
+TEST_F(ConfigEditorTest, JsonPageAndFormStayInSync) {
+  spin("model.d_model")->setValue(96);
+  const json shown = json::parse(m_editor.jsonEdit()->toPlainText().toStdString());
+  EXPECT_EQ(shown["model"]["d_model"], 96);
+
+  json edited = shown;
+  edited["model"]["n_layers"] = 5;
+  edited["model"]["sequence_mixer"] = {{"name", "base_conv"}, {"kwargs", {{"kernel_size", 7}}}};
+  m_editor.jsonEdit()->setPlainText(QString::fromStdString(edited.dump(2)));
+  EXPECT_EQ(spin("model.n_layers")->value(), 5);
+  EXPECT_EQ(m_editor.form()->sequenceMixerCombo()->currentText(), "base_conv");
+  EXPECT_EQ(m_editor.form()->sequenceMixerForm()->kwargs(), json::parse(R"({"kernel_size": 7})"));
+  EXPECT_EQ(m_editor.config(), edited);
+}
+
+TEST_F(ConfigEditorTest, BrokenJsonShowsWhereAndKeepsTheForm) {
+  const json before = m_editor.config();
+  m_editor.jsonEdit()->setPlainText("{\n  \"name\": \"x\",\n  \"seed\": ,\n}");
+  EXPECT_FALSE(m_editor.jsonErrorLabel()->isHidden());  // on the JSON page, not the current tab
+  EXPECT_TRUE(m_editor.jsonErrorLabel()->text().contains("line 3, column"))
+      << m_editor.jsonErrorLabel()->text().toStdString();
+  EXPECT_EQ(m_editor.config(), before);
+  m_editor.validateNow();
+  EXPECT_FALSE(m_editor.launchButton()->isEnabled());
+  // Editing the form again rewrites the text from the form.
+  spin("model.n_layers")->setValue(3);
+  EXPECT_TRUE(m_editor.jsonErrorLabel()->isHidden());
+  EXPECT_EQ(json::parse(m_editor.jsonEdit()->toPlainText().toStdString())["model"]["n_layers"], 3);
+}
+
+TEST_F(ConfigEditorTest, PresetSelectionLoadsItAndUnshownFieldsSurvive) {
+  json preset = loadFixture("preset_small.json");
+  preset["train"]["future_option"] = "kept";
+  m_editor.setPresets({{"small-attention", preset}});
+  ASSERT_EQ(m_editor.presetCombo()->count(), 2);
+  m_editor.presetCombo()->setCurrentIndex(1);
+  Q_EMIT m_editor.presetCombo()->activated(1);
+  EXPECT_EQ(m_editor.config(), preset);
+  EXPECT_EQ(spin("model.d_model")->value(), 48);
+  EXPECT_EQ(spin("data.batch_size.1")->value(), 64);
+  EXPECT_EQ(m_editor.form()->sequenceMixerForm()->kwargs(),
+            json::parse(R"({"num_heads": 2, "dropout": 0.1})"));
+
+  auto* name = qobject_cast<QLineEdit*>(m_editor.form()->widgetForPath("name"));
+  name->clear();
+  QTest::keyClicks(name, "renamed");
+  const json after = m_editor.config();
+  EXPECT_EQ(after["name"], "renamed");
+  EXPECT_EQ(after["train"]["future_option"], "kept");
+  EXPECT_FALSE(after["train"].contains("weight_decay"));  // not written unless edited
+  EXPECT_EQ(after["data"]["train"], preset["data"]["train"]);
+
+  Q_EMIT m_editor.presetCombo()->activated(0);  // from scratch
+  EXPECT_EQ(m_editor.config(), ConfigEditor::defaultConfig());
+}
+
+}  // namespace
+}  // namespace zoolab

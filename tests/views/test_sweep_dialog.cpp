@@ -1,0 +1,92 @@
+// SweepDialog: rows of (path, values, zip group) expanded into a previewed, validated list of runs.
+
+#include <gtest/gtest.h>
+
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QTest>
+
+#include "views/config_editor.h"
+#include "views/sweep_dialog.h"
+
+namespace zoolab {
+namespace {
+
+using nlohmann::json;
+
+json base() {
+  json c = ConfigEditor::defaultConfig();
+  c["name"] = "sw";
+  return c;
+}
+
+TEST(SweepDialog, PreviewsAndReturnsTheGrid) {
+  SweepDialog dialog(base(), {"model.d_model", "train.learning_rate"}, nullptr);
+  EXPECT_FALSE(dialog.okButton()->isEnabled());  // no rows yet
+  dialog.addRow("model.d_model");
+  QTest::keyClicks(dialog.valuesEdit(0), "64, 128");
+  QTest::mouseClick(dialog.addButton(), Qt::LeftButton);
+  dialog.pathCombo(1)->setCurrentText("train.learning_rate");
+  QTest::keyClicks(dialog.valuesEdit(1), "1e-3, 1e-2");
+  dialog.updatePreview();
+
+  EXPECT_EQ(dialog.previewTable()->rowCount(), 4);
+  EXPECT_TRUE(dialog.windowTitle().contains("4")) << dialog.windowTitle().toStdString();
+  EXPECT_EQ(dialog.previewTable()->item(3, 0)->text(), "sw-d_model=128-learning_rate=0.01");
+  EXPECT_TRUE(dialog.okButton()->isEnabled());
+  const std::vector<json> configs = dialog.configs();
+  ASSERT_EQ(configs.size(), 4u);
+  std::vector<std::pair<int, double>> seen;
+  for (const auto& c : configs)
+    seen.emplace_back(c["model"]["d_model"].get<int>(), c["train"]["learning_rate"].get<double>());
+  EXPECT_EQ(seen, (std::vector<std::pair<int, double>>{{64, 1e-3}, {64, 1e-2}, {128, 1e-3}, {128, 1e-2}}));
+}
+
+TEST(SweepDialog, InvalidRunsAreMarkedAndBlockOk) {
+  const auto validator = [](const json& c) {
+    return c["model"]["d_model"] == 128 ? QString("model.d_model: too large for this test") : QString();
+  };
+  SweepDialog dialog(base(), {}, validator);
+  dialog.addRow("model.d_model", "64, 128");
+  dialog.updatePreview();
+  ASSERT_EQ(dialog.previewTable()->rowCount(), 2);
+  EXPECT_FALSE(dialog.okButton()->isEnabled());
+  const int check = dialog.previewTable()->columnCount() - 1;
+  EXPECT_EQ(dialog.previewTable()->item(0, check)->text(), "ok");
+  EXPECT_TRUE(dialog.previewTable()->item(1, check)->text().contains("too large"));
+}
+
+TEST(SweepDialog, ExpansionErrorsAreShownInline) {
+  SweepDialog dialog(base(), {}, nullptr);
+  dialog.addRow("model.d_modl", "64");
+  dialog.updatePreview();
+  EXPECT_TRUE(dialog.errorLabel()->isVisibleTo(&dialog));
+  EXPECT_TRUE(dialog.errorLabel()->text().startsWith("model.d_modl:"));
+  EXPECT_FALSE(dialog.okButton()->isEnabled());
+
+  // A zip group whose lists differ in length.
+  dialog.pathCombo(0)->setCurrentText("data.train.0.input_seq_len");
+  dialog.valuesEdit(0)->setText("64, 128");
+  dialog.zipSpin(0)->setValue(1);
+  dialog.addRow("data.train.0.num_kv_pairs", "4", 1);
+  dialog.updatePreview();
+  EXPECT_TRUE(dialog.errorLabel()->text().contains("equal")) << dialog.errorLabel()->text().toStdString();
+  dialog.valuesEdit(1)->setText("4, 8");
+  dialog.updatePreview();
+  EXPECT_FALSE(dialog.errorLabel()->isVisibleTo(&dialog));
+  EXPECT_EQ(dialog.previewTable()->rowCount(), 2);
+}
+
+TEST(SweepDialog, ValuesParseAsJsonOrStrings) {
+  EXPECT_EQ(SweepDialog::parseValues("64, 128"), json::parse("[64, 128]"));
+  EXPECT_EQ(SweepDialog::parseValues("attention, \"based\""), json::parse(R"(["attention", "based"])"));
+  EXPECT_EQ(SweepDialog::parseValues("[3, -1], 3"), json::parse("[[3, -1], 3]"));
+  EXPECT_THROW(SweepDialog::parseValues("  "), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace zoolab
