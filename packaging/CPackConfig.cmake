@@ -1,6 +1,7 @@
 # `cpack -G DEB` in the build folder makes a Debian package of zoolab and zoolab-cli.
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/zoolab.desktop DESTINATION share/applications)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/org.zoolab.Zoolab.metainfo.xml DESTINATION share/metainfo)
+install(FILES ${PROJECT_SOURCE_DIR}/resources/icons/zoolab.svg DESTINATION share/icons/hicolor/scalable/apps)
 set(CPACK_PACKAGE_NAME zoolab)
 set(CPACK_PACKAGE_VENDOR "zoolab")
 set(CPACK_PACKAGE_CONTACT "zoolab developers")
@@ -8,4 +9,6 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Workbench for studying recall in efficien
 set(CPACK_RESOURCE_FILE_LICENSE ${PROJECT_SOURCE_DIR}/LICENSE)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 include(CPack)

@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDateTime>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -10,11 +11,22 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QSplitter>
 #include <QStatusBar>
+#include <QTabWidget>
 
+#include "app/gui/engine_bridge.h"
+#include "app/gui/run_actions.h"
 #include "app/gui/settings.h"
+#include "app/gui/settings_dialog.h"
+#include "app/gui/worker_launcher.h"
 #include "engine/store/store.h"
+#include "views/config_editor.h"
+#include "views/curve_plot.h"
 #include "views/database_poller.h"
+#include "views/metric_feed.h"
+#include "views/run_colours.h"
+#include "views/run_details_view.h"
 #include "views/run_table_model.h"
 #include "views/run_table_view.h"
 
@@ -23,7 +35,10 @@ namespace zoolab {
 namespace {
 
 // The preset a newcomer should try first (resources/presets/mqar-quick.json).
-constexpr char kFirstRunCommand[] = "zoolab-cli train --preset mqar-quick";
+constexpr char kFirstRunCommand[] = "zoolab-cli enqueue --preset mqar-quick";
+// A worker that died is replaced at most this often, so a worker that cannot start is not retried per poll.
+constexpr qint64 kWorkerCheckIntervalMs = 5000;
+constexpr qint64 kWorkerStartGraceMs = 10000;
 
 // Quotes a path for a POSIX shell when it needs it, so the command in the status bar can be pasted.
 QString shellQuoted(const QString& text) {
@@ -55,26 +70,66 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
       m_settings(settings),
       m_runModel(new RunTableModel(this)),
       m_runView(new RunTableView(m_runModel, this)),
+      m_splitter(new QSplitter(Qt::Horizontal, this)),
+      m_tabs(new QTabWidget(this)),
+      m_curves(new CurvePlot(this)),
+      m_details(new RunDetailsView(this)),
+      m_editor(new ConfigEditor(this)),
+      m_actions(new RunActions(this, this)),
       m_databaseLabel(new QLabel(this)),
+      m_workerLabel(new QLabel(this)),
       m_countLabel(new QLabel(this)) {
   // A little air between the window frame and the filter line and table.
-  m_runView->setContentsMargins(6, 6, 6, 0);
-  setCentralWidget(m_runView);
+  m_runView->setContentsMargins(6, 6, 0, 0);
+  m_tabs->addTab(m_curves, tr("&Curves"));
+  m_tabs->addTab(m_details, tr("&Details"));
+  m_tabs->addTab(m_editor, tr("Co&nfigure"));
+  m_tabs->setDocumentMode(true);
+  m_splitter->addWidget(m_runView);
+  m_splitter->addWidget(m_tabs);
+  m_splitter->setStretchFactor(0, 2);
+  m_splitter->setStretchFactor(1, 3);
+  m_splitter->setChildrenCollapsible(false);
+  setCentralWidget(m_splitter);
+
+  // The editor checks with the engine itself, so a value is refused here for the reason the trainer would.
+  m_editor->setMixerSpecs(mixerRegistryJson());
+  m_editor->setPresets(presetConfigs());
+  m_editor->setValidator([](const nlohmann::json& config) { return validateConfig(config); });
+  connect(m_editor, &ConfigEditor::launchRequested, this,
+          [this](const nlohmann::json& config) { launch({config}); });
+  connect(m_editor, &ConfigEditor::sweepRequested, this, &MainWindow::launch);
+
   connect(m_runView, &RunTableView::runActivated, this, &MainWindow::onRunActivated);
+  connect(m_runView, &RunTableView::selectedRunsChanged, this, &MainWindow::onSelectionChanged);
+  connect(m_runView, &RunTableView::contextMenuRequested, m_actions, &RunActions::showContextMenu);
+  connect(m_details, &RunDetailsView::cancelRequested, m_actions, &RunActions::cancel);
+  connect(m_details, &RunDetailsView::resumeRequested, m_actions, &RunActions::resume);
+  connect(m_details, &RunDetailsView::duplicateRequested, this, &MainWindow::duplicateRun);
+  connect(m_details, &RunDetailsView::deleteRequested, this,
+          [this](qint64 runId) { m_actions->remove({runId}); });
+  connect(m_actions, &RunActions::duplicateRequested, this, &MainWindow::duplicateRun);
+  connect(m_actions, &RunActions::databaseChanged, this, &MainWindow::pollNow);
+  connect(m_actions, &RunActions::runsQueued, this, [this] { ensureWorker(/*force=*/true); });
 
   // Selectable, so the command to start a first run can be copied from the status bar.
   m_databaseLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
   m_databaseLabel->setMinimumWidth(0);
   m_databaseLabel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   statusBar()->addWidget(m_databaseLabel, 1);
+  statusBar()->addPermanentWidget(m_workerLabel);
   statusBar()->addPermanentWidget(m_countLabel);
 
   createMenus();
 
   if (!restoreGeometry(m_settings.mainWindowGeometry())) {
-    resize(1100, 640);
+    resize(1400, 800);
   }
   restoreState(m_settings.mainWindowState());
+  if (!m_splitter->restoreState(m_settings.mainSplitterState())) {
+    m_splitter->setSizes({560, 840});
+  }
+  m_tabs->setCurrentIndex(qBound(0, m_settings.currentTab(), m_tabs->count() - 1));
   m_runView->restoreHeaderState(m_settings.runTableHeaderState());
 }
 
@@ -82,11 +137,21 @@ MainWindow::~MainWindow() = default;
 
 void MainWindow::openDatabase(const QString& path) {
   const QString absolutePath = QFileInfo(path).absoluteFilePath();
-  delete m_poller;  // its signals die with it: no late update from the old database
+  delete m_poller;  // their signals die with them: no late update from the old database
+  delete m_feed;
+  m_readStore.reset();
+  m_runs.clear();
   m_databasePath = absolutePath;
   m_databaseError.clear();
+  m_workerError.clear();
   m_loaded = false;
+  m_lastWorkerCheckMs = 0;
+  m_workerStartedMs = 0;
   m_runModel->setRuns({}, {});
+  m_curves->clearData();
+  m_curves->setRuns({});
+  m_details->clear();
+  m_actions->setDatabasePath(absolutePath);
   setWindowTitle(QStringLiteral("zoolab — %1").arg(QDir::toNativeSeparators(absolutePath)));
   m_settings.setLastDatabasePath(absolutePath);
 
@@ -94,13 +159,49 @@ void MainWindow::openDatabase(const QString& path) {
   m_poller->setInterval(m_settings.pollIntervalMs());
   connect(m_poller, &DatabasePoller::runsChanged, this, &MainWindow::onRunsChanged);
   connect(m_poller, &DatabasePoller::errorOccurred, this, &MainWindow::onDatabaseError);
+
+  m_feed = new MetricFeed(absolutePath, this);
+  m_feed->setInterval(m_settings.pollIntervalMs());
+  connect(m_feed, &MetricFeed::historyLoaded, m_curves, &CurvePlot::setRunHistory);
+  connect(m_feed, &MetricFeed::pointsAppended, m_curves, &CurvePlot::appendMetrics);
+  connect(m_feed, &MetricFeed::errorOccurred, this, &MainWindow::onDatabaseError);
+
   updateStatus();
   m_poller->start();
+  m_feed->start();
+}
+
+void MainWindow::pollNow() {
+  if (m_poller) {
+    m_poller->poll();
+  }
+  if (m_feed) {
+    m_feed->poll();
+  }
+}
+
+bool MainWindow::selectRun(const QString& idOrName) {
+  bool isNumber = false;
+  const qint64 id = idOrName.toLongLong(&isNumber);
+  for (int row = 0; row < m_runModel->rowCount(); ++row) {
+    const RunRecord& run = m_runModel->run(row);
+    if ((isNumber && run.id == id) || (!isNumber && QString::fromStdString(run.name) == idOrName)) {
+      return m_runView->selectRun(run.id);
+    }
+  }
+  return false;
+}
+
+QString MainWindow::workerStatus() const {
+  return m_workerLabel->text();
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  // Training goes on in the worker's processes (DESIGN §2): closing only saves the layout.
   m_settings.setMainWindowGeometry(saveGeometry());
   m_settings.setMainWindowState(saveState());
+  m_settings.setMainSplitterState(m_splitter->saveState());
+  m_settings.setCurrentTab(m_tabs->currentIndex());
   m_settings.setRunTableHeaderState(m_runView->saveHeaderState());
   m_settings.sync();
   QMainWindow::closeEvent(event);
@@ -108,6 +209,9 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 
 void MainWindow::createMenus() {
   QMenu* fileMenu = menuBar()->addMenu(tr("&File"));
+  QAction* newAction =
+      fileMenu->addAction(tr("&New Run…"), this, [this] { m_tabs->setCurrentWidget(m_editor); });
+  newAction->setShortcut(QKeySequence::New);
   QAction* openAction = fileMenu->addAction(tr("&Open Database…"), this, &MainWindow::chooseDatabase);
   openAction->setShortcut(QKeySequence::Open);
   fileMenu->addSeparator();
@@ -115,12 +219,44 @@ void MainWindow::createMenus() {
   quitAction->setShortcut(QKeySequence::Quit);
   quitAction->setMenuRole(QAction::QuitRole);
 
+  QMenu* editMenu = menuBar()->addMenu(tr("&Edit"));
+  QAction* preferencesAction = editMenu->addAction(tr("&Preferences…"), this, &MainWindow::showPreferences);
+  preferencesAction->setShortcut(QKeySequence::Preferences);
+  preferencesAction->setMenuRole(QAction::PreferencesRole);
+
+  QMenu* runsMenu = menuBar()->addMenu(tr("&Runs"));
+  QAction* cancelAction = runsMenu->addAction(tr("&Cancel"), this, [this] {
+    for (const qint64 id : m_runView->selectedRunIds()) {
+      m_actions->cancel(id);
+    }
+  });
+  cancelAction->setShortcut(Qt::CTRL | Qt::Key_Period);
+  runsMenu->addAction(tr("&Resume"), this, [this] {
+    for (const qint64 id : m_runView->selectedRunIds()) {
+      m_actions->resume(id);
+    }
+  });
+  runsMenu->addAction(tr("D&uplicate and Edit…"), this, [this] {
+    const QList<qint64> ids = m_runView->selectedRunIds();
+    if (!ids.isEmpty()) {
+      duplicateRun(ids.front());
+    }
+  });
+  QAction* deleteAction =
+      runsMenu->addAction(tr("&Delete…"), this, [this] { m_actions->remove(m_runView->selectedRunIds()); });
+  deleteAction->setShortcut(QKeySequence::Delete);
+  deleteAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+  m_runView->addAction(deleteAction);
+  runsMenu->addSeparator();
+  runsMenu->addAction(tr("Start &Worker"), this, [this] { ensureWorker(/*force=*/true); });
+
   QMenu* viewMenu = menuBar()->addMenu(tr("&View"));
   QAction* refreshAction = viewMenu->addAction(tr("&Refresh"), this, [this] {
     // Also retries a database that failed to open (the poller stops its timer then).
     if (m_poller) {
       m_poller->start();
     }
+    pollNow();
   });
   refreshAction->setShortcut(QKeySequence::Refresh);
 
@@ -156,11 +292,42 @@ void MainWindow::showAbout() {
           .arg(QApplication::applicationVersion()));
 }
 
+void MainWindow::showPreferences() {
+  SettingsDialog dialog(m_settings, this);
+  if (dialog.exec() == QDialog::Accepted) {
+    if (m_poller) {
+      m_poller->setInterval(m_settings.pollIntervalMs());
+    }
+    if (m_feed) {
+      m_feed->setInterval(m_settings.pollIntervalMs());
+    }
+  }
+}
+
 void MainWindow::onRunsChanged(const std::vector<RunRecord>& runs,
                                const std::vector<std::vector<MetricSummary>>& summaries) {
+  std::map<qint64, std::pair<RunRecord, std::vector<MetricSummary>>> byId;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const RunRecord& run = runs[i];
+    // A resumed run's metrics were cut back to its checkpoint: its curves are read whole again.
+    const auto previous = m_runs.find(run.id);
+    if (previous != m_runs.end() && previous->second.first.status != RunStatus::Running &&
+        run.status == RunStatus::Running && m_feed) {
+      m_feed->reload(run.id);
+    }
+    m_curves->setRunColour(run.id, runColour(run.id, run.colour));
+    m_curves->setRunName(run.id, QString::fromStdString(run.name));
+    byId.emplace(run.id,
+                 std::make_pair(run, i < summaries.size() ? summaries[i] : std::vector<MetricSummary>{}));
+  }
+  m_runs = std::move(byId);
   m_runModel->setRuns(runs, summaries);
   m_databaseError.clear();
   m_loaded = true;
+  refreshDetails();
+  if (m_runModel->countWithStatus(RunStatus::Queued) > 0) {
+    ensureWorker(/*force=*/false);
+  }
   updateStatus();
 }
 
@@ -169,24 +336,118 @@ void MainWindow::onDatabaseError(const QString& message) {
   updateStatus();
 }
 
-void MainWindow::onRunActivated(qint64 runId) {
-  // The run inspector arrives with a later issue; until then, say which run this is.
-  const int row = m_runModel->rowOfRun(runId);
-  if (row < 0) {
+void MainWindow::onSelectionChanged(const QList<qint64>& runIds) {
+  // The feed forgets deselected runs and reads them whole if they come back: drop their points too.
+  for (const qint64 id : m_curves->runs()) {
+    if (!runIds.contains(id)) {
+      m_curves->removeRunData(id);
+    }
+  }
+  m_curves->setRuns(QVector<qint64>(runIds.begin(), runIds.end()));
+  if (m_feed) {
+    m_feed->setRuns(runIds);
+  }
+  refreshDetails();
+}
+
+void MainWindow::refreshDetails() {
+  const QList<qint64> selected = m_runView->selectedRunIds();
+  const auto it = selected.isEmpty() ? m_runs.end() : m_runs.find(selected.front());
+  if (it == m_runs.end()) {
+    m_details->clear();
     return;
   }
-  const RunRecord& run = m_runModel->run(row);
+  std::vector<CheckpointRecord> checkpoints;
+  try {
+    if (!m_readStore) {
+      m_readStore = std::make_unique<Store>(m_databasePath.toStdString());
+    }
+    if (auto latest = m_readStore->latest_checkpoint(it->first)) {
+      checkpoints.push_back(*latest);
+    }
+  } catch (const std::exception&) {
+    // The poller reports database failures; the details show the run without its checkpoint.
+  }
+  m_details->setRun(it->second.first, it->second.second, checkpoints);
+}
+
+void MainWindow::onRunActivated(qint64 runId) {
+  if (m_runs.count(runId)) {
+    m_tabs->setCurrentWidget(m_details);
+  }
+}
+
+void MainWindow::duplicateRun(qint64 runId) {
+  const auto it = m_runs.find(runId);
+  if (it == m_runs.end()) {
+    return;
+  }
+  const auto config =
+      nlohmann::json::parse(it->second.first.config_json, nullptr, /*allow_exceptions=*/false);
+  if (!config.is_object()) {
+    QMessageBox::warning(this, tr("Duplicate run"),
+                         tr("Run %1's stored configuration is not a JSON object.").arg(runId));
+    return;
+  }
+  m_editor->setConfig(config);
+  m_tabs->setCurrentWidget(m_editor);
+}
+
+void MainWindow::launch(const std::vector<nlohmann::json>& configs) {
+  const QList<qint64> ids = m_actions->enqueue(configs);
+  if (ids.isEmpty()) {
+    return;
+  }
   statusBar()->showMessage(
-      tr("Run %1 “%2”: %3, %4 epochs, %5 steps")
-          .arg(run.id)
-          .arg(QString::fromStdString(run.name), QString::fromLatin1(to_string(run.status)))
-          .arg(run.epochs)
-          .arg(run.steps),
+      ids.size() == 1 ? tr("Queued run %1").arg(ids.front())
+                      : tr("Queued %1 runs (%2 to %3)").arg(ids.size()).arg(ids.front()).arg(ids.back()),
       5000);
+  pollNow();
+  m_runView->selectRun(ids.back());
+  m_tabs->setCurrentWidget(m_curves);
+}
+
+void MainWindow::ensureWorker(bool force) {
+  if (!m_workerAutostart || m_databasePath.isEmpty()) {
+    return;
+  }
+  const qint64 now = QDateTime::currentMSecsSinceEpoch();
+  // A worker just started needs a moment to register; asking again before would start a second one.
+  if (now - m_workerStartedMs < kWorkerStartGraceMs ||
+      (!force && now - m_lastWorkerCheckMs < kWorkerCheckIntervalMs)) {
+    return;
+  }
+  m_lastWorkerCheckMs = now;
+  try {
+    if (!m_readStore) {
+      m_readStore = std::make_unique<Store>(m_databasePath.toStdString());
+    }
+    const auto result =
+        WorkerLauncher::ensureWorker(*m_readStore, m_settings.workerSlots(), m_settings.workerThreads());
+    m_workerError = result.error;
+    if (result.started) {
+      m_workerStartedMs = now;
+    }
+  } catch (const std::exception& error) {
+    m_workerError = QString::fromUtf8(error.what());
+  }
+  updateStatus();
 }
 
 void MainWindow::updateStatus() {
   const QString path = QDir::toNativeSeparators(m_databasePath);
+  QString worker = tr("no worker");
+  if (!m_workerError.isEmpty()) {
+    worker = tr("worker: %1").arg(m_workerError);
+  } else if (m_readStore) {
+    try {
+      if (const auto live = m_readStore->live_worker()) {
+        worker = tr("worker pid %1 · %n slot(s)", nullptr, static_cast<int>(live->slots)).arg(live->pid);
+      }
+    } catch (const std::exception&) {
+    }
+  }
+  m_workerLabel->setText(worker);
   m_databaseLabel->setToolTip(path);
   m_databaseLabel->setStyleSheet(QString());
   if (!m_databaseError.isEmpty()) {
@@ -210,12 +471,14 @@ void MainWindow::updateStatus() {
   if (!isDefaultDatabase(m_databasePath)) {
     command += QStringLiteral(" --db ") + shellQuoted(m_databasePath);
   }
-  m_runView->setEmptyText(tr("<p><b>No runs yet.</b></p><p>Start one from a terminal:</p>"
+  m_runView->setEmptyText(tr("<p><b>No runs yet.</b></p><p>Configure one in the Configure tab "
+                             "(File › New Run), or queue one from a terminal:</p>"
                              "<p><code>%1</code></p><p>It appears here as soon as it is queued.</p>")
                               .arg(command.toHtmlEscaped()));
   const int runs = m_runModel->rowCount();
   if (runs == 0) {
-    m_databaseLabel->setText(tr("%1 has no runs yet. Start one with:  %2").arg(path, command));
+    m_databaseLabel->setText(
+        tr("%1 has no runs yet. Configure one, or queue one with:  %2").arg(path, command));
     m_countLabel->setText(tr("0 runs"));
     return;
   }

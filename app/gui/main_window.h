@@ -1,35 +1,69 @@
 #pragma once
 
-// The workbench window. It only wires things together: the run table (views/), the database poller
-// and the menus; dialogs, controllers and plots live in their own files as they arrive.
+// The workbench window. It only wires things together: the run explorer (left), and the curves, run
+// details and configuration editor (tabs on the right), the database poller and metric feed, the run
+// actions and the worker launcher. Drawing lives in views/, database writes in RunActions.
 
+#include <map>
+#include <memory>
 #include <vector>
 
+#include <QList>
 #include <QMainWindow>
 #include <QString>
+
+#include <nlohmann/json.hpp>
 
 #include "engine/store/records.h"
 
 class QLabel;
+class QSplitter;
+class QTabWidget;
 
 namespace zoolab {
 
+class ConfigEditor;
+class CurvePlot;
 class DatabasePoller;
+class MetricFeed;
+class RunActions;
+class RunDetailsView;
 class RunTableModel;
 class RunTableView;
 class Settings;
+class Store;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
 
  public:
-  // Restores the window geometry and table layout from `settings`, which must outlive the window.
+  enum Tab { CurvesTab, DetailsTab, ConfigureTab };
+
+  // Restores the window geometry, splitter, tab and table layout from `settings`, which must outlive the
+  // window.
   explicit MainWindow(Settings& settings, QWidget* parent = nullptr);
   ~MainWindow() override;
 
   // Shows the runs of the database at `path` (created if missing), replacing the one shown before.
   void openDatabase(const QString& path);
   const QString& databasePath() const { return m_databasePath; }
+  // Reads the database now (instead of at the next tick).
+  void pollNow();
+  // Selects a run by id or name; false when there is none.
+  bool selectRun(const QString& idOrName);
+  // Whether queued runs make the window start a background worker (off for screenshots and some tests).
+  void setWorkerAutostart(bool enabled) { m_workerAutostart = enabled; }
+
+  RunTableModel* runModel() const { return m_runModel; }
+  RunTableView* runView() const { return m_runView; }
+  CurvePlot* curvePlot() const { return m_curves; }
+  RunDetailsView* detailsView() const { return m_details; }
+  ConfigEditor* configEditor() const { return m_editor; }
+  RunActions* runActions() const { return m_actions; }
+  QTabWidget* tabs() const { return m_tabs; }
+  QSplitter* splitter() const { return m_splitter; }
+  // What the status bar says of the worker ("worker pid 123 · 2 slots", "no worker", or a failure).
+  QString workerStatus() const;
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -38,22 +72,43 @@ class MainWindow : public QMainWindow {
   void createMenus();
   void chooseDatabase();
   void showAbout();
+  void showPreferences();
   void onRunsChanged(const std::vector<RunRecord>& runs,
                      const std::vector<std::vector<MetricSummary>>& summaries);
   void onDatabaseError(const QString& message);
+  void onSelectionChanged(const QList<qint64>& runIds);
   void onRunActivated(qint64 runId);
-  // The status bar and the empty-table text, from the path, the runs and the last error.
+  void duplicateRun(qint64 runId);
+  void launch(const std::vector<nlohmann::json>& configs);
+  // Starts a worker when runs are queued and none is alive (at most every few seconds).
+  void ensureWorker(bool force);
+  void refreshDetails();
   void updateStatus();
 
   Settings& m_settings;
   RunTableModel* m_runModel = nullptr;
   RunTableView* m_runView = nullptr;
+  QSplitter* m_splitter = nullptr;
+  QTabWidget* m_tabs = nullptr;
+  CurvePlot* m_curves = nullptr;
+  RunDetailsView* m_details = nullptr;
+  ConfigEditor* m_editor = nullptr;
+  RunActions* m_actions = nullptr;
   DatabasePoller* m_poller = nullptr;
+  MetricFeed* m_feed = nullptr;
+  std::unique_ptr<Store> m_readStore;  // checkpoints and the worker's heartbeat, for the details and status
   QLabel* m_databaseLabel = nullptr;
+  QLabel* m_workerLabel = nullptr;
   QLabel* m_countLabel = nullptr;
   QString m_databasePath;
   QString m_databaseError;  // shown instead of the run count until a poll succeeds again
-  bool m_loaded = false;    // a poll has succeeded since the database was opened
+  QString m_workerError;
+  bool m_loaded = false;  // a poll has succeeded since the database was opened
+  bool m_workerAutostart = true;
+  qint64 m_lastWorkerCheckMs = 0;
+  qint64 m_workerStartedMs = 0;  // when this window last started a worker
+  // The last poll, by run id: summaries for the details, statuses to notice resumed runs.
+  std::map<qint64, std::pair<RunRecord, std::vector<MetricSummary>>> m_runs;
 };
 
 }  // namespace zoolab

@@ -14,6 +14,14 @@ constexpr char kPollIntervalMs[] = "database/pollIntervalMs";
 constexpr char kMainWindowGeometry[] = "mainWindow/geometry";
 constexpr char kMainWindowState[] = "mainWindow/state";
 constexpr char kRunTableHeaderState[] = "runTable/headerState";
+constexpr char kWorkerSlots[] = "worker/slots";
+constexpr char kWorkerThreads[] = "worker/threads";
+constexpr char kTheme[] = "appearance/theme";
+constexpr char kMainSplitterState[] = "mainWindow/splitterState";
+constexpr char kCurrentTab[] = "mainWindow/currentTab";
+
+constexpr int kMaxWorkerSlots = 64;
+constexpr int kMaxWorkerThreads = 1024;
 
 constexpr int kMinPollIntervalMs = 100;  // DESIGN §2: at most a few reads a second
 constexpr int kMaxPollIntervalMs = 60000;
@@ -64,6 +72,67 @@ QByteArray Settings::runTableHeaderState() const {
 
 void Settings::setRunTableHeaderState(const QByteArray& state) {
   m_settings.setValue(kRunTableHeaderState, state);
+}
+
+int Settings::workerSlots() const {
+  bool ok = false;
+  const int value = m_settings.value(kWorkerSlots, 1).toInt(&ok);
+  return ok ? qBound(1, value, kMaxWorkerSlots) : 1;
+}
+
+void Settings::setWorkerSlots(int slots) {
+  m_settings.setValue(kWorkerSlots, qBound(1, slots, kMaxWorkerSlots));
+}
+
+int Settings::workerThreads() const {
+  bool ok = false;
+  const int value = m_settings.value(kWorkerThreads, 0).toInt(&ok);
+  return ok ? qBound(0, value, kMaxWorkerThreads) : 0;
+}
+
+void Settings::setWorkerThreads(int threads) {
+  m_settings.setValue(kWorkerThreads, qBound(0, threads, kMaxWorkerThreads));
+}
+
+Settings::Theme Settings::theme() const {
+  const QString value = m_settings.value(kTheme).toString();
+  if (value == QLatin1String("light")) {
+    return Theme::Light;
+  }
+  if (value == QLatin1String("dark")) {
+    return Theme::Dark;
+  }
+  return Theme::System;  // also for a value a newer version wrote
+}
+
+void Settings::setTheme(Theme theme) {
+  switch (theme) {
+    case Theme::Light:
+      m_settings.setValue(kTheme, QStringLiteral("light"));
+      break;
+    case Theme::Dark:
+      m_settings.setValue(kTheme, QStringLiteral("dark"));
+      break;
+    case Theme::System:
+      m_settings.setValue(kTheme, QStringLiteral("system"));
+      break;
+  }
+}
+
+QByteArray Settings::mainSplitterState() const {
+  return m_settings.value(kMainSplitterState).toByteArray();
+}
+
+void Settings::setMainSplitterState(const QByteArray& state) {
+  m_settings.setValue(kMainSplitterState, state);
+}
+
+int Settings::currentTab() const {
+  return qMax(0, m_settings.value(kCurrentTab, 0).toInt());
+}
+
+void Settings::setCurrentTab(int index) {
+  m_settings.setValue(kCurrentTab, index);
 }
 
 void Settings::sync() {

@@ -37,6 +37,24 @@ class Settings {
   QByteArray runTableHeaderState() const;
   void setRunTableHeaderState(const QByteArray& state);
 
+  // How many runs the worker this window starts trains at once (clamped to 1..64).
+  int workerSlots() const;
+  void setWorkerSlots(int slots);
+  // CPU threads per training process; 0 lets the worker divide the cores among its slots.
+  int workerThreads() const;
+  void setWorkerThreads(int threads);
+
+  // The colour scheme: follow the desktop (default), or force light or dark.
+  enum class Theme { System, Light, Dark };
+  Theme theme() const;
+  void setTheme(Theme theme);
+
+  // QSplitter::saveState of the window's splitter (run table | tabs) and the tab shown last.
+  QByteArray mainSplitterState() const;
+  void setMainSplitterState(const QByteArray& state);
+  int currentTab() const;
+  void setCurrentTab(int index);
+
   // Writes pending changes now (they are also written on destruction).
   void sync();
 

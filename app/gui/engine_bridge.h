@@ -1,0 +1,34 @@
+#pragma once
+
+// What the window asks of the training engine in-process: the mixer registry, the presets, and the
+// strict validation and enqueueing of a configuration (DESIGN §2: it never trains here). This header
+// is torch-free; only engine_bridge.cpp sees LibTorch, so the Qt files compile without it.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <QString>
+
+#include <nlohmann/json.hpp>
+
+namespace zoolab {
+
+class Store;
+
+// registry_to_json(): every mixer's name, kind, summary and parameter specs (the editor's forms).
+nlohmann::json mixerRegistryJson();
+
+// Every built-in preset as (name, config JSON), sorted by name.
+std::vector<std::pair<QString, nlohmann::json>> presetConfigs();
+
+// Empty when the configuration would train, else the engine's message, which starts with the JSON path
+// ("model.d_model: ..."). Checks what `zoolab-cli train` checks, the model build included.
+QString validateConfig(const nlohmann::json& config);
+
+// Validates and adds a queued run for the worker; returns its id. Throws std::runtime_error with the
+// engine's message when the configuration is invalid, and StoreError when the database refuses it.
+int64_t enqueueConfig(Store& store, const nlohmann::json& config);
+
+}  // namespace zoolab

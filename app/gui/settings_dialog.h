@@ -1,0 +1,35 @@
+#pragma once
+
+// Edit › Preferences: the settings a researcher changes (worker slots and threads, refresh interval,
+// theme). Values are written to Settings when the dialog is accepted; the database is chosen with
+// File › Open Database.
+
+#include <QDialog>
+
+class QComboBox;
+class QSpinBox;
+
+namespace zoolab {
+
+class Settings;
+
+class SettingsDialog : public QDialog {
+  Q_OBJECT
+
+ public:
+  explicit SettingsDialog(Settings& settings, QWidget* parent = nullptr);
+
+  void accept() override;
+
+  QSpinBox* slotsBox() const { return m_slots; }
+  QSpinBox* threadsBox() const { return m_threads; }
+
+ private:
+  Settings& m_settings;
+  QSpinBox* m_slots = nullptr;
+  QSpinBox* m_threads = nullptr;
+  QSpinBox* m_pollInterval = nullptr;
+  QComboBox* m_theme = nullptr;
+};
+
+}  // namespace zoolab

@@ -1,0 +1,201 @@
+// The workbench window driven through its real widgets, against a real database and a real worker
+// (zoolab-cli from this build): an invalid value is refused with the engine's message, a launched run
+// trains in the background worker and its curve is drawn, a run is cancelled from the details, and the
+// layout comes back when the window is reopened.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "app/gui/main_window.h"
+#include "app/gui/run_actions.h"
+#include "app/gui/settings.h"
+#include "engine/store/store.h"
+#include "views/config_editor.h"
+#include "views/curve_plot.h"
+#include "views/run_config_form.h"
+#include "views/run_details_view.h"
+#include "views/run_table_model.h"
+#include "views/run_table_view.h"
+
+namespace zoolab {
+namespace {
+
+// tests/app/tiny.json (about a second per epoch) with `epochs` epochs.
+nlohmann::json tinyConfig(int epochs) {
+  std::ifstream file(std::string(ZOOLAB_SOURCE_DIR) + "/tests/app/tiny.json");
+  nlohmann::json config = nlohmann::json::parse(file);
+  config["train"]["max_epochs"] = epochs;
+  return config;
+}
+
+class WorkbenchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(m_dir.isValid());
+    // The window starts `zoolab-cli worker` from this build (WorkerLauncher::findCli).
+    qputenv("ZOOLAB_CLI", ZOOLAB_CLI_PATH);
+    m_settings = std::make_unique<Settings>(m_dir.filePath(QStringLiteral("zoolab.ini")));
+    m_db = m_dir.filePath(QStringLiteral("runs.sqlite"));
+  }
+
+  void TearDown() override {
+    // The worker outlives windows by design; stop it so it does not outlive the test.
+    Store store(m_db.toStdString());
+    if (const auto worker = store.live_worker()) {
+      store.request_worker_stop(worker->id);
+      for (int i = 0; i < 300 && store.live_worker(); ++i) {
+        QTest::qWait(100);
+      }
+    }
+  }
+
+  std::unique_ptr<MainWindow> openWindow() {
+    auto window = std::make_unique<MainWindow>(*m_settings);
+    window->openDatabase(m_db);
+    window->show();
+    window->pollNow();
+    return window;
+  }
+
+  // Polls the window until `done` holds, at most `seconds`.
+  static bool waitFor(MainWindow& window, const std::function<bool()>& done, int seconds) {
+    for (int i = 0; i < seconds * 10; ++i) {
+      window.pollNow();
+      if (done()) {
+        return true;
+      }
+      QTest::qWait(100);
+    }
+    return done();
+  }
+
+  static std::optional<RunRecord> runInTable(MainWindow& window, qint64 id) {
+    const int row = window.runModel()->rowOfRun(id);
+    return row < 0 ? std::nullopt : std::optional<RunRecord>(window.runModel()->run(row));
+  }
+
+  QTemporaryDir m_dir;
+  std::unique_ptr<Settings> m_settings;
+  QString m_db;
+};
+
+TEST_F(WorkbenchTest, AnInvalidValueShowsTheEnginesMessageAndBlocksLaunch) {
+  auto window = openWindow();
+  ConfigEditor* editor = window->configEditor();
+  window->tabs()->setCurrentWidget(editor);
+  editor->setConfig(tinyConfig(2));
+  editor->validateNow();
+  ASSERT_TRUE(editor->isValid()) << editor->validationMessage().toStdString();
+  EXPECT_TRUE(editor->launchButton()->isEnabled());
+
+  // 3 heads do not divide d_model 32: typed into the mixer's own form field.
+  auto* heads =
+      qobject_cast<QSpinBox*>(editor->form()->widgetForPath("model.sequence_mixer.kwargs.num_heads"));
+  ASSERT_NE(heads, nullptr);
+  heads->setFocus();
+  heads->selectAll();
+  QTest::keyClicks(heads, "3");
+  EXPECT_EQ(heads->value(), 3);
+  ASSERT_TRUE(waitFor(
+      *window, [&] { return !editor->isValid(); }, 5));
+  EXPECT_TRUE(editor->validationMessage().startsWith("model.sequence_mixer.kwargs"))
+      << editor->validationMessage().toStdString();
+  EXPECT_TRUE(editor->messageLabel()->isVisible());
+  EXPECT_EQ(editor->messageLabel()->text(), editor->validationMessage());
+  EXPECT_FALSE(editor->launchButton()->isEnabled());
+
+  heads->selectAll();
+  QTest::keyClicks(heads, "2");
+  ASSERT_TRUE(waitFor(
+      *window, [&] { return editor->isValid(); }, 5));
+  EXPECT_TRUE(editor->launchButton()->isEnabled());
+}
+
+TEST_F(WorkbenchTest, ALaunchedRunTrainsInTheWorkerAndItsCurveIsDrawn) {
+  auto window = openWindow();
+  ConfigEditor* editor = window->configEditor();
+  nlohmann::json config = tinyConfig(3);
+  config["name"] = "launched-from-the-window";
+  editor->setConfig(config);
+  editor->validateNow();
+  ASSERT_TRUE(editor->isValid()) << editor->validationMessage().toStdString();
+  QTest::mouseClick(editor->launchButton(), Qt::LeftButton);
+
+  // Queued, selected, and picked up by the worker the window started.
+  ASSERT_TRUE(waitFor(
+      *window, [&] { return window->runModel()->rowCount() == 1; }, 5));
+  const qint64 id = window->runModel()->run(0).id;
+  EXPECT_EQ(window->runModel()->run(0).name, "launched-from-the-window");
+  EXPECT_EQ(window->runView()->selectedRunIds(), QList<qint64>{id});
+  ASSERT_TRUE(waitFor(
+      *window, [&] { return runInTable(*window, id)->status == RunStatus::Finished; }, 120))
+      << "status " << to_string(runInTable(*window, id)->status) << ": " << runInTable(*window, id)->error;
+  EXPECT_TRUE(window->workerStatus().contains("worker pid")) << window->workerStatus().toStdString();
+  EXPECT_EQ(runInTable(*window, id)->epochs, 3);
+
+  // Its curve: the chosen metric's points, as many as the store holds for it.
+  CurvePlot* curves = window->curvePlot();
+  ASSERT_TRUE(waitFor(
+      *window, [&] { return curves->graphCount() >= 1; }, 5));
+  const QString metric = curves->metric();
+  ASSERT_FALSE(metric.isEmpty());
+  const auto stored = Store(m_db.toStdString()).metrics(id, metric.toStdString());
+  ASSERT_FALSE(stored.empty());
+  EXPECT_TRUE(waitFor(
+      *window,
+      [&] { return curves->plottedPoints(id, /*smoothed=*/false).size() == static_cast<int>(stored.size()); },
+      5))
+      << curves->plottedPoints(id, false).size() << " points drawn, " << stored.size() << " stored";
+}
+
+TEST_F(WorkbenchTest, CancelsARunFromItsDetails) {
+  auto window = openWindow();
+  const QList<qint64> ids = window->runActions()->enqueue({tinyConfig(300)});
+  ASSERT_EQ(ids.size(), 1);
+  const qint64 id = ids.front();
+  ASSERT_TRUE(waitFor(
+      *window, [&] { return runInTable(*window, id) && runInTable(*window, id)->epochs >= 1; }, 120));
+  ASSERT_TRUE(window->runView()->selectRun(id));
+  window->tabs()->setCurrentWidget(window->detailsView());
+  ASSERT_EQ(window->detailsView()->runId(), id);
+  ASSERT_TRUE(window->detailsView()->cancelButton()->isEnabled());
+  QTest::mouseClick(window->detailsView()->cancelButton(), Qt::LeftButton);
+  ASSERT_TRUE(waitFor(
+      *window, [&] { return runInTable(*window, id)->status == RunStatus::Cancelled; }, 60))
+      << to_string(runInTable(*window, id)->status);
+  // Cancelled after a checkpoint: it can be resumed, and the details offer it.
+  EXPECT_TRUE(window->detailsView()->resumeButton()->isEnabled());
+  EXPECT_FALSE(window->detailsView()->cancelButton()->isEnabled());
+}
+
+TEST_F(WorkbenchTest, ReopeningRestoresTheLayout) {
+  QList<int> sizes;
+  {
+    auto window = openWindow();
+    window->setWorkerAutostart(false);
+    window->resize(1300, 760);
+    window->tabs()->setCurrentWidget(window->configEditor());
+    window->splitter()->setSizes({420, 860});
+    sizes = window->splitter()->sizes();
+    window->close();
+  }
+  auto window = openWindow();
+  EXPECT_EQ(window->tabs()->currentWidget(), window->configEditor());
+  EXPECT_EQ(window->size(), QSize(1300, 760));
+  EXPECT_EQ(window->splitter()->sizes(), sizes);
+}
+
+}  // namespace
+}  // namespace zoolab
