@@ -21,14 +21,7 @@ namespace {
 
 // The engine's defaults (SegmentConfig), shown for keys a segment leaves out.
 json defaultSegment() {
-  const SegmentConfig s;
-  return json{{"task", s.task},
-              {"input_seq_len", s.input_seq_len},
-              {"num_kv_pairs", s.num_kv_pairs},
-              {"num_examples", s.num_examples},
-              {"power_a", s.power_a},
-              {"random_non_queries", s.random_non_queries},
-              {"num_passes", s.num_passes}};
+  return segment_to_json(SegmentConfig{});
 }
 
 }  // namespace

@@ -196,16 +196,6 @@ json module_to_json(const ModuleConfig& m) {
   return json{{"name", m.name}, {"kwargs", m.kwargs}};
 }
 
-json segment_to_json(const SegmentConfig& s) {
-  return json{{"task", s.task},
-              {"input_seq_len", s.input_seq_len},
-              {"num_kv_pairs", s.num_kv_pairs},
-              {"num_examples", s.num_examples},
-              {"power_a", s.power_a},
-              {"random_non_queries", s.random_non_queries},
-              {"num_passes", s.num_passes}};
-}
-
 json segments_to_json(const std::vector<SegmentConfig>& segments) {
   json out = json::array();
   for (const auto& s : segments)
@@ -252,6 +242,16 @@ RunConfig load_run_config_file(const std::string& path) {
     throw ConfigError(path, "invalid JSON: " + what + " (byte " + std::to_string(e.byte) + ")");
   }
   return parse_run_config(json);
+}
+
+nlohmann::json segment_to_json(const SegmentConfig& s) {
+  return json{{"task", s.task},
+              {"input_seq_len", s.input_seq_len},
+              {"num_kv_pairs", s.num_kv_pairs},
+              {"num_examples", s.num_examples},
+              {"power_a", s.power_a},
+              {"random_non_queries", s.random_non_queries},
+              {"num_passes", s.num_passes}};
 }
 
 nlohmann::json to_json(const RunConfig& c) {

@@ -90,6 +90,9 @@ RunConfig parse_run_config(const nlohmann::json& json);
 // Reads and parses a JSON file; a syntax error names the file, line and column.
 RunConfig load_run_config_file(const std::string& path);
 
+// One MQAR segment with every default filled in (the editor shows these for keys a segment leaves out).
+nlohmann::json segment_to_json(const SegmentConfig& segment);
+
 // The full configuration with every default filled in (what the database stores for a run).
 nlohmann::json to_json(const RunConfig& config);
 

@@ -33,4 +33,17 @@ inline MetricSummary makeSummary(const std::string& key, double last, double bes
   return summary;
 }
 
+inline MetricPoint makePoint(int64_t id, int64_t run, const std::string& key, int64_t step, double value,
+                             int64_t epoch = 0, double wallTime = 0.0) {
+  MetricPoint point;
+  point.id = id;
+  point.run_id = run;
+  point.key = key;
+  point.step = step;
+  point.value = value;
+  point.epoch = epoch;
+  point.wall_time = wallTime;
+  return point;
+}
+
 }  // namespace zoolab::testing

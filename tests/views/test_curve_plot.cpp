@@ -14,6 +14,7 @@
 #include <QSlider>
 #include <QTest>
 
+#include "tests/views/run_fixtures.h"
 #include "views/curve_plot.h"
 #include "views/curve_smoothing.h"
 #include "views/qcustomplot_include.h"
@@ -30,15 +31,7 @@ struct RowWriter {
 
   MetricPoint row(int64_t run, const std::string& key, int64_t step, double value, int64_t epoch,
                   double wallTime) {
-    MetricPoint p;
-    p.id = nextId++;
-    p.run_id = run;
-    p.key = key;
-    p.step = step;
-    p.value = value;
-    p.epoch = epoch;
-    p.wall_time = wallTime;
-    return p;
+    return testing::makePoint(nextId++, run, key, step, value, epoch, wallTime);
   }
 
   std::vector<MetricPoint> training(int64_t run, int64_t firstStep, int64_t steps,

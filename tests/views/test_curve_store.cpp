@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/views/run_fixtures.h"
 #include "views/curve_store.h"
 
 namespace zoolab {
@@ -12,15 +13,7 @@ namespace {
 
 MetricPoint point(int64_t id, int64_t run, const std::string& key, int64_t step, double value,
                   int64_t epoch = 0, double wallTime = 0.0) {
-  MetricPoint p;
-  p.id = id;
-  p.run_id = run;
-  p.key = key;
-  p.step = step;
-  p.value = value;
-  p.epoch = epoch;
-  p.wall_time = wallTime;
-  return p;
+  return testing::makePoint(id, run, key, step, value, epoch, wallTime);
 }
 
 TEST(CurveStore, SplitsRowsByRunAndKeyInOrder) {
