@@ -159,17 +159,41 @@ void RunActions::showContextMenu(const QList<qint64>& runIds, const QPoint& glob
     return;
   }
   const qint64 first = runIds.front();
+  // Offer only what applies to some selected run, so no menu entry ends in an error box.
+  QList<qint64> cancellable;
+  QList<qint64> resumable;
+  bool anyRunning = false;
+  try {
+    const Store store(m_databasePath.toStdString());
+    for (const qint64 id : runIds) {
+      if (const auto run = store.find_run(id)) {
+        if (run->status == RunStatus::Queued || run->status == RunStatus::Running) {
+          cancellable << id;
+        }
+        if (run->status == RunStatus::Cancelled || run->status == RunStatus::Interrupted) {
+          resumable << id;
+        }
+        anyRunning = anyRunning || run->status == RunStatus::Running;
+      }
+    }
+  } catch (const std::exception&) {
+    // Unreadable now: the entries stay off, and the poller reports the database error.
+  }
   QMenu menu(m_dialogParent);
-  menu.addAction(tr("Cancel"), this, [this, runIds] {
-    for (const qint64 id : runIds) {
-      cancel(id);
-    }
-  });
-  menu.addAction(tr("Resume"), this, [this, runIds] {
-    for (const qint64 id : runIds) {
-      resume(id);
-    }
-  });
+  menu.addAction(tr("Cancel"), this,
+                 [this, cancellable] {
+                   for (const qint64 id : cancellable) {
+                     cancel(id);
+                   }
+                 })
+      ->setEnabled(!cancellable.isEmpty());
+  menu.addAction(tr("Resume"), this,
+                 [this, resumable] {
+                   for (const qint64 id : resumable) {
+                     resume(id);
+                   }
+                 })
+      ->setEnabled(!resumable.isEmpty());
   menu.addAction(tr("Duplicate and Edit…"), this, [this, first] { Q_EMIT duplicateRequested(first); });
   menu.addSeparator();
   QAction* renameAction =
@@ -195,7 +219,12 @@ void RunActions::showContextMenu(const QList<qint64>& runIds, const QPoint& glob
     }
   });
   menu.addSeparator();
-  menu.addAction(tr("Delete…"), this, [this, runIds] { remove(runIds); });
+  QAction* deleteAction = menu.addAction(tr("Delete…"), this, [this, runIds] { remove(runIds); });
+  // A running run is refused by the store; say why here instead.
+  deleteAction->setEnabled(!anyRunning);
+  if (anyRunning) {
+    deleteAction->setText(tr("Delete… (cancel the running runs first)"));
+  }
   menu.exec(globalPosition);
 }
 
