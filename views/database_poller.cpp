@@ -93,6 +93,12 @@ void DatabasePoller::poll() {
       previousRow.emplace(m_runs[i].id, i);
     }
     bool changed = !m_hasEmitted || runs.size() != m_runs.size();
+    // Reading thousands of runs for the first time, one query for all summaries beats one per run.
+    const bool readAll = runs.size() > m_runs.size() + kSummariesPerRunLimit;
+    std::unordered_map<int64_t, std::vector<MetricSummary>> allSummaries;
+    if (readAll) {
+      allSummaries = m_store->all_summaries();
+    }
     std::vector<std::vector<MetricSummary>> summaries(runs.size());
     for (size_t i = 0; i < runs.size(); ++i) {
       const RunRecord& run = runs[i];
@@ -103,7 +109,14 @@ void DatabasePoller::poll() {
         summaries[i] = m_summaries[previous->second];
         continue;
       }
-      summaries[i] = m_store->summary(run.id);
+      if (readAll) {
+        const auto found = allSummaries.find(run.id);
+        if (found != allSummaries.end()) {
+          summaries[i] = std::move(found->second);
+        }
+      } else {
+        summaries[i] = m_store->summary(run.id);
+      }
       if (!changed && !sameSummaries(summaries[i], m_summaries[previous->second])) {
         changed = true;
       }

@@ -26,6 +26,8 @@ class DatabasePoller : public QObject {
   static constexpr int kDefaultIntervalMs = 500;
   // The timer's period is at least this many times the last poll's duration.
   static constexpr int kPollBudgetFactor = 10;
+  // More new runs than this in one poll are read with one summaries query instead of one per run.
+  static constexpr size_t kSummariesPerRunLimit = 64;
 
   // Does not touch the file yet: start() or poll() opens it, so failures arrive as errorOccurred.
   explicit DatabasePoller(const QString& path, QObject* parent = nullptr);

@@ -96,6 +96,23 @@ void SummaryCache::write() {
   }
 }
 
+namespace {
+
+// Columns 0..6 of the queries below: key, last, last_step, min, max, best, best_step.
+MetricSummary read_summary(const SqliteStatement& query) {
+  MetricSummary s;
+  s.key = query.column_text(0);
+  s.last = nullable_real(query, 1);
+  s.last_step = query.column_int64(2);
+  s.min = nullable_real(query, 3);
+  s.max = nullable_real(query, 4);
+  s.best = nullable_real(query, 5);
+  s.best_step = query.column_int64(6);
+  return s;
+}
+
+}  // namespace
+
 std::vector<MetricSummary> read_summaries(sqlite3* db, int64_t run) {
   SqliteStatement query(db,
                         "SELECT key, last, last_step, min, max, best, best_step FROM run_summary "
@@ -103,15 +120,18 @@ std::vector<MetricSummary> read_summaries(sqlite3* db, int64_t run) {
   query.bind(1, run);
   std::vector<MetricSummary> summaries;
   while (query.step()) {
-    MetricSummary s;
-    s.key = query.column_text(0);
-    s.last = nullable_real(query, 1);
-    s.last_step = query.column_int64(2);
-    s.min = nullable_real(query, 3);
-    s.max = nullable_real(query, 4);
-    s.best = nullable_real(query, 5);
-    s.best_step = query.column_int64(6);
-    summaries.push_back(s);
+    summaries.push_back(read_summary(query));
+  }
+  return summaries;
+}
+
+std::unordered_map<int64_t, std::vector<MetricSummary>> read_all_summaries(sqlite3* db) {
+  SqliteStatement query(db,
+                        "SELECT key, last, last_step, min, max, best, best_step, run_id FROM run_summary "
+                        "ORDER BY run_id, key");
+  std::unordered_map<int64_t, std::vector<MetricSummary>> summaries;
+  while (query.step()) {
+    summaries[query.column_int64(7)].push_back(read_summary(query));
   }
   return summaries;
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -45,5 +46,7 @@ class SummaryCache {
 };
 
 std::vector<MetricSummary> read_summaries(sqlite3* db, int64_t run);
+// Every run's summaries in one query (a first read of thousands of runs), by run id.
+std::unordered_map<int64_t, std::vector<MetricSummary>> read_all_summaries(sqlite3* db);
 
 }  // namespace zoolab

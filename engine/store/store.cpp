@@ -645,6 +645,10 @@ std::vector<MetricSummary> Store::summary(int64_t run) const {
   return read_summaries(m_db, run);
 }
 
+std::unordered_map<int64_t, std::vector<MetricSummary>> Store::all_summaries() const {
+  return read_all_summaries(m_db);
+}
+
 void Store::truncate_metrics_after(int64_t run, int64_t step) {
   SqliteTransaction transaction(m_db);
   SqliteStatement(m_db, "DELETE FROM metrics WHERE run_id = ? AND step > ?").bind(1, run).bind(2, step).run();

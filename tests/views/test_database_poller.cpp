@@ -76,6 +76,36 @@ TEST_F(DatabasePollerTest, EmitsRunsWithTheirBestValidAccuracy) {
   EXPECT_EQ(model.index(0, RunTableModel::ColumnValidLoss).data().toString(), "0.2500");
 }
 
+TEST_F(DatabasePollerTest, AFirstPollOfManyRunsReadsTheSameSummaries) {
+  // More runs than kSummariesPerRunLimit: the first poll reads every summary in one query.
+  const size_t count = DatabasePoller::kSummariesPerRunLimit + 36;
+  std::vector<MetricPoint> points;
+  for (size_t i = 0; i < count; ++i) {
+    const int64_t id = createRun("run-" + std::to_string(i));
+    if (i % 3 != 0) {  // some runs have no metrics yet
+      points.push_back(point(id, "valid/accuracy", 10, 0.01 * static_cast<double>(i)));
+    }
+  }
+  m_store->append_metrics(points);
+
+  DatabasePoller poller(m_path);
+  QSignalSpy changed(&poller, &DatabasePoller::runsChanged);
+  poller.poll();
+  ASSERT_EQ(changed.count(), 1);
+  const auto runs = changed.at(0).at(0).value<Runs>();
+  const auto summaries = changed.at(0).at(1).value<Summaries>();
+  ASSERT_EQ(runs.size(), count);
+  ASSERT_EQ(summaries.size(), count);
+  for (size_t i = 0; i < count; ++i) {
+    const auto expected = m_store->summary(runs[i].id);
+    ASSERT_EQ(summaries[i].size(), expected.size()) << runs[i].name;
+    for (size_t k = 0; k < expected.size(); ++k) {
+      EXPECT_EQ(summaries[i][k].key, expected[k].key);
+      EXPECT_DOUBLE_EQ(summaries[i][k].best, expected[k].best);
+    }
+  }
+}
+
 TEST_F(DatabasePollerTest, EmitsOnlyWhenSomethingChanged) {
   const int64_t id = createRun("attention-d64");
   DatabasePoller poller(m_path);

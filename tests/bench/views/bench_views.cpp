@@ -1,4 +1,5 @@
-// The GUI's speed targets (issue 4): the run explorer's model loading 10,000 runs, and the curve view
+// The GUI's speed targets (issue 4): the run explorer loading 10,000 runs (the model alone, and from a
+// database through the poller), and the curve view
 // loading and replotting 50 runs of 100,000 points. Rendered with Qt's offscreen platform, so the numbers
 // measure QCustomPlot's drawing into its buffers, not a display server. Run:
 //   build-gui/tests/bench/bench_views
@@ -12,10 +13,16 @@
 #include <vector>
 
 #include <QApplication>
+#include <QFile>
+#include <QTemporaryDir>
 #include <QTest>
 
+#include <sqlite3.h>
+
+#include "engine/store/store.h"
 #include "tests/views/run_fixtures.h"
 #include "views/curve_plot.h"
+#include "views/database_poller.h"
 #include "views/qcustomplot_include.h"
 #include "views/run_filter_proxy_model.h"
 #include "views/run_table_model.h"
@@ -197,6 +204,64 @@ void BM_CurvePlotAppend(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_CurvePlotAppend)->Args({2, 1000})->Args({50, 100000})->Unit(benchmark::kMicrosecond);
+
+// Opening the explorer on a real database: a run database of N runs with real configurations (about
+// 1.5 KB of JSON each) and three metric summaries per run, read by a fresh DatabasePoller into the model
+// and its sorted proxy, as MainWindow::openDatabase does. This is the first poll: every run and summary.
+void BM_ExplorerOpensDatabase(benchmark::State& state) {
+  const int count = static_cast<int>(state.range(0));
+  QTemporaryDir dir;
+  const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+  {
+    Store store(path.toStdString());
+    QFile tiny(QStringLiteral(ZOOLAB_SOURCE_DIR "/resources/presets/fig2-attention-L64-d64.json"));
+    tiny.open(QIODevice::ReadOnly);
+    const std::string config = tiny.readAll().toStdString();
+    sqlite3* db = store.handle();
+    sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+    sqlite3_stmt* run = nullptr;
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO runs (name, task, mixer, config_json, status, created_at, epochs, steps) "
+                       "VALUES (?, 'mqar', ?, ?, 'finished', '2026-11-29T10:00:00Z', 64, 12544)",
+                       -1, &run, nullptr);
+    sqlite3_stmt* summary = nullptr;
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO run_summary (run_id, key, last, last_step, min, max, best, best_step) "
+                       "VALUES (?, ?, 0.5, 12544, 0.1, 0.9, 0.9, 12000)",
+                       -1, &summary, nullptr);
+    for (int i = 1; i <= count; ++i) {
+      const std::string name = "fig2-" + std::to_string(i);
+      sqlite3_bind_text(run, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(run, 2, kMixers[i % 7], -1, SQLITE_STATIC);
+      sqlite3_bind_text(run, 3, config.c_str(), -1, SQLITE_STATIC);
+      sqlite3_step(run);
+      sqlite3_reset(run);
+      for (const char* key : {"valid/accuracy", "valid/loss", "train/loss"}) {
+        sqlite3_bind_int64(summary, 1, i);
+        sqlite3_bind_text(summary, 2, key, -1, SQLITE_STATIC);
+        sqlite3_step(summary);
+        sqlite3_reset(summary);
+      }
+    }
+    sqlite3_finalize(run);
+    sqlite3_finalize(summary);
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  }
+  for (auto _ : state) {
+    RunTableModel model;
+    RunFilterProxyModel proxy;
+    proxy.setSourceModel(&model);
+    proxy.sort(RunTableModel::ColumnId, Qt::DescendingOrder);
+    DatabasePoller poller(path);
+    QObject::connect(&poller, &DatabasePoller::runsChanged, &model, &RunTableModel::setRuns);
+    poller.poll();
+    if (model.rowCount() != count) {
+      state.SkipWithError("the poller did not load every run");
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * count);
+}
+BENCHMARK(BM_ExplorerOpensDatabase)->Arg(100)->Arg(10000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace zoolab

@@ -260,6 +260,29 @@ TEST_F(StoreTest, MetricsAfterReturnsOneRunsNewRows) {
   EXPECT_EQ(store.metrics_after(b, 0).size(), 2u);
 }
 
+TEST_F(StoreTest, AllSummariesEqualsEachRunsSummary) {
+  Store store(db_path());
+  const int64_t a = store.create_run(make_run("a"));
+  const int64_t b = store.create_run(make_run("b"));
+  const int64_t quiet = store.create_run(make_run("no metrics"));
+  store.append_metrics({point(a, "train/loss", 1, 1.0), point(b, "valid/accuracy", 1, 0.25),
+                        point(a, "valid/accuracy", 1, 0.5), point(a, "train/loss", 2, 0.5)});
+  const auto all = store.all_summaries();
+  EXPECT_EQ(all.size(), 2u);
+  EXPECT_EQ(all.count(quiet), 0u);
+  for (const int64_t run : {a, b}) {
+    const auto one = store.summary(run);
+    const auto& together = all.at(run);
+    ASSERT_EQ(together.size(), one.size());
+    for (size_t i = 0; i < one.size(); ++i) {
+      EXPECT_EQ(together[i].key, one[i].key);
+      EXPECT_DOUBLE_EQ(together[i].last, one[i].last);
+      EXPECT_DOUBLE_EQ(together[i].best, one[i].best);
+      EXPECT_EQ(together[i].best_step, one[i].best_step);
+    }
+  }
+}
+
 TEST_F(StoreTest, TruncateMetricsAfterRebuildsSummary) {
   Store store(db_path());
   const int64_t run = store.create_run(make_run("r"));
