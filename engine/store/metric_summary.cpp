@@ -20,6 +20,23 @@ void bind_nullable_real(SqliteStatement& statement, int index, double value) {
   }
 }
 
+namespace {
+
+// Columns 0..6 of the summary queries: key, last, last_step, min, max, best, best_step.
+MetricSummary read_summary(const SqliteStatement& query) {
+  MetricSummary s;
+  s.key = query.column_text(0);
+  s.last = nullable_real(query, 1);
+  s.last_step = query.column_int64(2);
+  s.min = nullable_real(query, 3);
+  s.max = nullable_real(query, 4);
+  s.best = nullable_real(query, 5);
+  s.best_step = query.column_int64(6);
+  return s;
+}
+
+}  // namespace
+
 bool lower_is_better(const std::string& key) {
   return key.find("loss") != std::string::npos;
 }
@@ -32,19 +49,13 @@ SummaryCache::Entry& SummaryCache::entry(int64_t run, const std::string& key) {
   Entry& created = m_entries[{run, key}];
   created.summary.key = key;
   SqliteStatement query(m_db,
-                        "SELECT last, last_step, min, max, best, best_step FROM run_summary "
+                        "SELECT key, last, last_step, min, max, best, best_step FROM run_summary "
                         "WHERE run_id = ? AND key = ?");
   query.bind(1, run).bind(2, key);
   if (query.step()) {
-    MetricSummary& s = created.summary;
+    created.summary = read_summary(query);
     created.has_last = true;
-    created.has_range = !query.is_null(2);
-    s.last = nullable_real(query, 0);
-    s.last_step = query.column_int64(1);
-    s.min = nullable_real(query, 2);
-    s.max = nullable_real(query, 3);
-    s.best = nullable_real(query, 4);
-    s.best_step = query.column_int64(5);
+    created.has_range = !query.is_null(3);  // min
   }
   return created;
 }
@@ -95,23 +106,6 @@ void SummaryCache::write() {
     upsert.run();
   }
 }
-
-namespace {
-
-// Columns 0..6 of the queries below: key, last, last_step, min, max, best, best_step.
-MetricSummary read_summary(const SqliteStatement& query) {
-  MetricSummary s;
-  s.key = query.column_text(0);
-  s.last = nullable_real(query, 1);
-  s.last_step = query.column_int64(2);
-  s.min = nullable_real(query, 3);
-  s.max = nullable_real(query, 4);
-  s.best = nullable_real(query, 5);
-  s.best_step = query.column_int64(6);
-  return s;
-}
-
-}  // namespace
 
 std::vector<MetricSummary> read_summaries(sqlite3* db, int64_t run) {
   SqliteStatement query(db,
