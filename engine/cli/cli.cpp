@@ -21,6 +21,8 @@ int run_cli(int argc, char** argv) {
   add_bench_command(app, state);
   add_weight_commands(app, state);
   add_worker_commands(app, state);
+  add_sweep_commands(app, state);
+  add_dashboard_command(app, state);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -105,6 +105,7 @@ void add_query_commands(CLI::App& app, CliState& state) {
     for (const auto& preset : all) {
       std::printf("%-28s %s\n", preset.name.c_str(), preset.description.c_str());
     }
+    std::printf("\nSweeps of presets (the paper's figures): `zoolab-cli sweep --list`.\n");
     state.exit_code = 0;
   });
 

@@ -2,8 +2,29 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
 namespace zoolab {
+
+nlohmann::json read_json_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw ConfigError(path, "cannot open the " + what + " (missing or unreadable)");
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  try {
+    return nlohmann::json::parse(buffer.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
+    std::string message = e.what();
+    const size_t bracket = message.find("] ");
+    if (message.rfind("[json.exception", 0) == 0 && bracket != std::string::npos)
+      message = message.substr(bracket + 2);
+    throw ConfigError(path, "invalid JSON: " + message + " (byte " + std::to_string(e.byte) + ")");
+  }
+}
 
 namespace {
 

@@ -63,6 +63,10 @@ struct StringRule {
   std::string describe() const;
 };
 
+// Reads and parses a JSON file. Throws ConfigError(path, ...) when it cannot be opened ("cannot open the
+// <what> (missing or unreadable)") or does not parse (line, column and byte of the syntax error).
+nlohmann::json read_json_file(const std::string& path, const std::string& what);
+
 // A compact rendering of a JSON value for error messages ("four" in quotes, long values cut).
 std::string describe_json_value(const nlohmann::json& value);
 

@@ -1,6 +1,7 @@
 #pragma once
 
 // Built-in presets: resources/presets/NAME.json, embedded at build time (cmake/EmbedPresets.cmake).
+// Sweep presets are read through engine/config/sweep_file.h.
 
 #include <string>
 #include <vector>
@@ -14,8 +15,9 @@ struct EmbeddedPreset {
   const char* json_text;
 };
 
-// Defined in the generated zoolab_presets_data.cpp.
+// Defined in the generated zoolab_presets_data.cpp: run presets and sweep presets (resources/presets/sweeps/).
 const std::vector<EmbeddedPreset>& embedded_presets();
+const std::vector<EmbeddedPreset>& embedded_sweep_presets();
 
 struct PresetInfo {
   std::string name;

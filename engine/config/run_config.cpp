@@ -1,8 +1,6 @@
 #include "engine/config/run_config.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "engine/config/json_reader.h"
 
@@ -224,24 +222,7 @@ RunConfig parse_run_config(const nlohmann::json& json) {
 }
 
 RunConfig load_run_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw ConfigError(path, "cannot open the configuration file (missing or unreadable)");
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(buffer.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
-    std::string what = e.what();
-    const size_t bracket = what.find("] ");
-    if (what.rfind("[json.exception", 0) == 0 && bracket != std::string::npos)
-      what = what.substr(bracket + 2);
-    throw ConfigError(path, "invalid JSON: " + what + " (byte " + std::to_string(e.byte) + ")");
-  }
-  return parse_run_config(json);
+  return parse_run_config(read_json_file(path, "configuration file"));
 }
 
 nlohmann::json segment_to_json(const SegmentConfig& s) {

@@ -260,7 +260,12 @@ std::vector<SweepPoint> expand_sweep(const nlohmann::json& base, const nlohmann:
   std::vector<std::string> all_paths;
   for (const auto& d : dimensions)
     all_paths.insert(all_paths.end(), d.paths.begin(), d.paths.end());
-  const std::vector<std::string> keys = short_keys(all_paths);
+  // A zip group is named by its first path alone: its other values follow from that one, and a run
+  // name listing every field of a group (Figure 2 zips nine) would be unreadable.
+  std::vector<std::string> naming_paths;
+  for (const auto& d : dimensions)
+    naming_paths.push_back(d.paths.front());
+  const std::vector<std::string> keys = short_keys(naming_paths);
 
   // Every path must resolve in the base before anything is expanded, so an error is reported once.
   {
@@ -277,14 +282,13 @@ std::vector<SweepPoint> expand_sweep(const nlohmann::json& base, const nlohmann:
     SweepPoint point;
     point.config = base;
     point.name = base_name;
-    size_t key = 0;
     for (size_t d = 0; d < dimensions.size(); ++d) {
-      for (size_t p = 0; p < dimensions[d].paths.size(); ++p, ++key) {
+      for (size_t p = 0; p < dimensions[d].paths.size(); ++p) {
         const json& value = dimensions[d].lists[p][counter[d]];
         resolve_for_write(point.config, dimensions[d].paths[p]) = value;
         point.assignments.emplace_back(dimensions[d].paths[p], value);
-        point.name += "-" + keys[key] + "=" + value_text(value);
       }
+      point.name += "-" + keys[d] + "=" + value_text(dimensions[d].lists.front()[counter[d]]);
     }
     point.config["name"] = point.name;
     points.push_back(std::move(point));

@@ -22,7 +22,8 @@
 namespace zoolab {
 
 struct SweepPoint {
-  // "<base name>-<short key>=<value>-...", also written to config["name"].
+  // "<base name>-<short key>=<value>-..." (one key per grid path and per zip group, named by the
+  // group's first path), also written to config["name"].
   std::string name;
   // The base configuration with this point's values set.
   nlohmann::json config;

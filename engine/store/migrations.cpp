@@ -128,6 +128,17 @@ CREATE INDEX metrics_by_run_key_step ON metrics(run_id, key, step);
 CREATE INDEX metrics_by_run_id ON metrics(run_id, id);
 )sql";
 
+// Version 3: sweeps and merging (`zoolab-cli sweep`, `zoolab-cli db merge`). A run gets a random uid
+// that survives merges, so merging the same database twice copies its runs once; sweep names become
+// unique, since `zoolab-cli sweep` finds a sweep by name to enqueue only its missing points. No version
+// before 3 ever wrote a sweep row, so the unique index cannot meet duplicates.
+const char* const kMigration3 = R"sql(
+ALTER TABLE runs ADD COLUMN uid TEXT NOT NULL DEFAULT '';
+UPDATE runs SET uid = lower(hex(randomblob(16)));
+CREATE UNIQUE INDEX runs_by_uid ON runs(uid);
+CREATE UNIQUE INDEX sweeps_by_name ON sweeps(name);
+)sql";
+
 bool is_file_database(const std::string& path) {
   return !path.empty() && path != ":memory:" && path.rfind("file:", 0) != 0;
 }
@@ -159,7 +170,7 @@ void backup_database(sqlite3* db, const std::string& target) {
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
-  static const std::vector<Migration> migrations = {{1, kMigration1}, {2, kMigration2}};
+  static const std::vector<Migration> migrations = {{1, kMigration1}, {2, kMigration2}, {3, kMigration3}};
   return migrations;
 }
 

@@ -42,6 +42,7 @@ struct RunRecord {
   int64_t pid = 0;                // trainer process while running
   std::string heartbeat_at;       // last sign of life of the trainer
   bool cancel_requested = false;  // a cancel is pending: the worker forwards it as SIGTERM to the trainer
+  std::string uid;  // random, 32 hex digits; kept by `zoolab-cli db merge`, so a run is never copied twice
 };
 
 // One scalar of the `metrics` table; keys follow Zoology ("train/loss", "valid/accuracy", ...).
@@ -73,6 +74,19 @@ struct CheckpointRecord {
   int64_t step = 0;   // completed optimizer steps when written
   std::string path;
   std::string created_at;
+};
+
+// A sweep (shared/DESIGN.md §4): its name, the sweep file it was enqueued from, and how far its runs are.
+struct SweepRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string spec_json;  // the sweep file, as enqueued
+  std::string created_at;
+  int64_t total = 0;  // runs of the sweep in this database
+  int64_t queued = 0;
+  int64_t running = 0;
+  int64_t finished = 0;
+  int64_t other = 0;  // failed, diverged, cancelled or interrupted
 };
 
 // A `zoolab-cli worker` process serving the queue of one database (shared/DESIGN.md §2).

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
@@ -43,7 +44,7 @@ bool is_file_path(const std::string& path) {
 const char* const kRunColumns =
     "id, name, task, mixer, config_json, status, created_at, started_at, finished_at, seed, "
     "num_parameters, state_size, device, error, epochs, steps, sweep_id, tags, notes, colour, pid, "
-    "heartbeat_at, cancel_requested";
+    "heartbeat_at, cancel_requested, uid";
 
 RunRecord read_run(const SqliteStatement& row) {
   RunRecord run;
@@ -74,6 +75,7 @@ RunRecord read_run(const SqliteStatement& row) {
   run.pid = row.column_int64(20);
   run.heartbeat_at = row.column_text(21);
   run.cancel_requested = row.column_int64(22) != 0;
+  run.uid = row.column_text(23);
   return run;
 }
 
@@ -241,7 +243,8 @@ int64_t Store::create_run(const NewRun& run) {
   const std::string now = now_iso8601();
   SqliteStatement insert(m_db,
                          "INSERT INTO runs (name, task, mixer, config_json, status, created_at, started_at, "
-                         "finished_at, seed, sweep_id, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                         "finished_at, seed, sweep_id, pid, uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                         "coalesce(nullif(?, ''), lower(hex(randomblob(16)))))");
   insert.bind(1, run.name).bind(2, run.task).bind(3, run.mixer).bind(4, run.config_json);
   insert.bind(5, to_string(run.status)).bind(6, now);
   if (run.status == RunStatus::Running) {
@@ -254,7 +257,7 @@ int64_t Store::create_run(const NewRun& run) {
   } else {
     insert.bind_null(8);
   }
-  insert.bind(9, run.seed).bind(10, run.sweep_id).bind(11, run.pid);
+  insert.bind(9, run.seed).bind(10, run.sweep_id).bind(11, run.pid).bind(12, run.uid);
   insert.run();
   return sqlite3_last_insert_rowid(m_db);
 }
@@ -518,6 +521,97 @@ bool Store::finish_if_running(int64_t run, RunStatus status, const std::string& 
   update.bind(1, to_string(status)).bind(2, error).bind(3, now_iso8601()).bind(4, run);
   update.run();
   return sqlite3_changes(m_db) > 0;
+}
+
+int64_t Store::create_sweep(const std::string& name, const std::string& spec_json) {
+  if (find_sweep(name)) {
+    throw StoreError("a sweep named \"" + name + "\" already exists in " + m_path);
+  }
+  SqliteStatement insert(m_db, "INSERT INTO sweeps (name, spec_json, created_at) VALUES (?, ?, ?)");
+  insert.bind(1, name).bind(2, spec_json).bind(3, now_iso8601());
+  insert.run();
+  return sqlite3_last_insert_rowid(m_db);
+}
+
+Store::SweepEnqueue Store::add_sweep_runs(const std::string& name, const std::string& spec_json,
+                                          std::vector<NewRun> runs) {
+  SqliteTransaction transaction(m_db);
+  SweepEnqueue result;
+  if (const auto existing = find_sweep(name)) {
+    if (existing->spec_json != spec_json) {
+      throw StoreError("a sweep named \"" + name + "\" already exists in " + m_path +
+                       " with a different sweep file (enqueued " + existing->created_at +
+                       "); give this sweep another \"name\", or compare the two with `sqlite3 " + m_path +
+                       " \"SELECT spec_json FROM sweeps WHERE name = '" + name + "'\"`");
+    }
+    result.sweep_id = existing->id;
+  } else {
+    result.sweep_id = create_sweep(name, spec_json);
+  }
+  const auto present = sweep_run_names(result.sweep_id);
+  for (auto& run : runs) {
+    if (std::find(present.begin(), present.end(), run.name) != present.end()) {
+      ++result.already_present;
+      continue;
+    }
+    run.sweep_id = result.sweep_id;
+    result.created.push_back(create_run(run));
+  }
+  transaction.commit();
+  return result;
+}
+
+namespace {
+
+// Counts per status come from one grouped join, so the GUI's sweep list costs one query.
+const char* const kSweepQuery =
+    "SELECT s.id, s.name, s.spec_json, s.created_at, count(r.id), "
+    "coalesce(sum(r.status = 'queued'), 0), coalesce(sum(r.status = 'running'), 0), "
+    "coalesce(sum(r.status = 'finished'), 0) "
+    "FROM sweeps s LEFT JOIN runs r ON r.sweep_id = s.id ";
+
+SweepRecord read_sweep(const SqliteStatement& row) {
+  SweepRecord sweep;
+  sweep.id = row.column_int64(0);
+  sweep.name = row.column_text(1);
+  sweep.spec_json = row.column_text(2);
+  sweep.created_at = row.column_text(3);
+  sweep.total = row.column_int64(4);
+  sweep.queued = row.column_int64(5);
+  sweep.running = row.column_int64(6);
+  sweep.finished = row.column_int64(7);
+  sweep.other = sweep.total - sweep.queued - sweep.running - sweep.finished;
+  return sweep;
+}
+
+}  // namespace
+
+std::optional<SweepRecord> Store::find_sweep(const std::string& name) const {
+  SqliteStatement query(m_db, std::string(kSweepQuery) + "WHERE s.name = ? GROUP BY s.id");
+  query.bind(1, name);
+  if (!query.step()) {
+    return std::nullopt;
+  }
+  return read_sweep(query);
+}
+
+std::vector<SweepRecord> Store::list_sweeps() const {
+  SqliteStatement query(m_db, std::string(kSweepQuery) + "GROUP BY s.id ORDER BY s.id");
+  std::vector<SweepRecord> sweeps;
+  while (query.step()) {
+    sweeps.push_back(read_sweep(query));
+  }
+  return sweeps;
+}
+
+std::vector<std::string> Store::sweep_run_names(int64_t sweep) const {
+  SqliteStatement query(m_db, "SELECT name FROM runs WHERE sweep_id = ? ORDER BY id");
+  query.bind(1, sweep);
+  std::vector<std::string> names;
+  while (query.step()) {
+    names.push_back(query.column_text(0));
+  }
+  return names;
 }
 
 int64_t Store::register_worker(int64_t pid, int slots) {

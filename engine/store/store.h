@@ -40,11 +40,12 @@ struct NewRun {
   RunStatus status = RunStatus::Queued;
   std::optional<int64_t> sweep_id;
   int64_t pid = 0;  // the trainer, for a run created running (so no worker can claim it meanwhile)
+  std::string uid;  // empty: a new random one (`db merge` passes the source run's)
 };
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens (creating the file and its folder if needed) and migrates to kSchemaVersion.
   explicit Store(const std::string& path);
@@ -93,6 +94,22 @@ class Store {
   // Sets a terminal status only if the run is still running (a trainer that died without saying so);
   // returns whether it was.
   bool finish_if_running(int64_t run, RunStatus status, const std::string& error);
+
+  // Sweeps. Names are unique within a database: `zoolab-cli sweep` finds the sweep by name and enqueues
+  // only the points whose run name is not yet among its runs (idempotent).
+  int64_t create_sweep(const std::string& name, const std::string& spec_json);
+  // In one transaction: finds the sweep `name` (creating it with `spec_json`) and creates those of `runs`
+  // whose name is not yet a run of it, linked to it. Throws StoreError when the sweep exists with another
+  // spec (a different sweep file under the same name). Returns the ids created, in the order given.
+  struct SweepEnqueue {
+    int64_t sweep_id = 0;
+    std::vector<int64_t> created;
+    int64_t already_present = 0;
+  };
+  SweepEnqueue add_sweep_runs(const std::string& name, const std::string& spec_json, std::vector<NewRun> runs);
+  std::optional<SweepRecord> find_sweep(const std::string& name) const;
+  std::vector<SweepRecord> list_sweeps() const;  // with run counts by status, oldest first
+  std::vector<std::string> sweep_run_names(int64_t sweep) const;
 
   // Workers. register_worker records this host and throws when another live worker serves the database
   // (the message names its pid); it also forgets dead workers of this host.

@@ -22,16 +22,6 @@ wait_for_status() {
   done
   fail "run $1 did not become $2 within $3 s: $("$CLI" show "$1" --json 2>&1 | head -c 1500 || true)"
 }
-expect_failure() {  # expect_failure TEXT command...: fails with TEXT in its output
-  local text=$1
-  shift
-  set +e
-  out=$("$@" 2>&1)
-  code=$?
-  set -e
-  [ "$code" -ne 0 ] || fail "expected '$*' to fail"
-  expect_contains "$out" "$text"
-}
 
 # Two queued runs, one worker with two slots that exits when the queue is empty.
 a=$("$CLI" enqueue --config "$WORK/short.json" --name q-a --quiet)

@@ -7,6 +7,17 @@ trap 'rm -rf "$WORK"' EXIT
 export ZOOLAB_DB="$WORK/runs.sqlite"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 expect_contains() { grep -qF -- "$2" <<<"$1" || fail "expected to find '$2' in: $1"; }
+# expect_failure TEXT command...: the command fails, with TEXT in its output ($out holds it).
+expect_failure() {
+  local text=$1
+  shift
+  set +e
+  out=$("$@" 2>&1)
+  code=$?
+  set -e
+  [ "$code" -ne 0 ] || fail "expected '$*' to fail"
+  expect_contains "$out" "$text"
+}
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 # Waits until run $1 has completed at least $2 epochs (a checkpoint exists), at most 120 s.
 wait_for_epochs() {

@@ -341,10 +341,11 @@ TEST_F(StoreTest, MigratesVersionOneDatabaseKeepingItsRuns) {
            "INSERT INTO workers (pid, host, started_at, slots) VALUES (1, 'h', '2024-01-01T00:00:00Z', 1);");
 
   Store store(db_path());
-  EXPECT_EQ(raw_query(db_path(), "PRAGMA user_version"), "2");
+  EXPECT_EQ(raw_query(db_path(), "PRAGMA user_version"), std::to_string(Store::kSchemaVersion));
   const auto run = store.find_run(7);
   ASSERT_TRUE(run.has_value());
   EXPECT_EQ(run->name, "old-run");
+  EXPECT_EQ(run->uid.size(), 32u);  // version 3 gave the old run a uid
   EXPECT_EQ(run->status, RunStatus::Finished);
   EXPECT_FALSE(run->cancel_requested);
   const auto points = store.metrics(7);

@@ -1,0 +1,57 @@
+#pragma once
+
+// The comparison dashboards of the run database (issue "Sweeps, comparison dashboards and publication
+// figures"), each a function from the runs' summaries to a Figure. No Qt: the GUI's dashboard view,
+// `zoolab --export` and `zoolab-cli dashboard` all call build_dashboard, so they show the same runs.
+//
+// Selection follows Zoology's plotting scripts (reference/zoology-port.md §5): a run's value is the
+// summary of `metric` (its last logged value by default, as W&B's run summary is), and for every
+// (model, d_model, sequence length) cell the run with the highest value over the other settings
+// (learning rates) is chosen; the hover label of each point names the chosen run.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/analysis/figure.h"
+#include "engine/analysis/run_facts.h"
+
+namespace zoolab {
+
+class Store;
+
+struct DashboardOptions {
+  std::string metric = "valid/accuracy";
+  std::string aggregate = "last";   // per run: "last" (Zoology) or "best" value of the metric
+  bool include_unfinished = false;  // also running/cancelled/... runs that logged the metric
+  bool pin_paper = false;           // add the paper's values (reference/zoology-port.md §6.1)
+  std::optional<int64_t> sweep_id;  // only the runs of this sweep
+  // pivot-table: rows and columns are dotted config paths or run fields ("mixer" = the model label),
+  // cell one of "best", "mean", "last" (the best, mean or newest run value in the cell).
+  std::string rows = "mixer";
+  std::string columns = "model.d_model";
+  std::string cell = "best";
+  // parallel-coordinates: the config paths on the axes; empty = every path whose value differs
+  // between the runs.
+  std::vector<std::string> dimensions;
+};
+
+struct DashboardInfo {
+  std::string name;         // "accuracy-vs-width"
+  std::string title;        // shown in the GUI's chooser
+  std::string description;  // one sentence for --list-dashboards
+};
+
+// Every dashboard, in the GUI's order: accuracy-vs-width, accuracy-vs-state-size,
+// accuracy-vs-parameters, accuracy-by-kv-pairs, accuracy-by-seq-len, parallel-coordinates,
+// pivot-table.
+const std::vector<DashboardInfo>& dashboard_list();
+
+// Throws std::invalid_argument naming the dashboard and listing the known ones, or naming a bad
+// option value (aggregate, cell, an unknown path).
+Figure build_dashboard(const std::string& name, const std::vector<RunFacts>& runs,
+                       const DashboardOptions& options = {});
+Figure build_dashboard(const std::string& name, const Store& store, const DashboardOptions& options = {});
+
+}  // namespace zoolab

@@ -1,0 +1,88 @@
+#pragma once
+
+// A dashboard's content as plain data (no Qt, no torch): panels of series of points, or a table. The
+// engine builds it from the run database (engine/analysis/dashboards.h); views/ draws it with
+// QCustomPlot and exports it, and the CSV written here is the full-resolution data behind every
+// exported figure, so a plot and its CSV can never disagree.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace zoolab {
+
+struct FigurePoint {
+  double x = 0.0;
+  double y = 0.0;
+  int64_t run_id = 0;  // the run behind the point; 0 for reference values (the paper's)
+  std::string label;   // hover text: which run was chosen and why ("run 12 fig2-... lr=0.01, last 0.97")
+};
+
+enum class SeriesStyle {
+  Line,       // points joined in x order (accuracy vs width)
+  Scatter,    // markers only (accuracy vs state size)
+  Reference,  // pinned published values: dashed, hollow markers, "(paper)" in the legend
+};
+
+struct FigureSeries {
+  std::string name;   // legend entry
+  std::string group;  // colour key: the same group gets the same colour in every panel (the model)
+  SeriesStyle style = SeriesStyle::Line;
+  // When set, the series is coloured on the panel's colour scale instead of by group (parallel
+  // coordinates: one line per run coloured by the chosen metric).
+  std::optional<double> colour_value;
+  std::vector<FigurePoint> points;
+};
+
+struct FigureAxis {
+  std::string title;
+  bool log = false;
+  // Fixed ticks (value, label); empty: automatic. Parallel coordinates name their axes this way.
+  std::vector<std::pair<double, std::string>> ticks;
+  std::optional<double> min;
+  std::optional<double> max;
+};
+
+// A vertical dashed line with a label (the smallest state size reaching 0.99, Based paper Fig. 2).
+struct FigureMarker {
+  double x = 0.0;
+  std::string label;
+};
+
+struct FigurePanel {
+  std::string title;  // "Sequence Length: 64"
+  FigureAxis x;
+  FigureAxis y;
+  std::vector<FigureSeries> series;
+  std::vector<FigureMarker> markers;
+  std::string colour_scale_title;  // non-empty when some series has a colour_value
+};
+
+// A pivot table: a header row and rows of cells; empty cells are "".
+struct FigureTable {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+};
+
+struct Figure {
+  std::string name;                  // dashboard name, "accuracy-vs-width"
+  std::string title;                 // "MQAR accuracy vs model width (Zoology Fig. 2)"
+  std::vector<FigurePanel> panels;   // laid out in a row, left to right
+  std::optional<FigureTable> table;  // set for table dashboards (then panels is empty)
+  // What was left out and why ("3 runs have no valid/accuracy yet"), shown under the figure.
+  std::vector<std::string> notes;
+};
+
+// Every point as one CSV row: panel,series,group,style,x,y,run_id,label (RFC 4180 quoting, full
+// precision); a table figure is written as its own header and rows.
+std::string figure_to_csv(const Figure& figure);
+
+// The figure as JSON (`zoolab-cli dashboard --json`): {name, title, notes, panels: [{title, x, y,
+// markers, series: [{name, group, style, points: [{x, y, run_id, label}]}]}], table}.
+nlohmann::json figure_to_json(const Figure& figure);
+
+}  // namespace zoolab

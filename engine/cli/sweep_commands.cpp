@@ -1,0 +1,223 @@
+// zoolab-cli sweep, sweeps and db merge: grids of runs (shared/DESIGN.md §4) and bringing the databases
+// of a sweep's shards together (§8).
+
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "engine/cli/commands.h"
+#include "engine/config/sweep_file.h"
+#include "engine/store/database_merge.h"
+#include "engine/store/store.h"
+#include "engine/train/model_setup.h"
+
+namespace zoolab {
+namespace {
+
+struct SweepArgs {
+  std::string db;
+  std::string file;
+  std::string preset;
+  std::string shard;
+  bool dry_run = false;
+  bool json = false;
+  std::vector<std::string> sources;
+  std::string out;
+};
+
+constexpr const char* kDbHelp =
+    "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)";
+
+// Every point must be a valid run (the same checks as `zoolab-cli enqueue`) before any is queued, so a
+// sweep with one bad point queues nothing; the error names the point. Building a model to check it costs
+// up to a tenth of a second, so points that differ only outside the model (learning rates) share one
+// check: Figure 2's 448 points are 112 models.
+std::vector<NewRun> validated_runs(const std::vector<SweepPoint>& points) {
+  std::vector<NewRun> runs;
+  runs.reserve(points.size());
+  std::set<std::string> checked_models;
+  for (const auto& point : points) {
+    try {
+      RunConfig config = parse_run_config(point.config);
+      const std::string model_key = to_json(config)["model"].dump() + "/" +
+                                    std::to_string(max_seq_len(config.data)) + "/" +
+                                    std::to_string(effective_vocab_size(config));
+      if (checked_models.insert(model_key).second)
+        validate_model_config(config);
+      runs.push_back(new_run_record(config, RunStatus::Queued));
+    } catch (const ConfigError& error) {
+      throw ConfigError("", "sweep point \"" + point.name + "\": " + error.what());
+    }
+  }
+  return runs;
+}
+
+std::string progress_line(const SweepRecord& sweep) {
+  return sweep.name + ": " + std::to_string(sweep.finished) + "/" + std::to_string(sweep.total) +
+         " finished, " + std::to_string(sweep.running) + " running, " + std::to_string(sweep.queued) +
+         " queued" + (sweep.other > 0 ? ", " + std::to_string(sweep.other) + " failed or stopped" : "");
+}
+
+nlohmann::json sweep_to_json(const SweepRecord& sweep) {
+  return {{"id", sweep.id},
+          {"name", sweep.name},
+          {"created_at", sweep.created_at},
+          {"total", sweep.total},
+          {"queued", sweep.queued},
+          {"running", sweep.running},
+          {"finished", sweep.finished},
+          {"other", sweep.other}};
+}
+
+}  // namespace
+
+void add_sweep_commands(CLI::App& app, CliState& state) {
+  auto args = std::make_shared<SweepArgs>();
+
+  auto* sweep = app.add_subcommand("sweep", "Enqueue every run of a sweep file or sweep preset (idempotent)");
+  sweep->footer(
+      "A sweep file is {\"name\", \"base\": CONFIG, \"grid\": {\"model.d_model\": [64, 128], ...}, \"zip\": "
+      "[...]}\n"
+      "or {\"name\", \"grid\", \"parts\": [{\"base\", \"grid\", \"zip\"}, ...]} (shared/DESIGN.md §4). Runs "
+      "already\n"
+      "in the database under the same sweep name are not enqueued again, so re-running the command after a\n"
+      "crash or with another shard is safe. Built-in sweeps: `zoolab-cli sweep --list`.");
+  auto* file_option = sweep->add_option("file", args->file, "Sweep file (JSON)");
+  auto* preset_option = sweep->add_option("--preset", args->preset, "Built-in sweep (see --list)");
+  file_option->excludes(preset_option);
+  sweep->add_option("--db", args->db, kDbHelp);
+  sweep->add_option("--shard", args->shard,
+                    "i/n: enqueue only every n-th run starting at run i (0-based), for job arrays");
+  sweep->add_flag("--dry-run", args->dry_run, "Validate and list the runs without enqueueing them");
+  sweep->add_flag("--json", args->json, "Print {sweep, enqueued, already_present, runs} as JSON");
+  auto* list = sweep->add_flag("--list", "List the built-in sweeps");
+  sweep->callback([args, list, &state]() {
+    if (list->count() > 0) {
+      for (const auto& preset : list_sweep_presets()) {
+        std::cout << preset.name << " (" << preset.num_runs << " runs)\n    " << preset.description << "\n";
+      }
+      state.exit_code = 0;
+      return;
+    }
+    if (args->file.empty() == args->preset.empty()) {
+      throw ConfigError("",
+                        "give a sweep file or --preset NAME (built-in sweeps: `zoolab-cli sweep --list`)");
+    }
+    const SweepSpec spec = args->file.empty() ? load_sweep_preset(args->preset) : load_sweep_file(args->file);
+    std::vector<SweepPoint> points = spec.points;
+    if (!args->shard.empty()) {
+      const auto [shard, count] = parse_shard(args->shard);
+      points = select_shard(points, shard, count);
+    }
+    std::vector<NewRun> runs = validated_runs(points);
+
+    nlohmann::json out = {{"sweep", spec.name}, {"total", spec.points.size()}, {"shard", args->shard}};
+    if (args->dry_run) {
+      out["runs"] = nlohmann::json::array();
+      for (const auto& run : runs)
+        out["runs"].push_back(run.name);
+      if (args->json) {
+        std::cout << out.dump(2) << std::endl;
+      } else {
+        for (const auto& run : runs)
+          std::cout << run.name << "\n";
+        std::cout << runs.size() << " run(s) of sweep \"" << spec.name << "\" (dry run: nothing enqueued)"
+                  << std::endl;
+      }
+      state.exit_code = 0;
+      return;
+    }
+
+    Store store(database_path(args->db));
+    const size_t selected = runs.size();
+    const auto result = store.add_sweep_runs(spec.name, spec.source.dump(), std::move(runs));
+    if (args->json) {
+      out.update({{"sweep_id", result.sweep_id},
+                  {"selected", selected},
+                  {"enqueued", result.created.size()},
+                  {"already_present", result.already_present},
+                  {"run_ids", result.created}});
+      std::cout << out.dump(2) << std::endl;
+    } else {
+      std::cout << "sweep \"" << spec.name << "\": enqueued " << result.created.size() << " of " << selected
+                << " run(s)"
+                << (args->shard.empty()
+                        ? ""
+                        : " (shard " + args->shard + " of " + std::to_string(spec.points.size()) + ")")
+                << ", " << result.already_present << " already in " << store.path() << std::endl;
+      if (!result.created.empty() && !store.live_worker()) {
+        std::cout << "no worker serves this database yet; start one with `zoolab-cli worker --db "
+                  << store.path() << "`" << std::endl;
+      }
+    }
+    state.exit_code = 0;
+  });
+
+  auto* sweeps = app.add_subcommand("sweeps", "List the sweeps in the database with their progress");
+  sweeps->add_option("--db", args->db, kDbHelp);
+  sweeps->add_flag("--json", args->json,
+                   "One JSON array of {id, name, total, queued, running, finished, other}");
+  sweeps->callback([args, &state]() {
+    const Store store(database_path(args->db));
+    const auto all = store.list_sweeps();
+    if (args->json) {
+      auto out = nlohmann::json::array();
+      for (const auto& sweep : all)
+        out.push_back(sweep_to_json(sweep));
+      std::cout << out.dump(2) << std::endl;
+    } else if (all.empty()) {
+      std::cout << "no sweeps in " << store.path() << " (enqueue one with `zoolab-cli sweep FILE`)"
+                << std::endl;
+    } else {
+      for (const auto& sweep : all)
+        std::cout << progress_line(sweep) << std::endl;
+    }
+    state.exit_code = 0;
+  });
+
+  auto* db = app.add_subcommand("db", "Maintain run databases");
+  db->require_subcommand(1);
+  auto* merge = db->add_subcommand("merge", "Merge run databases into a new one without duplicating runs");
+  merge->footer(
+      "Runs are matched by their uid (so merging a database twice copies it once) and sweep runs also by\n"
+      "sweep and run name (the more advanced copy is kept). Metrics, checkpoints and trainer logs are\n"
+      "copied; a run that was running in a source arrives interrupted (resume it from its checkpoint).");
+  merge->add_option("sources", args->sources, "Databases to merge (e.g. the shards of a sweep)")
+      ->required()
+      ->expected(1, -1);
+  merge->add_option("--out", args->out, "The merged database: a new file")->required();
+  merge->add_flag("--json", args->json, "Print the counts as JSON");
+  merge->callback([args, &state]() {
+    if (std::filesystem::exists(args->out)) {
+      throw StoreError(args->out +
+                       " already exists; --out must be a new file (merge into a fresh database, "
+                       "then replace the old one if you wish)");
+    }
+    Store out(args->out);
+    nlohmann::json counts = nlohmann::json::array();
+    for (const auto& source : args->sources) {
+      const MergeReport report = merge_database(out, source);
+      counts.push_back({{"source", source},
+                        {"runs_copied", report.runs_copied},
+                        {"runs_replaced", report.runs_replaced},
+                        {"runs_duplicate", report.runs_duplicate},
+                        {"sweeps_created", report.sweeps_created},
+                        {"metrics_copied", report.metrics_copied},
+                        {"checkpoints_copied", report.checkpoints_copied}});
+      if (!args->json) {
+        std::cout << source << ": " << report.runs_copied << " run(s) copied (" << report.runs_replaced
+                  << " replacing a less advanced copy), " << report.runs_duplicate << " already present, "
+                  << report.metrics_copied << " metric points, " << report.checkpoints_copied
+                  << " checkpoint(s)" << std::endl;
+      }
+    }
+    if (args->json) {
+      std::cout << nlohmann::json{{"out", args->out}, {"sources", counts}}.dump(2) << std::endl;
+    } else {
+      std::cout << "merged " << args->sources.size() << " database(s) into " << args->out << std::endl;
+    }
+    state.exit_code = 0;
+  });
+}
+
+}  // namespace zoolab
