@@ -11,6 +11,7 @@ packages=(
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev
   libsqlite3-dev sqlite3 libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libzstd-dev libcli11-dev
+  poppler-utils  # pdftoppm: the figure export tests render the exported PDFs
 )
 if [[ "${1:-}" == "--gui" ]]; then
   packages+=(xvfb xauth)

@@ -23,6 +23,7 @@
 #include "engine/store/store.h"
 #include "views/config_editor.h"
 #include "views/curve_plot.h"
+#include "views/dashboard_view.h"
 #include "views/database_poller.h"
 #include "views/metric_feed.h"
 #include "views/run_colours.h"
@@ -75,6 +76,7 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
       m_curves(new CurvePlot(this)),
       m_details(new RunDetailsView(this)),
       m_editor(new ConfigEditor(this)),
+      m_dashboards(new DashboardView(this)),
       m_actions(new RunActions(this, this)),
       m_databaseLabel(new QLabel(this)),
       m_workerLabel(new QLabel(this)),
@@ -84,6 +86,7 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   m_tabs->addTab(m_curves, tr("&Curves"));
   m_tabs->addTab(m_details, tr("&Details"));
   m_tabs->addTab(m_editor, tr("Co&nfigure"));
+  m_tabs->addTab(m_dashboards, tr("Dash&boards"));
   m_tabs->setDocumentMode(true);
   m_splitter->addWidget(m_runView);
   m_splitter->addWidget(m_tabs);
@@ -129,6 +132,7 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   if (!m_splitter->restoreState(m_settings.mainSplitterState())) {
     m_splitter->setSizes({560, 840});
   }
+  m_dashboards->setFigureStyle(m_settings.figureStyle());
   m_tabs->setCurrentIndex(qBound(0, m_settings.currentTab(), m_tabs->count() - 1));
   m_runView->restoreHeaderState(m_settings.runTableHeaderState());
 }
@@ -151,6 +155,7 @@ void MainWindow::openDatabase(const QString& path) {
   m_curves->clearData();
   m_curves->setRuns({});
   m_details->clear();
+  m_dashboards->setDatabasePath(absolutePath);
   m_actions->setDatabasePath(absolutePath);
   setWindowTitle(QStringLiteral("zoolab — %1").arg(QDir::toNativeSeparators(absolutePath)));
   m_settings.setLastDatabasePath(absolutePath);
@@ -301,6 +306,7 @@ void MainWindow::showPreferences() {
     if (m_feed) {
       m_feed->setInterval(m_settings.pollIntervalMs());
     }
+    m_dashboards->setFigureStyle(m_settings.figureStyle());
   }
 }
 
@@ -322,6 +328,8 @@ void MainWindow::onRunsChanged(const std::vector<RunRecord>& runs,
   }
   m_runs = std::move(byId);
   m_runModel->setRuns(runs, summaries);
+  // The poller announces only changes of runs or summaries, which is what the dashboards are built from.
+  m_dashboards->databaseChanged();
   m_databaseError.clear();
   m_loaded = true;
   refreshDetails();

@@ -1,8 +1,8 @@
 #pragma once
 
 // The workbench window. It only wires things together: the run explorer (left), and the curves, run
-// details and configuration editor (tabs on the right), the database poller and metric feed, the run
-// actions and the worker launcher. Drawing lives in views/, database writes in RunActions.
+// details, configuration editor and dashboards (tabs on the right), the database poller and metric feed, the
+// run actions and the worker launcher. Drawing lives in views/, database writes in RunActions.
 
 #include <map>
 #include <memory>
@@ -24,6 +24,7 @@ namespace zoolab {
 
 class ConfigEditor;
 class CurvePlot;
+class DashboardView;
 class DatabasePoller;
 class MetricFeed;
 class RunActions;
@@ -37,7 +38,7 @@ class MainWindow : public QMainWindow {
   Q_OBJECT
 
  public:
-  enum Tab { CurvesTab, DetailsTab, ConfigureTab };
+  enum Tab { CurvesTab, DetailsTab, ConfigureTab, DashboardsTab };
 
   // Restores the window geometry, splitter, tab and table layout from `settings`, which must outlive the
   // window.
@@ -59,6 +60,7 @@ class MainWindow : public QMainWindow {
   CurvePlot* curvePlot() const { return m_curves; }
   RunDetailsView* detailsView() const { return m_details; }
   ConfigEditor* configEditor() const { return m_editor; }
+  DashboardView* dashboardView() const { return m_dashboards; }
   RunActions* runActions() const { return m_actions; }
   QTabWidget* tabs() const { return m_tabs; }
   QSplitter* splitter() const { return m_splitter; }
@@ -93,6 +95,7 @@ class MainWindow : public QMainWindow {
   CurvePlot* m_curves = nullptr;
   RunDetailsView* m_details = nullptr;
   ConfigEditor* m_editor = nullptr;
+  DashboardView* m_dashboards = nullptr;
   RunActions* m_actions = nullptr;
   DatabasePoller* m_poller = nullptr;
   MetricFeed* m_feed = nullptr;

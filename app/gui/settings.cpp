@@ -135,6 +135,14 @@ void Settings::setCurrentTab(int index) {
   m_settings.setValue(kCurrentTab, index);
 }
 
+FigureStyle Settings::figureStyle() const {
+  return FigureStyle::load(m_settings);
+}
+
+void Settings::setFigureStyle(const FigureStyle& style) {
+  style.save(m_settings);
+}
+
 void Settings::sync() {
   m_settings.sync();
 }

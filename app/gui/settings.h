@@ -7,6 +7,8 @@
 #include <QSettings>
 #include <QString>
 
+#include "views/figure_style.h"
+
 namespace zoolab {
 
 class Settings {
@@ -54,6 +56,11 @@ class Settings {
   void setMainSplitterState(const QByteArray& state);
   int currentTab() const;
   void setCurrentTab(int index);
+
+  // The look of dashboards and exported figures (views/figure_style.h keeps its keys, group
+  // "figureStyle"), shared by the window and `zoolab --export`.
+  FigureStyle figureStyle() const;
+  void setFigureStyle(const FigureStyle& style);
 
   // Writes pending changes now (they are also written on destruction).
   void sync();

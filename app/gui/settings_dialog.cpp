@@ -2,7 +2,10 @@
 
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QDoubleSpinBox>
+#include <QFontComboBox>
 #include <QFormLayout>
+#include <QGroupBox>
 #include <QLabel>
 #include <QSpinBox>
 #include <QThread>
@@ -39,6 +42,32 @@ SettingsDialog::SettingsDialog(Settings& settings, QWidget* parent) : QDialog(pa
   m_theme->addItem(tr("Dark"), int(Settings::Theme::Dark));
   m_theme->setCurrentIndex(m_theme->findData(int(settings.theme())));
 
+  const FigureStyle style = settings.figureStyle();
+  m_figureFont = new QFontComboBox(this);
+  m_figureFont->setCurrentFont(QFont(style.fontFamily));
+  m_figurePointSize = new QDoubleSpinBox(this);
+  m_figurePointSize->setRange(FigureStyle::kMinPointSize, FigureStyle::kMaxPointSize);
+  m_figurePointSize->setDecimals(1);
+  m_figurePointSize->setSingleStep(0.5);
+  m_figurePointSize->setSuffix(tr(" pt"));
+  m_figurePointSize->setValue(style.pointSize);
+  m_figureLineWidth = new QDoubleSpinBox(this);
+  m_figureLineWidth->setRange(0.1, FigureStyle::kMaxLineWidth);
+  m_figureLineWidth->setDecimals(1);
+  m_figureLineWidth->setSingleStep(0.25);
+  m_figureLineWidth->setValue(style.lineWidth);
+  m_figureMarkerSize = new QDoubleSpinBox(this);
+  m_figureMarkerSize->setRange(0.0, FigureStyle::kMaxMarkerSize);
+  m_figureMarkerSize->setDecimals(1);
+  m_figureMarkerSize->setValue(style.markerSize);
+  auto* figureForm = new QFormLayout;
+  figureForm->addRow(tr("Font:"), m_figureFont);
+  figureForm->addRow(tr("Size:"), m_figurePointSize);
+  figureForm->addRow(tr("Line width:"), m_figureLineWidth);
+  figureForm->addRow(tr("Marker size:"), m_figureMarkerSize);
+  auto* figureBox = new QGroupBox(tr("Figures (dashboards and exports)"), this);
+  figureBox->setLayout(figureForm);
+
   auto* form = new QFormLayout;
   form->addRow(tr("Worker slots:"), m_slots);
   form->addRow(tr("Threads per run:"), m_threads);
@@ -55,6 +84,7 @@ SettingsDialog::SettingsDialog(Settings& settings, QWidget* parent) : QDialog(pa
 
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(form);
+  layout->addWidget(figureBox);
   layout->addWidget(note);
   layout->addWidget(buttons);
 }
@@ -64,6 +94,12 @@ void SettingsDialog::accept() {
   m_settings.setWorkerThreads(m_threads->value());
   m_settings.setPollIntervalMs(m_pollInterval->value());
   m_settings.setTheme(static_cast<Settings::Theme>(m_theme->currentData().toInt()));
+  FigureStyle style = m_settings.figureStyle();
+  style.fontFamily = m_figureFont->currentFont().family();
+  style.pointSize = m_figurePointSize->value();
+  style.lineWidth = m_figureLineWidth->value();
+  style.markerSize = m_figureMarkerSize->value();
+  m_settings.setFigureStyle(style);
   m_settings.sync();
   QDialog::accept();
 }

@@ -1,12 +1,14 @@
 #pragma once
 
 // Edit › Preferences: the settings a researcher changes (worker slots and threads, refresh interval,
-// theme). Values are written to Settings when the dialog is accepted; the database is chosen with
-// File › Open Database.
+// theme, the figure style of dashboards and exports). Values are written to Settings when the dialog is
+// accepted; the database is chosen with File › Open Database.
 
 #include <QDialog>
 
 class QComboBox;
+class QDoubleSpinBox;
+class QFontComboBox;
 class QSpinBox;
 
 namespace zoolab {
@@ -30,6 +32,11 @@ class SettingsDialog : public QDialog {
   QSpinBox* m_threads = nullptr;
   QSpinBox* m_pollInterval = nullptr;
   QComboBox* m_theme = nullptr;
+  // The figure style (views/figure_style.h); its palette keeps what the settings hold.
+  QFontComboBox* m_figureFont = nullptr;
+  QDoubleSpinBox* m_figurePointSize = nullptr;
+  QDoubleSpinBox* m_figureLineWidth = nullptr;
+  QDoubleSpinBox* m_figureMarkerSize = nullptr;
 };
 
 }  // namespace zoolab

@@ -1,0 +1,442 @@
+#include "views/dashboard_view.h"
+
+#include <algorithm>
+#include <exception>
+#include <map>
+#include <set>
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSignalBlocker>
+#include <QSpinBox>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include "engine/store/store.h"
+#include "views/figure_view.h"
+
+namespace zoolab {
+
+namespace {
+
+constexpr char kPivotTable[] = "pivot-table";
+constexpr char kDefaultMetric[] = "valid/accuracy";
+constexpr qlonglong kAllRuns = -1;
+
+QString toQString(const std::string& text) {
+  return QString::fromStdString(text);
+}
+
+// "fig2: 12/448 finished, 2 running": how far a sweep is, in the sweep chooser.
+QString sweepProgress(const SweepRecord& sweep) {
+  QString text =
+      QStringLiteral("%1: %2/%3 finished").arg(toQString(sweep.name)).arg(sweep.finished).arg(sweep.total);
+  if (sweep.running > 0) {
+    text += QStringLiteral(", %1 running").arg(sweep.running);
+  }
+  if (sweep.other > 0) {
+    text += QStringLiteral(", %1 stopped").arg(sweep.other);
+  }
+  return text;
+}
+
+// Dotted paths of the scalars of a configuration ("model.d_model", "data.train.0.input_seq_len").
+void collectPaths(const nlohmann::json& value, const std::string& prefix,
+                  std::map<std::string, std::set<std::string>>& values) {
+  if (value.is_object()) {
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      collectPaths(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), values);
+    }
+  } else if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      collectPaths(value[i], prefix + "." + std::to_string(i), values);
+    }
+  } else if (!prefix.empty()) {
+    values[prefix].insert(value.dump());
+  }
+}
+
+// Replaces a combo's entries, keeping its current text (an editable combo may hold a typed path).
+void setComboItems(QComboBox* combo, const QStringList& items) {
+  const QString current = combo->currentText();
+  QStringList shown;
+  for (int i = 0; i < combo->count(); ++i) {
+    shown.append(combo->itemText(i));
+  }
+  if (shown == items) {
+    return;
+  }
+  const QSignalBlocker blocker(combo);
+  combo->clear();
+  combo->addItems(items);
+  if (combo->isEditable()) {
+    combo->setCurrentText(current);
+  } else {
+    combo->setCurrentIndex(std::max(0, static_cast<int>(items.indexOf(current))));
+  }
+}
+
+}  // namespace
+
+DashboardView::DashboardView(QWidget* parent) : QWidget(parent) {
+  m_reloadTimer = new QTimer(this);
+  m_reloadTimer->setSingleShot(true);
+  connect(m_reloadTimer, &QTimer::timeout, this, &DashboardView::onReloadTimer);
+  buildControls();
+  updateOptionVisibility();
+}
+
+DashboardView::~DashboardView() = default;
+
+void DashboardView::buildControls() {
+  m_dashboardCombo = new QComboBox(this);
+  m_dashboardCombo->setObjectName(QStringLiteral("dashboardCombo"));
+  for (const DashboardInfo& info : dashboard_list()) {
+    m_dashboardCombo->addItem(toQString(info.title), toQString(info.name));
+    m_dashboardCombo->setItemData(m_dashboardCombo->count() - 1, toQString(info.description),
+                                  Qt::ToolTipRole);
+  }
+  connect(m_dashboardCombo, &QComboBox::currentIndexChanged, this, [this] {
+    updateOptionVisibility();
+    rebuildFigure();
+  });
+
+  m_metricCombo = new QComboBox(this);
+  m_metricCombo->setObjectName(QStringLiteral("metricCombo"));
+  m_metricCombo->setToolTip(tr("The metric compared (a run's value is its summary of this key)"));
+  m_metricCombo->addItem(QLatin1String(kDefaultMetric));
+  m_metricCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+
+  m_aggregateCombo = new QComboBox(this);
+  m_aggregateCombo->setObjectName(QStringLiteral("aggregateCombo"));
+  m_aggregateCombo->addItem(tr("last"), QStringLiteral("last"));
+  m_aggregateCombo->addItem(tr("best"), QStringLiteral("best"));
+  m_aggregateCombo->setToolTip(
+      tr("A run's value: its last logged value (Zoology's W&B summary) or its best over training"));
+
+  m_unfinishedCheck = new QCheckBox(tr("Unfinished runs"), this);
+  m_unfinishedCheck->setObjectName(QStringLiteral("includeUnfinishedCheck"));
+  m_unfinishedCheck->setToolTip(tr("Also show running, cancelled and failed runs that logged the metric"));
+  m_paperCheck = new QCheckBox(tr("Paper values"), this);
+  m_paperCheck->setObjectName(QStringLiteral("pinPaperCheck"));
+  m_paperCheck->setToolTip(tr("Pin the published values beside ours (dashed)"));
+
+  m_sweepCombo = new QComboBox(this);
+  m_sweepCombo->setObjectName(QStringLiteral("sweepCombo"));
+  m_sweepCombo->addItem(tr("All runs"), kAllRuns);
+  m_sweepCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+
+  m_pivotRowsCombo = new QComboBox(this);
+  m_pivotRowsCombo->setObjectName(QStringLiteral("pivotRowsCombo"));
+  m_pivotColumnsCombo = new QComboBox(this);
+  m_pivotColumnsCombo->setObjectName(QStringLiteral("pivotColumnsCombo"));
+  for (QComboBox* combo : {m_pivotRowsCombo, m_pivotColumnsCombo}) {
+    combo->setEditable(true);  // any dotted configuration path may be typed
+    combo->setInsertPolicy(QComboBox::NoInsert);
+    combo->setToolTip(tr("A run field (mixer, sweep, status) or a dotted configuration path"));
+    combo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  }
+  const DashboardOptions defaults;
+  m_pivotRowsCombo->setCurrentText(toQString(defaults.rows));
+  m_pivotColumnsCombo->setCurrentText(toQString(defaults.columns));
+  m_pivotCellCombo = new QComboBox(this);
+  m_pivotCellCombo->setObjectName(QStringLiteral("pivotCellCombo"));
+  m_pivotCellCombo->addItems({QStringLiteral("best"), QStringLiteral("mean"), QStringLiteral("last")});
+  m_pivotCellCombo->setToolTip(tr("Each cell: the best, mean or newest run value"));
+
+  m_dpiSpin = new QSpinBox(this);
+  m_dpiSpin->setObjectName(QStringLiteral("dpiSpin"));
+  m_dpiSpin->setRange(FigureExportOptions::kMinDpi, FigureExportOptions::kMaxDpi);
+  m_dpiSpin->setValue(FigureExportOptions().dpi);
+  m_dpiSpin->setSuffix(tr(" dpi"));
+  m_dpiSpin->setToolTip(tr("Resolution of PNG exports (PDF and SVG are vector)"));
+  m_exportButton = new QPushButton(tr("Export…"), this);
+  m_exportButton->setObjectName(QStringLiteral("exportButton"));
+  m_exportButton->setToolTip(tr("Save the figure as PDF or SVG (vector), PNG, or CSV of every point"));
+  connect(m_exportButton, &QPushButton::clicked, this, &DashboardView::chooseExportFile);
+
+  for (QComboBox* combo : {m_metricCombo, m_aggregateCombo, m_sweepCombo, m_pivotCellCombo}) {
+    connect(combo, &QComboBox::activated, this, &DashboardView::rebuildFigure);
+  }
+  for (QComboBox* combo : {m_pivotRowsCombo, m_pivotColumnsCombo}) {
+    connect(combo, &QComboBox::activated, this, &DashboardView::rebuildFigure);
+    connect(combo->lineEdit(), &QLineEdit::editingFinished, this, &DashboardView::rebuildFigure);
+  }
+  for (QCheckBox* check : {m_unfinishedCheck, m_paperCheck}) {
+    connect(check, &QCheckBox::toggled, this, &DashboardView::rebuildFigure);
+  }
+
+  m_pivotControls = new QWidget(this);
+  auto* pivot = new QHBoxLayout(m_pivotControls);
+  pivot->setContentsMargins(0, 0, 0, 0);
+  pivot->addWidget(new QLabel(tr("Rows"), m_pivotControls));
+  pivot->addWidget(m_pivotRowsCombo);
+  pivot->addWidget(new QLabel(tr("Columns"), m_pivotControls));
+  pivot->addWidget(m_pivotColumnsCombo);
+  pivot->addWidget(new QLabel(tr("Cell"), m_pivotControls));
+  pivot->addWidget(m_pivotCellCombo);
+
+  auto* top = new QHBoxLayout;
+  top->addWidget(new QLabel(tr("Dashboard"), this));
+  top->addWidget(m_dashboardCombo, 1);
+  top->addSpacing(8);
+  top->addWidget(new QLabel(tr("Runs"), this));
+  top->addWidget(m_sweepCombo, 1);
+  top->addSpacing(8);
+  top->addWidget(m_dpiSpin);
+  top->addWidget(m_exportButton);
+
+  auto* options = new QHBoxLayout;
+  options->addWidget(new QLabel(tr("Metric"), this));
+  options->addWidget(m_metricCombo);
+  options->addWidget(m_aggregateCombo);
+  options->addSpacing(8);
+  options->addWidget(m_unfinishedCheck);
+  options->addWidget(m_paperCheck);
+  options->addSpacing(8);
+  options->addWidget(m_pivotControls);
+  options->addStretch(1);
+
+  m_errorLabel = new QLabel(this);
+  m_errorLabel->setObjectName(QStringLiteral("errorLabel"));
+  m_errorLabel->setWordWrap(true);
+  m_errorLabel->setStyleSheet(QStringLiteral("color: #d32f2f"));
+  m_errorLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_errorLabel->setVisible(false);
+
+  m_figureView = new FigureView(this);
+  m_figureView->setObjectName(QStringLiteral("figureView"));
+
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(6, 6, 6, 6);
+  layout->addLayout(top);
+  layout->addLayout(options);
+  layout->addWidget(m_errorLabel);
+  layout->addWidget(m_figureView, 1);
+}
+
+// ---- Database ----
+
+void DashboardView::setDatabasePath(const QString& path) {
+  if (path == m_databasePath && m_store) {
+    return;
+  }
+  m_databasePath = path;
+  m_store.reset();
+  m_runs.clear();
+  m_stale = true;
+  rebuildFigure();  // empty until the runs are read
+  scheduleReload();
+}
+
+void DashboardView::setFigureStyle(const FigureStyle& style) {
+  m_figureView->setFigureStyle(style);
+}
+
+void DashboardView::databaseChanged() {
+  m_stale = true;
+  scheduleReload();
+}
+
+void DashboardView::refresh() {
+  m_reloadTimer->stop();
+  reload();
+  rebuildFigure();
+}
+
+void DashboardView::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  if (m_stale) {
+    scheduleReload();
+  }
+}
+
+void DashboardView::scheduleReload() {
+  // A hidden tab reads nothing: showEvent catches up. Rows arriving faster than once a second (a sweep
+  // of hundreds of runs finishing epochs) are merged into one read.
+  if (!isVisible() || m_databasePath.isEmpty() || m_reloadTimer->isActive()) {
+    return;
+  }
+  const qint64 elapsed = m_sinceReload.isValid() ? m_sinceReload.elapsed() : kMinRebuildIntervalMs;
+  m_reloadTimer->start(static_cast<int>(std::max<qint64>(0, kMinRebuildIntervalMs - elapsed)));
+}
+
+void DashboardView::onReloadTimer() {
+  if (!m_stale || !isVisible()) {
+    return;
+  }
+  reload();
+  rebuildFigure();
+}
+
+void DashboardView::reload() {
+  m_sinceReload.start();
+  m_stale = false;
+  if (m_databasePath.isEmpty()) {
+    return;
+  }
+  ++m_reloadCount;
+  try {
+    if (!m_store) {
+      m_store = std::make_unique<Store>(m_databasePath.toStdString());
+    }
+    m_runs = load_run_facts(*m_store);
+    refreshSweepCombo(m_store->list_sweeps());
+    m_lastError.clear();
+  } catch (const std::exception& error) {
+    // The store's messages name the file; the window's status bar reports it too.
+    m_store.reset();
+    m_runs.clear();
+    showError(QString::fromUtf8(error.what()));
+    return;
+  }
+  refreshMetricCombo();
+  refreshPivotCombos();
+}
+
+// ---- Options ----
+
+bool DashboardView::setDashboard(const QString& name) {
+  const int index = m_dashboardCombo->findData(name);
+  if (index < 0) {
+    return false;
+  }
+  m_dashboardCombo->setCurrentIndex(index);  // rebuilds through currentIndexChanged
+  return true;
+}
+
+QString DashboardView::dashboard() const {
+  return m_dashboardCombo->currentData().toString();
+}
+
+DashboardOptions DashboardView::options() const {
+  DashboardOptions options;
+  if (!m_metricCombo->currentText().isEmpty()) {
+    options.metric = m_metricCombo->currentText().toStdString();
+  }
+  options.aggregate = m_aggregateCombo->currentData().toString().toStdString();
+  options.include_unfinished = m_unfinishedCheck->isChecked();
+  options.pin_paper = m_paperCheck->isChecked();
+  const qlonglong sweep = m_sweepCombo->currentData().toLongLong();
+  if (sweep != kAllRuns) {
+    options.sweep_id = sweep;
+  }
+  options.rows = m_pivotRowsCombo->currentText().trimmed().toStdString();
+  options.columns = m_pivotColumnsCombo->currentText().trimmed().toStdString();
+  options.cell = m_pivotCellCombo->currentText().toStdString();
+  return options;
+}
+
+void DashboardView::refreshMetricCombo() {
+  std::set<std::string> keys{kDefaultMetric};
+  for (const RunFacts& run : m_runs) {
+    for (const auto& entry : run.summaries) {
+      keys.insert(entry.first);
+    }
+  }
+  QStringList items;
+  for (const std::string& key : keys) {
+    items.append(toQString(key));
+  }
+  setComboItems(m_metricCombo, items);
+}
+
+void DashboardView::refreshSweepCombo(const std::vector<SweepRecord>& sweeps) {
+  const qlonglong current = m_sweepCombo->currentData().toLongLong();
+  const QSignalBlocker blocker(m_sweepCombo);
+  m_sweepCombo->clear();
+  m_sweepCombo->addItem(tr("All runs"), kAllRuns);
+  for (const SweepRecord& sweep : sweeps) {
+    m_sweepCombo->addItem(sweepProgress(sweep), static_cast<qlonglong>(sweep.id));
+  }
+  m_sweepCombo->setCurrentIndex(std::max(0, m_sweepCombo->findData(current)));
+}
+
+void DashboardView::refreshPivotCombos() {
+  // The run fields, then every configuration path whose value differs between the runs (the others
+  // would make a single row or column).
+  std::map<std::string, std::set<std::string>> values;
+  for (const RunFacts& run : m_runs) {
+    collectPaths(run.config, std::string(), values);
+  }
+  QStringList items{QStringLiteral("mixer"), QStringLiteral("sweep"), QStringLiteral("status")};
+  for (const auto& entry : values) {
+    if (entry.second.size() > 1) {
+      items.append(toQString(entry.first));
+    }
+  }
+  setComboItems(m_pivotRowsCombo, items);
+  setComboItems(m_pivotColumnsCombo, items);
+}
+
+void DashboardView::updateOptionVisibility() {
+  const bool pivot = dashboard() == QLatin1String(kPivotTable);
+  m_pivotControls->setVisible(pivot);
+}
+
+// ---- Figure ----
+
+void DashboardView::rebuildFigure() {
+  if (m_databasePath.isEmpty()) {
+    return;
+  }
+  if (m_store == nullptr && !m_lastError.isEmpty()) {
+    return;  // the database error stays shown until a reload succeeds
+  }
+  ++m_rebuildCount;
+  try {
+    m_figureView->setFigure(build_dashboard(dashboard().toStdString(), m_runs, options()));
+    m_lastError.clear();
+    m_errorLabel->clear();
+    m_errorLabel->setVisible(false);
+  } catch (const std::exception& error) {
+    // A bad option (a typed pivot path no run has): say so and keep the last figure.
+    showError(QString::fromUtf8(error.what()));
+  }
+  Q_EMIT figureRebuilt();
+}
+
+void DashboardView::showError(const QString& message) {
+  m_lastError = message;
+  m_errorLabel->setText(message);
+  m_errorLabel->setVisible(true);
+}
+
+QString DashboardView::exportTo(const QString& path) const {
+  FigureExportOptions options;
+  options.dpi = m_dpiSpin->value();
+  return exportFigure(*m_figureView, path, options);
+}
+
+void DashboardView::chooseExportFile() {
+  const QString startDir = m_lastExportDir.isEmpty() ? QDir::homePath() : m_lastExportDir;
+  const QString suggested = QDir(startDir).filePath(dashboard() + QStringLiteral(".pdf"));
+  QString selectedFilter;
+  QString path = QFileDialog::getSaveFileName(this, tr("Export Figure"), suggested, figureExportFilters(),
+                                              &selectedFilter);
+  if (path.isEmpty()) {
+    return;
+  }
+  // A name typed without a suffix takes the chosen filter's ("*.svg" -> ".svg").
+  if (QFileInfo(path).suffix().isEmpty()) {
+    const int star = selectedFilter.indexOf(QLatin1String("*."));
+    if (star >= 0) {
+      path += selectedFilter.mid(star + 1, selectedFilter.indexOf(QLatin1Char(')'), star) - star - 1);
+    }
+  }
+  m_lastExportDir = QFileInfo(path).absolutePath();
+  const QString error = exportTo(path);
+  if (!error.isEmpty()) {
+    QMessageBox::warning(this, tr("Export Figure"), error);
+  }
+}
+
+}  // namespace zoolab
