@@ -252,7 +252,7 @@ void ConfigEditor::onSweep() {
     return;
   SweepDialog dialog(config(), m_form->fieldPaths(), m_validator, this);
   if (dialog.exec() == QDialog::Accepted)
-    Q_EMIT sweepRequested(dialog.configs());
+    Q_EMIT sweepRequested(dialog.spec());
 }
 
 }  // namespace zoolab

@@ -65,7 +65,8 @@ class ConfigEditor : public QWidget {
 
  Q_SIGNALS:
   void launchRequested(nlohmann::json config);
-  void sweepRequested(std::vector<nlohmann::json> configs);
+  // The Sweep dialog was accepted: its sweep file {"name", "base", "grid", "zip"} (views/sweep_dialog.h).
+  void sweepRequested(nlohmann::json spec);
   // The configuration changed (form, JSON text, preset or setConfig()).
   void configChanged();
 

@@ -10,8 +10,10 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QFileDialog>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMessageBox>
 #include <QMouseEvent>
 #include <QPushButton>
 #include <QSignalBlocker>
@@ -136,6 +138,11 @@ void CurvePlot::buildControls() {
   m_fitButton->setToolTip(tr("Show all the data and follow it as it grows (or double-click the plot)"));
   connect(m_fitButton, &QPushButton::clicked, this, &CurvePlot::fit);
 
+  m_exportButton = new QPushButton(tr("Export…"), this);
+  m_exportButton->setObjectName(QStringLiteral("exportButton"));
+  m_exportButton->setToolTip(tr("Save the plot as PDF or SVG (vector), PNG, or its data as CSV"));
+  connect(m_exportButton, &QPushButton::clicked, this, &CurvePlot::onExportClicked);
+
   auto* controls = new QHBoxLayout;
   controls->addWidget(new QLabel(tr("Metric"), this));
   controls->addWidget(m_metricCombo);
@@ -149,6 +156,7 @@ void CurvePlot::buildControls() {
   controls->addWidget(m_logXCheck);
   controls->addWidget(m_logYCheck);
   controls->addWidget(m_fitButton);
+  controls->addWidget(m_exportButton);
 
   m_plot = new QCustomPlot(this);
   m_plot->setObjectName(QStringLiteral("customPlot"));
@@ -587,7 +595,7 @@ void CurvePlot::styleCurve(qint64 runId, RunCurve& curve) {
   QColor faint = colour;
   faint.setAlphaF(kRawAlpha);
   curve.raw->setPen(QPen(faint, 1.0));
-  curve.smoothed->setPen(QPen(colour, m_detailed ? 1.5 : 1.0));
+  curve.smoothed->setPen(QPen(colour, m_detailed ? m_style.lineWidth : 1.0));
   curve.raw->setAntialiased(m_detailed);
   curve.smoothed->setAntialiased(m_detailed);
   curve.smoothed->setName(runName(runId));
@@ -684,6 +692,71 @@ void CurvePlot::resmoothCurve(RunCurve& curve, const CurveSeries& series) {
 }
 
 // ---- Inspection ----
+
+// ---- Export ----
+
+Figure CurvePlot::toFigure() const {
+  FigurePanel panel;
+  panel.title = m_metric.toStdString();
+  panel.x.title = m_plot->xAxis->label().toStdString();
+  panel.x.log = logX();
+  panel.y.title = m_metric.toStdString();
+  panel.y.log = logY();
+  for (qint64 runId : m_runs) {
+    const CurveSeries* series = m_store.series(runId, m_metricKey);
+    if (series == nullptr || series->values.empty()) {
+      continue;
+    }
+    const std::string name = runName(runId).toStdString();
+    FigureSeries raw{name, name, SeriesStyle::Line, std::nullopt, {}};
+    for (size_t i = 0; i < series->values.size(); ++i) {
+      raw.points.push_back(
+          {xOf(*series, i), series->values[i], runId,
+           "step " + std::to_string(series->steps[i]) + ", epoch " + std::to_string(series->epochs[i])});
+    }
+    panel.series.push_back(std::move(raw));
+    if (m_smoothing > 0.0) {
+      FigureSeries smoothed{name + " (smoothed)", name, SeriesStyle::Line, std::nullopt, {}};
+      for (const QPointF& point : plottedPoints(runId, true)) {
+        smoothed.points.push_back({point.x(), point.y(), runId, "EMA weight " + std::to_string(m_smoothing)});
+      }
+      panel.series.push_back(std::move(smoothed));
+    }
+  }
+  Figure figure;
+  figure.name = "curves";
+  figure.title = m_metric.toStdString();
+  figure.panels.push_back(std::move(panel));
+  return figure;
+}
+
+QString CurvePlot::exportTo(const QString& path, const FigureExportOptions& options) const {
+  return exportFigure(m_plot, toFigure(), path, options, m_plot->size());
+}
+
+void CurvePlot::onExportClicked() {
+  const QString path =
+      QFileDialog::getSaveFileName(this, tr("Export curves"), QString(), figureExportFilters());
+  if (path.isEmpty()) {
+    return;
+  }
+  if (const QString error = exportTo(path); !error.isEmpty()) {
+    QMessageBox::warning(this, tr("Export curves"), error);
+  }
+}
+
+void CurvePlot::setFigureStyle(const FigureStyle& style) {
+  m_style = style;
+  for (QCPAxis* axis : {m_plot->xAxis, m_plot->yAxis}) {
+    axis->setLabelFont(style.font());
+    axis->setTickLabelFont(style.font(-1));
+  }
+  m_plot->legend->setFont(style.font(-1));
+  for (auto& [runId, curve] : m_curves) {
+    styleCurve(runId, curve);
+  }
+  scheduleReplot();
+}
 
 QVector<QPointF> CurvePlot::plottedPoints(qint64 runId, bool smoothed) const {
   QVector<QPointF> points;

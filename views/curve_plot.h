@@ -24,9 +24,12 @@
 #include <QVector>
 #include <QWidget>
 
+#include "engine/analysis/figure.h"
 #include "engine/store/records.h"
 #include "views/curve_smoothing.h"
 #include "views/curve_store.h"
+#include "views/figure_export.h"
+#include "views/figure_style.h"
 
 class QCheckBox;
 class QComboBox;
@@ -66,7 +69,8 @@ class CurvePlot : public QWidget {
   };
 
   // Child widgets carry these object names (tests and style sheets find them): "metricCombo",
-  // "xAxisCombo", "smoothingSlider", "smoothingLabel", "logXCheck", "logYCheck", "fitButton", "customPlot".
+  // "xAxisCombo", "smoothingSlider", "smoothingLabel", "logXCheck", "logYCheck", "fitButton", "exportButton",
+  // "customPlot".
   explicit CurvePlot(QWidget* parent = nullptr);
   ~CurvePlot() override;
 
@@ -114,6 +118,17 @@ class CurvePlot : public QWidget {
   // Rescales both axes to the drawn data and keeps following it as points arrive, until the user zooms or
   // pans (the "Fit" button and a double click call it).
   void fit();
+
+  // ---- Export (issue "Sweeps, comparison dashboards and publication figures") ----
+  // The drawn curves as a Figure, the data behind an export: one panel, and per drawn run a series of
+  // every raw point (labelled with its step and epoch) and, when smoothing, one of the smoothed curve.
+  Figure toFigure() const;
+  // Writes the plot as drawn (.pdf, .svg, .png at options.dpi) or toFigure() (.csv) to `path`; returns
+  // the error message, empty on success (views/figure_export.h).
+  QString exportTo(const QString& path, const FigureExportOptions& options = {}) const;
+  // Fonts and line width of the plot, on screen and in exported files; runs keep their own colours.
+  void setFigureStyle(const FigureStyle& style);
+  const FigureStyle& figureStyle() const { return m_style; }
 
   // Asks for one replot within kReplotIntervalMs (see there); calls in between are merged into it.
   void scheduleReplot();
@@ -174,6 +189,7 @@ class CurvePlot : public QWidget {
   // Antialiased, thicker smoothed lines while the graphs hold few enough points to draw them quickly.
   void updateDrawingQuality();
   void onPlotMouseMove(QMouseEvent* event);
+  void onExportClicked();
 
   CurveStore m_store;
   QVector<qint64> m_runs;
@@ -207,6 +223,8 @@ class CurvePlot : public QWidget {
   QCheckBox* m_logXCheck = nullptr;
   QCheckBox* m_logYCheck = nullptr;
   QPushButton* m_fitButton = nullptr;
+  QPushButton* m_exportButton = nullptr;
+  FigureStyle m_style;
 };
 
 }  // namespace zoolab

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include <QComboBox>
+#include <QDateTime>
 #include <QDialogButtonBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -36,6 +37,19 @@ SweepDialog::SweepDialog(nlohmann::json base, QStringList paths, Validator valid
                  this);
   hint->setWordWrap(true);
   layout->addWidget(hint);
+
+  // A named sweep shows its progress in the Dashboards tab and can be re-enqueued or merged by name;
+  // the time stamp keeps two sweeps of one base apart.
+  const std::string baseName = m_base.value("name", std::string("sweep"));
+  m_name = new QLineEdit(QString::fromStdString(baseName) + QStringLiteral("-sweep-") +
+                             QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")),
+                         this);
+  m_name->setObjectName(QStringLiteral("sweepNameEdit"));
+  connect(m_name, &QLineEdit::textChanged, this, [this] { m_timer->start(); });
+  auto* nameRow = new QHBoxLayout;
+  nameRow->addWidget(new QLabel(tr("Sweep name"), this));
+  nameRow->addWidget(m_name, 1);
+  layout->addLayout(nameRow);
 
   m_rowsTable = new QTableWidget(0, 4, this);
   m_rowsTable->setHorizontalHeaderLabels({tr("Field"), tr("Values"), tr("Zip group"), QString()});
@@ -188,6 +202,12 @@ void SweepDialog::updatePreview() {
     } catch (const ConfigError& e) {
       error = QString::fromStdString(e.what());
     }
+    const QString name = m_name->text().trimmed();
+    if (error.isEmpty() && name.isEmpty()) {
+      error = tr("Give the sweep a name");
+      m_points.clear();
+    }
+    m_spec = {{"name", name.toStdString()}, {"base", m_base}, {"grid", grid}, {"zip", zip}};
   }
   m_error->setText(error);
   m_error->setVisible(!error.isEmpty());

@@ -3,7 +3,8 @@
 // The sweep dialog of the "Configure and launch" editor: rows of (dotted path, values, zip group)
 // over the editor's configuration, expanded with engine/config/sweep_grid.h (the same expansion as the
 // sweep CLI) into a live preview of the runs, each checked with the editor's validator. OK is enabled
-// only when the grid expands and every run is valid; configs() then holds the run configurations.
+// only when the grid expands, every run is valid and the sweep has a name; spec() is then the sweep file
+// (the GUI enqueues it as a named sweep, as `zoolab-cli sweep` does) and configs() its run configurations.
 
 #include <functional>
 #include <vector>
@@ -46,10 +47,14 @@ class SweepDialog : public QDialog {
   QPushButton* okButton() const { return m_ok; }
   QTableWidget* previewTable() const { return m_preview; }
   QLabel* errorLabel() const { return m_error; }
+  // The sweep's name ("sweepNameEdit"); by default the base name and the time the dialog opened.
+  QLineEdit* nameEdit() const { return m_name; }
 
   // The expansion of the rows as they are now (empty after an error).
   const std::vector<SweepPoint>& points() const { return m_points; }
   std::vector<nlohmann::json> configs() const;
+  // The sweep file of the rows as they are now: {"name", "base", "grid", "zip"} (shared/DESIGN.md §4).
+  nlohmann::json spec() const { return m_spec; }
   // Recomputes the preview now (edits schedule it after a short delay).
   void updatePreview();
 
@@ -70,6 +75,8 @@ class SweepDialog : public QDialog {
   Validator m_validator;
   std::vector<Row> m_rows;
   std::vector<SweepPoint> m_points;
+  nlohmann::json m_spec;
+  QLineEdit* m_name = nullptr;
   QTableWidget* m_rowsTable = nullptr;
   QTableWidget* m_preview = nullptr;
   QLabel* m_error = nullptr;

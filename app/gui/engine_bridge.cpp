@@ -5,6 +5,7 @@
 #include "engine/cli/commands.h"
 #include "engine/config/config_error.h"
 #include "engine/config/presets.h"
+#include "engine/config/sweep_file.h"
 #include "engine/store/store.h"
 #include "engine/train/model_setup.h"
 #include "models/registry.h"
@@ -54,6 +55,15 @@ int64_t enqueueConfig(Store& store, const nlohmann::json& config) {
     throw std::runtime_error(std::string("configuration error: ") + error.what());
   }
   return store.create_run(new_run_record(parsed, RunStatus::Queued));
+}
+
+std::vector<int64_t> enqueueSweep(Store& store, const nlohmann::json& spec) {
+  try {
+    const SweepSpec sweep = parse_sweep(spec);
+    return store.add_sweep_runs(sweep.name, sweep.source.dump(), sweep_run_records(sweep.points)).created;
+  } catch (const ConfigError& error) {
+    throw std::runtime_error(std::string("configuration error: ") + error.what());
+  }
 }
 
 }  // namespace zoolab

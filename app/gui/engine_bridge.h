@@ -31,4 +31,10 @@ QString validateConfig(const nlohmann::json& config);
 // engine's message when the configuration is invalid, and StoreError when the database refuses it.
 int64_t enqueueConfig(Store& store, const nlohmann::json& config);
 
+// Enqueues a sweep file ({"name", "base", "grid", "zip"}) as a named sweep, as `zoolab-cli sweep` does:
+// every point is validated first (all or nothing) and points already in the sweep are skipped. Returns
+// the ids of the runs created. Throws std::runtime_error naming the sweep file's or a point's problem,
+// and StoreError when a different sweep of that name exists.
+std::vector<int64_t> enqueueSweep(Store& store, const nlohmann::json& spec);
+
 }  // namespace zoolab

@@ -101,7 +101,7 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   m_editor->setValidator([](const nlohmann::json& config) { return validateConfig(config); });
   connect(m_editor, &ConfigEditor::launchRequested, this,
           [this](const nlohmann::json& config) { launch({config}); });
-  connect(m_editor, &ConfigEditor::sweepRequested, this, &MainWindow::launch);
+  connect(m_editor, &ConfigEditor::sweepRequested, this, &MainWindow::launchSweep);
 
   connect(m_runView, &RunTableView::runActivated, this, &MainWindow::onRunActivated);
   connect(m_runView, &RunTableView::selectedRunsChanged, this, &MainWindow::onSelectionChanged);
@@ -133,6 +133,7 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
     m_splitter->setSizes({560, 840});
   }
   m_dashboards->setFigureStyle(m_settings.figureStyle());
+  m_curves->setFigureStyle(m_settings.figureStyle());
   m_tabs->setCurrentIndex(qBound(0, m_settings.currentTab(), m_tabs->count() - 1));
   m_runView->restoreHeaderState(m_settings.runTableHeaderState());
 }
@@ -307,6 +308,7 @@ void MainWindow::showPreferences() {
       m_feed->setInterval(m_settings.pollIntervalMs());
     }
     m_dashboards->setFigureStyle(m_settings.figureStyle());
+    m_curves->setFigureStyle(m_settings.figureStyle());
   }
 }
 
@@ -402,7 +404,14 @@ void MainWindow::duplicateRun(qint64 runId) {
 }
 
 void MainWindow::launch(const std::vector<nlohmann::json>& configs) {
-  const QList<qint64> ids = m_actions->enqueue(configs);
+  showQueued(m_actions->enqueue(configs));
+}
+
+void MainWindow::launchSweep(const nlohmann::json& spec) {
+  showQueued(m_actions->enqueueSweep(spec));
+}
+
+void MainWindow::showQueued(const QList<qint64>& ids) {
   if (ids.isEmpty()) {
     return;
   }

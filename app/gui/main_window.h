@@ -82,6 +82,9 @@ class MainWindow : public QMainWindow {
   void onRunActivated(qint64 runId);
   void duplicateRun(qint64 runId);
   void launch(const std::vector<nlohmann::json>& configs);
+  void launchSweep(const nlohmann::json& spec);
+  // After runs were queued: say so, show them, select the last one and follow it on the Curves tab.
+  void showQueued(const QList<qint64>& ids);
   // Starts a worker when runs are queued and none is alive (at most every few seconds).
   void ensureWorker(bool force);
   void refreshDetails();

@@ -60,6 +60,20 @@ QList<qint64> RunActions::enqueue(const std::vector<nlohmann::json>& configs) {
   return ok ? ids : QList<qint64>{};
 }
 
+QList<qint64> RunActions::enqueueSweep(const nlohmann::json& spec) {
+  QList<qint64> ids;
+  const QString name = QString::fromStdString(spec.value("name", std::string()));
+  const bool ok = withStore(tr("Queueing sweep %1").arg(name), [&](Store& store) {
+    for (const int64_t id : zoolab::enqueueSweep(store, spec)) {
+      ids << id;
+    }
+  });
+  if (ok && !ids.isEmpty()) {
+    Q_EMIT runsQueued(ids);
+  }
+  return ok ? ids : QList<qint64>{};
+}
+
 bool RunActions::cancel(qint64 runId) {
   return withStore(tr("Cancelling run %1").arg(runId), [&](Store& store) {
     const auto run = store.find_run(runId);

@@ -28,6 +28,8 @@ class RunActions : public QObject {
 
   // Queues validated configurations; returns the new run ids (empty on failure, after telling the user).
   QList<qint64> enqueue(const std::vector<nlohmann::json>& configs);
+  // Enqueues a sweep file as a named sweep (engine_bridge.h enqueueSweep); the ids of the runs created.
+  QList<qint64> enqueueSweep(const nlohmann::json& spec);
   bool cancel(qint64 runId);
   bool resume(qint64 runId);
   // Asks first (unless `confirm` is false: tests); a running run is refused with the reason.

@@ -3,13 +3,11 @@
 
 #include <filesystem>
 #include <iostream>
-#include <set>
 
 #include "engine/cli/commands.h"
 #include "engine/config/sweep_file.h"
 #include "engine/store/database_merge.h"
 #include "engine/store/store.h"
-#include "engine/train/model_setup.h"
 
 namespace zoolab {
 namespace {
@@ -27,30 +25,6 @@ struct SweepArgs {
 
 constexpr const char* kDbHelp =
     "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)";
-
-// Every point must be a valid run (the same checks as `zoolab-cli enqueue`) before any is queued, so a
-// sweep with one bad point queues nothing; the error names the point. Building a model to check it costs
-// up to a tenth of a second, so points that differ only outside the model (learning rates) share one
-// check: Figure 2's 448 points are 112 models.
-std::vector<NewRun> validated_runs(const std::vector<SweepPoint>& points) {
-  std::vector<NewRun> runs;
-  runs.reserve(points.size());
-  std::set<std::string> checked_models;
-  for (const auto& point : points) {
-    try {
-      RunConfig config = parse_run_config(point.config);
-      const std::string model_key = to_json(config)["model"].dump() + "/" +
-                                    std::to_string(max_seq_len(config.data)) + "/" +
-                                    std::to_string(effective_vocab_size(config));
-      if (checked_models.insert(model_key).second)
-        validate_model_config(config);
-      runs.push_back(new_run_record(config, RunStatus::Queued));
-    } catch (const ConfigError& error) {
-      throw ConfigError("", "sweep point \"" + point.name + "\": " + error.what());
-    }
-  }
-  return runs;
-}
 
 std::string progress_line(const SweepRecord& sweep) {
   return sweep.name + ": " + std::to_string(sweep.finished) + "/" + std::to_string(sweep.total) +
@@ -109,7 +83,7 @@ void add_sweep_commands(CLI::App& app, CliState& state) {
       const auto [shard, count] = parse_shard(args->shard);
       points = select_shard(points, shard, count);
     }
-    std::vector<NewRun> runs = validated_runs(points);
+    std::vector<NewRun> runs = sweep_run_records(points);
 
     nlohmann::json out = {{"sweep", spec.name}, {"total", spec.points.size()}, {"shard", args->shard}};
     if (args->dry_run) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include <QComboBox>
 #include <QLabel>
 #include <QPushButton>
 #include <QSpinBox>
@@ -24,6 +25,7 @@
 #include "engine/store/store.h"
 #include "views/config_editor.h"
 #include "views/curve_plot.h"
+#include "views/dashboard_view.h"
 #include "views/run_config_form.h"
 #include "views/run_details_view.h"
 #include "views/run_table_model.h"
@@ -178,6 +180,35 @@ TEST_F(WorkbenchTest, CancelsARunFromItsDetails) {
   // Cancelled after a checkpoint: it can be resumed, and the details offer it.
   EXPECT_TRUE(window->detailsView()->resumeButton()->isEnabled());
   EXPECT_FALSE(window->detailsView()->cancelButton()->isEnabled());
+}
+
+// A sweep from the editor's Sweep dialog is a named sweep, as `zoolab-cli sweep` makes: its runs train in
+// the worker, the Dashboards tab shows its progress, and the same sweep again queues nothing.
+TEST_F(WorkbenchTest, ASweepFromTheEditorIsANamedSweepWithProgress) {
+  auto window = openWindow();
+  nlohmann::json base = tinyConfig(1);
+  base["name"] = "gui";
+  const nlohmann::json spec = {
+      {"name", "gui-widths"},
+      {"base", base},
+      {"grid", nlohmann::json::array({nlohmann::json::array({"model.d_model", {16, 32}})})},
+      {"zip", nlohmann::json::array()}};
+  Q_EMIT window->configEditor()->sweepRequested(spec);
+  const auto sweep = [&] { return Store(m_db.toStdString()).find_sweep("gui-widths"); };
+  ASSERT_TRUE(sweep().has_value());
+  EXPECT_EQ(sweep()->total, 2);
+  ASSERT_TRUE(waitFor(
+      *window, [&] { return sweep()->finished == 2; }, 120))
+      << sweep()->finished;
+
+  window->tabs()->setCurrentWidget(window->dashboardView());
+  window->dashboardView()->refresh();
+  auto* combo = window->dashboardView()->findChild<QComboBox*>(QStringLiteral("sweepCombo"));
+  ASSERT_NE(combo, nullptr);
+  EXPECT_GE(combo->findText(QStringLiteral("gui-widths: 2/2 finished"), Qt::MatchStartsWith), 0);
+
+  Q_EMIT window->configEditor()->sweepRequested(spec);
+  EXPECT_EQ(sweep()->total, 2);
 }
 
 TEST_F(WorkbenchTest, ReopeningRestoresTheLayout) {

@@ -10,8 +10,10 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QCoreApplication>
+#include <QFile>
 #include <QImage>
 #include <QSlider>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include "tests/views/run_fixtures.h"
@@ -385,6 +387,78 @@ TEST(CurvePlot, HistoryAndRemovalUpdateTheDrawnRun) {
   EXPECT_EQ(view.graphCount(), 0);
   EXPECT_EQ(view.store().pointCount(), 0u);
   EXPECT_EQ(view.metric(), QStringLiteral("train/loss")) << "a chosen metric stays";
+}
+
+}  // namespace
+}  // namespace zoolab
+
+namespace zoolab {
+namespace {
+
+// The curves export as any figure does: the CSV holds every raw point of each drawn run (and the
+// smoothed curve), the SVG names the runs and the metric.
+TEST(CurvePlotExport, CsvHoldsEveryPointAndSvgNamesTheRuns) {
+  CurvePlot view;
+  RowWriter writer;
+  view.appendMetrics(writer.training(1, 0, 30));
+  view.appendMetrics(writer.training(2, 0, 20));
+  view.setRunName(1, QStringLiteral("attention-run"));
+  view.setRunName(2, QStringLiteral("hyena-run"));
+  view.setRuns({1, 2});
+
+  const Figure figure = view.toFigure();
+  ASSERT_EQ(figure.panels.size(), 1u);
+  const FigurePanel& panel = figure.panels[0];
+  EXPECT_EQ(panel.y.title, "train/loss");
+  ASSERT_EQ(panel.series.size(), 4u);  // raw and smoothed per run
+  EXPECT_EQ(panel.series[0].name, "attention-run");
+  EXPECT_EQ(panel.series[0].points.size(), 30u);
+  EXPECT_EQ(panel.series[1].name, "attention-run (smoothed)");
+  std::vector<double> raw;
+  for (const auto& point : panel.series[0].points)
+    raw.push_back(point.y);
+  EXPECT_EQ(raw, view.store().series(1, "train/loss")->values);
+  std::vector<double> smoothed;
+  for (const auto& point : panel.series[1].points)
+    smoothed.push_back(point.y);
+  EXPECT_EQ(smoothed, ys(view.plottedPoints(1, true)));
+
+  QTemporaryDir dir;
+  ASSERT_TRUE(dir.isValid());
+  const QString csv = dir.filePath(QStringLiteral("curves.csv"));
+  ASSERT_EQ(view.exportTo(csv), QString());
+  QFile csvFile(csv);
+  ASSERT_TRUE(csvFile.open(QIODevice::ReadOnly));
+  const QString text = QString::fromUtf8(csvFile.readAll());
+  EXPECT_EQ(text.trimmed().split(QLatin1Char('\n')).size(), 1 + 2 * (30 + 20));  // header + every point
+  EXPECT_EQ(text.toStdString(), figure_to_csv(figure));
+
+  const QString svg = dir.filePath(QStringLiteral("curves.svg"));
+  ASSERT_EQ(view.exportTo(svg), QString());
+  QFile svgFile(svg);
+  ASSERT_TRUE(svgFile.open(QIODevice::ReadOnly));
+  const QString svgText = QString::fromUtf8(svgFile.readAll());
+  EXPECT_TRUE(svgText.contains(QStringLiteral("attention-run")));
+  EXPECT_TRUE(svgText.contains(QStringLiteral("hyena-run")));
+  EXPECT_TRUE(svgText.contains(QStringLiteral("train/loss")));
+  EXPECT_NE(view.exportTo(dir.filePath(QStringLiteral("curves.jpg"))), QString());
+}
+
+TEST(CurvePlotExport, FigureStyleSetsFontsAndLineWidth) {
+  CurvePlot view;
+  RowWriter writer;
+  view.appendMetrics(writer.training(1, 0, 10));
+  view.setRunName(1, QStringLiteral("run"));
+  view.setRuns({1});
+  FigureStyle style;
+  style.pointSize = 14.0;
+  style.lineWidth = 3.0;
+  view.setFigureStyle(style);
+  EXPECT_DOUBLE_EQ(view.customPlot()->xAxis->labelFont().pointSizeF(), 14.0);
+  EXPECT_DOUBLE_EQ(view.customPlot()->legend->font().pointSizeF(), 13.0);
+  const RunGraphs graphs = graphsNamed(view.customPlot(), QStringLiteral("run"));
+  ASSERT_NE(graphs.smoothed, nullptr);
+  EXPECT_DOUBLE_EQ(graphs.smoothed->pen().widthF(), 3.0);
 }
 
 }  // namespace

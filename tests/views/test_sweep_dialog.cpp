@@ -10,6 +10,7 @@
 #include <QTableWidget>
 #include <QTest>
 
+#include "engine/config/sweep_file.h"
 #include "views/config_editor.h"
 #include "views/sweep_dialog.h"
 
@@ -44,6 +45,32 @@ TEST(SweepDialog, PreviewsAndReturnsTheGrid) {
   for (const auto& c : configs)
     seen.emplace_back(c["model"]["d_model"].get<int>(), c["train"]["learning_rate"].get<double>());
   EXPECT_EQ(seen, (std::vector<std::pair<int, double>>{{64, 1e-3}, {64, 1e-2}, {128, 1e-3}, {128, 1e-2}}));
+}
+
+// The dialog's sweep file expands, through the engine's parser, into exactly the runs it previews: the GUI
+// enqueues it as a named sweep, as `zoolab-cli sweep` would.
+TEST(SweepDialog, SpecIsASweepFileOfThePreviewedRuns) {
+  SweepDialog dialog(base(), {}, nullptr);
+  EXPECT_TRUE(dialog.nameEdit()->text().startsWith("sw-sweep-")) << dialog.nameEdit()->text().toStdString();
+  dialog.nameEdit()->setText("widths");
+  dialog.addRow("model.d_model", "64, 128");
+  dialog.addRow("data.train.0.input_seq_len", "64, 128", 1);
+  dialog.addRow("data.test.0.input_seq_len", "64, 128", 1);
+  dialog.updatePreview();
+  ASSERT_TRUE(dialog.okButton()->isEnabled());
+  const SweepSpec spec = parse_sweep(dialog.spec());
+  EXPECT_EQ(spec.name, "widths");
+  const std::vector<json> configs = dialog.configs();
+  ASSERT_EQ(spec.points.size(), configs.size());
+  ASSERT_EQ(configs.size(), 4u);
+  for (size_t i = 0; i < configs.size(); ++i)
+    EXPECT_EQ(spec.points[i].config, configs[i]) << i;
+
+  // Without a name there is nothing to enqueue.
+  dialog.nameEdit()->clear();
+  dialog.updatePreview();
+  EXPECT_FALSE(dialog.okButton()->isEnabled());
+  EXPECT_TRUE(dialog.errorLabel()->text().contains("name")) << dialog.errorLabel()->text().toStdString();
 }
 
 TEST(SweepDialog, InvalidRunsAreMarkedAndBlockOk) {
