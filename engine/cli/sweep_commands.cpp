@@ -50,12 +50,12 @@ void add_sweep_commands(CLI::App& app, CliState& state) {
 
   auto* sweep = app.add_subcommand("sweep", "Enqueue every run of a sweep file or sweep preset (idempotent)");
   sweep->footer(
-      "A sweep file is {\"name\", \"base\": CONFIG, \"grid\": {\"model.d_model\": [64, 128], ...}, \"zip\": "
-      "[...]}\n"
-      "or {\"name\", \"grid\", \"parts\": [{\"base\", \"grid\", \"zip\"}, ...]} (shared/DESIGN.md §4). Runs "
-      "already\n"
-      "in the database under the same sweep name are not enqueued again, so re-running the command after a\n"
-      "crash or with another shard is safe. Built-in sweeps: `zoolab-cli sweep --list`.");
+      "A sweep file (shared/DESIGN.md §4) is\n"
+      "  {\"name\", \"base\": CONFIG, \"grid\": {\"model.d_model\": [64, 128], ...}, \"zip\": [...]}\n"
+      "or, for models whose fields follow the sweep differently,\n"
+      "  {\"name\", \"grid\", \"parts\": [{\"base\", \"grid\", \"zip\"}, ...]}.\n"
+      "Runs already in the database under the same sweep name are not enqueued again, so re-running the\n"
+      "command after a crash or with another shard is safe. Built-in sweeps: `zoolab-cli sweep --list`.");
   auto* file_option = sweep->add_option("file", args->file, "Sweep file (JSON)");
   auto* preset_option = sweep->add_option("--preset", args->preset, "Built-in sweep (see --list)");
   file_option->excludes(preset_option);
