@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "engine/config/sweep_grid.h"
 #include "engine/store/metric_summary.h"
 
 namespace zoolab::dashboard {
@@ -148,36 +149,6 @@ std::map<std::string, json> flatten_config(const json& config) {
   return out;
 }
 
-const json* find_path(const json& config, const std::string& path) {
-  const json* node = &config;
-  size_t start = 0;
-  while (true) {
-    const size_t dot = path.find('.', start);
-    const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (node->is_object()) {
-      const auto found = node->find(part);
-      if (found == node->end()) {
-        return nullptr;
-      }
-      node = &*found;
-    } else if (node->is_array()) {
-      const auto index = as_number(part);
-      if (!index || *index < 0 || *index >= static_cast<double>(node->size()) ||
-          std::floor(*index) != *index) {
-        return nullptr;
-      }
-      node = &(*node)[static_cast<size_t>(*index)];
-    } else {
-      return nullptr;
-    }
-    if (dot == std::string::npos) {
-      break;
-    }
-    start = dot + 1;
-  }
-  return node->is_structured() ? nullptr : node;
-}
-
 std::string scalar_text(const json& value) {
   return value.is_string() ? value.get<std::string>() : value.dump();
 }
@@ -196,7 +167,11 @@ std::optional<json> key_value(const RunFacts& run, const std::string& key) {
   if (key == "status") {
     return json(to_string(run.run.status));
   }
-  const json* found = find_path(run.config, key);
+  // The sweep's path lookup, so a pivot key is spelled as in sweep files ("data.train.0.input_seq_len").
+  const json* found = find_sweep_path(run.config, key);
+  if (found != nullptr && found->is_structured()) {
+    found = nullptr;  // a scalar is a category; an object or list is not
+  }
   return found ? std::optional<json>(*found) : std::nullopt;
 }
 

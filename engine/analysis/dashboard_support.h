@@ -54,8 +54,6 @@ std::string describe_run(const RunValue& chosen, const DashboardOptions& options
 
 // Dotted paths of every scalar in a configuration ("model.d_model", "data.train.0.input_seq_len").
 std::map<std::string, nlohmann::json> flatten_config(const nlohmann::json& config);
-// The scalar at a dotted path, or nullptr.
-const nlohmann::json* find_path(const nlohmann::json& config, const std::string& path);
 // A scalar as a category or cell text: strings bare, numbers as JSON writes them.
 std::string scalar_text(const nlohmann::json& value);
 // The value of a run field ("mixer" = the model label, "sweep" = its sweep's name, "status") or of a
