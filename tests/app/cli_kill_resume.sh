@@ -22,7 +22,10 @@ json=$("$CLI" show killed --json)
 points=$(sqlite3 "$ZOOLAB_DB" "SELECT COUNT(*) FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.name = 'killed' AND m.key = 'train/loss'")
 [ "$points" = 512 ] || fail "expected 512 train/loss points, found $points"
 
-"$CLI" train --config "$TINY" --threads 1 --name stopped >"$WORK/stopped.log" 2>&1 &
+# Long enough that the SIGTERM always lands mid-run (8 epochs take two seconds on an idle machine).
+python3 -c "import json,sys; c=json.load(open(sys.argv[1])); c['train']['max_epochs']=30; print(json.dumps(c))" \
+  "$TINY" >"$WORK/thirty.json"
+"$CLI" train --config "$WORK/thirty.json" --threads 1 --name stopped >"$WORK/stopped.log" 2>&1 &
 pid=$!
 sleep 0.5
 wait_for_epochs stopped 1

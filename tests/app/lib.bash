@@ -19,12 +19,15 @@ expect_failure() {
   expect_contains "$out" "$text"
 }
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-# Waits until run $1 has completed at least $2 epochs (a checkpoint exists), at most 120 s.
+# Waits until run $1 (id or name) has completed at least $2 epochs, at most 120 s. It reads the database
+# with sqlite3: a `zoolab-cli show` per poll loads LibTorch (a second under load), long enough for a tiny
+# run to finish before the caller's kill arrives.
 wait_for_epochs() {
-  for _ in $(seq 1 600); do
-    epochs=$("$CLI" show "$1" --json 2>/dev/null | json_field "['epochs']" || echo 0)
-    [ "$epochs" -ge "$2" ] && return 0
-    sleep 0.2
+  for _ in $(seq 1 1200); do
+    epochs=$(sqlite3 "$ZOOLAB_DB" "SELECT epochs FROM runs WHERE id = '$1' OR name = '$1' ORDER BY id DESC LIMIT 1" \
+      2>/dev/null || true)
+    [ "${epochs:-0}" -ge "$2" ] && return 0
+    sleep 0.1
   done
   fail "run $1 did not reach $2 epochs"
 }
