@@ -186,6 +186,16 @@ TrainConfig parse_train(const json* value) {
   t.accuracy_average =
       r.get_string("accuracy_average", t.accuracy_average, StringRule::one_of(kAccuracyAverages));
   t.lm_head = r.get_string("lm_head", t.lm_head, StringRule::one_of(kLmHeads));
+  if (const json* inspect = r.get_object("inspect")) {
+    ObjectReader i(*inspect, "train.inspect");
+    t.inspect.records = i.get_bool("records", t.inspect.records);
+    t.inspect.tracked_examples =
+        i.get_int64("tracked_examples", t.inspect.tracked_examples, IntRange::non_negative());
+    t.inspect.pattern_examples =
+        i.get_int64("pattern_examples", t.inspect.pattern_examples, IntRange::non_negative());
+    t.inspect.mixing_matrix = i.get_bool("mixing_matrix", t.inspect.mixing_matrix);
+    i.finish();
+  }
   r.finish();
   return t;
 }
@@ -260,7 +270,12 @@ nlohmann::json to_json(const RunConfig& c) {
              {"slice_keys", c.train.slice_keys},
              {"shuffle", c.train.shuffle},
              {"accuracy_average", c.train.accuracy_average},
-             {"lm_head", c.train.lm_head}};
+             {"lm_head", c.train.lm_head},
+             {"inspect",
+              {{"records", c.train.inspect.records},
+               {"tracked_examples", c.train.inspect.tracked_examples},
+               {"pattern_examples", c.train.inspect.pattern_examples},
+               {"mixing_matrix", c.train.inspect.mixing_matrix}}}};
   return json{{"name", c.name}, {"description", c.description},
               {"seed", c.seed}, {"data", data},
               {"model", model}, {"train", train}};

@@ -57,6 +57,15 @@ struct ModelConfig {
   ModuleConfig state_mixer{"mlp", nlohmann::json{{"hidden_mult", 4}}};
 };
 
+// What evaluation records for the recall inspector (issue 5). It never changes training, so it is
+// left out of the checkpoint's configuration hash.
+struct InspectConfig {
+  bool records = true;            // per-query records: every test query at the final evaluation
+  int64_t tracked_examples = 32;  // per test segment, recorded at every evaluation (0: none)
+  int64_t pattern_examples = 2;   // first examples of the test split whose patterns are stored (0: none)
+  bool mixing_matrix = true;      // store each layer's M[i, j] = ‖∂y_i/∂x_j‖ with the patterns
+};
+
 struct TrainConfig {
   int64_t max_epochs = 100;
   double learning_rate = 1e-3;
@@ -65,11 +74,12 @@ struct TrainConfig {
   double early_stopping_threshold = 0.99;
   std::vector<std::string> slice_keys;
   // Paper-era behaviour (reference/zoology-port.md §3.6), off by default as at Zoology 0bb9665.
-  bool shuffle = false;                       // reshuffle the training batches every epoch
-  std::string accuracy_average = "example";   // "example" (mean of per-example accuracy) or "token"
+  bool shuffle = false;                      // reshuffle the training batches every epoch
+  std::string accuracy_average = "example";  // "example" (mean of per-example accuracy) or "token"
   // "labelled": the LM head runs only at labelled positions (same loss, gradients and accuracy,
   // DESIGN §6); "all": every position, as Zoology does (for speed comparisons).
   std::string lm_head = "labelled";
+  InspectConfig inspect;
 };
 
 struct RunConfig {

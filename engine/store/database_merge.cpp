@@ -173,6 +173,18 @@ MergeReport merge_database(Store& dest, const std::string& source_path) {
         "WHERE run_id = ?");
     summary.bind(1, new_id).bind(2, run.id);
     summary.run();
+    // The inspector's records and patterns travel with their run (schema 4; the source was migrated).
+    SqliteStatement records(
+        db,
+        "INSERT INTO main.query_records (run_id, step, epoch, subset, count, data) "
+        "SELECT ?, step, epoch, subset, count, data FROM src.query_records WHERE run_id = ?");
+    records.bind(1, new_id).bind(2, run.id).run();
+    SqliteStatement patterns(
+        db,
+        "INSERT INTO main.patterns (run_id, step, epoch, example, layer, kind, head, rows, "
+        "cols, data) SELECT ?, step, epoch, example, layer, kind, head, rows, cols, data "
+        "FROM src.patterns WHERE run_id = ?");
+    patterns.bind(1, new_id).bind(2, run.id).run();
 
     // Checkpoints move into dest's files folder under the new id, as the trainer would have put them.
     SqliteStatement checkpoints(

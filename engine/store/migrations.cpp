@@ -139,6 +139,36 @@ CREATE UNIQUE INDEX runs_by_uid ON runs(uid);
 CREATE UNIQUE INDEX sweeps_by_name ON sweeps(name);
 )sql";
 
+// Version 4: the recall inspector (issue 5). Per-query records are one packed blob per evaluation and
+// subset (engine/inspect/query_records.h), not a row per query: a final evaluation of 3,000 examples
+// with 8 queries each is 24,000 records, and one blob costs ~37 bytes a record and one insert.
+// Patterns are one row per (example, layer, kind, head) matrix, as float32 little-endian.
+const char* const kMigration4 = R"sql(
+CREATE TABLE query_records (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step   INTEGER NOT NULL,
+  epoch  INTEGER NOT NULL DEFAULT 0,
+  subset TEXT NOT NULL CHECK (subset IN ('all', 'tracked')),
+  count  INTEGER NOT NULL DEFAULT 0,
+  data   BLOB NOT NULL,
+  PRIMARY KEY (run_id, step, subset)
+) WITHOUT ROWID;
+
+CREATE TABLE patterns (
+  run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step    INTEGER NOT NULL,
+  epoch   INTEGER NOT NULL DEFAULT 0,
+  example INTEGER NOT NULL,
+  layer   INTEGER NOT NULL,
+  kind    TEXT NOT NULL,
+  head    INTEGER NOT NULL DEFAULT -1,
+  rows    INTEGER NOT NULL,
+  cols    INTEGER NOT NULL,
+  data    BLOB NOT NULL,
+  PRIMARY KEY (run_id, step, example, layer, kind, head)
+) WITHOUT ROWID;
+)sql";
+
 bool is_file_database(const std::string& path) {
   return !path.empty() && path != ":memory:" && path.rfind("file:", 0) != 0;
 }
@@ -170,7 +200,8 @@ void backup_database(sqlite3* db, const std::string& target) {
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
-  static const std::vector<Migration> migrations = {{1, kMigration1}, {2, kMigration2}, {3, kMigration3}};
+  static const std::vector<Migration> migrations = {
+      {1, kMigration1}, {2, kMigration2}, {3, kMigration3}, {4, kMigration4}};
   return migrations;
 }
 

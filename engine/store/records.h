@@ -101,4 +101,33 @@ struct WorkerRecord {
   bool stop_requested = false;
 };
 
+// Per-query evaluation records of one evaluation (DESIGN §3 `token_records`), stored as one packed blob
+// per (run, step, subset) that engine/inspect/query_records.h encodes and decodes. `subset` is "all" (every
+// test query, written at a run's final evaluation) or "tracked" (a fixed subset, at every evaluation).
+struct QueryRecordSetInfo {
+  int64_t run_id = 0;
+  int64_t step = 0;
+  int64_t epoch = 0;  // completed epochs at that evaluation
+  std::string subset;
+  int64_t count = 0;  // records in the blob
+  int64_t bytes = 0;  // blob size
+};
+
+// One captured pattern of one test example at one evaluation (DESIGN §3 `patterns`): a row-major
+// (rows, cols) float matrix. Kinds: "attention" (L, L) mixing weights of one head; "mixing" (L, L) the
+// layer's M[i, j] = ‖∂y_i/∂x_j‖; "filter" (channels, taps) convolution kernels; others a mixer captures
+// ("decay", "selector", "delta", "shift_filter") with their own shapes. head is -1 when not per head.
+struct PatternRecord {
+  int64_t run_id = 0;
+  int64_t step = 0;
+  int64_t epoch = 0;
+  int64_t example = 0;  // index in the test split (segments in config order)
+  int64_t layer = 0;
+  int64_t head = -1;
+  std::string kind;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  std::vector<float> values;  // rows * cols
+};
+
 }  // namespace zoolab

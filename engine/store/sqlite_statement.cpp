@@ -69,6 +69,15 @@ SqliteStatement& SqliteStatement::bind(int index, const std::string& value) {
   return *this;
 }
 
+SqliteStatement& SqliteStatement::bind_blob(int index, const void* data, size_t bytes) {
+  // A zero-length blob with a null pointer would bind NULL; the empty string's data() never is null.
+  static const char kEmpty = 0;
+  if (sqlite3_bind_blob64(m_stmt, index, bytes == 0 ? &kEmpty : data, bytes, SQLITE_TRANSIENT) != SQLITE_OK) {
+    fail("bind of blob parameter " + std::to_string(index) + " failed");
+  }
+  return *this;
+}
+
 SqliteStatement& SqliteStatement::bind(int index, const std::optional<int64_t>& value) {
   return value ? bind(index, *value) : bind_null(index);
 }
@@ -113,6 +122,13 @@ int64_t SqliteStatement::column_int64(int column) const {
 
 double SqliteStatement::column_double(int column) const {
   return sqlite3_column_double(m_stmt, column);
+}
+
+std::string SqliteStatement::column_blob(int column) const {
+  const void* data = sqlite3_column_blob(m_stmt, column);
+  const int bytes = sqlite3_column_bytes(m_stmt, column);
+  return data == nullptr ? std::string()
+                         : std::string(static_cast<const char*>(data), static_cast<size_t>(bytes));
 }
 
 std::string SqliteStatement::column_text(int column) const {

@@ -30,6 +30,7 @@ class SqliteStatement {
   SqliteStatement& bind(int index, const char* value) { return bind(index, std::string(value)); }
   SqliteStatement& bind(int index, const std::optional<int64_t>& value);
   SqliteStatement& bind_null(int index);
+  SqliteStatement& bind_blob(int index, const void* data, size_t bytes);
 
   // True while a row is available; false once the statement is done.
   bool step();
@@ -43,6 +44,7 @@ class SqliteStatement {
   int64_t column_int64(int column) const;
   double column_double(int column) const;
   std::string column_text(int column) const;
+  std::string column_blob(int column) const;
   std::optional<int64_t> column_optional_int64(int column) const;
 
   const std::string& sql() const { return m_sql; }

@@ -45,7 +45,7 @@ struct NewRun {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens (creating the file and its folder if needed) and migrates to kSchemaVersion.
   explicit Store(const std::string& path);
@@ -106,7 +106,8 @@ class Store {
     std::vector<int64_t> created;
     int64_t already_present = 0;
   };
-  SweepEnqueue add_sweep_runs(const std::string& name, const std::string& spec_json, std::vector<NewRun> runs);
+  SweepEnqueue add_sweep_runs(const std::string& name, const std::string& spec_json,
+                              std::vector<NewRun> runs);
   std::optional<SweepRecord> find_sweep(const std::string& name) const;
   std::vector<SweepRecord> list_sweeps() const;  // with run counts by status, oldest first
   std::vector<std::string> sweep_run_names(int64_t sweep) const;
@@ -135,6 +136,17 @@ class Store {
   std::unordered_map<int64_t, std::vector<MetricSummary>> all_summaries() const;
   // Drops points with step > `step` and rebuilds the run's summary (resume from a checkpoint).
   void truncate_metrics_after(int64_t run, int64_t step);
+
+  // Inspector records (engine/inspect). Both replace what the same key held, and truncate_metrics_after
+  // drops those of later steps, so a resumed run never shows two histories.
+  void put_query_records(const QueryRecordSetInfo& info, const std::string& blob);  // info.bytes is ignored
+  std::vector<QueryRecordSetInfo> list_query_records(int64_t run) const;            // by step, then subset
+  std::optional<std::string> query_records(int64_t run, int64_t step, const std::string& subset) const;
+  // All patterns of one evaluation in one transaction.
+  void put_patterns(const std::vector<PatternRecord>& patterns);
+  std::vector<int64_t> pattern_steps(int64_t run) const;  // ascending
+  // One evaluation's patterns (optionally of one example), by example, layer, kind, head.
+  std::vector<PatternRecord> patterns(int64_t run, int64_t step, std::optional<int64_t> example = {}) const;
 
   // Checkpoints.
   int64_t add_checkpoint(int64_t run, int64_t epoch, int64_t step, const std::string& path);

@@ -425,3 +425,35 @@ TEST_F(ConfigFileTest, SyntaxErrorNamesFileLineAndColumn) {
 
 }  // namespace
 }  // namespace zoolab
+
+namespace zoolab {
+namespace {
+
+TEST(Config, InspectSettingsAreStrictAndRoundTrip) {
+  json j = json::parse(R"({"data": {"train": [{"num_kv_pairs": 4}], "test": [{"num_kv_pairs": 4}]}})");
+  auto config = parse_run_config(j);
+  EXPECT_TRUE(config.train.inspect.records);
+  EXPECT_EQ(config.train.inspect.tracked_examples, 32);
+  EXPECT_EQ(config.train.inspect.pattern_examples, 2);
+  EXPECT_TRUE(config.train.inspect.mixing_matrix);
+
+  j["train"]["inspect"] = {{"records", false}, {"tracked_examples", 5}, {"pattern_examples", 0}};
+  config = parse_run_config(j);
+  EXPECT_FALSE(config.train.inspect.records);
+  EXPECT_EQ(config.train.inspect.tracked_examples, 5);
+  EXPECT_EQ(parse_run_config(to_json(config)).train.inspect.tracked_examples, 5);
+
+  j["train"]["inspect"] = {{"tracked_example", 5}};
+  try {
+    parse_run_config(j);
+    ADD_FAILURE() << "no error for train.inspect.tracked_example";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.path(), "train.inspect");
+    EXPECT_NE(std::string(e.what()).find("did you mean \"tracked_examples\""), std::string::npos) << e.what();
+  }
+  j["train"]["inspect"] = {{"pattern_examples", -1}};
+  EXPECT_THROW(parse_run_config(j), ConfigError);
+}
+
+}  // namespace
+}  // namespace zoolab

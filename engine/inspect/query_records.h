@@ -1,0 +1,68 @@
+#pragma once
+
+// Per-query MQAR evaluation records (issue 5, DESIGN §3 `token_records`) and their storage format.
+// A set is what one evaluation recorded for one subset of the test split; it is stored as one blob:
+//   "ZQRS" | u32 version | u32 header bytes | header JSON (step, epoch, subset, segments) |
+//   u64 count | count fixed-width little-endian records (kRecordBytes each).
+// No torch, no Qt: the CLI, the views and the trainer share it.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace zoolab {
+
+struct QueryRecord {
+  int32_t example = 0;     // index in the test split (segments in config order)
+  int32_t position = 0;    // of the query token in the sequence
+  int32_t key = 0;         // the query's input token
+  int32_t target = 0;      // the value it must recall
+  int32_t prediction = 0;  // argmax of the logits there
+  float loss = 0.0f;       // cross-entropy of the target
+  float p_target = 0.0f;   // softmax probability of the target
+  int32_t gap = 0;         // position - key position (the key's latest occurrence in the context)
+  int16_t kv_index = 0;    // which pair of the context (0-based); -1 if the key is not in the context
+  int16_t segment = 0;     // test segment (its slices live in QueryRecordSet::segments)
+  bool correct = false;
+};
+
+// A test segment as the records see it: its examples are [first_example, first_example + num_examples).
+struct RecordSegment {
+  int64_t seq_len = 0;
+  int64_t num_examples = 0;
+  int64_t first_example = 0;
+  std::map<std::string, int64_t> slices;  // e.g. num_kv_pairs, input_seq_len, num_passes
+};
+
+struct QueryRecordSet {
+  int64_t step = 0;
+  int64_t epoch = 0;
+  std::string subset;  // "all" or "tracked"
+  std::vector<RecordSegment> segments;
+  std::vector<QueryRecord> records;  // by example, then position
+};
+
+inline constexpr uint32_t kQueryRecordsVersion = 1;
+inline constexpr size_t kRecordBytes = 37;
+
+std::string encode_query_records(const QueryRecordSet& set);
+// Throws std::runtime_error naming what is wrong (magic, version, truncation, header).
+QueryRecordSet decode_query_records(const std::string& bytes);
+
+// The facts of one MQAR query that do not depend on the model.
+struct QueryFacts {
+  int32_t position = 0;
+  int32_t key = 0;
+  int32_t target = 0;
+  int32_t key_position = -1;  // latest occurrence of the key in the context before the query, or -1
+  int32_t gap = 0;            // position - key_position (0 when the key is not in the context)
+  int16_t kv_index = -1;      // key_position / 2 modulo num_kv_pairs (reference/zoology-port.md §1.2)
+};
+
+// Every labelled position of one example (labels != -100), in order. The context is the first
+// 2·num_kv_pairs·num_passes tokens, laid out k v k v ...
+std::vector<QueryFacts> mqar_query_facts(const int64_t* inputs, const int64_t* labels, int64_t seq_len,
+                                         int64_t num_kv_pairs, int64_t num_passes);
+
+}  // namespace zoolab
