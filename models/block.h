@@ -22,6 +22,28 @@ class BlockImpl : public torch::nn::Module {
                                                           const torch::Tensor& residual) = 0;
   // The block's sequence mixer: its state size, auxiliary loss and pattern capture are the model's.
   virtual MixerPtr sequence_mixer_module() const = 0;
+
+  // The inspector's hook (engine/train/pattern_capture.h): while on, forward keeps the input its
+  // sequence mixer saw, detached, (B, L, D), so the mixer's Jacobian can be taken on it alone. Off by
+  // default: training pays one branch.
+  void set_capture_mixer_input(bool on) {
+    m_capture_mixer_input = on;
+    m_mixer_input = torch::Tensor();
+  }
+  const torch::Tensor& captured_mixer_input() const { return m_mixer_input; }
+
+ protected:
+  // Implementations pass their sequence mixer's input through this.
+  const torch::Tensor& mixer_input(const torch::Tensor& x) {
+    if (m_capture_mixer_input) {
+      m_mixer_input = x.detach();
+    }
+    return x;
+  }
+
+ private:
+  bool m_capture_mixer_input = false;
+  torch::Tensor m_mixer_input;
 };
 
 }  // namespace zoolab

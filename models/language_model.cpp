@@ -54,7 +54,7 @@ std::pair<torch::Tensor, torch::Tensor> TransformerBlockImpl::forward(const torc
                                                                        const torch::Tensor& residual) {
   auto dropped = dropout1(hidden);
   auto stream = residual.defined() ? dropped + residual : dropped;  // (B, L, D)
-  auto mixed = sequence_mixer->forward(norm1(stream));
+  auto mixed = sequence_mixer->forward(mixer_input(norm1(stream)));
   stream = dropout2(mixed) + stream;
   return {state_mixer->forward(norm2(stream)), stream};
 }

@@ -38,7 +38,7 @@ MambaBlockImpl::MambaBlockImpl(const LanguageModelOptions& options, int64_t laye
 std::pair<torch::Tensor, torch::Tensor> MambaBlockImpl::forward(const torch::Tensor& hidden,
                                                                 const torch::Tensor& residual) {
   auto stream = residual.defined() ? hidden + residual : hidden;  // (B, L, D)
-  return {mixer->forward(norm(stream)), stream};
+  return {mixer->forward(mixer_input(norm(stream))), stream};
 }
 
 void init_mamba_weights(torch::nn::Module& model, int64_t n_layers) {

@@ -27,6 +27,7 @@ void add_weight_commands(CLI::App& app, CliState& state);  // export, import
 void add_worker_commands(CLI::App& app, CliState& state);  // enqueue, worker, cancel, requeue
 void add_sweep_commands(CLI::App& app, CliState& state);   // sweep, sweeps, db merge
 void add_dashboard_command(CLI::App& app, CliState& state);  // dashboard
+void add_inspect_command(CLI::App& app, CliState& state);    // inspect
 
 // --db FILE, else $ZOOLAB_DB, else the XDG data dir.
 std::string database_path(const std::string& option);

@@ -8,7 +8,17 @@
 
 namespace zoolab {
 
-std::map<std::string, double> evaluate(LanguageModel& model, const SplitData& split, const TrainConfig& config) {
+std::map<std::string, double> evaluate(LanguageModel& model, const SplitData& split,
+                                       const TrainConfig& config) {
+  return evaluate(model, split, config, std::nullopt).metrics;
+}
+
+EvaluationResult evaluate(LanguageModel& model, const SplitData& split, const TrainConfig& config,
+                          const std::optional<RecordRequest>& records) {
+  std::optional<QueryRecorder> recorder;
+  if (records) {
+    recorder.emplace(split, *records);
+  }
   torch::NoGradGuard no_grad;
   model->eval();
   const bool all_positions = config.lm_head == "all";
@@ -21,8 +31,17 @@ std::map<std::string, double> evaluate(LanguageModel& model, const SplitData& sp
 
   for (const auto& batch : split.batches) {
     auto logits = labelled_logits(model, batch, all_positions);  // (N, V)
-    loss_sum += torch::nn::functional::cross_entropy(logits, batch.targets).item<double>();
-    auto correct = (logits.argmax(-1) == batch.targets).to(torch::kDouble);  // (N,)
+    auto predictions = logits.argmax(-1);                        // (N,)
+    if (recorder && recorder->wants(batch)) {
+      // cross_entropy is nll_loss of log_softmax (ATen's cross_entropy_loss without label smoothing), so
+      // computing the log-probabilities once serves the metric, bit for bit, and the records.
+      auto log_probs = torch::log_softmax(logits, 1);  // (N, V)
+      loss_sum += torch::nll_loss(log_probs, batch.targets).item<double>();
+      recorder->add(batch, log_probs, predictions);
+    } else {
+      loss_sum += torch::nn::functional::cross_entropy(logits, batch.targets).item<double>();
+    }
+    auto correct = (predictions == batch.targets).to(torch::kDouble);  // (N,)
     const int64_t rows = batch.inputs.size(0);
     auto per_row_correct = torch::zeros({rows}, correct.options()).index_add_(0, batch.example_of, correct);
     auto per_row_count =
@@ -36,7 +55,11 @@ std::map<std::string, double> evaluate(LanguageModel& model, const SplitData& sp
     segment_examples[batch.segment] += accuracy.size(0);
   }
 
-  std::map<std::string, double> metrics;
+  EvaluationResult result;
+  if (recorder) {
+    result.records = recorder->take();
+  }
+  auto& metrics = result.metrics;
   metrics["valid/loss"] = split.batches.empty() ? NAN : loss_sum / static_cast<double>(split.batches.size());
   double accuracy_sum = 0.0;
   int64_t examples = 0;
@@ -44,8 +67,9 @@ std::map<std::string, double> evaluate(LanguageModel& model, const SplitData& sp
     accuracy_sum += segment_accuracy_sum[s];
     examples += segment_examples[s];
   }
-  metrics["valid/accuracy"] = config.accuracy_average == "token" ? correct_tokens / labelled_tokens
-                                                                 : accuracy_sum / static_cast<double>(examples);
+  metrics["valid/accuracy"] = config.accuracy_average == "token"
+                                  ? correct_tokens / labelled_tokens
+                                  : accuracy_sum / static_cast<double>(examples);
   for (const auto& key : config.slice_keys) {
     std::map<int64_t, std::pair<double, int64_t>> groups;  // slice value -> (sum, count)
     for (size_t s = 0; s < split.segments.size(); ++s) {
@@ -61,7 +85,7 @@ std::map<std::string, double> evaluate(LanguageModel& model, const SplitData& sp
           sum_count.first / static_cast<double>(sum_count.second);
     }
   }
-  return metrics;
+  return result;
 }
 
 }  // namespace zoolab

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include <torch/torch.h>
@@ -15,6 +16,8 @@
 #include "engine/train/checkpoint.h"
 #include "engine/train/evaluation.h"
 #include "engine/train/model_setup.h"
+#include "engine/train/pattern_capture.h"
+#include "engine/train/query_recording.h"
 #include "engine/train/stop_request.h"
 #include "engine/train/train_step.h"
 
@@ -27,9 +30,21 @@ int configure_threads(int threads) {
   return used;
 }
 
+namespace {
+
+// The configuration without train.inspect, which only decides what evaluation records: a run resumes
+// from its checkpoint whatever the inspector settings were (and did before they existed).
+nlohmann::json training_json(const RunConfig& config) {
+  auto json = to_json(config);
+  json["train"].erase("inspect");
+  return json;
+}
+
+}  // namespace
+
 std::string config_hash(const RunConfig& config) {
   char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(fnv1a64(to_json(config).dump())));
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(fnv1a64(training_json(config).dump())));
   return hex;
 }
 
@@ -93,6 +108,23 @@ std::string checkpoint_path(const Store& store, int64_t run_id, int64_t epoch, i
   return (std::filesystem::path(store.files_dir()) / "runs" / std::to_string(run_id) / name).string();
 }
 
+// The first `count` examples of a split (clamped to its size), as token sequences on the host.
+std::vector<std::vector<int64_t>> first_examples(const SplitData& split, int64_t count) {
+  std::vector<std::vector<int64_t>> examples;
+  const auto first = segment_first_examples(split);
+  for (const auto& batch : split.batches) {
+    for (int64_t row = 0; row < batch.inputs.size(0); ++row) {
+      const int64_t example = first[batch.segment] + batch.first_example + row;
+      if (example < count) {
+        examples.resize(std::max<size_t>(examples.size(), static_cast<size_t>(example + 1)));
+        const auto tokens = batch.inputs[row].to(torch::kCPU).contiguous();
+        examples[example].assign(tokens.data_ptr<int64_t>(), tokens.data_ptr<int64_t>() + tokens.numel());
+      }
+    }
+  }
+  return examples;
+}
+
 // Writes a checkpoint, records it and drops the previous ones (one per run is enough to resume).
 void write_checkpoint(Store& store, const CheckpointPosition& position, LanguageModel& model,
                       torch::optim::AdamW& optimizer) {
@@ -119,6 +151,8 @@ class TrainingSession {
     }
   }
   TrainResult finish(RunStatus status, const std::string& text);
+  void store_inspection(LanguageModel& model, std::optional<QueryRecordSet> records, int64_t step,
+                        int64_t epochs, bool final_evaluation);
 
   Store& m_store;
   int64_t m_run_id;
@@ -126,7 +160,48 @@ class TrainingSession {
   const TrainOptions& m_options;
   torch::Device m_device;
   TrainResult m_result;
+  // Tokens of the test examples whose patterns are stored.
+  std::vector<std::vector<int64_t>> m_pattern_examples;
 };
+
+// What the recall inspector keeps of one evaluation (issue 5): the tracked records, every record when
+// the run stops after it, and the patterns of the first test examples.
+void TrainingSession::store_inspection(LanguageModel& model, std::optional<QueryRecordSet> records,
+                                       int64_t step, int64_t epochs, bool final_evaluation) {
+  const auto& inspect = m_config.train.inspect;
+  auto put = [&](const QueryRecordSet& set) {
+    m_store.put_query_records({m_run_id, step, epochs, set.subset, static_cast<int64_t>(set.records.size())},
+                              encode_query_records(set));
+  };
+  if (records) {
+    records->step = step;
+    records->epoch = epochs;
+    if (inspect.tracked_examples > 0) {
+      put(tracked_subset(*records, inspect.tracked_examples));
+    }
+    if (final_evaluation) {
+      put(*records);
+    }
+  }
+  if (!m_pattern_examples.empty()) {
+    // The mixing matrix costs a mixer pass with backward per row, L·D rows exact or L·16 estimated
+    // (pattern_capture.h): at L = 512, D = 512 its 2 layers × 2 examples take 32,768 sequence passes,
+    // a third of a Figure 2 epoch. So a small model gets it at every evaluation, others once, at the end.
+    const int64_t rows = max_seq_len(m_config.data) * m_config.model.d_model;
+    const bool mixing = inspect.mixing_matrix && (final_evaluation || rows <= kExactMixingRows);
+    std::vector<PatternRecord> patterns;
+    for (size_t example = 0; example < m_pattern_examples.size(); ++example) {
+      for (auto& pattern : capture_patterns(model, m_pattern_examples[example], static_cast<int64_t>(example),
+                                            PatternOptions{mixing})) {
+        pattern.run_id = m_run_id;
+        pattern.step = step;
+        pattern.epoch = epochs;
+        patterns.push_back(std::move(pattern));
+      }
+    }
+    m_store.put_patterns(patterns);
+  }
+}
 
 TrainResult TrainingSession::finish(RunStatus status, const std::string& text) {
   m_store.set_status(m_run_id, status, status == RunStatus::Finished ? std::string() : text);
@@ -184,6 +259,10 @@ TrainResult TrainingSession::run() {
     m_store.truncate_metrics_after(m_run_id, position.step);
   }
 
+  if (train.inspect.pattern_examples > 0) {
+    m_pattern_examples = first_examples(test_split, train.inspect.pattern_examples);
+  }
+
   SplitData train_split;
   if (!train.shuffle) {  // one fixed order (Zoology 0bb9665): batch once
     train_split = make_batches(std::move(train_segments), m_config.data.train_batch_size, m_device);
@@ -234,16 +313,31 @@ TrainResult TrainingSession::run() {
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
 
-    auto metrics = evaluate(model, test_split, train);
+    // Every record is kept in memory at each evaluation (a small cost, bench_recording) since only the
+    // metrics tell whether the run stops after it; the store gets them all only then.
+    std::optional<RecordRequest> request;
+    if (train.inspect.records) {
+      request = RecordRequest{"all", 0};
+    }
+    auto evaluation = evaluate(model, test_split, train, request);
+    const auto& metrics = evaluation.metrics;
     const double wall = std::chrono::duration<double>(Clock::now() - started).count();
     for (const auto& [key, value] : metrics) {
       writer.add(key, step, value, epoch, wall);
     }
     writer.add("epoch", step, static_cast<double>(epoch), epoch, wall);
     writer.add("train/learning_rate", step, learning_rate, epoch, wall);
-    writer.flush(epoch + 1, step);
+    // The epoch counts as completed (progress epoch + 1) only once its checkpoint exists, below: a
+    // trainer killed in between resumes from the previous one, as `epochs` says.
+    writer.flush(epoch, step);
     m_result.epochs = epoch + 1;
     m_result.metrics = metrics;
+
+    const auto found = metrics.find(train.early_stopping_metric);
+    const bool early_stop = found != metrics.end() && found->second > train.early_stopping_threshold;
+    const bool stopping = stop_requested();  // a stop honoured after this evaluation makes it the last
+    store_inspection(model, std::move(evaluation.records), step, epoch + 1,
+                     early_stop || stopping || epoch + 1 == train.max_epochs);
 
     if (m_options.on_epoch) {
       EpochReport report;
@@ -258,14 +352,14 @@ TrainResult TrainingSession::run() {
       m_options.on_epoch(report);
     }
     write_checkpoint(m_store, {m_run_id, epoch + 1, 0, step, position.config_hash}, model, optimizer);
+    m_store.set_progress(m_run_id, epoch + 1, step);
 
-    const auto found = metrics.find(train.early_stopping_metric);
-    if (found != metrics.end() && found->second > train.early_stopping_threshold) {
+    if (early_stop) {
       return finish(RunStatus::Finished, "early stop after epoch " + std::to_string(epoch + 1) + ": " +
                                              train.early_stopping_metric + " " + std::to_string(found->second) +
                                              " > " + std::to_string(train.early_stopping_threshold));
     }
-    if (stop_requested()) {
+    if (stopping || stop_requested()) {
       return finish(RunStatus::Cancelled, "stopped on request after epoch " + std::to_string(epoch + 1) +
                                               "; resume with `zoolab-cli resume " + std::to_string(m_run_id) + "`");
     }

@@ -21,6 +21,7 @@ namespace {
 using train_test::create_run;
 using train_test::temp_dir;
 using train_test::tiny_config_json;
+using train_test::TrainingStoreTest;
 
 std::map<std::string, std::vector<double>> metric_series(const Store& store, int64_t run) {
   std::map<std::string, std::vector<double>> series;
@@ -30,25 +31,9 @@ std::map<std::string, std::vector<double>> metric_series(const Store& store, int
   return series;
 }
 
-class TrainerTest : public ::testing::Test {
+class TrainerTest : public TrainingStoreTest {
  protected:
-  void SetUp() override {
-    clear_stop_request();
-    m_dir = temp_dir("trainer");
-    m_store = std::make_unique<Store>((m_dir / "runs.sqlite").string());
-  }
-  void TearDown() override {
-    clear_stop_request();
-    m_store.reset();
-    std::filesystem::remove_all(m_dir);
-  }
-  TrainOptions options() const {
-    TrainOptions o;
-    o.threads = 1;
-    return o;
-  }
-  std::filesystem::path m_dir;
-  std::unique_ptr<Store> m_store;
+  TrainerTest() : TrainingStoreTest("trainer") {}
 };
 
 TEST_F(TrainerTest, RecordsZoologyMetricsAndACheckpoint) {

@@ -3,13 +3,19 @@
 // Helpers for the training tests: a temporary database and tiny MQAR configurations that train in
 // well under a second per epoch.
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/config/run_config.h"
 #include "engine/store/store.h"
+#include "engine/train/stop_request.h"
+#include "engine/train/trainer.h"
 
 namespace zoolab::train_test {
 
@@ -20,10 +26,37 @@ inline std::filesystem::path temp_dir(const std::string& name) {
   return dir;
 }
 
+// A fresh run database in its own folder per test, with no stop request pending around it.
+class TrainingStoreTest : public ::testing::Test {
+ protected:
+  explicit TrainingStoreTest(std::string name) : m_name(std::move(name)) {}
+  void SetUp() override {
+    clear_stop_request();
+    m_dir = temp_dir(m_name);
+    m_store = std::make_unique<Store>((m_dir / "runs.sqlite").string());
+  }
+  void TearDown() override {
+    clear_stop_request();
+    m_store.reset();
+    std::filesystem::remove_all(m_dir);
+  }
+  // One thread: the tests' numbers do not depend on the machine.
+  TrainOptions options() const {
+    TrainOptions o;
+    o.threads = 1;
+    return o;
+  }
+
+  std::string m_name;
+  std::filesystem::path m_dir;
+  std::unique_ptr<Store> m_store;
+};
+
 // A 2-layer model on MQAR with L=16, 2 kv pairs, V=64.
 inline nlohmann::json tiny_config_json(const std::string& mixer = "attention") {
-  nlohmann::json kwargs = mixer == "attention" ? nlohmann::json{{"num_heads", 1}, {"dropout", 0.1}}
-                                               : nlohmann::json{{"kernel_size", nlohmann::json::array({3, -1})}};
+  nlohmann::json kwargs = mixer == "attention"
+                              ? nlohmann::json{{"num_heads", 1}, {"dropout", 0.1}}
+                              : nlohmann::json{{"kernel_size", nlohmann::json::array({3, -1})}};
   return {
       {"name", "tiny-" + mixer},
       {"seed", 7},
@@ -31,11 +64,17 @@ inline nlohmann::json tiny_config_json(const std::string& mixer = "attention") {
        {{"vocab_size", 64},
         {"batch_size", nlohmann::json::array({32, 64})},
         {"seed", 1},
-        {"train", nlohmann::json::array({{{"input_seq_len", 16}, {"num_kv_pairs", 2}, {"num_examples", 256},
+        {"train", nlohmann::json::array({{{"input_seq_len", 16},
+                                          {"num_kv_pairs", 2},
+                                          {"num_examples", 256},
                                           {"random_non_queries", false}}})},
-        {"test", nlohmann::json::array({{{"input_seq_len", 16}, {"num_kv_pairs", 2}, {"num_examples", 64},
+        {"test", nlohmann::json::array({{{"input_seq_len", 16},
+                                         {"num_kv_pairs", 2},
+                                         {"num_examples", 64},
                                          {"random_non_queries", false}},
-                                        {{"input_seq_len", 16}, {"num_kv_pairs", 3}, {"num_examples", 32},
+                                        {{"input_seq_len", 16},
+                                         {"num_kv_pairs", 3},
+                                         {"num_examples", 32},
                                          {"random_non_queries", false}}})}}},
       {"model",
        {{"d_model", 32},
