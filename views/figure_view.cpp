@@ -1,6 +1,7 @@
 #include "views/figure_view.h"
 
 #include "views/qcustomplot_include.h"
+#include "views/viridis.h"
 
 #include <algorithm>
 #include <cmath>
@@ -72,20 +73,6 @@ double naturalWidth(const Figure& figure, const FigureStyle& style, bool colourS
   }
   const double title = QFontMetricsF(titleFont(style)).horizontalAdvance(toQString(figure.title));
   return std::max({width, 360.0, title + 40.0});
-}
-
-// Viridis (matplotlib's default colour map): perceptually uniform and readable in grey, so a colour
-// scale survives printing. Five stops of the published map are close enough for lines.
-QCPColorGradient viridis() {
-  QCPColorGradient gradient;
-  gradient.clearColorStops();
-  gradient.setColorStopAt(0.0, QColor(0x44, 0x01, 0x54));
-  gradient.setColorStopAt(0.25, QColor(0x3b, 0x52, 0x8b));
-  gradient.setColorStopAt(0.5, QColor(0x21, 0x91, 0x8c));
-  gradient.setColorStopAt(0.75, QColor(0x5e, 0xc9, 0x62));
-  gradient.setColorStopAt(1.0, QColor(0xfd, 0xe7, 0x25));
-  gradient.setColorInterpolation(QCPColorGradient::ciRGB);
-  return gradient;
 }
 
 QString legendName(const FigureSeries& series) {

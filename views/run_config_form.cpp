@@ -171,6 +171,15 @@ QWidget* RunConfigForm::buildTrainingPage() {
   form->addRow(tr("LM head positions"),
                choiceField(QStringLiteral("train.lm_head"),
                            {QStringLiteral("labelled"), QStringLiteral("all")}, false));
+  // What evaluation keeps for the Inspector tab (issue 5); none of it changes training.
+  form->addRow(QString(), boolField(QStringLiteral("train.inspect.records"),
+                                    tr("Record every test query at the final evaluation")));
+  form->addRow(tr("Tracked examples per segment"),
+               intField(QStringLiteral("train.inspect.tracked_examples"), 0, INT_MAX, tr("none")));
+  form->addRow(tr("Pattern examples"),
+               intField(QStringLiteral("train.inspect.pattern_examples"), 0, INT_MAX, tr("none")));
+  form->addRow(QString(), boolField(QStringLiteral("train.inspect.mixing_matrix"),
+                                    tr("Store each layer's mixing matrix ‖∂yᵢ/∂xⱼ‖ with the patterns")));
   return page;
 }
 

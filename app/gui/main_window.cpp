@@ -16,6 +16,7 @@
 #include <QTabWidget>
 
 #include "app/gui/engine_bridge.h"
+#include "app/gui/probe_runner.h"
 #include "app/gui/run_actions.h"
 #include "app/gui/settings.h"
 #include "app/gui/settings_dialog.h"
@@ -25,7 +26,10 @@
 #include "views/curve_plot.h"
 #include "views/dashboard_view.h"
 #include "views/database_poller.h"
+#include "views/inspector_view.h"
 #include "views/metric_feed.h"
+#include "views/pattern_view.h"
+#include "views/probe_view.h"
 #include "views/run_colours.h"
 #include "views/run_details_view.h"
 #include "views/run_table_model.h"
@@ -77,6 +81,10 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
       m_details(new RunDetailsView(this)),
       m_editor(new ConfigEditor(this)),
       m_dashboards(new DashboardView(this)),
+      m_inspector(new InspectorView(this)),
+      m_patterns(new PatternView(this)),
+      m_probe(new ProbeView(this)),
+      m_probeRunner(new ProbeRunner(this)),
       m_actions(new RunActions(this, this)),
       m_databaseLabel(new QLabel(this)),
       m_workerLabel(new QLabel(this)),
@@ -87,6 +95,22 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   m_tabs->addTab(m_details, tr("&Details"));
   m_tabs->addTab(m_editor, tr("Co&nfigure"));
   m_tabs->addTab(m_dashboards, tr("Dash&boards"));
+  m_tabs->addTab(m_inspector, tr("&Inspector"));
+  // The inspector's Patterns and Probe pages follow its database and run; the probe's model runs on the
+  // ProbeRunner's thread (views cannot see the engine's training side).
+  m_inspector->addPage(m_patterns, tr("Patterns"));
+  m_inspector->addPage(m_probe, tr("Probe"));
+  m_probeRunner->attach(m_probe);
+  connect(m_inspector, &InspectorView::databasePathChanged, this, [this](const QString& path) {
+    m_patterns->setDatabasePath(path);
+    m_probeRunner->setDatabasePath(path);
+  });
+  connect(m_inspector, &InspectorView::currentRunChanged, m_patterns, &PatternView::setRun);
+  connect(m_inspector, &InspectorView::currentRunChanged, m_probe, &ProbeView::setRun);
+  connect(m_inspector, &InspectorView::currentStepChanged, m_patterns,
+          [this](qint64, qint64 step, const QString&) { m_patterns->followStep(step); });
+  connect(m_inspector, &InspectorView::currentExampleChanged, m_patterns,
+          [this](qint64 example) { m_patterns->setExample(example); });
   m_tabs->setDocumentMode(true);
   m_splitter->addWidget(m_runView);
   m_splitter->addWidget(m_tabs);
@@ -134,6 +158,7 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   }
   m_dashboards->setFigureStyle(m_settings.figureStyle());
   m_curves->setFigureStyle(m_settings.figureStyle());
+  m_inspector->setFigureStyle(m_settings.figureStyle());
   m_tabs->setCurrentIndex(qBound(0, m_settings.currentTab(), m_tabs->count() - 1));
   m_runView->restoreHeaderState(m_settings.runTableHeaderState());
 }
@@ -157,6 +182,7 @@ void MainWindow::openDatabase(const QString& path) {
   m_curves->setRuns({});
   m_details->clear();
   m_dashboards->setDatabasePath(absolutePath);
+  m_inspector->setDatabasePath(absolutePath);
   m_actions->setDatabasePath(absolutePath);
   setWindowTitle(QStringLiteral("zoolab — %1").arg(QDir::toNativeSeparators(absolutePath)));
   m_settings.setLastDatabasePath(absolutePath);
@@ -309,6 +335,7 @@ void MainWindow::showPreferences() {
     }
     m_dashboards->setFigureStyle(m_settings.figureStyle());
     m_curves->setFigureStyle(m_settings.figureStyle());
+    m_inspector->setFigureStyle(m_settings.figureStyle());
   }
 }
 
@@ -332,6 +359,7 @@ void MainWindow::onRunsChanged(const std::vector<RunRecord>& runs,
   m_runModel->setRuns(runs, summaries);
   // The poller announces only changes of runs or summaries, which is what the dashboards are built from.
   m_dashboards->databaseChanged();
+  m_inspector->setRuns(runs);
   m_databaseError.clear();
   m_loaded = true;
   refreshDetails();
@@ -354,6 +382,7 @@ void MainWindow::onSelectionChanged(const QList<qint64>& runIds) {
     }
   }
   m_curves->setRuns(QVector<qint64>(runIds.begin(), runIds.end()));
+  m_inspector->setSelectedRuns(runIds);
   if (m_feed) {
     m_feed->setRuns(runIds);
   }

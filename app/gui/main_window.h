@@ -1,8 +1,9 @@
 #pragma once
 
 // The workbench window. It only wires things together: the run explorer (left), and the curves, run
-// details, configuration editor and dashboards (tabs on the right), the database poller and metric feed, the
-// run actions and the worker launcher. Drawing lives in views/, database writes in RunActions.
+// details, configuration editor, dashboards and recall inspector (tabs on the right), the database poller
+// and metric feed, the run actions and the worker launcher. Drawing lives in views/, database writes in
+// RunActions.
 
 #include <map>
 #include <memory>
@@ -26,6 +27,10 @@ class ConfigEditor;
 class CurvePlot;
 class DashboardView;
 class DatabasePoller;
+class InspectorView;
+class PatternView;
+class ProbeRunner;
+class ProbeView;
 class MetricFeed;
 class RunActions;
 class RunDetailsView;
@@ -38,7 +43,7 @@ class MainWindow : public QMainWindow {
   Q_OBJECT
 
  public:
-  enum Tab { CurvesTab, DetailsTab, ConfigureTab, DashboardsTab };
+  enum Tab { CurvesTab, DetailsTab, ConfigureTab, DashboardsTab, InspectorTab };
 
   // Restores the window geometry, splitter, tab and table layout from `settings`, which must outlive the
   // window.
@@ -61,6 +66,10 @@ class MainWindow : public QMainWindow {
   RunDetailsView* detailsView() const { return m_details; }
   ConfigEditor* configEditor() const { return m_editor; }
   DashboardView* dashboardView() const { return m_dashboards; }
+  InspectorView* inspectorView() const { return m_inspector; }
+  PatternView* patternView() const { return m_patterns; }
+  ProbeView* probeView() const { return m_probe; }
+  ProbeRunner* probeRunner() const { return m_probeRunner; }
   RunActions* runActions() const { return m_actions; }
   QTabWidget* tabs() const { return m_tabs; }
   QSplitter* splitter() const { return m_splitter; }
@@ -99,6 +108,10 @@ class MainWindow : public QMainWindow {
   RunDetailsView* m_details = nullptr;
   ConfigEditor* m_editor = nullptr;
   DashboardView* m_dashboards = nullptr;
+  InspectorView* m_inspector = nullptr;
+  PatternView* m_patterns = nullptr;  // the inspector's pages
+  ProbeView* m_probe = nullptr;
+  ProbeRunner* m_probeRunner = nullptr;
   RunActions* m_actions = nullptr;
   DatabasePoller* m_poller = nullptr;
   MetricFeed* m_feed = nullptr;

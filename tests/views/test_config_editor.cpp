@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -110,6 +111,23 @@ TEST_F(ConfigEditorTest, JsonPageAndFormStayInSync) {
   EXPECT_EQ(m_editor.form()->sequenceMixerCombo()->currentText(), "base_conv");
   EXPECT_EQ(m_editor.form()->sequenceMixerForm()->kwargs(), json::parse(R"({"kernel_size": 7})"));
   EXPECT_EQ(m_editor.config(), edited);
+}
+
+TEST_F(ConfigEditorTest, InspectorSettingsEditNestedTrainKeys) {
+  ASSERT_NE(spin("train.inspect.tracked_examples"), nullptr);
+  spin("train.inspect.tracked_examples")->setValue(7);
+  auto* records = qobject_cast<QCheckBox*>(m_editor.form()->widgetForPath("train.inspect.records"));
+  ASSERT_NE(records, nullptr);
+  records->setChecked(false);
+  const json shown = json::parse(m_editor.jsonEdit()->toPlainText().toStdString());
+  EXPECT_EQ(shown["train"]["inspect"]["tracked_examples"], 7);
+  EXPECT_EQ(shown["train"]["inspect"]["records"], false);
+
+  json edited = shown;
+  edited["train"]["inspect"]["pattern_examples"] = 3;
+  m_editor.jsonEdit()->setPlainText(QString::fromStdString(edited.dump(2)));
+  ASSERT_NE(spin("train.inspect.pattern_examples"), nullptr);
+  EXPECT_EQ(spin("train.inspect.pattern_examples")->value(), 3);
 }
 
 TEST_F(ConfigEditorTest, BrokenJsonShowsWhereAndKeepsTheForm) {
