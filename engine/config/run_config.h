@@ -64,7 +64,7 @@ struct InspectConfig {
   int64_t tracked_examples = 32;  // per test segment, recorded at every evaluation (0: none)
   int64_t pattern_examples = 2;   // first examples of the test split whose patterns are stored (0: none)
   // Store each layer's M[i, j] = ‖∂y_i/∂x_j‖ with the patterns: at every evaluation when
-  // input_seq_len · d_model <= 4096 (cheap and exact), else at the final evaluation only.
+  // input_seq_len · d_model <= 1024 (a tiny model), else at the final evaluation only.
   bool mixing_matrix = true;
 };
 

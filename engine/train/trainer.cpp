@@ -185,10 +185,12 @@ void TrainingSession::store_inspection(LanguageModel& model, std::optional<Query
   }
   if (!m_pattern_examples.empty()) {
     // The mixing matrix costs a mixer pass with backward per row, L·D rows exact or L·16 estimated
-    // (pattern_capture.h): at L = 512, D = 512 its 2 layers × 2 examples take 32,768 sequence passes,
-    // a third of a Figure 2 epoch. So a small model gets it at every evaluation, others once, at the end.
+    // (pattern_capture.h): at L = 64, D = 64 its 2 layers × 2 examples take seconds on a CPU, more than
+    // the evaluation; at L = 512, D = 512 32,768 sequence passes, a third of a Figure 2 epoch. So only
+    // a tiny model gets it at every evaluation; the others once, at the end.
+    constexpr int64_t kEveryEvaluationMixingRows = 1024;
     const int64_t rows = max_seq_len(m_config.data) * m_config.model.d_model;
-    const bool mixing = inspect.mixing_matrix && (final_evaluation || rows <= kExactMixingRows);
+    const bool mixing = inspect.mixing_matrix && (final_evaluation || rows <= kEveryEvaluationMixingRows);
     std::vector<PatternRecord> patterns;
     for (size_t example = 0; example < m_pattern_examples.size(); ++example) {
       for (auto& pattern : capture_patterns(model, m_pattern_examples[example], static_cast<int64_t>(example),
