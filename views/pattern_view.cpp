@@ -1,5 +1,6 @@
 #include "views/pattern_view.h"
 
+#include "views/position_ticker.h"
 #include "views/qcustomplot_include.h"
 #include "views/viridis.h"
 
@@ -30,35 +31,8 @@ namespace zoolab {
 
 namespace {
 
-// Ticks this far apart at least (pixels), so token labels never overlap however far one zooms out.
-constexpr int kTickCount = 16;
 // Filters with at most this many taps get a marker per tap.
 constexpr int kMarkedTaps = 64;
-
-// Integer ticks labelled by position (a token, or the index), spaced as QCustomPlot's own ticker would
-// space them but never closer than one cell, so zooming in shows every token and zooming out thins them.
-class PositionTicker : public QCPAxisTicker {
- public:
-  explicit PositionTicker(QStringList labels) : m_labels(std::move(labels)) { setTickCount(kTickCount); }
-
- protected:
-  double getTickStep(const QCPRange& range) override {
-    return std::max(1.0, std::ceil(QCPAxisTicker::getTickStep(range)));
-  }
-  int getSubTickCount(double /*tickStep*/) override { return 0; }
-  QString getTickLabel(double tick, const QLocale& /*locale*/, QChar /*formatChar*/,
-                       int /*precision*/) override {
-    const long position = std::lround(tick);
-    if (std::abs(tick - static_cast<double>(position)) > 1e-6 || position < 0 ||
-        position >= m_labels.size()) {
-      return QString();
-    }
-    return m_labels[static_cast<int>(position)];
-  }
-
- private:
-  QStringList m_labels;
-};
 
 bool isFilterKind(const std::string& kind) {
   const std::string suffix = "filter";
