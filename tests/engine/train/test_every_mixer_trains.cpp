@@ -13,15 +13,7 @@
 namespace zoolab {
 namespace {
 
-std::vector<std::string> sequence_mixers() {
-  std::vector<std::string> names;
-  for (const auto& spec : mixer_registry()) {
-    if (spec.kind == MixerKind::Sequence) {
-      names.push_back(spec.name);
-    }
-  }
-  return names;
-}
+using train_test::sequence_mixers;
 
 class EveryMixerTrains : public ::testing::TestWithParam<std::string> {};
 
@@ -48,7 +40,9 @@ TEST_P(EveryMixerTrains, FinishesATinyRunWithTheLossFalling) {
       }
     }
     ASSERT_EQ(losses.size(), 4u * 8u);  // 256 examples / 32 per batch, 4 epochs
-    const auto mean = [](auto first, auto last) { return std::accumulate(first, last, 0.0) / (last - first); };
+    const auto mean = [](auto first, auto last) {
+      return std::accumulate(first, last, 0.0) / (last - first);
+    };
     const double first_epoch = mean(losses.begin(), losses.begin() + 8);
     const double last_epoch = mean(losses.end() - 8, losses.end());
     EXPECT_LT(last_epoch, first_epoch - 0.05) << GetParam() << " did not learn";

@@ -19,20 +19,13 @@
 #include "engine/train/model_setup.h"
 #include "engine/train/pattern_capture.h"
 #include "models/registry.h"
+#include "train_test_support.h"
 #include "trained_attention_run.h"
 
 namespace zoolab {
 namespace {
 
-std::vector<std::string> sequence_mixers() {
-  std::vector<std::string> names;
-  for (const auto& spec : mixer_registry()) {
-    if (spec.kind == MixerKind::Sequence) {
-      names.push_back(spec.name);
-    }
-  }
-  return names;
-}
+using train_test::sequence_mixers;
 
 LanguageModelOptions tiny_options(const std::string& mixer, int64_t seq_len, int64_t d_model = 32) {
   LanguageModelOptions options;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -16,8 +17,20 @@
 #include "engine/store/store.h"
 #include "engine/train/stop_request.h"
 #include "engine/train/trainer.h"
+#include "models/registry.h"
 
 namespace zoolab::train_test {
+
+// Every registered sequence mixer's name (the tests run over the whole registry).
+inline std::vector<std::string> sequence_mixers() {
+  std::vector<std::string> names;
+  for (const auto& spec : mixer_registry()) {
+    if (spec.kind == MixerKind::Sequence) {
+      names.push_back(spec.name);
+    }
+  }
+  return names;
+}
 
 inline std::filesystem::path temp_dir(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() /
