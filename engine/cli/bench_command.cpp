@@ -42,6 +42,10 @@ void add_bench_command(CLI::App& app, CliState& state) {
   bench->add_option("--profile", args->profile, "Write a Chrome trace (chrome://tracing) of the timed steps to FILE");
   bench->callback([args, &state]() {
     auto config = load_config_option(args->config_file, args->preset);
+    if (is_text_task(config.data)) {
+      throw ConfigError("data.task", "bench times MQAR steps; a text run prints its tokens/s at every "
+                                     "validation (`zoolab-cli train`)");
+    }
     if (!args->lm_head.empty()) {
       config.train.lm_head = args->lm_head;
     }

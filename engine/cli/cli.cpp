@@ -24,6 +24,9 @@ int run_cli(int argc, char** argv) {
   add_sweep_commands(app, state);
   add_dashboard_command(app, state);
   add_inspect_command(app, state);
+  add_analyze_command(app, state);
+  add_demo_command(app, state);
+  add_tokenizer_commands(app, state);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -3,6 +3,7 @@
 // Each group of zoolab-cli commands registers its subcommands here; cli.cpp wires them together.
 // A command's callback sets `exit_code` (0 on success) or throws; errors are printed by run_cli.
 
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +13,8 @@
 #include "engine/config/sweep_grid.h"
 #include "engine/store/records.h"
 #include "engine/store/store.h"
+#include "engine/text/ar_hits.h"
+#include "engine/train/trainer.h"
 
 namespace zoolab {
 
@@ -19,15 +22,18 @@ struct CliState {
   int exit_code = 0;
 };
 
-void add_train_commands(CLI::App& app, CliState& state);   // train, resume
-void add_query_commands(CLI::App& app, CliState& state);   // runs, show, presets, mixers
-void add_data_commands(CLI::App& app, CliState& state);    // data mqar
-void add_bench_command(CLI::App& app, CliState& state);    // bench
-void add_weight_commands(CLI::App& app, CliState& state);  // export, import
-void add_worker_commands(CLI::App& app, CliState& state);  // enqueue, worker, cancel, requeue
-void add_sweep_commands(CLI::App& app, CliState& state);   // sweep, sweeps, db merge
-void add_dashboard_command(CLI::App& app, CliState& state);  // dashboard
-void add_inspect_command(CLI::App& app, CliState& state);    // inspect
+void add_train_commands(CLI::App& app, CliState& state);      // train, resume
+void add_query_commands(CLI::App& app, CliState& state);      // runs, show, presets, mixers
+void add_data_commands(CLI::App& app, CliState& state);       // data mqar, corpus, tokenize
+void add_bench_command(CLI::App& app, CliState& state);       // bench
+void add_weight_commands(CLI::App& app, CliState& state);     // export, import
+void add_worker_commands(CLI::App& app, CliState& state);     // enqueue, worker, cancel, requeue
+void add_sweep_commands(CLI::App& app, CliState& state);      // sweep, sweeps, db merge
+void add_dashboard_command(CLI::App& app, CliState& state);   // dashboard
+void add_inspect_command(CLI::App& app, CliState& state);     // inspect
+void add_analyze_command(CLI::App& app, CliState& state);     // analyze
+void add_tokenizer_commands(CLI::App& app, CliState& state);  // tokenizer encode, decode, train
+void add_demo_command(CLI::App& app, CliState& state);        // demo text
 
 // --db FILE, else $ZOOLAB_DB, else the XDG data dir.
 std::string database_path(const std::string& option);
@@ -35,6 +41,19 @@ std::string database_path(const std::string& option);
 // A configuration from --config FILE or --preset NAME (exactly one), strictly validated, model
 // included. Throws ConfigError.
 RunConfig load_config_option(const std::string& config_file, const std::string& preset);
+
+// --shards DIR of `train` and `enqueue`: sets data.text.shards of a text run (refused for MQAR runs),
+// makes it absolute, and refuses a text run without shards. Throws ConfigError.
+void apply_shards_option(RunConfig& config, const std::string& shards);
+
+// The AR-hit analysis of a text run's newest per-token validation losses, side by side with `vs` and
+// the gap decomposition when given: a table, or one JSON object (`zoolab-cli analyze`). Throws naming the
+// run when it has no token losses.
+void print_text_analysis(const Store& store, const RunRecord& run, const std::optional<RunRecord>& vs,
+                         const AnalysisOptions& options, bool json);
+
+// One progress line per epoch (MQAR) or validation (text) of `train`.
+std::string format_epoch(const EpochReport& report);
 
 // A new run's record for this configuration (name, task, sequence mixer, full config JSON, seed).
 NewRun new_run_record(const RunConfig& config, RunStatus status = RunStatus::Queued);

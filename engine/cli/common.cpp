@@ -21,10 +21,32 @@ RunConfig load_config_option(const std::string& config_file, const std::string& 
   return config;
 }
 
-NewRun new_run_record(const RunConfig& config, RunStatus status) {
+void apply_shards_option(RunConfig& config, const std::string& shards) {
+  if (!shards.empty()) {
+    if (!is_text_task(config.data)) {
+      throw ConfigError("--shards", "only text runs (data.task \"text\") read token shards; \"" +
+                                        config.name +
+                                        "\" is an MQAR run: drop --shards, or use a text configuration (e.g. "
+                                        "--preset text-tiny-attention)");
+    }
+    config.data.text.shards = shards;
+  }
+  if (is_text_task(config.data) && config.data.text.shards.empty()) {
+    throw ConfigError("data.text.shards",
+                      "empty: pass --shards DIR (the folder `zoolab-cli data tokenize` "
+                      "wrote) or set data.text.shards in the configuration");
+  }
+  make_text_paths_absolute(config);
+}
+
+NewRun new_run_record(const RunConfig& given, RunStatus status) {
+  // A text run's shards path is stored absolute (workers do not share our cwd); callers that train the
+  // config themselves make it absolute first, so that its hash matches the stored one.
+  RunConfig config = given;
+  make_text_paths_absolute(config);
   NewRun run;
   run.name = config.name;
-  run.task = config.data.train.front().task;
+  run.task = is_text_task(config.data) ? config.data.task : config.data.train.front().task;
   run.mixer = config.model.sequence_mixer.name;
   run.config_json = to_json(config).dump();
   run.seed = static_cast<int64_t>(config.seed);

@@ -1,12 +1,186 @@
 // zoolab-cli data mqar: the generated data as JSON lines, so anyone can check it from outside.
+// zoolab-cli data corpus / data tokenize: the text pipeline's input (DESIGN §7): Pile-format corpora from
+// files, folders or the Debian-packaged sample texts, and token shards from a corpus and a tokenizer.
 
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "engine/cli/commands.h"
 #include "engine/data/mqar.h"
+#include "engine/text/byte_level_bpe.h"
+#include "engine/text/corpus.h"
+#include "engine/text/sample_corpus.h"
+#include "engine/text/tokenize_corpus.h"
 
 namespace zoolab {
+
+namespace {
+
+// "1.23 MB": sizes people read at a glance.
+std::string megabytes(int64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.2f MB", static_cast<double>(bytes) / 1e6);
+  return text;
+}
+
+void print_problem(const CorpusProblem& problem) {
+  std::cerr << problem.to_string() << "\n";
+}
+
+void add_corpus_command(CLI::App& data, CliState& state) {
+  struct CorpusArgs {
+    std::vector<std::string> from;
+    std::string set_name;
+    std::string out;
+    std::string on_error = "skip";
+    bool sample = false;
+    int64_t sample_limit = 0;
+    int64_t sample_copyrights = 0;
+    int level = 6;
+  };
+  auto args = std::make_shared<CorpusArgs>();
+  auto* corpus = data.add_subcommand(
+      "corpus", "Write a Pile-format corpus (.jsonl or .jsonl.zst) from files, folders or the sample texts");
+  corpus->add_option(
+      "--from", args->from,
+      "A .jsonl / .jsonl.zst file, a text file, or a folder of text files (one document each); "
+      "repeatable");
+  corpus->add_option("--set-name", args->set_name,
+                     "pile_set_name of documents that have none (default: the folder's or file's name)");
+  corpus->add_option("--out", args->out, "Output file, .jsonl or .jsonl.zst")->required();
+  corpus
+      ->add_option("--on-error,--on-bad-input", args->on_error,
+                   "Bad input (malformed line, invalid UTF-8, truncated .zst): skip it and report, or refuse")
+      ->check(CLI::IsMember({"skip", "refuse"}));
+  corpus->add_flag("--sample", args->sample,
+                   "Add the sample texts Debian packages ship: King James Bible, fortunes, licences "
+                   "(packaging/sample-corpus.sh installs them)");
+  corpus
+      ->add_option("--sample-limit", args->sample_limit,
+                   "Take about this many bytes from each sample source (0: all); for tiny test corpora")
+      ->check(CLI::NonNegativeNumber);
+  corpus
+      ->add_option("--sample-copyrights", args->sample_copyrights,
+                   "Also take /usr/share/doc/*/copyright files, up to this many bytes")
+      ->check(CLI::NonNegativeNumber);
+  corpus->add_option("--level", args->level, "zstd compression level for .zst output")
+      ->check(CLI::Range(1, 19));
+  corpus->callback([args, &state]() {
+    if (args->from.empty() && !args->sample)
+      throw std::invalid_argument("data corpus: give --from PATH (repeatable), --sample, or both");
+    CorpusWriter writer(args->out, args->level);
+    if (args->sample) {
+      SampleCorpusOptions options;
+      options.max_bytes_per_source = args->sample_limit;
+      options.copyright_bytes = args->sample_copyrights;
+      if (args->sample_limit > 0)
+        options.min_bytes = std::min<int64_t>(options.min_bytes, args->sample_limit);
+      const auto report = write_sample_corpus(writer, options);
+      for (const auto& source : report.sources)
+        std::cout << "sample " << source.name << ": " << source.documents << " documents, "
+                  << megabytes(source.bytes) << " from " << source.origin << "\n";
+      for (const auto& skipped : report.skipped)
+        std::cerr << "sample: left out " << skipped << "\n";
+    }
+    int64_t problems = 0;
+    if (!args->from.empty()) {
+      std::vector<CorpusInput> inputs;
+      for (const auto& path : args->from)
+        inputs.push_back({path, args->set_name});
+      CorpusReader reader(inputs, parse_on_bad_input(args->on_error));
+      reader.set_problem_callback(print_problem);
+      CorpusDocument document;
+      while (reader.next(document))
+        writer.add(document.text, document.set_name);
+      const auto& stats = reader.stats();
+      problems = stats.problems;
+      std::cout << "read " << stats.documents << " documents (" << megabytes(stats.text_bytes)
+                << " of text) from " << stats.files << " files; " << stats.problems << " problems skipped\n";
+    }
+    const int64_t size = writer.finish();
+    std::cout << "wrote " << writer.documents() << " documents (" << megabytes(writer.text_bytes())
+              << " of text) to " << args->out << " (" << megabytes(size) << ")\n";
+    if (problems > 0)
+      std::cout << "skipped " << problems << " problems (listed above as file:line: what)\n";
+    state.exit_code = 0;
+  });
+}
+
+void add_tokenize_command(CLI::App& data, CliState& state) {
+  struct TokenizeArgs {
+    std::vector<std::string> corpus;
+    std::string tokenizer;
+    std::string out;
+    double valid_fraction = 0.01;
+    uint64_t seed = 0;
+    std::string on_error = "skip";
+    int threads = 1;
+    bool json = false;
+  };
+  auto args = std::make_shared<TokenizeArgs>();
+  auto* tokenize = data.add_subcommand(
+      "tokenize",
+      "Tokenize a corpus into a shards folder (train.ztok, valid.ztok, bigrams.zbg, tokenizer.json)");
+  tokenize
+      ->add_option("--corpus", args->corpus, "A .jsonl / .jsonl.zst corpus, text file or folder; repeatable")
+      ->required();
+  tokenize
+      ->add_option("--tokenizer", args->tokenizer,
+                   "tokenizer.json, or a folder with GPT-2's encoder.json and vocab.bpe")
+      ->required();
+  tokenize->add_option("--out", args->out, "The shards folder (created; its files are replaced)")->required();
+  tokenize
+      ->add_option("--valid-fraction", args->valid_fraction,
+                   "Share of documents held out for validation (at least one document)")
+      ->check(CLI::Range(0.0, 0.99));
+  tokenize->add_option("--seed", args->seed, "Seed of the document split");
+  tokenize
+      ->add_option("--on-error,--on-bad-input", args->on_error, "Bad input: skip it and report, or refuse")
+      ->check(CLI::IsMember({"skip", "refuse"}));
+  tokenize->add_option("--threads", args->threads, "Documents encoded in parallel")
+      ->check(CLI::Range(1, 256));
+  tokenize->add_flag("--json", args->json, "Print the manifest as JSON instead of a summary");
+  tokenize->callback([args, &state]() {
+    const BpeTokenizer tokenizer = BpeTokenizer::load(args->tokenizer);
+    std::vector<CorpusInput> inputs;
+    for (const auto& path : args->corpus)
+      inputs.push_back({path, ""});
+    TokenizeOptions options;
+    options.valid_fraction = args->valid_fraction;
+    options.seed = args->seed;
+    options.on_bad_input = parse_on_bad_input(args->on_error);
+    options.threads = args->threads;
+    options.tokenizer_source = std::filesystem::absolute(args->tokenizer).string();
+    options.on_problem = print_problem;
+    options.on_progress = [](const TokenizeProgress& p) {
+      if (p.seconds >= 1.0)
+        std::cerr << "tokenized " << p.documents << "/" << p.total_documents << " documents, " << p.tokens
+                  << " tokens, " << static_cast<int64_t>(p.tokens / p.seconds) << " tokens/s\n";
+    };
+    const auto report = tokenize_corpus(inputs, tokenizer, args->out, options);
+    if (args->json) {
+      std::cout << report.manifest.dump(2) << "\n";
+    } else {
+      std::cout << "train: " << report.train.documents << " documents, " << report.train.tokens << " tokens ("
+                << report.train.dtype << ")\n"
+                << "valid: " << report.valid.documents << " documents, " << report.valid.tokens << " tokens\n"
+                << "bigrams: " << report.bigrams << " distinct in the training split\n"
+                << "corpus: " << report.corpus.documents << " documents, "
+                << megabytes(report.corpus.text_bytes) << " of text, " << report.corpus.problems
+                << " problems skipped\n";
+      char line[160];
+      std::snprintf(line, sizeof(line), "throughput: %.0f tokens/s (%.2f s, %d thread%s), %.2f bytes/token\n",
+                    report.tokens_per_second, report.seconds, args->threads, args->threads == 1 ? "" : "s",
+                    report.bytes_per_token);
+      std::cout << line << "wrote " << args->out << "\n";
+    }
+    state.exit_code = 0;
+  });
+}
+
+}  // namespace
 
 void add_data_commands(CLI::App& app, CliState& state) {
   struct DataArgs {
@@ -25,6 +199,11 @@ void add_data_commands(CLI::App& app, CliState& state) {
   mqar->add_option("--out", args->out, "Output file (.jsonl); '-' for standard output")->required();
   mqar->callback([args, &state]() {
     const auto config = load_config_option(args->config_file, args->preset);
+    if (is_text_task(config.data)) {
+      throw ConfigError("data.task",
+                        "`data mqar` writes MQAR segments; a text run's data are token shards "
+                        "(`zoolab-cli data tokenize`)");
+    }
     const auto seeds = segment_seeds(config.data);
     const bool train = args->split == "train";
     const auto& segments = train ? config.data.train : config.data.test;
@@ -63,6 +242,8 @@ void add_data_commands(CLI::App& app, CliState& state) {
     }
     state.exit_code = 0;
   });
+  add_corpus_command(*data, state);
+  add_tokenize_command(*data, state);
 }
 
 }  // namespace zoolab

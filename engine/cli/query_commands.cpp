@@ -17,11 +17,12 @@ struct QueryArgs {
   bool json = false;
 };
 
-std::string metric_cell(const std::vector<MetricSummary>& summaries, const std::string& key, bool best) {
+std::string metric_cell(const std::vector<MetricSummary>& summaries, const std::string& key, bool best,
+                        const char* format = "%.4f") {
   for (const auto& summary : summaries) {
     if (summary.key == key) {
       char cell[32];
-      std::snprintf(cell, sizeof(cell), "%.4f", best ? summary.best : summary.last);
+      std::snprintf(cell, sizeof(cell), format, best ? summary.best : summary.last);
       return cell;
     }
   }
@@ -52,13 +53,16 @@ void add_query_commands(CLI::App& app, CliState& state) {
       std::cout << "no runs in " << store.path() << "; start one with `zoolab-cli train --preset mqar-quick`\n";
       return;
     }
+    // A text run's "epochs" are its validations, and its best is the lowest validation perplexity.
     std::printf("%5s  %-28s %-12s %-11s %6s %8s %10s %9s\n", "id", "name", "mixer", "status", "epochs", "steps",
                 "params", "best acc");
     for (const auto& run : records) {
       std::printf("%5lld  %-28.28s %-12.12s %-11s %6lld %8lld %10lld %9s\n", static_cast<long long>(run.id),
                   run.name.c_str(), run.mixer.c_str(), to_string(run.status), static_cast<long long>(run.epochs),
                   static_cast<long long>(run.steps), static_cast<long long>(run.num_parameters),
-                  metric_cell(store.summary(run.id), "valid/accuracy", true).c_str());
+                  run.task == "text"
+                      ? ("ppl " + metric_cell(store.summary(run.id), "valid/perplexity", true, "%.1f")).c_str()
+                      : metric_cell(store.summary(run.id), "valid/accuracy", true).c_str());
     }
     state.exit_code = 0;
   });

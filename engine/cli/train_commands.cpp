@@ -20,6 +20,7 @@ struct TrainArgs {
   std::string preset;
   std::string name;
   std::string run;
+  std::string shards;
   int threads = 0;
   std::string device = "cpu";
   bool quiet = false;
@@ -34,7 +35,28 @@ void add_runtime_options(CLI::App* command, TrainArgs& args) {
   command->add_flag("--quiet", args.quiet, "Print only the run id at the end");
 }
 
+// A text run's validation: step, train loss since the last one, validation perplexity, throughput.
+std::string format_validation(const EpochReport& report) {
+  char line[256];
+  const auto perplexity =
+      report.metrics.count("valid/perplexity") ? report.metrics.at("valid/perplexity") : NAN;
+  const auto valid_loss = report.metrics.count("valid/loss") ? report.metrics.at("valid/loss") : NAN;
+  std::snprintf(line, sizeof(line),
+                "validation %2lld/%lld  step %7lld/%lld  lr %.2e  train/loss %.4f  valid/loss %.4f  "
+                "valid/perplexity %.2f  %.1f s  %.0f tokens/s",
+                static_cast<long long>(report.epoch + 1), static_cast<long long>(report.max_epochs),
+                static_cast<long long>(report.step), static_cast<long long>(report.max_steps),
+                report.learning_rate, report.train_loss, valid_loss, perplexity, report.seconds,
+                report.tokens_per_s);
+  return line;
+}
+
+}  // namespace
+
 std::string format_epoch(const EpochReport& report) {
+  if (report.max_steps > 0) {
+    return format_validation(report);
+  }
   char line[256];
   const auto accuracy = report.metrics.count("valid/accuracy") ? report.metrics.at("valid/accuracy") : NAN;
   const auto valid_loss = report.metrics.count("valid/loss") ? report.metrics.at("valid/loss") : NAN;
@@ -47,6 +69,8 @@ std::string format_epoch(const EpochReport& report) {
       report.seconds, report.examples_per_s);
   return line;
 }
+
+namespace {
 
 int exit_code_for(RunStatus status) {
   switch (status) {
@@ -134,7 +158,8 @@ int train_queued_run(const TrainArgs& args) {
 void add_train_commands(CLI::App& app, CliState& state) {
   auto args = std::make_shared<TrainArgs>();
 
-  auto* train = app.add_subcommand("train", "Train a model on MQAR and record the run in the database");
+  auto* train = app.add_subcommand(
+      "train", "Train a model (MQAR, or text on token shards) and record the run in the database");
   auto* config_option = train->add_option("--config", args->config_file, "Run configuration (strict JSON)");
   auto* preset_option =
       train->add_option("--preset", args->preset, "Built-in preset (see `zoolab-cli presets`)");
@@ -144,7 +169,9 @@ void add_train_commands(CLI::App& app, CliState& state) {
       "--run", args->run,
       "Train this queued run (id or name) instead of a new one; resumes it from its checkpoint if it has one "
       "(what `zoolab-cli worker` runs)");
-  for (auto* excluded : {config_option, preset_option, name_option}) {
+  auto* shards_option = train->add_option(
+      "--shards", args->shards, "Token shards folder of a text run (`zoolab-cli data tokenize --out DIR`)");
+  for (auto* excluded : {config_option, preset_option, name_option, shards_option}) {
     run_option->excludes(excluded);
   }
   add_runtime_options(train, *args);
@@ -160,6 +187,7 @@ void add_train_commands(CLI::App& app, CliState& state) {
     if (!args->name.empty()) {
       config.name = args->name;
     }
+    apply_shards_option(config, args->shards);  // before the record: its hash is the stored config's
     Store store(database_path(args->db));
     store.reap_dead_runs();
     // Created running under our pid: a queued row would be fair game for a worker until training starts.

@@ -70,6 +70,10 @@ std::map<std::string, double> evaluate_on_test(LanguageModel& model, const RunCo
 
 void import_weights(const WeightArgs& args) {
   auto config = load_config_option(args.config_file, args.preset);
+  if (is_text_task(config.data)) {
+    throw ConfigError("data.task", "import evaluates the weights on the MQAR test split; text runs are not "
+                                   "supported yet (train one with `zoolab-cli train --shards DIR`)");
+  }
   if (!args.name.empty()) {
     config.name = args.name;
   }

@@ -23,6 +23,7 @@ struct QueueArgs {
   std::string preset;
   std::string name;
   std::string run;
+  std::string shards;
   bool quiet = false;
   WorkerOptions worker;
   std::string log_file;
@@ -111,6 +112,8 @@ void add_worker_commands(CLI::App& app, CliState& state) {
       enqueue->add_option("--preset", args->preset, "Built-in preset (see `zoolab-cli presets`)");
   config_option->excludes(preset_option);
   enqueue->add_option("--name", args->name, "Run name (default: the configuration's name)");
+  enqueue->add_option("--shards", args->shards,
+                      "Token shards folder of a text run (`zoolab-cli data tokenize --out DIR`)");
   enqueue->add_option("--db", args->db, kDbHelp);
   enqueue->add_flag("--quiet", args->quiet, "Print only the run id");
   enqueue->callback([args, &state]() {
@@ -118,6 +121,7 @@ void add_worker_commands(CLI::App& app, CliState& state) {
     if (!args->name.empty()) {
       config.name = args->name;
     }
+    apply_shards_option(config, args->shards);
     Store store(database_path(args->db));
     const auto run_id = store.create_run(new_run_record(config, RunStatus::Queued));
     if (args->quiet) {

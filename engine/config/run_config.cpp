@@ -1,6 +1,7 @@
 #include "engine/config/run_config.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "engine/config/json_reader.h"
 
@@ -13,7 +14,8 @@ using nlohmann::json;
 // Tokens are stored as int32 in the dataset cache (engine/data/dataset_cache.h).
 constexpr int64_t kMaxVocabSize = 2147483647;
 
-const std::vector<std::string> kTasks = {"mqar"};
+const std::vector<std::string> kTasks = {"mqar"};  // of a segment
+const std::vector<std::string> kDataTasks = {"mqar", "text"};
 const std::vector<std::string> kSliceKeys = {"num_kv_pairs", "input_seq_len", "num_passes"};
 const std::vector<std::string> kAccuracyAverages = {"example", "token"};
 const std::vector<std::string> kLmHeads = {"labelled", "all"};
@@ -111,16 +113,65 @@ void parse_batch_size(ObjectReader& r, DataConfig* data) {
   data->train_batch_size = data->test_batch_size = n;
 }
 
+// Keys of `object` that belong to the other task: refused with what to do instead, before the
+// reader's generic "unknown key" (which would not say why).
+void refuse_keys(const json& object, const std::string& path, const std::vector<std::string>& keys,
+                 const std::string& why) {
+  if (!object.is_object())
+    return;
+  for (const auto& key : keys) {
+    if (object.contains(key))
+      throw ConfigError(join_json_path(path, key), why);
+  }
+}
+
+const std::vector<std::string> kMqarDataKeys = {"train", "test", "cache_dir"};
+const std::vector<std::string> kMqarTrainKeys = {"max_epochs",
+                                                 "early_stopping_metric",
+                                                 "early_stopping_threshold",
+                                                 "slice_keys",
+                                                 "shuffle",
+                                                 "accuracy_average",
+                                                 "lm_head",
+                                                 "inspect"};
+const std::vector<std::string> kTextTrainKeys = {"warmup_steps", "gradient_clip", "eval_interval"};
+
+// data.text (issue 6). The shards folder may be empty here: `train --shards DIR` fills it in, and the
+// trainer refuses to start without one.
+TextDataConfig parse_text(const json* value) {
+  static const json kEmpty = json::object();
+  ObjectReader r(value ? *value : kEmpty, "data.text");
+  TextDataConfig t;
+  t.shards = r.get_string("shards", t.shards);
+  t.context_length = r.get_int64("context_length", t.context_length, IntRange::positive());
+  t.train_tokens = r.get_int64("train_tokens", t.train_tokens, IntRange::positive());
+  t.valid_sequences = r.get_int64("valid_sequences", t.valid_sequences, IntRange::positive());
+  r.finish();
+  return t;
+}
+
 DataConfig parse_data(const json* value) {
   static const json kEmpty = json::object();
-  ObjectReader r(value ? *value : kEmpty, "data");
+  const json& object = value ? *value : kEmpty;
+  ObjectReader r(object, "data");
   DataConfig d;
+  d.task = r.get_string("task", d.task, StringRule::one_of(kDataTasks));
   d.vocab_size = r.get_int64("vocab_size", d.vocab_size, IntRange::between(2, kMaxVocabSize));
   parse_batch_size(r, &d);
   d.seed = r.get_uint64("seed", d.seed);
-  d.cache_dir = r.get_string("cache_dir", d.cache_dir);
-  d.train = parse_segments(r, "train", d.vocab_size);
-  d.test = parse_segments(r, "test", d.vocab_size);
+  if (is_text_task(d)) {
+    refuse_keys(object, "data", kMqarDataKeys,
+                "MQAR data is not used by text runs (data.task \"text\" reads data.text); remove it, or set "
+                "data.task to \"mqar\"");
+    d.text = parse_text(r.get_object("text"));
+  } else {
+    refuse_keys(object, "data", {"text"},
+                "only text runs read data.text; set data.task to \"text\" (and remove data.train and "
+                "data.test), or remove data.text");
+    d.cache_dir = r.get_string("cache_dir", d.cache_dir);
+    d.train = parse_segments(r, "train", d.vocab_size);
+    d.test = parse_segments(r, "test", d.vocab_size);
+  }
   r.finish();
   return d;
 }
@@ -164,16 +215,45 @@ ModelConfig parse_model(const json* value, const DataConfig& data) {
   }
   const int64_t longest = max_seq_len(data);
   if (m.max_position_embeddings > 0 && m.max_position_embeddings < longest) {
-    throw ConfigError("model.max_position_embeddings",
-                      "must be 0 (no learned positions) or >= the longest input_seq_len (" +
-                          std::to_string(longest) + "), got " + std::to_string(m.max_position_embeddings));
+    const std::string what = is_text_task(data) ? "data.text.context_length" : "the longest input_seq_len";
+    throw ConfigError("model.max_position_embeddings", "must be 0 (no learned positions) or >= " + what +
+                                                           " (" + std::to_string(longest) + "), got " +
+                                                           std::to_string(m.max_position_embeddings));
   }
   return m;
 }
 
-TrainConfig parse_train(const json* value) {
+// A text run's train section: the optimizer plus the per-step schedule (issue 6).
+TrainConfig parse_text_train(const json& object, const DataConfig& data) {
+  refuse_keys(object, "train", kMqarTrainKeys,
+              "MQAR-only (text runs train for data.text.train_tokens and validate every train.eval_interval "
+              "steps); remove it, or set data.task to \"mqar\"");
+  ObjectReader r(object, "train");
+  TrainConfig t;
+  t.learning_rate = r.get_double("learning_rate", t.learning_rate, DoubleRange::positive());
+  t.weight_decay = r.get_double("weight_decay", t.weight_decay, DoubleRange::non_negative());
+  t.warmup_steps = r.get_int64("warmup_steps", t.warmup_steps, IntRange::non_negative());
+  t.gradient_clip = r.get_double("gradient_clip", t.gradient_clip, DoubleRange::non_negative());
+  t.eval_interval = r.get_int64("eval_interval", t.eval_interval, IntRange::non_negative());
+  r.finish();
+  const int64_t steps = text_train_steps(data);
+  if (t.warmup_steps >= steps) {
+    throw ConfigError("train.warmup_steps",
+                      "must be less than the run's " + std::to_string(steps) +
+                          " steps (data.text.train_tokens / (train batch size · context_length)), got " +
+                          std::to_string(t.warmup_steps) + "; lower it or raise data.text.train_tokens");
+  }
+  return t;
+}
+
+TrainConfig parse_train(const json* value, const DataConfig& data) {
   static const json kEmpty = json::object();
-  ObjectReader r(value ? *value : kEmpty, "train");
+  const json& object = value ? *value : kEmpty;
+  if (is_text_task(data))
+    return parse_text_train(object, data);
+  refuse_keys(object, "train", kTextTrainKeys,
+              "only text runs (data.task \"text\") read it; remove it, or set data.task to \"text\"");
+  ObjectReader r(object, "train");
   TrainConfig t;
   t.max_epochs = r.get_int64("max_epochs", t.max_epochs, IntRange::positive());
   t.learning_rate = r.get_double("learning_rate", t.learning_rate, DoubleRange::positive());
@@ -204,6 +284,19 @@ json module_to_json(const ModuleConfig& m) {
   return json{{"name", m.name}, {"kwargs", m.kwargs}};
 }
 
+json model_to_json(const ModelConfig& m) {
+  return json{{"d_model", m.d_model},
+              {"n_layers", m.n_layers},
+              {"max_position_embeddings", m.max_position_embeddings},
+              {"vocab_size", m.vocab_size},
+              {"embed_dropout", m.embed_dropout},
+              {"resid_dropout", m.resid_dropout},
+              {"layer_norm_epsilon", m.layer_norm_epsilon},
+              {"block_type", m.block_type},
+              {"sequence_mixer", module_to_json(m.sequence_mixer)},
+              {"state_mixer", module_to_json(m.state_mixer)}};
+}
+
 json segments_to_json(const std::vector<SegmentConfig>& segments) {
   json out = json::array();
   for (const auto& s : segments)
@@ -227,7 +320,7 @@ RunConfig parse_run_config(const nlohmann::json& json) {
   r.finish();
   c.data = parse_data(data);
   c.model = parse_model(model, c.data);
-  c.train = parse_train(train);
+  c.train = parse_train(train, c.data);
   return c;
 }
 
@@ -245,23 +338,41 @@ nlohmann::json segment_to_json(const SegmentConfig& s) {
               {"num_passes", s.num_passes}};
 }
 
+namespace {
+
+// A text run's configuration: only the keys text runs read (parse_run_config refuses the others).
+nlohmann::json text_to_json(const RunConfig& c) {
+  const auto& t = c.data.text;
+  json data{{"task", c.data.task},
+            {"vocab_size", c.data.vocab_size},
+            {"batch_size", {c.data.train_batch_size, c.data.test_batch_size}},
+            {"seed", c.data.seed},
+            {"text",
+             {{"shards", t.shards},
+              {"context_length", t.context_length},
+              {"train_tokens", t.train_tokens},
+              {"valid_sequences", t.valid_sequences}}}};
+  json train{{"learning_rate", c.train.learning_rate},
+             {"weight_decay", c.train.weight_decay},
+             {"warmup_steps", c.train.warmup_steps},
+             {"gradient_clip", c.train.gradient_clip},
+             {"eval_interval", c.train.eval_interval}};
+  return json{{"name", c.name}, {"description", c.description},    {"seed", c.seed},
+              {"data", data},   {"model", model_to_json(c.model)}, {"train", train}};
+}
+
+}  // namespace
+
 nlohmann::json to_json(const RunConfig& c) {
+  if (is_text_task(c.data))
+    return text_to_json(c);
   json data{{"vocab_size", c.data.vocab_size},
             {"batch_size", {c.data.train_batch_size, c.data.test_batch_size}},
             {"seed", c.data.seed},
             {"cache_dir", c.data.cache_dir},
             {"train", segments_to_json(c.data.train)},
             {"test", segments_to_json(c.data.test)}};
-  json model{{"d_model", c.model.d_model},
-             {"n_layers", c.model.n_layers},
-             {"max_position_embeddings", c.model.max_position_embeddings},
-             {"vocab_size", c.model.vocab_size},
-             {"embed_dropout", c.model.embed_dropout},
-             {"resid_dropout", c.model.resid_dropout},
-             {"layer_norm_epsilon", c.model.layer_norm_epsilon},
-             {"block_type", c.model.block_type},
-             {"sequence_mixer", module_to_json(c.model.sequence_mixer)},
-             {"state_mixer", module_to_json(c.model.state_mixer)}};
+  const json model = model_to_json(c.model);
   json train{{"max_epochs", c.train.max_epochs},
              {"learning_rate", c.train.learning_rate},
              {"weight_decay", c.train.weight_decay},
@@ -286,12 +397,30 @@ int64_t effective_vocab_size(const RunConfig& config) {
 }
 
 int64_t max_seq_len(const DataConfig& data) {
+  if (is_text_task(data))
+    return data.text.context_length;
   int64_t longest = 0;
   for (const auto& s : data.train)
     longest = std::max(longest, s.input_seq_len);
   for (const auto& s : data.test)
     longest = std::max(longest, s.input_seq_len);
   return longest;
+}
+
+void make_text_paths_absolute(RunConfig& config) {
+  auto& shards = config.data.text.shards;
+  if (is_text_task(config.data) && !shards.empty()) {
+    auto path = std::filesystem::absolute(shards).lexically_normal();
+    if (path.filename().empty() && path.has_parent_path() && path != path.root_path()) {
+      path = path.parent_path();  // "dir/" and "dir" name the same folder: store one spelling
+    }
+    shards = path.string();
+  }
+}
+
+int64_t text_train_steps(const DataConfig& data) {
+  const int64_t per_step = data.train_batch_size * data.text.context_length;
+  return (data.text.train_tokens + per_step - 1) / per_step;
 }
 
 }  // namespace zoolab

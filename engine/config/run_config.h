@@ -26,7 +26,20 @@ struct SegmentConfig {
   int64_t num_passes = 1;  // context repetitions (JRT); Zoology's default 1
 };
 
+// Language modelling on token shards (issue 6, DESIGN §7): contiguous windows of context_length + 1
+// tokens from the shards folder's train.ztok, a token budget instead of epochs, and `valid_sequences`
+// fixed windows of valid.ztok for validation (engine/train/text_trainer.h).
+struct TextDataConfig {
+  std::string shards;  // the folder `zoolab-cli data tokenize` wrote; made absolute when a run is created
+  int64_t context_length = 128;    // tokens the model sees per sequence
+  int64_t train_tokens = 1000000;  // budget: steps = ceil(train_tokens / (train batch size · context_length))
+  int64_t valid_sequences = 64;    // evenly spaced, non-overlapping validation windows
+};
+
 struct DataConfig {
+  // "mqar" (train/test segments, MQAR training) or "text" (data.text, text training). Written back by
+  // to_json only for text runs, so MQAR configurations and their hashes are what they were before.
+  std::string task = "mqar";
   int64_t vocab_size = 8192;
   int64_t train_batch_size = 32;  // "batch_size": N or [train, test]
   int64_t test_batch_size = 32;
@@ -34,6 +47,7 @@ struct DataConfig {
   std::vector<SegmentConfig> train;
   std::vector<SegmentConfig> test;
   std::string cache_dir;  // empty: the default cache beside the database
+  TextDataConfig text;    // task "text" only
 };
 
 // A mixer reference: a registry name plus its keyword arguments (validated by the registry).
@@ -82,6 +96,10 @@ struct TrainConfig {
   // DESIGN §6); "all": every position, as Zoology does (for speed comparisons).
   std::string lm_head = "labelled";
   InspectConfig inspect;
+  // Text runs only (data.task "text"); MQAR runs refuse them, as text runs refuse the MQAR keys above.
+  int64_t warmup_steps = 0;    // linear warm-up to learning_rate over these steps, then cosine
+  double gradient_clip = 1.0;  // clip the global gradient norm to this (0: no clipping)
+  int64_t eval_interval = 0;   // validate every this many steps (0: only at the end); always at the end
 };
 
 struct RunConfig {
@@ -111,7 +129,20 @@ nlohmann::json to_json(const RunConfig& config);
 // model.vocab_size with its default applied.
 int64_t effective_vocab_size(const RunConfig& config);
 
-// The longest input_seq_len over all train and test segments (the mixers' l_max).
+// The longest input_seq_len over all train and test segments (the mixers' l_max); a text run's
+// context_length.
 int64_t max_seq_len(const DataConfig& data);
+
+// Whether the run trains a language model on token shards (data.task "text").
+inline bool is_text_task(const DataConfig& data) {
+  return data.task == "text";
+}
+
+// Makes a text run's data.text.shards absolute (against the current directory), so that a worker
+// started elsewhere finds the shards. Nothing else changes; MQAR configs are left alone.
+void make_text_paths_absolute(RunConfig& config);
+
+// Optimizer steps of a text run: ceil(train_tokens / (train_batch_size · context_length)).
+int64_t text_train_steps(const DataConfig& data);
 
 }  // namespace zoolab

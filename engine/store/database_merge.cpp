@@ -185,6 +185,12 @@ MergeReport merge_database(Store& dest, const std::string& source_path) {
         "cols, data) SELECT ?, step, epoch, example, layer, kind, head, rows, cols, data "
         "FROM src.patterns WHERE run_id = ?");
     patterns.bind(1, new_id).bind(2, run.id).run();
+    // A text run's per-token validation losses (schema 5).
+    SqliteStatement token_losses(
+        db,
+        "INSERT INTO main.token_losses (run_id, step, epoch, bytes, blob) "
+        "SELECT ?, step, epoch, bytes, blob FROM src.token_losses WHERE run_id = ?");
+    token_losses.bind(1, new_id).bind(2, run.id).run();
 
     // Checkpoints move into dest's files folder under the new id, as the trainer would have put them.
     SqliteStatement checkpoints(

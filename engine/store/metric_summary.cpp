@@ -38,7 +38,7 @@ MetricSummary read_summary(const SqliteStatement& query) {
 }  // namespace
 
 bool lower_is_better(const std::string& key) {
-  return key.find("loss") != std::string::npos;
+  return key.find("loss") != std::string::npos || key.find("perplexity") != std::string::npos;
 }
 
 SummaryCache::Entry& SummaryCache::entry(int64_t run, const std::string& key) {

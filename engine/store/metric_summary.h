@@ -22,7 +22,8 @@ class SqliteStatement;
 double nullable_real(const SqliteStatement& row, int column);
 void bind_nullable_real(SqliteStatement& statement, int index, double value);
 
-// Keys containing "loss" improve downwards, everything else (accuracies) upwards.
+// Keys containing "loss" or "perplexity" (text runs) improve downwards, everything else (accuracies)
+// upwards.
 bool lower_is_better(const std::string& key);
 
 // Summaries of the (run, key) pairs touched by a batch: loaded from run_summary on first use, updated

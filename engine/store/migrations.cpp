@@ -169,6 +169,19 @@ CREATE TABLE patterns (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 5: per-token validation losses of text runs (issue 6, engine/text/token_losses.h). One blob
+// per run, the newest validation's (the trainer replaces it), so run_id is the key: a 64 x 129-token
+// validation set is ~100 KB, and keeping every validation's would grow the file for no reader.
+const char* const kMigration5 = R"sql(
+CREATE TABLE token_losses (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  step   INTEGER NOT NULL,
+  epoch  INTEGER NOT NULL DEFAULT 0,
+  bytes  INTEGER NOT NULL DEFAULT 0,
+  blob   BLOB NOT NULL
+);
+)sql";
+
 bool is_file_database(const std::string& path) {
   return !path.empty() && path != ":memory:" && path.rfind("file:", 0) != 0;
 }
@@ -201,7 +214,7 @@ void backup_database(sqlite3* db, const std::string& target) {
 
 const std::vector<Migration>& schema_migrations() {
   static const std::vector<Migration> migrations = {
-      {1, kMigration1}, {2, kMigration2}, {3, kMigration3}, {4, kMigration4}};
+      {1, kMigration1}, {2, kMigration2}, {3, kMigration3}, {4, kMigration4}, {5, kMigration5}};
   return migrations;
 }
 

@@ -402,7 +402,8 @@ void Store::delete_run(int64_t run) {
     for (const char* sql :
          {"DELETE FROM metrics WHERE run_id = ?", "DELETE FROM run_summary WHERE run_id = ?",
           "DELETE FROM checkpoints WHERE run_id = ?", "DELETE FROM query_records WHERE run_id = ?",
-          "DELETE FROM patterns WHERE run_id = ?", "DELETE FROM runs WHERE id = ?"}) {
+          "DELETE FROM patterns WHERE run_id = ?", "DELETE FROM token_losses WHERE run_id = ?",
+          "DELETE FROM runs WHERE id = ?"}) {
       SqliteStatement(m_db, sql).bind(1, run).run();
     }
     transaction.commit();
@@ -752,6 +753,10 @@ void Store::truncate_metrics_after(int64_t run, int64_t step) {
       .bind(2, step)
       .run();
   SqliteStatement(m_db, "DELETE FROM patterns WHERE run_id = ? AND step > ?")
+      .bind(1, run)
+      .bind(2, step)
+      .run();
+  SqliteStatement(m_db, "DELETE FROM token_losses WHERE run_id = ? AND step > ?")
       .bind(1, run)
       .bind(2, step)
       .run();

@@ -45,7 +45,7 @@ struct NewRun {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   // Opens (creating the file and its folder if needed) and migrates to kSchemaVersion.
   explicit Store(const std::string& path);
@@ -147,6 +147,11 @@ class Store {
   std::vector<int64_t> pattern_steps(int64_t run) const;  // ascending
   // One evaluation's patterns (optionally of one example), by example, layer, kind, head.
   std::vector<PatternRecord> patterns(int64_t run, int64_t step, std::optional<int64_t> example = {}) const;
+
+  // Per-token validation losses of a text run (engine/text/token_losses.h, issue 6): one blob per run,
+  // the newest validation's; put replaces the run's previous one.
+  void put_token_losses(int64_t run, int64_t step, int64_t epoch, const std::string& blob);
+  std::optional<std::string> token_losses(int64_t run) const;
 
   // Checkpoints.
   int64_t add_checkpoint(int64_t run, int64_t epoch, int64_t step, const std::string& path);

@@ -14,11 +14,15 @@
 #include "engine/data/dataset_cache.h"
 #include "engine/store/store.h"
 #include "engine/train/checkpoint.h"
+#include "engine/train/checkpoint_files.h"
+#include "engine/train/device.h"
 #include "engine/train/evaluation.h"
+#include "engine/train/metric_writer.h"
 #include "engine/train/model_setup.h"
 #include "engine/train/pattern_capture.h"
 #include "engine/train/query_recording.h"
 #include "engine/train/stop_request.h"
+#include "engine/train/text_trainer.h"
 #include "engine/train/train_step.h"
 
 namespace zoolab {
@@ -52,62 +56,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-torch::Device resolve_device(const std::string& name) {
-  if (name == "cpu") {
-    return torch::kCPU;
-  }
-  if (name == "cuda") {
-    if (!torch::cuda::is_available()) {
-      throw std::runtime_error(
-          "--device cuda: this LibTorch has no CUDA support or no GPU is visible; use --device cpu");
-    }
-    return torch::kCUDA;
-  }
-  throw std::runtime_error("unknown device \"" + name + "\"; allowed: cpu, cuda");
-}
-
-// Buffers metric points and writes them in one transaction at most every `interval`.
-class MetricWriter {
- public:
-  MetricWriter(Store& store, int64_t run_id) : m_store(store), m_run_id(run_id) {}
-  void add(const std::string& key, int64_t step, double value, int64_t epoch, double wall_time) {
-    MetricPoint point;
-    point.run_id = m_run_id;
-    point.key = key;
-    point.step = step;
-    point.value = value;
-    point.epoch = epoch;
-    point.wall_time = wall_time;
-    m_points.push_back(std::move(point));
-  }
-  void flush_if_due(int64_t epochs, int64_t steps) {
-    if (Clock::now() - m_last_flush > std::chrono::seconds(1)) {
-      flush(epochs, steps);
-    }
-  }
-  void flush(int64_t epochs, int64_t steps) {
-    if (!m_points.empty()) {
-      m_store.append_metrics(m_points);
-      m_points.clear();
-    }
-    m_store.set_progress(m_run_id, epochs, steps);
-    m_last_flush = Clock::now();
-  }
-
- private:
-  Store& m_store;
-  int64_t m_run_id;
-  std::vector<MetricPoint> m_points;
-  Clock::time_point m_last_flush = Clock::now();
-};
-
-std::string checkpoint_path(const Store& store, int64_t run_id, int64_t epoch, int64_t step) {
-  char name[64];
-  std::snprintf(name, sizeof(name), "checkpoint-e%04lld-s%08lld.zlck", static_cast<long long>(epoch),
-                static_cast<long long>(step));
-  return (std::filesystem::path(store.files_dir()) / "runs" / std::to_string(run_id) / name).string();
-}
-
 // The first `count` examples of a split (clamped to its size), as token sequences on the host.
 std::vector<std::vector<int64_t>> first_examples(const SplitData& split, int64_t count) {
   std::vector<std::vector<int64_t>> examples;
@@ -123,18 +71,6 @@ std::vector<std::vector<int64_t>> first_examples(const SplitData& split, int64_t
     }
   }
   return examples;
-}
-
-// Writes a checkpoint, records it and drops the previous ones (one per run is enough to resume).
-void write_checkpoint(Store& store, const CheckpointPosition& position, LanguageModel& model,
-                      torch::optim::AdamW& optimizer) {
-  const auto path = checkpoint_path(store, position.run_id, position.epoch, position.step);
-  save_checkpoint(path, position, model, optimizer);
-  const auto id = store.add_checkpoint(position.run_id, position.epoch, position.step, path);
-  for (const auto& old : store.remove_checkpoints_except(position.run_id, id)) {
-    std::error_code ignored;
-    std::filesystem::remove(old.path, ignored);
-  }
 }
 
 class TrainingSession {
@@ -373,6 +309,9 @@ TrainResult TrainingSession::run() {
 
 TrainResult train_run(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options) {
   try {
+    if (is_text_task(config.data)) {
+      return train_text_run(store, run_id, config, options);
+    }
     TrainingSession session(store, run_id, config, options);
     return session.run();
   } catch (const StoreError&) {

@@ -5,6 +5,8 @@
 // cross-entropy on labelled positions, evaluation each epoch, early stop when the metric exceeds
 // the threshold. Every epoch ends with a checkpoint; a stop request (SIGTERM) finishes the step,
 // checkpoints and marks the run cancelled; a non-finite loss marks it diverged.
+// Text runs (data.task "text") go to engine/train/text_trainer.h: per-step schedule, validation every
+// train.eval_interval steps, an "epoch" there is one validation.
 // No torch in this header: the CLI and the GUI's worker include it.
 
 #include <cstdint>
@@ -19,9 +21,13 @@ namespace zoolab {
 
 class Store;
 
+// After each MQAR epoch, or each validation of a text run (then `epoch` counts validations,
+// max_epochs is 0 and max_steps / tokens_per_s are set).
 struct EpochReport {
   int64_t epoch = 0;  // 0-based epoch just finished
   int64_t max_epochs = 0;
+  int64_t max_steps = 0;      // text runs: the run's steps
+  double tokens_per_s = 0.0;  // text runs: training tokens per second since the previous validation
   int64_t step = 0;
   double learning_rate = 0.0;
   double train_loss = 0.0;  // mean over the epoch's steps

@@ -1,0 +1,135 @@
+// Bigram counts of the training split (bigram_counts.h). The header's "tokens" is the number of bigram
+// occurrences counted (the sum of all counts); load() checks it, so a damaged record does not go unnoticed.
+
+#include "engine/text/bigram_counts.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/text/file_header.h"
+
+namespace zoolab {
+
+namespace {
+
+constexpr char kMagic[4] = {'Z', 'B', 'G', 'M'};
+
+void put_u64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint64_t get_u64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i)
+    v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+BigramCounts::BigramCounts(int64_t vocab_size) : m_vocab_size(vocab_size) {
+  if (vocab_size < 0 || vocab_size > (int64_t{1} << 31))
+    throw std::invalid_argument("BigramCounts: vocab_size " + std::to_string(vocab_size) +
+                                " is out of range (0 to 2^31)");
+}
+
+void BigramCounts::add(const int32_t* tokens, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    if (tokens[i] < 0 || tokens[i] >= m_vocab_size)
+      throw std::invalid_argument("BigramCounts: token " + std::to_string(tokens[i]) +
+                                  " is outside the vocabulary of " + std::to_string(m_vocab_size));
+  }
+  const auto v = static_cast<uint64_t>(m_vocab_size);
+  for (int64_t i = 1; i < count; ++i)
+    ++m_counts[static_cast<uint64_t>(tokens[i - 1]) * v + static_cast<uint64_t>(tokens[i])];
+}
+
+uint64_t BigramCounts::count(int32_t previous, int32_t token) const {
+  if (previous < 0 || token < 0 || previous >= m_vocab_size || token >= m_vocab_size)
+    return 0;
+  const auto it = m_counts.find(static_cast<uint64_t>(previous) * static_cast<uint64_t>(m_vocab_size) +
+                                static_cast<uint64_t>(token));
+  return it == m_counts.end() ? 0 : it->second;
+}
+
+void BigramCounts::save(const std::string& path) const {
+  std::vector<std::pair<uint64_t, uint64_t>> records(m_counts.begin(), m_counts.end());
+  std::sort(records.begin(), records.end());
+  uint64_t total = 0;
+  for (const auto& r : records)
+    total += r.second;
+  const nlohmann::json header = {
+      {"vocab_size", m_vocab_size}, {"bigrams", static_cast<int64_t>(records.size())}, {"tokens", total}};
+  std::string bytes = encode_file_header(kMagic, kBigramCountsVersion, header);
+  bytes.reserve(bytes.size() + 16 * records.size());
+  for (const auto& [key, value] : records) {
+    put_u64(bytes, key);
+    put_u64(bytes, value);
+  }
+  const std::string temp = temporary_path_for(path);
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) {
+      std::remove(temp.c_str());
+      throw std::runtime_error("bigram counts " + path + ": cannot write " + temp + " (disk full?)");
+    }
+  }
+  commit_temporary(temp, path);
+}
+
+BigramCounts BigramCounts::load(const std::string& path) {
+  const std::string prefix = "bigram counts " + path + ": ";
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw std::runtime_error(prefix + "cannot open: " + std::strerror(errno));
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto decoded =
+      decode_file_header(bytes.data(), bytes.size(), kMagic, kBigramCountsVersion, path, "bigram counts");
+  int64_t vocab_size = 0, bigrams = 0;
+  uint64_t tokens = 0;
+  try {
+    vocab_size = decoded.header.at("vocab_size").get<int64_t>();
+    bigrams = decoded.header.at("bigrams").get<int64_t>();
+    tokens = decoded.header.at("tokens").get<uint64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(prefix + "the header lacks a field or has a wrong type (" + e.what() + ")");
+  }
+  if (vocab_size < 0 || vocab_size > (int64_t{1} << 31) || bigrams < 0)
+    throw std::runtime_error(prefix + "the header's vocab_size or bigrams is out of range");
+  const uint64_t data_bytes = bytes.size() - decoded.data_offset;
+  const uint64_t expected = static_cast<uint64_t>(bigrams) * 16;
+  if (data_bytes != expected)
+    throw std::runtime_error(
+        prefix + (data_bytes < expected ? "the file is truncated: " : "the file is too long: ") +
+        "the header promises " + std::to_string(bigrams) + " records (" + std::to_string(expected) +
+        " bytes), " + std::to_string(data_bytes) + " follow it");
+  BigramCounts counts(vocab_size);
+  counts.m_counts.reserve(static_cast<size_t>(bigrams));
+  const uint64_t keys = static_cast<uint64_t>(vocab_size) * static_cast<uint64_t>(vocab_size);
+  uint64_t total = 0;
+  const char* p = bytes.data() + decoded.data_offset;
+  for (int64_t i = 0; i < bigrams; ++i, p += 16) {
+    const uint64_t key = get_u64(p);
+    const uint64_t value = get_u64(p + 8);
+    if (key >= keys || value == 0 || (i > 0 && key <= get_u64(p - 16)))
+      throw std::runtime_error(prefix + "record " + std::to_string(i) +
+                               " is corrupt (key out of range, zero count or keys not increasing)");
+    counts.m_counts.emplace(key, value);
+    total += value;
+  }
+  if (total != tokens)
+    throw std::runtime_error(prefix + "the counts add up to " + std::to_string(total) + ", the header says " +
+                             std::to_string(tokens) + " (corrupt file?)");
+  return counts;
+}
+
+}  // namespace zoolab

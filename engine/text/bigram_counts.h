@@ -1,0 +1,33 @@
+#pragma once
+
+// How often each bigram (previous token, token) occurs in the training split (DESIGN §7: the AR-hit
+// analysis buckets AR hits by their bigram's training frequency, reference/zoology-paper.md).
+// File "ZBGM" | u32 version | u32 header bytes | header JSON {vocab_size, bigrams, tokens} |
+// `bigrams` records of (u64 key = previous · vocab_size + token, u64 count), sorted by key.
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace zoolab {
+
+inline constexpr uint32_t kBigramCountsVersion = 1;
+
+class BigramCounts {
+ public:
+  explicit BigramCounts(int64_t vocab_size = 0);
+  void add(const int32_t* tokens, int64_t count);  // every adjacent pair of the run of tokens
+  uint64_t count(int32_t previous, int32_t token) const;
+  int64_t vocab_size() const { return m_vocab_size; }
+  int64_t distinct() const { return static_cast<int64_t>(m_counts.size()); }
+
+  void save(const std::string& path) const;
+  static BigramCounts load(const std::string& path);  // throws naming the file and the problem
+
+ private:
+  int64_t m_vocab_size = 0;
+  std::unordered_map<uint64_t, uint64_t> m_counts;
+};
+
+}  // namespace zoolab

@@ -1,0 +1,145 @@
+// The "ZTLS" blob of per-token validation losses (engine/text/token_losses.h). Same layout rules as the
+// query-record blob (engine/inspect/query_records.cpp): magic, version, a JSON header for the few
+// scalar fields, then fixed-width little-endian records, so a blob written on one machine reads on any.
+
+#include "engine/text/token_losses.h"
+
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
+
+#include <nlohmann/json.hpp>
+
+namespace zoolab {
+
+namespace {
+
+constexpr char kMagic[4] = {'Z', 'T', 'L', 'S'};
+constexpr size_t kRecordBytes = 12;  // i32 token, f32 loss, u32 train_count
+
+template <typename T>
+void put(std::string& out, T value) {
+  using U = std::make_unsigned_t<T>;
+  U bits;
+  std::memcpy(&bits, &value, sizeof(T));
+  for (size_t i = 0; i < sizeof(T); ++i) {
+    out.push_back(static_cast<char>((bits >> (8 * i)) & 0xFF));
+  }
+}
+
+template <typename T>
+T get_at(const std::string& bytes, size_t offset) {
+  using U = std::make_unsigned_t<T>;
+  U bits = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) {
+    bits |= static_cast<U>(static_cast<U>(static_cast<unsigned char>(bytes[offset + i])) << (8 * i));
+  }
+  T value;
+  std::memcpy(&value, &bits, sizeof(T));
+  return value;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  throw std::runtime_error("token losses: " + what);
+}
+
+// Number of records of a set, refusing shapes whose byte size would not fit in memory anyway.
+size_t record_count(int64_t sequences, int64_t length) {
+  if (sequences < 0 || length < 0) {
+    fail("negative shape (" + std::to_string(sequences) + " sequences of " + std::to_string(length) +
+         " tokens)");
+  }
+  const auto limit = static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / kRecordBytes;
+  if (length > 0 && static_cast<uint64_t>(sequences) > limit / static_cast<uint64_t>(length)) {
+    fail("shape too large (" + std::to_string(sequences) + " sequences of " + std::to_string(length) +
+         " tokens)");
+  }
+  return static_cast<size_t>(sequences * length);
+}
+
+}  // namespace
+
+std::string encode_token_losses(const TokenLossSet& set) {
+  const size_t count = record_count(set.sequences, set.length);
+  if (set.tokens.size() != count || set.losses.size() != count || set.train_counts.size() != count) {
+    fail(std::to_string(set.sequences) + " sequences of " + std::to_string(set.length) + " tokens need " +
+         std::to_string(count) + " values each, got " + std::to_string(set.tokens.size()) + " tokens, " +
+         std::to_string(set.losses.size()) + " losses, " + std::to_string(set.train_counts.size()) +
+         " training counts (the caller built an inconsistent TokenLossSet)");
+  }
+  const nlohmann::json header_json = {{"step", set.step},
+                                      {"epoch", set.epoch},
+                                      {"sequences", set.sequences},
+                                      {"length", set.length},
+                                      {"shards", set.shards}};
+  // Invalid UTF-8 in the shards path is replaced rather than thrown on: the path is only a hint.
+  const std::string header = header_json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out;
+  out.reserve(12 + header.size() + count * kRecordBytes);
+  out.append(kMagic, sizeof(kMagic));
+  put(out, kTokenLossesVersion);
+  put(out, static_cast<uint32_t>(header.size()));
+  out += header;
+  for (size_t i = 0; i < count; ++i) {
+    put(out, set.tokens[i]);
+    uint32_t loss_bits;
+    std::memcpy(&loss_bits, &set.losses[i], sizeof(loss_bits));
+    put(out, loss_bits);
+    put(out, set.train_counts[i]);
+  }
+  return out;
+}
+
+TokenLossSet decode_token_losses(const std::string& bytes) {
+  if (bytes.size() < 12) {
+    fail("truncated blob (" + std::to_string(bytes.size()) +
+         " bytes; magic, version and header size need 12)");
+  }
+  if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
+    fail("not a token-loss blob (magic is not \"ZTLS\")");
+  }
+  const auto version = get_at<uint32_t>(bytes, 4);
+  if (version != kTokenLossesVersion) {
+    fail("format version " + std::to_string(version) + " is not supported (this build reads version " +
+         std::to_string(kTokenLossesVersion) + "; update zoolab)");
+  }
+  const auto header_size = get_at<uint32_t>(bytes, 8);
+  if (bytes.size() - 12 < header_size) {
+    fail("truncated blob (the header needs " + std::to_string(header_size) + " bytes, " +
+         std::to_string(bytes.size() - 12) + " left)");
+  }
+  TokenLossSet set;
+  try {
+    const auto header = nlohmann::json::parse(bytes.substr(12, header_size));
+    set.step = header.at("step").get<int64_t>();
+    set.epoch = header.at("epoch").get<int64_t>();
+    set.sequences = header.at("sequences").get<int64_t>();
+    set.length = header.at("length").get<int64_t>();
+    set.shards = header.at("shards").get<std::string>();
+  } catch (const nlohmann::json::exception& error) {
+    fail(std::string("unreadable header: ") + error.what());
+  }
+  const size_t count = record_count(set.sequences, set.length);
+  const size_t offset = 12 + header_size;
+  const size_t remaining = bytes.size() - offset;
+  if (remaining / kRecordBytes != count || remaining % kRecordBytes != 0) {
+    fail(std::to_string(set.sequences) + " sequences of " + std::to_string(set.length) + " tokens need " +
+         std::to_string(count * kRecordBytes) + " bytes of records, the blob has " +
+         std::to_string(remaining) +
+         (remaining < count * kRecordBytes ? " (truncated)" : " (trailing bytes)"));
+  }
+  set.tokens.resize(count);
+  set.losses.resize(count);
+  set.train_counts.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    const size_t at = offset + i * kRecordBytes;
+    set.tokens[i] = get_at<int32_t>(bytes, at);
+    const auto loss_bits = get_at<uint32_t>(bytes, at + 4);
+    std::memcpy(&set.losses[i], &loss_bits, sizeof(float));
+    set.train_counts[i] = get_at<uint32_t>(bytes, at + 8);
+  }
+  return set;
+}
+
+}  // namespace zoolab

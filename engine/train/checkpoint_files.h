@@ -1,0 +1,24 @@
+#pragma once
+
+// Where a run's checkpoints live (runs/<id>/checkpoint-e<epoch>-s<step>.zlck beside the database,
+// DESIGN §3) and how the trainers keep exactly one per run. The file format is engine/train/checkpoint.h.
+
+#include <cstdint>
+#include <string>
+
+#include <torch/optim/adamw.h>
+
+#include "engine/train/checkpoint.h"
+#include "models/language_model.h"
+
+namespace zoolab {
+
+class Store;
+
+std::string checkpoint_path(const Store& store, int64_t run_id, int64_t epoch, int64_t step);
+
+// Writes a checkpoint, records it and drops the previous ones (one per run is enough to resume).
+void write_checkpoint(Store& store, const CheckpointPosition& position, LanguageModel& model,
+                      torch::optim::AdamW& optimizer);
+
+}  // namespace zoolab
