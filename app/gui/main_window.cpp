@@ -20,6 +20,7 @@
 #include "app/gui/run_actions.h"
 #include "app/gui/settings.h"
 #include "app/gui/settings_dialog.h"
+#include "app/gui/text_feed.h"
 #include "app/gui/worker_launcher.h"
 #include "engine/store/store.h"
 #include "views/config_editor.h"
@@ -34,6 +35,7 @@
 #include "views/run_details_view.h"
 #include "views/run_table_model.h"
 #include "views/run_table_view.h"
+#include "views/text_view.h"
 
 namespace zoolab {
 
@@ -85,6 +87,8 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
       m_patterns(new PatternView(this)),
       m_probe(new ProbeView(this)),
       m_probeRunner(new ProbeRunner(this)),
+      m_text(new TextView(this)),
+      m_textFeed(new TextFeed(m_text, this)),
       m_actions(new RunActions(this, this)),
       m_databaseLabel(new QLabel(this)),
       m_workerLabel(new QLabel(this)),
@@ -96,6 +100,7 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   m_tabs->addTab(m_editor, tr("Co&nfigure"));
   m_tabs->addTab(m_dashboards, tr("Dash&boards"));
   m_tabs->addTab(m_inspector, tr("&Inspector"));
+  m_tabs->addTab(m_text, tr("&Text"));
   // The inspector's Patterns and Probe pages follow its database and run; the probe's model runs on the
   // ProbeRunner's thread (views cannot see the engine's training side).
   m_inspector->addPage(m_patterns, tr("Patterns"));
@@ -183,6 +188,7 @@ void MainWindow::openDatabase(const QString& path) {
   m_details->clear();
   m_dashboards->setDatabasePath(absolutePath);
   m_inspector->setDatabasePath(absolutePath);
+  m_textFeed->setDatabasePath(absolutePath);
   m_actions->setDatabasePath(absolutePath);
   setWindowTitle(QStringLiteral("zoolab — %1").arg(QDir::toNativeSeparators(absolutePath)));
   m_settings.setLastDatabasePath(absolutePath);
@@ -360,6 +366,7 @@ void MainWindow::onRunsChanged(const std::vector<RunRecord>& runs,
   // The poller announces only changes of runs or summaries, which is what the dashboards are built from.
   m_dashboards->databaseChanged();
   m_inspector->setRuns(runs);
+  m_textFeed->setRuns(runs);
   m_databaseError.clear();
   m_loaded = true;
   refreshDetails();
@@ -383,6 +390,7 @@ void MainWindow::onSelectionChanged(const QList<qint64>& runIds) {
   }
   m_curves->setRuns(QVector<qint64>(runIds.begin(), runIds.end()));
   m_inspector->setSelectedRuns(runIds);
+  m_textFeed->setSelectedRuns(runIds);
   if (m_feed) {
     m_feed->setRuns(runIds);
   }

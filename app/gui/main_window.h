@@ -1,9 +1,9 @@
 #pragma once
 
 // The workbench window. It only wires things together: the run explorer (left), and the curves, run
-// details, configuration editor, dashboards and recall inspector (tabs on the right), the database poller
-// and metric feed, the run actions and the worker launcher. Drawing lives in views/, database writes in
-// RunActions.
+// details, configuration editor, dashboards, recall inspector and text runs (tabs on the right), the
+// database poller and metric feed, the run actions and the worker launcher. Drawing lives in views/,
+// database writes in RunActions.
 
 #include <map>
 #include <memory>
@@ -38,12 +38,14 @@ class RunTableModel;
 class RunTableView;
 class Settings;
 class Store;
+class TextFeed;
+class TextView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
 
  public:
-  enum Tab { CurvesTab, DetailsTab, ConfigureTab, DashboardsTab, InspectorTab };
+  enum Tab { CurvesTab, DetailsTab, ConfigureTab, DashboardsTab, InspectorTab, TextTab };
 
   // Restores the window geometry, splitter, tab and table layout from `settings`, which must outlive the
   // window.
@@ -69,6 +71,8 @@ class MainWindow : public QMainWindow {
   InspectorView* inspectorView() const { return m_inspector; }
   PatternView* patternView() const { return m_patterns; }
   ProbeView* probeView() const { return m_probe; }
+  TextView* textView() const { return m_text; }
+  TextFeed* textFeed() const { return m_textFeed; }
   ProbeRunner* probeRunner() const { return m_probeRunner; }
   RunActions* runActions() const { return m_actions; }
   QTabWidget* tabs() const { return m_tabs; }
@@ -112,6 +116,8 @@ class MainWindow : public QMainWindow {
   PatternView* m_patterns = nullptr;  // the inspector's pages
   ProbeView* m_probe = nullptr;
   ProbeRunner* m_probeRunner = nullptr;
+  TextView* m_text = nullptr;  // the Text tab, fed from the database by m_textFeed
+  TextFeed* m_textFeed = nullptr;
   RunActions* m_actions = nullptr;
   DatabasePoller* m_poller = nullptr;
   MetricFeed* m_feed = nullptr;

@@ -1,0 +1,231 @@
+#include "views/text_view.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QShowEvent>
+#include <QTabWidget>
+#include <QVBoxLayout>
+
+#include "views/run_colours.h"
+#include "views/text_slices_view.h"
+#include "views/text_token_view.h"
+
+namespace zoolab {
+
+namespace {
+
+const QColor kErrorColour(0xd3, 0x2f, 0x2f);
+
+}  // namespace
+
+TextView::TextView(QWidget* parent) : QWidget(parent) {
+  m_runCombo = new QComboBox(this);
+  m_runCombo->setObjectName(QStringLiteral("runCombo"));
+  m_runCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  m_runCombo->setMinimumContentsLength(16);
+  m_runCombo->setToolTip(tr("Run A: the text run inspected (the first text run selected in the run table)"));
+  m_vsCombo = new QComboBox(this);
+  m_vsCombo->setObjectName(QStringLiteral("vsCombo"));
+  m_vsCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  m_vsCombo->setMinimumContentsLength(16);
+  m_vsCombo->setToolTip(tr("Run B: compared with A token by token (the second text run selected)"));
+  m_refreshButton = new QPushButton(tr("Refresh"), this);
+  m_refreshButton->setObjectName(QStringLiteral("refreshButton"));
+  m_status = new QLabel(this);
+  m_status->setObjectName(QStringLiteral("statusLabel"));
+  m_status->setWordWrap(true);
+  m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+  m_slices = new TextSlicesView(this);
+  m_slices->setObjectName(QStringLiteral("slicesView"));
+  m_tokens = new TextTokenView(this);
+  m_tokens->setObjectName(QStringLiteral("tokenView"));
+  m_pages = new QTabWidget(this);
+  m_pages->setObjectName(QStringLiteral("textPages"));
+  m_pages->setDocumentMode(true);
+  m_pages->addTab(m_slices, tr("Slices"));
+  m_pages->addTab(m_tokens, tr("Tokens"));
+
+  auto* runLabel = new QLabel(tr("Run:"), this);
+  runLabel->setBuddy(m_runCombo);
+  auto* vsLabel = new QLabel(tr("vs"), this);
+  vsLabel->setBuddy(m_vsCombo);
+  auto* top = new QHBoxLayout;
+  top->addWidget(runLabel);
+  top->addWidget(m_runCombo);
+  top->addWidget(vsLabel);
+  top->addWidget(m_vsCombo);
+  top->addWidget(m_refreshButton);
+  top->addStretch(1);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(6, 6, 6, 6);
+  layout->addLayout(top);
+  layout->addWidget(m_status);
+  layout->addWidget(m_pages, 1);
+
+  connect(m_runCombo, &QComboBox::activated, this, [this](int index) {
+    m_runA = m_runCombo->itemData(index).toLongLong();
+    if (m_runB == m_runA) {
+      m_runB = 0;
+    }
+    rebuildCombos();
+    redraw();  // with what is loaded; the owner answers with the rest
+    Q_EMIT runsChosen(m_runA, m_runB);
+  });
+  connect(m_vsCombo, &QComboBox::activated, this, [this](int index) {
+    m_runB = m_vsCombo->itemData(index).toLongLong();
+    redraw();
+    Q_EMIT runsChosen(m_runA, m_runB);
+  });
+  connect(m_refreshButton, &QPushButton::clicked, this, &TextView::refreshRequested);
+
+  rebuildCombos();
+  setStatus(tr("Select a text run (\"task\": \"text\") in the run table, or pick one here."));
+  redraw();
+}
+
+TextView::~TextView() = default;
+
+void TextView::setCandidates(const QList<Candidate>& candidates) {
+  m_candidates = candidates;
+  rebuildCombos();
+}
+
+void TextView::setChosenRuns(qint64 runA, qint64 runB) {
+  m_runA = runA;
+  m_runB = runB == runA ? 0 : runB;
+  rebuildCombos();
+  redraw();
+}
+
+void TextView::setRuns(std::vector<Run> runs) {
+  m_runs = std::move(runs);
+  redraw();
+}
+
+void TextView::setStatus(const QString& text, bool error) {
+  m_status->setText(text);
+  QPalette palette = this->palette();
+  if (error) {
+    palette.setColor(QPalette::WindowText, kErrorColour);
+  }
+  m_status->setPalette(palette);
+  m_status->setVisible(!text.isEmpty());
+}
+
+void TextView::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  Q_EMIT shown();
+}
+
+const TextView::Run* TextView::find(qint64 id) const {
+  for (const Run& run : m_runs) {
+    if (run.id == id) {
+      return &run;
+    }
+  }
+  return nullptr;
+}
+
+void TextView::rebuildCombos() {
+  // Unchanged lists keep their combos (a poll must not close an open popup).
+  const auto fill = [](QComboBox* combo, const QList<Candidate>& items, qint64 skip, qint64 current) {
+    QList<qint64> wanted{0};
+    for (const Candidate& c : items) {
+      if (c.id != skip) {
+        wanted << c.id;
+      }
+    }
+    QList<qint64> present;
+    for (int i = 0; i < combo->count(); ++i) {
+      present << combo->itemData(i).toLongLong();
+    }
+    const QSignalBlocker blocker(combo);
+    if (wanted != present) {
+      combo->clear();
+      combo->addItem(tr("(none)"), QVariant::fromValue<qint64>(0));
+      for (const Candidate& c : items) {
+        if (c.id != skip) {
+          combo->addItem(runColourSwatch(c.colour), c.name, QVariant::fromValue<qint64>(c.id));
+        }
+      }
+    }
+    combo->setCurrentIndex(std::max(0, combo->findData(QVariant::fromValue<qint64>(current))));
+  };
+  fill(m_runCombo, m_candidates, -1, m_runA);
+  fill(m_vsCombo, m_candidates, m_runA, m_runB);
+  m_vsCombo->setEnabled(m_runA != 0 && m_vsCombo->count() > 1);
+}
+
+void TextView::redraw() {
+  const Run* a = find(m_runA);
+  const Run* b = m_runB != 0 ? find(m_runB) : nullptr;
+  std::vector<const Run*> shown;
+  if (a && a->losses) {
+    shown.push_back(a);
+  }
+  if (b && b->losses && b != a) {
+    shown.push_back(b);
+  }
+  for (const Run& run : m_runs) {
+    if (run.losses && &run != a && &run != b) {
+      shown.push_back(&run);
+    }
+  }
+  std::vector<std::tuple<qint64, const void*, const void*>> drawn{{m_runA, nullptr, nullptr},
+                                                                  {m_runB, nullptr, nullptr}};
+  for (const Run* run : shown) {
+    drawn.emplace_back(run->id, run->losses.get(), run->vocabulary.get());
+  }
+  if (drawn == m_drawn) {
+    return;
+  }
+  m_drawn = drawn;
+
+  // Slices: every loaded run with losses, A and B first.
+  std::vector<TextSlicesView::Run> tabulated;
+  for (const Run* run : shown) {
+    tabulated.push_back({run->id, run->name, run->colour, run->analysis});
+  }
+  const QString noA =
+      m_runA == 0 ? tr("No text run chosen.")
+      : a && !a->note.isEmpty()
+          ? a->note
+          : tr("Run %1 has no per-token losses yet.").arg(a ? a->name : QString::number(m_runA));
+  if (tabulated.empty()) {
+    m_slices->clear(noA);
+  } else {
+    m_slices->setRuns(std::move(tabulated));
+    m_slices->setMessage(a && a->losses ? QString() : noA);
+  }
+
+  // The gap of A against B, and the tokens of A (with B).
+  const bool haveA = a && a->losses;
+  const bool haveB = b && b->losses;
+  if (haveA && haveB) {
+    try {
+      m_slices->setGap(compare_token_losses(*a->losses, *b->losses), a->name, b->name);
+    } catch (const std::exception& error) {
+      m_slices->clearGap(
+          tr("%1 and %2 cannot be compared: %3").arg(a->name, b->name, QString::fromUtf8(error.what())));
+    }
+  } else if (haveA && m_runB != 0) {
+    m_slices->clearGap(b && !b->note.isEmpty() ? b->note : tr("Run B has no per-token losses yet."));
+  } else {
+    m_slices->clearGap(haveA ? tr("Pick a run in \"vs\" for the gap between two runs.") : QString());
+  }
+  if (!haveA) {
+    m_tokens->clear(noA);
+    return;
+  }
+  TextTokenView::Run tokenA{a->id, a->name, a->losses, a->vocabulary};
+  std::optional<TextTokenView::Run> tokenB;
+  if (haveB) {
+    tokenB = TextTokenView::Run{b->id, b->name, b->losses, b->vocabulary};
+  }
+  m_tokens->setRuns(std::move(tokenA), std::move(tokenB));
+}
+
+}  // namespace zoolab
