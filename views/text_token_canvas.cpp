@@ -366,16 +366,23 @@ void TextTokenCanvas::keyPressEvent(QKeyEvent* event) {
   }
 }
 
+QString TextTokenCanvas::toolTipAt(int index) const {
+  if (index < 0 || index >= static_cast<int>(m_cells.size()) || !m_toolTipSource) {
+    return QString();
+  }
+  return m_toolTipSource(index);
+}
+
 bool TextTokenCanvas::event(QEvent* event) {
   if (event->type() == QEvent::ToolTip) {
     auto* help = static_cast<QHelpEvent*>(event);
     const int index = cellAt(help->pos());
-    if (index < 0 || m_cells[static_cast<size_t>(index)].toolTip.isEmpty()) {
+    const QString text = toolTipAt(index);
+    if (text.isEmpty()) {
       QToolTip::hideText();
       event->ignore();
     } else {
-      QToolTip::showText(help->globalPos(), m_cells[static_cast<size_t>(index)].toolTip, this,
-                         cellRect(index));
+      QToolTip::showText(help->globalPos(), text, this, cellRect(index));
     }
     return true;
   }

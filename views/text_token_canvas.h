@@ -10,8 +10,10 @@
 // the others); PgUp/PgDn ask the owner for the previous/next sequence.
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <QColor>
@@ -60,14 +62,19 @@ class TextTokenCanvas : public QWidget {
     double value = std::numeric_limits<double>::quiet_NaN();  // what the colour shows
     bool arHit = false;
     bool dimmed = false;  // drawn without colour ("AR hits only")
-    QString toolTip;
   };
+  // A cell's tooltip, asked for when the user hovers it: formatting one for every token up front would
+  // cost thousands of strings per sequence change for the one or two a user reads.
+  using ToolTipSource = std::function<QString(int index)>;
 
   explicit TextTokenCanvas(QWidget* parent = nullptr);
 
   void setCells(std::vector<Cell> cells, const TextColourScale& scale);
   const std::vector<Cell>& cells() const { return m_cells; }
   const TextColourScale& scale() const { return m_scale; }
+  void setToolTipSource(ToolTipSource source) { m_toolTipSource = std::move(source); }
+  // What hovering cell `index` shows (empty: no tooltip), from the source.
+  QString toolTipAt(int index) const;
   // The colour cell `index`'s box is filled with (invalid when none: no value, or dimmed).
   QColor fillColour(int index) const;
 
@@ -111,6 +118,7 @@ class TextTokenCanvas : public QWidget {
   int m_current = -1;
   std::vector<int> m_linked;
   int m_laidOutWidth = -1;
+  ToolTipSource m_toolTipSource;
 };
 
 }  // namespace zoolab

@@ -198,6 +198,8 @@ TextTokenView::TextTokenView(QWidget* parent) : QWidget(parent) {
     connect(canvas, &TextTokenCanvas::currentChanged, this, &TextTokenView::onCurrentChanged);
     connect(canvas, &TextTokenCanvas::sequenceStepRequested, this,
             [this](int delta) { setSequence(m_sequence + delta); });
+    // Formatted on hover from the current sequence (both canvases show its positions), not per rebuild.
+    canvas->setToolTipSource([this](int position) { return describe(position); });
   }
   // Side by side, both texts scroll together: their layouts are the same (same tokens, same width).
   connect(m_areaA->verticalScrollBar(), &QScrollBar::valueChanged, m_areaB->verticalScrollBar(),
@@ -474,7 +476,6 @@ void TextTokenView::rebuild() {
     cell.arHit = m_hits[static_cast<size_t>(p)].hit;
     cell.dimmed = only && !cell.arHit;
     cell.value = valueAt(p);
-    cell.toolTip = describe(p);
     const double lossA = lossOf(&m_a, p);
     const double lossB = m_b ? lossOf(&*m_b, p) : 0.0;
     if (p > 0 && std::isfinite(lossA) && std::isfinite(lossB)) {  // as the analysis: predicted tokens only

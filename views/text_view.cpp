@@ -174,10 +174,10 @@ void TextView::redraw() {
       shown.push_back(&run);
     }
   }
-  std::vector<std::tuple<qint64, const void*, const void*>> drawn{{m_runA, nullptr, nullptr},
-                                                                  {m_runB, nullptr, nullptr}};
+  std::vector<Drawn> drawn{{m_runA, nullptr, nullptr, a ? a->name : QString(), a ? a->note : QString()},
+                           {m_runB, nullptr, nullptr, b ? b->name : QString(), b ? b->note : QString()}};
   for (const Run* run : shown) {
-    drawn.emplace_back(run->id, run->losses.get(), run->vocabulary.get());
+    drawn.push_back({run->id, run->losses.get(), run->vocabulary.get(), run->name, run->note});
   }
   if (drawn == m_drawn) {
     return;

@@ -13,7 +13,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include <QColor>
@@ -98,9 +97,22 @@ class TextView : public QWidget {
   qint64 m_runA = 0;
   qint64 m_runB = 0;
   std::vector<Run> m_runs;
-  // What is drawn: each shown run's id, loss set and vocabulary (the feed makes new ones only when the
-  // database changed), A and B first; a poll that changes nothing redraws nothing.
-  std::vector<std::tuple<qint64, const void*, const void*>> m_drawn;
+  // What a drawing depends on: the chosen A and B (their names and notes: a run without losses is drawn
+  // as its note, which changes when it ends), then each shown run's id, loss set and vocabulary (the
+  // feed makes new ones only when the database changed), name and note. A poll that changes none of
+  // these redraws nothing.
+  struct Drawn {
+    qint64 id = 0;
+    const void* losses = nullptr;
+    const void* vocabulary = nullptr;
+    QString name;
+    QString note;
+    bool operator==(const Drawn& other) const {
+      return id == other.id && losses == other.losses && vocabulary == other.vocabulary &&
+             name == other.name && note == other.note;
+    }
+  };
+  std::vector<Drawn> m_drawn;
 
   QComboBox* m_runCombo = nullptr;
   QComboBox* m_vsCombo = nullptr;

@@ -72,6 +72,14 @@ QString TextFeed::runName(qint64 runId) const {
 }
 
 void TextFeed::setRuns(const std::vector<RunRecord>& runs) {
+  for (const RunRecord& run : runs) {
+    // A resumed run's losses past its checkpoint were deleted (Store::truncate_metrics_after); its next
+    // validation may store the same step and size again, so its set is read afresh.
+    const RunRecord* previous = runRecord(run.id);
+    if (previous && previous->status != RunStatus::Running && run.status == RunStatus::Running) {
+      m_loaded.erase(run.id);
+    }
+  }
   m_runs.clear();
   QList<TextView::Candidate> candidates;
   for (const RunRecord& run : runs) {
@@ -197,8 +205,17 @@ void TextFeed::load(bool force) {
     Loaded entry;
     const auto previous = m_loaded.find(id);
     try {
-      std::optional<std::string> blob = database->token_losses(id);
-      if (!blob) {
+      // One small query a run and poll; the blob (~100 KB) only when a validation replaced it.
+      const std::optional<std::pair<int64_t, int64_t>> version = database->token_losses_version(id);
+      const bool unchanged = version && previous != m_loaded.end() && previous->second.losses &&
+                             previous->second.version == *version;
+      std::optional<std::string> blob;
+      if (version && !unchanged) {
+        blob = database->token_losses(id);
+      }
+      if (unchanged) {
+        entry = std::move(previous->second);  // same set, so the view keeps its drawing
+      } else if (!blob) {
         run.note = record && !is_terminal(record->status)
                        ? TextView::tr(
                              "Run %1 has no per-token losses yet: its trainer stores them at each "
@@ -208,13 +225,12 @@ void TextFeed::load(bool force) {
                              "Run %1 stored no per-token losses (it ended before its first "
                              "validation, or is not a text run).")
                              .arg(run.name);
-      } else if (previous != m_loaded.end() && previous->second.blob == *blob && previous->second.losses) {
-        entry = previous->second;  // unchanged: same set, so the view keeps its drawing
       } else {
         auto set = std::make_shared<TokenLossSet>(decode_token_losses(*blob));
+        blob.reset();  // decoded: the bytes are not kept
         entry.analysis = analyze_token_losses(*set);
         entry.losses = std::move(set);
-        entry.blob = std::move(*blob);
+        entry.version = *version;
       }
     } catch (const std::exception& error) {
       run.note = TextView::tr("Run %1's per-token losses cannot be read: %2")
@@ -226,7 +242,7 @@ void TextFeed::load(bool force) {
       run.analysis = entry.analysis;
       run.vocabulary = vocabulary(entry.losses->shards, &vocabularyNote);
       run.note = vocabularyNote;
-      loaded.emplace(id, entry);
+      loaded.emplace(id, std::move(entry));
     }
     if (id == a) {
       statusA = run.losses

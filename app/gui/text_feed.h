@@ -9,12 +9,14 @@
 //
 // It reads on the GUI thread, as the Inspector does: a loss set is one blob (12 bytes a token, ~100 KB
 // for 64 sequences of 129 tokens), reread only when the window's poller reports a change (a validation
-// adds metrics) and only while the tab is visible; a hidden tab catches up when shown. An unchanged blob
-// is not decoded again, and the view redraws only what changed.
+// adds metrics) and only while the tab is visible; a hidden tab catches up when shown. A blob whose
+// step and size (Store::token_losses_version) did not change is not read nor decoded again (Refresh
+// rereads everything), and the view redraws only what changed.
 
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <QList>
@@ -53,7 +55,9 @@ class TextFeed : public QObject {
 
  private:
   struct Loaded {
-    std::string blob;  // as stored: an unchanged blob is not decoded again
+    // The row's (step, bytes) when it was read (Store::token_losses_version): while they stay the same
+    // the blob is neither read nor decoded again, so a poll during training costs one small query a run.
+    std::pair<int64_t, int64_t> version{-1, -1};
     std::shared_ptr<const TokenLossSet> losses;
     TextAnalysis analysis;
     QString error;

@@ -15,6 +15,7 @@
 #include "engine/text/bpe_trainer.h"
 #include "engine/text/corpus.h"
 #include "engine/text/sample_corpus.h"
+#include "engine/text/token_shards.h"
 #include "engine/text/tokenize_corpus.h"
 #include "engine/train/stop_request.h"
 
@@ -58,10 +59,28 @@ void build_corpus(const fs::path& path) {
               static_cast<long long>(report.documents), static_cast<double>(report.bytes) / 1e6);
 }
 
-void build_tokenizer(const fs::path& corpus, const fs::path& path, int64_t vocab_size) {
+// What to tell a user whose demo folder was made with other settings.
+std::string another_folder_hint(const fs::path& dir) {
+  return "pass another --dir, or delete " + dir.string() + " to rebuild it";
+}
+
+// The tokenizer of the demo: learned from the corpus, or the one a previous call left. A reused one must
+// have the requested size (a fresh one may be smaller when the corpus runs out of pairs to merge).
+BpeTokenizer build_tokenizer(const fs::path& corpus, const fs::path& path, int64_t vocab_size) {
   if (fs::exists(path)) {
+    auto tokenizer = BpeTokenizer::load(path.string());
+    if (tokenizer.vocab_size() != vocab_size) {
+      throw std::runtime_error(
+          path.string() + " has " + std::to_string(tokenizer.vocab_size()) + " tokens, not the " +
+          std::to_string(vocab_size) +
+          " of --vocab-size: the demo folder was made with another vocabulary; " +
+          (tokenizer.vocab_size() < vocab_size
+               ? "pass --vocab-size " + std::to_string(tokenizer.vocab_size()) + " to reuse it, or "
+               : std::string()) +
+          another_folder_hint(path.parent_path()));
+    }
     std::cout << "reusing " << path.string() << std::endl;
-    return;
+    return tokenizer;
   }
   BpeTrainerOptions options;
   options.vocab_size = vocab_size;
@@ -73,26 +92,41 @@ void build_tokenizer(const fs::path& corpus, const fs::path& path, int64_t vocab
   }
   const auto pieces = trainer.words_seen();
   const auto distinct = trainer.unique_words();
-  const auto tokenizer = trainer.train();
+  auto tokenizer = trainer.train();
   tokenizer.save_json(path.string());
   std::printf("learned %lld tokens from %lld pieces (%lld distinct); wrote %s\n",
               static_cast<long long>(tokenizer.vocab_size()), static_cast<long long>(pieces),
               static_cast<long long>(distinct), path.string().c_str());
+  if (tokenizer.vocab_size() < vocab_size) {
+    std::printf(
+        "(the corpus has no more pairs to merge; later calls reuse this folder with --vocab-size %lld)\n",
+        static_cast<long long>(tokenizer.vocab_size()));
+  }
+  return tokenizer;
 }
 
-void build_shards(const fs::path& corpus, const fs::path& tokenizer, const fs::path& dir,
-                  double valid_fraction, int threads) {
-  if (fs::exists(shards_folder(dir.string()).manifest)) {
+void build_shards(const fs::path& corpus, const fs::path& tokenizer_path, const BpeTokenizer& tokenizer,
+                  const fs::path& dir, double valid_fraction, int threads) {
+  const auto folder = shards_folder(dir.string());
+  if (fs::exists(folder.manifest)) {
+    // Shards of another tokenizer would train on ids the analysis decodes with the wrong vocabulary.
+    const int64_t shard_vocab = TokenShard(folder.train).info().vocab_size;
+    if (shard_vocab != tokenizer.vocab_size()) {
+      throw std::runtime_error(folder.train + " has vocab_size " + std::to_string(shard_vocab) + ", but " +
+                               tokenizer_path.string() + " has " + std::to_string(tokenizer.vocab_size()) +
+                               " tokens: the shards were made with another tokenizer; " +
+                               another_folder_hint(dir.parent_path()) + " (or delete " + dir.string() +
+                               " to tokenize again)");
+    }
     std::cout << "reusing " << dir.string() << std::endl;
     return;
   }
   TokenizeOptions options;
   options.valid_fraction = valid_fraction;
   options.threads = std::max(1, threads);
-  options.tokenizer_source = tokenizer.string();
+  options.tokenizer_source = tokenizer_path.string();
   options.on_bad_input = OnBadInput::Refuse;
-  const auto report = tokenize_corpus({CorpusInput{corpus.string(), ""}},
-                                      BpeTokenizer::load(tokenizer.string()), dir.string(), options);
+  const auto report = tokenize_corpus({CorpusInput{corpus.string(), ""}}, tokenizer, dir.string(), options);
   std::printf(
       "train %lld tokens, valid %lld tokens, %lld distinct training bigrams; %.0f tokens/s, %.2f "
       "bytes/token\n",
@@ -132,8 +166,8 @@ RunRecord train_preset(Store& store, const char* preset, const fs::path& shards,
   }
   record.pid = static_cast<int64_t>(getpid());
   const auto run_id = store.create_run(record);
-  std::cout << "run " << run_id << " \"" << config.name << "\" (" << text_train_steps(config.data) << " steps)"
-            << std::endl;
+  std::cout << "run " << run_id << " \"" << config.name << "\" (" << text_train_steps(config.data)
+            << " steps)" << std::endl;
   TrainOptions options;
   options.threads = args.threads;
   options.on_epoch = [](const EpochReport& report) {
@@ -163,9 +197,9 @@ void run_text_demo(const DemoArgs& args) {
   stage("1/5 sample corpus (free texts from Debian packages)");
   build_corpus(corpus);
   stage("2/5 tokenizer: byte-level BPE with " + std::to_string(args.vocab_size) + " tokens");
-  build_tokenizer(corpus, tokenizer, args.vocab_size);
+  const auto bpe = build_tokenizer(corpus, tokenizer, args.vocab_size);
   stage("3/5 token shards");
-  build_shards(corpus, tokenizer, shards, args.valid_fraction, args.threads);
+  build_shards(corpus, tokenizer, bpe, shards, args.valid_fraction, args.threads);
   stage(std::string("4/5 training ") + kAttentionPreset + " and " + kConvolutionPreset);
   const auto attention = train_preset(store, kAttentionPreset, shards, args);
   const auto convolution = train_preset(store, kConvolutionPreset, shards, args);

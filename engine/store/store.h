@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "engine/store/records.h"
@@ -152,6 +153,9 @@ class Store {
   // the newest validation's; put replaces the run's previous one.
   void put_token_losses(int64_t run, int64_t step, int64_t epoch, const std::string& blob);
   std::optional<std::string> token_losses(int64_t run) const;
+  // The stored set's validation step and blob size, without reading the blob: a poller rereads the
+  // blob only when these change (a new validation replaces it).
+  std::optional<std::pair<int64_t, int64_t>> token_losses_version(int64_t run) const;
 
   // Checkpoints.
   int64_t add_checkpoint(int64_t run, int64_t epoch, int64_t step, const std::string& path);

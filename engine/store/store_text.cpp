@@ -24,4 +24,13 @@ std::optional<std::string> Store::token_losses(int64_t run) const {
   return query.column_blob(0);
 }
 
+std::optional<std::pair<int64_t, int64_t>> Store::token_losses_version(int64_t run) const {
+  SqliteStatement query(m_db, "SELECT step, bytes FROM token_losses WHERE run_id = ?");
+  query.bind(1, run);
+  if (!query.step()) {
+    return std::nullopt;
+  }
+  return std::make_pair(query.column_int64(0), query.column_int64(1));
+}
+
 }  // namespace zoolab

@@ -12,15 +12,13 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "engine/text/pair_key.h"
+
 namespace zoolab {
 
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-uint64_t bigram_key(int32_t first, int32_t second) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(first)) << 32) | static_cast<uint32_t>(second);
-}
 
 void check_shape(const TokenLossSet& set, const char* what) {
   if (set.sequences < 0 || set.length < 0) {
@@ -120,7 +118,7 @@ std::vector<ArHit> classify_ar_hits(const int32_t* tokens, int64_t length) {
   std::unordered_map<uint64_t, int64_t> latest;
   latest.reserve(static_cast<size_t>(length));
   for (int64_t i = 1; i < length; ++i) {
-    const uint64_t key = bigram_key(tokens[i - 1], tokens[i]);
+    const uint64_t key = pair_key(tokens[i - 1], tokens[i]);
     const auto [it, inserted] = latest.emplace(key, i);
     if (!inserted) {
       hits[static_cast<size_t>(i)] = {true, i - it->second};

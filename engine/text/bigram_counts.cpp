@@ -1,7 +1,14 @@
 // Bigram counts of the training split (bigram_counts.h). The header's "tokens" is the number of bigram
 // occurrences counted (the sum of all counts); load() checks it, so a damaged record does not go unnoticed.
+// lookup() maps the file and binary-searches the sorted records instead, for a caller that needs a few
+// thousand counts of a file of millions (the trainer's validation tokens).
 
 #include "engine/text/bigram_counts.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -30,6 +37,45 @@ uint64_t get_u64(const char* p) {
   for (int i = 0; i < 8; ++i)
     v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
   return v;
+}
+
+// A .zbg file's header, checked against the file's size: what load() and lookup() both start with.
+struct Layout {
+  int64_t vocab_size = 0;
+  int64_t bigrams = 0;
+  uint64_t tokens = 0;
+  const char* records = nullptr;  // `bigrams` records of 16 bytes
+};
+
+Layout read_layout(const char* bytes, uint64_t size, const std::string& path) {
+  const std::string prefix = "bigram counts " + path + ": ";
+  const auto decoded = decode_file_header(bytes, size, kMagic, kBigramCountsVersion, path, "bigram counts");
+  Layout layout;
+  try {
+    layout.vocab_size = decoded.header.at("vocab_size").get<int64_t>();
+    layout.bigrams = decoded.header.at("bigrams").get<int64_t>();
+    layout.tokens = decoded.header.at("tokens").get<uint64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(prefix + "the header lacks a field or has a wrong type (" + e.what() + ")");
+  }
+  if (layout.vocab_size < 0 || layout.vocab_size > (int64_t{1} << 31) || layout.bigrams < 0)
+    throw std::runtime_error(prefix + "the header's vocab_size or bigrams is out of range");
+  const uint64_t data_bytes = size - decoded.data_offset;
+  // Divided, not multiplied: a huge "bigrams" must not wrap around to the file's size.
+  if (data_bytes % 16 != 0 || data_bytes / 16 != static_cast<uint64_t>(layout.bigrams)) {
+    const bool short_file = data_bytes / 16 < static_cast<uint64_t>(layout.bigrams);
+    throw std::runtime_error(prefix + (short_file ? "the file is truncated: " : "the file is too long: ") +
+                             "the header promises " + std::to_string(layout.bigrams) + " records (" +
+                             std::to_string(static_cast<uint64_t>(layout.bigrams) * 16) + " bytes), " +
+                             std::to_string(data_bytes) + " follow it");
+  }
+  layout.records = bytes + decoded.data_offset;
+  return layout;
+}
+
+std::runtime_error corrupt_record(const std::string& path, int64_t index) {
+  return std::runtime_error("bigram counts " + path + ": record " + std::to_string(index) +
+                            " is corrupt (key out of range, zero count or keys not increasing)");
 }
 
 }  // namespace
@@ -92,43 +138,82 @@ BigramCounts BigramCounts::load(const std::string& path) {
   if (!in)
     throw std::runtime_error(prefix + "cannot open: " + std::strerror(errno));
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto decoded =
-      decode_file_header(bytes.data(), bytes.size(), kMagic, kBigramCountsVersion, path, "bigram counts");
-  int64_t vocab_size = 0, bigrams = 0;
-  uint64_t tokens = 0;
-  try {
-    vocab_size = decoded.header.at("vocab_size").get<int64_t>();
-    bigrams = decoded.header.at("bigrams").get<int64_t>();
-    tokens = decoded.header.at("tokens").get<uint64_t>();
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(prefix + "the header lacks a field or has a wrong type (" + e.what() + ")");
-  }
-  if (vocab_size < 0 || vocab_size > (int64_t{1} << 31) || bigrams < 0)
-    throw std::runtime_error(prefix + "the header's vocab_size or bigrams is out of range");
-  const uint64_t data_bytes = bytes.size() - decoded.data_offset;
-  const uint64_t expected = static_cast<uint64_t>(bigrams) * 16;
-  if (data_bytes != expected)
-    throw std::runtime_error(
-        prefix + (data_bytes < expected ? "the file is truncated: " : "the file is too long: ") +
-        "the header promises " + std::to_string(bigrams) + " records (" + std::to_string(expected) +
-        " bytes), " + std::to_string(data_bytes) + " follow it");
-  BigramCounts counts(vocab_size);
-  counts.m_counts.reserve(static_cast<size_t>(bigrams));
-  const uint64_t keys = static_cast<uint64_t>(vocab_size) * static_cast<uint64_t>(vocab_size);
+  const Layout layout = read_layout(bytes.data(), bytes.size(), path);
+  BigramCounts counts(layout.vocab_size);
+  counts.m_counts.reserve(static_cast<size_t>(layout.bigrams));
+  const uint64_t keys = static_cast<uint64_t>(layout.vocab_size) * static_cast<uint64_t>(layout.vocab_size);
   uint64_t total = 0;
-  const char* p = bytes.data() + decoded.data_offset;
-  for (int64_t i = 0; i < bigrams; ++i, p += 16) {
+  const char* p = layout.records;
+  for (int64_t i = 0; i < layout.bigrams; ++i, p += 16) {
     const uint64_t key = get_u64(p);
     const uint64_t value = get_u64(p + 8);
     if (key >= keys || value == 0 || (i > 0 && key <= get_u64(p - 16)))
-      throw std::runtime_error(prefix + "record " + std::to_string(i) +
-                               " is corrupt (key out of range, zero count or keys not increasing)");
+      throw corrupt_record(path, i);
     counts.m_counts.emplace(key, value);
     total += value;
   }
-  if (total != tokens)
+  if (total != layout.tokens)
     throw std::runtime_error(prefix + "the counts add up to " + std::to_string(total) + ", the header says " +
-                             std::to_string(tokens) + " (corrupt file?)");
+                             std::to_string(layout.tokens) + " (corrupt file?)");
+  return counts;
+}
+
+std::vector<uint64_t> BigramCounts::lookup(const std::string& path,
+                                           const std::vector<std::pair<int32_t, int32_t>>& pairs) {
+  const std::string prefix = "bigram counts " + path + ": ";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw std::runtime_error(prefix + "cannot open: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int error = errno;
+    ::close(fd);
+    throw std::runtime_error(prefix + "cannot stat: " + std::strerror(error));
+  }
+  // Mapped, not read: the binary searches touch only the pages on their paths, a few per pair.
+  const auto size = static_cast<uint64_t>(st.st_size);
+  void* map = nullptr;
+  if (size > 0) {
+    map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) {
+      const int error = errno;
+      ::close(fd);
+      throw std::runtime_error(prefix + "cannot map: " + std::strerror(error));
+    }
+  }
+  ::close(fd);  // the mapping stays valid
+  struct Unmap {
+    void* map;
+    uint64_t size;
+    ~Unmap() {
+      if (map != nullptr)
+        ::munmap(map, size);
+    }
+  } unmap{map, size};
+
+  const Layout layout = read_layout(static_cast<const char*>(map), size, path);
+  const auto vocab = static_cast<uint64_t>(layout.vocab_size);
+  const auto key_at = [&](int64_t i) { return get_u64(layout.records + 16 * i); };
+  std::vector<uint64_t> counts(pairs.size(), 0);
+  for (size_t k = 0; k < pairs.size(); ++k) {
+    const auto [previous, token] = pairs[k];
+    if (previous < 0 || token < 0 || previous >= layout.vocab_size || token >= layout.vocab_size)
+      continue;  // as count(): a pair outside the vocabulary never occurred
+    const uint64_t key = static_cast<uint64_t>(previous) * vocab + static_cast<uint64_t>(token);
+    int64_t low = 0, high = layout.bigrams;  // the first record whose key is >= `key` is in [low, high]
+    while (low < high) {
+      const int64_t middle = low + (high - low) / 2;
+      if (key_at(middle) < key)
+        low = middle + 1;
+      else
+        high = middle;
+    }
+    if (low < layout.bigrams && key_at(low) == key) {
+      counts[k] = get_u64(layout.records + 16 * low + 8);
+      if (counts[k] == 0)
+        throw corrupt_record(path, low);  // what load() would say of this record
+    }
+  }
   return counts;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace zoolab {
@@ -24,6 +25,13 @@ class BigramCounts {
 
   void save(const std::string& path) const;
   static BigramCounts load(const std::string& path);  // throws naming the file and the problem
+
+  // The counts of `pairs` (previous, token), in their order, without loading the file: its records are
+  // sorted by key, so each pair is a binary search in the mapped file. The header and the file's size are
+  // checked as load() checks them (same messages); the sum of the counts is not (it needs every record).
+  // A pair outside the vocabulary or absent from the file counts 0, as count() says.
+  static std::vector<uint64_t> lookup(const std::string& path,
+                                      const std::vector<std::pair<int32_t, int32_t>>& pairs);
 
  private:
   int64_t m_vocab_size = 0;

@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "engine/text/pair_key.h"
 #include "engine/text/pretokenizer.h"
 
 namespace zoolab {
@@ -15,9 +16,6 @@ namespace {
 
 constexpr const char* kEndOfText = "<|endoftext|>";
 
-uint64_t pair_key(int32_t left, int32_t right) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
-}
 int32_t key_left(uint64_t key) {
   return static_cast<int32_t>(key >> 32);
 }

@@ -1,10 +1,11 @@
 #include "engine/text/byte_level_bpe.h"
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <mutex>
 #include <queue>
 #include <sstream>
 #include <stdexcept>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/text/file_header.h"
+#include "engine/text/pair_key.h"
 #include "engine/text/pretokenizer.h"
 #include "engine/text/utf8.h"
 #include "engine/text/zstd_stream.h"
@@ -25,9 +27,58 @@ namespace {
 constexpr const char* kEndOfText = "<|endoftext|>";
 // Pieces longer than this are not cached: they are rare (long runs of symbols) and would crowd it.
 constexpr size_t kMaxCachedPieceBytes = 64;
-// A bounded cache: cleared when full, which keeps memory flat on any corpus while the common words
-// (almost all of the pieces of real text) come back within a few thousand pieces.
-constexpr size_t kMaxCacheEntries = 1 << 17;
+// A bounded cache per thread and tokenizer: cleared when full, which keeps memory flat on any corpus
+// while the common words (almost all of the pieces of real text) come back within a few thousand pieces.
+constexpr size_t kMaxCacheEntries = 1 << 16;
+// Tokenizers one thread keeps caches for; the least recently used one's cache goes first.
+constexpr size_t kMaxCachesPerThread = 4;
+
+using WordCache = std::unordered_map<std::string, std::vector<int32_t>>;
+
+// Each thread's word caches, one per tokenizer it encoded with recently. Per thread, so that `data
+// tokenize --threads N` encodes without a lock (one shared cache behind a mutex made the threads wait on
+// each other for every piece). A tokenizer is known by an id never reused (not its address, which a
+// later tokenizer may get) and a weak "alive" token, so the caches of destroyed tokenizers are dropped.
+struct ThreadCaches {
+  struct Entry {
+    uint64_t tokenizer_id = 0;
+    std::weak_ptr<const void> alive;
+    WordCache words;
+  };
+  std::vector<std::unique_ptr<Entry>> entries;  // most recently used last
+
+  WordCache& for_tokenizer(uint64_t id, const std::shared_ptr<const void>& alive) {
+    if (!entries.empty() && entries.back()->tokenizer_id == id)
+      return entries.back()->words;
+    for (size_t i = 0; i + 1 < entries.size(); ++i) {
+      if (entries[i]->tokenizer_id == id) {
+        std::rotate(entries.begin() + static_cast<std::ptrdiff_t>(i),
+                    entries.begin() + static_cast<std::ptrdiff_t>(i) + 1, entries.end());
+        return entries.back()->words;
+      }
+    }
+    entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                 [](const std::unique_ptr<Entry>& entry) { return entry->alive.expired(); }),
+                  entries.end());
+    if (entries.size() >= kMaxCachesPerThread)
+      entries.erase(entries.begin());
+    auto entry = std::make_unique<Entry>();
+    entry->tokenizer_id = id;
+    entry->alive = alive;
+    entries.push_back(std::move(entry));
+    return entries.back()->words;
+  }
+};
+
+ThreadCaches& thread_caches() {
+  thread_local ThreadCaches caches;
+  return caches;
+}
+
+uint64_t next_tokenizer_id() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 
 // GPT-2's byte alphabet (encoder.py's bytes_to_unicode): printable Latin-1 bytes stand for themselves,
 // the other 68 bytes map, in order, to U+0100 and up, so that every token is printable text.
@@ -69,10 +120,6 @@ std::optional<std::string> alphabet_to_bytes(std::string_view text) {
     offset += cp.length;
   }
   return bytes;
-}
-
-uint64_t pair_key(int32_t left, int32_t right) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
 }
 
 // The whole file (decompressed when its name ends in .zst). `what` says what it should hold.
@@ -122,12 +169,13 @@ struct BpeTokenizer::State {
   std::vector<bool> special;
   std::optional<int32_t> end_of_text;
 
-  mutable std::mutex cache_mutex;  // encode is const and may run on several threads
-  mutable std::unordered_map<std::string, std::vector<int32_t>> cache;
+  // Keys this tokenizer's word caches (ThreadCaches): encode is const and may run on several threads.
+  const uint64_t id = next_tokenizer_id();
+  const std::shared_ptr<const void> alive = std::make_shared<char>(0);
 
   State(std::vector<std::string> vocab, const std::vector<std::pair<std::string, std::string>>& merge_list,
         const std::vector<std::string>& special_tokens);
-  void append_piece(std::string_view piece, std::vector<int32_t>& ids) const;
+  void append_piece(std::string_view piece, WordCache& cache, std::vector<int32_t>& ids) const;
   std::vector<int32_t> merge_piece(std::string_view piece) const;
 };
 
@@ -191,7 +239,8 @@ std::vector<int32_t> BpeTokenizer::State::merge_piece(std::string_view piece) co
   return ids;
 }
 
-void BpeTokenizer::State::append_piece(std::string_view piece, std::vector<int32_t>& ids) const {
+void BpeTokenizer::State::append_piece(std::string_view piece, WordCache& cache,
+                                       std::vector<int32_t>& ids) const {
   if (piece.size() == 1) {
     ids.push_back(byte_ids[static_cast<unsigned char>(piece[0])]);
     return;
@@ -200,7 +249,6 @@ void BpeTokenizer::State::append_piece(std::string_view piece, std::vector<int32
   std::string key;
   if (cacheable) {
     key.assign(piece);
-    std::lock_guard<std::mutex> lock(cache_mutex);
     const auto it = cache.find(key);
     if (it != cache.end()) {
       ids.insert(ids.end(), it->second.begin(), it->second.end());
@@ -210,7 +258,6 @@ void BpeTokenizer::State::append_piece(std::string_view piece, std::vector<int32
   std::vector<int32_t> merged = merge_piece(piece);
   ids.insert(ids.end(), merged.begin(), merged.end());
   if (cacheable) {
-    std::lock_guard<std::mutex> lock(cache_mutex);
     if (cache.size() >= kMaxCacheEntries)
       cache.clear();
     cache.emplace(std::move(key), std::move(merged));
@@ -441,14 +488,25 @@ BpeTokenizer BpeTokenizer::from_tokenizer_json(const std::string& path) {
   for (const auto& [token, id] : model["vocab"].items())
     place(token, id);
   std::vector<std::string> specials;
-  if (root.contains("added_tokens") && root["added_tokens"].is_array()) {
+  if (root.contains("added_tokens") && !root["added_tokens"].is_null()) {
+    if (!root["added_tokens"].is_array())
+      fail("added_tokens is " + root["added_tokens"].dump().substr(0, 80) + ", not an array");
     for (const auto& added : root["added_tokens"]) {
       if (!added.is_object() || !added.contains("content") || !added.contains("id")) {
         fail("added_tokens entry " + added.dump().substr(0, 80) + " lacks \"id\" or \"content\"");
       }
-      place(added["content"].get<std::string>(), added["id"]);
+      if (!added["content"].is_string()) {
+        fail("added_tokens entry " + added.dump().substr(0, 80) + ": \"content\" is " +
+             added["content"].dump().substr(0, 40) + ", not a string");
+      }
+      if (added.contains("special") && !added["special"].is_boolean()) {
+        fail("added_tokens entry " + added.dump().substr(0, 80) + ": \"special\" is " +
+             added["special"].dump().substr(0, 40) + ", not true or false");
+      }
+      const auto content = added["content"].get<std::string>();
+      place(content, added["id"]);
       if (added.value("special", true))
-        specials.push_back(added["content"].get<std::string>());
+        specials.push_back(content);
     }
   }
   for (size_t id = 0; id < seen.size(); ++id) {
@@ -483,7 +541,9 @@ BpeTokenizer BpeTokenizer::from_tokenizer_json(const std::string& path) {
 std::vector<int32_t> BpeTokenizer::encode(std::string_view text) const {
   std::vector<int32_t> ids;
   ids.reserve(text.size() / 3 + 1);
-  for_each_pretoken(text, [this, &ids](std::string_view piece) { m_state->append_piece(piece, ids); });
+  WordCache& cache = thread_caches().for_tokenizer(m_state->id, m_state->alive);
+  for_each_pretoken(
+      text, [this, &cache, &ids](std::string_view piece) { m_state->append_piece(piece, cache, ids); });
   return ids;
 }
 

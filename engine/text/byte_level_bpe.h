@@ -32,7 +32,8 @@ class BpeTokenizer {
   BpeTokenizer(BpeTokenizer&&) noexcept;
   BpeTokenizer& operator=(BpeTokenizer&&) noexcept;
 
-  // Thread-safe (a bounded per-word cache behind a mutex). Bytes that are not UTF-8 are encoded too.
+  // Thread-safe without a lock: each thread keeps its own bounded per-word cache for this tokenizer.
+  // Bytes that are not UTF-8 are encoded too.
   std::vector<int32_t> encode(std::string_view text) const;   // special tokens are not parsed in text
   std::string decode(const std::vector<int32_t>& ids) const;  // bytes, possibly invalid UTF-8 if cut
   std::string token_bytes(int32_t id) const;                  // what one token decodes to

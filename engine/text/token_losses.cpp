@@ -1,6 +1,7 @@
 // The "ZTLS" blob of per-token validation losses (engine/text/token_losses.h). Same layout rules as the
 // query-record blob (engine/inspect/query_records.cpp): magic, version, a JSON header for the few
-// scalar fields, then fixed-width little-endian records, so a blob written on one machine reads on any.
+// scalar fields (the text pipeline's shared header, engine/text/file_header.h), then fixed-width
+// little-endian records, so a blob written on one machine reads on any.
 
 #include "engine/text/token_losses.h"
 
@@ -10,6 +11,8 @@
 #include <type_traits>
 
 #include <nlohmann/json.hpp>
+
+#include "engine/text/file_header.h"
 
 namespace zoolab {
 
@@ -73,14 +76,12 @@ std::string encode_token_losses(const TokenLossSet& set) {
                                       {"sequences", set.sequences},
                                       {"length", set.length},
                                       {"shards", set.shards}};
-  // Invalid UTF-8 in the shards path is replaced rather than thrown on: the path is only a hint.
-  const std::string header = header_json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::string out;
-  out.reserve(12 + header.size() + count * kRecordBytes);
-  out.append(kMagic, sizeof(kMagic));
-  put(out, kTokenLossesVersion);
-  put(out, static_cast<uint32_t>(header.size()));
-  out += header;
+  // Invalid UTF-8 in the shards path is replaced rather than thrown on: the path is only a hint. (Dumped
+  // and parsed back, so the shared header writer gets JSON that dumps to the same text.)
+  const auto header =
+      nlohmann::json::parse(header_json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  std::string out = encode_file_header(kMagic, kTokenLossesVersion, header);
+  out.reserve(out.size() + count * kRecordBytes);
   for (size_t i = 0; i < count; ++i) {
     put(out, set.tokens[i]);
     uint32_t loss_bits;
@@ -92,26 +93,12 @@ std::string encode_token_losses(const TokenLossSet& set) {
 }
 
 TokenLossSet decode_token_losses(const std::string& bytes) {
-  if (bytes.size() < 12) {
-    fail("truncated blob (" + std::to_string(bytes.size()) +
-         " bytes; magic, version and header size need 12)");
-  }
-  if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
-    fail("not a token-loss blob (magic is not \"ZTLS\")");
-  }
-  const auto version = get_at<uint32_t>(bytes, 4);
-  if (version != kTokenLossesVersion) {
-    fail("format version " + std::to_string(version) + " is not supported (this build reads version " +
-         std::to_string(kTokenLossesVersion) + "; update zoolab)");
-  }
-  const auto header_size = get_at<uint32_t>(bytes, 8);
-  if (bytes.size() - 12 < header_size) {
-    fail("truncated blob (the header needs " + std::to_string(header_size) + " bytes, " +
-         std::to_string(bytes.size() - 12) + " left)");
-  }
+  // The blob lives in the run database, not in a file: the shared header reader names it "blob".
+  const auto decoded =
+      decode_file_header(bytes.data(), bytes.size(), kMagic, kTokenLossesVersion, "blob", "token losses");
   TokenLossSet set;
   try {
-    const auto header = nlohmann::json::parse(bytes.substr(12, header_size));
+    const auto& header = decoded.header;
     set.step = header.at("step").get<int64_t>();
     set.epoch = header.at("epoch").get<int64_t>();
     set.sequences = header.at("sequences").get<int64_t>();
@@ -121,7 +108,7 @@ TokenLossSet decode_token_losses(const std::string& bytes) {
     fail(std::string("unreadable header: ") + error.what());
   }
   const size_t count = record_count(set.sequences, set.length);
-  const size_t offset = 12 + header_size;
+  const auto offset = static_cast<size_t>(decoded.data_offset);
   const size_t remaining = bytes.size() - offset;
   if (remaining / kRecordBytes != count || remaining % kRecordBytes != 0) {
     fail(std::to_string(set.sequences) + " sequences of " + std::to_string(set.length) + " tokens need " +

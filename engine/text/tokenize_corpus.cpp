@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "engine/data/rng.h"
 #include "engine/text/bigram_counts.h"
 #include "engine/text/zstd_stream.h"
 
@@ -19,11 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// SplitMix64's output for the state `x` (engine/data/rng.h: one step from x, whose value it returns).
 uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
+  return splitmix64_next(x);
 }
 
 // Encodes documents [0, count) of `batch` on `threads` threads, document i into tokens[i].
@@ -107,6 +106,12 @@ TokenizeReport tokenize_corpus(const std::vector<CorpusInput>& inputs, const Bpe
   if (ec)
     throw std::runtime_error("cannot create the shards folder " + out_dir + ": " + ec.message());
   const ShardsFolder folder = shards_folder(out_dir);
+  // An old manifest goes before any new file is written: a manifest vouches for the whole folder (the
+  // demo reuses a folder that has one), so a failure halfway must not leave it beside mixed files.
+  fs::remove(folder.manifest, ec);
+  if (ec)
+    throw std::runtime_error("cannot remove the old manifest " + folder.manifest +
+                             " before tokenizing: " + ec.message());
   const int64_t vocab_size = tokenizer.vocab_size();
   const int64_t end_of_text = tokenizer.end_of_text().value_or(-1);
 

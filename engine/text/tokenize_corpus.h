@@ -56,8 +56,9 @@ uint64_t split_hash(int64_t index, uint64_t seed);
 uint64_t validation_threshold(int64_t documents, int64_t valid_documents, uint64_t seed);
 
 // Reads `inputs` twice (counting documents, then tokenizing), writes the shards folder `out_dir` (created
-// if missing; files in it are replaced). Throws std::runtime_error (CorpusError under Refuse) naming the
-// problem; std::invalid_argument for bad options or a corpus of fewer than 2 documents.
+// if missing; files in it are replaced). An old manifest.json is removed before anything is written and
+// the new one written last, so only a complete folder has one. Throws std::runtime_error (CorpusError under
+// Refuse) naming the problem; std::invalid_argument for bad options or a corpus of fewer than 2 documents.
 TokenizeReport tokenize_corpus(const std::vector<CorpusInput>& inputs, const BpeTokenizer& tokenizer,
                                const std::string& out_dir, const TokenizeOptions& options = {});
 

@@ -54,7 +54,6 @@ struct TextData {
   ShardsFolder folder;
   TokenShard train;
   TokenShard valid;
-  BigramCounts bigrams;
 };
 
 TokenShard open_shard(const std::string& path, const RunConfig& config) {
@@ -92,8 +91,10 @@ TextData open_text_data(const RunConfig& config) {
                              " is missing (the AR-hit analysis needs the training bigram counts); tokenize "
                              "again with `zoolab-cli data tokenize`");
   }
-  auto bigrams = BigramCounts::load(folder.bigrams);
-  return {folder, std::move(train), std::move(valid), std::move(bigrams)};
+  // Its header and size checked now, before any model is built; the counts are looked up later, for the
+  // validation tokens only (a Pile-sized file holds tens of millions of bigrams).
+  BigramCounts::lookup(folder.bigrams, {});
+  return {folder, std::move(train), std::move(valid)};
 }
 
 // The fixed validation windows, their batches and what the per-token loss set needs besides the losses.
@@ -116,17 +117,24 @@ ValidationSet make_validation_set(const TextData& data, const RunConfig& config,
   losses.losses.assign(losses.tokens.size(), std::numeric_limits<float>::quiet_NaN());
   losses.train_counts.assign(losses.tokens.size(), 0);
   std::vector<int64_t> window(static_cast<size_t>(length));
+  std::vector<std::pair<int32_t, int32_t>> pairs;  // (previous, token) at every position i >= 1
+  pairs.reserve(static_cast<size_t>(losses.sequences * (length - 1)));
   for (int64_t k = 0; k < losses.sequences; ++k) {
     data.valid.read(starts[static_cast<size_t>(k)], length, window.data());
     const size_t base = static_cast<size_t>(k * length);
     for (int64_t i = 0; i < length; ++i) {
       losses.tokens[base + static_cast<size_t>(i)] = static_cast<int32_t>(window[static_cast<size_t>(i)]);
-      if (i > 0) {
-        const uint64_t count = data.bigrams.count(static_cast<int32_t>(window[static_cast<size_t>(i - 1)]),
-                                                  static_cast<int32_t>(window[static_cast<size_t>(i)]));
-        losses.train_counts[base + static_cast<size_t>(i)] =
-            static_cast<uint32_t>(std::min<uint64_t>(count, std::numeric_limits<uint32_t>::max()));
-      }
+      if (i > 0)
+        pairs.emplace_back(losses.tokens[base + static_cast<size_t>(i) - 1],
+                           losses.tokens[base + static_cast<size_t>(i)]);
+    }
+  }
+  const std::vector<uint64_t> counts = BigramCounts::lookup(data.folder.bigrams, pairs);
+  size_t next = 0;
+  for (int64_t k = 0; k < losses.sequences; ++k) {
+    for (int64_t i = 1; i < length; ++i) {
+      losses.train_counts[static_cast<size_t>(k * length + i)] =
+          static_cast<uint32_t>(std::min<uint64_t>(counts[next++], std::numeric_limits<uint32_t>::max()));
     }
   }
   const int64_t batch_size = config.data.test_batch_size;

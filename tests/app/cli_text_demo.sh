@@ -88,4 +88,19 @@ expect_contains "$again" "reusing run"
 [ "$("$CLI" runs --json | json_field '.__len__()')" -eq 2 ] || fail "the second call added runs"
 
 expect_failure "--train-tokens" "$CLI" demo text --dir "$DEMO" --train-tokens -5
+
+# A folder made with another vocabulary is refused, not silently reused: the tokenizer of 4096 tokens
+# against --vocab-size 1000, then shards of 4096 tokens beside a tokenizer of 300.
+expect_failure "has 4096 tokens, not the 1000 of --vocab-size" \
+  "$CLI" demo text --dir "$DEMO" --vocab-size 1000 --train-tokens 65536 --threads 2
+expect_contains "$out" "pass another --dir, or delete $DEMO"
+mkdir "$WORK/demo300"
+ln -s "$DEMO/sample.jsonl.zst" "$WORK/demo300/sample.jsonl.zst"
+ln -s "$DEMO/shards" "$WORK/demo300/shards"
+"$CLI" tokenizer train --corpus "$DEMO/sample.jsonl.zst" --vocab-size 300 --out "$WORK/demo300/tokenizer.json" \
+  >/dev/null 2>&1 || fail "tokenizer train failed"
+expect_failure "$WORK/demo300/shards/train.ztok has vocab_size 4096" \
+  "$CLI" demo text --dir "$WORK/demo300" --vocab-size 300 --train-tokens 65536 --threads 2
+expect_contains "$out" "has 300 tokens: the shards were made with another tokenizer"
+[ "$("$CLI" runs --json | json_field '.__len__()')" -eq 2 ] || fail "a refused demo call added runs"
 echo "cli_text_demo: ok"

@@ -280,5 +280,95 @@ TEST_F(TextTabTest, ARunWithoutLossesSaysSo) {
       << text->statusLabel()->text().toStdString();
 }
 
+// While a run trains the window polls about once a second; the tab reads a run's loss blob only when its
+// row's step or size changed (Store::token_losses_version), so a blob replaced in place by one of the same
+// step and size is not read (Refresh reads it), while another run's new validation is.
+TEST_F(TextTabTest, ABlobIsReadOnlyWhenItsStepOrSizeChanges) {
+  int64_t a = 0;
+  int64_t b = 0;
+  const std::string first = encode_token_losses(set(false));
+  const std::string other = encode_token_losses(set(true));
+  ASSERT_EQ(first.size(), other.size());  // same tokens, other losses
+  ASSERT_NE(first, other);
+  {
+    Store store(m_db.toStdString());
+    a = createRun(store, "attention", "text");
+    b = createRun(store, "baseconv", "text");
+    EXPECT_FALSE(store.token_losses_version(a).has_value());
+    store.put_token_losses(a, 100, 1, first);
+    store.put_token_losses(b, 100, 1, first);
+    EXPECT_EQ(store.token_losses_version(a),
+              std::make_pair(int64_t{100}, static_cast<int64_t>(first.size())));
+  }
+  auto window = openWindow(2);
+  TextView* text = window->textView();
+  window->tabs()->setCurrentWidget(text);
+  selectRuns(window.get(), {a, b});
+  TextSlicesView* slices = text->slicesView();
+  ASSERT_EQ(slices->runs().size(), 2u) << text->statusLabel()->text().toStdString();
+  const qint64 runA = text->runA();
+  const qint64 runB = text->runB();
+  const auto meanArLoss = [&](qint64 run) {
+    for (const TextView::Run& shown : text->runs()) {
+      if (shown.id == run && shown.losses) {
+        return shown.analysis.ar_hits.mean_loss;
+      }
+    }
+    return std::nan("");
+  };
+  EXPECT_NEAR(meanArLoss(runA), 0.5, 1e-6);
+  const std::shared_ptr<const TokenLossSet> setA = text->tokenView()->runA().losses;
+
+  {
+    Store store(m_db.toStdString());
+    store.put_token_losses(runA, 100, 1, other);  // same step, same size: the version A was read at
+    store.put_token_losses(runB, 200, 2, encode_token_losses(set(true, 200)));  // a new validation
+    store.set_progress(runB, 2, 200);
+  }
+  for (int i = 0; i < 50 && slices->runs()[1].analysis.step != 200; ++i) {
+    window->pollNow();
+    QTest::qWait(100);
+  }
+  ASSERT_EQ(slices->runs()[1].analysis.step, 200);  // the tab reread: B's new version was read
+  EXPECT_NEAR(meanArLoss(runB), 2.5, 1e-6);
+  EXPECT_NEAR(meanArLoss(runA), 0.5, 1e-6);           // A's blob was not read again
+  EXPECT_EQ(text->tokenView()->runA().losses, setA);  // nor decoded: the same set, the same drawing
+
+  // Refresh reads every blob.
+  Q_EMIT text->refreshRequested();
+  EXPECT_NEAR(meanArLoss(runA), 2.5, 1e-6);
+}
+
+// A run without losses is shown by its note; when only the note changes (B, still without losses, stops
+// running), the tab says the new one.
+TEST_F(TextTabTest, ANoteChangeAloneIsShown) {
+  int64_t a = 0;
+  int64_t b = 0;
+  {
+    Store store(m_db.toStdString());
+    a = createRun(store, "attention", "text");
+    b = createRun(store, "baseconv", "text");
+    store.put_token_losses(a, 100, 1, encode_token_losses(set(false)));
+    store.set_status(b, RunStatus::Running);
+  }
+  auto window = openWindow(2);
+  TextView* text = window->textView();
+  window->tabs()->setCurrentWidget(text);
+  text->setChosenRuns(a, b);
+  Q_EMIT text->runsChosen(a, b);
+  QLabel* gap = text->slicesView()->gapLabel();
+  EXPECT_TRUE(gap->text().contains(QStringLiteral("no per-token losses yet"))) << gap->text().toStdString();
+  {
+    Store store(m_db.toStdString());
+    store.set_status(b, RunStatus::Failed);
+  }
+  for (int i = 0; i < 50 && !gap->text().contains(QStringLiteral("ended before")); ++i) {
+    window->pollNow();
+    QTest::qWait(100);
+  }
+  EXPECT_TRUE(gap->text().contains(QStringLiteral("ended before its first validation")))
+      << gap->text().toStdString();
+}
+
 }  // namespace
 }  // namespace zoolab

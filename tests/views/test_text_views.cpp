@@ -8,8 +8,10 @@
 
 #include <cmath>
 
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QHelpEvent>
 #include <QImage>
 #include <QLabel>
 #include <QScrollArea>
@@ -17,6 +19,7 @@
 #include <QStandardItemModel>
 #include <QTabWidget>
 #include <QTest>
+#include <QToolTip>
 
 #include "engine/text/ar_hits.h"
 #include "tests/views/text_fixtures.h"
@@ -266,7 +269,8 @@ TEST_F(TextTokenViewTest, TokensAreSpelledColouredByLossAndArHitsAreUnderlined) 
 
 TEST_F(TextTokenViewTest, TheTooltipTellsEveryNumberOfAToken) {
   showA();
-  const QString hit = m_view.canvasA()->cells()[8].toolTip;
+  // The tooltip is formatted when asked (on hover), from the sequence shown.
+  const QString hit = m_view.canvasA()->toolTipAt(8);
   EXPECT_TRUE(hit.contains(QStringLiteral("token 3 · position 8"))) << hit.toStdString();
   EXPECT_TRUE(hit.contains(QStringLiteral("“ sat”"))) << hit.toStdString();
   EXPECT_TRUE(hit.contains(QStringLiteral("loss 0.500 nats"))) << hit.toStdString();
@@ -284,6 +288,46 @@ TEST_F(TextTokenViewTest, TheTooltipTellsEveryNumberOfAToken) {
   EXPECT_EQ(m_view.canvasA()->current(), 8);
   EXPECT_EQ(m_view.infoLabel()->text(), hit);
   EXPECT_EQ(m_view.canvasA()->linked(), (std::vector<int>{1, 2}));
+}
+
+// A hover asks for the hovered token's tooltip then, and only then: a rebuild (a new sequence, mode or
+// filter) formats none, and what the hover shows is the view's sentence for the sequence shown now.
+TEST_F(TextTokenViewTest, TooltipsAreFormattedOnHoverOnly) {
+  TextTokenCanvas canvas;
+  std::vector<TextTokenCanvas::Cell> cells(3);
+  for (int i = 0; i < 3; ++i) {
+    cells[static_cast<size_t>(i)].text = QStringLiteral("token%1").arg(i);
+  }
+  canvas.setCells(std::move(cells), TextColourScale{});
+  canvas.resize(400, 100);
+  canvas.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&canvas));
+  std::vector<int> asked;
+  canvas.setToolTipSource([&](int index) {
+    asked.push_back(index);
+    return index == 1 ? QStringLiteral("the second") : QString();
+  });
+  EXPECT_TRUE(asked.empty());
+  const QPoint at = canvas.cellRect(1).center();
+  QHelpEvent help(QEvent::ToolTip, at, canvas.mapToGlobal(at));
+  QApplication::sendEvent(&canvas, &help);
+  EXPECT_EQ(asked, (std::vector<int>{1}));
+  EXPECT_EQ(QToolTip::text(), QStringLiteral("the second"));
+  EXPECT_EQ(canvas.toolTipAt(7), QString());  // no such cell: the source is not asked
+  EXPECT_EQ(asked.size(), 1u);
+  QToolTip::hideText();
+
+  // The token view's canvases ask the view: the hovered token of the sequence now shown.
+  showA();
+  m_view.setSequence(1);
+  TextTokenCanvas* shown = m_view.canvasA();
+  const QPoint token = shown->cellRect(6).center();
+  QHelpEvent hover(QEvent::ToolTip, token, shown->mapToGlobal(token));
+  QApplication::sendEvent(shown, &hover);
+  EXPECT_EQ(QToolTip::text(), m_view.describe(6));
+  EXPECT_TRUE(QToolTip::text().contains(QStringLiteral("position 6 of sequence 2")))
+      << QToolTip::text().toStdString();
+  QToolTip::hideText();
 }
 
 TEST_F(TextTokenViewTest, DifferenceModeColoursByLossAMinusLossB) {
@@ -389,6 +433,39 @@ TEST(TextViewPage, ListsTextRunsAndShowsAAgainstB) {
   view.setRuns(std::vector<TextView::Run>(view.runs()));  // the feed's answer: the same data
   EXPECT_FALSE(view.slicesView()->gap().has_value());
   EXPECT_FALSE(view.tokenView()->hasRunB());
+}
+
+// A run without losses is drawn as its note: a new note alone (B ends before its first validation, A's
+// losses and every pointer unchanged) is redrawn.
+TEST(TextViewPage, ANewNoteAloneIsShown) {
+  TextView view;
+  view.resize(1200, 700);
+  view.setCandidates(
+      {{1, QStringLiteral("1 · attention"), Qt::blue}, {2, QStringLiteral("2 · baseconv"), Qt::red}});
+  view.setChosenRuns(1, 2);
+  const auto a = setOf(false);
+  const auto vocab = vocabulary();
+  const TextAnalysis analysis = analyze_token_losses(*a);
+  auto runs = [&](const QString& noteB) {
+    return std::vector<TextView::Run>{
+        {1, QStringLiteral("1 · attention"), Qt::blue, a, vocab, analysis, {}},
+        {2, QStringLiteral("2 · baseconv"), Qt::red, nullptr, nullptr, {}, noteB}};
+  };
+  view.setRuns(runs(QStringLiteral("Run 2 has no per-token losses yet.")));
+  EXPECT_EQ(view.slicesView()->gapLabel()->text(), QStringLiteral("Run 2 has no per-token losses yet."));
+  view.setRuns(runs(QStringLiteral("Run 2 ended before its first validation.")));
+  EXPECT_EQ(view.slicesView()->gapLabel()->text(),
+            QStringLiteral("Run 2 ended before its first validation."));
+  EXPECT_EQ(view.slicesView()->runs().size(), 1u);
+
+  // The same for A: its note is what the slices and the tokens say.
+  view.setChosenRuns(2, 0);
+  view.setRuns({{2, QStringLiteral("2 · baseconv"), Qt::red, nullptr, nullptr, {}, QStringLiteral("first")}});
+  EXPECT_EQ(view.tokenView()->message(), QStringLiteral("first"));
+  view.setRuns(
+      {{2, QStringLiteral("2 · baseconv"), Qt::red, nullptr, nullptr, {}, QStringLiteral("second")}});
+  EXPECT_EQ(view.tokenView()->message(), QStringLiteral("second"));
+  EXPECT_EQ(view.slicesView()->messageLabel()->text(), QStringLiteral("second"));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -275,6 +276,39 @@ TEST(TokenLosses, BlobRoundTripKeepsEveryValue) {
   EXPECT_THROW(encode_token_losses(bad), std::runtime_error);
 }
 
+// The layout byte for byte, as tests/app/cli_analyze.sh and cli_text_demo.sh write and read it by hand:
+// "ZTLS", u32 version 1, u32 header bytes, the header JSON (sorted keys, no spaces), 12-byte records.
+TEST(TokenLosses, BlobLayoutIsTheDocumentedOne) {
+  TokenLossSet set;
+  set.step = 7;
+  set.epoch = 1;
+  set.sequences = 1;
+  set.length = 2;
+  set.shards = "/s";
+  set.tokens = {5, -2};
+  set.losses = {kNaN, 1.5f};
+  set.train_counts = {0, 0x01020304u};
+  const std::string header = R"({"epoch":1,"length":2,"sequences":1,"shards":"/s","step":7})";
+  std::string expected = "ZTLS";
+  expected += std::string("\x01\x00\x00\x00", 4);
+  expected += std::string(1, static_cast<char>(header.size())) + std::string(3, '\0');
+  expected += header;
+  expected += std::string("\x05\x00\x00\x00", 4);
+  uint32_t nan_bits;
+  std::memcpy(&nan_bits, &set.losses[0], 4);
+  for (int i = 0; i < 4; ++i)
+    expected.push_back(static_cast<char>((nan_bits >> (8 * i)) & 0xFF));
+  expected += std::string(4, '\0');
+  expected += std::string("\xFE\xFF\xFF\xFF", 4);
+  expected += std::string("\x00\x00\xC0\x3F", 4);  // 1.5f
+  expected += std::string("\x04\x03\x02\x01", 4);
+  EXPECT_EQ(encode_token_losses(set), expected);
+  // A shards path that is not UTF-8 is written with the replacement character, not refused.
+  set.shards = "/s\xFF";
+  const auto back = decode_token_losses(encode_token_losses(set));
+  EXPECT_EQ(back.shards, "/s\xEF\xBF\xBD");
+}
+
 std::string decode_error(const std::string& bytes) {
   try {
     decode_token_losses(bytes);
@@ -291,14 +325,18 @@ TEST(TokenLosses, DamagedBlobsAreRefusedWithTheReason) {
   future[4] = 9;
   EXPECT_NE(decode_error(future).find("version 9"), std::string::npos);
   EXPECT_NE(decode_error(blob.substr(0, 7)).find("truncated"), std::string::npos);
-  EXPECT_NE(decode_error(blob.substr(0, 20)).find("header needs"), std::string::npos);
+  EXPECT_NE(decode_error(blob.substr(0, 20)).find("its header claims"), std::string::npos);
   const std::string short_records = decode_error(blob.substr(0, blob.size() - 5));
   EXPECT_NE(short_records.find("need 120 bytes of records"), std::string::npos) << short_records;
   EXPECT_NE(short_records.find("truncated"), std::string::npos) << short_records;
   EXPECT_NE(decode_error(blob + "x").find("trailing bytes"), std::string::npos);
   std::string garbled = blob;
   garbled[12] = '[';  // the header's opening brace
-  EXPECT_NE(decode_error(garbled).find("unreadable header"), std::string::npos);
+  EXPECT_NE(decode_error(garbled).find("header is not valid JSON"), std::string::npos);
+  EXPECT_NE(decode_error(garbled).find("token losses blob: "), std::string::npos);
+  std::string no_step = blob;
+  no_step.replace(no_step.find("\"step\""), 6, "\"stop\"");
+  EXPECT_NE(decode_error(no_step).find("unreadable header"), std::string::npos);
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
-// Tests for engine/text/bigram_counts: counting adjacent pairs, the .zbg round trip and damaged files.
+// Tests for engine/text/bigram_counts: counting adjacent pairs, the .zbg round trip, looking counts up
+// in the file without loading it, and damaged files.
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
 
 #include "engine/text/bigram_counts.h"
 #include "tests/engine/text/text_test_support.h"
@@ -54,6 +58,56 @@ TEST(BigramCounts, SaveLoadRoundTripWithLargeVocabulary) {
   EXPECT_EQ(loaded.count(run[200], run[201]), 1u);
 }
 
+TEST(BigramCounts, LookupInTheFileAgreesWithLoad) {
+  TempDir dir;
+  const std::string path = dir.file("bigrams.zbg");
+  constexpr int32_t kVocab = 50000;
+  BigramCounts counts(kVocab);
+  std::vector<int32_t> run;
+  for (int i = 0; i < 40000; ++i)
+    run.push_back(static_cast<int32_t>((static_cast<int64_t>(i) * i * 7919 + i) % kVocab));
+  run.push_back(0);  // (…, 0) and (0, 0): the smallest key, the first record
+  run.push_back(0);
+  run.push_back(kVocab - 1);  // (0, V-1) and (V-1, V-1): the largest key, the last record
+  run.push_back(kVocab - 1);
+  counts.add(run.data(), static_cast<int64_t>(run.size()));
+  counts.add(run.data(), 3000);  // some pairs twice
+  counts.save(path);
+  ASSERT_GT(counts.distinct(), 30000);
+  const BigramCounts loaded = BigramCounts::load(path);
+
+  std::vector<std::pair<int32_t, int32_t>> pairs = {{0, 0}, {kVocab - 1, kVocab - 1}, {0, kVocab - 1}};
+  std::set<std::pair<int32_t, int32_t>> present;
+  for (size_t i = 1; i < run.size(); ++i) {
+    pairs.emplace_back(run[i - 1], run[i]);
+    present.emplace(run[i - 1], run[i]);
+    // Neighbours of a present key, most of them absent from the file.
+    pairs.emplace_back(run[i - 1], (run[i] + 1) % kVocab);
+    pairs.emplace_back(run[i], run[i - 1]);
+  }
+  pairs.emplace_back(1, 1);                    // absent: between the first records
+  pairs.emplace_back(kVocab - 1, kVocab - 2);  // absent: just before the last record
+  pairs.emplace_back(-1, 5);                   // outside the vocabulary
+  pairs.emplace_back(5, kVocab);
+  const std::vector<uint64_t> found = BigramCounts::lookup(path, pairs);
+  ASSERT_EQ(found.size(), pairs.size());
+  int64_t absent = 0;
+  for (size_t k = 0; k < pairs.size(); ++k) {
+    ASSERT_EQ(found[k], loaded.count(pairs[k].first, pairs[k].second))
+        << k << ": (" << pairs[k].first << ", " << pairs[k].second << ")";
+    ASSERT_EQ(found[k] > 0, present.count(pairs[k]) > 0) << k;
+    absent += found[k] == 0 ? 1 : 0;
+  }
+  EXPECT_GT(absent, 10000);
+  EXPECT_EQ(found[0], 1u);  // (0, 0)
+  EXPECT_EQ(found[1], 1u);  // (V-1, V-1)
+  EXPECT_EQ(found[2], 1u);  // (0, V-1)
+  EXPECT_EQ(found[found.size() - 1], 0u);
+  EXPECT_EQ(found[found.size() - 2], 0u);
+  EXPECT_EQ(found[3], 2u);  // (run[0], run[1]), counted twice
+  EXPECT_TRUE(BigramCounts::lookup(path, {}).empty());
+}
+
 class DamagedBigrams : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -66,8 +120,13 @@ class DamagedBigrams : public ::testing::Test {
   }
   std::string load_error(const std::string& damaged) {
     write_file(path, damaged);
-    return error_of([&] { BigramCounts::load(path); });
+    const std::string message = error_of([&] { BigramCounts::load(path); });
+    // lookup() checks the header and the size as load() does, with the same words.
+    if (checks_lookup)
+      EXPECT_EQ(error_of([&] { BigramCounts::lookup(path, {{1, 2}}); }), message);
+    return message;
   }
+  bool checks_lookup = true;
   TempDir dir;
   std::string path, bytes;
 };
@@ -87,11 +146,16 @@ TEST_F(DamagedBigrams, BadMagicVersionTruncation) {
   EXPECT_TRUE(contains(message, path) && contains(message, "truncated: the header promises 3 records"))
       << message;
 
+  message = load_error(bytes + std::string(16, '\0'));
+  EXPECT_TRUE(contains(message, path) && contains(message, "too long: the header promises 3 records"))
+      << message;
+
   message = load_error(bytes.substr(0, 6));
   EXPECT_TRUE(contains(message, path) && contains(message, "truncated (6 bytes")) << message;
 }
 
 TEST_F(DamagedBigrams, ACorruptCountIsCaught) {
+  checks_lookup = false;  // lookup() does not add up the counts nor check every key's order
   std::string damaged = bytes;
   damaged[damaged.size() - 8] = 7;  // the last record's count: 1 → 7
   std::string message = load_error(damaged);
@@ -100,6 +164,22 @@ TEST_F(DamagedBigrams, ACorruptCountIsCaught) {
                        "keys not increasing"));
   message = error_of([] { BigramCounts::load("/nonexistent/zoolab/b.zbg"); });
   EXPECT_TRUE(contains(message, "/nonexistent/zoolab/b.zbg: cannot open")) << message;
+  message = error_of([] { BigramCounts::lookup("/nonexistent/zoolab/b.zbg", {}); });
+  EXPECT_TRUE(contains(message, "/nonexistent/zoolab/b.zbg: cannot open")) << message;
+  // A zero count on a record a lookup lands on is reported as load() reports it.
+  damaged = bytes;
+  for (int i = 0; i < 8; ++i)
+    damaged[damaged.size() - 8 + i] = 0;  // the last record's count: (3, 1), key 151
+  write_file(path, damaged);
+  const std::string last = bytes.substr(bytes.size() - 16, 8);
+  uint64_t key = 0;
+  for (int i = 0; i < 8; ++i)
+    key |= static_cast<uint64_t>(static_cast<unsigned char>(last[i])) << (8 * i);
+  message = error_of([&] {
+    BigramCounts::lookup(path, {{static_cast<int32_t>(key / 50), static_cast<int32_t>(key % 50)}});
+  });
+  EXPECT_TRUE(contains(message, path + ": record 2 is corrupt")) << message;
+  EXPECT_EQ(BigramCounts::lookup(path, {{1, 2}}), std::vector<uint64_t>{2});  // other records still read
 }
 
 }  // namespace

@@ -1,8 +1,12 @@
 // BpeTokenizer's files (engine/text/byte_level_bpe.h): Hugging Face tokenizer.json in both merge
 // spellings, the save_json → from_tokenizer_json round trip, and the messages for missing or garbled
-// files.
+// files; the per-thread word caches (several threads, several tokenizers, one dying and another
+// taking its place).
 
 #include <gtest/gtest.h>
+
+#include <optional>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -162,6 +166,112 @@ TEST(BpeTokenizerFiles, GarbledFilesAreExplained) {
       (write_file(dir.file("ok.json"), small_tokenizer_json(false).dump()), dir.file("ok.json")));
   message = error_of([&] { tokenizer.decode({1, 262}); });
   EXPECT_TRUE(contains(message, "token id 262 is outside the vocabulary (ids 0..261)")) << message;
+}
+
+TEST(BpeTokenizerFiles, MalformedAddedTokensNameTheFile) {
+  TempDir dir;
+  const auto added_error = [&](const nlohmann::json& added_tokens) {
+    auto json = small_tokenizer_json(false);
+    json["added_tokens"] = added_tokens;
+    write_file(dir.file("added.json"), json.dump());
+    return error_of([&] { BpeTokenizer::load(dir.file("added.json")); });
+  };
+  std::string message = added_error({{{"id", 261}, {"content", 7}, {"special", true}}});
+  EXPECT_TRUE(contains(message, dir.file("added.json") + ": added_tokens entry")) << message;
+  EXPECT_TRUE(contains(message, "\"content\" is 7, not a string")) << message;
+  message = added_error({{{"id", 261}, {"content", "<|endoftext|>"}, {"special", "yes"}}});
+  EXPECT_TRUE(contains(message, dir.file("added.json") + ": added_tokens entry")) << message;
+  EXPECT_TRUE(contains(message, "\"special\" is \"yes\", not true or false")) << message;
+  message = added_error({{"id", 261}});
+  EXPECT_TRUE(contains(message, dir.file("added.json") + ": added_tokens is")) << message;
+  EXPECT_TRUE(contains(message, "not an array")) << message;
+  // Without "special" an added token counts as special, as Hugging Face's do.
+  auto json = small_tokenizer_json(false);
+  json["added_tokens"] = {{{"id", 261}, {"content", "<|endoftext|>"}}};
+  write_file(dir.file("plain.json"), json.dump());
+  EXPECT_EQ(BpeTokenizer::load(dir.file("plain.json")).end_of_text(), 261);
+}
+
+// Two tokenizers that split the same word differently: a cache shared between them would hand one the
+// other's ids.
+BpeTokenizer tokenizer_with_merges(const std::vector<std::pair<std::string, std::string>>& merges) {
+  std::vector<std::string> vocab;
+  for (int b = 0; b < 256; ++b)
+    vocab.push_back(bytes_to_gpt2_alphabet(std::string(1, static_cast<char>(b))));
+  for (const auto& [left, right] : merges)
+    vocab.push_back(left + right);
+  return BpeTokenizer(vocab, merges);
+}
+
+using Merges = std::vector<std::pair<std::string, std::string>>;
+const Merges kHe = {{"h", "e"}};  // "hello" → he l l o
+const Merges kLl = {{"l", "l"}};  // "hello" → h e ll o
+
+TEST(BpeTokenizerCache, InstancesAndThreadsNeverShareEntries) {
+  const BpeTokenizer he = tokenizer_with_merges(kHe);
+  const BpeTokenizer ll = tokenizer_with_merges(kLl);
+  const std::vector<int32_t> he_ids = {256, 'l', 'l', 'o'};
+  const std::vector<int32_t> ll_ids = {'h', 'e', 256, 'o'};
+  // Alternating on one thread: each call must use its own tokenizer's entries.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(he.encode("hello"), he_ids) << i;
+    ASSERT_EQ(ll.encode("hello"), ll_ids) << i;
+  }
+  // A tokenizer that dies, and one (often at the same address) with other merges that takes its place.
+  std::optional<BpeTokenizer> slot;
+  for (int i = 0; i < 6; ++i) {
+    slot.reset();
+    slot.emplace(tokenizer_with_merges(i % 2 == 0 ? kHe : kLl));
+    ASSERT_EQ(slot->encode("hello"), i % 2 == 0 ? he_ids : ll_ids) << i;
+    ASSERT_EQ(slot->encode("hello"), i % 2 == 0 ? he_ids : ll_ids) << i;  // now from the cache
+  }
+  // More tokenizers than a thread keeps caches for, used round-robin, still give their own ids.
+  std::vector<BpeTokenizer> many;
+  for (int i = 0; i < 7; ++i)
+    many.push_back(tokenizer_with_merges(i % 2 == 0 ? kHe : kLl));
+  for (int round = 0; round < 3; ++round) {
+    for (size_t i = 0; i < many.size(); ++i)
+      ASSERT_EQ(many[i].encode("hello"), i % 2 == 0 ? he_ids : ll_ids) << round << " " << i;
+  }
+}
+
+TEST(BpeTokenizerCache, ThreadsEncodingWithTwoTokenizersGetTheirOwnIds) {
+  const BpeTokenizer he = tokenizer_with_merges(kHe);
+  const BpeTokenizer ll = tokenizer_with_merges(kLl);
+  // The expected ids, from other instances on this thread.
+  const auto text_of = [](int i) { return "hello hell w" + std::to_string(i) + "llhe"; };
+  constexpr int kTexts = 1500;
+  std::vector<std::vector<int32_t>> he_expected, ll_expected;
+  {
+    const BpeTokenizer he_reference = tokenizer_with_merges(kHe);
+    const BpeTokenizer ll_reference = tokenizer_with_merges(kLl);
+    for (int i = 0; i < kTexts; ++i) {
+      he_expected.push_back(he_reference.encode(text_of(i)));
+      ll_expected.push_back(ll_reference.encode(text_of(i)));
+    }
+  }
+  ASSERT_EQ(he_expected[0][0], 256);
+  ASSERT_EQ(ll_expected[0][0], 'h');
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 2; ++round) {  // the second round reads the caches
+        for (int i = 0; i < kTexts; ++i) {
+          const bool he_first = (i + t) % 2 == 0;
+          const auto first = (he_first ? he : ll).encode(text_of(i));
+          const auto second = (he_first ? ll : he).encode(text_of(i));
+          const auto& a = he_first ? first : second;
+          const auto& b = he_first ? second : first;
+          mismatches[static_cast<size_t>(t)] +=
+              (a != he_expected[static_cast<size_t>(i)]) + (b != ll_expected[static_cast<size_t>(i)]);
+        }
+      }
+    });
+  }
+  for (auto& thread : threads)
+    thread.join();
+  EXPECT_EQ(mismatches, std::vector<int>(4, 0));
 }
 
 }  // namespace

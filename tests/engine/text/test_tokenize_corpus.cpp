@@ -167,6 +167,47 @@ TEST(TokenizeCorpus, ValidationThresholdHoldsOutExactlyTheShare) {
   }
   EXPECT_NE(split_hash(0, 1), split_hash(0, 2));
   EXPECT_NE(split_hash(1, 1), split_hash(2, 1));
+  // The values themselves (computed independently in Python from SplitMix64's definition): they choose
+  // every shards folder's validation documents, so they must never change.
+  EXPECT_EQ(split_hash(0, 1), 0x948d09610985c16bULL);
+  EXPECT_EQ(split_hash(1, 1), 0x3d7818b617dab58bULL);
+  EXPECT_EQ(split_hash(12345, 42), 0xa5c851fb578663ecULL);
+  EXPECT_EQ(split_hash(0, 0), 0xe131eb1d16ada6c3ULL);
+}
+
+TEST(TokenizeCorpus, AFailureHalfwayLeavesNoOldManifest) {
+  TempDir dir;
+  const auto tokenizer = tiny_tokenizer();
+  const std::string out = dir.file("out");
+  const auto folder = shards_folder(out);
+  tokenize_corpus({{write_corpus(dir, 40), ""}}, tokenizer, out);
+  ASSERT_TRUE(std::filesystem::exists(folder.manifest));
+  const std::string old_manifest = read_file(folder.manifest);
+
+  // A corpus that fails its first pass leaves the folder as it was: nothing new was written.
+  const std::string messy = dir.file("messy.jsonl");
+  write_file(messy, "{\"text\": \"hello\"}\n{oops\n{\"text\": \"hell\"}\n");
+  TokenizeOptions refuse;
+  refuse.on_bad_input = OnBadInput::Refuse;
+  EXPECT_TRUE(contains(error_of([&] {
+                         tokenize_corpus({{messy, ""}}, tokenizer, out, refuse);
+                       }),
+                       "malformed JSON"));
+  EXPECT_EQ(read_file(folder.manifest), old_manifest);
+
+  // A failure while the new shards are written (here: the progress callback, called after the last
+  // batch, before the files are finished) leaves no manifest vouching for the mixed folder.
+  TokenizeOptions failing;
+  failing.on_progress = [](const TokenizeProgress&) { throw std::runtime_error("interrupted"); };
+  EXPECT_EQ(error_of([&] {
+              tokenize_corpus({{write_corpus(dir, 60), ""}}, tokenizer, out, failing);
+            }),
+            "interrupted");
+  EXPECT_FALSE(std::filesystem::exists(folder.manifest));
+  // A complete run writes it again.
+  const auto report = tokenize_corpus({{write_corpus(dir, 60), ""}}, tokenizer, out);
+  EXPECT_EQ(nlohmann::json::parse(read_file(folder.manifest))["documents"], 60);
+  EXPECT_EQ(report.train.documents + report.valid.documents, 60);
 }
 
 TEST(TokenizeCorpus, BadInputSkippedWithReportOrRefused) {
