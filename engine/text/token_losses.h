@@ -22,7 +22,7 @@ struct TokenLossSet {
   int64_t epoch = 0;
   int64_t sequences = 0;
   int64_t length = 0;
-  std::string shards;  // the shards folder of the run (its tokenizer.json decodes the tokens)
+  std::string shards;                  // the shards folder of the run (its tokenizer.json decodes the tokens)
   std::vector<int32_t> tokens;         // (sequences · length)
   std::vector<float> losses;           // (sequences · length), nats
   std::vector<uint32_t> train_counts;  // (sequences · length), saturating at UINT32_MAX
