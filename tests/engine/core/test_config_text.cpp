@@ -8,6 +8,7 @@
 
 #include "engine/config/presets.h"
 #include "engine/config/run_config.h"
+#include "tests/engine/core/config_test_support.h"
 
 namespace zoolab {
 namespace {
@@ -29,19 +30,8 @@ json mqar_config() {
   return json::parse(R"({"data": {"train": [{"num_kv_pairs": 4}], "test": [{"num_kv_pairs": 4}]}})");
 }
 
-ConfigError parse_error(const json& j) {
-  try {
-    parse_run_config(j);
-  } catch (const ConfigError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no ConfigError for " << j.dump();
-  return ConfigError("", "");
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using config_test::contains;
+using config_test::parse_error;
 
 TEST(ConfigText, ParsesEveryTextKey) {
   const RunConfig c = parse_run_config(text_config());
