@@ -2,25 +2,45 @@
 
 // Causal long convolution through the FFT, the primitive behind BaseConv's long filters and
 // Hyena/H3 (reference/zoology-port.md §2.3, `fft_conv`).
+//
+// Two ways to the same numbers. Short sequences (the Figure 2 cells, L <= kToeplitzMaxLen) multiply
+// by the (L, L) Toeplitz matrix of each channel's filter: B·D·L² multiply-adds in one batched
+// matrix product, far faster on CPU than LibTorch's FFTs and complex products at these sizes.
+// Longer ones use a custom autograd function whose backward is two real FFTs per input (a
+// correlation for each gradient) instead of LibTorch's derivative of rfft, which goes through a
+// zero-filled full complex spectrum and a complex-to-complex FFT (bench_kernels: fft_conv vs
+// fft_conv_reference).
 
 #include <torch/types.h>
 
 namespace zoolab::kernels {
 
+// How the convolution is computed; kAuto picks by sequence length.
+enum class ConvPath { kAuto, kToeplitz, kFft };
+
+// The longest sequence kAuto convolves through the Toeplitz matrix (bench_kernels crossover).
+constexpr int64_t kToeplitzMaxLen = 128;
+
 // y[b, d, t] = Σ_{s<=t} k[d, t-s] · u[b, d, s], computed as a linear (zero-padded, n = 2L) FFT
 // convolution. u: (B, D, L); k: (D, Lk) with Lk >= L (only the first L taps are used).
 // Returns (B, D, L) in u's dtype. Unlike Zoology's `fft_conv` this does not add u: callers that
 // follow Zoology add the skip term themselves, where the reference does.
-torch::Tensor causal_fft_conv(const torch::Tensor& u, const torch::Tensor& k);
+torch::Tensor causal_fft_conv(const torch::Tensor& u, const torch::Tensor& k,
+                              ConvPath path = ConvPath::kAuto);
 
 // Zoology's fft_conv exactly, for filters longer than the sequence: the whole filter enters an FFT
 // of size 2L (rfft pads or trims it to 2L), so when Lk > L the taps past L wrap around onto the
 // first outputs. Zoology's explicit LongConvolution has this quirk when it sees sequences shorter
 // than l_max; it is kept so weights and outputs match the reference. Equal to causal_fft_conv when
 // Lk == L.
-torch::Tensor zoology_fft_conv(const torch::Tensor& u, const torch::Tensor& k);
+torch::Tensor zoology_fft_conv(const torch::Tensor& u, const torch::Tensor& k,
+                               ConvPath path = ConvPath::kAuto);
 
-// The same convolution as an explicit sum over taps; slow, for tests.
+// zoology_fft_conv in plain torch ops, differentiated by autograd: the reference the kernel is
+// tested and benchmarked against.
+torch::Tensor fft_conv_reference(const torch::Tensor& u, const torch::Tensor& k);
+
+// The causal convolution as an explicit sum over taps; slow, for tests.
 torch::Tensor causal_conv_reference(const torch::Tensor& u, const torch::Tensor& k);
 
 }  // namespace zoolab::kernels

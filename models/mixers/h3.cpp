@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -32,11 +33,11 @@ H3Impl::H3Impl(const H3Options& options) : m_options(options) {
     refuse("d_model", std::to_string(d), "must be at least 1");
   }
   if (options.head_dim() < 1 || d % options.head_dim() != 0) {
-    refuse("head_dim", std::to_string(options.head_dim()),
-           "must divide d_model (" + std::to_string(d) + ")");
+    refuse("head_dim", std::to_string(options.head_dim()), "must divide d_model (" + std::to_string(d) + ")");
   }
   if (options.d_state() < 2) {
-    refuse("d_state", std::to_string(options.d_state()), "must be at least 2 (the S4D kernel has d_state / 2 modes)");
+    refuse("d_state", std::to_string(options.d_state()),
+           "must be at least 2 (the S4D kernel has d_state / 2 modes)");
   }
   if (options.l_max() < 1) {
     refuse("l_max", std::to_string(options.l_max()), "must be at least 1");
@@ -66,22 +67,44 @@ torch::Tensor H3Impl::forward(const torch::Tensor& u) {
   auto k = k_proj(u).transpose(1, 2);  // (B, D, L)
   auto v = v_proj(u).transpose(1, 2);  // (B, D, L)
 
-  const auto shift = shift_kernel->kernel(kernel_len);  // (D, Lk)
+  const auto shift = shift_kernel->kernel(kernel_len);   // (D, Lk)
   k = ssm_conv(k, shift) + ssm_k_D.view({1, d, 1}) * k;  // (B, D, L)
 
-  // Outer product within each head: key channel h·hd + d1 times value channel h·hd + d2.
-  const auto kv = k.reshape({batch, heads, hd, 1, seq_len}) * v.reshape({batch, heads, 1, hd, seq_len});  // (B, H, hd, hd, L)
+  // Outer product within each head: key channel h·hd + d1 times value channel h·hd + d2, as hd² plain
+  // (B, H, L) products. unbind and stack, not broadcasting 5-d products: their backward needs no
+  // reductions over broadcast dimensions, which dominated the step on CPU.
+  const auto keys = k.reshape({batch, heads, hd, seq_len}).unbind(2);     // hd × (B, H, L)
+  const auto values = v.reshape({batch, heads, hd, seq_len}).unbind(2);   // hd × (B, H, L)
+  const auto queries = q.reshape({batch, heads, hd, seq_len}).unbind(2);  // hd × (B, H, L)
+  std::vector<torch::Tensor> products;
+  products.reserve(static_cast<size_t>(hd * hd));
+  for (int64_t d1 = 0; d1 < hd; ++d1) {
+    for (int64_t d2 = 0; d2 < hd; ++d2) {
+      products.push_back(keys[d1] * values[d2]);
+    }
+  }
+  const auto kv = torch::stack(products, 2);         // (B, H, hd², L), entry d1·hd + d2
   const auto ssm = diag_kernel->kernel(kernel_len);  // (H, Lk), shared by the hd² products of a head
   capture("filter", ssm);
   capture("shift_filter", shift.narrow(1, 0, std::min(m_options.d_state(), kernel_len)));
-  auto y = ssm_conv(kv.reshape({batch, heads * hd * hd, seq_len}), ssm.repeat_interleave(hd * hd, 0))
-               .reshape({batch, heads, hd, hd, seq_len}) +
-           kv * D.view({1, heads, 1, 1, 1});  // (B, H, hd, hd, L)
+  const auto y = (ssm_conv(kv.reshape({batch, heads * hd * hd, seq_len}), ssm.repeat_interleave(hd * hd, 0))
+                      .reshape({batch, heads, hd * hd, seq_len}) +
+                  kv * D.view({1, heads, 1, 1}))
+                     .unbind(2);  // hd² × (B, H, L)
 
   // o[d2·H + h] = Σ_d1 q[h·hd + d1] · y[h, d1, d2]
-  auto o = (q.reshape({batch, heads, hd, 1, seq_len}) * y).sum(2);  // (B, H, hd, L)
-  o = o.transpose(1, 2).reshape({batch, d, seq_len});              // (B, D, L), channel d2·H + h
-  return output_linear(o.transpose(1, 2));                         // (B, L, D)
+  std::vector<torch::Tensor> outputs;
+  outputs.reserve(static_cast<size_t>(hd));
+  for (int64_t d2 = 0; d2 < hd; ++d2) {
+    auto o = queries[0] * y[d2];
+    for (int64_t d1 = 1; d1 < hd; ++d1) {
+      o = o + queries[d1] * y[d1 * hd + d2];
+    }
+    outputs.push_back(o);
+  }
+  const auto o =
+      torch::stack(outputs, 1).reshape({batch, d, seq_len});  // (B, hd, H, L) -> (B, D, L), channel d2·H + h
+  return output_linear(o.transpose(1, 2));                    // (B, L, D)
 }
 
 MixerSpec h3_spec() {

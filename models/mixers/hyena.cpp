@@ -137,14 +137,15 @@ torch::Tensor HyenaImpl::forward(const torch::Tensor& u) {
                                 "; raise the mixer's l_max");
   }
   const int64_t d = m_options.d_model();
-  auto x = in_proj(u).transpose(1, 2);           // (B, 3D, L)
-  x = short_filter(x).narrow(2, 0, seq_len);     // (B, 3D, L)
-  auto x1 = x.narrow(1, 0, d);                   // (B, D, L)
-  auto x2 = x.narrow(1, d, d);                   // (B, D, L)
-  auto v = dropout(x.narrow(1, 2 * d, d) * x1);  // (B, D, L) pre-gating
+  auto x = in_proj(u).transpose(1, 2);        // (B, 3D, L)
+  x = short_filter(x).narrow(2, 0, seq_len);  // (B, 3D, L)
+  // chunk, not three narrows: its backward is one cat, theirs three zero-filled (B, 3D, L) tensors.
+  const auto streams = x.chunk(kProjections, 1);  // 3 × (B, D, L)
+  const auto &x1 = streams[0], &x2 = streams[1];
+  auto v = dropout(streams[2] * x1);  // (B, D, L) pre-gating
   // The filter has exactly L taps, so Zoology's fftconv_ref is the plain causal convolution; its
   // skip term is v scaled per channel by the filter's bias (gelu off).
-  const auto k = filter_fn->filter(seq_len);                                      // (D, L)
+  const auto k = filter_fn->filter(seq_len);  // (D, L)
   capture("filter", k);
   auto y = kernels::causal_fft_conv(v, k) + v * filter_fn->bias.view({1, d, 1});  // (B, D, L)
   return out_proj((y * x2).transpose(1, 2));                                      // (B, L, D) post-gating

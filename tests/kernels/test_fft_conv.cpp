@@ -1,4 +1,8 @@
-// The FFT long convolution against its direct-sum reference, values and gradients.
+// The long convolution, both paths (Toeplitz product, FFT custom autograd function), against its
+// direct-sum reference and against the same FFTs differentiated by autograd, values and gradients.
+
+#include <string>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -8,14 +12,22 @@
 namespace zoolab::kernels {
 namespace {
 
-class FftConv : public ::testing::TestWithParam<int64_t> {};
+torch::Tensor leaf(torch::IntArrayRef sizes) {
+  return torch::randn(sizes, torch::dtype(torch::kDouble)).requires_grad_(true);
+}
+
+std::string path_name(ConvPath path) {
+  return path == ConvPath::kToeplitz ? "Toeplitz" : path == ConvPath::kFft ? "Fft" : "Auto";
+}
+
+class FftConv : public ::testing::TestWithParam<std::tuple<int64_t, ConvPath>> {};
 
 TEST_P(FftConv, MatchesTheDirectSumForwardAndBackward) {
-  const int64_t seq_len = GetParam();
+  const auto [seq_len, path] = GetParam();
   torch::manual_seed(seq_len);
-  auto u = torch::randn({3, 5, seq_len}, torch::dtype(torch::kDouble).requires_grad(true));
-  auto k = torch::randn({5, seq_len + 3}, torch::dtype(torch::kDouble).requires_grad(true));
-  auto y = causal_fft_conv(u, k);
+  auto u = leaf({3, 5, seq_len});
+  auto k = leaf({5, seq_len + 3});
+  auto y = causal_fft_conv(u, k, path);
   auto y_ref = causal_conv_reference(u, k);
   ASSERT_EQ(y.sizes(), u.sizes());
   EXPECT_TRUE(torch::allclose(y, y_ref, 1e-9, 1e-9));
@@ -25,9 +37,100 @@ TEST_P(FftConv, MatchesTheDirectSumForwardAndBackward) {
   auto grads_ref = torch::autograd::grad({(y_ref * weights).sum()}, {u, k});
   EXPECT_TRUE(torch::allclose(grads[0], grads_ref[0], 1e-9, 1e-9));
   EXPECT_TRUE(torch::allclose(grads[1], grads_ref[1], 1e-9, 1e-9));
+  // The taps past L do not enter the causal convolution.
+  EXPECT_EQ(grads[1].narrow(1, seq_len, 3).abs().max().item<double>(), 0.0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Lengths, FftConv, ::testing::Values(1, 2, 7, 16, 33, 64));
+INSTANTIATE_TEST_SUITE_P(Lengths, FftConv,
+                         ::testing::Combine(::testing::Values(1, 2, 7, 16, 33, 64, 130),
+                                            ::testing::Values(ConvPath::kToeplitz, ConvPath::kFft,
+                                                              ConvPath::kAuto)),
+                         [](const auto& info) {
+                           return "L" + std::to_string(std::get<0>(info.param)) +
+                                  path_name(std::get<1>(info.param));
+                         });
+
+// Zoology's whole-filter convolution: filters shorter than L, between L and 2L (wrapped taps), exactly
+// 2L and longer than 2L (trimmed taps, zero gradient), on odd and even lengths.
+struct Shape {
+  int64_t seq_len, filter_len;
+};
+
+class ZoologyFftConv : public ::testing::TestWithParam<std::tuple<Shape, ConvPath>> {};
+
+TEST_P(ZoologyFftConv, MatchesAutogradThroughTheFfts) {
+  const auto [shape, path] = GetParam();
+  const auto [seq_len, filter_len] = shape;
+  torch::manual_seed(seq_len * 100 + filter_len);
+  auto u = leaf({2, 4, seq_len});
+  auto k = leaf({4, filter_len});
+  auto y = zoology_fft_conv(u, k, path);
+  auto y_ref = fft_conv_reference(u, k);
+  ASSERT_EQ(y.sizes(), u.sizes());
+  EXPECT_TRUE(torch::allclose(y, y_ref, 1e-9, 1e-9));
+
+  auto weights = torch::randn_like(y);
+  auto grads = torch::autograd::grad({(y * weights).sum()}, {u, k});
+  auto grads_ref = torch::autograd::grad({(y_ref * weights).sum()}, {u, k});
+  ASSERT_EQ(grads[1].sizes(), k.sizes());
+  EXPECT_TRUE(torch::allclose(grads[0], grads_ref[0], 1e-9, 1e-9));
+  EXPECT_TRUE(torch::allclose(grads[1], grads_ref[1], 1e-9, 1e-9));
+}
+
+INSTANTIATE_TEST_SUITE_P(Filters, ZoologyFftConv,
+                         ::testing::Combine(::testing::Values(Shape{9, 4}, Shape{9, 9}, Shape{9, 13},
+                                                              Shape{9, 18}, Shape{9, 25}, Shape{16, 16},
+                                                              Shape{16, 40}, Shape{1, 3}),
+                                            ::testing::Values(ConvPath::kToeplitz, ConvPath::kFft)),
+                         [](const auto& info) {
+                           const Shape shape = std::get<0>(info.param);
+                           return "L" + std::to_string(shape.seq_len) + "K" +
+                                  std::to_string(shape.filter_len) + path_name(std::get<1>(info.param));
+                         });
+
+TEST(FftConvTest, EqualsTheCausalConvolutionWhenTheFilterHasLTaps) {
+  torch::manual_seed(3);
+  auto u = torch::randn({2, 3, 21});
+  auto k = torch::randn({3, 21});
+  EXPECT_TRUE(
+      torch::allclose(zoology_fft_conv(u, k, ConvPath::kToeplitz), causal_conv_reference(u, k), 1e-4, 1e-4));
+  EXPECT_TRUE(
+      torch::allclose(zoology_fft_conv(u, k, ConvPath::kFft), causal_conv_reference(u, k), 1e-4, 1e-4));
+}
+
+TEST(FftConvTest, BothPathsAgreeInFloat) {
+  torch::manual_seed(5);
+  auto u = torch::randn({4, 8, 64});
+  auto k = torch::randn({8, 64}) * 0.1;
+  auto toeplitz = causal_fft_conv(u, k, ConvPath::kToeplitz);
+  auto fft = causal_fft_conv(u, k, ConvPath::kFft);
+  EXPECT_TRUE(torch::allclose(toeplitz, fft, 1e-4, 1e-5)) << (toeplitz - fft).abs().max().item<float>();
+}
+
+TEST(FftConvTest, GivesOnlyTheGradientsAskedFor) {
+  torch::manual_seed(4);
+  auto u = leaf({2, 3, 10});
+  auto k = torch::randn({3, 10}, torch::kDouble);  // a fixed filter
+  auto y = causal_fft_conv(u, k, ConvPath::kFft);
+  auto weights = torch::randn_like(y);
+  auto grad_u = torch::autograd::grad({(y * weights).sum()}, {u})[0];
+  auto grad_u_ref = torch::autograd::grad({(causal_conv_reference(u, k) * weights).sum()}, {u})[0];
+  EXPECT_TRUE(torch::allclose(grad_u, grad_u_ref, 1e-9, 1e-9));
+
+  auto fixed_u = torch::randn({2, 3, 10}, torch::kDouble);
+  auto filter = leaf({3, 10});
+  auto grad_k = torch::autograd::grad({(causal_fft_conv(fixed_u, filter, ConvPath::kFft) * weights).sum()},
+                                      {filter})[0];
+  auto grad_k_ref =
+      torch::autograd::grad({(causal_conv_reference(fixed_u, filter) * weights).sum()}, {filter})[0];
+  EXPECT_TRUE(torch::allclose(grad_k, grad_k_ref, 1e-9, 1e-9));
+}
+
+TEST(FftConvTest, TakesTheInputsDtype) {
+  auto u = torch::randn({1, 2, 8});
+  auto k = torch::randn({2, 8}, torch::kDouble);
+  EXPECT_EQ(causal_fft_conv(u, k).scalar_type(), torch::kFloat);
+}
 
 TEST(FftConvTest, IsCausal) {
   auto u = torch::randn({1, 2, 20});
@@ -39,8 +142,10 @@ TEST(FftConvTest, IsCausal) {
   EXPECT_FALSE(torch::allclose(y.narrow(2, 12, 8), y2.narrow(2, 12, 8)));
 }
 
-TEST(FftConvTest, RejectsAShortFilter) {
+TEST(FftConvTest, RejectsAShortFilterAndBadShapes) {
   EXPECT_THROW(causal_fft_conv(torch::randn({1, 2, 10}), torch::randn({2, 9})), c10::Error);
+  EXPECT_THROW(zoology_fft_conv(torch::randn({1, 2, 10}), torch::randn({3, 10})), c10::Error);
+  EXPECT_THROW(zoology_fft_conv(torch::randn({2, 10}), torch::randn({2, 10})), c10::Error);
 }
 
 }  // namespace
