@@ -138,9 +138,7 @@ InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
 InspectorView::~InspectorView() = default;
 
 void InspectorView::setDatabasePath(const QString& path) {
-  m_databasePath = path;
-  m_store.reset();
-  m_storeError.clear();
+  m_store.setPath(path);
   m_runs.clear();
   m_selected.clear();
   m_cache.clear();
@@ -165,14 +163,6 @@ void InspectorView::setDatabasePath(const QString& path) {
 }
 
 Store* InspectorView::store() {
-  if (!m_store && !m_databasePath.isEmpty()) {
-    try {
-      m_store = std::make_unique<Store>(m_databasePath.toStdString());
-      m_storeError.clear();
-    } catch (const std::exception& error) {
-      m_storeError = QString::fromUtf8(error.what());
-    }
-  }
   return m_store.get();
 }
 
@@ -252,7 +242,7 @@ bool InspectorView::setCurrentRun(qint64 runId) {
 bool InspectorView::setCurrentStep(int64_t step, const QString& subset) {
   if (m_sets.empty() && m_runId != 0 && store()) {
     try {
-      m_sets = m_store->list_query_records(m_runId);
+      m_sets = store()->list_query_records(m_runId);
     } catch (const std::exception& error) {
       setStatus(QString::fromUtf8(error.what()), true);
       return false;
@@ -406,7 +396,7 @@ void InspectorView::load(bool force) {
   }
   Store* database = store();
   if (!database) {
-    setStatus(tr("Cannot open the database: %1").arg(m_storeError), true);
+    setStatus(tr("Cannot open the database: %1").arg(m_store.error()), true);
     return;
   }
   std::vector<QueryRecordSetInfo> sets;
@@ -588,7 +578,7 @@ void InspectorView::onRunBChosen(qint64 runId) {
   }
   Store* database = store();
   if (!database) {
-    m_compare->setRunBError(tr("Cannot open the database: %1").arg(m_storeError));
+    m_compare->setRunBError(tr("Cannot open the database: %1").arg(m_store.error()));
     return;
   }
   if (!m_set) {

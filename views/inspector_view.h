@@ -27,6 +27,7 @@
 #include "engine/data/mqar.h"
 #include "engine/inspect/query_records.h"
 #include "engine/store/records.h"
+#include "views/lazy_store.h"
 
 class QCheckBox;
 class QComboBox;
@@ -54,7 +55,7 @@ class InspectorView : public QWidget {
 
   // Inspects the runs of another database (nothing is read until a run is chosen and the view is shown).
   void setDatabasePath(const QString& path);
-  const QString& databasePath() const { return m_databasePath; }
+  const QString& databasePath() const { return m_store.path(); }
   // The database, opened on first use; nullptr when it cannot be opened (statusLabel says why). Pages
   // added with addPage may read through it on the GUI thread.
   Store* store();
@@ -125,9 +126,7 @@ class InspectorView : public QWidget {
   // The run's test split regenerated from its configuration (cached per run), or null and why not.
   std::shared_ptr<const std::vector<TokenSegment>> splitOf(qint64 runId, QString* note);
 
-  QString m_databasePath;
-  std::unique_ptr<Store> m_store;
-  QString m_storeError;
+  LazyStore m_store;
   std::vector<RunRecord> m_runs;
   QList<qint64> m_selected;
   qint64 m_runId = 0;

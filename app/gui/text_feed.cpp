@@ -31,9 +31,7 @@ TextFeed::TextFeed(TextView* view, QObject* parent) : QObject(parent), m_view(vi
 TextFeed::~TextFeed() = default;
 
 void TextFeed::setDatabasePath(const QString& path) {
-  m_databasePath = path;
-  m_store.reset();
-  m_storeError.clear();
+  m_store.setPath(path);
   m_runs.clear();
   m_selected.clear();
   m_loaded.clear();
@@ -43,18 +41,6 @@ void TextFeed::setDatabasePath(const QString& path) {
   m_view->setStatus(
       TextView::tr("Select a text run (\"task\": \"text\") in the run table, or pick one here."));
   m_stale = true;
-}
-
-Store* TextFeed::store() {
-  if (!m_store && !m_databasePath.isEmpty()) {
-    try {
-      m_store = std::make_unique<Store>(m_databasePath.toStdString());
-      m_storeError.clear();
-    } catch (const std::exception& error) {
-      m_storeError = QString::fromUtf8(error.what());
-    }
-  }
-  return m_store.get();
 }
 
 const RunRecord* TextFeed::runRecord(qint64 runId) const {
@@ -187,9 +173,9 @@ void TextFeed::load(bool force) {
                           : TextView::tr("Select a text run in the run table, or pick one here."));
     return;
   }
-  Store* database = store();
+  Store* database = m_store.get();
   if (!database) {
-    m_view->setStatus(TextView::tr("Cannot open the database: %1").arg(m_storeError), true);
+    m_view->setStatus(TextView::tr("Cannot open the database: %1").arg(m_store.error()), true);
     return;
   }
 

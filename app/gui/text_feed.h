@@ -26,6 +26,7 @@
 #include "engine/store/records.h"
 #include "engine/text/ar_hits.h"
 #include "engine/text/token_losses.h"
+#include "views/lazy_store.h"
 
 namespace zoolab {
 
@@ -66,15 +67,12 @@ class TextFeed : public QObject {
   void onRunsChosen(qint64 runA, qint64 runB);
   // Rereads the shown runs when the tab is visible (or `force`), else marks it stale.
   void load(bool force);
-  Store* store();
   QString runName(qint64 runId) const;
   const RunRecord* runRecord(qint64 runId) const;
   std::shared_ptr<const std::vector<std::string>> vocabulary(const std::string& shards, QString* note);
 
   TextView* m_view;
-  QString m_databasePath;
-  std::unique_ptr<Store> m_store;
-  QString m_storeError;
+  LazyStore m_store;
   std::vector<RunRecord> m_runs;  // the text runs
   QList<qint64> m_selected;       // the text runs among the selection, in its order
   std::map<qint64, Loaded> m_loaded;

@@ -34,17 +34,22 @@ void add_bench_command(CLI::App& app, CliState& state) {
   bench->add_option("--preset", args->preset, "Built-in preset (see `zoolab-cli presets`)");
   bench->add_option("--steps", args->steps, "Timed optimizer steps")->check(CLI::PositiveNumber);
   bench->add_option("--warmup", args->warmup, "Untimed steps first")->check(CLI::NonNegativeNumber);
-  bench->add_option("--threads", args->threads, "CPU threads (default: every core)")->check(CLI::NonNegativeNumber);
+  bench->add_option("--threads", args->threads, "CPU threads (default: every core)")
+      ->check(CLI::NonNegativeNumber);
   bench->add_option("--device", args->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
-  bench->add_option("--lm-head", args->lm_head,
-                    "labelled (head at labelled positions) or all (every position, as Zoology); default: the config's")
+  bench
+      ->add_option(
+          "--lm-head", args->lm_head,
+          "labelled (head at labelled positions) or all (every position, as Zoology); default: the config's")
       ->check(CLI::IsMember({"labelled", "all"}));
-  bench->add_option("--profile", args->profile, "Write a Chrome trace (chrome://tracing) of the timed steps to FILE");
+  bench->add_option("--profile", args->profile,
+                    "Write a Chrome trace (chrome://tracing) of the timed steps to FILE");
   bench->callback([args, &state]() {
     auto config = load_config_option(args->config_file, args->preset);
     if (is_text_task(config.data)) {
-      throw ConfigError("data.task", "bench times MQAR steps; a text run prints its tokens/s at every "
-                                     "validation (`zoolab-cli train`)");
+      throw ConfigError("data.task",
+                        "bench times MQAR steps; a text run prints its tokens/s at every "
+                        "validation (`zoolab-cli train`)");
     }
     if (!args->lm_head.empty()) {
       config.train.lm_head = args->lm_head;
@@ -53,7 +58,8 @@ void add_bench_command(CLI::App& app, CliState& state) {
     if (args->device == "cuda" && !torch::cuda::is_available()) {
       throw std::runtime_error("--device cuda: this LibTorch has no CUDA support or no GPU is visible");
     }
-    const torch::Device device = args->device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    const torch::Device device =
+        args->device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
 
     // Only as many examples as the timed steps use, from the first training segment.
     auto segment = config.data.train.front();
@@ -67,8 +73,7 @@ void add_bench_command(CLI::App& app, CliState& state) {
     LanguageModel model(language_model_options(config));
     model->to(device);
     model->train();
-    torch::optim::AdamW optimizer(model->parameters(),
-                                  torch::optim::AdamWOptions(config.train.learning_rate).weight_decay(config.train.weight_decay));
+    auto optimizer = make_optimizer(model, config);
     const bool all_positions = config.train.lm_head == "all";
     const auto& batches = split.batches;
     for (int64_t i = 0; i < args->warmup; ++i) {

@@ -66,6 +66,10 @@ std::vector<NewRun> sweep_run_records(const std::vector<SweepPoint>& points);
 // The run named by an id or a name; throws naming the database when there is none.
 RunRecord find_run_or_throw(const Store& store, const std::string& id_or_name);
 
+// The run of find_run_or_throw, after reaping runs whose process died; throws unless it is cancelled or
+// interrupted, the runs that `resume` and `requeue` (the `verb`, as in "can be resumed") continue.
+RunRecord find_stopped_run_or_throw(Store& store, const std::string& id_or_name, const std::string& verb);
+
 // One run as JSON: id, name, status, epochs, steps, num_parameters, state_size, metrics (key → last),
 // best (key → best) and the rest of the record.
 nlohmann::json run_to_json(const Store& store, const RunRecord& run);

@@ -83,6 +83,16 @@ RunRecord find_run_or_throw(const Store& store, const std::string& id_or_name) {
   return *run;
 }
 
+RunRecord find_stopped_run_or_throw(Store& store, const std::string& id_or_name, const std::string& verb) {
+  store.reap_dead_runs();
+  auto run = find_run_or_throw(store, id_or_name);
+  if (run.status != RunStatus::Cancelled && run.status != RunStatus::Interrupted) {
+    throw std::runtime_error("run " + std::to_string(run.id) + " is " + to_string(run.status) +
+                             "; only cancelled or interrupted runs can be " + verb);
+  }
+  return run;
+}
+
 nlohmann::json run_to_json(const Store& store, const RunRecord& run) {
   nlohmann::json metrics = nlohmann::json::object();
   nlohmann::json best = nlohmann::json::object();

@@ -206,12 +206,7 @@ void add_train_commands(CLI::App& app, CliState& state) {
   add_runtime_options(resume, *args);
   resume->callback([args, &state]() {
     Store store(database_path(args->db));
-    store.reap_dead_runs();
-    const auto run = find_run_or_throw(store, args->run);
-    if (run.status != RunStatus::Cancelled && run.status != RunStatus::Interrupted) {
-      throw std::runtime_error("run " + std::to_string(run.id) + " is " + to_string(run.status) +
-                               "; only cancelled or interrupted runs can be resumed");
-    }
+    const auto run = find_stopped_run_or_throw(store, args->run, "resumed");
     const auto config = parse_run_config(nlohmann::json::parse(run.config_json));
     state.exit_code = train_and_report(store, run.id, config, *args, /*resume=*/true);
   });

@@ -31,13 +31,6 @@ struct WeightArgs {
   std::string name;
 };
 
-torch::optim::AdamW make_optimizer(LanguageModel& model, const RunConfig& config) {
-  return torch::optim::AdamW(model->parameters(), torch::optim::AdamWOptions(config.train.learning_rate)
-                                                      .betas({0.9, 0.999})
-                                                      .eps(1e-8)
-                                                      .weight_decay(config.train.weight_decay));
-}
-
 void export_run(const WeightArgs& args) {
   Store store(database_path(args.db));
   const auto run = find_run_or_throw(store, args.run);
@@ -71,8 +64,9 @@ std::map<std::string, double> evaluate_on_test(LanguageModel& model, const RunCo
 void import_weights(const WeightArgs& args) {
   auto config = load_config_option(args.config_file, args.preset);
   if (is_text_task(config.data)) {
-    throw ConfigError("data.task", "import evaluates the weights on the MQAR test split; text runs are not "
-                                   "supported yet (train one with `zoolab-cli train --shards DIR`)");
+    throw ConfigError("data.task",
+                      "import evaluates the weights on the MQAR test split; text runs are not "
+                      "supported yet (train one with `zoolab-cli train --shards DIR`)");
   }
   if (!args.name.empty()) {
     config.name = args.name;

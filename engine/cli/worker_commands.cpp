@@ -226,12 +226,7 @@ void add_worker_commands(CLI::App& app, CliState& state) {
   requeue->add_option("--db", args->db, kDbHelp);
   requeue->callback([args, &state]() {
     Store store(database_path(args->db));
-    store.reap_dead_runs();
-    const auto run = find_run_or_throw(store, args->run);
-    if (run.status != RunStatus::Cancelled && run.status != RunStatus::Interrupted) {
-      throw std::runtime_error("run " + std::to_string(run.id) + " is " + to_string(run.status) +
-                               "; only cancelled or interrupted runs can be requeued");
-    }
+    const auto run = find_stopped_run_or_throw(store, args->run, "requeued");
     store.requeue_run(run.id);
     const auto checkpoint = store.latest_checkpoint(run.id);
     std::cout << "run " << run.id << " queued again; it resumes "

@@ -1,10 +1,11 @@
 #include "engine/inspect/query_records.h"
 
 #include <algorithm>
-#include <cstring>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
+
+#include "engine/store/little_endian.h"
 
 namespace zoolab {
 
@@ -12,22 +13,7 @@ namespace {
 
 constexpr char kMagic[4] = {'Z', 'Q', 'R', 'S'};
 
-// Little-endian fixed-width fields, so a blob written on one machine reads on any other.
-template <typename T>
-void put(std::string& out, T value) {
-  using U = std::make_unsigned_t<T>;
-  U bits;
-  std::memcpy(&bits, &value, sizeof(T));
-  for (size_t i = 0; i < sizeof(T); ++i) {
-    out.push_back(static_cast<char>((bits >> (8 * i)) & 0xFF));
-  }
-}
-
-void put_float(std::string& out, float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  put(out, bits);
-}
+using little_endian::put;
 
 class Reader {
  public:
@@ -36,21 +22,8 @@ class Reader {
   template <typename T>
   T get(const char* what) {
     need(sizeof(T), what);
-    using U = std::make_unsigned_t<T>;
-    U bits = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) {
-      bits |= static_cast<U>(static_cast<U>(static_cast<unsigned char>(m_bytes[m_offset + i])) << (8 * i));
-    }
+    const T value = little_endian::get<T>(m_bytes, m_offset);
     m_offset += sizeof(T);
-    T value;
-    std::memcpy(&value, &bits, sizeof(T));
-    return value;
-  }
-
-  float get_float(const char* what) {
-    const uint32_t bits = get<uint32_t>(what);
-    float value;
-    std::memcpy(&value, &bits, sizeof(value));
     return value;
   }
 
@@ -103,8 +76,8 @@ std::string encode_query_records(const QueryRecordSet& set) {
     put(out, r.key);
     put(out, r.target);
     put(out, r.prediction);
-    put_float(out, r.loss);
-    put_float(out, r.p_target);
+    put(out, r.loss);
+    put(out, r.p_target);
     put(out, r.gap);
     put(out, r.kv_index);
     put(out, r.segment);
@@ -155,8 +128,8 @@ QueryRecordSet decode_query_records(const std::string& bytes) {
     r.key = in.get<int32_t>("key");
     r.target = in.get<int32_t>("target");
     r.prediction = in.get<int32_t>("prediction");
-    r.loss = in.get_float("loss");
-    r.p_target = in.get_float("p_target");
+    r.loss = in.get<float>("loss");
+    r.p_target = in.get<float>("p_target");
     r.gap = in.get<int32_t>("gap");
     r.kv_index = in.get<int16_t>("kv_index");
     r.segment = in.get<int16_t>("segment");

@@ -5,13 +5,12 @@
 
 #include "engine/text/token_losses.h"
 
-#include <cstring>
 #include <limits>
 #include <stdexcept>
-#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
+#include "engine/store/little_endian.h"
 #include "engine/text/file_header.h"
 
 namespace zoolab {
@@ -21,27 +20,8 @@ namespace {
 constexpr char kMagic[4] = {'Z', 'T', 'L', 'S'};
 constexpr size_t kRecordBytes = 12;  // i32 token, f32 loss, u32 train_count
 
-template <typename T>
-void put(std::string& out, T value) {
-  using U = std::make_unsigned_t<T>;
-  U bits;
-  std::memcpy(&bits, &value, sizeof(T));
-  for (size_t i = 0; i < sizeof(T); ++i) {
-    out.push_back(static_cast<char>((bits >> (8 * i)) & 0xFF));
-  }
-}
-
-template <typename T>
-T get_at(const std::string& bytes, size_t offset) {
-  using U = std::make_unsigned_t<T>;
-  U bits = 0;
-  for (size_t i = 0; i < sizeof(T); ++i) {
-    bits |= static_cast<U>(static_cast<U>(static_cast<unsigned char>(bytes[offset + i])) << (8 * i));
-  }
-  T value;
-  std::memcpy(&value, &bits, sizeof(T));
-  return value;
-}
+using little_endian::get;
+using little_endian::put;
 
 [[noreturn]] void fail(const std::string& what) {
   throw std::runtime_error("token losses: " + what);
@@ -84,9 +64,7 @@ std::string encode_token_losses(const TokenLossSet& set) {
   out.reserve(out.size() + count * kRecordBytes);
   for (size_t i = 0; i < count; ++i) {
     put(out, set.tokens[i]);
-    uint32_t loss_bits;
-    std::memcpy(&loss_bits, &set.losses[i], sizeof(loss_bits));
-    put(out, loss_bits);
+    put(out, set.losses[i]);
     put(out, set.train_counts[i]);
   }
   return out;
@@ -121,10 +99,9 @@ TokenLossSet decode_token_losses(const std::string& bytes) {
   set.train_counts.resize(count);
   for (size_t i = 0; i < count; ++i) {
     const size_t at = offset + i * kRecordBytes;
-    set.tokens[i] = get_at<int32_t>(bytes, at);
-    const auto loss_bits = get_at<uint32_t>(bytes, at + 4);
-    std::memcpy(&set.losses[i], &loss_bits, sizeof(float));
-    set.train_counts[i] = get_at<uint32_t>(bytes, at + 8);
+    set.tokens[i] = get<int32_t>(bytes, at);
+    set.losses[i] = get<float>(bytes, at + 4);
+    set.train_counts[i] = get<uint32_t>(bytes, at + 8);
   }
   return set;
 }

@@ -43,8 +43,8 @@ void validate_model_config(const RunConfig& config) {
   const auto options = language_model_options(config);
   const MixerContext context{options.d_model, 0, options.n_layers, options.l_max};
   try {
-    resolve_mixer_kwargs(find_mixer(MixerKind::Sequence, options.sequence_mixer), options.sequence_mixer_kwargs,
-                         "model.sequence_mixer.kwargs", context);
+    resolve_mixer_kwargs(find_mixer(MixerKind::Sequence, options.sequence_mixer),
+                         options.sequence_mixer_kwargs, "model.sequence_mixer.kwargs", context);
   } catch (const std::invalid_argument& error) {
     rethrow_as_config_error("model.sequence_mixer.name", error.what());
   }
@@ -68,6 +68,13 @@ void validate_model_config(const RunConfig& config) {
   } catch (const c10::Error& error) {
     throw ConfigError("model", error.what_without_backtrace());
   }
+}
+
+torch::optim::AdamW make_optimizer(LanguageModel& model, const RunConfig& config) {
+  return torch::optim::AdamW(model->parameters(), torch::optim::AdamWOptions(config.train.learning_rate)
+                                                      .betas({0.9, 0.999})
+                                                      .eps(1e-8)
+                                                      .weight_decay(config.train.weight_decay));
 }
 
 }  // namespace zoolab

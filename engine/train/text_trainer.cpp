@@ -218,10 +218,7 @@ TrainResult TextTrainingSession::run() {
   torch::manual_seed(m_config.seed);
   LanguageModel model(language_model_options(m_config));
   model->to(m_device);
-  torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(train.learning_rate)
-                                                         .betas({0.9, 0.999})
-                                                         .eps(1e-8)
-                                                         .weight_decay(train.weight_decay));
+  auto optimizer = make_optimizer(model, m_config);
   m_store.set_model_info(m_run_id, model->num_parameters(), model->state_size(text.context_length));
 
   CheckpointPosition position;

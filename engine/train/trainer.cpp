@@ -48,7 +48,8 @@ nlohmann::json training_json(const RunConfig& config) {
 
 std::string config_hash(const RunConfig& config) {
   char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(fnv1a64(training_json(config).dump())));
+  std::snprintf(hex, sizeof(hex), "%016llx",
+                static_cast<unsigned long long>(fnv1a64(training_json(config).dump())));
   return hex;
 }
 
@@ -76,7 +77,11 @@ std::vector<std::vector<int64_t>> first_examples(const SplitData& split, int64_t
 class TrainingSession {
  public:
   TrainingSession(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options)
-      : m_store(store), m_run_id(run_id), m_config(config), m_options(options), m_device(resolve_device(options.device)) {}
+      : m_store(store),
+        m_run_id(run_id),
+        m_config(config),
+        m_options(options),
+        m_device(resolve_device(options.device)) {}
 
   TrainResult run();
 
@@ -168,10 +173,7 @@ TrainResult TrainingSession::run() {
   torch::manual_seed(m_config.seed);
   LanguageModel model(language_model_options(m_config));
   model->to(m_device);
-  torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(train.learning_rate)
-                                                         .betas({0.9, 0.999})
-                                                         .eps(1e-8)
-                                                         .weight_decay(train.weight_decay));
+  auto optimizer = make_optimizer(model, m_config);
   int64_t test_len = 0;
   for (const auto& segment : m_config.data.test) {
     test_len = std::max(test_len, segment.input_seq_len);
@@ -236,7 +238,8 @@ TrainResult TrainingSession::run() {
       if (!std::isfinite(losses.loss)) {
         writer.flush(epoch, step);
         return finish(RunStatus::Diverged, "loss became " + std::to_string(losses.loss) + " at step " +
-                                               std::to_string(step) + " (epoch " + std::to_string(epoch + 1) + ")");
+                                               std::to_string(step) + " (epoch " + std::to_string(epoch + 1) +
+                                               ")");
       }
       writer.flush_if_due(epoch, step);
       if (m_options.on_step) {
@@ -246,7 +249,8 @@ TrainResult TrainingSession::run() {
         writer.flush(epoch, step);
         write_checkpoint(m_store, {m_run_id, epoch, b + 1, step, position.config_hash}, model, optimizer);
         return finish(RunStatus::Cancelled, "stopped on request at step " + std::to_string(step) +
-                                                "; resume with `zoolab-cli resume " + std::to_string(m_run_id) + "`");
+                                                "; resume with `zoolab-cli resume " +
+                                                std::to_string(m_run_id) + "`");
       }
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
@@ -294,12 +298,14 @@ TrainResult TrainingSession::run() {
 
     if (early_stop) {
       return finish(RunStatus::Finished, "early stop after epoch " + std::to_string(epoch + 1) + ": " +
-                                             train.early_stopping_metric + " " + std::to_string(found->second) +
-                                             " > " + std::to_string(train.early_stopping_threshold));
+                                             train.early_stopping_metric + " " +
+                                             std::to_string(found->second) + " > " +
+                                             std::to_string(train.early_stopping_threshold));
     }
     if (stopping || stop_requested()) {
       return finish(RunStatus::Cancelled, "stopped on request after epoch " + std::to_string(epoch + 1) +
-                                              "; resume with `zoolab-cli resume " + std::to_string(m_run_id) + "`");
+                                              "; resume with `zoolab-cli resume " + std::to_string(m_run_id) +
+                                              "`");
     }
   }
   return finish(RunStatus::Finished, "finished " + std::to_string(train.max_epochs) + " epochs");
