@@ -51,8 +51,7 @@ class FftConv : public torch::autograd::Function<FftConv> {
 // for t >= s that is the causal tap t - s; for t < s it is tap t - s + n > L, zero for a causal filter
 // and the wrapped-around tap of Zoology's whole-filter convolution otherwise. The matrices are
 // sliding windows (unfold) over the taps in the order they occur along a row, reversed; autograd
-// differentiates the windows and the product. (A gather with index_select was 100× slower to
-// differentiate at L = 128: its backward adds one index at a time.)
+// differentiates the windows and the product.
 torch::Tensor toeplitz_conv(const torch::Tensor& u, const torch::Tensor& k_n) {
   const int64_t seq_len = u.size(2), n = 2 * seq_len;
   // (D, 2L-1): the wrapped taps k_n[n-L+1 .. n-1], then k_n[0 .. L-1], so T[s, t] = row[L-1 + t - s].

@@ -18,7 +18,8 @@ namespace zoolab::kernels {
 // How the convolution is computed; kAuto picks by sequence length.
 enum class ConvPath { kAuto, kToeplitz, kFft };
 
-// The longest sequence kAuto convolves through the Toeplitz matrix (bench_kernels crossover).
+// The longest sequence kAuto convolves through the Toeplitz matrix: at L = 64 and 128, H3 and BaseConv
+// trained faster this way than through the FFT (`zoolab-cli bench --threads 1`); above, the L² cost grows.
 constexpr int64_t kToeplitzMaxLen = 128;
 
 // y[b, d, t] = Σ_{s<=t} k[d, t-s] · u[b, d, s], computed as a linear (zero-padded, n = 2L) FFT

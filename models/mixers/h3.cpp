@@ -71,8 +71,8 @@ torch::Tensor H3Impl::forward(const torch::Tensor& u) {
   k = ssm_conv(k, shift) + ssm_k_D.view({1, d, 1}) * k;  // (B, D, L)
 
   // Outer product within each head: key channel h·hd + d1 times value channel h·hd + d2, as hd² plain
-  // (B, H, L) products. unbind and stack, not broadcasting 5-d products: their backward needs no
-  // reductions over broadcast dimensions, which dominated the step on CPU.
+  // (B, H, L) products over unbind/stack. Broadcasting 5-d products computed the same, but their
+  // backward reduces over the broadcast dimensions, a large part of the CPU profile of a step.
   const auto keys = k.reshape({batch, heads, hd, seq_len}).unbind(2);     // hd × (B, H, L)
   const auto values = v.reshape({batch, heads, hd, seq_len}).unbind(2);   // hd × (B, H, L)
   const auto queries = q.reshape({batch, heads, hd, seq_len}).unbind(2);  // hd × (B, H, L)
