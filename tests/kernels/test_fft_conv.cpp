@@ -3,6 +3,7 @@
 
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -20,6 +21,22 @@ std::string path_name(ConvPath path) {
   return path == ConvPath::kToeplitz ? "Toeplitz" : path == ConvPath::kFft ? "Fft" : "Auto";
 }
 
+// y against y_ref (same shape, values to 1e-9) and the gradients of a random projection of both with
+// respect to u and k; returns the gradients of y.
+std::vector<torch::Tensor> expect_same_values_and_gradients(const torch::Tensor& y,
+                                                            const torch::Tensor& y_ref,
+                                                            const torch::Tensor& u, const torch::Tensor& k) {
+  EXPECT_EQ(y.sizes(), u.sizes());
+  EXPECT_TRUE(torch::allclose(y, y_ref, 1e-9, 1e-9));
+  const auto weights = torch::randn_like(y);
+  auto grads = torch::autograd::grad({(y * weights).sum()}, {u, k});
+  const auto grads_ref = torch::autograd::grad({(y_ref * weights).sum()}, {u, k});
+  EXPECT_EQ(grads[1].sizes(), k.sizes());
+  EXPECT_TRUE(torch::allclose(grads[0], grads_ref[0], 1e-9, 1e-9));
+  EXPECT_TRUE(torch::allclose(grads[1], grads_ref[1], 1e-9, 1e-9));
+  return grads;
+}
+
 class FftConv : public ::testing::TestWithParam<std::tuple<int64_t, ConvPath>> {};
 
 TEST_P(FftConv, MatchesTheDirectSumForwardAndBackward) {
@@ -27,16 +44,8 @@ TEST_P(FftConv, MatchesTheDirectSumForwardAndBackward) {
   torch::manual_seed(seq_len);
   auto u = leaf({3, 5, seq_len});
   auto k = leaf({5, seq_len + 3});
-  auto y = causal_fft_conv(u, k, path);
-  auto y_ref = causal_conv_reference(u, k);
-  ASSERT_EQ(y.sizes(), u.sizes());
-  EXPECT_TRUE(torch::allclose(y, y_ref, 1e-9, 1e-9));
-
-  auto weights = torch::randn_like(y);
-  auto grads = torch::autograd::grad({(y * weights).sum()}, {u, k});
-  auto grads_ref = torch::autograd::grad({(y_ref * weights).sum()}, {u, k});
-  EXPECT_TRUE(torch::allclose(grads[0], grads_ref[0], 1e-9, 1e-9));
-  EXPECT_TRUE(torch::allclose(grads[1], grads_ref[1], 1e-9, 1e-9));
+  const auto grads =
+      expect_same_values_and_gradients(causal_fft_conv(u, k, path), causal_conv_reference(u, k), u, k);
   // The taps past L do not enter the causal convolution.
   EXPECT_EQ(grads[1].narrow(1, seq_len, 3).abs().max().item<double>(), 0.0);
 }
@@ -64,17 +73,7 @@ TEST_P(ZoologyFftConv, MatchesAutogradThroughTheFfts) {
   torch::manual_seed(seq_len * 100 + filter_len);
   auto u = leaf({2, 4, seq_len});
   auto k = leaf({4, filter_len});
-  auto y = zoology_fft_conv(u, k, path);
-  auto y_ref = fft_conv_reference(u, k);
-  ASSERT_EQ(y.sizes(), u.sizes());
-  EXPECT_TRUE(torch::allclose(y, y_ref, 1e-9, 1e-9));
-
-  auto weights = torch::randn_like(y);
-  auto grads = torch::autograd::grad({(y * weights).sum()}, {u, k});
-  auto grads_ref = torch::autograd::grad({(y_ref * weights).sum()}, {u, k});
-  ASSERT_EQ(grads[1].sizes(), k.sizes());
-  EXPECT_TRUE(torch::allclose(grads[0], grads_ref[0], 1e-9, 1e-9));
-  EXPECT_TRUE(torch::allclose(grads[1], grads_ref[1], 1e-9, 1e-9));
+  expect_same_values_and_gradients(zoology_fft_conv(u, k, path), fft_conv_reference(u, k), u, k);
 }
 
 INSTANTIATE_TEST_SUITE_P(Filters, ZoologyFftConv,
