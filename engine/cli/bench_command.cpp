@@ -19,8 +19,7 @@ namespace zoolab {
 
 void add_bench_command(CLI::App& app, CliState& state) {
   struct BenchArgs {
-    std::string config_file;
-    std::string preset;
+    ConfigSource source;
     int64_t steps = 20;
     int64_t warmup = 3;
     int threads = 0;
@@ -30,8 +29,7 @@ void add_bench_command(CLI::App& app, CliState& state) {
   };
   auto args = std::make_shared<BenchArgs>();
   auto* bench = app.add_subcommand("bench", "Measure training throughput (examples/s); prints one JSON line");
-  bench->add_option("--config", args->config_file, "Run configuration (strict JSON)");
-  bench->add_option("--preset", args->preset, "Built-in preset (see `zoolab-cli presets`)");
+  add_config_options(bench, args->source);
   bench->add_option("--steps", args->steps, "Timed optimizer steps")->check(CLI::PositiveNumber);
   bench->add_option("--warmup", args->warmup, "Untimed steps first")->check(CLI::NonNegativeNumber);
   bench->add_option("--threads", args->threads, "CPU threads (default: every core)")
@@ -45,7 +43,7 @@ void add_bench_command(CLI::App& app, CliState& state) {
   bench->add_option("--profile", args->profile,
                     "Write a Chrome trace (chrome://tracing) of the timed steps to FILE");
   bench->callback([args, &state]() {
-    auto config = load_config_option(args->config_file, args->preset);
+    auto config = load_config_option(args->source);
     if (is_text_task(config.data)) {
       throw ConfigError("data.task",
                         "bench times MQAR steps; a text run prints its tokens/s at every "

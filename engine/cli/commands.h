@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -38,9 +39,22 @@ void add_demo_command(CLI::App& app, CliState& state);        // demo text
 // --db FILE, else $ZOOLAB_DB, else the XDG data dir.
 std::string database_path(const std::string& option);
 
-// A configuration from --config FILE or --preset NAME (exactly one), strictly validated, model
-// included. Throws ConfigError.
-RunConfig load_config_option(const std::string& config_file, const std::string& preset);
+// Where a command's configuration comes from: --config FILE or --preset NAME, then any --set PATH=VALUE
+// (engine/config/config_overrides.h).
+struct ConfigSource {
+  std::string config_file;
+  std::string preset;
+  std::vector<std::string> sets;
+  bool given() const { return !config_file.empty() || !preset.empty(); }
+};
+
+// Declares --config, --preset (excluding each other) and --set on `command`; returns the three, for
+// commands with options that exclude them.
+std::vector<CLI::Option*> add_config_options(CLI::App* command, ConfigSource& source);
+
+// The configuration of `source` (exactly one of file or preset, then the --set assignments), strictly
+// validated, model included. Throws ConfigError.
+RunConfig load_config_option(const ConfigSource& source);
 
 // --shards DIR of `train` and `enqueue`: sets data.text.shards of a text run (refused for MQAR runs),
 // makes it absolute, and refuses a text run without shards. Throws ConfigError.

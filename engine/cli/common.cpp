@@ -2,6 +2,7 @@
 #include <set>
 
 #include "engine/cli/commands.h"
+#include "engine/config/config_overrides.h"
 #include "engine/config/presets.h"
 #include "engine/store/store.h"
 #include "engine/train/model_setup.h"
@@ -12,11 +13,25 @@ std::string database_path(const std::string& option) {
   return option.empty() ? default_database_path() : option;
 }
 
-RunConfig load_config_option(const std::string& config_file, const std::string& preset) {
-  if (config_file.empty() == preset.empty()) {
+std::vector<CLI::Option*> add_config_options(CLI::App* command, ConfigSource& source) {
+  auto* config = command->add_option("--config", source.config_file, "Run configuration (strict JSON)");
+  auto* preset = command->add_option("--preset", source.preset, "Built-in preset (see `zoolab-cli presets`)");
+  config->excludes(preset);
+  auto* set = command->add_option(
+      "--set", source.sets,
+      "Change one field of the configuration, PATH=VALUE (e.g. model.d_model=128, "
+      "train.learning_rate=2e-3, data.train.0.num_kv_pairs=8); repeatable; the run's name "
+      "gets the field and value, as in a sweep");
+  return {config, preset, set};
+}
+
+RunConfig load_config_option(const ConfigSource& source) {
+  if (source.config_file.empty() == source.preset.empty()) {
     throw ConfigError("", "give exactly one of --config FILE or --preset NAME (see `zoolab-cli presets`)");
   }
-  RunConfig config = config_file.empty() ? load_preset(preset) : load_run_config_file(config_file);
+  const RunConfig loaded =
+      source.config_file.empty() ? load_preset(source.preset) : load_run_config_file(source.config_file);
+  RunConfig config = with_overrides(loaded, source.sets);
   validate_model_config(config);
   return config;
 }

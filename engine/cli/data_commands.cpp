@@ -184,8 +184,7 @@ void add_tokenize_command(CLI::App& data, CliState& state) {
 
 void add_data_commands(CLI::App& app, CliState& state) {
   struct DataArgs {
-    std::string config_file;
-    std::string preset;
+    ConfigSource source;
     std::string split = "train";
     std::string out;
   };
@@ -193,12 +192,11 @@ void add_data_commands(CLI::App& app, CliState& state) {
   auto* data = app.add_subcommand("data", "Generate and export task data");
   data->require_subcommand(1);
   auto* mqar = data->add_subcommand("mqar", "Write the MQAR examples of a configuration as JSON lines");
-  mqar->add_option("--config", args->config_file, "Run configuration (strict JSON)");
-  mqar->add_option("--preset", args->preset, "Built-in preset (see `zoolab-cli presets`)");
+  add_config_options(mqar, args->source);
   mqar->add_option("--split", args->split, "train or test")->check(CLI::IsMember({"train", "test"}));
   mqar->add_option("--out", args->out, "Output file (.jsonl); '-' for standard output")->required();
   mqar->callback([args, &state]() {
-    const auto config = load_config_option(args->config_file, args->preset);
+    const auto config = load_config_option(args->source);
     if (is_text_task(config.data)) {
       throw ConfigError("data.task",
                         "`data mqar` writes MQAR segments; a text run's data are token shards "

@@ -151,7 +151,7 @@ void scale_budget(RunConfig& config, int64_t train_tokens) {
 
 // The run of this exact configuration, trained here unless a finished one is in the database.
 RunRecord train_preset(Store& store, const char* preset, const fs::path& shards, const DemoArgs& args) {
-  auto config = load_config_option("", preset);
+  auto config = load_config_option(ConfigSource{"", preset, {}});
   apply_shards_option(config, shards.string());
   scale_budget(config, args.train_tokens);
   // Re-validate: the scaled budget must still leave warm-up shorter than training.

@@ -16,8 +16,7 @@ namespace {
 
 struct TrainArgs {
   std::string db;
-  std::string config_file;
-  std::string preset;
+  ConfigSource source;
   std::string name;
   std::string run;
   std::string shards;
@@ -160,10 +159,7 @@ void add_train_commands(CLI::App& app, CliState& state) {
 
   auto* train = app.add_subcommand(
       "train", "Train a model (MQAR, or text on token shards) and record the run in the database");
-  auto* config_option = train->add_option("--config", args->config_file, "Run configuration (strict JSON)");
-  auto* preset_option =
-      train->add_option("--preset", args->preset, "Built-in preset (see `zoolab-cli presets`)");
-  config_option->excludes(preset_option);
+  auto excluded_by_run = add_config_options(train, args->source);
   auto* name_option = train->add_option("--name", args->name, "Run name (default: the configuration's name)");
   auto* run_option = train->add_option(
       "--run", args->run,
@@ -171,7 +167,8 @@ void add_train_commands(CLI::App& app, CliState& state) {
       "(what `zoolab-cli worker` runs)");
   auto* shards_option = train->add_option(
       "--shards", args->shards, "Token shards folder of a text run (`zoolab-cli data tokenize --out DIR`)");
-  for (auto* excluded : {config_option, preset_option, name_option, shards_option}) {
+  excluded_by_run.insert(excluded_by_run.end(), {name_option, shards_option});
+  for (auto* excluded : excluded_by_run) {
     run_option->excludes(excluded);
   }
   add_runtime_options(train, *args);
@@ -180,10 +177,10 @@ void add_train_commands(CLI::App& app, CliState& state) {
       state.exit_code = train_queued_run(*args);
       return;
     }
-    if (args->config_file.empty() && args->preset.empty()) {
+    if (!args->source.given()) {
       throw ConfigError("", "give one of --config FILE, --preset NAME or --run ID");
     }
-    auto config = load_config_option(args->config_file, args->preset);
+    auto config = load_config_option(args->source);
     if (!args->name.empty()) {
       config.name = args->name;
     }

@@ -26,8 +26,7 @@ struct WeightArgs {
   std::string format = "safetensors";
   std::string out;
   std::string file;
-  std::string config_file;
-  std::string preset;
+  ConfigSource source;
   std::string name;
 };
 
@@ -62,7 +61,7 @@ std::map<std::string, double> evaluate_on_test(LanguageModel& model, const RunCo
 }
 
 void import_weights(const WeightArgs& args) {
-  auto config = load_config_option(args.config_file, args.preset);
+  auto config = load_config_option(args.source);
   if (is_text_task(config.data)) {
     throw ConfigError("data.task",
                       "import evaluates the weights on the MQAR test split; text runs are not "
@@ -134,10 +133,7 @@ void add_weight_commands(CLI::App& app, CliState& state) {
   auto* importer = app.add_subcommand(
       "import", "Load weights into a model of a configuration, evaluate it and record it as a finished run");
   importer->add_option("file", args->file, "safetensors file")->required()->check(CLI::ExistingFile);
-  auto* config_option =
-      importer->add_option("--config", args->config_file, "Run configuration (strict JSON)");
-  auto* preset_option = importer->add_option("--preset", args->preset, "Built-in preset");
-  config_option->excludes(preset_option);
+  add_config_options(importer, args->source);
   importer->add_option("--db", args->db, db_help);
   importer->add_option("--name", args->name, "Run name (default: the configuration's name)");
   importer->callback([args, &state]() {

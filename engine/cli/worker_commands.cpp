@@ -19,8 +19,7 @@ namespace {
 
 struct QueueArgs {
   std::string db;
-  std::string config_file;
-  std::string preset;
+  ConfigSource source;
   std::string name;
   std::string run;
   std::string shards;
@@ -107,17 +106,14 @@ void add_worker_commands(CLI::App& app, CliState& state) {
 
   auto* enqueue =
       app.add_subcommand("enqueue", "Add a run to the queue; a worker trains it (see `zoolab-cli worker`)");
-  auto* config_option = enqueue->add_option("--config", args->config_file, "Run configuration (strict JSON)");
-  auto* preset_option =
-      enqueue->add_option("--preset", args->preset, "Built-in preset (see `zoolab-cli presets`)");
-  config_option->excludes(preset_option);
+  add_config_options(enqueue, args->source);
   enqueue->add_option("--name", args->name, "Run name (default: the configuration's name)");
   enqueue->add_option("--shards", args->shards,
                       "Token shards folder of a text run (`zoolab-cli data tokenize --out DIR`)");
   enqueue->add_option("--db", args->db, kDbHelp);
   enqueue->add_flag("--quiet", args->quiet, "Print only the run id");
   enqueue->callback([args, &state]() {
-    auto config = load_config_option(args->config_file, args->preset);
+    auto config = load_config_option(args->source);
     if (!args->name.empty()) {
       config.name = args->name;
     }

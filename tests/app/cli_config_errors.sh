@@ -17,7 +17,29 @@ check_refused "c['model']['d_model'] = 'wide'" 'model.d_model'
 check_refused "c['data']['train'][0]['num_kv_pairs'] = 5" 'data.train[0].num_kv_pairs'
 check_refused "c['model']['sequence_mixer']['kwargs']['heads'] = 2" 'model.sequence_mixer.kwargs.heads'
 check_refused "c['model']['sequence_mixer']['name'] = 'transformer'" 'transformer'
+# --set PATH=VALUE is refused the same way, naming the field or the malformed assignment.
+check_set_refused() {  # $1: the assignment, $2: text the message must contain
+  set +e
+  out=$("$CLI" train --config "$TINY" --set "$1" 2>&1)
+  code=$?
+  set -e
+  [ "$code" -eq 2 ] || fail "exit code $code (expected 2) for --set $1; output: $out"
+  expect_contains "$out" "$2"
+}
+check_set_refused 'model.d_modle=16' 'model.d_modle: not a field'
+check_set_refused 'model.d_model=wide' 'model.d_model: expected a positive integer'
+check_set_refused 'model.sequence_mixer.kwargs.num_heads=3' 'num_heads'  # 3 does not divide d_model 32
+check_set_refused 'd_model' 'expected PATH=VALUE'
 [ ! -e "$ZOOLAB_DB" ] || [ "$("$CLI" runs --json | json_field '.__len__()')" -eq 0 ] || fail "a refused config created a run"
+
+# Accepted assignments change only their fields and name the run after them, as a sweep would.
+id=$("$CLI" enqueue --config "$TINY" --set model.d_model=16 --set 'data.train[0].num_kv_pairs=3' --quiet)
+shown=$("$CLI" show "$id" --json)
+[ "$(json_field "['name']" <<<"$shown")" = "cli-tiny-d_model=16-num_kv_pairs=3" ] || fail "--set name: $shown"
+[ "$(json_field "['config']['model']['d_model']" <<<"$shown")" = 16 ] || fail "--set d_model: $shown"
+[ "$(json_field "['config']['data']['train'][0]['num_kv_pairs']" <<<"$shown")" = 3 ] || fail "--set kv: $shown"
+[ "$(json_field "['config']['data']['test'][0]['num_kv_pairs']" <<<"$shown")" = 2 ] || fail "--set test: $shown"
+"$CLI" cancel "$id" >/dev/null
 
 # Every command has --help.
 for command in train resume runs show presets mixers bench "data mqar"; do

@@ -1,0 +1,91 @@
+// Tests for engine/config/config_overrides: `--set PATH=VALUE` on top of a preset.
+
+#include <gtest/gtest.h>
+
+#include "engine/config/config_overrides.h"
+#include "engine/config/presets.h"
+#include "tests/engine/core/config_test_support.h"
+
+namespace zoolab {
+namespace {
+
+using config_test::contains;
+
+// The ConfigError thrown by applying `assignments` to mqar-quick (fails the test if none is thrown).
+ConfigError override_error(const std::vector<std::string>& assignments) {
+  try {
+    with_overrides(load_preset("mqar-quick"), assignments);
+  } catch (const ConfigError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no ConfigError for " << ::testing::PrintToString(assignments);
+  return ConfigError("", "");
+}
+
+TEST(ConfigOverrides, NoAssignmentsLeaveTheConfigurationAsItWas) {
+  const auto base = load_preset("mqar-quick");
+  EXPECT_EQ(to_json(with_overrides(base, {})), to_json(base));
+}
+
+TEST(ConfigOverrides, SetsNumbersAndNamesTheRunLikeASweep) {
+  const auto base = load_preset("mqar-quick");
+  ASSERT_NE(base.model.d_model, 96);
+  const auto config = with_overrides(base, {"model.d_model=96", "train.learning_rate=2e-3"});
+  EXPECT_EQ(config.model.d_model, 96);
+  EXPECT_DOUBLE_EQ(config.train.learning_rate, 2e-3);
+  EXPECT_EQ(config.name, base.name + "-d_model=96-learning_rate=0.002");
+  // Everything else is the preset's.
+  auto expected = to_json(base);
+  expected["model"]["d_model"] = 96;
+  expected["train"]["learning_rate"] = 2e-3;
+  expected["name"] = config.name;
+  EXPECT_EQ(to_json(config), expected);
+}
+
+TEST(ConfigOverrides, ReadsPlainWordsAsStringsAndJsonAsJson) {
+  const auto config = with_overrides(load_preset("mqar-quick"),
+                                     {"model.sequence_mixer.name=base_conv",
+                                      "model.sequence_mixer.kwargs={\"l_max\": 64, \"kernel_size\": [3, -1], "
+                                      "\"implicit_long_conv\": true}",
+                                      "train.shuffle=true"});
+  EXPECT_EQ(config.model.sequence_mixer.name, "base_conv");
+  EXPECT_EQ(config.model.sequence_mixer.kwargs.at("kernel_size"), nlohmann::json::parse("[3, -1]"));
+  EXPECT_TRUE(config.train.shuffle);
+}
+
+TEST(ConfigOverrides, AddressesListElementsByNumberInEitherForm) {
+  const auto base = load_preset("mqar-quick");
+  const auto dotted = with_overrides(base, {"data.train.0.num_kv_pairs=2"});
+  const auto bracketed = with_overrides(base, {"data.train[0].num_kv_pairs=2"});
+  EXPECT_EQ(dotted.data.train.at(0).num_kv_pairs, 2);
+  EXPECT_EQ(bracketed.data.train.at(0).num_kv_pairs, 2);
+}
+
+TEST(ConfigOverrides, RefusesAnAssignmentWithoutAPath) {
+  for (const std::string bad : {"model.d_model", "=64"}) {
+    const auto error = override_error({bad});
+    EXPECT_EQ(error.path(), "--set");
+    EXPECT_TRUE(contains(error.what(), "PATH=VALUE")) << error.what();
+    EXPECT_TRUE(contains(error.what(), bad)) << error.what();
+  }
+}
+
+TEST(ConfigOverrides, RefusesAFieldTheConfigurationDoesNotHave) {
+  const auto error = override_error({"model.d_modle=64"});
+  EXPECT_EQ(error.path(), "model.d_modle");
+  EXPECT_TRUE(contains(error.what(), "d_model")) << error.what();  // the fields that exist are listed
+}
+
+TEST(ConfigOverrides, RefusesAValueOfTheWrongTypeNamingTheField) {
+  const auto error = override_error({"model.d_model=wide"});
+  EXPECT_TRUE(contains(error.what(), "d_model")) << error.what();
+}
+
+TEST(ConfigOverrides, RefusesAPathGivenTwice) {
+  const auto error = override_error({"model.d_model=64", "model.d_model=128"});
+  EXPECT_EQ(error.path(), "model.d_model");
+  EXPECT_TRUE(contains(error.what(), "twice")) << error.what();
+}
+
+}  // namespace
+}  // namespace zoolab
