@@ -3,14 +3,20 @@
 source "$(dirname "$0")/lib.bash"
 TINY="$SRC/tests/app/tiny.json"
 
-check_refused() {  # $1: python expression editing `c`, $2: text the message must contain
-  python3 -c "import json; c=json.load(open('$TINY')); $1; json.dump(c, open('$WORK/bad.json','w'))"
+# train refuses with exit code 2 (a configuration error) and a message containing $1; $2...: its options.
+expect_train_refused() {
+  local text=$1
+  shift
   set +e
-  out=$("$CLI" train --config "$WORK/bad.json" 2>&1)
+  out=$("$CLI" train "$@" 2>&1)
   code=$?
   set -e
-  [ "$code" -eq 2 ] || fail "exit code $code (expected 2) for: $1; output: $out"
-  expect_contains "$out" "$2"
+  [ "$code" -eq 2 ] || fail "exit code $code (expected 2) for train $*; output: $out"
+  expect_contains "$out" "$text"
+}
+check_refused() {  # $1: python expression editing `c`, $2: text the message must contain
+  python3 -c "import json; c=json.load(open('$TINY')); $1; json.dump(c, open('$WORK/bad.json','w'))"
+  expect_train_refused "$2" --config "$WORK/bad.json"
 }
 check_refused "c['trian'] = {}" 'unknown key "trian"'
 check_refused "c['model']['d_model'] = 'wide'" 'model.d_model'
@@ -19,12 +25,7 @@ check_refused "c['model']['sequence_mixer']['kwargs']['heads'] = 2" 'model.seque
 check_refused "c['model']['sequence_mixer']['name'] = 'transformer'" 'transformer'
 # --set PATH=VALUE is refused the same way, naming the field or the malformed assignment.
 check_set_refused() {  # $1: the assignment, $2: text the message must contain
-  set +e
-  out=$("$CLI" train --config "$TINY" --set "$1" 2>&1)
-  code=$?
-  set -e
-  [ "$code" -eq 2 ] || fail "exit code $code (expected 2) for --set $1; output: $out"
-  expect_contains "$out" "$2"
+  expect_train_refused "$2" --config "$TINY" --set "$1"
 }
 check_set_refused 'model.d_modle=16' 'model.d_modle: not a field'
 check_set_refused 'model.d_model=wide' 'model.d_model: expected a positive integer'
