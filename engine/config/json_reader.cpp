@@ -1,5 +1,7 @@
 #include "engine/config/json_reader.h"
 
+#include "engine/util/strict_json.h"
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -15,14 +17,9 @@ nlohmann::json read_json_file(const std::string& path, const std::string& what) 
   std::stringstream buffer;
   buffer << in.rdbuf();
   try {
-    return nlohmann::json::parse(buffer.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
-    std::string message = e.what();
-    const size_t bracket = message.find("] ");
-    if (message.rfind("[json.exception", 0) == 0 && bracket != std::string::npos)
-      message = message.substr(bracket + 2);
-    throw ConfigError(path, "invalid JSON: " + message + " (byte " + std::to_string(e.byte) + ")");
+    return parse_strict_json(buffer.str());
+  } catch (const JsonSyntaxError& error) {
+    throw ConfigError(error.where().empty() ? path : path + ": " + error.where(), error.what());
   }
 }
 

@@ -87,4 +87,71 @@ void append_utf8(std::string& out, char32_t code_point) {
   }
 }
 
+namespace {
+
+void append_hex_byte(std::string& out, const char* prefix, unsigned value) {
+  static const char kDigits[] = "0123456789abcdef";
+  out += prefix;
+  out.push_back(kDigits[(value >> 4) & 0xF]);
+  out.push_back(kDigits[value & 0xF]);
+}
+
+// Walks `text` code point by code point; `on_valid` may append an escaped form and return true, else the
+// code point is copied as it is. Invalid bytes always become "\xNN".
+template <typename OnValid>
+std::string rewrite_utf8(std::string_view text, OnValid on_valid) {
+  std::string out;
+  out.reserve(text.size());
+  size_t offset = 0;
+  while (offset < text.size()) {
+    const Utf8CodePoint cp = decode_utf8(text, offset);
+    if (!cp.valid) {
+      append_hex_byte(out, "\\x", static_cast<unsigned char>(text[offset]));
+    } else if (!on_valid(out, cp.code_point)) {
+      out.append(text.substr(offset, cp.length));
+    }
+    offset += cp.length;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string to_valid_utf8(std::string_view bytes) {
+  if (!first_invalid_utf8(bytes)) {
+    return std::string(bytes);
+  }
+  return rewrite_utf8(bytes, [](std::string&, char32_t) { return false; });
+}
+
+std::string escape_for_terminal(std::string_view text) {
+  return rewrite_utf8(text, [](std::string& out, char32_t code_point) {
+    switch (code_point) {
+      case '\n':
+        out += "\\n";
+        return true;
+      case '\t':
+        out += "\\t";
+        return true;
+      case '\r':
+        out += "\\r";
+        return true;
+      case '\\':
+        out += "\\\\";
+        return true;
+      default:
+        break;
+    }
+    if (code_point < 0x20 || code_point == 0x7F) {
+      append_hex_byte(out, "\\x", static_cast<unsigned>(code_point));
+      return true;
+    }
+    if (code_point >= 0x80 && code_point < 0xA0) {
+      append_hex_byte(out, "\\u00", static_cast<unsigned>(code_point));
+      return true;
+    }
+    return false;
+  });
+}
+
 }  // namespace zoolab

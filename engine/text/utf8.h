@@ -27,6 +27,15 @@ Utf8CodePoint decode_utf8(std::string_view text, size_t offset);
 // `text` is valid. A sequence cut at the end of `text` is invalid (reported at its first byte).
 std::optional<size_t> first_invalid_utf8(std::string_view text);
 
+// `bytes` as valid UTF-8: each byte that does not start or continue a valid sequence becomes the text
+// "\xNN", so a message that quotes a damaged file can be stored and printed and still says what it held.
+std::string to_valid_utf8(std::string_view bytes);
+
+// `text` made safe for a terminal or a plain-text listing: invalid bytes as in to_valid_utf8, control
+// characters (C0, DEL, C1) escaped as \n, \t, \r, \\, \x1b, \u009b, so a run name cannot move the cursor,
+// recolour the terminal or forge a line of output.
+std::string escape_for_terminal(std::string_view text);
+
 // Appends the UTF-8 encoding of `code_point` (<= U+10FFFF, not a surrogate) to `out`.
 void append_utf8(std::string& out, char32_t code_point);
 
