@@ -6,6 +6,7 @@
 #include "engine/config/config_error.h"
 #include "engine/store/store.h"
 #include "engine/train/allocator.h"
+#include "engine/util/input_error.h"
 
 namespace zoolab {
 
@@ -33,6 +34,9 @@ int run_cli(int argc, char** argv) {
     return app.exit(error);
   } catch (const ConfigError& error) {
     std::cerr << "zoolab-cli: configuration error: " << error.what() << "\n";
+    return 2;
+  } catch (const InputError& error) {
+    std::cerr << "zoolab-cli: error: " << error.what() << "\n";
     return 2;
   } catch (const StoreError& error) {
     std::cerr << "zoolab-cli: database error: " << error.what() << "\n";

@@ -15,15 +15,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/util/input_error.h"
+
 namespace zoolab {
 
 inline constexpr int kMaxJsonDepth = 64;
 
-class JsonSyntaxError : public std::runtime_error {
+class JsonSyntaxError : public InputError {
  public:
   // `where` is the JSON path of the offending value ("model.sequence_mixer"), empty for a syntax error.
   JsonSyntaxError(std::string where, const std::string& message)
-      : std::runtime_error(message), m_where(std::move(where)) {}
+      : InputError(message), m_where(std::move(where)) {}
   const std::string& where() const { return m_where; }
 
  private:
