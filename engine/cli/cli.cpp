@@ -23,6 +23,7 @@ int run_cli(int argc, char** argv) {
   add_weight_commands(app, state);
   add_worker_commands(app, state);
   add_sweep_commands(app, state);
+  add_database_commands(app, state);
   add_dashboard_command(app, state);
   add_inspect_command(app, state);
   add_analyze_command(app, state);

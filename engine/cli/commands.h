@@ -29,7 +29,8 @@ void add_data_commands(CLI::App& app, CliState& state);       // data mqar, corp
 void add_bench_command(CLI::App& app, CliState& state);       // bench
 void add_weight_commands(CLI::App& app, CliState& state);     // export, import
 void add_worker_commands(CLI::App& app, CliState& state);     // enqueue, worker, cancel, requeue
-void add_sweep_commands(CLI::App& app, CliState& state);      // sweep, sweeps, db merge
+void add_sweep_commands(CLI::App& app, CliState& state);      // sweep, sweeps
+void add_database_commands(CLI::App& app, CliState& state);   // delete, db merge, db copy, db check
 void add_dashboard_command(CLI::App& app, CliState& state);   // dashboard
 void add_inspect_command(CLI::App& app, CliState& state);     // inspect
 void add_analyze_command(CLI::App& app, CliState& state);     // analyze

@@ -6,6 +6,7 @@
 #include "engine/cli/commands.h"
 #include "engine/config/presets.h"
 #include "engine/store/store.h"
+#include "engine/text/utf8.h"
 #include "models/registry.h"
 
 namespace zoolab {
@@ -35,10 +36,11 @@ void add_query_commands(CLI::App& app, CliState& state) {
   auto args = std::make_shared<QueryArgs>();
 
   auto* runs = app.add_subcommand("runs", "List the runs in the database, newest first");
-  runs->add_option("--db", args->db, "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)");
+  runs->add_option("--db", args->db,
+                   "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)");
   runs->add_flag("--json", args->json, "One JSON array of runs");
   runs->callback([args, &state]() {
-    Store store(database_path(args->db));
+    Store store(database_path(args->db), Store::Access::Read);
     store.reap_dead_runs();
     const auto records = store.list_runs();
     if (args->json) {
@@ -46,50 +48,57 @@ void add_query_commands(CLI::App& app, CliState& state) {
       for (const auto& run : records) {
         out.push_back(run_to_json(store, run));
       }
-      std::cout << out.dump(2) << std::endl;
+      std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
       return;
     }
     if (records.empty()) {
-      std::cout << "no runs in " << store.path() << "; start one with `zoolab-cli train --preset mqar-quick`\n";
+      std::cout << "no runs in " << store.path()
+                << "; start one with `zoolab-cli train --preset mqar-quick`\n";
       return;
     }
     // A text run's "epochs" are its validations, and its best is the lowest validation perplexity.
-    std::printf("%5s  %-28s %-12s %-11s %6s %8s %10s %9s\n", "id", "name", "mixer", "status", "epochs", "steps",
-                "params", "best acc");
+    std::printf("%5s  %-28s %-12s %-11s %6s %8s %10s %9s\n", "id", "name", "mixer", "status", "epochs",
+                "steps", "params", "best acc");
     for (const auto& run : records) {
-      std::printf("%5lld  %-28.28s %-12.12s %-11s %6lld %8lld %10lld %9s\n", static_cast<long long>(run.id),
-                  run.name.c_str(), run.mixer.c_str(), to_string(run.status), static_cast<long long>(run.epochs),
-                  static_cast<long long>(run.steps), static_cast<long long>(run.num_parameters),
-                  run.task == "text"
-                      ? ("ppl " + metric_cell(store.summary(run.id), "valid/perplexity", true, "%.1f")).c_str()
-                      : metric_cell(store.summary(run.id), "valid/accuracy", true).c_str());
+      std::printf(
+          "%5lld  %-28.28s %-12.12s %-11s %6lld %8lld %10lld %9s\n", static_cast<long long>(run.id),
+          escape_for_terminal(run.name).c_str(), escape_for_terminal(run.mixer).c_str(),
+          to_string(run.status), static_cast<long long>(run.epochs), static_cast<long long>(run.steps),
+          static_cast<long long>(run.num_parameters),
+          run.task == "text"
+              ? ("ppl " + metric_cell(store.summary(run.id), "valid/perplexity", true, "%.1f")).c_str()
+              : metric_cell(store.summary(run.id), "valid/accuracy", true).c_str());
     }
     state.exit_code = 0;
   });
 
   auto* show = app.add_subcommand("show", "Show one run: status, sizes and its metrics");
   show->add_option("run", args->run, "Run id or name")->required();
-  show->add_option("--db", args->db, "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)");
+  show->add_option("--db", args->db,
+                   "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)");
   show->add_flag("--json", args->json, "One JSON object");
   show->callback([args, &state]() {
-    Store store(database_path(args->db));
+    Store store(database_path(args->db), Store::Access::Read);
     store.reap_dead_runs();
     const auto run = find_run_or_throw(store, args->run);
     const auto json = run_to_json(store, run);
     if (args->json) {
-      std::cout << json.dump(2) << std::endl;
+      std::cout << json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
       return;
     }
-    std::cout << "run " << run.id << " \"" << run.name << "\": " << to_string(run.status) << "\n"
-              << "  mixer " << run.mixer << ", " << run.num_parameters << " parameters, state size "
-              << run.state_size << " bytes\n"
-              << "  " << run.epochs << " epochs, " << run.steps << " steps on " << run.device << "\n";
+    // Every text from the database is escaped: a run name or a stored error must not drive the terminal.
+    std::cout << "run " << run.id << " \"" << escape_for_terminal(run.name) << "\": " << to_string(run.status)
+              << "\n"
+              << "  mixer " << escape_for_terminal(run.mixer) << ", " << run.num_parameters
+              << " parameters, state size " << run.state_size << " bytes\n"
+              << "  " << run.epochs << " epochs, " << run.steps << " steps on "
+              << escape_for_terminal(run.device) << "\n";
     if (!run.error.empty()) {
-      std::cout << "  " << run.error << "\n";
+      std::cout << "  " << escape_for_terminal(run.error) << "\n";
     }
     for (const auto& summary : store.summary(run.id)) {
-      std::printf("  %-36s last %.6g  best %.6g (step %lld)\n", summary.key.c_str(), summary.last, summary.best,
-                  static_cast<long long>(summary.best_step));
+      std::printf("  %-36s last %.6g  best %.6g (step %lld)\n", escape_for_terminal(summary.key).c_str(),
+                  summary.last, summary.best, static_cast<long long>(summary.best_step));
     }
     state.exit_code = 0;
   });
@@ -101,7 +110,8 @@ void add_query_commands(CLI::App& app, CliState& state) {
     if (args->json) {
       auto out = nlohmann::json::array();
       for (const auto& preset : all) {
-        out.push_back({{"name", preset.name}, {"description", preset.description}, {"config", to_json(preset.config)}});
+        out.push_back(
+            {{"name", preset.name}, {"description", preset.description}, {"config", to_json(preset.config)}});
       }
       std::cout << out.dump(2) << std::endl;
       return;

@@ -1,13 +1,13 @@
-// zoolab-cli sweep, sweeps and db merge: grids of runs (shared/DESIGN.md §4) and bringing the databases
-// of a sweep's shards together (§8).
+// zoolab-cli sweep and sweeps: grids of runs. `db merge` brings the databases of a sweep's shards
+// together (engine/cli/database_commands.cpp).
 
 #include <filesystem>
 #include <iostream>
 
 #include "engine/cli/commands.h"
 #include "engine/config/sweep_file.h"
-#include "engine/store/database_merge.h"
 #include "engine/store/store.h"
+#include "engine/text/utf8.h"
 
 namespace zoolab {
 namespace {
@@ -19,17 +19,16 @@ struct SweepArgs {
   std::string shard;
   bool dry_run = false;
   bool json = false;
-  std::vector<std::string> sources;
-  std::string out;
 };
 
 constexpr const char* kDbHelp =
     "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)";
 
 std::string progress_line(const SweepRecord& sweep) {
-  return sweep.name + ": " + std::to_string(sweep.finished) + "/" + std::to_string(sweep.total) +
-         " finished, " + std::to_string(sweep.running) + " running, " + std::to_string(sweep.queued) +
-         " queued" + (sweep.other > 0 ? ", " + std::to_string(sweep.other) + " failed or stopped" : "");
+  return escape_for_terminal(sweep.name) + ": " + std::to_string(sweep.finished) + "/" +
+         std::to_string(sweep.total) + " finished, " + std::to_string(sweep.running) + " running, " +
+         std::to_string(sweep.queued) + " queued" +
+         (sweep.other > 0 ? ", " + std::to_string(sweep.other) + " failed or stopped" : "");
 }
 
 nlohmann::json sweep_to_json(const SweepRecord& sweep) {
@@ -50,7 +49,7 @@ void add_sweep_commands(CLI::App& app, CliState& state) {
 
   auto* sweep = app.add_subcommand("sweep", "Enqueue every run of a sweep file or sweep preset (idempotent)");
   sweep->footer(
-      "A sweep file (shared/DESIGN.md §4) is\n"
+      "A sweep file is\n"
       "  {\"name\", \"base\": CONFIG, \"grid\": {\"model.d_model\": [64, 128], ...}, \"zip\": [...]}\n"
       "or, for models whose fields follow the sweep differently,\n"
       "  {\"name\", \"grid\", \"parts\": [{\"base\", \"grid\", \"zip\"}, ...]}.\n"
@@ -91,12 +90,12 @@ void add_sweep_commands(CLI::App& app, CliState& state) {
       for (const auto& run : runs)
         out["runs"].push_back(run.name);
       if (args->json) {
-        std::cout << out.dump(2) << std::endl;
+        std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
       } else {
         for (const auto& run : runs)
-          std::cout << run.name << "\n";
-        std::cout << runs.size() << " run(s) of sweep \"" << spec.name << "\" (dry run: nothing enqueued)"
-                  << std::endl;
+          std::cout << escape_for_terminal(run.name) << "\n";
+        std::cout << runs.size() << " run(s) of sweep \"" << escape_for_terminal(spec.name)
+                  << "\" (dry run: nothing enqueued)" << std::endl;
       }
       state.exit_code = 0;
       return;
@@ -111,10 +110,10 @@ void add_sweep_commands(CLI::App& app, CliState& state) {
                   {"enqueued", result.created.size()},
                   {"already_present", result.already_present},
                   {"run_ids", result.created}});
-      std::cout << out.dump(2) << std::endl;
+      std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
     } else {
-      std::cout << "sweep \"" << spec.name << "\": enqueued " << result.created.size() << " of " << selected
-                << " run(s)"
+      std::cout << "sweep \"" << escape_for_terminal(spec.name) << "\": enqueued " << result.created.size()
+                << " of " << selected << " run(s)"
                 << (args->shard.empty()
                         ? ""
                         : " (shard " + args->shard + " of " + std::to_string(spec.points.size()) + ")")
@@ -132,63 +131,19 @@ void add_sweep_commands(CLI::App& app, CliState& state) {
   sweeps->add_flag("--json", args->json,
                    "One JSON array of {id, name, total, queued, running, finished, other}");
   sweeps->callback([args, &state]() {
-    const Store store(database_path(args->db));
+    const Store store(database_path(args->db), Store::Access::Read);
     const auto all = store.list_sweeps();
     if (args->json) {
       auto out = nlohmann::json::array();
       for (const auto& sweep : all)
         out.push_back(sweep_to_json(sweep));
-      std::cout << out.dump(2) << std::endl;
+      std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
     } else if (all.empty()) {
       std::cout << "no sweeps in " << store.path() << " (enqueue one with `zoolab-cli sweep FILE`)"
                 << std::endl;
     } else {
       for (const auto& sweep : all)
         std::cout << progress_line(sweep) << std::endl;
-    }
-    state.exit_code = 0;
-  });
-
-  auto* db = app.add_subcommand("db", "Maintain run databases");
-  db->require_subcommand(1);
-  auto* merge = db->add_subcommand("merge", "Merge run databases into a new one without duplicating runs");
-  merge->footer(
-      "Runs are matched by their uid (so merging a database twice copies it once) and sweep runs also by\n"
-      "sweep and run name (the more advanced copy is kept). Metrics, checkpoints and trainer logs are\n"
-      "copied; a run that was running in a source arrives interrupted (resume it from its checkpoint).");
-  merge->add_option("sources", args->sources, "Databases to merge (e.g. the shards of a sweep)")
-      ->required()
-      ->expected(1, -1);
-  merge->add_option("--out", args->out, "The merged database: a new file")->required();
-  merge->add_flag("--json", args->json, "Print the counts as JSON");
-  merge->callback([args, &state]() {
-    if (std::filesystem::exists(args->out)) {
-      throw StoreError(args->out +
-                       " already exists; --out must be a new file (merge into a fresh database, "
-                       "then replace the old one if you wish)");
-    }
-    Store out(args->out);
-    nlohmann::json counts = nlohmann::json::array();
-    for (const auto& source : args->sources) {
-      const MergeReport report = merge_database(out, source);
-      counts.push_back({{"source", source},
-                        {"runs_copied", report.runs_copied},
-                        {"runs_replaced", report.runs_replaced},
-                        {"runs_duplicate", report.runs_duplicate},
-                        {"sweeps_created", report.sweeps_created},
-                        {"metrics_copied", report.metrics_copied},
-                        {"checkpoints_copied", report.checkpoints_copied}});
-      if (!args->json) {
-        std::cout << source << ": " << report.runs_copied << " run(s) copied (" << report.runs_replaced
-                  << " replacing a less advanced copy), " << report.runs_duplicate << " already present, "
-                  << report.metrics_copied << " metric points, " << report.checkpoints_copied
-                  << " checkpoint(s)" << std::endl;
-      }
-    }
-    if (args->json) {
-      std::cout << nlohmann::json{{"out", args->out}, {"sources", counts}}.dump(2) << std::endl;
-    } else {
-      std::cout << "merged " << args->sources.size() << " database(s) into " << args->out << std::endl;
     }
     state.exit_code = 0;
   });

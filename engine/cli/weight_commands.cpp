@@ -16,6 +16,8 @@
 #include "engine/train/evaluation.h"
 #include "engine/train/model_setup.h"
 #include "engine/train/weight_exchange.h"
+#include "engine/util/input_error.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 namespace {
@@ -30,10 +32,42 @@ struct WeightArgs {
   std::string name;
 };
 
+// The weights file is written as "<out>.tmp" and renamed; that name must not survive a failure.
+class TemporaryOutput {
+ public:
+  explicit TemporaryOutput(const std::string& out) : m_path(out + ".tmp") {
+    std::error_code ignored;
+    m_ours = !std::filesystem::exists(std::filesystem::symlink_status(m_path, ignored));
+  }
+  ~TemporaryOutput() {
+    if (m_ours) {
+      std::error_code ignored;
+      std::filesystem::remove(m_path, ignored);  // after a success there is nothing left to remove
+    }
+  }
+  TemporaryOutput(const TemporaryOutput&) = delete;
+  TemporaryOutput& operator=(const TemporaryOutput&) = delete;
+
+ private:
+  std::string m_path;
+  bool m_ours = false;  // a file of that name that was there before is not ours to remove
+};
+
 void export_run(const WeightArgs& args) {
-  Store store(database_path(args.db));
+  std::error_code ignored;
+  if (std::filesystem::is_directory(args.out, ignored)) {
+    throw InputError("--out " + args.out + " is a folder; give the file to write, e.g. " +
+                     (std::filesystem::path(args.out) / ("run-" + args.run + ".safetensors")).string());
+  }
+  Store store(database_path(args.db), Store::Access::Read);
   const auto run = find_run_or_throw(store, args.run);
-  const auto config = parse_run_config(nlohmann::json::parse(run.config_json));
+  RunConfig config;
+  try {
+    config = parse_run_config(parse_strict_json(run.config_json));
+  } catch (const JsonSyntaxError& error) {
+    throw StoreError("run " + std::to_string(run.id) + " in " + store.path() +
+                     ": its stored configuration is not valid JSON: " + error.what());
+  }
   const auto checkpoint = store.latest_checkpoint(run.id);
   if (!checkpoint) {
     throw std::runtime_error("run " + std::to_string(run.id) + " (" + to_string(run.status) +
@@ -42,6 +76,7 @@ void export_run(const WeightArgs& args) {
   LanguageModel model(language_model_options(config));
   auto optimizer = make_optimizer(model, config);
   load_checkpoint(checkpoint->path, model, optimizer);
+  const TemporaryOutput temporary(args.out);
   export_model_weights(model, args.out, to_json(config));
   std::cout << "exported run " << run.id << " (epoch " << checkpoint->epoch << ", step " << checkpoint->step
             << ") to " << args.out << std::endl;

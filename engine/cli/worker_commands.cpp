@@ -11,6 +11,7 @@
 
 #include "engine/cli/commands.h"
 #include "engine/store/store.h"
+#include "engine/text/utf8.h"
 #include "engine/worker/trainer_process.h"
 #include "engine/worker/worker.h"
 
@@ -45,8 +46,8 @@ std::string format_worker(const WorkerRecord& worker) {
   char age[32];
   std::snprintf(age, sizeof(age), "%.1f", worker.heartbeat_age_s);
   return "worker " + std::to_string(worker.id) + ": pid " + std::to_string(worker.pid) + " on " +
-         worker.hostname + ", " + std::to_string(worker.slots) + " slot(s), heartbeat " + age +
-         " s ago, started " + worker.started_at + (worker.stop_requested ? ", stopping" : "");
+         escape_for_terminal(worker.hostname) + ", " + std::to_string(worker.slots) + " slot(s), heartbeat " +
+         age + " s ago, started " + worker.started_at + (worker.stop_requested ? ", stopping" : "");
 }
 
 void worker_status(const Store& store, bool json) {
@@ -63,7 +64,7 @@ void worker_status(const Store& store, bool json) {
                   {"heartbeat_age_s", worker->heartbeat_age_s},
                   {"stop_requested", worker->stop_requested}});
     }
-    std::cout << out.dump(2) << std::endl;
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
     return;
   }
   std::cout << (worker ? format_worker(*worker) : "no live worker for " + store.path()) << std::endl;

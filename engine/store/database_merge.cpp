@@ -8,8 +8,10 @@
 #include <system_error>
 #include <vector>
 
+#include "engine/store/contained_path.h"
 #include "engine/store/sqlite_statement.h"
 #include "engine/store/store.h"
+#include "engine/text/utf8.h"
 
 namespace zoolab {
 
@@ -57,15 +59,41 @@ class Attachment {
   sqlite3* m_db;
 };
 
-void copy_file_if_present(const fs::path& from, const fs::path& to) {
+void copy_owned_file(const fs::path& from, const fs::path& to) {
   std::error_code error;
-  if (!fs::is_regular_file(from, error))
-    return;
-  fs::create_directories(to.parent_path());
-  fs::copy_file(from, to, fs::copy_options::overwrite_existing, error);
-  if (error) {
-    throw StoreError("cannot copy " + from.string() + " to " + to.string() + ": " + error.message());
+  fs::create_directories(to.parent_path(), error);
+  if (!error) {
+    fs::copy_file(from, to, fs::copy_options::overwrite_existing, error);
   }
+  if (error) {
+    throw StoreError("cannot copy " + escape_for_terminal(from.string()) + " to " + to.string() + ": " +
+                     error.message());
+  }
+}
+
+bool is_file(const fs::path& path) {
+  std::error_code error;
+  return fs::is_regular_file(path, error);
+}
+
+// The source file of a recorded checkpoint, inside the source's files folder, or nullopt. A database of
+// schema 5 or older that was moved or copied (a sweep shard brought from another machine) recorded
+// absolute paths of its old place; when its files folder came along, the same file is
+// runs/<id>/<name> in its own folder, which is as safe to read as any file there.
+std::optional<fs::path> source_checkpoint(const std::string& recorded, int64_t source_run,
+                                          const fs::path& source_files) {
+  if (auto inside = contained_path(recorded, source_files)) {
+    return inside;
+  }
+  const fs::path name = fs::path(recorded).filename();
+  if (name.empty()) {
+    return std::nullopt;
+  }
+  auto moved = contained_path(fs::path("runs") / std::to_string(source_run) / name, source_files);
+  if (moved && is_file(*moved)) {
+    return moved;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -78,20 +106,16 @@ MergeReport merge_database(Store& dest, const std::string& source_path) {
   if (!fs::is_regular_file(source_path)) {
     throw StoreError("no database at " + source_path + " (missing or not a file)");
   }
-  // Opening it through Store checks it is a zoolab database and brings an older one to this schema.
-  std::vector<RunRecord> source_runs;
-  std::vector<SweepRecord> source_sweeps;
-  std::string source_files;
-  {
-    const Store source(source_path);
-    source_runs = source.list_runs();
-    source_sweeps = source.list_sweeps();
-    source_files = source.files_dir();
-  }
+  // Opening it through Store checks it is a zoolab database and brings an older one to this schema; it
+  // stays open so that ATTACH reads it the same way (read-only where it cannot be written).
+  const Store source(source_path, Store::Access::Read);
+  const std::vector<RunRecord> source_runs = source.list_runs();
+  const std::vector<SweepRecord> source_sweeps = source.list_sweeps();
+  const fs::path source_files = source.files_dir();
 
   sqlite3* db = dest.handle();
   MergeReport report;
-  Attachment attachment(db, source_path);
+  Attachment attachment(db, source.attach_uri());
   SqliteTransaction transaction(db);
 
   std::map<int64_t, std::string> sweep_names;  // source sweep id -> name
@@ -141,20 +165,20 @@ MergeReport merge_database(Store& dest, const std::string& source_path) {
     }
 
     const bool was_running = run.status == RunStatus::Running;
+    // The texts come from the record, which the store read as valid UTF-8, not from the source's row.
     SqliteStatement insert(
         db,
         "INSERT INTO main.runs (name, task, mixer, config_json, status, created_at, started_at, finished_at, "
         "seed, num_parameters, state_size, device, error, epochs, steps, sweep_id, tags, notes, colour, pid, "
         "heartbeat_at, cancel_requested, uid) "
-        "SELECT name, task, mixer, config_json, ?, created_at, started_at, finished_at, seed, "
-        "num_parameters, "
-        "state_size, device, ?, epochs, steps, ?, tags, notes, colour, 0, heartbeat_at, 0, uid "
-        "FROM src.runs WHERE id = ?");
-    insert.bind(1, was_running ? "interrupted" : to_string(run.status));
-    insert.bind(2, was_running ? "was running in " + source_path +
+        "SELECT ?, ?, ?, ?, ?, created_at, started_at, finished_at, seed, num_parameters, state_size, ?, ?, "
+        "epochs, steps, ?, ?, ?, ?, 0, heartbeat_at, 0, uid FROM src.runs WHERE id = ?");
+    insert.bind(1, run.name).bind(2, run.task).bind(3, run.mixer).bind(4, run.config_json);
+    insert.bind(5, was_running ? "interrupted" : to_string(run.status)).bind(6, run.device);
+    insert.bind(7, was_running ? "was running in " + to_valid_utf8(source_path) +
                                      " when it was merged; resume it from its last checkpoint"
                                : run.error);
-    insert.bind(3, dest_sweep).bind(4, run.id);
+    insert.bind(8, dest_sweep).bind(9, run.tags).bind(10, run.notes).bind(11, run.colour).bind(12, run.id);
     insert.run();
     const int64_t new_id = sqlite3_last_insert_rowid(db);
     ++report.runs_copied;
@@ -186,33 +210,51 @@ MergeReport merge_database(Store& dest, const std::string& source_path) {
         "FROM src.patterns WHERE run_id = ?");
     patterns.bind(1, new_id).bind(2, run.id).run();
     // A text run's per-token validation losses (schema 5).
-    SqliteStatement token_losses(
-        db,
-        "INSERT INTO main.token_losses (run_id, step, epoch, bytes, blob) "
-        "SELECT ?, step, epoch, bytes, blob FROM src.token_losses WHERE run_id = ?");
+    SqliteStatement token_losses(db,
+                                 "INSERT INTO main.token_losses (run_id, step, epoch, bytes, blob) "
+                                 "SELECT ?, step, epoch, bytes, blob FROM src.token_losses WHERE run_id = ?");
     token_losses.bind(1, new_id).bind(2, run.id).run();
 
     // Checkpoints move into dest's files folder under the new id, as the trainer would have put them.
     SqliteStatement checkpoints(
         db, "SELECT epoch, step, path, created_at FROM src.checkpoints WHERE run_id = ? ORDER BY id");
     checkpoints.bind(1, run.id);
-    const fs::path run_dir = fs::path(dest.files_dir()) / "runs" / std::to_string(new_id);
+    const fs::path run_dir = dest.run_folder(new_id);
+    const std::string whose = " (checkpoint of run " + std::to_string(run.id) + " \"" +
+                              escape_for_terminal(run.name) + "\" in " + escape_for_terminal(source_path) +
+                              ")";
     while (checkpoints.step()) {
-      const fs::path from = checkpoints.column_text(2);
-      if (!fs::is_regular_file(from))
-        continue;  // deleted by hand: the row would point nowhere
-      const fs::path to = run_dir / from.filename();
-      copy_file_if_present(from, to);
+      const std::string recorded = checkpoints.column_text(2);
+      const auto from = source_checkpoint(recorded, run.id, source_files);
+      if (!from) {
+        report.skipped.push_back(escape_for_terminal(recorded) + whose + ": lies outside " +
+                                 escape_for_terminal(source_files.string()) +
+                                 " (symlinks resolved); not copied, the run arrives without it");
+        continue;
+      }
+      if (!is_file(*from)) {
+        report.skipped.push_back(escape_for_terminal(from->string()) + whose +
+                                 ": missing; the run arrives without it");
+        continue;
+      }
+      const fs::path to = run_dir / from->filename();
+      copy_owned_file(*from, to);
       SqliteStatement add(
           db, "INSERT INTO main.checkpoints (run_id, epoch, step, path, created_at) VALUES (?, ?, ?, ?, ?)");
       add.bind(1, new_id).bind(2, checkpoints.column_int64(0)).bind(3, checkpoints.column_int64(1));
-      add.bind(4, to.string()).bind(5, checkpoints.column_text(3));
+      add.bind(4, dest.relative_file_path(to.string())).bind(5, checkpoints.column_text(3));
       add.run();
       ++report.checkpoints_copied;
     }
     const auto log_name = [](int64_t id) { return "run-" + std::to_string(id) + ".log"; };
-    copy_file_if_present(fs::path(source_files) / "logs" / log_name(run.id),
-                         fs::path(dest.files_dir()) / "logs" / log_name(new_id));
+    const fs::path log = source_files / "logs" / log_name(run.id);
+    if (const auto from = contained_path(log, source_files); from && is_file(*from)) {
+      copy_owned_file(*from, fs::path(dest.files_dir()) / "logs" / log_name(new_id));
+    } else if (!from && fs::exists(fs::symlink_status(log, ignored))) {
+      report.skipped.push_back(escape_for_terminal(log.string()) + ": resolves outside " +
+                               escape_for_terminal(source_files.string()) +
+                               "; the trainer log was not copied");
+    }
   }
   transaction.commit();
   return report;

@@ -25,7 +25,7 @@ namespace {
 // Columns 0..6 of the summary queries: key, last, last_step, min, max, best, best_step.
 MetricSummary read_summary(const SqliteStatement& query) {
   MetricSummary s;
-  s.key = query.column_text(0);
+  s.key = query.column_utf8(0);
   s.last = nullable_real(query, 1);
   s.last_step = query.column_int64(2);
   s.min = nullable_real(query, 3);

@@ -2,12 +2,20 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "engine/store/contained_path.h"
 #include "engine/store/sqlite_statement.h"
 #include "engine/store/store.h"
 
 namespace zoolab {
 
 namespace {
+
+namespace fs = std::filesystem;
 
 // Text columns default to '' so readers never meet NULL where the record has a plain string; the
 // timestamps that mean "not yet" (started_at, finished_at, heartbeat_at) stay NULL instead.
@@ -92,10 +100,11 @@ CREATE TABLE workers (
 );
 )sql";
 
-// Version 2: the run queue (shared/DESIGN.md §2). The version-1 workers table was never written to, so
-// it is replaced rather than altered. metrics is rebuilt with AUTOINCREMENT so that deleting the newest
-// run can never hand its row ids to new points: the GUI polls for ids above the last one it saw.
-// metrics is a child table only (nothing references it), so dropping it under foreign_keys=ON is safe.
+// Version 2: the run queue (`zoolab-cli enqueue` and `zoolab-cli worker`). The version-1 workers table was
+// never written to, so it is replaced rather than altered. metrics is rebuilt with AUTOINCREMENT so that
+// deleting the newest run can never hand its row ids to new points: the GUI polls for ids above the last one
+// it saw. metrics is a child table only (nothing references it), so dropping it under foreign_keys=ON is
+// safe.
 const char* const kMigration2 = R"sql(
 DROP TABLE workers;
 CREATE TABLE workers (
@@ -139,10 +148,10 @@ CREATE UNIQUE INDEX runs_by_uid ON runs(uid);
 CREATE UNIQUE INDEX sweeps_by_name ON sweeps(name);
 )sql";
 
-// Version 4: the recall inspector (issue 5). Per-query records are one packed blob per evaluation and
-// subset (engine/inspect/query_records.h), not a row per query: a final evaluation of 3,000 examples
-// with 8 queries each is 24,000 records, and one blob costs ~37 bytes a record and one insert.
-// Patterns are one row per (example, layer, kind, head) matrix, as float32 little-endian.
+// Version 4: the recall inspector (`zoolab-cli inspect` and the window's Inspector). Per-query records are
+// one packed blob per evaluation and subset (engine/inspect/query_records.h), not a row per query: a final
+// evaluation of 3,000 examples with 8 queries each is 24,000 records, and one blob costs ~37 bytes a record
+// and one insert. Patterns are one row per (example, layer, kind, head) matrix, as float32 little-endian.
 const char* const kMigration4 = R"sql(
 CREATE TABLE query_records (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -169,7 +178,7 @@ CREATE TABLE patterns (
 ) WITHOUT ROWID;
 )sql";
 
-// Version 5: per-token validation losses of text runs (issue 6, engine/text/token_losses.h). One blob
+// Version 5: per-token validation losses of text runs (engine/text/token_losses.h). One blob
 // per run, the newest validation's (the trainer replaces it), so run_id is the key: a 64 x 129-token
 // validation set is ~100 KB, and keeping every validation's would grow the file for no reader.
 const char* const kMigration5 = R"sql(
@@ -184,6 +193,52 @@ CREATE TABLE token_losses (
 
 bool is_file_database(const std::string& path) {
   return !path.empty() && path != ":memory:" && path.rfind("file:", 0) != 0;
+}
+
+// Version 6: checkpoint paths relative to the database's files folder ("<db>.files"). Versions up to 5
+// recorded them as written: absolute, or relative to the working folder of the day when --db was
+// relative. Absolute paths then survived `cp a.sqlite b.sqlite` and made b's deletes remove a's files.
+// Paths inside the files folder become relative; a relative one that names the folder
+// ("data/runs.sqlite.files/runs/1/...") keeps what follows that name. Any other path stays as it is, and
+// the store refuses to read or delete it (`zoolab-cli db check` lists it).
+void make_checkpoint_paths_relative(sqlite3* db, const std::string& database_path) {
+  if (!is_file_database(database_path)) {
+    return;
+  }
+  const fs::path files = database_path + ".files";
+  const std::string folder_name = files.filename().string();
+  std::vector<std::pair<int64_t, std::string>> rows;
+  {
+    SqliteStatement query(db, "SELECT id, path FROM checkpoints");
+    while (query.step()) {
+      rows.emplace_back(query.column_int64(0), query.column_text(1));
+    }
+  }
+  SqliteStatement update(db, "UPDATE checkpoints SET path = ? WHERE id = ?");
+  for (const auto& [id, recorded] : rows) {
+    const fs::path path(recorded);
+    std::optional<std::string> relative;
+    if (path.is_absolute()) {
+      relative = relative_inside(path, files);
+    } else {
+      fs::path rest;
+      bool found = false;
+      for (const auto& part : path) {
+        if (found) {
+          rest /= part;
+        }
+        found = found || part == folder_name;
+      }
+      if (found && !rest.empty()) {
+        relative = relative_inside(rest, files);
+      }
+    }
+    if (relative && *relative != recorded) {
+      update.reset();
+      update.bind(1, *relative).bind(2, id);
+      update.run();
+    }
+  }
 }
 
 // sqlite3_backup reads a consistent snapshot through SQLite (WAL content included), which a plain file
@@ -214,7 +269,8 @@ void backup_database(sqlite3* db, const std::string& target) {
 
 const std::vector<Migration>& schema_migrations() {
   static const std::vector<Migration> migrations = {
-      {1, kMigration1}, {2, kMigration2}, {3, kMigration3}, {4, kMigration4}, {5, kMigration5}};
+      {1, kMigration1}, {2, kMigration2}, {3, kMigration3},
+      {4, kMigration4}, {5, kMigration5}, {6, "", &make_checkpoint_paths_relative}};
   return migrations;
 }
 
@@ -259,7 +315,12 @@ void apply_migrations(sqlite3* db, const std::string& path, const std::vector<Mi
       continue;
     }
     try {
-      sqlite_exec(db, migration.sql);
+      if (!migration.sql.empty()) {
+        sqlite_exec(db, migration.sql);
+      }
+      if (migration.step != nullptr) {
+        migration.step(db, path);
+      }
     } catch (const StoreError& error) {
       throw StoreError("migration to schema version " + std::to_string(migration.version) +
                        " failed (the database keeps its previous version): " + error.what());

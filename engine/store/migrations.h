@@ -10,9 +10,14 @@ struct sqlite3;
 
 namespace zoolab {
 
+// A step of a migration that SQL cannot express (it looks at files); runs after `sql`, in the same
+// transaction. `database_path` is the database file's absolute path.
+using MigrationStep = void (*)(sqlite3* db, const std::string& database_path);
+
 struct Migration {
   int version;      // user_version after it ran
   std::string sql;  // one or more statements
+  MigrationStep step = nullptr;
 };
 
 // Every migration of the current schema, versions 1, 2, ... in order.

@@ -1,6 +1,6 @@
 #pragma once
 
-// Plain records of the run database (shared/DESIGN.md §3). No torch, no Qt: the views read these.
+// Plain records of the run database (engine/store/store.h). No torch, no Qt: the views read these.
 
 #include <cstdint>
 #include <optional>
@@ -70,13 +70,14 @@ struct MetricSummary {
 struct CheckpointRecord {
   int64_t id = 0;
   int64_t run_id = 0;
-  int64_t epoch = 0;  // completed epochs when written
-  int64_t step = 0;   // completed optimizer steps when written
-  std::string path;
+  int64_t epoch = 0;          // completed epochs when written
+  int64_t step = 0;           // completed optimizer steps when written
+  std::string path;           // absolute, inside the database's files folder (Store::resolve_file)
+  std::string recorded_path;  // as the row holds it: relative to the files folder
   std::string created_at;
 };
 
-// A sweep (shared/DESIGN.md §4): its name, the sweep file it was enqueued from, and how far its runs are.
+// A sweep (`zoolab-cli sweep`): its name, the sweep file it was enqueued from, and how far its runs are.
 struct SweepRecord {
   int64_t id = 0;
   std::string name;
@@ -89,7 +90,7 @@ struct SweepRecord {
   int64_t other = 0;  // failed, diverged, cancelled or interrupted
 };
 
-// A `zoolab-cli worker` process serving the queue of one database (shared/DESIGN.md §2).
+// A `zoolab-cli worker` process serving the queue of one database (`zoolab-cli worker`).
 struct WorkerRecord {
   int64_t id = 0;
   int64_t pid = 0;
@@ -101,7 +102,7 @@ struct WorkerRecord {
   bool stop_requested = false;
 };
 
-// Per-query evaluation records of one evaluation (DESIGN §3 `token_records`), stored as one packed blob
+// Per-query evaluation records of one evaluation (the recall inspector's), stored as one packed blob
 // per (run, step, subset) that engine/inspect/query_records.h encodes and decodes. `subset` is "all" (every
 // test query, written at a run's final evaluation) or "tracked" (a fixed subset, at every evaluation).
 struct QueryRecordSetInfo {
@@ -113,7 +114,7 @@ struct QueryRecordSetInfo {
   int64_t bytes = 0;  // blob size
 };
 
-// One captured pattern of one test example at one evaluation (DESIGN §3 `patterns`): a row-major
+// One captured pattern of one test example at one evaluation (table `patterns`): a row-major
 // (rows, cols) float matrix. Kinds: "attention" (L, L) mixing weights of one head; "mixing" (L, L) the
 // layer's M[i, j] = ‖∂y_i/∂x_j‖; "filter" (channels, taps) convolution kernels; others a mixer captures
 // ("decay", "selector", "delta", "shift_filter") with their own shapes. head is -1 when not per head.

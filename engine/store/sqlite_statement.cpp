@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "engine/store/store.h"
+#include "engine/text/utf8.h"
 
 namespace zoolab {
 
@@ -137,6 +138,10 @@ std::string SqliteStatement::column_text(int column) const {
     return {};
   }
   return std::string(reinterpret_cast<const char*>(text), sqlite3_column_bytes(m_stmt, column));
+}
+
+std::string SqliteStatement::column_utf8(int column) const {
+  return to_valid_utf8(column_text(column));
 }
 
 std::optional<int64_t> SqliteStatement::column_optional_int64(int column) const {

@@ -44,6 +44,9 @@ class SqliteStatement {
   int64_t column_int64(int column) const;
   double column_double(int column) const;
   std::string column_text(int column) const;
+  // column_text made valid UTF-8 (engine/text/utf8.h): a row written before the store sanitised its
+  // texts, or by another program, must not break a JSON listing of the whole database.
+  std::string column_utf8(int column) const;
   std::string column_blob(int column) const;
   std::optional<int64_t> column_optional_int64(int column) const;
 

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <stdexcept>
@@ -15,6 +17,7 @@
 #include "engine/store/metric_summary.h"
 #include "engine/store/migrations.h"
 #include "engine/store/sqlite_statement.h"
+#include "engine/text/utf8.h"
 
 namespace zoolab {
 
@@ -31,13 +34,19 @@ std::string now_iso8601() {
   return text;
 }
 
+// Every text the store writes goes through here: a message quoting a damaged file's bytes must not make
+// the row, and with it every JSON listing of the database, invalid UTF-8.
+std::string clean(const std::string& text) {
+  return to_valid_utf8(text);
+}
+
 std::string env(const char* name) {
   const char* value = std::getenv(name);
   return value ? value : "";
 }
 
 bool is_file_path(const std::string& path) {
-  return path != ":memory:" && path.rfind("file:", 0) != 0;
+  return !path.empty() && path != ":memory:" && path.rfind("file:", 0) != 0;
 }
 
 // The column list read_run() expects, in order.
@@ -49,33 +58,33 @@ const char* const kRunColumns =
 RunRecord read_run(const SqliteStatement& row) {
   RunRecord run;
   run.id = row.column_int64(0);
-  run.name = row.column_text(1);
-  run.task = row.column_text(2);
-  run.mixer = row.column_text(3);
-  run.config_json = row.column_text(4);
+  run.name = row.column_utf8(1);
+  run.task = row.column_utf8(2);
+  run.mixer = row.column_utf8(3);
+  run.config_json = row.column_utf8(4);
   try {
-    run.status = run_status_from_string(row.column_text(5));
+    run.status = run_status_from_string(row.column_utf8(5));
   } catch (const std::invalid_argument& error) {
     throw StoreError("run " + std::to_string(run.id) + ": " + error.what());
   }
-  run.created_at = row.column_text(6);
-  run.started_at = row.column_text(7);
-  run.finished_at = row.column_text(8);
+  run.created_at = row.column_utf8(6);
+  run.started_at = row.column_utf8(7);
+  run.finished_at = row.column_utf8(8);
   run.seed = row.column_int64(9);
   run.num_parameters = row.column_int64(10);
   run.state_size = row.column_int64(11);
-  run.device = row.column_text(12);
-  run.error = row.column_text(13);
+  run.device = row.column_utf8(12);
+  run.error = row.column_utf8(13);
   run.epochs = row.column_int64(14);
   run.steps = row.column_int64(15);
   run.sweep_id = row.column_optional_int64(16);
-  run.tags = row.column_text(17);
-  run.notes = row.column_text(18);
-  run.colour = row.column_text(19);
+  run.tags = row.column_utf8(17);
+  run.notes = row.column_utf8(18);
+  run.colour = row.column_utf8(19);
   run.pid = row.column_int64(20);
-  run.heartbeat_at = row.column_text(21);
+  run.heartbeat_at = row.column_utf8(21);
   run.cancel_requested = row.column_int64(22) != 0;
-  run.uid = row.column_text(23);
+  run.uid = row.column_utf8(23);
   return run;
 }
 
@@ -85,7 +94,7 @@ MetricPoint read_metric(const SqliteStatement& row) {
   MetricPoint point;
   point.id = row.column_int64(0);
   point.run_id = row.column_int64(1);
-  point.key = row.column_text(2);
+  point.key = row.column_utf8(2);
   point.step = row.column_int64(3);
   point.value = nullable_real(row, 4);
   point.epoch = row.column_int64(5);
@@ -110,10 +119,10 @@ WorkerRecord read_worker(const SqliteStatement& row) {
   WorkerRecord worker;
   worker.id = row.column_int64(0);
   worker.pid = row.column_int64(1);
-  worker.hostname = row.column_text(2);
+  worker.hostname = row.column_utf8(2);
   worker.slots = row.column_int64(3);
-  worker.started_at = row.column_text(4);
-  worker.heartbeat_at = row.column_text(5);
+  worker.started_at = row.column_utf8(4);
+  worker.heartbeat_at = row.column_utf8(5);
   worker.stop_requested = row.column_int64(6) != 0;
   worker.heartbeat_age_s = row.column_double(7);
   return worker;
@@ -145,7 +154,7 @@ RunStatus status_of(sqlite3* db, int64_t run, const char* what) {
     throw StoreError(std::string(what) + ": no run with id " + std::to_string(run));
   }
   try {
-    return run_status_from_string(query.column_text(0));
+    return run_status_from_string(query.column_utf8(0));
   } catch (const std::invalid_argument& error) {
     throw StoreError("run " + std::to_string(run) + ": " + error.what());
   }
@@ -182,27 +191,103 @@ std::string default_database_path() {
   throw StoreError("no database path: set ZOOLAB_DB, XDG_DATA_HOME or HOME, or pass --db FILE");
 }
 
-Store::Store(const std::string& path) : m_path(path) {
+namespace {
+
+// What to do about a database zoolab cannot write (the tail of the open error).
+const char* const kWriteAdvice =
+    "zoolab writes the database and, beside it, its -wal and -shm files: make both writable for this user "
+    "(chmod u+w), or work on a copy (`zoolab-cli db copy SRC DST`); runs, show, sweeps, export and db check "
+    "also read a database they cannot write";
+
+// Why the database at `db` (absolute) cannot be written, or nullopt. SQLite writes the file and, beside
+// it, its -wal and -shm files, so the folder must be writable too. Checked before opening: SQLite itself
+// reports either as "readonly database" on a later statement, naming neither.
+std::optional<std::string> write_problem(const fs::path& db) {
+  const auto unwritable = [](const fs::path& path, const char* what) -> std::optional<std::string> {
+    if (::access(path.c_str(), W_OK) == 0) {
+      return std::nullopt;
+    }
+    const int error = errno;
+    return "cannot write to " + path.string() + ": the " + what + " is not writable (" +
+           std::strerror(error) + ")";
+  };
+  if (auto problem = unwritable(db.parent_path(), "folder")) {
+    return problem;
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const fs::path file = db.string() + suffix;
+    std::error_code ignored;
+    if (fs::exists(file, ignored)) {
+      if (auto problem = unwritable(file, "file")) {
+        return problem;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// `path` for an SQLite URI ("file:" + this + "?mode=ro"): every byte but the unreserved ones and "/" as
+// %XX, so "?", "#" and "%" in a file name stay part of it.
+std::string percent_encoded(const std::string& path) {
+  static const char* const kHex = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : path) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string absolute_database_path(const std::string& path) {
   if (path.empty()) {
     throw StoreError("cannot open database: the path is empty");
   }
-  if (is_file_path(path)) {
-    const fs::path parent = fs::path(path).parent_path();
+  if (!is_file_path(path)) {
+    return path;
+  }
+  std::error_code error;
+  const fs::path absolute = fs::absolute(path, error);
+  if (error) {
+    throw StoreError("cannot open database " + path + ": cannot make its path absolute: " + error.message());
+  }
+  return absolute.lexically_normal().string();
+}
+
+}  // namespace
+
+Store::Store(const std::string& path, Access access) : m_path(absolute_database_path(path)) {
+  if (is_file_path(m_path)) {
+    const fs::path parent = fs::path(m_path).parent_path();
     std::error_code error;
-    if (!parent.empty()) {
-      fs::create_directories(parent, error);
-    }
+    fs::create_directories(parent, error);
     if (error) {
-      throw StoreError("cannot open database " + path + ": cannot create its folder " + parent.string() +
+      throw StoreError("cannot open database " + m_path + ": cannot create its folder " + parent.string() +
                        ": " + error.message());
     }
+    if (const auto problem = write_problem(m_path)) {
+      std::error_code ignored;
+      if (access == Access::Write || !fs::exists(m_path, ignored)) {
+        throw StoreError("cannot open database " + m_path + ": " + *problem + "; " + kWriteAdvice);
+      }
+      open_read_only(*problem);
+      return;
+    }
   }
-  if (sqlite3_open_v2(path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+  open_read_write();
+}
+
+void Store::open_read_write() {
+  if (sqlite3_open_v2(m_path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
                       nullptr) != SQLITE_OK) {
     const std::string message = m_db ? sqlite3_errmsg(m_db) : "out of memory";
     sqlite3_close_v2(m_db);
     m_db = nullptr;
-    throw StoreError("cannot open database " + path + ": " + message);
+    throw StoreError("cannot open database " + m_path + ": " + message);
   }
   try {
     sqlite3_busy_timeout(m_db, 5000);
@@ -217,7 +302,57 @@ Store::Store(const std::string& path) : m_path(path) {
   } catch (const StoreError& error) {
     sqlite3_close_v2(m_db);
     m_db = nullptr;
-    throw StoreError("cannot open database " + path + ": " + error.what());
+    throw StoreError("cannot open database " + m_path + ": " + error.what());
+  }
+}
+
+void Store::open_read_only(const std::string& why) {
+  m_read_only = true;
+  // mode=ro reads a live writer's -wal through its -shm. Where no -shm exists and none can be made (a
+  // read-only folder), SQLite cannot open a WAL database that way; immutable=1 then reads the file alone,
+  // which holds everything when no -wal file holds commits (the last writer checkpointed it on close).
+  std::string last_error;
+  for (const bool immutable : {false, true}) {
+    std::error_code missing;
+    const auto wal_bytes = fs::file_size(m_path + "-wal", missing);
+    if (immutable && !missing && wal_bytes > 0) {
+      break;
+    }
+    const std::string uri = "file:" + percent_encoded(m_path) + (immutable ? "?immutable=1" : "?mode=ro");
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) == SQLITE_OK) {
+      sqlite3_busy_timeout(db, 5000);
+      try {
+        read_user_version(db);
+        m_db = db;
+        m_immutable = immutable;
+        break;
+      } catch (const StoreError& error) {
+        last_error = error.what();
+      }
+    } else {
+      last_error = db ? sqlite3_errmsg(db) : "out of memory";
+    }
+    sqlite3_close_v2(db);
+  }
+  if (m_db == nullptr) {
+    throw StoreError("cannot open database " + m_path + " read-only (" + why + "): " + last_error);
+  }
+  try {
+    refuse_newer_schema(m_db, kSchemaVersion);
+    const int version = read_user_version(m_db);
+    if (version < kSchemaVersion) {
+      throw StoreError("its schema version is " + std::to_string(version) +
+                       " and this zoolab needs version " + std::to_string(kSchemaVersion) +
+                       "; the upgrade writes to the database (after a backup copy beside it), but " + why +
+                       ". Open it once where it can be written (as the file's owner, or after chmod u+w on "
+                       "the file and its folder)");
+    }
+    sqlite_exec(m_db, "PRAGMA foreign_keys = ON");
+  } catch (const StoreError& error) {
+    sqlite3_close_v2(m_db);
+    m_db = nullptr;
+    throw StoreError("cannot open database " + m_path + ": " + error.what());
   }
 }
 
@@ -229,14 +364,11 @@ void Store::migrate() {
   apply_migrations(m_db, m_path, schema_migrations());
 }
 
-std::string Store::files_dir() const {
-  const std::string dir = m_path + ".files";
-  std::error_code error;
-  fs::create_directories(dir, error);
-  if (error) {
-    throw StoreError("cannot create the files folder " + dir + ": " + error.message());
+std::string Store::attach_uri() const {
+  if (!is_file_path(m_path)) {
+    return m_path;
   }
-  return dir;
+  return "file:" + percent_encoded(m_path) + (m_immutable ? "?immutable=1" : "?mode=ro");
 }
 
 int64_t Store::create_run(const NewRun& run) {
@@ -245,7 +377,8 @@ int64_t Store::create_run(const NewRun& run) {
                          "INSERT INTO runs (name, task, mixer, config_json, status, created_at, started_at, "
                          "finished_at, seed, sweep_id, pid, uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                          "coalesce(nullif(?, ''), lower(hex(randomblob(16)))))");
-  insert.bind(1, run.name).bind(2, run.task).bind(3, run.mixer).bind(4, run.config_json);
+  insert.bind(1, clean(run.name)).bind(2, clean(run.task)).bind(3, clean(run.mixer));
+  insert.bind(4, clean(run.config_json));
   insert.bind(5, to_string(run.status)).bind(6, now);
   if (run.status == RunStatus::Running) {
     insert.bind(7, now);
@@ -257,7 +390,7 @@ int64_t Store::create_run(const NewRun& run) {
   } else {
     insert.bind_null(8);
   }
-  insert.bind(9, run.seed).bind(10, run.sweep_id).bind(11, run.pid).bind(12, run.uid);
+  insert.bind(9, run.seed).bind(10, run.sweep_id).bind(11, run.pid).bind(12, clean(run.uid));
   insert.run();
   return sqlite3_last_insert_rowid(m_db);
 }
@@ -310,7 +443,7 @@ void Store::set_status(int64_t run, RunStatus status, const std::string& error) 
                          "cancel_requested = CASE WHEN ?3 THEN 0 ELSE cancel_requested END, "
                          "started_at = CASE WHEN ?1 = 'running' THEN COALESCE(started_at, ?4) "
                          "ELSE started_at END WHERE id = ?5");
-  update.bind(1, to_string(status)).bind(2, error).bind(3, is_terminal(status) ? 1 : 0);
+  update.bind(1, to_string(status)).bind(2, clean(error)).bind(3, is_terminal(status) ? 1 : 0);
   update.bind(4, now_iso8601()).bind(5, run);
   update.run();
   require_changed(m_db, run, "set_status");
@@ -321,7 +454,7 @@ void Store::mark_started(int64_t run, int64_t pid, const std::string& device) {
                          "UPDATE runs SET status = 'running', pid = ?1, device = ?2, error = '', "
                          "finished_at = NULL, started_at = COALESCE(started_at, ?3), heartbeat_at = ?3 "
                          "WHERE id = ?4");
-  update.bind(1, pid).bind(2, device).bind(3, now_iso8601()).bind(4, run);
+  update.bind(1, pid).bind(2, clean(device)).bind(3, now_iso8601()).bind(4, run);
   update.run();
   require_changed(m_db, run, "mark_started");
 }
@@ -341,6 +474,9 @@ void Store::set_progress(int64_t run, int64_t epochs, int64_t steps) {
 }
 
 std::vector<int64_t> Store::reap_dead_runs() {
+  if (m_read_only) {
+    return {};  // a reader that cannot write leaves the marking to the next one that can
+  }
   SqliteTransaction transaction(m_db);
   std::vector<std::pair<int64_t, int64_t>> dead;  // (run, pid)
   {
@@ -372,7 +508,7 @@ std::vector<int64_t> Store::reap_dead_runs() {
 
 void Store::rename_run(int64_t run, const std::string& name) {
   SqliteStatement update(m_db, "UPDATE runs SET name = ? WHERE id = ?");
-  update.bind(1, name).bind(2, run);
+  update.bind(1, clean(name)).bind(2, run);
   update.run();
   require_changed(m_db, run, "rename_run");
 }
@@ -380,24 +516,45 @@ void Store::rename_run(int64_t run, const std::string& name) {
 void Store::set_run_annotations(int64_t run, const std::string& tags, const std::string& notes,
                                 const std::string& colour) {
   SqliteStatement update(m_db, "UPDATE runs SET tags = ?, notes = ?, colour = ? WHERE id = ?");
-  update.bind(1, tags).bind(2, notes).bind(3, colour).bind(4, run);
+  update.bind(1, clean(tags)).bind(2, clean(notes)).bind(3, clean(colour)).bind(4, run);
   update.run();
   require_changed(m_db, run, "set_run_annotations");
 }
 
-void Store::delete_run(int64_t run) {
-  std::vector<std::string> checkpoint_files;
+namespace {
+
+std::string running_refusal(int64_t run) {
+  return "run " + std::to_string(run) + " is running; cancel it first (`zoolab-cli cancel " +
+         std::to_string(run) + "`) and delete it once it has stopped";
+}
+
+std::vector<std::string> recorded_checkpoint_paths(sqlite3* db, int64_t run) {
+  SqliteStatement query(db, "SELECT path FROM checkpoints WHERE run_id = ? ORDER BY id");
+  query.bind(1, run);
+  std::vector<std::string> paths;
+  while (query.step()) {
+    paths.push_back(query.column_text(0));
+  }
+  return paths;
+}
+
+}  // namespace
+
+FileCleanup Store::planned_run_deletion(int64_t run) const {
+  if (status_of(m_db, run, "delete_run") == RunStatus::Running) {
+    throw StoreError(running_refusal(run));
+  }
+  return is_file_path(m_path) ? plan_run_files(run, recorded_checkpoint_paths(m_db, run)) : FileCleanup{};
+}
+
+FileCleanup Store::delete_run(int64_t run) {
+  std::vector<std::string> recorded;
   {
     SqliteTransaction transaction(m_db);
     if (status_of(m_db, run, "delete_run") == RunStatus::Running) {
-      throw StoreError("run " + std::to_string(run) + " is running; cancel it first (`zoolab-cli cancel " +
-                       std::to_string(run) + "`) and delete it once it has stopped");
+      throw StoreError(running_refusal(run));
     }
-    SqliteStatement query(m_db, "SELECT path FROM checkpoints WHERE run_id = ?");
-    query.bind(1, run);
-    while (query.step()) {
-      checkpoint_files.push_back(query.column_text(0));
-    }
+    recorded = recorded_checkpoint_paths(m_db, run);
     // Explicit for the tables known here; ON DELETE CASCADE covers any later child table.
     for (const char* sql :
          {"DELETE FROM metrics WHERE run_id = ?", "DELETE FROM run_summary WHERE run_id = ?",
@@ -408,22 +565,31 @@ void Store::delete_run(int64_t run) {
     }
     transaction.commit();
   }
-  if (!is_file_path(m_path)) {
-    return;
-  }
   // Files go after the rows: a file left behind is harmless, a row pointing at a deleted file is not.
-  const fs::path files = files_dir();
-  std::vector<fs::path> targets = {files / "runs" / std::to_string(run),
-                                   files / "logs" / ("run-" + std::to_string(run) + ".log")};
-  targets.insert(targets.end(), checkpoint_files.begin(), checkpoint_files.end());
-  for (const fs::path& target : targets) {
+  // Only what lies inside this database's files folder goes (a copied database's rows may still name the
+  // original's files; an edited row may name anything).
+  if (!is_file_path(m_path)) {
+    return {};
+  }
+  const FileCleanup plan = plan_run_files(run, recorded);
+  FileCleanup done;
+  done.skipped = plan.skipped;
+  std::string failures;
+  for (const auto& target : plan.removed) {
     std::error_code error;
     fs::remove_all(target, error);
     if (error) {
-      throw StoreError("run " + std::to_string(run) + " is deleted from the database, but " +
-                       target.string() + " could not be removed: " + error.message());
+      failures += (failures.empty() ? "" : "; ") + escape_for_terminal(target) + ": " + error.message();
+    } else {
+      done.removed.push_back(target);
     }
   }
+  if (!failures.empty()) {
+    throw StoreError("run " + std::to_string(run) +
+                     " is deleted from the database, but not all of its files " +
+                     "could be removed: " + failures);
+  }
+  return done;
 }
 
 std::optional<RunRecord> Store::claim_next_queued_run(int64_t worker_id) {
@@ -520,31 +686,34 @@ bool Store::finish_if_running(int64_t run, RunStatus status, const std::string& 
   SqliteStatement update(m_db,
                          "UPDATE runs SET status = ?, error = ?, finished_at = ?, cancel_requested = 0 "
                          "WHERE id = ? AND status = 'running'");
-  update.bind(1, to_string(status)).bind(2, error).bind(3, now_iso8601()).bind(4, run);
+  update.bind(1, to_string(status)).bind(2, clean(error)).bind(3, now_iso8601()).bind(4, run);
   update.run();
   return sqlite3_changes(m_db) > 0;
 }
 
-int64_t Store::create_sweep(const std::string& name, const std::string& spec_json) {
+int64_t Store::create_sweep(const std::string& given_name, const std::string& spec_json) {
+  const std::string name = clean(given_name);
   if (find_sweep(name)) {
-    throw StoreError("a sweep named \"" + name + "\" already exists in " + m_path);
+    throw StoreError("a sweep named \"" + escape_for_terminal(name) + "\" already exists in " + m_path);
   }
   SqliteStatement insert(m_db, "INSERT INTO sweeps (name, spec_json, created_at) VALUES (?, ?, ?)");
-  insert.bind(1, name).bind(2, spec_json).bind(3, now_iso8601());
+  insert.bind(1, name).bind(2, clean(spec_json)).bind(3, now_iso8601());
   insert.run();
   return sqlite3_last_insert_rowid(m_db);
 }
 
-Store::SweepEnqueue Store::add_sweep_runs(const std::string& name, const std::string& spec_json,
+Store::SweepEnqueue Store::add_sweep_runs(const std::string& given_name, const std::string& spec_json,
                                           std::vector<NewRun> runs) {
+  // Compared with what is stored, so in the form that is stored.
+  const std::string name = clean(given_name);
   SqliteTransaction transaction(m_db);
   SweepEnqueue result;
   if (const auto existing = find_sweep(name)) {
-    if (existing->spec_json != spec_json) {
-      throw StoreError("a sweep named \"" + name + "\" already exists in " + m_path +
+    if (existing->spec_json != clean(spec_json)) {
+      throw StoreError("a sweep named \"" + escape_for_terminal(name) + "\" already exists in " + m_path +
                        " with a different sweep file (enqueued " + existing->created_at +
                        "); give this sweep another \"name\", or compare the two with `sqlite3 " + m_path +
-                       " \"SELECT spec_json FROM sweeps WHERE name = '" + name + "'\"`");
+                       " \"SELECT spec_json FROM sweeps WHERE name = '" + escape_for_terminal(name) + "'\"`");
     }
     result.sweep_id = existing->id;
   } else {
@@ -552,6 +721,7 @@ Store::SweepEnqueue Store::add_sweep_runs(const std::string& name, const std::st
   }
   const auto present = sweep_run_names(result.sweep_id);
   for (auto& run : runs) {
+    run.name = clean(run.name);
     if (std::find(present.begin(), present.end(), run.name) != present.end()) {
       ++result.already_present;
       continue;
@@ -575,9 +745,9 @@ const char* const kSweepQuery =
 SweepRecord read_sweep(const SqliteStatement& row) {
   SweepRecord sweep;
   sweep.id = row.column_int64(0);
-  sweep.name = row.column_text(1);
-  sweep.spec_json = row.column_text(2);
-  sweep.created_at = row.column_text(3);
+  sweep.name = row.column_utf8(1);
+  sweep.spec_json = row.column_utf8(2);
+  sweep.created_at = row.column_utf8(3);
   sweep.total = row.column_int64(4);
   sweep.queued = row.column_int64(5);
   sweep.running = row.column_int64(6);
@@ -611,7 +781,7 @@ std::vector<std::string> Store::sweep_run_names(int64_t sweep) const {
   query.bind(1, sweep);
   std::vector<std::string> names;
   while (query.step()) {
-    names.push_back(query.column_text(0));
+    names.push_back(query.column_utf8(0));
   }
   return names;
 }
@@ -640,7 +810,7 @@ int64_t Store::register_worker(int64_t pid, int slots) {
   SqliteStatement insert(m_db, std::string("INSERT INTO workers (pid, hostname, slots, started_at, "
                                            "heartbeat_at) VALUES (?, ?, ?, ?, ") +
                                    kNowMs + ")");
-  insert.bind(1, pid).bind(2, host).bind(3, slots).bind(4, now_iso8601());
+  insert.bind(1, pid).bind(2, clean(host)).bind(3, slots).bind(4, now_iso8601());
   insert.run();
   const int64_t id = sqlite3_last_insert_rowid(m_db);
   transaction.commit();
@@ -688,7 +858,9 @@ void Store::append_metrics(const std::vector<MetricPoint>& points) {
   SqliteStatement insert(m_db,
                          "INSERT INTO metrics (run_id, key, step, value, epoch, wall_time) "
                          "VALUES (?, ?, ?, ?, ?, ?)");
-  for (const MetricPoint& point : points) {
+  for (const MetricPoint& given : points) {
+    MetricPoint point = given;
+    point.key = clean(given.key);  // the summary's key too
     insert.reset();
     insert.bind(1, point.run_id).bind(2, point.key).bind(3, point.step);
     bind_nullable_real(insert, 4, point.value);
@@ -771,53 +943,6 @@ void Store::truncate_metrics_after(int64_t run, int64_t step) {
   }
   summaries.write();
   transaction.commit();
-}
-
-int64_t Store::add_checkpoint(int64_t run, int64_t epoch, int64_t step, const std::string& path) {
-  SqliteStatement insert(
-      m_db, "INSERT INTO checkpoints (run_id, epoch, step, path, created_at) VALUES (?, ?, ?, ?, ?)");
-  insert.bind(1, run).bind(2, epoch).bind(3, step).bind(4, path).bind(5, now_iso8601());
-  insert.run();
-  return sqlite3_last_insert_rowid(m_db);
-}
-
-std::optional<CheckpointRecord> Store::latest_checkpoint(int64_t run) const {
-  SqliteStatement query(m_db,
-                        "SELECT id, run_id, epoch, step, path, created_at FROM checkpoints "
-                        "WHERE run_id = ? ORDER BY step DESC, id DESC LIMIT 1");
-  query.bind(1, run);
-  if (!query.step()) {
-    return std::nullopt;
-  }
-  CheckpointRecord checkpoint;
-  checkpoint.id = query.column_int64(0);
-  checkpoint.run_id = query.column_int64(1);
-  checkpoint.epoch = query.column_int64(2);
-  checkpoint.step = query.column_int64(3);
-  checkpoint.path = query.column_text(4);
-  checkpoint.created_at = query.column_text(5);
-  return checkpoint;
-}
-
-std::vector<CheckpointRecord> Store::remove_checkpoints_except(int64_t run, int64_t keep_id) {
-  std::vector<CheckpointRecord> removed;
-  SqliteStatement query(
-      m_db, "SELECT id, epoch, step, path, created_at FROM checkpoints WHERE run_id = ? AND id != ?");
-  query.bind(1, run).bind(2, keep_id);
-  while (query.step()) {
-    CheckpointRecord checkpoint;
-    checkpoint.id = query.column_int64(0);
-    checkpoint.run_id = run;
-    checkpoint.epoch = query.column_int64(1);
-    checkpoint.step = query.column_int64(2);
-    checkpoint.path = query.column_text(3);
-    checkpoint.created_at = query.column_text(4);
-    removed.push_back(std::move(checkpoint));
-  }
-  SqliteStatement remove(m_db, "DELETE FROM checkpoints WHERE run_id = ? AND id != ?");
-  remove.bind(1, run).bind(2, keep_id);
-  remove.run();
-  return removed;
 }
 
 bool Store::integrity_ok() const {

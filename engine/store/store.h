@@ -1,10 +1,14 @@
 #pragma once
 
-// The SQLite run database (shared/DESIGN.md §3): one file, WAL, foreign keys, a busy timeout,
-// schema version in PRAGMA user_version with numbered migrations, a backup copy before migrating
-// and a refusal to open a newer schema. Every method throws StoreError on failure.
+// The SQLite run database: one file, WAL, foreign keys, a busy timeout, schema version in PRAGMA
+// user_version with numbered migrations, a backup copy before migrating and a refusal to open a newer
+// schema. Beside it, "<db>.files/" holds what the runs write: runs/<id>/ (checkpoints), logs/ and cache/.
+// The database records those files relative to that folder and touches no file outside it
+// (engine/store/contained_path.h). Every text it stores or returns is valid UTF-8. Every method throws
+// StoreError on failure.
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -44,19 +48,43 @@ struct NewRun {
   std::string uid;  // empty: a new random one (`db merge` passes the source run's)
 };
 
+// What Store::delete_run and checkpoint rotation removed, and what they left in place and why (a path
+// outside the run's folder, a file that could not be removed). Paths are absolute.
+struct FileCleanup {
+  std::vector<std::string> removed;
+  std::vector<std::string> skipped;  // "PATH: reason", PATH escaped for a terminal
+};
+
 class Store {
  public:
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
 
-  // Opens (creating the file and its folder if needed) and migrates to kSchemaVersion.
-  explicit Store(const std::string& path);
+  // Write: creates a missing file (and its folder), migrates an older schema to kSchemaVersion, and
+  // refuses a database whose file or folder it cannot write to, naming which. Read (the commands that
+  // only read: runs, show, sweeps, export, db check): the same when it can write, otherwise opens the
+  // file read-only, which works while its schema is current; read_only() tells which happened.
+  enum class Access { Write, Read };
+
+  // A relative path is made absolute once, here, so the files folder never depends on the working folder.
+  explicit Store(const std::string& path, Access access = Access::Write);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
   const std::string& path() const { return m_path; }
-  // Folder beside the database for checkpoints and caches: "<db>.files/" (created on demand).
+  bool read_only() const { return m_read_only; }
+  // Folder beside the database for checkpoints, logs and caches: "<db>.files" (absolute; created on
+  // demand unless read-only).
   std::string files_dir() const;
+  // A file the database records (relative to files_dir) as an absolute path, once its canonical path
+  // (symlinks resolved) is known to lie inside files_dir. Throws StoreError naming the path and the
+  // folder otherwise: an absolute path of another database (`cp a.sqlite b.sqlite`), "..", a symlink out.
+  std::string resolve_file(const std::string& recorded) const;
+  // The inverse, for writers: an absolute path inside files_dir as the relative text to record. Throws
+  // StoreError for a path outside it.
+  std::string relative_file_path(const std::string& path) const;
+  // "<files_dir>/runs/<id>": where every file of a run lives.
+  std::string run_folder(int64_t run) const;
 
   // Runs.
   int64_t create_run(const NewRun& run);
@@ -68,19 +96,25 @@ class Store {
   void mark_started(int64_t run, int64_t pid, const std::string& device);
   void set_model_info(int64_t run, int64_t num_parameters, int64_t state_size);
   void set_progress(int64_t run, int64_t epochs, int64_t steps);  // also refreshes the heartbeat
-  // Runs marked running whose trainer process no longer exists become interrupted; returns them.
+  // Runs marked running whose trainer process no longer exists become interrupted; returns them. Does
+  // nothing on a read-only store.
   std::vector<int64_t> reap_dead_runs();
 
   // Annotations (the GUI edits them; nothing else reads them).
   void rename_run(int64_t run, const std::string& name);
   void set_run_annotations(int64_t run, const std::string& tags, const std::string& notes,
                            const std::string& colour);
-  // Deletes the run, its metrics, summaries and checkpoint rows, then its files (<files_dir>/runs/<id>/,
-  // recorded checkpoint files, <files_dir>/logs/run-<id>.log). Refuses a running run (cancel it first).
-  void delete_run(int64_t run);
+  // Deletes the run, its metrics, summaries and checkpoint rows, then its files: <files_dir>/runs/<id>/
+  // and <files_dir>/logs/run-<id>.log. A recorded checkpoint outside the run's folder is left in place and
+  // reported, as is a folder or log that resolves outside files_dir through a symlink. Refuses a running
+  // run (cancel it first). Throws StoreError, after the rows are gone, when a file could not be removed.
+  FileCleanup delete_run(int64_t run);
+  // What delete_run(run) would remove and leave, without changing anything.
+  FileCleanup planned_run_deletion(int64_t run) const;
 
-  // The queue (shared/DESIGN.md §2). One BEGIN IMMEDIATE transaction takes the oldest queued run (lowest
-  // id) and marks it running with the worker's pid, so two workers never take the same run.
+  // The queue (`zoolab-cli enqueue`, `zoolab-cli worker`). One BEGIN IMMEDIATE transaction takes the oldest
+  // queued run (lowest id) and marks it running with the worker's pid, so two workers never take the same
+  // run.
   std::optional<RunRecord> claim_next_queued_run(int64_t worker_id);
   // Takes one queued run for the process `pid` (`zoolab-cli train --run`); false when it is not queued.
   bool claim_run(int64_t run, int64_t pid);
@@ -149,7 +183,7 @@ class Store {
   // One evaluation's patterns (optionally of one example), by example, layer, kind, head.
   std::vector<PatternRecord> patterns(int64_t run, int64_t step, std::optional<int64_t> example = {}) const;
 
-  // Per-token validation losses of a text run (engine/text/token_losses.h, issue 6): one blob per run,
+  // Per-token validation losses of a text run (engine/text/token_losses.h): one blob per run,
   // the newest validation's; put replaces the run's previous one.
   void put_token_losses(int64_t run, int64_t step, int64_t epoch, const std::string& blob);
   std::optional<std::string> token_losses(int64_t run) const;
@@ -157,20 +191,39 @@ class Store {
   // blob only when these change (a new validation replaces it).
   std::optional<std::pair<int64_t, int64_t>> token_losses_version(int64_t run) const;
 
-  // Checkpoints.
+  // Checkpoints. `path` is absolute and must lie inside run_folder(run); it is recorded relative to
+  // files_dir (StoreError otherwise).
   int64_t add_checkpoint(int64_t run, int64_t epoch, int64_t step, const std::string& path);
+  // The newest checkpoint, its path resolved by resolve_file (so it throws for a recorded path outside
+  // files_dir: such a file is refused, not read).
   std::optional<CheckpointRecord> latest_checkpoint(int64_t run) const;
-  // Forgets every checkpoint of the run but `keep_id` and returns them (the caller deletes files).
-  std::vector<CheckpointRecord> remove_checkpoints_except(int64_t run, int64_t keep_id);
+  // Every checkpoint row of the run, oldest first (`db check`, `db copy`); `path` is empty where the
+  // recorded one lies outside files_dir.
+  std::vector<CheckpointRecord> recorded_checkpoints(int64_t run) const;
+  // Forgets every checkpoint of the run but `keep_id` and removes their files, each only if it lies inside
+  // run_folder(run); others are left in place and reported.
+  FileCleanup remove_checkpoints_except(int64_t run, int64_t keep_id);
 
   // PRAGMA integrity_check == "ok".
   bool integrity_ok() const;
 
+  // An SQLite URI that ATTACHes this database read-only the way this connection reads it
+  // (`db merge` reads a source through it).
+  std::string attach_uri() const;
+
   sqlite3* handle() const { return m_db; }
 
  private:
+  void open_read_write();
+  void open_read_only(const std::string& why);
   void migrate();
+  std::string files_path() const { return m_path + ".files"; }
+  // Where a recorded path points, lexically (not resolved): files_path() / recorded when relative.
+  std::filesystem::path recorded_location(const std::string& recorded) const;
+  FileCleanup plan_run_files(int64_t run, const std::vector<std::string>& recorded) const;
   std::string m_path;
+  bool m_read_only = false;
+  bool m_immutable = false;  // read-only through SQLite's immutable=1 (no -shm could be made)
   sqlite3* m_db = nullptr;
 };
 

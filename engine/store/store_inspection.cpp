@@ -5,6 +5,7 @@
 
 #include "engine/store/sqlite_statement.h"
 #include "engine/store/store.h"
+#include "engine/text/utf8.h"
 
 namespace zoolab {
 
@@ -23,7 +24,7 @@ std::vector<QueryRecordSetInfo> Store::list_query_records(int64_t run) const {
   query.bind(1, run);
   std::vector<QueryRecordSetInfo> sets;
   while (query.step()) {
-    sets.push_back({query.column_int64(0), query.column_int64(1), query.column_int64(2), query.column_text(3),
+    sets.push_back({query.column_int64(0), query.column_int64(1), query.column_int64(2), query.column_utf8(3),
                     query.column_int64(4), query.column_int64(5)});
   }
   return sets;
@@ -53,7 +54,7 @@ void Store::put_patterns(const std::vector<PatternRecord>& patterns) {
     // float32 in the machine's order: every platform zoolab builds on is little-endian.
     insert.reset();
     insert.bind(1, p.run_id).bind(2, p.step).bind(3, p.epoch).bind(4, p.example).bind(5, p.layer);
-    insert.bind(6, p.kind).bind(7, p.head).bind(8, p.rows).bind(9, p.cols);
+    insert.bind(6, to_valid_utf8(p.kind)).bind(7, p.head).bind(8, p.rows).bind(9, p.cols);
     insert.bind_blob(10, p.values.data(), p.values.size() * sizeof(float)).run();
   }
   transaction.commit();
@@ -84,7 +85,7 @@ std::vector<PatternRecord> Store::patterns(int64_t run, int64_t step, std::optio
     p.epoch = query.column_int64(2);
     p.example = query.column_int64(3);
     p.layer = query.column_int64(4);
-    p.kind = query.column_text(5);
+    p.kind = query.column_utf8(5);
     p.head = query.column_int64(6);
     p.rows = query.column_int64(7);
     p.cols = query.column_int64(8);

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 
 #include "engine/store/store.h"
 
@@ -19,9 +20,10 @@ void write_checkpoint(Store& store, const CheckpointPosition& position, Language
   const auto path = checkpoint_path(store, position.run_id, position.epoch, position.step);
   save_checkpoint(path, position, model, optimizer);
   const auto id = store.add_checkpoint(position.run_id, position.epoch, position.step, path);
-  for (const auto& old : store.remove_checkpoints_except(position.run_id, id)) {
-    std::error_code ignored;
-    std::filesystem::remove(old.path, ignored);
+  // Rotation is housekeeping: an old checkpoint the store refuses to delete (it lies outside the run's
+  // folder) must not stop the training, but it is named so that it can be dealt with.
+  for (const auto& skipped : store.remove_checkpoints_except(position.run_id, id).skipped) {
+    std::cerr << "zoolab: warning: old checkpoint " << skipped << std::endl;
   }
 }
 

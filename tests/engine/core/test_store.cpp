@@ -329,26 +329,29 @@ TEST_F(StoreTest, LatestCheckpointIsHighestStep) {
   const int64_t other = store.create_run(make_run("other"));
   EXPECT_FALSE(store.latest_checkpoint(run).has_value());
 
-  store.add_checkpoint(run, 1, 100, "/ckpt/a");
-  store.add_checkpoint(run, 3, 300, "/ckpt/c");
-  store.add_checkpoint(run, 2, 200, "/ckpt/b");
-  store.add_checkpoint(other, 9, 900, "/ckpt/other");
+  const fs::path folder = store.run_folder(run);
+  store.add_checkpoint(run, 1, 100, (folder / "a").string());
+  store.add_checkpoint(run, 3, 300, (folder / "c").string());
+  store.add_checkpoint(run, 2, 200, (folder / "b").string());
+  store.add_checkpoint(other, 9, 900, (fs::path(store.run_folder(other)) / "other").string());
   auto latest = store.latest_checkpoint(run);
   ASSERT_TRUE(latest.has_value());
   EXPECT_EQ(latest->step, 300);
   EXPECT_EQ(latest->epoch, 3);
-  EXPECT_EQ(latest->path, "/ckpt/c");
+  EXPECT_EQ(latest->path, (folder / "c").string());
+  EXPECT_EQ(latest->recorded_path, "runs/" + std::to_string(run) + "/c");
   EXPECT_EQ(latest->run_id, run);
   EXPECT_TRUE(std::regex_match(latest->created_at, kIso8601));
 
   // Same step again (a rewrite): the newer record wins.
-  const int64_t rewrite = store.add_checkpoint(run, 3, 300, "/ckpt/c2");
+  const int64_t rewrite = store.add_checkpoint(run, 3, 300, (folder / "c2").string());
   latest = store.latest_checkpoint(run);
   ASSERT_TRUE(latest.has_value());
   EXPECT_EQ(latest->id, rewrite);
-  EXPECT_EQ(latest->path, "/ckpt/c2");
+  EXPECT_EQ(latest->path, (folder / "c2").string());
 
-  EXPECT_THROW(store.add_checkpoint(9999, 1, 1, "/nowhere"), StoreError);
+  EXPECT_THROW(store.add_checkpoint(9999, 1, 1, (fs::path(store.run_folder(9999)) / "x").string()),
+               StoreError);
 }
 
 TEST_F(StoreTest, ReapDeadRunsInterruptsOnlyRunsWithoutAProcess) {

@@ -78,8 +78,8 @@ TEST_F(StoreTest, VersionFourDatabaseGainsTheTokenLossTable) {
     sqlite3_close_v2(db);
   }
   Store store(db_path());
-  EXPECT_EQ(raw_query(db_path(), "PRAGMA user_version"), "5");
-  EXPECT_EQ(Store::kSchemaVersion, 5);
+  EXPECT_EQ(raw_query(db_path(), "PRAGMA user_version"), std::to_string(Store::kSchemaVersion));
+  EXPECT_GE(Store::kSchemaVersion, 5);
   const auto run = store.create_run(make_run("text"));
   store.put_token_losses(run, 1, 0, "blob");
   EXPECT_EQ(*store.token_losses(run), "blob");
