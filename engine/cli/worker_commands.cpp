@@ -1,4 +1,4 @@
-// zoolab-cli enqueue, worker, cancel and requeue: the run queue (shared/DESIGN.md §2).
+// zoolab-cli enqueue, worker, cancel and requeue: the run queue that `zoolab-cli worker` serves.
 
 #include <unistd.h>
 
