@@ -6,6 +6,7 @@
 #include "engine/config/presets.h"
 #include "engine/store/store.h"
 #include "engine/train/model_setup.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 
@@ -115,7 +116,12 @@ nlohmann::json run_to_json(const Store& store, const RunRecord& run) {
     metrics[summary.key] = summary.last;
     best[summary.key] = summary.best;
   }
-  nlohmann::json config = nlohmann::json::parse(run.config_json, nullptr, /*allow_exceptions=*/false);
+  // A stored configuration that breaks the strict JSON rules is shown as null, as one that does not parse.
+  nlohmann::json config;
+  try {
+    config = parse_strict_json(run.config_json);
+  } catch (const JsonSyntaxError&) {
+  }
   return {
       {"id", run.id},
       {"name", run.name},
@@ -136,7 +142,7 @@ nlohmann::json run_to_json(const Store& store, const RunRecord& run) {
       {"finished_at", run.finished_at},
       {"metrics", metrics},
       {"best", best},
-      {"config", config.is_discarded() ? nlohmann::json() : config},
+      {"config", config},
   };
 }
 

@@ -10,6 +10,7 @@
 #include "engine/store/store.h"
 #include "engine/train/stop_request.h"
 #include "engine/train/trainer.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 namespace {
@@ -135,7 +136,7 @@ int train_queued_run(const TrainArgs& args) {
   }
   RunConfig config;
   try {
-    config = parse_run_config(nlohmann::json::parse(run.config_json));
+    config = parse_run_config(parse_strict_json(run.config_json));
   } catch (const std::exception& error) {
     store.set_status(run.id, RunStatus::Failed,
                      std::string("its stored configuration is invalid: ") + error.what());
@@ -204,7 +205,7 @@ void add_train_commands(CLI::App& app, CliState& state) {
   resume->callback([args, &state]() {
     Store store(database_path(args->db));
     const auto run = find_stopped_run_or_throw(store, args->run, "resumed");
-    const auto config = parse_run_config(nlohmann::json::parse(run.config_json));
+    const auto config = parse_run_config(parse_strict_json(run.config_json));
     state.exit_code = train_and_report(store, run.id, config, *args, /*resume=*/true);
   });
 }

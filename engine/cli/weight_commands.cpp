@@ -16,6 +16,7 @@
 #include "engine/train/evaluation.h"
 #include "engine/train/model_setup.h"
 #include "engine/train/weight_exchange.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 namespace {
@@ -33,7 +34,7 @@ struct WeightArgs {
 void export_run(const WeightArgs& args) {
   Store store(database_path(args.db));
   const auto run = find_run_or_throw(store, args.run);
-  const auto config = parse_run_config(nlohmann::json::parse(run.config_json));
+  const auto config = parse_run_config(parse_strict_json(run.config_json));
   const auto checkpoint = store.latest_checkpoint(run.id);
   if (!checkpoint) {
     throw std::runtime_error("run " + std::to_string(run.id) + " (" + to_string(run.status) +

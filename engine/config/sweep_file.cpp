@@ -7,6 +7,7 @@
 
 #include "engine/config/json_reader.h"
 #include "engine/config/presets.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 
@@ -119,8 +120,8 @@ SweepSpec parse_sweep_preset(const EmbeddedPreset& preset) {
   const std::string where = "built-in sweep \"" + std::string(preset.name) + "\" (resources/presets/sweeps/" +
                             preset.name + ".json)";
   try {
-    return parse_sweep(json::parse(preset.json_text));
-  } catch (const json::parse_error& error) {
+    return parse_sweep(parse_strict_json(preset.json_text));
+  } catch (const JsonSyntaxError& error) {
     throw ConfigError("", where + " is not valid JSON: " + error.what());
   } catch (const ConfigError& error) {
     throw ConfigError("", where + " is invalid: " + error.what());
