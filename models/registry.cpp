@@ -37,12 +37,21 @@ bool is_integer(const nlohmann::json& value) {
   return value.is_number_integer() || value.is_number_unsigned();
 }
 
+// A bound as people write it: "65536", "0.999".
+std::string bound_text(double bound) {
+  if (bound == std::floor(bound) && std::fabs(bound) < 1e15) {
+    return std::to_string(static_cast<int64_t>(bound));
+  }
+  std::ostringstream text;
+  text << bound;
+  return text.str();
+}
+
 void check_range(const ParamSpec& spec, double value, const std::string& path, const std::string& shown) {
   if ((spec.min && value < *spec.min) || (spec.max && value > *spec.max)) {
-    std::ostringstream allowed;
-    allowed << "[" << (spec.min ? std::to_string(*spec.min) : std::string("-inf")) << ", "
-            << (spec.max ? std::to_string(*spec.max) : std::string("inf")) << "]";
-    fail(path, "value " + shown + " is out of range; allowed " + allowed.str());
+    const std::string allowed = "[" + (spec.min ? bound_text(*spec.min) : std::string("-inf")) + ", " +
+                                (spec.max ? bound_text(*spec.max) : std::string("inf")) + "]";
+    fail(path, "value " + shown + " is out of range; allowed " + allowed);
   }
 }
 

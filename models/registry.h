@@ -1,6 +1,6 @@
 #pragma once
 
-// The mixer registry (shared/DESIGN.md §5): for every mixer its name, a one-line summary, the
+// The mixer registry: for every mixer its name, a one-line summary, the
 // specs of its parameters (from which the GUI builds forms and `zoolab-cli mixers` prints) and a
 // factory. Adding a mixer = one file pair in models/mixers/ and one line in registry.cpp.
 
@@ -27,6 +27,15 @@ enum class ParamType {
 };
 
 const char* to_string(ParamType type);
+
+// Upper bounds of integer kwargs, far above any model zoolab trains and low enough that a typo cannot
+// ask for terabytes; the run's memory estimate (engine/config/run_memory.h) bounds their combinations.
+inline constexpr double kMaxWidthKwarg = 65536;     // heads, head widths, ranks (model.d_model's cap)
+inline constexpr double kMaxLengthKwarg = 1048576;  // l_max, windows, lookups: 2^20 positions
+inline constexpr double kMaxTapsKwarg = 4096;       // state sizes, filter widths, convolution taps
+inline constexpr double kMaxFeatureKwarg = 1024;    // Based's feature_dim (its feature map is 1 + f + f²)
+inline constexpr double kMaxExpandKwarg = 64;       // Mamba's expand (the inner width is expand · d_model)
+inline constexpr double kMaxDepthKwarg = 1024;      // depths assumed by initialisations (model.n_layers' cap)
 
 struct ParamSpec {
   std::string name;

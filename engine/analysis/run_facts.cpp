@@ -4,6 +4,7 @@
 #include <map>
 
 #include "engine/store/store.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 
@@ -73,9 +74,10 @@ std::vector<RunFacts> load_run_facts(const Store& store) {
   std::vector<RunFacts> out;
   for (auto& run : store.list_runs()) {
     RunFacts facts;
-    facts.config = json::parse(run.config_json, nullptr, /*allow_exceptions=*/false);
-    if (facts.config.is_discarded()) {
-      facts.config = json();
+    try {
+      facts.config = parse_strict_json(run.config_json);
+    } catch (const JsonSyntaxError&) {
+      facts.config = json();  // shown without its configuration, as one that does not parse
     }
     const json& config = facts.config;
     const json model = config.is_object() && config.contains("model") ? config["model"] : json();

@@ -10,6 +10,7 @@
 #include "engine/cli/commands.h"
 #include "engine/inspect/inspection.h"
 #include "engine/inspect/recall_analysis.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 namespace {
@@ -210,7 +211,7 @@ void print_history(const GapHistory& history, const std::vector<QueryRecordSet>&
 // One test example with its recorded queries. The tokens are regenerated from the configuration, so they
 // are checked against what the records say was at each query.
 nlohmann::json example_json(const RunRecord& run, const QueryRecordSet& set, int64_t index) {
-  const auto config = parse_run_config(nlohmann::json::parse(run.config_json));
+  const auto config = parse_run_config(parse_strict_json(run.config_json));
   const auto example = test_example(regenerate_test_split(config), index);
   std::vector<const QueryRecord*> queries;
   std::set<int64_t> recorded_examples;

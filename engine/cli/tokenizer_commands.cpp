@@ -11,6 +11,7 @@
 #include "engine/text/bpe_trainer.h"
 #include "engine/text/byte_level_bpe.h"
 #include "engine/text/corpus.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 
@@ -71,9 +72,9 @@ void add_tokenizer_commands(CLI::App& app, CliState& state) {
     const std::string source = args->in.empty() ? "standard input" : args->in;
     nlohmann::json ids;
     try {
-      ids = nlohmann::json::parse(input);
-    } catch (const nlohmann::json::parse_error& error) {
-      throw std::runtime_error(source + ": not valid JSON (" + error.what() + "); expected an array of ids");
+      ids = parse_strict_json(input);
+    } catch (const JsonSyntaxError& error) {
+      throw InputError(source + ": " + error.what() + "; expected an array of ids");
     }
     if (!ids.is_array())
       throw std::runtime_error(source + ": expected a JSON array of token ids");

@@ -8,8 +8,10 @@
 #include "engine/cli/commands.h"
 #include "engine/config/config_error.h"
 #include "engine/store/store.h"
+#include "engine/train/model_setup.h"
 #include "engine/train/stop_request.h"
 #include "engine/train/trainer.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 namespace {
@@ -135,7 +137,10 @@ int train_queued_run(const TrainArgs& args) {
   }
   RunConfig config;
   try {
-    config = parse_run_config(nlohmann::json::parse(run.config_json));
+    // A stored run is validated as a new one is: its row may come from another machine or an older
+    // version, and nothing is built before its memory estimate fits this machine.
+    config = parse_run_config(parse_strict_json(run.config_json));
+    validate_model_config(config);
   } catch (const std::exception& error) {
     store.set_status(run.id, RunStatus::Failed,
                      std::string("its stored configuration is invalid: ") + error.what());
@@ -204,7 +209,8 @@ void add_train_commands(CLI::App& app, CliState& state) {
   resume->callback([args, &state]() {
     Store store(database_path(args->db));
     const auto run = find_stopped_run_or_throw(store, args->run, "resumed");
-    const auto config = parse_run_config(nlohmann::json::parse(run.config_json));
+    const auto config = parse_run_config(parse_strict_json(run.config_json));
+    validate_model_config(config);
     state.exit_code = train_and_report(store, run.id, config, *args, /*resume=*/true);
   });
 }

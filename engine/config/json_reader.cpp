@@ -1,5 +1,6 @@
 #include "engine/config/json_reader.h"
 
+#include "engine/text/utf8.h"
 #include "engine/util/strict_json.h"
 
 #include <algorithm>
@@ -306,7 +307,7 @@ void ObjectReader::finish() const {
     return;
   std::vector<std::string> quoted;
   for (const auto& k : unknown)
-    quoted.push_back("\"" + k + "\"");
+    quoted.push_back("\"" + escape_for_terminal(k) + "\"");  // a key may hold control characters
   std::string message = (unknown.size() == 1 ? "unknown key " : "unknown keys ") + join(quoted, ", ") +
                         "; allowed: " + (m_allowed.empty() ? std::string("(none)") : join(m_allowed, ", "));
   // A hint for the first unknown key when an allowed key is one or two edits away.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/util/strict_json.h"
+
 namespace zoolab {
 
 namespace {
@@ -13,8 +15,8 @@ RunConfig parse_preset(const EmbeddedPreset& preset) {
       "built-in preset \"" + std::string(preset.name) + "\" (resources/presets/" + preset.name + ".json)";
   nlohmann::json json;
   try {
-    json = nlohmann::json::parse(preset.json_text);
-  } catch (const nlohmann::json::parse_error& e) {
+    json = parse_strict_json(preset.json_text);
+  } catch (const JsonSyntaxError& e) {
     throw ConfigError("", where + " is not valid JSON: " + e.what());
   }
   try {

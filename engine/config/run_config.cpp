@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "engine/config/json_reader.h"
+#include "engine/util/checked_size.h"
 
 namespace zoolab {
 
@@ -13,6 +14,12 @@ using nlohmann::json;
 
 // Tokens are stored as int32 in the dataset cache (engine/data/dataset_cache.h).
 constexpr int64_t kMaxVocabSize = 2147483647;
+// Far above any model zoolab trains (GPT-3's largest: d_model 12288, 96 layers), low enough that the
+// sizes built from them cannot overflow; the memory estimate (run_memory.h) bounds their products.
+constexpr int64_t kMaxDModel = 65536;
+constexpr int64_t kMaxLayers = 1024;
+constexpr int64_t kMaxBatchSize = int64_t{1} << 20;
+constexpr int64_t kMaxSequenceLength = int64_t{1} << 20;  // input_seq_len, context_length, positions
 
 const std::vector<std::string> kTasks = {"mqar"};  // of a segment
 const std::vector<std::string> kDataTasks = {"mqar", "text"};
@@ -31,7 +38,7 @@ SegmentConfig parse_segment(const json& value, const std::string& path) {
   ObjectReader r(value, path);
   SegmentConfig s;
   s.task = r.get_string("task", s.task, StringRule::one_of(kTasks));
-  s.input_seq_len = r.get_int64("input_seq_len", s.input_seq_len, IntRange::positive());
+  s.input_seq_len = r.get_int64("input_seq_len", s.input_seq_len, IntRange::between(1, kMaxSequenceLength));
   s.num_kv_pairs = r.get_int64("num_kv_pairs", s.num_kv_pairs, IntRange::positive());
   s.num_examples = r.get_int64("num_examples", s.num_examples, IntRange::positive());
   s.power_a = r.get_double("power_a", s.power_a, DoubleRange::positive());
@@ -41,8 +48,9 @@ SegmentConfig parse_segment(const json& value, const std::string& path) {
   return s;
 }
 
-// Zoology's asserts in multiquery_ar (port §1.2 step 1) plus the vocabulary halves of step 3,
-// reported against the segment's own fields.
+// Zoology's asserts in multiquery_ar plus the vocabulary halves of its key and value draws, reported
+// against the segment's own fields. Products of configured counts are CheckedSize: 2^62 passes must be
+// refused, not wrapped into a small number that passes.
 void check_segment_shape(const SegmentConfig& s, int64_t vocab_size, const std::string& path) {
   const int64_t L = s.input_seq_len;
   const int64_t kv = s.num_kv_pairs;
@@ -55,13 +63,29 @@ void check_segment_shape(const SegmentConfig& s, int64_t vocab_size, const std::
         path + ".input_seq_len",
         "must be less than data.vocab_size (" + std::to_string(vocab_size) + "), got " + std::to_string(L));
   }
-  const int64_t needed = 2 * kv * s.num_passes + 2 * kv;
-  if (needed > L) {
+  // The context (kv pairs, num_passes times) and one query slot per pair.
+  const CheckedSize one_pass = CheckedSize(kv) * 4;
+  const CheckedSize needed = CheckedSize(kv) * 2 * s.num_passes + CheckedSize(kv) * 2;
+  if (!needed.within(static_cast<uint64_t>(L))) {
     const std::string passes =
         s.num_passes == 1 ? std::string() : " with " + std::to_string(s.num_passes) + " passes";
-    throw ConfigError(path + ".num_kv_pairs", std::to_string(kv) + " kv pairs" + passes +
-                                                  " need input_seq_len >= " + std::to_string(needed) +
-                                                  ", got " + std::to_string(L));
+    if (!needed.ok() && one_pass.within(static_cast<uint64_t>(L))) {
+      throw ConfigError(path + ".num_passes",
+                        std::to_string(s.num_passes) + " passes over " + std::to_string(kv) +
+                            " kv pairs need more than 2^64 tokens; input_seq_len " + std::to_string(L) +
+                            " holds at most " + std::to_string((L - 2 * kv) / (2 * kv)) + " passes");
+    }
+    const std::string need_text =
+        needed.ok() ? "input_seq_len >= " + std::to_string(*needed.value()) : "more than 2^64 tokens";
+    throw ConfigError(path + ".num_kv_pairs", std::to_string(kv) + " kv pairs" + passes + " need " +
+                                                  need_text + ", got " + std::to_string(L));
+  }
+  // Inputs and labels, 8 bytes a token: whether that fits this machine is checked with the model
+  // (run_memory.h); a size past 2^64 bytes fits none.
+  if (!(CheckedSize(s.num_examples) * L * 16).ok()) {
+    throw ConfigError(path + ".num_examples", std::to_string(s.num_examples) + " examples of " +
+                                                  std::to_string(L) +
+                                                  " tokens need more than 2^64 bytes; lower num_examples");
   }
   // Keys come from [1, V/2) and values from [V/2, V), distinct within an example.
   const int64_t num_keys = vocab_size / 2 - 1;
@@ -88,27 +112,27 @@ std::vector<SegmentConfig> parse_segments(ObjectReader& r, const std::string& ke
   return segments;
 }
 
-// "batch_size": N (train and test) or [train, test] (port §1.1).
+// "batch_size": N (train and test) or [train, test], as Zoology writes it.
 void parse_batch_size(ObjectReader& r, DataConfig* data) {
   const json* v = r.get_raw("batch_size");
   if (!v)
     return;
   const std::string path = r.path_of("batch_size");
+  const std::string expected = "expected an integer in [1, " + std::to_string(kMaxBatchSize) +
+                               "] or a [train, test] pair of them, got ";
   if (v->is_array()) {
     if (v->size() != 2) {
-      throw ConfigError(
-          path, "expected a positive integer or a [train, test] pair, got " + describe_json_value(*v));
+      throw ConfigError(path, expected + describe_json_value(*v));
     }
-    data->train_batch_size = json_to_int64((*v)[0], indexed(path, 0), IntRange::positive());
-    data->test_batch_size = json_to_int64((*v)[1], indexed(path, 1), IntRange::positive());
+    data->train_batch_size = json_to_int64((*v)[0], indexed(path, 0), IntRange::between(1, kMaxBatchSize));
+    data->test_batch_size = json_to_int64((*v)[1], indexed(path, 1), IntRange::between(1, kMaxBatchSize));
     return;
   }
   int64_t n = 0;
   try {
-    n = json_to_int64(*v, path, IntRange::positive());
+    n = json_to_int64(*v, path, IntRange::between(1, kMaxBatchSize));
   } catch (const ConfigError&) {
-    throw ConfigError(path,
-                      "expected a positive integer or a [train, test] pair, got " + describe_json_value(*v));
+    throw ConfigError(path, expected + describe_json_value(*v));
   }
   data->train_batch_size = data->test_batch_size = n;
 }
@@ -143,7 +167,8 @@ TextDataConfig parse_text(const json* value) {
   ObjectReader r(value ? *value : kEmpty, "data.text");
   TextDataConfig t;
   t.shards = r.get_string("shards", t.shards);
-  t.context_length = r.get_int64("context_length", t.context_length, IntRange::positive());
+  t.context_length =
+      r.get_int64("context_length", t.context_length, IntRange::between(1, kMaxSequenceLength));
   t.train_tokens = r.get_int64("train_tokens", t.train_tokens, IntRange::positive());
   t.valid_sequences = r.get_int64("valid_sequences", t.valid_sequences, IntRange::positive());
   r.finish();
@@ -195,10 +220,10 @@ ModelConfig parse_model(const json* value, const DataConfig& data) {
   static const json kEmpty = json::object();
   ObjectReader r(value ? *value : kEmpty, "model");
   ModelConfig m;
-  m.d_model = r.get_int64("d_model", m.d_model, IntRange::positive());
-  m.n_layers = r.get_int64("n_layers", m.n_layers, IntRange::positive());
-  m.max_position_embeddings =
-      r.get_int64("max_position_embeddings", m.max_position_embeddings, IntRange::non_negative());
+  m.d_model = r.get_int64("d_model", m.d_model, IntRange::between(1, kMaxDModel));
+  m.n_layers = r.get_int64("n_layers", m.n_layers, IntRange::between(1, kMaxLayers));
+  m.max_position_embeddings = r.get_int64("max_position_embeddings", m.max_position_embeddings,
+                                          IntRange::between(0, kMaxSequenceLength));
   m.vocab_size = r.get_int64("vocab_size", m.vocab_size, IntRange::between(0, kMaxVocabSize));
   m.embed_dropout = r.get_double("embed_dropout", m.embed_dropout, DoubleRange::probability_below_one());
   m.resid_dropout = r.get_double("resid_dropout", m.resid_dropout, DoubleRange::probability_below_one());
@@ -419,8 +444,18 @@ void make_text_paths_absolute(RunConfig& config) {
 }
 
 int64_t text_train_steps(const DataConfig& data) {
-  const int64_t per_step = data.train_batch_size * data.text.context_length;
-  return (data.text.train_tokens + per_step - 1) / per_step;
+  // Configured values: the product may overflow (one step then takes more than the whole budget), and
+  // ceil(a / b) is written so that a + b cannot.
+  const CheckedSize per_step = CheckedSize(data.train_batch_size) * data.text.context_length;
+  const int64_t budget = data.text.train_tokens;
+  if (budget <= 0) {
+    return 0;
+  }
+  if (!per_step.ok() || *per_step.value() == 0 || !per_step.within(static_cast<uint64_t>(budget))) {
+    return 1;
+  }
+  const auto step = static_cast<int64_t>(*per_step.value());
+  return budget / step + (budget % step != 0 ? 1 : 0);
 }
 
 }  // namespace zoolab

@@ -7,6 +7,7 @@
 
 #include "engine/config/json_reader.h"
 #include "engine/config/presets.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 
@@ -76,6 +77,10 @@ SweepSpec parse_sweep(const json& source) {
     if (parts->empty()) {
       throw ConfigError("parts", "the list of parts is empty; give at least one {\"base\": CONFIG}");
     }
+    // Every part is measured before any is expanded (or its grid joined to the shared one): the limits
+    // are on the whole sweep, and a shared grid copied into many parts must be counted first.
+    const SweepSize shared = measure_sweep(json::object(), shared_grid);
+    SweepSize whole{0, 0};
     for (size_t i = 0; i < parts->size(); ++i) {
       const std::string where = "parts[" + std::to_string(i) + "]";
       ObjectReader part(parts->at(i), where);
@@ -86,9 +91,27 @@ SweepSpec parse_sweep(const json& source) {
       if (part_base == nullptr) {
         throw ConfigError(where + ".base", "missing; each part needs a base run configuration");
       }
-      auto points =
-          expand_part(*part_base, concat_grids(shared_grid, part_grid ? *part_grid : json(), where + ".grid"),
-                      part_zip ? *part_zip : json(), where);
+      SweepSize own;
+      try {
+        own = measure_sweep(*part_base, part_grid ? *part_grid : json(), part_zip ? *part_zip : json());
+      } catch (const ConfigError& error) {
+        throw ConfigError(where, error.what());
+      }
+      whole.points += own.points * shared.points;
+      const CheckedSize bytes = own.bytes_per_point + shared.bytes_per_point;
+      if (!bytes.ok() || !whole.bytes_per_point.ok() || *bytes.value() > *whole.bytes_per_point.value()) {
+        whole.bytes_per_point = bytes;
+      }
+    }
+    check_sweep_size(whole, "parts");
+    for (size_t i = 0; i < parts->size(); ++i) {
+      const std::string where = "parts[" + std::to_string(i) + "]";
+      const json& part = parts->at(i);
+      const json* part_grid = part.contains("grid") ? &part["grid"] : nullptr;
+      const json* part_zip = part.contains("zip") ? &part["zip"] : nullptr;
+      auto points = expand_part(part["base"],
+                                concat_grids(shared_grid, part_grid ? *part_grid : json(), where + ".grid"),
+                                part_zip ? *part_zip : json(), where);
       std::move(points.begin(), points.end(), std::back_inserter(spec.points));
     }
   }
@@ -119,8 +142,8 @@ SweepSpec parse_sweep_preset(const EmbeddedPreset& preset) {
   const std::string where = "built-in sweep \"" + std::string(preset.name) + "\" (resources/presets/sweeps/" +
                             preset.name + ".json)";
   try {
-    return parse_sweep(json::parse(preset.json_text));
-  } catch (const json::parse_error& error) {
+    return parse_sweep(parse_strict_json(preset.json_text));
+  } catch (const JsonSyntaxError& error) {
     throw ConfigError("", where + " is not valid JSON: " + error.what());
   } catch (const ConfigError& error) {
     throw ConfigError("", where + " is invalid: " + error.what());

@@ -1,6 +1,6 @@
 #pragma once
 
-// A sweep file (shared/DESIGN.md §4): a name, and a base configuration with a grid and zip groups over
+// A sweep file: a name, and a base configuration with a grid and zip groups over
 // its dotted paths; or several parts, each with its own base (and zip), sharing the top-level grid. The
 // paper's Figure 2 is 7 parts (one per model, since each model's kwargs follow the sequence length
 // differently: H3's d_state = L, attention's max_position_embeddings = L) under one grid of widths and

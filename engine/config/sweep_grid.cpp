@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "engine/config/json_reader.h"
+#include "engine/text/utf8.h"
+#include "engine/util/memory_budget.h"
+
 namespace zoolab {
 
 namespace {
@@ -90,7 +94,7 @@ json& resolve_for_write(json& config, const std::string& path) {
       if (!in_kwargs && !new_kwargs) {
         std::string keys;
         for (auto it = node->begin(); it != node->end(); ++it)
-          keys += (keys.empty() ? "" : ", ") + it.key();
+          keys += (keys.empty() ? "" : ", ") + escape_for_terminal(it.key());
         throw ConfigError(path, "not a field of the base configuration; " + where +
                                     " has: " + (keys.empty() ? "no fields" : keys) +
                                     " (a field left at its default must be written in the base to be swept)");
@@ -115,7 +119,7 @@ std::vector<std::pair<std::string, json>> entries_of(const json& spec, const std
       const json& pair = spec[i];
       if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string()) {
         throw ConfigError(what + "[" + std::to_string(i) + "]",
-                          "expected a [\"dotted.path\", [values...]] pair, got " + pair.dump());
+                          "expected a [\"dotted.path\", [values...]] pair, got " + describe_json_value(pair));
       }
       out.emplace_back(pair[0].get<std::string>(), pair[1]);
     }
@@ -123,12 +127,13 @@ std::vector<std::pair<std::string, json>> entries_of(const json& spec, const std
   }
   throw ConfigError(
       what, "expected an object {\"dotted.path\": [values...]} or a list of [path, values] pairs, got " +
-                spec.dump());
+                describe_json_value(spec));
 }
 
 void check_values(const std::string& path, const json& values) {
   if (!values.is_array()) {
-    throw ConfigError(path, "expected a list of values to sweep, e.g. [64, 128], got " + values.dump());
+    throw ConfigError(
+        path, "expected a list of values to sweep, e.g. [64, 128], got " + describe_json_value(values));
   }
   if (values.empty()) {
     throw ConfigError(path, "the list of values is empty; give at least one value");
@@ -216,28 +221,37 @@ const nlohmann::json* find_sweep_path(const nlohmann::json& config, const std::s
   return node;
 }
 
-std::vector<SweepPoint> expand_sweep(const nlohmann::json& base, const nlohmann::json& grid,
-                                     const nlohmann::json& zip) {
-  if (!base.is_object()) {
-    throw ConfigError("base", "expected a run configuration object, got " + base.dump());
-  }
+namespace {
+
+// The dimensions of a grid and its zip groups, checked (see expand_sweep).
+std::vector<Dimension> sweep_dimensions(const nlohmann::json& grid, const nlohmann::json& zip) {
   std::vector<Dimension> dimensions;
+  size_t paths = 0;
+  // Paths are compared pairwise (check_distinct, short_keys): a bound keeps that quadratic work small.
+  const auto count_path = [&paths](const std::string& path) {
+    if (++paths > kMaxSweepPaths) {
+      throw ConfigError(path, "a sweep may vary at most " + std::to_string(kMaxSweepPaths) + " fields");
+    }
+  };
   if (!grid.is_null()) {
     for (const auto& [path, values] : entries_of(grid, "grid")) {
       const std::string normalised = normalise_sweep_path(path);
+      count_path(normalised);
       check_values(normalised, values);
       dimensions.push_back({{normalised}, {values}, values.size()});
     }
   }
   if (!zip.is_null()) {
     if (!zip.is_array()) {
-      throw ConfigError("zip", "expected a list of groups [{\"path\": [values...], ...}], got " + zip.dump());
+      throw ConfigError(
+          "zip", "expected a list of groups [{\"path\": [values...], ...}], got " + describe_json_value(zip));
     }
     for (size_t g = 0; g < zip.size(); ++g) {
       const std::string group_name = "zip[" + std::to_string(g) + "]";
       Dimension d;
       for (const auto& [path, values] : entries_of(zip[g], group_name)) {
         const std::string normalised = normalise_sweep_path(path);
+        count_path(normalised);
         check_values(normalised, values);
         if (!d.paths.empty() && values.size() != d.size) {
           throw ConfigError(normalised,
@@ -256,6 +270,54 @@ std::vector<SweepPoint> expand_sweep(const nlohmann::json& base, const nlohmann:
     }
   }
   check_distinct(dimensions);
+  return dimensions;
+}
+
+SweepSize measure_dimensions(const nlohmann::json& base, const std::vector<Dimension>& dimensions) {
+  SweepSize size{1, base.dump().size()};
+  for (const auto& d : dimensions) {
+    size.points *= d.size;
+    // A point holds one value of every list: the longest is what a point may cost.
+    for (const auto& list : d.lists) {
+      size_t longest = 0;
+      for (const auto& value : list) {
+        longest = std::max(longest, value.dump().size());
+      }
+      size.bytes_per_point += longest;
+    }
+  }
+  return size;
+}
+
+}  // namespace
+
+SweepSize measure_sweep(const nlohmann::json& base, const nlohmann::json& grid, const nlohmann::json& zip) {
+  return measure_dimensions(base, sweep_dimensions(grid, zip));
+}
+
+void check_sweep_size(const SweepSize& size, const std::string& what) {
+  if (!size.points.within(kMaxSweepPoints)) {
+    throw ConfigError(
+        what, (size.points.ok() ? std::to_string(*size.points.value()) : std::string("more than 2^64")) +
+                  " points; a sweep may have at most " + std::to_string(kMaxSweepPoints) +
+                  " (split it into several sweeps)");
+  }
+  // Every point holds a copy of its configuration; nlohmann's values take several times their text.
+  constexpr uint64_t kBytesPerTextByte = 8;
+  if (const auto shortfall = memory_shortfall(size.points * size.bytes_per_point * kBytesPerTextByte)) {
+    throw ConfigError(what, std::to_string(*size.points.value()) + " points of up to " +
+                                format_bytes(size.bytes_per_point.value().value_or(0)) +
+                                " of configuration each " + *shortfall);
+  }
+}
+
+std::vector<SweepPoint> expand_sweep(const nlohmann::json& base, const nlohmann::json& grid,
+                                     const nlohmann::json& zip) {
+  if (!base.is_object()) {
+    throw ConfigError("base", "expected a run configuration object, got " + describe_json_value(base));
+  }
+  const std::vector<Dimension> dimensions = sweep_dimensions(grid, zip);
+  check_sweep_size(measure_dimensions(base, dimensions), "grid");
 
   std::vector<std::string> all_paths;
   for (const auto& d : dimensions)

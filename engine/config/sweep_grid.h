@@ -1,6 +1,6 @@
 #pragma once
 
-// The sweep grid of shared/DESIGN.md §4: a base configuration plus, for some of its fields, lists of
+// The sweep grid: a base configuration plus, for some of its fields, lists of
 // values. Every combination becomes one run configuration. The GUI's sweep dialog and the sweep CLI
 // share this expansion, so both name and order the runs the same way.
 //
@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/config/config_error.h"
+#include "engine/util/checked_size.h"
 
 namespace zoolab {
 
@@ -39,8 +40,31 @@ struct SweepPoint {
 // Throws ConfigError naming the path on: a path that is not a field of `base` (inside a "kwargs"
 // object a new key may be added, since mixer kwargs are optional), a value list that is not a
 // non-empty array, zip lists of unequal length, and a path given twice (or inside another one).
+//
+// The points are counted before anything is expanded: more than kMaxSweepPoints, or more than the
+// memory limit can hold (check_sweep_size), is refused under the path "grid".
 std::vector<SweepPoint> expand_sweep(const nlohmann::json& base, const nlohmann::json& grid,
                                      const nlohmann::json& zip = nlohmann::json());
+
+// The most points one sweep may have (all its parts together). A tiny file can describe 30^7 points;
+// 100,000 is far above any study zoolab runs (Figure 2 is 448) and far below what exhausts memory.
+inline constexpr uint64_t kMaxSweepPoints = 100000;
+// The most fields one sweep may vary (grid keys and zip paths together; Figure 2 varies 11).
+inline constexpr size_t kMaxSweepPaths = 1000;
+
+struct SweepSize {
+  CheckedSize points;           // the product of the dimensions' lengths (invalid past 2^64)
+  CheckedSize bytes_per_point;  // the base's JSON text plus the longest value of every list
+};
+
+// How many points `grid` and `zip` expand to over `base`, and how large one may be, without expanding
+// them. Throws ConfigError as expand_sweep does for a malformed grid or zip.
+SweepSize measure_sweep(const nlohmann::json& base, const nlohmann::json& grid,
+                        const nlohmann::json& zip = nlohmann::json());
+
+// Throws ConfigError(`what`, ...) when the sweep has more than kMaxSweepPoints points or its points
+// would take more than memory_limit_bytes().
+void check_sweep_size(const SweepSize& size, const std::string& what);
 
 // "data.train[0].num_kv_pairs" -> "data.train.0.num_kv_pairs"; other paths are returned unchanged.
 std::string normalise_sweep_path(const std::string& path);

@@ -2,14 +2,18 @@
 
 #include <cmath>
 
+#include "engine/config/run_memory.h"
 #include "engine/data/rng.h"
+#include "engine/util/checked_size.h"
+#include "engine/util/memory_budget.h"
 
 namespace zoolab {
 
 namespace {
 
-// Zoology's asserts (reference/zoology-port.md §1.2 step 1) and the vocabulary halves of step 3.
-// parse_run_config() reports the same conditions with full JSON paths; these guard direct callers.
+// Zoology's asserts in multiquery_ar and the vocabulary halves of its key and value draws.
+// parse_run_config() reports the same conditions with full JSON paths; these guard direct callers, so
+// they too use CheckedSize for products of configured counts and estimate the segment before allocating.
 void check_shape(const SegmentConfig& c, int64_t vocab_size) {
   const int64_t L = c.input_seq_len;
   const int64_t kv = c.num_kv_pairs;
@@ -31,16 +35,23 @@ void check_shape(const SegmentConfig& c, int64_t vocab_size) {
     throw ConfigError("input_seq_len", "must be less than vocab_size (" + std::to_string(vocab_size) +
                                            "), got " + std::to_string(L));
   }
-  const int64_t needed = 2 * kv * c.num_passes + 2 * kv;
-  if (needed > L) {
+  const CheckedSize needed = CheckedSize(kv) * 2 * c.num_passes + CheckedSize(kv) * 2;
+  if (!needed.within(static_cast<uint64_t>(L))) {
     throw ConfigError("num_kv_pairs", std::to_string(kv) + " kv pairs with " + std::to_string(c.num_passes) +
-                                          " pass(es) need input_seq_len >= " + std::to_string(needed) +
+                                          " pass(es) need " +
+                                          (needed.ok() ? "input_seq_len >= " + std::to_string(*needed.value())
+                                                       : std::string("more than 2^64 tokens")) +
                                           ", got " + std::to_string(L));
   }
   if (kv > vocab_size / 2 - 1) {
     throw ConfigError("num_kv_pairs", std::to_string(kv) + " distinct keys need vocab_size >= " +
                                           std::to_string(2 * (kv + 1)) + ", got " +
                                           std::to_string(vocab_size));
+  }
+  if (const auto shortfall = memory_shortfall(segment_bytes(c))) {
+    throw ConfigError("num_examples", std::to_string(c.num_examples) + " examples of " + std::to_string(L) +
+                                          " tokens: holding their inputs and labels (8 bytes a token) " +
+                                          *shortfall);
   }
 }
 
@@ -82,8 +93,9 @@ TokenSegment generate_mqar(const SegmentConfig& config, int64_t vocab_size, uint
   TokenSegment segment;
   segment.num_examples = N;
   segment.seq_len = L;
-  segment.inputs.assign(static_cast<size_t>(N * L), 0);
-  segment.labels.assign(static_cast<size_t>(N * L), kIgnoreLabel);
+  const auto tokens = static_cast<size_t>(N) * static_cast<size_t>(L);  // check_shape bounded N·L·16 bytes
+  segment.inputs.assign(tokens, 0);
+  segment.labels.assign(tokens, kIgnoreLabel);
   segment.slices = {{"num_kv_pairs", kv}, {"input_seq_len", L}, {"num_passes", config.num_passes}};
 
   // One stream per segment. Zoology draws all key rows, then all value rows, then all gap rows with

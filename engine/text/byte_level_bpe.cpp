@@ -19,12 +19,22 @@
 #include "engine/text/pretokenizer.h"
 #include "engine/text/utf8.h"
 #include "engine/text/zstd_stream.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 
 namespace {
 
 constexpr const char* kEndOfText = "<|endoftext|>";
+// The most tokens a tokenizer file may define. GPT-2 has 50257 and the largest public vocabularies a
+// few hundred thousand; the cap keeps a small file from asking for a huge id table.
+constexpr int64_t kMaxTokenizerTokens = int64_t{1} << 24;
+
+// A token as a message quotes it: files may hold any text, and a message must not carry control
+// characters to the terminal.
+std::string quote_token(std::string_view token) {
+  return "'" + escape_for_terminal(token) + "'";
+}
 // Pieces longer than this are not cached: they are rare (long runs of symbols) and would crowd it.
 constexpr size_t kMaxCachedPieceBytes = 64;
 // A bounded cache per thread and tokenizer: cleared when full, which keeps memory flat on any corpus
@@ -135,12 +145,13 @@ std::string read_whole_file(const std::string& path, const std::string& what) {
   return bytes;
 }
 
+// Strict JSON (engine/util/strict_json.h): a tokenizer file is input from outside like any other.
 nlohmann::json parse_json_file(const std::string& path, const std::string& what) {
   const std::string text = read_whole_file(path, what);
   try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& error) {
-    throw std::runtime_error(path + ": not valid JSON (" + error.what() + "); expected " + what);
+    return parse_strict_json(text);
+  } catch (const JsonSyntaxError& error) {
+    throw InputError(path + ": not valid JSON (" + error.what() + "); expected " + what);
   }
 }
 
@@ -271,7 +282,8 @@ BpeTokenizer::State::State(std::vector<std::string> vocab,
   std::unordered_map<std::string, int32_t> id_of_text;
   for (size_t id = 0; id < token_text.size(); ++id) {
     if (!id_of_text.emplace(token_text[id], static_cast<int32_t>(id)).second) {
-      throw std::runtime_error("token '" + token_text[id] + "' appears twice in the vocabulary (ids " +
+      throw std::runtime_error("token " + quote_token(token_text[id]) +
+                               " appears twice in the vocabulary (ids " +
                                std::to_string(id_of_text[token_text[id]]) + " and " + std::to_string(id) +
                                "); each token needs one id");
     }
@@ -296,8 +308,8 @@ BpeTokenizer::State::State(std::vector<std::string> vocab,
     std::optional<std::string> bytes = alphabet_to_bytes(token_text[id]);
     // A token outside the byte alphabet can only be a special token, whose text is its bytes.
     if (!bytes && !special[id]) {
-      throw std::runtime_error("token " + std::to_string(id) + " '" + token_text[id] +
-                               "' has characters outside GPT-2's byte alphabet; a byte-level BPE vocabulary "
+      throw std::runtime_error("token " + std::to_string(id) + " " + quote_token(token_text[id]) +
+                               " has characters outside GPT-2's byte alphabet; a byte-level BPE vocabulary "
                                "writes every byte as one of its 256 printable characters");
     }
     token_bytes[id] = bytes ? std::move(*bytes) : token_text[id];
@@ -320,13 +332,13 @@ BpeTokenizer::State::State(std::vector<std::string> vocab,
   for (size_t rank = 0; rank < merge_list.size(); ++rank) {
     const auto& [left, right] = merge_list[rank];
     const auto describe = [&]() {
-      return "merge " + std::to_string(rank) + " ('" + left + " " + right + "')";
+      return "merge " + std::to_string(rank) + " (" + quote_token(left + " " + right) + ")";
     };
     const auto id_of = [&](const std::string& text, const char* what) {
       const auto it = id_of_text.find(text);
       if (it == id_of_text.end()) {
-        throw std::runtime_error(describe() + ": its " + what + " '" + text +
-                                 "' is not a token of the vocabulary; the merges do not belong to this "
+        throw std::runtime_error(describe() + ": its " + what + " " + quote_token(text) +
+                                 " is not a token of the vocabulary; the merges do not belong to this "
                                  "vocabulary");
       }
       return it->second;
@@ -380,19 +392,19 @@ BpeTokenizer BpeTokenizer::load(const std::string& path) {
 BpeTokenizer BpeTokenizer::from_gpt2_files(const std::string& encoder_json, const std::string& vocab_bpe) {
   const nlohmann::json encoder = parse_json_file(encoder_json, "GPT-2 encoder.json (token → id)");
   if (!encoder.is_object() || encoder.empty()) {
-    throw std::runtime_error(encoder_json + ": expected a JSON object mapping each token to its id");
+    throw InputError(encoder_json + ": expected a JSON object mapping each token to its id");
   }
   std::vector<std::string> vocab(encoder.size());
   std::vector<bool> seen(encoder.size(), false);
   for (const auto& [token, id_json] : encoder.items()) {
     if (!id_json.is_number_integer()) {
-      throw std::runtime_error(encoder_json + ": the id of token '" + token + "' is " + id_json.dump() +
-                               ", not an integer");
+      throw InputError(encoder_json + ": the id of token " + quote_token(token) + " is " + id_json.dump() +
+                       ", not an integer");
     }
     const auto id = id_json.get<int64_t>();
     if (id < 0 || id >= static_cast<int64_t>(vocab.size()) || seen[id]) {
-      throw std::runtime_error(encoder_json + ": token '" + token + "' has id " + std::to_string(id) +
-                               "; the ids must be 0.." + std::to_string(vocab.size() - 1) + ", each once");
+      throw InputError(encoder_json + ": token " + quote_token(token) + " has id " + std::to_string(id) +
+                       "; the ids must be 0.." + std::to_string(vocab.size() - 1) + ", each once");
     }
     seen[id] = true;
     vocab[id] = token;
@@ -414,23 +426,22 @@ BpeTokenizer BpeTokenizer::from_gpt2_files(const std::string& encoder_json, cons
     const size_t space = line.find(' ');
     if (space == std::string::npos || space == 0 || space + 1 == line.size() ||
         line.find(' ', space + 1) != std::string::npos) {
-      throw std::runtime_error(vocab_bpe + " line " + std::to_string(line_number) + ": '" +
-                               line.substr(0, 80) +
-                               "' is not a merge; each line after '#version' holds two tokens separated by "
-                               "one space");
+      throw InputError(vocab_bpe + " line " + std::to_string(line_number) + ": " +
+                       quote_token(to_valid_utf8(line.substr(0, 80))) +
+                       " is not a merge; each line after '#version' holds two tokens separated by one space");
     }
     merges.emplace_back(line.substr(0, space), line.substr(space + 1));
   }
   try {
     return BpeTokenizer(std::move(vocab), std::move(merges), {kEndOfText});
   } catch (const std::runtime_error& error) {
-    throw std::runtime_error(encoder_json + " + " + vocab_bpe + ": " + error.what());
+    throw InputError(encoder_json + " + " + vocab_bpe + ": " + error.what());
   }
 }
 
 BpeTokenizer BpeTokenizer::from_tokenizer_json(const std::string& path) {
   const nlohmann::json root = parse_json_file(path, "Hugging Face tokenizer.json");
-  const auto fail = [&path](const std::string& message) { throw std::runtime_error(path + ": " + message); };
+  const auto fail = [&path](const std::string& message) { throw InputError(path + ": " + message); };
   if (!root.is_object() || !root.contains("model") || !root["model"].is_object()) {
     fail("no \"model\" object; not a Hugging Face tokenizer.json");
   }
@@ -468,11 +479,25 @@ BpeTokenizer BpeTokenizer::from_tokenizer_json(const std::string& path) {
     fail("model.vocab is missing or not an object");
   if (!model.contains("merges") || !model["merges"].is_array())
     fail("model.merges is missing or not an array");
+  // Every id below the largest must be used (no gaps), so with n entries (vocabulary plus added tokens)
+  // no id can be n or more: refusing those first keeps the id table within what the file defines.
+  const nlohmann::json* added_tokens =
+      root.contains("added_tokens") && root["added_tokens"].is_array() ? &root["added_tokens"] : nullptr;
+  const int64_t entries =
+      static_cast<int64_t>(model["vocab"].size() + (added_tokens ? added_tokens->size() : 0));
+  if (entries > kMaxTokenizerTokens) {
+    fail("defines " + std::to_string(entries) + " tokens; at most " + std::to_string(kMaxTokenizerTokens) +
+         " are supported");
+  }
   std::vector<std::string> vocab;
   std::vector<bool> seen;
   const auto place = [&](const std::string& token, const nlohmann::json& id_json) {
-    if (!id_json.is_number_integer() || id_json.get<int64_t>() < 0 || id_json.get<int64_t>() > INT32_MAX) {
-      fail("token '" + token + "' has id " + id_json.dump() + "; ids are integers from 0");
+    if (!id_json.is_number_integer() || id_json.get<int64_t>() < 0) {
+      fail("token " + quote_token(token) + " has id " + id_json.dump() + "; ids are integers from 0");
+    }
+    if (id_json.get<int64_t>() >= entries) {
+      fail("token " + quote_token(token) + " has id " + id_json.dump() + "; with " + std::to_string(entries) +
+           " tokens in the file the ids must be 0.." + std::to_string(entries - 1) + " (no gaps)");
     }
     const auto id = static_cast<size_t>(id_json.get<int64_t>());
     if (id >= vocab.size()) {
@@ -480,7 +505,8 @@ BpeTokenizer BpeTokenizer::from_tokenizer_json(const std::string& path) {
       seen.resize(id + 1, false);
     }
     if (seen[id] && vocab[id] != token) {
-      fail("id " + std::to_string(id) + " is given to both '" + vocab[id] + "' and '" + token + "'");
+      fail("id " + std::to_string(id) + " is given to both " + quote_token(vocab[id]) + " and " +
+           quote_token(token));
     }
     seen[id] = true;
     vocab[id] = token;
@@ -534,7 +560,7 @@ BpeTokenizer BpeTokenizer::from_tokenizer_json(const std::string& path) {
   try {
     return BpeTokenizer(std::move(vocab), std::move(merges), specials);
   } catch (const std::runtime_error& error) {
-    throw std::runtime_error(path + ": " + error.what());
+    throw InputError(path + ": " + error.what());
   }
 }
 

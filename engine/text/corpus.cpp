@@ -9,6 +9,7 @@
 
 #include "engine/text/utf8.h"
 #include "engine/text/zstd_stream.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 
@@ -44,11 +45,11 @@ bool blank(const std::string& line) {
   return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
 }
 
-// nlohmann's messages start with "[json.exception.parse_error.101] "; the rest is what people need.
-std::string json_message(const std::exception& e) {
+// A syntax error reads "invalid JSON: parse error at ..."; the problem already says "malformed JSON".
+std::string json_message(const JsonSyntaxError& e) {
   const std::string what = e.what();
-  const auto end = what.find("] ");
-  return what.front() == '[' && end != std::string::npos ? what.substr(end + 2) : what;
+  const std::string prefix = "invalid JSON: ";
+  return what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what;
 }
 
 // Where an invalid byte of a whole-file document is, as line and column (1-based).
@@ -142,8 +143,8 @@ struct CorpusReader::State {
     }
     nlohmann::json row;
     try {
-      row = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
+      row = parse_strict_json(line);  // a key given twice or nesting past the limit is a bad line too
+    } catch (const JsonSyntaxError& e) {
       problem(path, number, "malformed JSON: " + json_message(e));
       return false;
     }

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "engine/config/run_memory.h"
 #include "models/registry.h"
 
 namespace zoolab {
@@ -42,18 +43,23 @@ namespace {
 void validate_model_config(const RunConfig& config) {
   const auto options = language_model_options(config);
   const MixerContext context{options.d_model, 0, options.n_layers, options.l_max};
+  nlohmann::json sequence_kwargs;
+  nlohmann::json state_kwargs;
   try {
-    resolve_mixer_kwargs(find_mixer(MixerKind::Sequence, options.sequence_mixer),
-                         options.sequence_mixer_kwargs, "model.sequence_mixer.kwargs", context);
+    sequence_kwargs =
+        resolve_mixer_kwargs(find_mixer(MixerKind::Sequence, options.sequence_mixer),
+                             options.sequence_mixer_kwargs, "model.sequence_mixer.kwargs", context);
   } catch (const std::invalid_argument& error) {
     rethrow_as_config_error("model.sequence_mixer.name", error.what());
   }
   try {
-    resolve_mixer_kwargs(find_mixer(MixerKind::State, options.state_mixer), options.state_mixer_kwargs,
-                         "model.state_mixer.kwargs", context);
+    state_kwargs = resolve_mixer_kwargs(find_mixer(MixerKind::State, options.state_mixer),
+                                        options.state_mixer_kwargs, "model.state_mixer.kwargs", context);
   } catch (const std::invalid_argument& error) {
     rethrow_as_config_error("model.state_mixer.name", error.what());
   }
+  // Estimate before building: the model below is built for real, as training would build it.
+  check_run_memory(config, sequence_kwargs, state_kwargs);
   // Cross-parameter constraints (num_heads dividing d_model, per-layer lists long enough, l_max
   // covering the longest sequence) show when the layers are built and run: do it once on the CPU.
   try {

@@ -17,7 +17,8 @@ LanguageModelOptions language_model_options(const RunConfig& config);
 torch::optim::AdamW make_optimizer(LanguageModel& model, const RunConfig& config);
 
 // Throws ConfigError naming the field (e.g. "model.sequence_mixer.kwargs.num_heads") when the
-// model cannot be built from the configuration.
+// model cannot be built from the configuration, or when the run would need more memory than this
+// machine allows (engine/config/run_memory.h; checked before the model is built).
 void validate_model_config(const RunConfig& config);
 
 }  // namespace zoolab

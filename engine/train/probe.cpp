@@ -11,6 +11,7 @@
 #include "engine/train/checkpoint.h"
 #include "engine/train/model_setup.h"
 #include "engine/train/pattern_capture.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 
@@ -38,7 +39,7 @@ RunConfig run_config_of(Store& store, int64_t run) {
   if (!record) {
     throw std::runtime_error("probe: run " + std::to_string(run) + " does not exist");
   }
-  return parse_run_config(nlohmann::json::parse(record->config_json));
+  return parse_run_config(parse_strict_json(record->config_json));
 }
 
 std::string latest_checkpoint_path(Store& store, int64_t run) {

@@ -76,7 +76,7 @@ MixerSpec attention_spec() {
   spec.kind = MixerKind::Sequence;
   spec.summary = "Multi-head causal softmax attention (Zoology MHA)";
   spec.params = {
-      {"num_heads", ParamType::Int, 1, 1.0, std::nullopt, {}, "Attention heads; must divide d_model"},
+      {"num_heads", ParamType::Int, 1, 1.0, kMaxWidthKwarg, {}, "Attention heads; must divide d_model"},
       {"bias", ParamType::Bool, true, std::nullopt, std::nullopt, {}, "Bias in the fused Wqkv projection"},
       {"dropout", ParamType::Float, 0.0, 0.0, 0.999, {}, "Dropout on attention probabilities while training"},
   };

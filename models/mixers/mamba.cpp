@@ -97,14 +97,14 @@ MixerSpec mamba_spec() {
   spec.kind = MixerKind::Sequence;
   spec.summary = "Mamba: gated selective state-space model (input-dependent Δ, B, C) after a short causal conv";
   spec.params = {
-      {"d_state", ParamType::Int, 16, 1.0, std::nullopt, {}, "State size N per channel"},
-      {"d_conv", ParamType::Int, 4, 1.0, std::nullopt, {}, "Taps of the causal depthwise convolution"},
-      {"expand", ParamType::Int, 2, 1.0, std::nullopt, {}, "Inner width D_inner = expand * d_model"},
+      {"d_state", ParamType::Int, 16, 1.0, kMaxTapsKwarg, {}, "State size N per channel"},
+      {"d_conv", ParamType::Int, 4, 1.0, kMaxTapsKwarg, {}, "Taps of the causal depthwise convolution"},
+      {"expand", ParamType::Int, 2, 1.0, kMaxExpandKwarg, {}, "Inner width D_inner = expand * d_model"},
       {"dt_rank",
        ParamType::Int,
        0,
        0.0,
-       std::nullopt,
+       kMaxWidthKwarg,
        {},
        "Rank of the Δ projection; 0 = Zoology's \"auto\", ceil(d_model / 16)"},
       {"dt_min", ParamType::Float, 0.001, 0.0, std::nullopt, {}, "Smallest initial step size Δ"},

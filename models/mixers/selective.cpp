@@ -146,7 +146,7 @@ MixerSpec selective_spec() {
   spec.summary = "Input-dependent sparse attention (Zoology §5 SigmoidLookups / SelectiveLookups / SMA)";
   const SelectiveOptions defaults(1);
   spec.params = {
-      {"num_heads", ParamType::Int, defaults.num_heads(), 1.0, std::nullopt, {}, "Attention heads; must divide d_model"},
+      {"num_heads", ParamType::Int, defaults.num_heads(), 1.0, kMaxWidthKwarg, {}, "Attention heads; must divide d_model"},
       {"bias", ParamType::Bool, defaults.bias(), std::nullopt, std::nullopt, {}, "Bias in the fused Wqkv projection"},
       {"dropout", ParamType::Float, defaults.dropout(), 0.0, 0.999, {},
        "Dropout on attention probabilities while training"},
@@ -155,7 +155,7 @@ MixerSpec selective_spec() {
        "sma: SMA (2-way softmax with temperature)"},
       {"selection_penalty", ParamType::Float, defaults.selection_penalty(), 0.0, std::nullopt, {},
        "sigmoid: weight of the auxiliary loss relu(mean(s) - n_lookups/L)"},
-      {"n_lookups", ParamType::Int, defaults.n_lookups(), 0.0, std::nullopt, {},
+      {"n_lookups", ParamType::Int, defaults.n_lookups(), 0.0, kMaxLengthKwarg, {},
        "sigmoid: target lookups per sequence; 0 = sqrt(L) (the reference's None)"},
       {"alpha", ParamType::Float, defaults.alpha(), std::nullopt, std::nullopt, {},
        "sma: initial temperature sqrt(d_model) * alpha"},

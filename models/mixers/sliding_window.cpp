@@ -60,7 +60,7 @@ MixerSpec sliding_window_spec() {
        ParamType::Int,
        256,
        0.0,
-       std::nullopt,
+       kMaxLengthKwarg,
        {},
        "Earlier positions each query sees besides itself (window of block_size + 1 keys)"},
       {"bias", ParamType::Bool, true, std::nullopt, std::nullopt, {}, "Bias in the fused Wqkv projection"},

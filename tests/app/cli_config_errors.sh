@@ -28,7 +28,7 @@ check_set_refused() {  # $1: the assignment, $2: text the message must contain
   expect_train_refused "$2" --config "$TINY" --set "$1"
 }
 check_set_refused 'model.d_modle=16' 'model.d_modle: not a field'
-check_set_refused 'model.d_model=wide' 'model.d_model: expected a positive integer'
+check_set_refused 'model.d_model=wide' 'model.d_model: expected an integer in [1, 65536]'
 check_set_refused 'model.sequence_mixer.kwargs.num_heads=3' 'num_heads'  # 3 does not divide d_model 32
 check_set_refused 'd_model' 'expected PATH=VALUE'
 [ ! -e "$ZOOLAB_DB" ] || [ "$("$CLI" runs --json | json_field '.__len__()')" -eq 0 ] || fail "a refused config created a run"

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -26,5 +28,28 @@ inline ConfigError parse_error(const nlohmann::json& j) {
 inline bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
+
+// Sets ZOOLAB_MEMORY_LIMIT for one test, so that memory refusals do not depend on this machine.
+class MemoryLimit {
+ public:
+  explicit MemoryLimit(const char* limit) {
+    if (const char* old = std::getenv("ZOOLAB_MEMORY_LIMIT")) {
+      m_old = old;
+    }
+    setenv("ZOOLAB_MEMORY_LIMIT", limit, 1);
+  }
+  ~MemoryLimit() {
+    if (m_old) {
+      setenv("ZOOLAB_MEMORY_LIMIT", m_old->c_str(), 1);
+    } else {
+      unsetenv("ZOOLAB_MEMORY_LIMIT");
+    }
+  }
+  MemoryLimit(const MemoryLimit&) = delete;
+  MemoryLimit& operator=(const MemoryLimit&) = delete;
+
+ private:
+  std::optional<std::string> m_old;
+};
 
 }  // namespace zoolab::config_test

@@ -293,7 +293,8 @@ TEST(Config, BatchSizeIsAnIntegerOrATrainTestPair) {
   EXPECT_EQ(parse_error(j).path(), "data.batch_size[1]");
   j["data"]["batch_size"] = "big";
   ConfigError e = parse_error(j);
-  EXPECT_TRUE(contains(e.what(), "expected a positive integer or a [train, test] pair, got \"big\""))
+  EXPECT_TRUE(
+      contains(e.what(), "expected an integer in [1, 1048576] or a [train, test] pair of them, got \"big\""))
       << e.what();
 }
 

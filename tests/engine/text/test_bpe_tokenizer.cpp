@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/text/zstd_stream.h"
+#include "engine/util/input_error.h"
 #include "tests/engine/text/bpe_test_support.h"
 #include "tests/engine/text/text_test_support.h"
 
@@ -153,6 +154,12 @@ TEST(BpeTokenizerFiles, GarbledFilesAreExplained) {
   json["model"]["vocab"].erase("he");
   write_file(dir.file("gap.json"), json.dump());
   message = error_of([&] { BpeTokenizer::load(dir.file("gap.json")); });
+  EXPECT_TRUE(contains(message, "has id 261; with 261 tokens in the file the ids must be 0..260 (no gaps)"))
+      << message;
+  // A gap below the number of entries (here the end-of-text token is listed twice).
+  json["added_tokens"].push_back(json["added_tokens"][0]);
+  write_file(dir.file("gap.json"), json.dump());
+  message = error_of([&] { BpeTokenizer::load(dir.file("gap.json")); });
   EXPECT_TRUE(contains(message, "no token has id 256")) << message;
 
   // A truncated compressed file.
@@ -190,6 +197,47 @@ TEST(BpeTokenizerFiles, MalformedAddedTokensNameTheFile) {
   json["added_tokens"] = {{{"id", 261}, {"content", "<|endoftext|>"}}};
   write_file(dir.file("plain.json"), json.dump());
   EXPECT_EQ(BpeTokenizer::load(dir.file("plain.json")).end_of_text(), 261);
+}
+
+// Tokenizer files are input from outside: strict JSON, ids bounded by what the file defines, and every
+// refusal an InputError (exit code 2 in zoolab-cli).
+TEST(BpeTokenizerFiles, HostileFilesAreRefusedBeforeAllocating) {
+  TempDir dir;
+  const auto load_error = [&](const std::string& text) -> std::string {
+    write_file(dir.file("hostile.json"), text);
+    try {
+      BpeTokenizer::load(dir.file("hostile.json"));
+    } catch (const InputError& e) {
+      return e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "not an InputError: " << e.what();
+      return e.what();
+    }
+    ADD_FAILURE() << "no InputError";
+    return "";
+  };
+  // One id of 10^8 in a 9 KB file used to size a table of 10^8 tokens (3.3 GB).
+  auto json = small_tokenizer_json(false);
+  json["model"]["vocab"]["far"] = 100000000;
+  std::string message = load_error(json.dump());
+  EXPECT_TRUE(
+      contains(message, "token 'far' has id 100000000; with 263 tokens in the file the ids must be 0..262"))
+      << message;
+  json = small_tokenizer_json(false);
+  json["added_tokens"][0]["id"] = 2147483647;
+  message = load_error(json.dump());
+  EXPECT_TRUE(contains(message, "has id 2147483647")) << message;
+  // A key given twice used to keep the later one.
+  message = load_error(R"({"model": {"type": "BPE"}, "model": {"type": "BPE"}})");
+  EXPECT_TRUE(contains(message, "duplicate key \"model\" at the top level")) << message;
+  message = load_error(std::string(100000, '[') + std::string(100000, ']'));
+  EXPECT_TRUE(contains(message, "nested deeper than 64 levels")) << message;
+  // Control characters in a token are escaped in the message.
+  json = small_tokenizer_json(false);
+  json["model"]["vocab"]["\x1b[31m"] = 100000000;
+  message = load_error(json.dump());
+  EXPECT_TRUE(contains(message, "token '\\x1b[31m' has id")) << message;
+  EXPECT_FALSE(contains(message, "\x1b")) << message;
 }
 
 // Two tokenizers that split the same word differently: a cache shared between them would hand one the

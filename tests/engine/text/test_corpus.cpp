@@ -237,5 +237,24 @@ TEST(Corpus, SingleTextFileAndInputErrors) {
   EXPECT_TRUE(contains(message, "\"ignore\" is not one of: skip, refuse")) << message;
 }
 
+// Lines are strict JSON: a second "text" used to replace the first silently, and nesting past the limit
+// is a bad line like any other.
+TEST(Corpus, LinesFollowTheStrictJsonRules) {
+  TempDir dir;
+  const std::string path = dir.file("strict.jsonl");
+  write_file(path, std::string("{\"text\": \"kept\"}\n") + "{\"text\": \"one\", \"text\": \"two\"}\n" +
+                       std::string(100000, '[') + std::string(100000, ']') + "\n");
+  CorpusReader reader({{path, ""}}, OnBadInput::Skip);
+  const auto got = read_all(reader);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].text, "kept");
+  const auto problems = problem_strings(reader.stats());
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_TRUE(contains(problems[0], path + ":2: malformed JSON: duplicate key \"text\" at the top level"))
+      << problems[0];
+  EXPECT_TRUE(contains(problems[1], path + ":3: malformed JSON: JSON nested deeper than 64 levels"))
+      << problems[1];
+}
+
 }  // namespace
 }  // namespace zoolab
