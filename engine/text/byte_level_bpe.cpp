@@ -19,6 +19,7 @@
 #include "engine/text/pretokenizer.h"
 #include "engine/text/utf8.h"
 #include "engine/text/zstd_stream.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 
@@ -138,8 +139,8 @@ std::string read_whole_file(const std::string& path, const std::string& what) {
 nlohmann::json parse_json_file(const std::string& path, const std::string& what) {
   const std::string text = read_whole_file(path, what);
   try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& error) {
+    return parse_strict_json(text);
+  } catch (const JsonSyntaxError& error) {
     throw std::runtime_error(path + ": not valid JSON (" + error.what() + "); expected " + what);
   }
 }
