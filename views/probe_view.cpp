@@ -10,7 +10,6 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
-#include <QRegularExpression>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QShowEvent>
@@ -20,6 +19,7 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "engine/inspect/probe_sequence.h"
 #include "views/pattern_view.h"
 #include "views/token_strip.h"
 
@@ -40,17 +40,6 @@ enum Column {
   ColumnCount
 };
 
-// The target a "K?" query at `position` is scored against: the token after the first earlier occurrence
-// of its key at a position that is not itself a query (in MQAR, the context's k v pair). -1 when none.
-int64_t derivedTarget(const std::vector<int64_t>& tokens, const std::vector<bool>& isQuery, size_t position) {
-  for (size_t j = 0; j + 1 < position; ++j) {
-    if (!isQuery[j] && tokens[j] == tokens[position]) {
-      return tokens[j + 1];
-    }
-  }
-  return -1;
-}
-
 QTableWidgetItem* cell(const QString& text, Qt::Alignment alignment = Qt::AlignRight | Qt::AlignVCenter) {
   auto* item = new QTableWidgetItem(text);
   item->setTextAlignment(alignment);
@@ -67,65 +56,45 @@ QString probability(float p) {
 // ---- The sequence syntax ----
 
 ProbeView::ParsedSequence ProbeView::parseSequence(const QString& text) {
-  ParsedSequence parsed;
-  static const QRegularExpression kSpace(QStringLiteral("[\\s,]+"));
-  const QStringList words = text.split(kSpace, Qt::SkipEmptyParts);
-  std::vector<bool> isQuery;
-  std::vector<bool> derived;  // "K?": its target comes from the context, once all tokens are known
-  for (int i = 0; i < words.size(); ++i) {
-    QString word = words[i];
-    const auto fail = [&](const QString& why) {
-      parsed.error = tr("Token %1 (\"%2\"): %3").arg(i).arg(words[i], why);
-      parsed.tokens.clear();
-      parsed.labels.clear();
-      return parsed;
-    };
-    bool query = false;
-    bool fromContext = false;
-    int64_t target = kNoLabel;
-    if (word.endsWith(QLatin1Char('?'))) {
-      word.chop(1);
-      query = true;
-      fromContext = true;
-    } else if (const int colon = word.indexOf(QLatin1Char(':')); colon >= 0) {
-      bool ok = false;
-      target = word.mid(colon + 1).toLongLong(&ok);
-      if (!ok || target < 0) {
-        return fail(tr("the target after ':' must be a non-negative integer"));
-      }
-      word.truncate(colon);
-      query = true;
+  // An unpaired surrogate would become '?' in UTF-8 (Qt's replacement), turning "5<surrogate>" into the
+  // query "5?"; U+FFFD keeps it a character that no word may contain.
+  QString cleaned = text;
+  for (qsizetype i = 0; i < cleaned.size(); ++i) {
+    const QChar c = cleaned.at(i);
+    if (c.isHighSurrogate() && i + 1 < cleaned.size() && cleaned.at(i + 1).isLowSurrogate()) {
+      ++i;
+    } else if (c.isSurrogate()) {
+      cleaned[i] = QChar::ReplacementCharacter;
     }
-    bool ok = false;
-    const qlonglong token = word.toLongLong(&ok);
-    if (!ok) {
-      return fail(
-          tr("not an integer token id (write ids separated by spaces; \"K?\" marks a query of key K, "
-             "\"K:T\" one with target T)"));
-    }
-    if (token < 0) {
-      return fail(tr("token ids are not negative"));
-    }
-    parsed.tokens.push_back(token);
-    parsed.labels.push_back(target);
-    isQuery.push_back(query);
-    derived.push_back(fromContext);
   }
-  for (size_t p = 0; p < parsed.tokens.size(); ++p) {
-    if (!derived[p]) {
-      continue;
-    }
-    const int64_t target = derivedTarget(parsed.tokens, isQuery, p);
-    if (target < 0) {
+  const ProbeSequence sequence = parse_probe_sequence(cleaned.toStdString());
+  ParsedSequence parsed;
+  parsed.tokens = sequence.tokens;
+  parsed.labels = sequence.labels;
+  const ProbeSequenceError& error = sequence.error;
+  const auto at = [&](const QString& why) {
+    return tr("Token %1 (\"%2\"): %3").arg(error.word).arg(QString::fromStdString(error.text), why);
+  };
+  switch (error.problem) {
+    case ProbeSequenceProblem::None:
+      break;
+    case ProbeSequenceProblem::BadTarget:
+      parsed.error = at(tr("the target after ':' must be a non-negative integer"));
+      break;
+    case ProbeSequenceProblem::NotAnInteger:
+      parsed.error =
+          at(tr("not an integer token id (write ids separated by spaces; \"K?\" marks a query of key K, "
+                "\"K:T\" one with target T)"));
+      break;
+    case ProbeSequenceProblem::NegativeToken:
+      parsed.error = at(tr("token ids are not negative"));
+      break;
+    case ProbeSequenceProblem::NoDerivedTarget:
       parsed.error = tr("Token %1 (\"%2?\"): key %2 does not occur earlier followed by a value, so the query "
                         "has no target; write %2:T to give one")
-                         .arg(p)
-                         .arg(parsed.tokens[p]);
-      parsed.tokens.clear();
-      parsed.labels.clear();
-      return parsed;
-    }
-    parsed.labels[p] = target;
+                         .arg(error.word)
+                         .arg(error.key);
+      break;
   }
   return parsed;
 }
@@ -139,8 +108,8 @@ QString ProbeView::formatSequence(const std::vector<int64_t>& tokens, const std:
   for (size_t p = 0; p < tokens.size(); ++p) {
     QString word = QString::number(tokens[p]);
     if (isQuery[p]) {
-      word += derivedTarget(tokens, isQuery, p) == labels[p] ? QStringLiteral("?")
-                                                             : QStringLiteral(":%1").arg(labels[p]);
+      word += derived_probe_target(tokens, isQuery, p) == labels[p] ? QStringLiteral("?")
+                                                                    : QStringLiteral(":%1").arg(labels[p]);
     }
     words.append(word);
   }

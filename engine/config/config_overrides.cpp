@@ -14,6 +14,11 @@ RunConfig with_overrides(const RunConfig& config, const std::vector<std::string>
   nlohmann::json grid = nlohmann::json::array();
   for (const auto& assignment : assignments) {
     const auto equals = assignment.find('=');
+    // A value that is not JSON is kept as a plain string, and JSON strings must be UTF-8: checked here, or
+    // the first message that quotes the value would fail to print it.
+    if (first_invalid_utf8(assignment)) {
+      throw ConfigError("--set", "\"" + escape_for_terminal(assignment) + "\" is not valid UTF-8");
+    }
     if (equals == std::string::npos || equals == 0) {
       throw ConfigError("--set", "expected PATH=VALUE such as model.d_model=128, got \"" +
                                      escape_for_terminal(assignment) + "\"");

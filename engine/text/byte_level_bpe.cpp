@@ -330,7 +330,10 @@ BpeTokenizer::State::State(std::vector<std::string> vocab,
   merges.reserve(merge_list.size());
   merge_of_pair.reserve(merge_list.size() * 2);
   for (size_t rank = 0; rank < merge_list.size(); ++rank) {
-    const auto& [left, right] = merge_list[rank];
+    // Named references, not a structured binding: C++17 does not let a lambda capture a binding (GCC
+    // allows it, Clang refuses it).
+    const std::string& left = merge_list[rank].first;
+    const std::string& right = merge_list[rank].second;
     const auto describe = [&]() {
       return "merge " + std::to_string(rank) + " (" + quote_token(left + " " + right) + ")";
     };

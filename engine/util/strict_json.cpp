@@ -29,6 +29,16 @@ std::string path_of(const std::vector<Frame>& frames, size_t count) {
   return path;
 }
 
+// what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: ..."; the bracket is
+// noise to a user.
+std::string without_nlohmann_prefix(const std::string& message) {
+  const size_t bracket = message.find("] ");
+  if (message.rfind("[json.exception", 0) == 0 && bracket != std::string::npos) {
+    return message.substr(bracket + 2);
+  }
+  return message;
+}
+
 }  // namespace
 
 json parse_strict_json(std::string_view text) {
@@ -81,13 +91,12 @@ json parse_strict_json(std::string_view text) {
   try {
     return json::parse(text.begin(), text.end(), check);
   } catch (const json::parse_error& error) {
-    // what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
-    std::string message = error.what();
-    const size_t bracket = message.find("] ");
-    if (message.rfind("[json.exception", 0) == 0 && bracket != std::string::npos) {
-      message = message.substr(bracket + 2);
-    }
-    throw JsonSyntaxError({}, "invalid JSON: " + message + " (byte " + std::to_string(error.byte) + ")");
+    throw JsonSyntaxError({}, "invalid JSON: " + without_nlohmann_prefix(error.what()) + " (byte " +
+                                  std::to_string(error.byte) + ")");
+  } catch (const json::out_of_range& error) {
+    // A number past a double's range ("1e400") is nlohmann's out_of_range.406, not a parse error. Its
+    // text is the number as written: digits, sign, '.', 'e', nothing to escape.
+    throw JsonSyntaxError({}, "invalid JSON: " + without_nlohmann_prefix(error.what()));
   }
 }
 

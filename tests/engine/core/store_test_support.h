@@ -68,6 +68,9 @@ inline const MetricSummary* find_summary(const std::vector<MetricSummary>& summa
   }
   return nullptr;
 }
+// The result points into `summaries`: a temporary (find_summary(store.summary(run), ...)) would leave it
+// dangling, as AddressSanitizer found.
+const MetricSummary* find_summary(std::vector<MetricSummary>&& summaries, const std::string& key) = delete;
 
 // Opens a raw connection, runs `sql` and returns the first column of the first row as text.
 inline std::string raw_query(const std::string& path, const std::string& sql) {

@@ -87,5 +87,16 @@ TEST(ConfigOverrides, RefusesAPathGivenTwice) {
   EXPECT_TRUE(contains(error.what(), "twice")) << error.what();
 }
 
+TEST(ConfigOverrides, RefusesBytesThatAreNotUtf8) {
+  // A value that is not JSON is kept as a string; one that is not UTF-8 either used to reach the error
+  // message's JSON dump, which threw nlohmann's type_error (found by tests/fuzz, config_overrides).
+  ConfigError error = override_error({"train.learning_rate=2\xae"});
+  EXPECT_EQ(error.path(), "--set");
+  EXPECT_TRUE(contains(error.what(), "not valid UTF-8")) << error.what();
+  EXPECT_TRUE(contains(error.what(), "train.learning_rate=2\\xae")) << error.what();
+  error = override_error({"name=ok", "model.d_\xff=1"});
+  EXPECT_TRUE(contains(error.what(), "not valid UTF-8")) << error.what();
+}
+
 }  // namespace
 }  // namespace zoolab

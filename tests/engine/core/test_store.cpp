@@ -188,7 +188,8 @@ TEST_F(StoreTest, AppendMetricsMaintainsSummary) {
 
   // Same step twice: the later point is the current value.
   store.append_metrics({point(run, "valid/accuracy", 3, 0.75)});
-  accuracy = find_summary(store.summary(run), "valid/accuracy");
+  const auto updated = store.summary(run);
+  accuracy = find_summary(updated, "valid/accuracy");
   ASSERT_NE(accuracy, nullptr);
   EXPECT_DOUBLE_EQ(accuracy->last, 0.75);
 }
@@ -208,7 +209,8 @@ TEST_F(StoreTest, AppendIsAtomicAndNanSurvives) {
   const auto points = store.metrics(run, "train/loss");
   ASSERT_EQ(points.size(), 2u);
   EXPECT_TRUE(std::isnan(points[1].value));
-  const MetricSummary* loss = find_summary(store.summary(run), "train/loss");
+  const auto summaries = store.summary(run);
+  const MetricSummary* loss = find_summary(summaries, "train/loss");
   ASSERT_NE(loss, nullptr);
   EXPECT_TRUE(std::isnan(loss->last));
   EXPECT_EQ(loss->last_step, 2);
@@ -291,7 +293,8 @@ TEST_F(StoreTest, TruncateMetricsAfterRebuildsSummary) {
                         point(run, "train/loss", 3, 2.5), point(run, "train/loss", 4, 0.1),
                         point(run, "train/loss", 5, 0.2), point(run, "valid/accuracy", 5, 0.99),
                         point(other, "train/loss", 9, 4.0)});
-  ASSERT_DOUBLE_EQ(find_summary(store.summary(run), "train/loss")->best, 0.1);
+  const auto before = store.summary(run);
+  ASSERT_DOUBLE_EQ(find_summary(before, "train/loss")->best, 0.1);
 
   store.truncate_metrics_after(run, 3);
   const auto points = store.metrics(run);
@@ -312,11 +315,13 @@ TEST_F(StoreTest, TruncateMetricsAfterRebuildsSummary) {
 
   // The other run is untouched.
   EXPECT_EQ(store.metrics(other).size(), 1u);
-  EXPECT_DOUBLE_EQ(find_summary(store.summary(other), "train/loss")->last, 4.0);
+  const auto others = store.summary(other);
+  EXPECT_DOUBLE_EQ(find_summary(others, "train/loss")->last, 4.0);
 
   // Appending after a truncation continues from the rebuilt summary.
   store.append_metrics({point(run, "train/loss", 4, 1.0)});
-  const MetricSummary* resumed = find_summary(store.summary(run), "train/loss");
+  const auto after = store.summary(run);
+  const MetricSummary* resumed = find_summary(after, "train/loss");
   ASSERT_NE(resumed, nullptr);
   EXPECT_DOUBLE_EQ(resumed->best, 1.0);
   EXPECT_EQ(resumed->best_step, 4);

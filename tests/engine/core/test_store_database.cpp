@@ -138,7 +138,8 @@ TEST_F(StoreTest, TwoStoresOnOneFileWriteAndReadConcurrently) {
     EXPECT_LT(seen[i - 1].id, seen[i].id);
   }
   EXPECT_EQ(reader.find_run(run)->steps, kBatches - 1);
-  const MetricSummary* loss = find_summary(reader.summary(run), "train/loss");
+  const auto summaries = reader.summary(run);
+  const MetricSummary* loss = find_summary(summaries, "train/loss");
   ASSERT_NE(loss, nullptr);
   EXPECT_EQ(loss->last_step, kBatches - 1);
   EXPECT_DOUBLE_EQ(loss->best, 1.0 / kBatches);

@@ -79,6 +79,20 @@ TEST(StrictJson, SyntaxErrorsSayWhere) {
   }
 }
 
+TEST(StrictJson, NumbersPastTheRangeOfADoubleAreSyntaxErrors) {
+  // nlohmann reports "1e400" as out_of_range, not as a parse error; found by tests/fuzz (strict_json).
+  try {
+    parse_strict_json(R"({"learning_rate": 1e400})");
+    FAIL() << "1e400 was accepted";
+  } catch (const JsonSyntaxError& error) {
+    EXPECT_NE(std::string(error.what()).find("number overflow parsing '1e400'"), std::string::npos)
+        << error.what();
+    EXPECT_EQ(std::string(error.what()).find("[json.exception"), std::string::npos) << error.what();
+  }
+  EXPECT_THROW(parse_strict_json("[-1e999]"), JsonSyntaxError);
+  EXPECT_EQ(parse_strict_json("[1e308, 18446744073709551616]")[1], 18446744073709551616.0);
+}
+
 TEST(Utf8Repair, InvalidBytesBecomeVisibleEscapes) {
   EXPECT_EQ(to_valid_utf8("caf\xc3\xa9"), "caf\xc3\xa9");
   EXPECT_EQ(to_valid_utf8("bad \xff\xfe end"), "bad \\xff\\xfe end");

@@ -175,6 +175,29 @@ TEST(BpeTokenizerFiles, GarbledFilesAreExplained) {
   EXPECT_TRUE(contains(message, "token id 262 is outside the vocabulary (ids 0..261)")) << message;
 }
 
+TEST(BpeTokenizerFiles, JsonIsReadStrictly) {
+  // Found by tests/fuzz (gpt2_tokenizer): a number past a double's range escaped as nlohmann's
+  // out_of_range, which is not a std::runtime_error.
+  TempDir dir;
+  nlohmann::json bytes = nlohmann::json::object();
+  for (int b = 0; b < 256; ++b)
+    bytes[bytes_to_gpt2_alphabet(std::string(1, static_cast<char>(b)))] = b;
+  std::string encoder = bytes.dump();
+  encoder.insert(1, "\"huge\": 1e400, ");
+  write_file(dir.file("encoder.json"), encoder);
+  write_file(dir.file("vocab.bpe"), "#version: 0.2\n");
+  EXPECT_THROW(BpeTokenizer::load(dir.path().string()), std::runtime_error);
+  const std::string message = error_of([&] { BpeTokenizer::load(dir.path().string()); });
+  EXPECT_TRUE(contains(message, "encoder.json: not valid JSON")) << message;
+  // A key given twice is refused rather than silently replaced.
+  encoder = bytes.dump();
+  encoder.insert(1, "\"a\": 0, ");
+  write_file(dir.file("encoder.json"), encoder);
+  EXPECT_TRUE(contains(error_of([&] { BpeTokenizer::load(dir.path().string()); }), "duplicate key \"a\""));
+  write_file(dir.file("deep.json"), std::string(100000, '[') + std::string(100000, ']'));
+  EXPECT_THROW(BpeTokenizer::from_tokenizer_json(dir.file("deep.json")), std::runtime_error);
+}
+
 TEST(BpeTokenizerFiles, MalformedAddedTokensNameTheFile) {
   TempDir dir;
   const auto added_error = [&](const nlohmann::json& added_tokens) {
