@@ -1,5 +1,6 @@
 // The torch-free parts of zoolab's binary formats (engine/formats): CRC-32C against published check
-// values and its table against the hardware instruction, and the header field readers.
+// values and its table against the hardware instruction, the checkpoint framing (every flipped bit, a
+// header length of 3 GB, header fields out of range, version 1 still read), and the header field readers.
 
 #include <gtest/gtest.h>
 
@@ -7,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "engine/formats/checkpoint_format.h"
 #include "engine/formats/crc32c.h"
 #include "engine/formats/header_fields.h"
 #include "engine/util/input_error.h"
@@ -69,6 +71,148 @@ TEST(Crc32c, ExtendContinuesACrc) {
   EXPECT_EQ(crc32c_extend(crc32c(a), b.data(), b.size()), crc32c(a + b));
   EXPECT_EQ(crc32c_extend(0, b.data(), b.size()), crc32c(b));
   EXPECT_EQ(detail::crc32c_extend_portable(crc32c(a), b.data(), b.size()), crc32c(a + b));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Checkpoint framing
+
+CheckpointHeader sample_header() {
+  CheckpointHeader header;
+  header.position = {7, 1, 3, 11, "0123456789abcdef", "00112233445566778899aabbccddeeff"};
+  header.torch_version = "2.5.1";
+  return header;
+}
+
+std::string checkpoint_bytes(const CheckpointHeader& header, const std::string& payload) {
+  const std::string head = encode_checkpoint_head(header);
+  return head + payload + encode_checkpoint_trailer(head, payload);
+}
+
+void put_u64(std::string& bytes, size_t at, uint64_t value) {
+  for (int i = 0; i < 8; ++i) {
+    bytes[at + i] = static_cast<char>((value >> (8 * i)) & 0xff);
+  }
+}
+
+// The file with its trailing CRC-32C recomputed over the rest.
+std::string resealed(std::string bytes) {
+  bytes.resize(bytes.size() - 4);
+  const uint32_t crc = crc32c(bytes);
+  for (int i = 0; i < 4; ++i) {
+    bytes.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+  }
+  return bytes;
+}
+
+// The file with `json` as its header (and the checksum recomputed): a writer with a bug, or a person.
+std::string with_header(const std::string& bytes, const std::string& json) {
+  const std::string good_head = encode_checkpoint_head(sample_header());
+  std::string out = bytes.substr(0, 20) + json + bytes.substr(good_head.size());
+  put_u64(out, 12, json.size());
+  return resealed(out);
+}
+
+const std::string kPayload = "a torch archive would be here; the framing does not look inside it";
+
+TEST(CheckpointFormat, RoundTripsTheHeaderAndFindsThePayload) {
+  const std::string bytes = checkpoint_bytes(sample_header(), kPayload);
+  EXPECT_EQ(bytes.substr(0, 8), std::string("ZLCKPT\0\0", 8));
+  const auto parsed = parse_checkpoint(bytes, "c.zlck");
+  EXPECT_EQ(parsed.version, 2u);
+  EXPECT_TRUE(parsed.checksummed);
+  const auto& p = parsed.header.position;
+  EXPECT_EQ(p.run_id, 7);
+  EXPECT_EQ(p.epoch, 1);
+  EXPECT_EQ(p.batch, 3);
+  EXPECT_EQ(p.step, 11);
+  EXPECT_EQ(p.config_hash, "0123456789abcdef");
+  EXPECT_EQ(p.run_uid, "00112233445566778899aabbccddeeff");
+  EXPECT_EQ(parsed.header.torch_version, "2.5.1");
+  EXPECT_EQ(bytes.substr(parsed.payload_offset, parsed.payload_size), kPayload);
+  EXPECT_EQ(parsed.payload_offset + parsed.payload_size + 4, bytes.size());
+}
+
+TEST(CheckpointFormat, EveryFlippedBitIsRefused) {
+  const std::string bytes = checkpoint_bytes(sample_header(), kPayload);
+  for (size_t bit = 0; bit < 8 * bytes.size(); ++bit) {
+    std::string damaged = bytes;
+    damaged[bit / 8] = static_cast<char>(damaged[bit / 8] ^ (1 << (bit % 8)));
+    EXPECT_THROW(parse_checkpoint(damaged, "c.zlck"), CheckpointError) << "bit " << bit;
+  }
+  const std::string message = error_of([&] {
+    std::string damaged = bytes;
+    damaged[bytes.size() - 10] ^= 4;  // in the payload
+    parse_checkpoint(damaged, "runs/3/c.zlck");
+  });
+  EXPECT_TRUE(contains(message, "checkpoint runs/3/c.zlck: checksum mismatch")) << message;
+}
+
+TEST(CheckpointFormat, AHugeHeaderLengthIsRefusedBeforeAnythingIsAllocated) {
+  std::string bytes = checkpoint_bytes(sample_header(), kPayload);
+  put_u64(bytes, 12, 3'000'000'000);
+  const std::string message = error_of([&] { parse_checkpoint(resealed(bytes), "c.zlck"); });
+  EXPECT_TRUE(contains(message, "header length 3000000000 is past the limit of 1048576 bytes")) << message;
+  // Within the file but past the 1 MiB bound: a 3 MiB payload under a header length of 2 MiB.
+  std::string large = checkpoint_bytes(sample_header(), std::string(3 << 20, 'p'));
+  put_u64(large, 12, 2 << 20);
+  EXPECT_TRUE(contains(error_of([&] { parse_checkpoint(resealed(large), "c.zlck"); }),
+                       "header length 2097152 is past the limit of 1048576 bytes"));
+  // Within the limit but past the end of the file.
+  put_u64(bytes, 12, 5000);
+  EXPECT_TRUE(
+      contains(error_of([&] { parse_checkpoint(resealed(bytes), "c.zlck"); }), "past the end of the file"));
+}
+
+TEST(CheckpointFormat, HeaderFieldsAreCheckedByName) {
+  const std::string bytes = checkpoint_bytes(sample_header(), kPayload);
+  const auto refused = [&](const std::string& json, const std::string& expected) {
+    const std::string message = error_of([&] { parse_checkpoint(with_header(bytes, json), "c.zlck"); });
+    EXPECT_TRUE(contains(message, "checkpoint c.zlck: ")) << message;
+    EXPECT_TRUE(contains(message, expected)) << message;
+  };
+  refused(R"({"run_id":7,"epoch":1,"batch":-3,"step":11,"config_hash":"0123456789abcdef"})",
+          "header field \"batch\" is -3, outside the allowed range 0 to");
+  refused(R"({"run_id":0,"epoch":1,"batch":3,"step":11,"config_hash":"0123456789abcdef"})",
+          "header field \"run_id\" is 0");
+  refused(R"({"run_id":7,"epoch":1,"batch":3,"config_hash":"0123456789abcdef"})",
+          "header field \"step\" is missing");
+  refused(R"({"run_id":7,"epoch":"1","batch":3,"step":11,"config_hash":"0123456789abcdef"})",
+          "header field \"epoch\" is \"1\", not an integer");
+  refused(R"({"run_id":7,"epoch":1,"batch":3,"step":11,"config_hash":"\u001b[2J"})",
+          "header field \"config_hash\" is \"\\x1b[2J\"");
+  refused(R"({"run_id":7,"epoch":1,"batch":3,"step":11,"config_hash":"0123456789abcdef","run_uid":"XYZ"})",
+          "header field \"run_uid\" is \"XYZ\"");
+  refused(R"({"run_id":7,"run_id":8,"epoch":1,"batch":3,"step":11,"config_hash":"0123456789abcdef"})",
+          "duplicate key \"run_id\"");
+  refused(R"([1,2])", "the header is not a JSON object");
+  refused(std::string(70, '['), "nested deeper than 64 levels");
+}
+
+TEST(CheckpointFormat, VersionOneIsReadWithoutAChecksumAndOthersAreRefused) {
+  const std::string v2 = checkpoint_bytes(sample_header(), kPayload);
+  std::string v1 = v2.substr(0, v2.size() - 4);
+  v1[8] = 1;
+  const auto parsed = parse_checkpoint(v1, "old.zlck");
+  EXPECT_EQ(parsed.version, 1u);
+  EXPECT_FALSE(parsed.checksummed);
+  EXPECT_EQ(parsed.header.position.step, 11);
+  EXPECT_EQ(v1.substr(parsed.payload_offset, parsed.payload_size), kPayload);
+  // Its header is checked as strictly: a length of 3 GB in a small file allocates nothing.
+  put_u64(v1, 12, 3'000'000'000);
+  EXPECT_TRUE(contains(error_of([&] { parse_checkpoint(v1, "old.zlck"); }), "past the limit"));
+
+  std::string v3 = v2;
+  v3[8] = 3;
+  EXPECT_TRUE(contains(error_of([&] { parse_checkpoint(v3, "c.zlck"); }), "format version 3 is not one"));
+  EXPECT_TRUE(
+      contains(error_of([&] { parse_checkpoint("not a checkpoint at all", "c.zlck"); }), "bad magic"));
+  EXPECT_TRUE(contains(error_of([&] { parse_checkpoint(v2.substr(0, 10), "c.zlck"); }), "truncated"));
+  EXPECT_TRUE(contains(error_of([&] { parse_checkpoint("", "c.zlck"); }), "truncated"));
+}
+
+TEST(CheckpointFormat, ReadingAMissingFileNamesIt) {
+  const std::string message = error_of([] { read_checkpoint_file("/nonexistent/zoolab/c.zlck"); });
+  EXPECT_TRUE(contains(message, "checkpoint /nonexistent/zoolab/c.zlck: cannot open")) << message;
 }
 
 // ---------------------------------------------------------------------------------------------------------
