@@ -1,6 +1,7 @@
 // The torch-free parts of zoolab's binary formats (engine/formats): CRC-32C against published check
 // values and its table against the hardware instruction, the checkpoint framing (every flipped bit, a
-// header length of 3 GB, header fields out of range, version 1 still read), and the header field readers.
+// header length of 3 GB, header fields out of range, version 1 still read) and safetensors headers
+// (shape products that overflow, offsets outside the file, overlaps), and the header field readers.
 
 #include <gtest/gtest.h>
 
@@ -11,6 +12,7 @@
 #include "engine/formats/checkpoint_format.h"
 #include "engine/formats/crc32c.h"
 #include "engine/formats/header_fields.h"
+#include "engine/formats/safetensors_header.h"
 #include "engine/util/input_error.h"
 
 namespace zoolab {
@@ -213,6 +215,106 @@ TEST(CheckpointFormat, VersionOneIsReadWithoutAChecksumAndOthersAreRefused) {
 TEST(CheckpointFormat, ReadingAMissingFileNamesIt) {
   const std::string message = error_of([] { read_checkpoint_file("/nonexistent/zoolab/c.zlck"); });
   EXPECT_TRUE(contains(message, "checkpoint /nonexistent/zoolab/c.zlck: cannot open")) << message;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// safetensors headers
+
+std::string safetensors_bytes(const std::string& header, const std::string& data) {
+  std::string out(8, '\0');
+  put_u64(out, 0, header.size());
+  return out + header + data;
+}
+
+TEST(SafetensorsHeader, AGoodHeaderListsEntriesInFileOrder) {
+  const std::string header =
+      R"({"b":{"dtype":"I64","shape":[2,1],"data_offsets":[8,24]},)"
+      R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"__metadata__":{"k":"v"}})";
+  const auto layout = parse_safetensors(safetensors_bytes(header, std::string(24, '\0')), "w.safetensors");
+  ASSERT_EQ(layout.entries.size(), 2u);
+  EXPECT_EQ(layout.entries[0].name, "a");
+  EXPECT_EQ(layout.entries[0].numel, 2);
+  EXPECT_EQ(layout.entries[1].name, "b");
+  EXPECT_EQ(layout.entries[1].shape, (std::vector<int64_t>{2, 1}));
+  EXPECT_EQ(layout.entries[1].element_size, 8);
+  EXPECT_EQ(layout.metadata.at("k"), "v");
+  EXPECT_EQ(layout.data_offset, 8 + header.size());
+}
+
+// Shapes whose element count or byte size wraps around in 64-bit arithmetic onto the span of their
+// offsets (0 or 16 bytes): each used to pass the size check and reach torch::empty.
+TEST(SafetensorsHeader, ShapeProductsThatOverflowAreRefused) {
+  const struct {
+    const char* dtype;
+    const char* shape;
+    uint64_t span;
+  } cases[] = {
+      {"F32", "[4294967296,4294967296]", 0},   // 2^64 elements
+      {"F32", "[4611686018427387904,4]", 0},   // 2^64 elements
+      {"U8", "[2305843009213693952,8]", 0},    // 2^64 elements of 1 byte
+      {"I8", "[4611686018427387904,2,2]", 0},  // 2^64 elements, five-way products included below
+      {"F64", "[3,6148914691236517206]", 16},  // 8 · 3 · (2^64 + 2) / 3 bytes: 16 mod 2^64
+      {"F32", "[2,2,2,2,1152921504606846976]", 0},
+  };
+  for (const auto& c : cases) {
+    const std::string header = std::string(R"({"w":{"dtype":")") + c.dtype + R"(","shape":)" + c.shape +
+                               R"(,"data_offsets":[0,)" + std::to_string(c.span) + "]}}";
+    const std::string message =
+        error_of([&] { parse_safetensors(safetensors_bytes(header, std::string(c.span, '\0')), "w.st"); });
+    EXPECT_TRUE(contains(message, "safetensors file w.st: shape ")) << c.shape << ": " << message;
+    EXPECT_TRUE(contains(message, "has more elements than 2^63 bytes can hold"))
+        << c.shape << ": " << message;
+  }
+}
+
+TEST(SafetensorsHeader, OffsetsOutsideTheFileOrOverlappingAreRefused) {
+  const std::string eight(8, '\0');
+  EXPECT_TRUE(contains(
+      error_of([&] {
+        parse_safetensors(
+            safetensors_bytes(R"({"w":{"dtype":"U8","shape":[8],"data_offsets":[18446744073709551608,0]}})",
+                              eight),
+            "w.st");
+      }),
+      "end before they begin"));
+  EXPECT_TRUE(contains(
+      error_of([&] {
+        parse_safetensors(safetensors_bytes(R"({"w":{"dtype":"U8","shape":[8],)"
+                                            R"("data_offsets":[18446744073709551600,18446744073709551608]}})",
+                                            eight),
+                          "w.st");
+      }),
+      "out of range of the 8-byte data buffer"));
+  EXPECT_TRUE(contains(error_of([&] {
+                         parse_safetensors(
+                             safetensors_bytes(R"({"a":{"dtype":"U8","shape":[8],"data_offsets":[0,8]},)"
+                                               R"("b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}})",
+                                               eight),
+                             "w.st");
+                       }),
+                       "overlaps"));
+  EXPECT_TRUE(contains(error_of([&] {
+                         parse_safetensors(
+                             safetensors_bytes(R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},)"
+                                               R"("a":{"dtype":"U8","shape":[4],"data_offsets":[4,8]}})",
+                                               eight),
+                             "w.st");
+                       }),
+                       "duplicate key \"a\""));
+  std::string past(8, '\0');
+  put_u64(past, 0, uint64_t{1} << 62);
+  EXPECT_TRUE(
+      contains(error_of([&] { parse_safetensors(past + "{}", "w.st"); }), "runs past the end of the file"));
+}
+
+TEST(SafetensorsHeader, NamesAndDtypesAreEscapedInMessages) {
+  const std::string message = error_of([] {
+    parse_safetensors(
+        safetensors_bytes(R"({"\u001b[31mw":{"dtype":"Q\u0007","shape":[1],"data_offsets":[0,1]}})", "x"),
+        "w.st");
+  });
+  EXPECT_TRUE(contains(message, "unknown dtype \"Q\\x07\" of tensor \"\\x1b[31mw\"")) << message;
+  EXPECT_FALSE(contains(message, "\x1b")) << message;
 }
 
 // ---------------------------------------------------------------------------------------------------------
