@@ -107,7 +107,8 @@ int train_and_report(Store& store, int64_t run_id, const RunConfig& config, cons
     std::cerr << "zoolab-cli: run " << run_id << " " << to_string(result.status) << ": " << result.message
               << "\n";
   }
-  return exit_code_for(result.status);
+  // Unusable input (a damaged checkpoint or shard, a bad configuration) exits 2, as it does before a run.
+  return result.input_error ? 2 : exit_code_for(result.status);
 }
 
 // `train --run`: a queued run, or one its worker (our parent) claimed for us.

@@ -1,20 +1,21 @@
 // zoolab-cli export and import: model weights as safetensors under Zoology's state-dict names.
 
 #include <algorithm>
-#include <cstdio>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 
 #include <torch/torch.h>
 
 #include "engine/cli/commands.h"
-#include "engine/data/dataset_cache.h"
 #include "engine/data/mqar.h"
 #include "engine/store/store.h"
 #include "engine/train/batches.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/evaluation.h"
 #include "engine/train/model_setup.h"
+#include "engine/train/resume_checks.h"
+#include "engine/train/trainer.h"
 #include "engine/train/weight_exchange.h"
 #include "engine/util/input_error.h"
 #include "engine/util/strict_json.h"
@@ -111,6 +112,13 @@ void import_weights(const WeightArgs& args) {
 
   Store store(database_path(args.db));
   const auto metrics = evaluate_on_test(model, config, store);
+  // Finite weights can still overflow in the forward pass; a run whose metrics are NaN is not recorded.
+  for (const auto& [key, value] : metrics) {
+    if (!std::isfinite(value)) {
+      throw InputError("weights file " + args.file + ": the model gives " + key + " = " +
+                       std::to_string(value) + " on the test split; not recorded");
+    }
+  }
 
   const auto run_id = store.create_run(new_run_record(config, RunStatus::Finished));
   try {
@@ -131,10 +139,8 @@ void import_weights(const WeightArgs& args) {
 
     CheckpointPosition position;
     position.run_id = run_id;
-    char hash[17];
-    std::snprintf(hash, sizeof(hash), "%016llx",
-                  static_cast<unsigned long long>(fnv1a64(to_json(config).dump())));
-    position.config_hash = hash;
+    position.config_hash = config_hash(config);
+    position.run_uid = checkpoint_run_uid(store, run_id);
     const auto path = (std::filesystem::path(store.files_dir()) / "runs" / std::to_string(run_id) /
                        "checkpoint-e0000-s00000000.zlck")
                           .string();

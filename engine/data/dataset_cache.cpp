@@ -1,5 +1,6 @@
 #include "engine/data/dataset_cache.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,12 @@
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
+
+#include "engine/formats/crc32c.h"
+#include "engine/util/checked_size.h"
+#include "engine/util/input_error.h"
+#include "engine/util/memory_budget.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 
@@ -27,7 +34,7 @@ void put_u64(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i)
     out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
-uint64_t get_le(const std::string& in, size_t offset, int bytes) {
+uint64_t get_le(std::string_view in, size_t offset, int bytes) {
   uint64_t v = 0;
   for (int i = 0; i < bytes; ++i)
     v |= static_cast<uint64_t>(static_cast<unsigned char>(in[offset + i])) << (8 * i);
@@ -113,7 +120,7 @@ void write_dataset_file(const std::string& path, const TokenSegment& segment) {
   const std::string slices = slices_to_json(segment).dump();
   put_u64(bytes, slices.size());
   bytes += slices;
-  put_u64(bytes, fnv1a64(bytes.data(), bytes.size()));
+  put_u32(bytes, crc32c(bytes));
 
   const fs::path target(path);
   std::error_code ec;
@@ -140,62 +147,84 @@ void write_dataset_file(const std::string& path, const TokenSegment& segment) {
   }
 }
 
-bool read_dataset_file(const std::string& path, TokenSegment* segment) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return false;
-  std::error_code ec;
-  const auto file_size = fs::file_size(path, ec);
-  if (ec)
-    return false;
-  std::string bytes(static_cast<size_t>(file_size), '\0');
-  if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
-    return false;
-  if (bytes.size() < kHeaderBytes + 8 + 8)
-    return false;
-  if (bytes.compare(0, 4, kMagic, 4) != 0)
-    return false;
+TokenSegment decode_dataset_file(std::string_view bytes, const std::string& path) {
+  const std::string prefix = "dataset cache file " + path + ": ";
+  if (bytes.size() < kHeaderBytes + 8 + 4)
+    throw InputError(prefix + "truncated (" + std::to_string(bytes.size()) + " bytes)");
+  if (bytes.compare(0, 4, std::string_view(kMagic, 4)) != 0)
+    throw InputError(prefix + "bad magic number");
   if (get_le(bytes, 4, 4) != kDatasetFileVersion)
-    return false;
+    throw InputError(prefix + "version " + std::to_string(get_le(bytes, 4, 4)) + ", not " +
+                     std::to_string(kDatasetFileVersion));
+  // The checksum first: nothing else the file says is believed before it checks out.
+  const size_t checksum_at = bytes.size() - 4;
+  if (get_le(bytes, checksum_at, 4) != crc32c(bytes.substr(0, checksum_at)))
+    throw InputError(prefix + "checksum mismatch (damaged or truncated)");
   const uint64_t n = get_le(bytes, 8, 8);
   const uint64_t l = get_le(bytes, 16, 8);
-  // Bound N and L by the file size before multiplying, so a corrupt header cannot overflow.
-  const uint64_t room = (bytes.size() - kHeaderBytes - 16) / 8;
-  if (l == 0 ? n != 0 : n > room / l)
-    return false;
-  const size_t count = static_cast<size_t>(n * l);
-  const size_t slices_at = kHeaderBytes + 8 * count;
-  const uint64_t slices_len = get_le(bytes, slices_at, 8);
-  if (slices_len != bytes.size() - slices_at - 16)
-    return false;
-  const size_t checksum_at = bytes.size() - 8;
-  if (get_le(bytes, checksum_at, 8) != fnv1a64(bytes.data(), checksum_at))
-    return false;
+  // Both token arrays, the slices length and the checksum must fit in the file: checked arithmetic, so
+  // a header of 2^62 examples cannot wrap around to the file's size.
+  const CheckedSize count = CheckedSize(n) * l;
+  const CheckedSize slices_at = count * 8 + kHeaderBytes;
+  if (!count.as_int64() || !slices_at.within(bytes.size() - 8 - 4) || n > uint64_t{INT64_MAX} ||
+      l > uint64_t{INT64_MAX})
+    throw InputError(prefix + std::to_string(n) + " examples of " + std::to_string(l) +
+                     " tokens do not fit in its " + std::to_string(bytes.size()) + " bytes");
+  const auto tokens_count = static_cast<size_t>(*count.value());
+  const auto slices_offset = static_cast<size_t>(*slices_at.value());
+  const uint64_t slices_len = get_le(bytes, slices_offset, 8);
+  if (slices_len != checksum_at - slices_offset - 8)
+    throw InputError(prefix + "the slices JSON length " + std::to_string(slices_len) +
+                     " does not match the file's size");
 
-  segment->num_examples = static_cast<int64_t>(n);
-  segment->seq_len = static_cast<int64_t>(l);
-  segment->inputs.resize(count);
-  segment->labels.resize(count);
+  TokenSegment segment;
+  segment.num_examples = static_cast<int64_t>(n);
+  segment.seq_len = static_cast<int64_t>(l);
+  segment.inputs.resize(tokens_count);
+  segment.labels.resize(tokens_count);
   const auto* tokens = reinterpret_cast<const unsigned char*>(bytes.data() + kHeaderBytes);
   auto token_at = [tokens](size_t i) {
     const unsigned char* b = tokens + 4 * i;
     const uint32_t u = uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 | uint32_t{b[3]} << 24;
     return static_cast<int64_t>(static_cast<int32_t>(u));
   };
-  for (size_t i = 0; i < count; ++i) {
-    segment->inputs[i] = token_at(i);
-    segment->labels[i] = token_at(count + i);
+  for (size_t i = 0; i < tokens_count; ++i) {
+    segment.inputs[i] = token_at(i);
+    segment.labels[i] = token_at(tokens_count + i);
   }
-  segment->slices.clear();
-  const nlohmann::json slices =
-      nlohmann::json::parse(bytes.begin() + static_cast<std::ptrdiff_t>(slices_at + 8),
-                            bytes.begin() + static_cast<std::ptrdiff_t>(checksum_at), nullptr, false);
+  nlohmann::json slices;
+  try {
+    slices = parse_strict_json(bytes.substr(slices_offset + 8, static_cast<size_t>(slices_len)));
+  } catch (const InputError&) {
+    throw InputError(prefix + "the slices are not valid JSON");
+  }
   if (!slices.is_object())
-    return false;
+    throw InputError(prefix + "the slices are not a JSON object");
   for (const auto& item : slices.items()) {
-    if (!item.value().is_number_integer())
-      return false;
-    segment->slices[item.key()] = item.value().get<int64_t>();
+    if (!item.value().is_number_integer() ||
+        (item.value().is_number_unsigned() && item.value().get<uint64_t>() > uint64_t{INT64_MAX}))
+      throw InputError(prefix + "a slice value is not a 64-bit integer");
+    segment.slices[item.key()] = item.value().get<int64_t>();
+  }
+  return segment;
+}
+
+bool read_dataset_file(const std::string& path, TokenSegment* segment) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return false;
+  std::error_code ec;
+  const auto file_size = fs::file_size(path, ec);
+  // A cache file larger than the memory budget is not read: regenerating it is the answer either way.
+  if (ec || memory_shortfall(file_size))
+    return false;
+  std::string bytes(static_cast<size_t>(file_size), '\0');
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
+    return false;
+  try {
+    *segment = decode_dataset_file(bytes, path);
+  } catch (const InputError&) {
+    return false;
   }
   return true;
 }

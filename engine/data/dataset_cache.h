@@ -1,7 +1,7 @@
 #pragma once
 
 // An on-disk cache of generated data segments, keyed by a content hash of everything that
-// determines them (Zoology caches `data_<md5(config + seed)>.pt`, reference/zoology-port.md §1.1).
+// determines them (as Zoology caches `data_<md5(config + seed)>.pt`).
 //
 // File "<cache_dir>/mqar-<16 hex digits>.zlds", all integers little-endian:
 //   char[4]  magic "ZLDS"
@@ -9,20 +9,21 @@
 //   uint64   N (examples), uint64 L (sequence length)
 //   int32    inputs[N*L], then int32 labels[N*L] (row-major)
 //   uint64   byte length of the slices JSON, then that many bytes of JSON ({"num_kv_pairs": 4, ...})
-//   uint64   FNV-1a 64 of every byte before it (detects truncation and bit rot)
-// A file that is missing, truncated, of another version, of another shape or with a wrong checksum
-// is regenerated and rewritten, never trusted. Files are written to a temporary name in the same
-// folder and renamed into place, so a reader never sees a half-written file.
+//   uint32   CRC-32C of every byte before it (detects truncation and bit rot; version 1 had FNV-1a 64)
+// A file that is missing, truncated, of another version (version 1 included), of another shape or with
+// a wrong checksum is regenerated and rewritten, never trusted: it is a cache. Files are written to a
+// temporary name in the same folder and renamed into place, so a reader never sees a half-written file.
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "engine/config/run_config.h"
 #include "engine/data/mqar.h"
 
 namespace zoolab {
 
-inline constexpr uint32_t kDatasetFileVersion = 1;
+inline constexpr uint32_t kDatasetFileVersion = 2;
 // Bump when generate_mqar's output for a given (config, vocab, seed) changes: old entries then
 // hash to other names and are never read.
 inline constexpr int kMqarGeneratorVersion = 1;
@@ -44,8 +45,12 @@ std::string dataset_cache_path(const std::string& cache_dir, const SegmentConfig
 // Throws std::runtime_error naming the path on an I/O error.
 void write_dataset_file(const std::string& path, const TokenSegment& segment);
 
-// Reads a segment; returns false (leaving *segment unspecified) if the file is missing or does not
-// check out in any way.
+// The segment of a whole .zlds file held in `bytes`. Throws InputError naming `path` and what does not
+// check out; never reads outside `bytes`. The torch-free entry point for fuzzing.
+TokenSegment decode_dataset_file(std::string_view bytes, const std::string& path);
+
+// Reads a segment; returns false (leaving *segment unspecified) if the file is missing, too large for
+// the memory budget or does not check out in any way (decode_dataset_file).
 bool read_dataset_file(const std::string& path, TokenSegment* segment);
 
 // The segment from the cache when a valid file exists, otherwise generated (generate_mqar) and

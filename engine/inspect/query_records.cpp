@@ -1,11 +1,18 @@
 #include "engine/inspect/query_records.h"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
+#include "engine/formats/crc32c.h"
+#include "engine/formats/header_fields.h"
 #include "engine/store/little_endian.h"
+#include "engine/text/utf8.h"
+#include "engine/util/checked_size.h"
+#include "engine/util/input_error.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 
@@ -17,7 +24,7 @@ using little_endian::put;
 
 class Reader {
  public:
-  explicit Reader(const std::string& bytes) : m_bytes(bytes) {}
+  explicit Reader(std::string_view bytes) : m_bytes(bytes) {}
 
   template <typename T>
   T get(const char* what) {
@@ -27,9 +34,9 @@ class Reader {
     return value;
   }
 
-  std::string get_bytes(size_t count, const char* what) {
+  std::string_view get_bytes(size_t count, const char* what) {
     need(count, what);
-    std::string out = m_bytes.substr(m_offset, count);
+    const std::string_view out = m_bytes.substr(m_offset, count);
     m_offset += count;
     return out;
   }
@@ -39,12 +46,12 @@ class Reader {
  private:
   void need(size_t count, const char* what) const {
     if (m_bytes.size() - m_offset < count) {
-      throw std::runtime_error(std::string("query records: truncated blob (") + what + " needs " +
-                               std::to_string(count) + " bytes at offset " + std::to_string(m_offset) + ", " +
-                               std::to_string(m_bytes.size() - m_offset) + " left)");
+      throw InputError(std::string("query records: truncated blob (") + what + " needs " +
+                       std::to_string(count) + " bytes at offset " + std::to_string(m_offset) + ", " +
+                       std::to_string(m_bytes.size() - m_offset) + " left)");
     }
   }
-  const std::string& m_bytes;
+  std::string_view m_bytes;
   size_t m_offset = 0;
 };
 
@@ -66,7 +73,7 @@ std::string encode_query_records(const QueryRecordSet& set) {
   std::string out;
   out.reserve(16 + header.size() + set.records.size() * kRecordBytes);
   out.append(kMagic, sizeof(kMagic));
-  put(out, kQueryRecordsVersion);
+  put(out, kQueryRecordsVersion);  // 2: with the trailing checksum
   put(out, static_cast<uint32_t>(header.size()));
   out += header;
   put(out, static_cast<uint64_t>(set.records.size()));
@@ -83,45 +90,88 @@ std::string encode_query_records(const QueryRecordSet& set) {
     put(out, r.segment);
     put(out, static_cast<uint8_t>(r.correct ? 1 : 0));
   }
+  put(out, crc32c(out));
   return out;
 }
 
-QueryRecordSet decode_query_records(const std::string& bytes) {
+QueryRecordSet decode_query_records(std::string_view bytes) {
+  const std::string prefix = "query records: ";
+  Reader magic(bytes);
+  if (magic.get_bytes(sizeof(kMagic), "magic") != std::string_view(kMagic, sizeof(kMagic))) {
+    throw InputError(prefix + "not a record blob (magic is \"" + escape_for_terminal(bytes.substr(0, 4)) +
+                     "\", not \"ZQRS\")");
+  }
+  const auto version = magic.get<uint32_t>("version");
+  if (version != 1 && version != kQueryRecordsVersion) {
+    throw InputError(prefix + "format version " + std::to_string(version) +
+                     " is not supported (this build reads versions 1 and " +
+                     std::to_string(kQueryRecordsVersion) + "; update zoolab)");
+  }
+  // Version 2 ends with the CRC-32C of every byte before it: verified before any field is believed.
+  // Version 1 had none and is read as it is.
+  if (version >= 2) {
+    if (bytes.size() < 12) {
+      throw InputError(prefix + "truncated blob (" + std::to_string(bytes.size()) + " bytes)");
+    }
+    const auto body = bytes.substr(0, bytes.size() - 4);
+    const auto stored = little_endian::get<uint32_t>(bytes, bytes.size() - 4);
+    if (crc32c(body) != stored) {
+      throw InputError(prefix +
+                       "checksum mismatch: the blob is damaged (the next evaluation of the run stores "
+                       "a new one)");
+    }
+    bytes = body;
+  }
   Reader in(bytes);
-  if (in.get_bytes(sizeof(kMagic), "magic") != std::string(kMagic, sizeof(kMagic))) {
-    throw std::runtime_error("query records: not a record blob (magic is not \"ZQRS\")");
-  }
-  const auto version = in.get<uint32_t>("version");
-  if (version != kQueryRecordsVersion) {
-    throw std::runtime_error("query records: format version " + std::to_string(version) +
-                             " is not supported (this build reads version " +
-                             std::to_string(kQueryRecordsVersion) + "; update zoolab)");
-  }
+  in.get_bytes(8, "magic and version");
   const auto header_size = in.get<uint32_t>("header size");
   QueryRecordSet set;
+  nlohmann::json header;
   try {
-    const auto header = nlohmann::json::parse(in.get_bytes(header_size, "header"));
-    set.step = header.at("step").get<int64_t>();
-    set.epoch = header.at("epoch").get<int64_t>();
-    set.subset = header.at("subset").get<std::string>();
-    for (const auto& s : header.at("segments")) {
-      RecordSegment segment;
-      segment.seq_len = s.at("seq_len").get<int64_t>();
-      segment.num_examples = s.at("num_examples").get<int64_t>();
-      segment.first_example = s.at("first_example").get<int64_t>();
-      segment.slices = s.at("slices").get<std::map<std::string, int64_t>>();
-      set.segments.push_back(std::move(segment));
+    header = parse_strict_json(in.get_bytes(header_size, "header"));
+  } catch (const JsonSyntaxError& error) {
+    throw InputError(prefix + "unreadable header: " + escape_for_terminal(error.what()));
+  }
+  if (!header.is_object()) {
+    throw InputError(prefix + "the header is not a JSON object");
+  }
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  set.step = header_int(header, "step", 0, kMax, prefix);
+  set.epoch = header_int(header, "epoch", 0, kMax, prefix);
+  set.subset = header_string(header, "subset", 64, prefix);
+  const auto segments = header.find("segments");
+  if (segments == header.end() || !segments->is_array()) {
+    throw InputError(prefix + "header field \"segments\" is missing or not an array");
+  }
+  for (size_t i = 0; i < segments->size(); ++i) {
+    const auto& s = (*segments)[i];
+    const std::string where = prefix + "segments[" + std::to_string(i) + "] ";
+    if (!s.is_object()) {
+      throw InputError(where + "is not an object");
     }
-  } catch (const nlohmann::json::exception& error) {
-    throw std::runtime_error(std::string("query records: unreadable header: ") + error.what());
+    RecordSegment segment;
+    segment.seq_len = header_int(s, "seq_len", 0, kMax, where);
+    segment.num_examples = header_int(s, "num_examples", 0, kMax, where);
+    segment.first_example = header_int(s, "first_example", 0, kMax, where);
+    const auto slices = s.find("slices");
+    if (slices == s.end() || !slices->is_object()) {
+      throw InputError(where + "header field \"slices\" is missing or not an object");
+    }
+    for (const auto& item : slices->items()) {
+      segment.slices[item.key()] =
+          header_int(*slices, item.key(), std::numeric_limits<int64_t>::min(), kMax, where + "slices: ");
+    }
+    set.segments.push_back(std::move(segment));
   }
   const auto count = in.get<uint64_t>("record count");
-  if (in.remaining() != count * kRecordBytes) {
-    throw std::runtime_error("query records: " + std::to_string(count) + " records need " +
-                             std::to_string(count * kRecordBytes) + " bytes, the blob has " +
-                             std::to_string(in.remaining()));
+  // Checked: count · 37 can wrap around to the blob's size.
+  const CheckedSize needed = CheckedSize(count) * kRecordBytes;
+  if (!needed.ok() || *needed.value() != in.remaining()) {
+    throw InputError(prefix + std::to_string(count) + " records need " +
+                     (needed.ok() ? std::to_string(*needed.value()) : std::string("more than 2^64")) +
+                     " bytes, the blob has " + std::to_string(in.remaining()));
   }
-  set.records.resize(count);
+  set.records.resize(static_cast<size_t>(count));
   for (auto& r : set.records) {
     r.example = in.get<int32_t>("example");
     r.position = in.get<int32_t>("position");
@@ -151,7 +201,7 @@ std::vector<QueryFacts> mqar_query_facts(const int64_t* inputs, const int64_t* l
     f.position = static_cast<int32_t>(p);
     f.key = static_cast<int32_t>(inputs[p]);
     f.target = static_cast<int32_t>(labels[p]);
-    // Keys sit at even context offsets (port §1.2 step 5); with several passes the latest occurrence
+    // Keys sit at even context offsets (k v k v ...); with several passes the latest occurrence
     // before the query is the one a recurrent model saw last.
     const int64_t limit = std::min(context, p);  // context positions before the query
     for (int64_t k = limit > 0 ? ((limit - 1) / 2) * 2 : -2; k >= 0; k -= 2) {

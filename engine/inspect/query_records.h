@@ -1,14 +1,16 @@
 #pragma once
 
-// Per-query MQAR evaluation records (issue 5, DESIGN §3 `token_records`) and their storage format.
-// A set is what one evaluation recorded for one subset of the test split; it is stored as one blob:
+// Per-query MQAR evaluation records and their storage format. A set is what one evaluation recorded
+// for one subset of the test split; it is stored as one blob, little-endian:
 //   "ZQRS" | u32 version | u32 header bytes | header JSON (step, epoch, subset, segments) |
-//   u64 count | count fixed-width little-endian records (kRecordBytes each).
+//   u64 count | count fixed-width records (kRecordBytes each) | u32 CRC-32C of every byte before it.
+// Version 1 blobs (no checksum, in databases written before version 2) are still read.
 // No torch, no Qt: the CLI, the views and the trainer share it.
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace zoolab {
@@ -43,12 +45,13 @@ struct QueryRecordSet {
   std::vector<QueryRecord> records;  // by example, then position
 };
 
-inline constexpr uint32_t kQueryRecordsVersion = 1;
+inline constexpr uint32_t kQueryRecordsVersion = 2;
 inline constexpr size_t kRecordBytes = 37;
 
 std::string encode_query_records(const QueryRecordSet& set);
-// Throws std::runtime_error naming what is wrong (magic, version, truncation, header).
-QueryRecordSet decode_query_records(const std::string& bytes);
+// Throws InputError naming what is wrong (magic, version, checksum, truncation, header field); never
+// reads outside `bytes`. The torch-free entry point for fuzzing.
+QueryRecordSet decode_query_records(std::string_view bytes);
 
 // The facts of one MQAR query that do not depend on the model.
 struct QueryFacts {
@@ -57,7 +60,7 @@ struct QueryFacts {
   int32_t target = 0;
   int32_t key_position = -1;  // latest occurrence of the key in the context before the query, or -1
   int32_t gap = 0;            // position - key_position (0 when the key is not in the context)
-  int16_t kv_index = -1;      // key_position / 2 modulo num_kv_pairs (reference/zoology-port.md §1.2)
+  int16_t kv_index = -1;      // key_position / 2 modulo num_kv_pairs (the pair it was stored as)
 };
 
 // Every labelled position of one example (labels != -100), in order. The context is the first

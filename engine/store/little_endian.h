@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 namespace zoolab::little_endian {
@@ -38,7 +39,7 @@ void put(std::string& out, T value) {
 
 // Reads a T written by put() at `offset`; the caller has checked that sizeof(T) bytes are there.
 template <typename T>
-T get(const std::string& bytes, size_t offset) {
+T get(std::string_view bytes, size_t offset) {
   using U = typename Bits<T>::type;
   U bits = 0;
   for (size_t i = 0; i < sizeof(T); ++i) {

@@ -15,17 +15,24 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
+#include "engine/formats/crc32c.h"
+#include "engine/formats/header_fields.h"
 #include "engine/text/file_header.h"
+#include "engine/util/checked_size.h"
+#include "engine/util/input_error.h"
+#include "engine/util/memory_budget.h"
 
 namespace zoolab {
 
 namespace {
 
-constexpr char kMagic[4] = {'Z', 'B', 'G', 'M'};
+constexpr FileFormat kFormat{"ZBGM", kBigramCountsVersion, "bigram counts", /*reads_version_1=*/false,
+                             "re-run `zoolab-cli data tokenize` to write it again"};
 
 void put_u64(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i)
@@ -47,35 +54,29 @@ struct Layout {
   const char* records = nullptr;  // `bigrams` records of 16 bytes
 };
 
-Layout read_layout(const char* bytes, uint64_t size, const std::string& path) {
+Layout read_layout(std::string_view bytes, const std::string& path) {
   const std::string prefix = "bigram counts " + path + ": ";
-  const auto decoded = decode_file_header(bytes, size, kMagic, kBigramCountsVersion, path, "bigram counts");
+  const auto decoded = decode_file_header(bytes, kFormat, path);
   Layout layout;
-  try {
-    layout.vocab_size = decoded.header.at("vocab_size").get<int64_t>();
-    layout.bigrams = decoded.header.at("bigrams").get<int64_t>();
-    layout.tokens = decoded.header.at("tokens").get<uint64_t>();
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(prefix + "the header lacks a field or has a wrong type (" + e.what() + ")");
+  layout.vocab_size = header_int(decoded.header, "vocab_size", 0, int64_t{1} << 31, prefix);
+  layout.bigrams = header_int(decoded.header, "bigrams", 0, std::numeric_limits<int64_t>::max(), prefix);
+  layout.tokens = static_cast<uint64_t>(
+      header_int(decoded.header, "tokens", 0, std::numeric_limits<int64_t>::max(), prefix));
+  const uint64_t data_bytes = bytes.size() - decoded.data_offset;
+  const CheckedSize expected = CheckedSize(layout.bigrams) * 16;
+  if (!expected.ok() || *expected.value() != data_bytes) {
+    const bool short_file = !expected.ok() || *expected.value() > data_bytes;
+    throw InputError(prefix + (short_file ? "the file is truncated: " : "the file is too long: ") +
+                     "header field \"bigrams\" promises " + std::to_string(layout.bigrams) +
+                     " records of 16 bytes, " + std::to_string(data_bytes) + " bytes follow the header");
   }
-  if (layout.vocab_size < 0 || layout.vocab_size > (int64_t{1} << 31) || layout.bigrams < 0)
-    throw std::runtime_error(prefix + "the header's vocab_size or bigrams is out of range");
-  const uint64_t data_bytes = size - decoded.data_offset;
-  // Divided, not multiplied: a huge "bigrams" must not wrap around to the file's size.
-  if (data_bytes % 16 != 0 || data_bytes / 16 != static_cast<uint64_t>(layout.bigrams)) {
-    const bool short_file = data_bytes / 16 < static_cast<uint64_t>(layout.bigrams);
-    throw std::runtime_error(prefix + (short_file ? "the file is truncated: " : "the file is too long: ") +
-                             "the header promises " + std::to_string(layout.bigrams) + " records (" +
-                             std::to_string(static_cast<uint64_t>(layout.bigrams) * 16) + " bytes), " +
-                             std::to_string(data_bytes) + " follow it");
-  }
-  layout.records = bytes + decoded.data_offset;
+  layout.records = bytes.data() + decoded.data_offset;
   return layout;
 }
 
-std::runtime_error corrupt_record(const std::string& path, int64_t index) {
-  return std::runtime_error("bigram counts " + path + ": record " + std::to_string(index) +
-                            " is corrupt (key out of range, zero count or keys not increasing)");
+InputError corrupt_record(const std::string& path, int64_t index) {
+  return InputError("bigram counts " + path + ": record " + std::to_string(index) +
+                    " is corrupt (key out of range, zero count or keys not increasing)");
 }
 
 }  // namespace
@@ -113,12 +114,13 @@ void BigramCounts::save(const std::string& path) const {
     total += r.second;
   const nlohmann::json header = {
       {"vocab_size", m_vocab_size}, {"bigrams", static_cast<int64_t>(records.size())}, {"tokens", total}};
-  std::string bytes = encode_file_header(kMagic, kBigramCountsVersion, header);
-  bytes.reserve(bytes.size() + 16 * records.size());
+  std::string data;
+  data.reserve(16 * records.size());
   for (const auto& [key, value] : records) {
-    put_u64(bytes, key);
-    put_u64(bytes, value);
+    put_u64(data, key);
+    put_u64(data, value);
   }
+  const std::string bytes = encode_file_header(kFormat, header, crc32c(data)) + data;
   const std::string temp = temporary_path_for(path);
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
@@ -134,15 +136,26 @@ void BigramCounts::save(const std::string& path) const {
 
 BigramCounts BigramCounts::load(const std::string& path) {
   const std::string prefix = "bigram counts " + path + ": ";
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in)
     throw std::runtime_error(prefix + "cannot open: " + std::strerror(errno));
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const Layout layout = read_layout(bytes.data(), bytes.size(), path);
+  const auto size = static_cast<uint64_t>(in.tellg());
+  if (const auto shortfall = memory_shortfall(size))
+    throw InputError(prefix + "reading the file " + *shortfall);
+  std::string bytes(size, '\0');
+  in.seekg(0);
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(size)))
+    throw std::runtime_error(prefix + "cannot read: " + std::strerror(errno));
+  return decode(bytes, path);
+}
+
+BigramCounts BigramCounts::decode(std::string_view bytes, const std::string& path) {
+  const std::string prefix = "bigram counts " + path + ": ";
+  const Layout layout = read_layout(bytes, path);
   BigramCounts counts(layout.vocab_size);
   counts.m_counts.reserve(static_cast<size_t>(layout.bigrams));
   const uint64_t keys = static_cast<uint64_t>(layout.vocab_size) * static_cast<uint64_t>(layout.vocab_size);
-  uint64_t total = 0;
+  CheckedSize total;
   const char* p = layout.records;
   for (int64_t i = 0; i < layout.bigrams; ++i, p += 16) {
     const uint64_t key = get_u64(p);
@@ -152,9 +165,10 @@ BigramCounts BigramCounts::load(const std::string& path) {
     counts.m_counts.emplace(key, value);
     total += value;
   }
-  if (total != layout.tokens)
-    throw std::runtime_error(prefix + "the counts add up to " + std::to_string(total) + ", the header says " +
-                             std::to_string(layout.tokens) + " (corrupt file?)");
+  if (!total.ok() || *total.value() != layout.tokens)
+    throw InputError(prefix + "the counts add up to " +
+                     (total.ok() ? std::to_string(*total.value()) : std::string("more than 2^64")) +
+                     ", header field \"tokens\" says " + std::to_string(layout.tokens) + " (corrupt file?)");
   return counts;
 }
 
@@ -191,7 +205,8 @@ std::vector<uint64_t> BigramCounts::lookup(const std::string& path,
     }
   } unmap{map, size};
 
-  const Layout layout = read_layout(static_cast<const char*>(map), size, path);
+  const Layout layout =
+      read_layout(std::string_view(map == nullptr ? "" : static_cast<const char*>(map), size), path);
   const auto vocab = static_cast<uint64_t>(layout.vocab_size);
   const auto key_at = [&](int64_t i) { return get_u64(layout.records + 16 * i); };
   std::vector<uint64_t> counts(pairs.size(), 0);

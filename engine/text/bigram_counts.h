@@ -1,19 +1,22 @@
 #pragma once
 
-// How often each bigram (previous token, token) occurs in the training split (DESIGN §7: the AR-hit
-// analysis buckets AR hits by their bigram's training frequency, reference/zoology-paper.md).
-// File "ZBGM" | u32 version | u32 header bytes | header JSON {vocab_size, bigrams, tokens} |
-// `bigrams` records of (u64 key = previous · vocab_size + token, u64 count), sorted by key.
+// How often each bigram (previous token, token) occurs in the training split (the AR-hit analysis buckets
+// AR hits by their bigram's training frequency, as the Zoology paper does).
+// File: the text pipeline's header (file_header.h: magic "ZBGM", version, checksums of header and
+// records) with the JSON {vocab_size, bigrams, tokens}, then `bigrams` records of
+// (u64 key = previous · vocab_size + token, u64 count), sorted by key. Version 1 (no checksums) is
+// refused: re-run `zoolab-cli data tokenize`.
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 namespace zoolab {
 
-inline constexpr uint32_t kBigramCountsVersion = 1;
+inline constexpr uint32_t kBigramCountsVersion = 2;
 
 class BigramCounts {
  public:
@@ -25,10 +28,15 @@ class BigramCounts {
 
   void save(const std::string& path) const;
   static BigramCounts load(const std::string& path);  // throws naming the file and the problem
+  // The counts of a whole .zbg file held in `bytes`: header, checksums, every record (keys in range and
+  // increasing, counts positive, their sum the header's "tokens"). Throws InputError naming `path`; never
+  // reads outside `bytes`. The torch-free entry point for fuzzing.
+  static BigramCounts decode(std::string_view bytes, const std::string& path);
 
   // The counts of `pairs` (previous, token), in their order, without loading the file: its records are
-  // sorted by key, so each pair is a binary search in the mapped file. The header and the file's size are
-  // checked as load() checks them (same messages); the sum of the counts is not (it needs every record).
+  // sorted by key, so each pair is a binary search in the mapped file. The header, the checksums and the
+  // file's size are checked as load() checks them (same messages); the order of the records and the sum
+  // of the counts are not (the checksum already vouches for what the writer wrote).
   // A pair outside the vocabulary or absent from the file counts 0, as count() says.
   static std::vector<uint64_t> lookup(const std::string& path,
                                       const std::vector<std::pair<int32_t, int32_t>>& pairs);

@@ -10,21 +10,26 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/formats/crc32c.h"
+#include "engine/formats/header_fields.h"
 #include "engine/store/little_endian.h"
 #include "engine/text/file_header.h"
+#include "engine/util/checked_size.h"
+#include "engine/util/input_error.h"
 
 namespace zoolab {
 
 namespace {
 
-constexpr char kMagic[4] = {'Z', 'T', 'L', 'S'};
+constexpr FileFormat kFormat{"ZTLS", kTokenLossesVersion, "token losses", /*reads_version_1=*/true,
+                             "the next validation of the run stores a new set"};
 constexpr size_t kRecordBytes = 12;  // i32 token, f32 loss, u32 train_count
 
 using little_endian::get;
 using little_endian::put;
 
 [[noreturn]] void fail(const std::string& what) {
-  throw std::runtime_error("token losses: " + what);
+  throw InputError("token losses: " + what);
 }
 
 // Number of records of a set, refusing shapes whose byte size would not fit in memory anyway.
@@ -60,48 +65,49 @@ std::string encode_token_losses(const TokenLossSet& set) {
   // and parsed back, so the shared header writer gets JSON that dumps to the same text.)
   const auto header =
       nlohmann::json::parse(header_json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  std::string out = encode_file_header(kMagic, kTokenLossesVersion, header);
-  out.reserve(out.size() + count * kRecordBytes);
+  std::string records;
+  records.reserve(count * kRecordBytes);
   for (size_t i = 0; i < count; ++i) {
-    put(out, set.tokens[i]);
-    put(out, set.losses[i]);
-    put(out, set.train_counts[i]);
+    put(records, set.tokens[i]);
+    put(records, set.losses[i]);
+    put(records, set.train_counts[i]);
   }
-  return out;
+  return encode_file_header(kFormat, header, crc32c(records)) + records;
 }
 
-TokenLossSet decode_token_losses(const std::string& bytes) {
+TokenLossSet decode_token_losses(std::string_view bytes) {
   // The blob lives in the run database, not in a file: the shared header reader names it "blob".
-  const auto decoded =
-      decode_file_header(bytes.data(), bytes.size(), kMagic, kTokenLossesVersion, "blob", "token losses");
+  const auto decoded = decode_file_header(bytes, kFormat, "blob");
+  const std::string prefix = "token losses blob: ";
+  const auto& header = decoded.header;
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   TokenLossSet set;
-  try {
-    const auto& header = decoded.header;
-    set.step = header.at("step").get<int64_t>();
-    set.epoch = header.at("epoch").get<int64_t>();
-    set.sequences = header.at("sequences").get<int64_t>();
-    set.length = header.at("length").get<int64_t>();
-    set.shards = header.at("shards").get<std::string>();
-  } catch (const nlohmann::json::exception& error) {
-    fail(std::string("unreadable header: ") + error.what());
-  }
-  const size_t count = record_count(set.sequences, set.length);
+  set.step = header_int(header, "step", 0, kMax, prefix);
+  set.epoch = header_int(header, "epoch", 0, kMax, prefix);
+  set.sequences = header_int(header, "sequences", 0, kMax, prefix);
+  set.length = header_int(header, "length", 0, kMax, prefix);
+  set.shards = header_string(header, "shards", 4096, prefix);
+  // Checked against the blob's size before anything is allocated: 2^62 sequences must not wrap around.
+  const CheckedSize count = CheckedSize(set.sequences) * set.length;
+  const CheckedSize needed = count * kRecordBytes;
   const auto offset = static_cast<size_t>(decoded.data_offset);
   const size_t remaining = bytes.size() - offset;
-  if (remaining / kRecordBytes != count || remaining % kRecordBytes != 0) {
+  if (!needed.ok() || *needed.value() != remaining) {
     fail(std::to_string(set.sequences) + " sequences of " + std::to_string(set.length) + " tokens need " +
-         std::to_string(count * kRecordBytes) + " bytes of records, the blob has " +
-         std::to_string(remaining) +
-         (remaining < count * kRecordBytes ? " (truncated)" : " (trailing bytes)"));
+         (needed.ok() ? std::to_string(*needed.value()) : std::string("more than 2^64")) +
+         " bytes of records, the blob has " + std::to_string(remaining) +
+         (!needed.ok() || remaining < *needed.value() ? " (truncated)" : " (trailing bytes)"));
   }
-  set.tokens.resize(count);
-  set.losses.resize(count);
-  set.train_counts.resize(count);
-  for (size_t i = 0; i < count; ++i) {
-    const size_t at = offset + i * kRecordBytes;
-    set.tokens[i] = get<int32_t>(bytes, at);
-    set.losses[i] = get<float>(bytes, at + 4);
-    set.train_counts[i] = get<uint32_t>(bytes, at + 8);
+  const auto records = static_cast<size_t>(*count.value());
+  const std::string_view data = bytes.substr(offset);
+  set.tokens.resize(records);
+  set.losses.resize(records);
+  set.train_counts.resize(records);
+  for (size_t i = 0; i < records; ++i) {
+    const size_t at = i * kRecordBytes;
+    set.tokens[i] = get<int32_t>(data, at);
+    set.losses[i] = get<float>(data, at + 4);
+    set.train_counts[i] = get<uint32_t>(data, at + 8);
   }
   return set;
 }

@@ -1,18 +1,20 @@
 #pragma once
 
-// Per-token validation losses of a text run (issue 6): what the AR-hit analysis and the text inspector
-// read. Text training stores one set per run at each validation, replacing the previous one, so the
-// store always holds the newest. Blob: "ZTLS" | u32 version | u32 header bytes | header JSON {step,
-// epoch, sequences, length, shards} | sequences · length records of (i32 token, f32 loss, u32
-// train_count), little-endian. No torch, no Qt.
+// Per-token validation losses of a text run: what the AR-hit analysis and the text inspector read. Text
+// training stores one set per run at each validation, replacing the previous one, so the store always
+// holds the newest. Blob: the text pipeline's header (file_header.h: magic "ZTLS", version, checksums of
+// header and records) with the JSON {step, epoch, sequences, length, shards}, then sequences · length
+// records of (i32 token, f32 loss, u32 train_count), little-endian. Version 1 blobs (no checksums, in
+// databases written before version 2) are still read. No torch, no Qt.
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace zoolab {
 
-inline constexpr uint32_t kTokenLossesVersion = 1;
+inline constexpr uint32_t kTokenLossesVersion = 2;
 
 // `sequences` fixed validation sequences of `length` tokens (the model's context + 1), row-major.
 // Position i >= 1 of a sequence holds the loss of predicting tokens[i] from tokens[0..i) and the
@@ -29,7 +31,8 @@ struct TokenLossSet {
 };
 
 std::string encode_token_losses(const TokenLossSet& set);
-// Throws std::runtime_error naming what is wrong (magic, version, truncation, header, sizes).
-TokenLossSet decode_token_losses(const std::string& bytes);
+// Throws InputError naming what is wrong (magic, version, checksum, truncation, header field, sizes);
+// never reads outside `bytes`. The torch-free entry point for fuzzing.
+TokenLossSet decode_token_losses(std::string_view bytes);
 
 }  // namespace zoolab

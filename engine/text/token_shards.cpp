@@ -1,5 +1,6 @@
 // Token shards (token_shards.h): written by streaming with the header rewritten at the end, read
-// through mmap so a shard larger than memory costs only the pages a reader touches (DESIGN §7).
+// through mmap so a shard larger than memory costs only the pages a reader touches (after the one pass
+// that verifies the checksum on open).
 
 #include "engine/text/token_shards.h"
 
@@ -12,20 +13,27 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
+#include "engine/formats/crc32c.h"
+#include "engine/formats/header_fields.h"
 #include "engine/text/file_header.h"
+#include "engine/text/utf8.h"
+#include "engine/util/checked_size.h"
+#include "engine/util/input_error.h"
 
 namespace zoolab {
 
 namespace {
 
-constexpr char kMagic[4] = {'Z', 'T', 'O', 'K'};
-// The JSON is padded to this size so finish() can rewrite it in place with the final counts; with the 12
+constexpr FileFormat kFormat{"ZTOK", kTokenShardVersion, "token shard", /*reads_version_1=*/false,
+                             "re-run `zoolab-cli data tokenize` to write it again"};
+// The JSON is padded to this size so finish() can rewrite it in place with the final counts; with the 20
 // bytes before it the tokens start at byte 256, aligned for any dtype.
-constexpr uint32_t kHeaderReserve = 244;
+constexpr uint32_t kHeaderReserve = 256 - kFileHeaderPrefixBytes;
 constexpr size_t kFlushBytes = size_t{1} << 20;
 
 nlohmann::json header_json(const TokenShardInfo& info) {
@@ -50,13 +58,18 @@ struct TokenShardWriter::State {
   std::FILE* file = nullptr;
   TokenShardInfo info;
   int64_t width = 2;
-  std::string buffer;
+  std::string buffer;     // tokens not yet written
+  uint32_t data_crc = 0;  // of the tokens written so far
   bool finished = false;
 
-  void flush() {
-    if (!buffer.empty() && std::fwrite(buffer.data(), 1, buffer.size(), file) != buffer.size())
+  void write(const std::string& bytes) {
+    if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size())
       throw std::runtime_error("token shard " + path +
                                ": writing failed (disk full?): " + std::strerror(errno));
+  }
+  void flush() {
+    write(buffer);
+    data_crc = crc32c_extend(data_crc, buffer.data(), buffer.size());
     buffer.clear();
   }
   void put(uint32_t token) {
@@ -86,8 +99,14 @@ TokenShardWriter::TokenShardWriter(const std::string& path, int64_t vocab_size, 
   if (s.file == nullptr)
     throw std::runtime_error("token shard " + path + ": cannot write " + s.temp + ": " +
                              std::strerror(errno));
-  // A placeholder header of the final size; finish() rewrites it with the counts.
-  s.buffer = encode_file_header(kMagic, kTokenShardVersion, header_json(s.info), kHeaderReserve);
+  // A placeholder header of the final size; finish() rewrites it with the counts and the checksum.
+  try {
+    s.write(encode_file_header(kFormat, header_json(s.info), 0, kHeaderReserve));
+  } catch (...) {
+    std::fclose(s.file);
+    std::remove(s.temp.c_str());
+    throw;
+  }
 }
 
 TokenShardWriter::~TokenShardWriter() {
@@ -122,8 +141,7 @@ TokenShardInfo TokenShardWriter::finish() {
   if (s.finished)
     return s.info;
   s.flush();
-  const std::string header =
-      encode_file_header(kMagic, kTokenShardVersion, header_json(s.info), kHeaderReserve);
+  const std::string header = encode_file_header(kFormat, header_json(s.info), s.data_crc, kHeaderReserve);
   const bool ok = std::fseek(s.file, 0, SEEK_SET) == 0 &&
                   std::fwrite(header.data(), 1, header.size(), s.file) == header.size() &&
                   std::fflush(s.file) == 0;
@@ -155,6 +173,35 @@ struct TokenShard::State {
   }
 };
 
+TokenShardLayout parse_token_shard(std::string_view bytes, const std::string& path) {
+  const std::string prefix = "token shard " + path + ": ";
+  const auto decoded = decode_file_header(bytes, kFormat, path);
+  const auto& h = decoded.header;
+  TokenShardLayout layout;
+  auto& info = layout.info;
+  info.dtype = header_string(h, "dtype", 16, prefix);
+  if (info.dtype != "uint16" && info.dtype != "uint32")
+    throw InputError(prefix + "header field \"dtype\" is \"" + escape_for_terminal(info.dtype) +
+                     "\" (expected uint16 or uint32)");
+  layout.width = dtype_width(info.dtype);
+  info.vocab_size = header_int(h, "vocab_size", 1, info.dtype == "uint16" ? 65536 : int64_t{1} << 31, prefix);
+  info.tokens = header_int(h, "tokens", 0, std::numeric_limits<int64_t>::max(), prefix);
+  info.documents = header_int(h, "documents", 0, std::numeric_limits<int64_t>::max(), prefix);
+  info.end_of_text = header_int(h, "end_of_text", -1, info.vocab_size - 1, prefix);
+  // Checked arithmetic: tokens = 2^62 + k of width 4 wraps to 4k bytes in uint64.
+  const uint64_t data_bytes = bytes.size() - decoded.data_offset;
+  const CheckedSize expected = CheckedSize(info.tokens) * layout.width;
+  if (!expected.ok() || *expected.value() > data_bytes)
+    throw InputError(prefix + "the file is truncated: header field \"tokens\" promises " +
+                     std::to_string(info.tokens) + " tokens of " + std::to_string(layout.width) +
+                     " bytes, only " + std::to_string(data_bytes) + " bytes follow the header");
+  if (*expected.value() < data_bytes)
+    throw InputError(prefix + "the file has " + std::to_string(data_bytes - *expected.value()) +
+                     " bytes more than the header's " + std::to_string(info.tokens) + " tokens");
+  layout.data_offset = decoded.data_offset;
+  return layout;
+}
+
 TokenShard::TokenShard(const std::string& path) : m_state(std::make_unique<State>()) {
   auto& s = *m_state;
   s.path = path;
@@ -180,37 +227,10 @@ TokenShard::TokenShard(const std::string& path) : m_state(std::make_unique<State
   ::close(fd);  // the mapping stays valid
 
   const auto* bytes = static_cast<const char*>(s.map);
-  const auto decoded = decode_file_header(bytes, size, kMagic, kTokenShardVersion, path, "token shard");
-  const auto& h = decoded.header;
-  try {
-    s.info.vocab_size = h.at("vocab_size").get<int64_t>();
-    s.info.dtype = h.at("dtype").get<std::string>();
-    s.info.tokens = h.at("tokens").get<int64_t>();
-    s.info.documents = h.at("documents").get<int64_t>();
-    s.info.end_of_text = h.at("end_of_text").get<int64_t>();
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(prefix + "the header lacks a field or has a wrong type (" + e.what() + ")");
-  }
-  if (s.info.dtype != "uint16" && s.info.dtype != "uint32")
-    throw std::runtime_error(prefix + "unknown dtype \"" + s.info.dtype + "\" (expected uint16 or uint32)");
-  s.width = dtype_width(s.info.dtype);
-  if (s.info.vocab_size <= 0 || (s.info.dtype == "uint16" && s.info.vocab_size > 65536))
-    throw std::runtime_error(prefix + "vocab_size " + std::to_string(s.info.vocab_size) +
-                             " does not fit dtype " + s.info.dtype);
-  if (s.info.tokens < 0 || s.info.documents < 0 || s.info.end_of_text < -1 ||
-      s.info.end_of_text >= s.info.vocab_size)
-    throw std::runtime_error(prefix +
-                             "the header has negative counts or an end_of_text outside the vocabulary");
-  const uint64_t data_bytes = size - decoded.data_offset;
-  const uint64_t expected = static_cast<uint64_t>(s.info.tokens) * static_cast<uint64_t>(s.width);
-  if (data_bytes < expected)
-    throw std::runtime_error(prefix + "the file is truncated: the header promises " +
-                             std::to_string(s.info.tokens) + " tokens (" + std::to_string(expected) +
-                             " bytes), only " + std::to_string(data_bytes) + " bytes follow it");
-  if (data_bytes > expected)
-    throw std::runtime_error(prefix + "the file has " + std::to_string(data_bytes - expected) +
-                             " bytes more than the header's " + std::to_string(s.info.tokens) + " tokens");
-  s.tokens = reinterpret_cast<const unsigned char*>(bytes) + decoded.data_offset;
+  const auto layout = parse_token_shard(std::string_view(bytes == nullptr ? "" : bytes, size), path);
+  s.info = layout.info;
+  s.width = layout.width;
+  s.tokens = reinterpret_cast<const unsigned char*>(bytes) + layout.data_offset;
 }
 
 TokenShard::~TokenShard() = default;
@@ -239,9 +259,9 @@ void TokenShard::read(int64_t offset, int64_t count, int64_t* out) const {
       v |= (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
     // A corrupt token would otherwise surface as an index error deep inside the model.
     if (v >= static_cast<uint64_t>(s.info.vocab_size))
-      throw std::runtime_error("token shard " + s.path + ": token " + std::to_string(v) + " at " +
-                               std::to_string(offset + i) + " is outside the vocabulary of " +
-                               std::to_string(s.info.vocab_size) + " (corrupt file?)");
+      throw InputError("token shard " + s.path + ": token " + std::to_string(v) + " at " +
+                       std::to_string(offset + i) + " is outside the vocabulary of " +
+                       std::to_string(s.info.vocab_size) + " (corrupt file?)");
     out[i] = static_cast<int64_t>(v);
   }
 }

@@ -5,12 +5,16 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <set>
 #include <stdexcept>
 
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
+
+#include "engine/formats/safetensors_header.h"
+#include "engine/text/utf8.h"
+#include "engine/util/input_error.h"
+#include "engine/util/memory_budget.h"
 
 namespace zoolab {
 namespace {
@@ -28,15 +32,6 @@ constexpr DtypeInfo kDtypes[] = {
     {"BOOL", torch::kBool, 1},
 };
 
-const DtypeInfo* dtype_by_name(const std::string& name) {
-  for (const auto& info : kDtypes) {
-    if (name == info.name) {
-      return &info;
-    }
-  }
-  return nullptr;
-}
-
 const DtypeInfo* dtype_by_type(torch::ScalarType type) {
   for (const auto& info : kDtypes) {
     if (type == info.type) {
@@ -44,73 +39,6 @@ const DtypeInfo* dtype_by_type(torch::ScalarType type) {
     }
   }
   return nullptr;
-}
-
-struct Entry {
-  std::string name;
-  const DtypeInfo* dtype = nullptr;
-  std::vector<int64_t> shape;
-  uint64_t begin = 0;
-  uint64_t end = 0;
-};
-
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    text += (i ? ", " : "") + std::to_string(shape[i]);
-  }
-  return text + "]";
-}
-
-[[noreturn]] void refuse(const std::string& path, const std::string& problem) {
-  throw std::runtime_error("safetensors file " + path + ": " + problem);
-}
-
-Entry parse_entry(const std::string& path, const std::string& name, const nlohmann::json& value) {
-  const std::string where = "tensor \"" + name + "\"";
-  if (!value.is_object()) {
-    refuse(path, "bad JSON header: " + where + " is not an object");
-  }
-  Entry entry;
-  entry.name = name;
-  const auto dtype = value.find("dtype");
-  if (dtype == value.end() || !dtype->is_string()) {
-    refuse(path, "bad JSON header: " + where + " has no \"dtype\" string");
-  }
-  entry.dtype = dtype_by_name(dtype->get<std::string>());
-  if (entry.dtype == nullptr) {
-    refuse(path, "unknown dtype \"" + dtype->get<std::string>() + "\" of " + where);
-  }
-  const auto shape = value.find("shape");
-  if (shape == value.end() || !shape->is_array()) {
-    refuse(path, "bad JSON header: " + where + " has no \"shape\" array");
-  }
-  for (const auto& dim : *shape) {
-    if (!dim.is_number_unsigned()) {
-      refuse(path, "bad JSON header: " + where + " has a shape entry that is not a non-negative integer");
-    }
-    entry.shape.push_back(dim.get<int64_t>());
-  }
-  const auto offsets = value.find("data_offsets");
-  if (offsets == value.end() || !offsets->is_array() || offsets->size() != 2 ||
-      !(*offsets)[0].is_number_unsigned() || !(*offsets)[1].is_number_unsigned()) {
-    refuse(path, "bad JSON header: " + where + " has no \"data_offsets\" pair of non-negative integers");
-  }
-  entry.begin = (*offsets)[0].get<uint64_t>();
-  entry.end = (*offsets)[1].get<uint64_t>();
-  if (entry.end < entry.begin) {
-    refuse(path, "data_offsets of " + where + " end before they begin");
-  }
-  uint64_t bytes = static_cast<uint64_t>(entry.dtype->size);
-  for (const auto dim : entry.shape) {
-    bytes *= static_cast<uint64_t>(dim);
-  }
-  if (bytes != entry.end - entry.begin) {
-    refuse(path, "shape " + shape_text(entry.shape) + " × " + entry.dtype->name + " of " + where + " needs " +
-                     std::to_string(bytes) + " bytes but data_offsets span " +
-                     std::to_string(entry.end - entry.begin));
-  }
-  return entry;
 }
 
 }  // namespace
@@ -173,91 +101,44 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
 }
 
 SafetensorsFile read_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) {
     throw std::runtime_error("cannot open safetensors file " + path);
   }
-  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (content.size() < 8) {
-    refuse(path,
-           "truncated: " + std::to_string(content.size()) + " bytes, shorter than the 8-byte header length");
+  const auto size = static_cast<uint64_t>(std::max<std::streamoff>(0, in.tellg()));
+  if (const auto shortfall = memory_shortfall(size)) {
+    throw InputError("safetensors file " + path + ": reading it " + *shortfall);
   }
-  uint64_t header_size = 0;
-  for (int i = 0; i < 8; ++i) {
-    header_size |= static_cast<uint64_t>(static_cast<unsigned char>(content[i])) << (8 * i);
+  std::string content(size, '\0');
+  in.seekg(0);
+  if (!in.read(content.data(), static_cast<std::streamsize>(size))) {
+    throw std::runtime_error("cannot read safetensors file " + path);
   }
-  if (header_size > content.size() - 8) {
-    refuse(path, "header length " + std::to_string(header_size) + " runs past the end of the file (" +
-                     std::to_string(content.size()) + " bytes; truncated?)");
-  }
-  // Duplicate names would silently overwrite each other in the parsed object: catch them while parsing.
-  std::set<std::string> seen;
-  std::string duplicate;
-  const nlohmann::json::parser_callback_t check_duplicates =
-      [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-        if (event == nlohmann::json::parse_event_t::key && depth == 1 && parsed.is_string() &&
-            !seen.insert(parsed.get<std::string>()).second && duplicate.empty()) {
-          duplicate = parsed.get<std::string>();
-        }
-        return true;
-      };
-  const auto header =
-      nlohmann::json::parse(content.begin() + 8, content.begin() + 8 + static_cast<int64_t>(header_size),
-                            check_duplicates, /*allow_exceptions=*/false);
-  if (header.is_discarded() || !header.is_object()) {
-    refuse(path, "bad JSON header (not a JSON object)");
-  }
-  if (!duplicate.empty()) {
-    refuse(path, "duplicate tensor name \"" + duplicate + "\" in the header");
-  }
+  const auto layout = parse_safetensors(content, path);
 
   SafetensorsFile file;
-  std::vector<Entry> entries;
-  for (const auto& [name, value] : header.items()) {
-    if (name == "__metadata__") {
-      if (!value.is_object()) {
-        refuse(path, "bad JSON header: __metadata__ is not an object");
+  file.metadata = layout.metadata;
+  const char* data = content.data() + layout.data_offset;
+  for (const auto& entry : layout.entries) {
+    // Every entry is checked: a known dtype, numel and byte span that fit, offsets inside the buffer.
+    torch::ScalarType type = torch::kFloat32;
+    for (const auto& info : kDtypes) {
+      if (entry.dtype == info.name) {
+        type = info.type;
       }
-      for (const auto& [key, text] : value.items()) {
-        if (!text.is_string()) {
-          refuse(path, "bad JSON header: __metadata__ value \"" + key + "\" is not a string");
+    }
+    if (type == torch::kBool) {
+      // A bool byte other than 0 or 1 is undefined behaviour in torch's kernels.
+      for (uint64_t i = entry.begin; i < entry.end; ++i) {
+        if (static_cast<unsigned char>(data[i]) > 1) {
+          throw InputError("safetensors file " + path + ": tensor \"" + escape_for_terminal(entry.name) +
+                           "\" of dtype BOOL holds the byte " +
+                           std::to_string(static_cast<unsigned char>(data[i])) +
+                           " (only 0 and 1 are booleans)");
         }
-        file.metadata[key] = text.get<std::string>();
       }
-      continue;
     }
-    entries.push_back(parse_entry(path, name, value));
-  }
-
-  const uint64_t buffer_size = content.size() - 8 - header_size;
-  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-  });
-  uint64_t covered = 0;
-  for (const auto& entry : entries) {
-    if (entry.end > buffer_size) {
-      refuse(path, "data_offsets [" + std::to_string(entry.begin) + ", " + std::to_string(entry.end) +
-                       "] of tensor \"" + entry.name + "\" are out of range of the " +
-                       std::to_string(buffer_size) + "-byte data buffer (truncated?)");
-    }
-    if (entry.begin < covered) {
-      refuse(path, "data of tensor \"" + entry.name + "\" overlaps the previous tensor's");
-    }
-    if (entry.begin > covered) {
-      refuse(path, "data_offsets do not cover the buffer: bytes " + std::to_string(covered) + " to " +
-                       std::to_string(entry.begin) + " before tensor \"" + entry.name +
-                       "\" belong to no tensor");
-    }
-    covered = entry.end;
-  }
-  if (covered != buffer_size) {
-    refuse(path, "data_offsets do not cover the buffer: " + std::to_string(buffer_size - covered) +
-                     " trailing bytes belong to no tensor");
-  }
-
-  const char* data = content.data() + 8 + header_size;
-  for (const auto& entry : entries) {
-    auto tensor = torch::empty(entry.shape, torch::TensorOptions().dtype(entry.dtype->type));
+    auto tensor = torch::empty(entry.shape, torch::TensorOptions().dtype(type));
     if (entry.end > entry.begin) {
       std::memcpy(tensor.data_ptr(), data + entry.begin, entry.end - entry.begin);
     }

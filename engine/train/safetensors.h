@@ -1,10 +1,8 @@
 #pragma once
 
-// The safetensors file format (https://github.com/huggingface/safetensors), our own implementation:
-//   uint64 little-endian N, then N bytes of JSON
-//     {name: {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {str: str}},
-//   then the raw little-endian tensor bytes; offsets are relative to the byte buffer after the header.
-// Tensors are contiguous, non-overlapping and cover the buffer exactly.
+// The safetensors file format (https://github.com/huggingface/safetensors), our own implementation;
+// the layout and every check of a file read are in engine/formats/safetensors_header.h (torch-free).
+// This part writes files and turns validated entries into tensors.
 
 #include <map>
 #include <string>
@@ -28,9 +26,11 @@ struct SafetensorsFile {
 void write_safetensors(const std::string& path, const NamedTensors& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
-// Reads the whole file. Throws std::runtime_error naming the file and the problem (truncated,
-// header length past the end, bad JSON, unknown dtype, offsets out of range, overlapping or not
-// covering the buffer, shape × dtype size ≠ byte span, duplicate names).
+// Reads the whole file (its size checked against the memory budget first). Throws InputError naming
+// the file, the tensor and the problem (parse_safetensors: truncated, header length past the end, bad
+// JSON, duplicate names, unknown dtype, shape products that overflow, offsets out of range,
+// overlapping or not covering the buffer, shape × dtype size ≠ byte span); std::runtime_error when the
+// file cannot be opened.
 SafetensorsFile read_safetensors(const std::string& path);
 
 }  // namespace zoolab

@@ -19,6 +19,7 @@
 #include "engine/train/device.h"
 #include "engine/train/metric_writer.h"
 #include "engine/train/model_setup.h"
+#include "engine/train/resume_checks.h"
 #include "engine/train/stop_request.h"
 #include "engine/train/text_batches.h"
 #include "engine/train/text_step.h"
@@ -170,11 +171,13 @@ double validate(LanguageModel& model, ValidationSet& set) {
 
 class TextTrainingSession {
  public:
-  TextTrainingSession(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options)
+  TextTrainingSession(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options,
+                      bool& restoring)
       : m_store(store),
         m_run_id(run_id),
         m_config(config),
         m_options(options),
+        m_restoring(restoring),
         m_device(resolve_device(options.device)) {}
 
   TrainResult run();
@@ -194,8 +197,10 @@ class TextTrainingSession {
 
   Store& m_store;
   int64_t m_run_id;
+  std::string m_run_uid;  // written into checkpoints (resume_checks.h)
   const RunConfig& m_config;
   const TrainOptions& m_options;
+  bool& m_restoring;  // train_run's: cleared when the first new step begins
   torch::Device m_device;
   TrainResult m_result;
 };
@@ -204,6 +209,7 @@ TrainResult TextTrainingSession::run() {
   const auto& train = m_config.train;
   const auto& text = m_config.data.text;
   const int threads = configure_threads(m_options.threads);
+  m_run_uid = checkpoint_run_uid(m_store, m_run_id);
   m_store.mark_started(m_run_id, static_cast<int64_t>(getpid()),
                        m_device.is_cuda() ? "cuda" : "cpu:" + std::to_string(threads) + " threads");
 
@@ -224,12 +230,19 @@ TrainResult TextTrainingSession::run() {
   CheckpointPosition position;
   position.run_id = m_run_id;
   position.config_hash = config_hash(m_config);
+  position.run_uid = m_run_uid;
   if (m_options.resume) {
     if (const auto checkpoint = m_store.latest_checkpoint(m_run_id)) {
-      if (read_checkpoint_position(checkpoint->path).config_hash != position.config_hash) {
-        throw std::runtime_error("checkpoint " + checkpoint->path + " belongs to another configuration");
-      }
-      position = load_checkpoint(checkpoint->path, model, optimizer);
+      const auto& path = checkpoint->path;
+      // Checksum, header, owner and position are all checked before the payload reaches the model.
+      const auto file = read_checkpoint_file(path);
+      const auto& saved = file.position();
+      check_checkpoint_owner(saved, m_run_id, m_run_uid, position.config_hash, path);
+      check_step_position(saved, total_steps, validations, train.eval_interval, path);
+      restore_checkpoint(file, path, model, optimizer);
+      position.epoch = saved.epoch;
+      position.batch = saved.batch;
+      position.step = saved.step;
       message("resuming at step " + std::to_string(position.step) + " of " + std::to_string(total_steps));
     } else {
       message("no checkpoint yet: restarting from the beginning");
@@ -250,6 +263,7 @@ TrainResult TextTrainingSession::run() {
   // Since the last validation (or the start): training time, steps and summed loss, for the report.
   double interval_seconds = 0.0, interval_loss = 0.0;
   int64_t interval_steps = 0;
+  m_restoring = false;  // from here on a failure is the run's own
 
   while (step < total_steps) {
     const double learning_rate =
@@ -281,8 +295,8 @@ TrainResult TextTrainingSession::run() {
     if (!validate_now) {
       if (stop_requested()) {
         writer.flush(done_validations, step);
-        write_checkpoint(m_store, {m_run_id, done_validations, step, step, position.config_hash}, model,
-                         optimizer);
+        write_checkpoint(m_store, {m_run_id, done_validations, step, step, position.config_hash, m_run_uid},
+                         model, optimizer);
         return finish(RunStatus::Cancelled, "stopped on request at step " + std::to_string(step) +
                                                 "; resume with `zoolab-cli resume " +
                                                 std::to_string(m_run_id) + "`");
@@ -323,8 +337,8 @@ TrainResult TextTrainingSession::run() {
       report.metrics = metrics;
       m_options.on_epoch(report);
     }
-    write_checkpoint(m_store, {m_run_id, done_validations, step, step, position.config_hash}, model,
-                     optimizer);
+    write_checkpoint(m_store, {m_run_id, done_validations, step, step, position.config_hash, m_run_uid},
+                     model, optimizer);
     m_store.set_progress(m_run_id, done_validations, step);
     m_result.epochs = done_validations;
     interval_seconds = interval_loss = 0.0;
@@ -341,9 +355,9 @@ TrainResult TextTrainingSession::run() {
 
 }  // namespace
 
-TrainResult train_text_run(Store& store, int64_t run_id, const RunConfig& config,
-                           const TrainOptions& options) {
-  TextTrainingSession session(store, run_id, config, options);
+TrainResult train_text_run(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options,
+                           bool& restoring) {
+  TextTrainingSession session(store, run_id, config, options, restoring);
   return session.run();
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 
-// Text training (issue 6, DESIGN §7): a language model on token shards by token budget. Each step
+// Text training: a language model on token shards by token budget. Each step
 // trains on train_batch_size windows of context_length + 1 tokens (engine/train/text_batches.h) with
-// cross-entropy at every position, AdamW as MQAR runs use it (DESIGN §6), a per-step learning rate
-// (linear warm-up, then cosine to 10% of the peak at the last step) and gradient clipping by global
+// cross-entropy at every position, AdamW as MQAR runs use it (engine/train/trainer.h), a per-step learning
+// rate (linear warm-up, then cosine to 10% of the peak at the last step) and gradient clipping by global
 // norm. Every train.eval_interval steps and at the end it validates on data.text.valid_sequences fixed
 // windows of valid.ztok (valid/loss, valid/perplexity), stores their per-token losses
 // (engine/text/token_losses.h) and checkpoints; a stop request checkpoints after the step. The
@@ -34,7 +34,9 @@ int64_t text_validation_count(const RunConfig& config);
 
 // Trains a text run (data.task "text"); train_run() dispatches here. Throws on what stops it from
 // starting (no shards, a vocabulary mismatch, too few tokens); train_run records that on the run.
-TrainResult train_text_run(Store& store, int64_t run_id, const RunConfig& config,
-                           const TrainOptions& options);
+// `restoring` starts as options.resume and is cleared once the first new step begins: train_run leaves
+// a run that failed before then interrupted (resumable), not failed.
+TrainResult train_text_run(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options,
+                           bool& restoring);
 
 }  // namespace zoolab

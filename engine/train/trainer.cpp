@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include "engine/config/config_error.h"
 #include "engine/data/dataset_cache.h"
 #include "engine/store/store.h"
 #include "engine/train/checkpoint.h"
@@ -21,6 +22,7 @@
 #include "engine/train/model_setup.h"
 #include "engine/train/pattern_capture.h"
 #include "engine/train/query_recording.h"
+#include "engine/train/resume_checks.h"
 #include "engine/train/stop_request.h"
 #include "engine/train/text_trainer.h"
 #include "engine/train/train_step.h"
@@ -57,6 +59,19 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Batches in one epoch of the training split: make_batches cuts each segment into ceil(N / B) batches,
+// whatever the order of its examples.
+int64_t batches_per_epoch(const std::vector<TokenSegment>& segments, int64_t batch_size) {
+  int64_t batches = 0;
+  if (batch_size <= 0) {
+    return 0;
+  }
+  for (const auto& segment : segments) {
+    batches += (segment.num_examples + batch_size - 1) / batch_size;
+  }
+  return batches;
+}
+
 // The first `count` examples of a split (clamped to its size), as token sequences on the host.
 std::vector<std::vector<int64_t>> first_examples(const SplitData& split, int64_t count) {
   std::vector<std::vector<int64_t>> examples;
@@ -76,11 +91,13 @@ std::vector<std::vector<int64_t>> first_examples(const SplitData& split, int64_t
 
 class TrainingSession {
  public:
-  TrainingSession(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options)
+  TrainingSession(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options,
+                  bool& restoring)
       : m_store(store),
         m_run_id(run_id),
         m_config(config),
         m_options(options),
+        m_restoring(restoring),
         m_device(resolve_device(options.device)) {}
 
   TrainResult run();
@@ -97,15 +114,17 @@ class TrainingSession {
 
   Store& m_store;
   int64_t m_run_id;
+  std::string m_run_uid;  // written into checkpoints (resume_checks.h)
   const RunConfig& m_config;
   const TrainOptions& m_options;
+  bool& m_restoring;  // train_run's: cleared when the first new step begins
   torch::Device m_device;
   TrainResult m_result;
   // Tokens of the test examples whose patterns are stored.
   std::vector<std::vector<int64_t>> m_pattern_examples;
 };
 
-// What the recall inspector keeps of one evaluation (issue 5): the tracked records, every record when
+// What the recall inspector keeps of one evaluation: the tracked records, every record when
 // the run stops after it, and the patterns of the first test examples.
 void TrainingSession::store_inspection(LanguageModel& model, std::optional<QueryRecordSet> records,
                                        int64_t step, int64_t epochs, bool final_evaluation) {
@@ -157,6 +176,7 @@ TrainResult TrainingSession::run() {
   const auto& train = m_config.train;
   const bool all_positions = train.lm_head == "all";
   const int threads = configure_threads(m_options.threads);
+  m_run_uid = checkpoint_run_uid(m_store, m_run_id);
   m_store.mark_started(m_run_id, static_cast<int64_t>(getpid()),
                        m_device.is_cuda() ? "cuda" : "cpu:" + std::to_string(threads) + " threads");
 
@@ -183,13 +203,21 @@ TrainResult TrainingSession::run() {
   CheckpointPosition position;
   position.run_id = m_run_id;
   position.config_hash = config_hash(m_config);
+  position.run_uid = m_run_uid;
   if (m_options.resume) {
     if (const auto checkpoint = m_store.latest_checkpoint(m_run_id)) {
-      const auto saved = read_checkpoint_position(checkpoint->path);
-      if (saved.config_hash != position.config_hash) {
-        throw std::runtime_error("checkpoint " + checkpoint->path + " belongs to another configuration");
-      }
-      position = load_checkpoint(checkpoint->path, model, optimizer);
+      const auto& path = checkpoint->path;
+      // Checksum, header, owner and position are all checked before the payload reaches the model:
+      // a batch of -3 would otherwise index before the run's batches.
+      const auto file = read_checkpoint_file(path);
+      const auto& saved = file.position();
+      check_checkpoint_owner(saved, m_run_id, m_run_uid, position.config_hash, path);
+      check_epoch_position(saved, train.max_epochs,
+                           batches_per_epoch(train_segments, m_config.data.train_batch_size), path);
+      restore_checkpoint(file, path, model, optimizer);
+      position.epoch = saved.epoch;
+      position.batch = saved.batch;
+      position.step = saved.step;
       message("resuming at epoch " + std::to_string(position.epoch + 1) + ", batch " +
               std::to_string(position.batch) + " (step " + std::to_string(position.step) + ")");
     } else {
@@ -212,6 +240,7 @@ TrainResult TrainingSession::run() {
   int64_t step = position.step;
   m_result.steps = step;
   m_result.epochs = position.epoch;
+  m_restoring = false;  // from here on a failure is the run's own
 
   for (int64_t epoch = position.epoch; epoch < train.max_epochs; ++epoch) {
     if (train.shuffle) {
@@ -247,7 +276,8 @@ TrainResult TrainingSession::run() {
       }
       if (stop_requested()) {
         writer.flush(epoch, step);
-        write_checkpoint(m_store, {m_run_id, epoch, b + 1, step, position.config_hash}, model, optimizer);
+        write_checkpoint(m_store, {m_run_id, epoch, b + 1, step, position.config_hash, m_run_uid}, model,
+                         optimizer);
         return finish(RunStatus::Cancelled, "stopped on request at step " + std::to_string(step) +
                                                 "; resume with `zoolab-cli resume " +
                                                 std::to_string(m_run_id) + "`");
@@ -293,7 +323,8 @@ TrainResult TrainingSession::run() {
       report.metrics = metrics;
       m_options.on_epoch(report);
     }
-    write_checkpoint(m_store, {m_run_id, epoch + 1, 0, step, position.config_hash}, model, optimizer);
+    write_checkpoint(m_store, {m_run_id, epoch + 1, 0, step, position.config_hash, m_run_uid}, model,
+                     optimizer);
     m_store.set_progress(m_run_id, epoch + 1, step);
 
     if (early_stop) {
@@ -314,20 +345,26 @@ TrainResult TrainingSession::run() {
 }  // namespace
 
 TrainResult train_run(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options) {
+  // True while a resumed run is being restored (checkpoint, data, model), until its first new step.
+  bool restoring = options.resume;
   try {
     if (is_text_task(config.data)) {
-      return train_text_run(store, run_id, config, options);
+      return train_text_run(store, run_id, config, options, restoring);
     }
-    TrainingSession session(store, run_id, config, options);
+    TrainingSession session(store, run_id, config, options, restoring);
     return session.run();
   } catch (const StoreError&) {
     throw;
   } catch (const std::exception& error) {
+    // A resume that fails before changing anything leaves the run as it was: resumable.
+    const auto status = restoring ? RunStatus::Interrupted : RunStatus::Failed;
     const std::string text = error.what();
-    store.set_status(run_id, RunStatus::Failed, text);
+    store.set_status(run_id, status, text);
     TrainResult result;
-    result.status = RunStatus::Failed;
+    result.status = status;
     result.message = text;
+    result.input_error = dynamic_cast<const InputError*>(&error) != nullptr ||
+                         dynamic_cast<const ConfigError*>(&error) != nullptr;
     return result;
   }
 }

@@ -1,10 +1,9 @@
 #pragma once
 
-// Trains one run of the database with Zoology's semantics (reference/zoology-port.md §3, commit
-// 0bb9665; shared/DESIGN.md §6): AdamW on every parameter, cosine stepped once per epoch,
-// cross-entropy on labelled positions, evaluation each epoch, early stop when the metric exceeds
-// the threshold. Every epoch ends with a checkpoint; a stop request (SIGTERM) finishes the step,
-// checkpoints and marks the run cancelled; a non-finite loss marks it diverged.
+// Trains one run of the database with Zoology's semantics (its Trainer at commit 0bb9665): AdamW on
+// every parameter, cosine stepped once per epoch, cross-entropy on labelled positions, evaluation each
+// epoch, early stop when the metric exceeds the threshold. Every epoch ends with a checkpoint; a stop request
+// (SIGTERM) finishes the step, checkpoints and marks the run cancelled; a non-finite loss marks it diverged.
 // Text runs (data.task "text") go to engine/train/text_trainer.h: per-step schedule, validation every
 // train.eval_interval steps, an "epoch" there is one validation.
 // No torch in this header: the CLI and the GUI's worker include it.
@@ -51,11 +50,14 @@ struct TrainResult {
   int64_t epochs = 0;
   int64_t steps = 0;
   std::map<std::string, double> metrics;  // the last evaluation
+  bool input_error = false;  // the failure was unusable input (InputError, ConfigError): exit code 2
 };
 
 // Trains `run_id` (already in the store with this configuration). Failures inside training are
 // recorded on the run (status failed, error text) and returned; only a store that cannot be written
-// throws.
+// throws. A resumed run (options.resume) that fails before its first new step (a damaged or foreign
+// checkpoint, data that moved) is left interrupted with the error instead: nothing of it was changed,
+// and `zoolab-cli resume` works again once the cause is fixed (the file restored).
 TrainResult train_run(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options);
 
 // at::set_num_threads with 0 meaning every core; returns the count used.

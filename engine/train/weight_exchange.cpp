@@ -5,7 +5,9 @@
 
 #include <torch/torch.h>
 
+#include "engine/text/utf8.h"
 #include "engine/train/safetensors.h"
+#include "engine/util/input_error.h"
 
 namespace zoolab {
 namespace {
@@ -16,6 +18,10 @@ std::string shape_text(const torch::IntArrayRef& shape) {
     text += (i ? ", " : "") + std::to_string(shape[i]);
   }
   return text + "]";
+}
+
+std::string quote_name(const std::string& name) {
+  return "\"" + escape_for_terminal(name) + "\"";
 }
 
 // Parameters then buffers, each in registration order.
@@ -48,12 +54,12 @@ void import_model_weights(LanguageModel& model, const std::string& path) {
   for (const auto& [name, tensor] : ours) {
     const auto found = loaded.find(name);
     if (found == loaded.end()) {
-      throw std::runtime_error("weights file " + path + " lacks tensor \"" + name + "\" (shape " +
-                               shape_text(tensor.sizes()) + ") of this model");
+      throw InputError("weights file " + path + " lacks tensor " + quote_name(name) + " (shape " +
+                       shape_text(tensor.sizes()) + ") of this model");
     }
     if (found->second.sizes() != tensor.sizes()) {
-      throw std::runtime_error("tensor \"" + name + "\" has shape " + shape_text(found->second.sizes()) +
-                               " in " + path + " but shape " + shape_text(tensor.sizes()) + " in this model");
+      throw InputError("tensor " + quote_name(name) + " has shape " + shape_text(found->second.sizes()) +
+                       " in " + path + " but shape " + shape_text(tensor.sizes()) + " in this model");
     }
   }
   std::map<std::string, bool> known;
@@ -61,24 +67,42 @@ void import_model_weights(LanguageModel& model, const std::string& path) {
     known[name] = true;
   }
   for (const auto& [name, tensor] : file.tensors) {
+    if (tensor.is_floating_point()) {
+      const int64_t bad = tensor.numel() - torch::isfinite(tensor).sum().item<int64_t>();
+      if (bad > 0) {
+        throw InputError("weights file " + path + ": tensor " + quote_name(name) + " holds " +
+                         std::to_string(bad) + " non-finite value" + (bad == 1 ? "" : "s") +
+                         " (NaN or infinity); a model with them cannot be evaluated");
+      }
+    }
     if (known.count(name)) {
       continue;
     }
     if (name == kLmHeadName) {
       const auto& head = model->head_weight();
       if (tensor.sizes() != head.sizes()) {
-        throw std::runtime_error("tensor \"" + name + "\" has shape " + shape_text(tensor.sizes()) + " in " +
-                                 path + " but the word embeddings it is tied to have shape " +
-                                 shape_text(head.sizes()));
+        throw InputError("tensor " + quote_name(name) + " has shape " + shape_text(tensor.sizes()) + " in " +
+                         path + " but the word embeddings it is tied to have shape " +
+                         shape_text(head.sizes()));
       }
       continue;
     }
-    throw std::runtime_error("weights file " + path + " has tensor \"" + name +
-                             "\", which this model does not have");
+    throw InputError("weights file " + path + " has tensor " + quote_name(name) +
+                     ", which this model does not have");
   }
   torch::NoGradGuard no_grad;
   for (const auto& [name, tensor] : ours) {
     auto target = tensor;  // shares storage with the parameter or buffer
+    // A finite F64 value can still overflow the parameter's dtype (1e300 into F32 is infinity).
+    const auto converted = loaded.at(name).to(target.scalar_type());
+    if (converted.is_floating_point() && !torch::isfinite(converted).all().item<bool>()) {
+      throw InputError("weights file " + path + ": tensor " + quote_name(name) +
+                       " has values too large for " + std::string(c10::toString(target.scalar_type())) +
+                       " (they become infinite)");
+    }
+  }
+  for (const auto& [name, tensor] : ours) {
+    auto target = tensor;
     target.copy_(loaded.at(name).to(target.scalar_type()));
   }
 }

@@ -20,9 +20,10 @@ inline constexpr const char* kLmHeadName = "lm_head.weight";
 void export_model_weights(LanguageModel& model, const std::string& path, const nlohmann::json& config);
 
 // Strict load: every parameter and buffer of `model` must be in the file with the same shape, and
-// the file may hold nothing else but lm_head.weight. Values are converted to each parameter's dtype
-// and device. Nothing is changed unless every check passes. Throws std::runtime_error naming the
-// file and the tensor (with both shapes on a mismatch).
+// the file may hold nothing else but lm_head.weight; every floating-point tensor must be finite (a NaN
+// weight would make a "finished" run whose metrics are all NaN). Values are converted to each
+// parameter's dtype and device. Nothing is changed unless every check passes. Throws InputError naming
+// the file and the tensor (with both shapes on a mismatch).
 void import_model_weights(LanguageModel& model, const std::string& path);
 
 }  // namespace zoolab

@@ -90,10 +90,11 @@ assert manifest["vocab_size"] == 400 and manifest["tokens_per_second"] > 0, mani
 def shard(name):
     data = open(f"{shards}/{name}", "rb").read()
     assert data[:4] == b"ZTOK", name
+    # Version 2: magic, version, header length, CRC-32C of the header and of the tokens, then the JSON.
     version, header_bytes = struct.unpack("<II", data[4:12])
-    header = json.loads(data[12:12 + header_bytes])
-    assert version == 1 and header["dtype"] == "uint16", header
-    tokens = data[12 + header_bytes:]
+    header = json.loads(data[20:20 + header_bytes])
+    assert version == 2 and header["dtype"] == "uint16", header
+    tokens = data[20 + header_bytes:]
     assert len(tokens) == 2 * header["tokens"], (name, len(tokens), header)
     return header, list(struct.unpack(f"<{header['tokens']}H", tokens))
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The text pipeline end to end on real language (issue 6): `demo text` builds the sample corpus from the
+# The text pipeline end to end on real language: `demo text` builds the sample corpus from the
 # Debian packages install-deps.sh installs, learns a BPE vocabulary, tokenizes, trains the tiny attention
 # and BaseConv presets (on a small token budget here: the pipeline, not the science) and prints both
 # runs' slices. `analyze --json` is then checked against an independent reading of the stored per-token
@@ -30,11 +30,12 @@ def token_losses(name):
     (blob,) = con.execute("SELECT t.blob FROM token_losses t JOIN runs r ON r.id = t.run_id WHERE r.name = ?",
                           (name,)).fetchone()
     assert blob[:4] == b"ZTLS", blob[:4]
+    # Version 2: magic, version, header length, CRC-32C of the header and of the records, then the JSON.
     version, header_bytes = struct.unpack_from("<II", blob, 4)
-    header = json.loads(blob[12:12 + header_bytes])
+    header = json.loads(blob[20:20 + header_bytes])
     n, length = header["sequences"], header["length"]
-    records = list(struct.iter_unpack("<ifI", blob[12 + header_bytes:]))
-    assert version == 1 and len(records) == n * length, (version, len(records), n, length)
+    records = list(struct.iter_unpack("<ifI", blob[20 + header_bytes:]))
+    assert version == 2 and len(records) == n * length, (version, len(records), n, length)
     return n, length, records
 
 def slices(name):

@@ -5,8 +5,10 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "engine/formats/crc32c.h"
 #include "engine/inspect/query_records.h"
 #include "engine/store/database_merge.h"
+#include "engine/util/input_error.h"
 #include "store_test_support.h"
 
 namespace zoolab::store_test {
@@ -56,22 +58,80 @@ TEST(QueryRecords, RoundTripKeepsEveryField) {
             2 * kRecordBytes);
 }
 
+// The blob with its trailing CRC-32C recomputed: what a writer with a bug produces.
+std::string resealed(std::string blob) {
+  blob.resize(blob.size() - 4);
+  const uint32_t crc = crc32c(blob);
+  for (int i = 0; i < 4; ++i) {
+    blob.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+  }
+  return blob;
+}
+
+std::string decode_message(const std::string& bytes) {
+  try {
+    decode_query_records(bytes);
+  } catch (const InputError& error) {
+    return std::string(error.what());
+  }
+  return std::string("no error");
+}
+
 TEST(QueryRecords, DamagedBlobsAreRefusedWithTheReason) {
   std::string blob = encode_query_records(sample_set());
-  auto message = [](const std::string& bytes) {
-    try {
-      decode_query_records(bytes);
-    } catch (const std::runtime_error& error) {
-      return std::string(error.what());
-    }
-    return std::string("no error");
-  };
+  const auto message = decode_message;
   EXPECT_NE(message("XXXX" + blob.substr(4)).find("magic"), std::string::npos);
   std::string future = blob;
   future[4] = 9;
   EXPECT_NE(message(future).find("version 9"), std::string::npos);
-  EXPECT_NE(message(blob.substr(0, blob.size() - 3)).find("records need"), std::string::npos);
+  EXPECT_NE(message(blob.substr(0, blob.size() - 3)).find("checksum mismatch"), std::string::npos);
+  EXPECT_NE(message(resealed(blob.substr(0, blob.size() - 7) + "0123")).find("records need"),
+            std::string::npos);
   EXPECT_NE(message(blob.substr(0, 10)).find("truncated"), std::string::npos);
+}
+
+TEST(QueryRecords, EveryFlippedBitIsRefused) {
+  const std::string blob = encode_query_records(sample_set());
+  for (size_t bit = 0; bit < 8 * blob.size(); ++bit) {
+    std::string damaged = blob;
+    damaged[bit / 8] = static_cast<char>(damaged[bit / 8] ^ (1 << (bit % 8)));
+    EXPECT_THROW(decode_query_records(damaged), InputError) << "bit " << bit;
+  }
+}
+
+// A record count of 2^64 - 1 under a valid checksum: its byte size is computed with overflow checks and
+// refused before anything is allocated for it.
+TEST(QueryRecords, ARecordCountPastTheBlobIsRefusedBeforeAllocating) {
+  const std::string blob = encode_query_records(sample_set());
+  const size_t count_at = blob.size() - 4 - 2 * kRecordBytes - 8;
+  std::string damaged = blob;
+  for (int i = 0; i < 8; ++i) {
+    damaged[count_at + i] = static_cast<char>(0xff);
+  }
+  const std::string text = decode_message(resealed(damaged));
+  EXPECT_NE(text.find("18446744073709551615 records need more than 2^64 bytes"), std::string::npos) << text;
+}
+
+TEST(QueryRecords, HeaderFieldsAreCheckedByName) {
+  const std::string blob = encode_query_records(sample_set());
+  std::string damaged = blob;
+  damaged.replace(damaged.find("\"step\":40"), 9, "\"step\":-4");
+  EXPECT_NE(decode_message(resealed(damaged)).find("header field \"step\" is -4"), std::string::npos);
+  damaged = blob;
+  damaged.replace(damaged.find("\"seq_len\":16"), 12, "\"seq_len\":\"x\"");
+  // One byte longer: the header length is off by one, so the JSON no longer parses or the count is off.
+  EXPECT_THROW(decode_query_records(resealed(damaged)), InputError);
+}
+
+// Blobs stored before version 2 (no trailing checksum) are still read.
+TEST(QueryRecords, VersionOneBlobsAreStillRead) {
+  std::string blob = encode_query_records(sample_set());
+  blob.resize(blob.size() - 4);
+  blob[4] = 1;
+  const auto set = decode_query_records(blob);
+  EXPECT_EQ(set.step, 40);
+  ASSERT_EQ(set.records.size(), 2u);
+  EXPECT_EQ(set.records[1].prediction, -5);
 }
 
 TEST(MqarQueryFacts, FindTheKeyInTheContextAndTheGap) {

@@ -1,5 +1,5 @@
-// Tests for engine/data/mqar.h and engine/data/dataset_cache.h: the structural invariants of
-// reference/zoology-port.md §1.2, the query-gap distribution, seeding and the on-disk cache.
+// Tests for engine/data/mqar.h and engine/data/dataset_cache.h: the structural invariants of Zoology's
+// MQAR generator, the query-gap distribution, seeding and the on-disk cache (its checksum included).
 
 #include <gtest/gtest.h>
 
@@ -10,6 +10,8 @@
 
 #include "engine/data/dataset_cache.h"
 #include "engine/data/mqar.h"
+#include "engine/formats/crc32c.h"
+#include "engine/util/input_error.h"
 
 namespace zoolab {
 namespace {
@@ -281,8 +283,10 @@ TEST_F(DatasetCacheTest, CorruptOrForeignFilesAreRegenerated) {
   corrupt_and_reload(flipped, "a flipped data bit");
   corrupt_and_reload(good.substr(0, good.size() - 100), "a truncated file");
   std::string version = good;
-  version[4] = 2;
+  version[4] = 3;
   corrupt_and_reload(version, "another format version");
+  version[4] = 1;
+  corrupt_and_reload(version, "version 1 (FNV-1a 64 checksum): regenerated silently");
   std::string magic = good;
   magic[0] = 'X';
   corrupt_and_reload(magic, "a wrong magic");
@@ -291,6 +295,46 @@ TEST_F(DatasetCacheTest, CorruptOrForeignFilesAreRegenerated) {
   for (int i = 8; i < 24; ++i)
     huge[i] = '\xff';  // absurd N and L must not overflow or allocate
   corrupt_and_reload(huge, "an absurd header");
+}
+
+TEST_F(DatasetCacheTest, EveryFlippedBitIsRefused) {
+  TokenSegment segment;
+  segment.num_examples = 2;
+  segment.seq_len = 3;
+  segment.inputs = {1, 2, 3, 4, 5, 6};
+  segment.labels = {-100, 2, -100, 7, -100, 9};
+  segment.slices = {{"num_kv_pairs", 1}};
+  const std::string path = (m_dir / "tiny.zlds").string();
+  write_dataset_file(path, segment);
+  std::string good;
+  {
+    std::ifstream in(path, std::ios::binary);
+    good.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const auto back = decode_dataset_file(good, path);
+  EXPECT_EQ(back.labels, segment.labels);
+  EXPECT_EQ(back.slices, segment.slices);
+  for (size_t bit = 0; bit < 8 * good.size(); ++bit) {
+    std::string damaged = good;
+    damaged[bit / 8] = static_cast<char>(damaged[bit / 8] ^ (1 << (bit % 8)));
+    EXPECT_THROW(decode_dataset_file(damaged, path), InputError) << "bit " << bit;
+  }
+  // N = L = 2^32 under a valid checksum: N · L · 8 overflows; refused by the checked product.
+  std::string huge = good;
+  for (int i = 8; i < 24; ++i)
+    huge[i] = (i == 12 || i == 20) ? 1 : 0;
+  huge.resize(huge.size() - 4);
+  const uint32_t crc = crc32c(huge);
+  for (int i = 0; i < 4; ++i)
+    huge.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+  try {
+    decode_dataset_file(huge, path);
+    ADD_FAILURE() << "accepted 2^32 examples of 2^32 tokens";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("4294967296 examples of 4294967296 tokens do not fit"),
+              std::string::npos)
+        << error.what();
+  }
 }
 
 TEST_F(DatasetCacheTest, EmptyCacheDirDisablesCaching) {

@@ -12,8 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "engine/formats/crc32c.h"
 #include "engine/text/ar_hits.h"
 #include "engine/text/token_losses.h"
+#include "engine/util/input_error.h"
+#include "tests/engine/text/text_test_support.h"
 
 namespace zoolab {
 namespace {
@@ -276,8 +279,9 @@ TEST(TokenLosses, BlobRoundTripKeepsEveryValue) {
   EXPECT_THROW(encode_token_losses(bad), std::runtime_error);
 }
 
-// The layout byte for byte, as tests/app/cli_analyze.sh and cli_text_demo.sh write and read it by hand:
-// "ZTLS", u32 version 1, u32 header bytes, the header JSON (sorted keys, no spaces), 12-byte records.
+// The layout byte for byte, as tests/app/cli_text_demo.sh reads it by hand: "ZTLS", u32 version 2,
+// u32 header bytes, u32 CRC-32C of the header JSON, u32 CRC-32C of the records, the header JSON (sorted
+// keys, no spaces), 12-byte records.
 TEST(TokenLosses, BlobLayoutIsTheDocumentedOne) {
   TokenLossSet set;
   set.step = 7;
@@ -289,24 +293,41 @@ TEST(TokenLosses, BlobLayoutIsTheDocumentedOne) {
   set.losses = {kNaN, 1.5f};
   set.train_counts = {0, 0x01020304u};
   const std::string header = R"({"epoch":1,"length":2,"sequences":1,"shards":"/s","step":7})";
-  std::string expected = "ZTLS";
-  expected += std::string("\x01\x00\x00\x00", 4);
-  expected += std::string(1, static_cast<char>(header.size())) + std::string(3, '\0');
-  expected += header;
-  expected += std::string("\x05\x00\x00\x00", 4);
+  std::string records = std::string("\x05\x00\x00\x00", 4);
   uint32_t nan_bits;
   std::memcpy(&nan_bits, &set.losses[0], 4);
   for (int i = 0; i < 4; ++i)
-    expected.push_back(static_cast<char>((nan_bits >> (8 * i)) & 0xFF));
-  expected += std::string(4, '\0');
-  expected += std::string("\xFE\xFF\xFF\xFF", 4);
-  expected += std::string("\x00\x00\xC0\x3F", 4);  // 1.5f
-  expected += std::string("\x04\x03\x02\x01", 4);
+    records.push_back(static_cast<char>((nan_bits >> (8 * i)) & 0xFF));
+  records += std::string(4, '\0');
+  records += std::string("\xFE\xFF\xFF\xFF", 4);
+  records += std::string("\x00\x00\xC0\x3F", 4);  // 1.5f
+  records += std::string("\x04\x03\x02\x01", 4);
+  std::string expected = "ZTLS";
+  expected += std::string("\x02\x00\x00\x00", 4);
+  expected += std::string(1, static_cast<char>(header.size())) + std::string(3, '\0');
+  expected += std::string(8, '\0');
+  text_test::put_u32(expected, 12, crc32c(header));
+  text_test::put_u32(expected, 16, crc32c(records));
+  expected += header + records;
   EXPECT_EQ(encode_token_losses(set), expected);
   // A shards path that is not UTF-8 is written with the replacement character, not refused.
   set.shards = "/s\xFF";
   const auto back = decode_token_losses(encode_token_losses(set));
   EXPECT_EQ(back.shards, "/s\xEF\xBF\xBD");
+}
+
+// Blobs stored before version 2 (no checksums, 12-byte prefix) are still read.
+TEST(TokenLosses, VersionOneBlobsAreStillRead) {
+  const std::string header = R"({"epoch":1,"length":1,"sequences":1,"shards":"/s","step":7})";
+  std::string blob = "ZTLS" + std::string("\x01\x00\x00\x00", 4) +
+                     std::string(1, static_cast<char>(header.size())) + std::string(3, '\0') + header;
+  blob += std::string("\x05\x00\x00\x00", 4) + std::string("\x00\x00\xC0\x3F", 4) +
+          std::string("\x09\x00\x00\x00", 4);
+  const auto set = decode_token_losses(blob);
+  EXPECT_EQ(set.step, 7);
+  EXPECT_EQ(set.tokens, std::vector<int32_t>{5});
+  EXPECT_EQ(set.losses, std::vector<float>{1.5f});
+  EXPECT_EQ(set.train_counts, std::vector<uint32_t>{9});
 }
 
 std::string decode_error(const std::string& bytes) {
@@ -325,18 +346,47 @@ TEST(TokenLosses, DamagedBlobsAreRefusedWithTheReason) {
   future[4] = 9;
   EXPECT_NE(decode_error(future).find("version 9"), std::string::npos);
   EXPECT_NE(decode_error(blob.substr(0, 7)).find("truncated"), std::string::npos);
-  EXPECT_NE(decode_error(blob.substr(0, 20)).find("its header claims"), std::string::npos);
-  const std::string short_records = decode_error(blob.substr(0, blob.size() - 5));
+  EXPECT_NE(decode_error(blob.substr(0, 28)).find("its header claims"), std::string::npos);
+  EXPECT_NE(decode_error(blob.substr(0, blob.size() - 5)).find("checksum mismatch in the data"),
+            std::string::npos);
+  const std::string short_records = decode_error(text_test::reseal(blob.substr(0, blob.size() - 5)));
   EXPECT_NE(short_records.find("need 120 bytes of records"), std::string::npos) << short_records;
   EXPECT_NE(short_records.find("truncated"), std::string::npos) << short_records;
-  EXPECT_NE(decode_error(blob + "x").find("trailing bytes"), std::string::npos);
+  EXPECT_NE(decode_error(text_test::reseal(blob + "x")).find("trailing bytes"), std::string::npos);
   std::string garbled = blob;
-  garbled[12] = '[';  // the header's opening brace
+  garbled[20] = '[';  // the header's opening brace
+  EXPECT_NE(decode_error(garbled).find("checksum mismatch in the header"), std::string::npos);
+  garbled = text_test::reseal(garbled);
   EXPECT_NE(decode_error(garbled).find("header is not valid JSON"), std::string::npos);
   EXPECT_NE(decode_error(garbled).find("token losses blob: "), std::string::npos);
   std::string no_step = blob;
   no_step.replace(no_step.find("\"step\""), 6, "\"stop\"");
-  EXPECT_NE(decode_error(no_step).find("unreadable header"), std::string::npos);
+  EXPECT_NE(decode_error(text_test::reseal(no_step)).find("header field \"step\" is missing"),
+            std::string::npos);
+}
+
+TEST(TokenLosses, EveryFlippedBitIsRefused) {
+  const std::string blob = encode_token_losses(sample_set());
+  for (size_t bit = 0; bit < 8 * blob.size(); ++bit) {
+    std::string damaged = blob;
+    damaged[bit / 8] = static_cast<char>(damaged[bit / 8] ^ (1 << (bit % 8)));
+    EXPECT_THROW(decode_token_losses(damaged), InputError) << "bit " << bit;
+  }
+}
+
+// 12 · (2^62 + 2) wraps around to 24 bytes, the size of 2 records: the shape is refused, nothing allocated.
+TEST(TokenLosses, AShapeThatWrapsAroundIsRefused) {
+  auto set = sample_set();
+  set.sequences = 1;
+  set.length = 2;
+  set.tokens.resize(2);
+  set.losses.resize(2);
+  set.train_counts.resize(2);
+  const std::string blob = encode_token_losses(set);
+  const std::string header =
+      R"({"epoch":2,"length":1,"sequences":4611686018427387906,"shards":"/data/shards","step":300})";
+  const std::string message = decode_error(text_test::with_header_json(blob, header));
+  EXPECT_NE(message.find("more than 2^64 bytes of records"), std::string::npos) << message;
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Tests for engine/text/bigram_counts: counting adjacent pairs, the .zbg round trip, looking counts up
-// in the file without loading it, and damaged files.
+// in the file without loading it, and damaged files (every flipped bit; lying headers under valid checksums).
 
 #include <gtest/gtest.h>
 
@@ -7,6 +7,7 @@
 #include <set>
 
 #include "engine/text/bigram_counts.h"
+#include "engine/util/input_error.h"
 #include "tests/engine/text/text_test_support.h"
 
 namespace zoolab {
@@ -15,7 +16,9 @@ namespace {
 using text_test::contains;
 using text_test::error_of;
 using text_test::read_file;
+using text_test::reseal;
 using text_test::TempDir;
+using text_test::with_header_json;
 using text_test::write_file;
 
 TEST(BigramCounts, CountsEveryAdjacentPairOfEachRun) {
@@ -141,27 +144,58 @@ TEST_F(DamagedBigrams, BadMagicVersionTruncation) {
   damaged[4] = 9;
   message = load_error(damaged);
   EXPECT_TRUE(contains(message, path) && contains(message, "unsupported version 9")) << message;
-
-  message = load_error(bytes.substr(0, bytes.size() - 3));
-  EXPECT_TRUE(contains(message, path) && contains(message, "truncated: the header promises 3 records"))
+  damaged[4] = 1;
+  message = load_error(damaged);
+  EXPECT_TRUE(contains(message, "version 1 is no longer read") &&
+              contains(message, "re-run `zoolab-cli data tokenize`"))
       << message;
 
-  message = load_error(bytes + std::string(16, '\0'));
-  EXPECT_TRUE(contains(message, path) && contains(message, "too long: the header promises 3 records"))
+  // Cut short or padded: the checksum catches it; with the checksum recomputed, the record count does.
+  message = load_error(bytes.substr(0, bytes.size() - 3));
+  EXPECT_TRUE(contains(message, path) && contains(message, "checksum mismatch in the data")) << message;
+  message = load_error(reseal(bytes.substr(0, bytes.size() - 3)));
+  EXPECT_TRUE(contains(message, path) &&
+              contains(message, "truncated: header field \"bigrams\" promises 3 records"))
+      << message;
+  message = load_error(reseal(bytes + std::string(16, '\0')));
+  EXPECT_TRUE(contains(message, path) &&
+              contains(message, "too long: header field \"bigrams\" promises 3 records"))
       << message;
 
   message = load_error(bytes.substr(0, 6));
   EXPECT_TRUE(contains(message, path) && contains(message, "truncated (6 bytes")) << message;
 }
 
+TEST_F(DamagedBigrams, EveryFlippedBitIsRefused) {
+  for (size_t bit = 0; bit < 8 * bytes.size(); ++bit) {
+    std::string damaged = bytes;
+    damaged[bit / 8] = static_cast<char>(damaged[bit / 8] ^ (1 << (bit % 8)));
+    write_file(path, damaged);
+    EXPECT_THROW(BigramCounts::load(path), InputError) << "bit " << bit;
+    EXPECT_THROW(BigramCounts::lookup(path, {{1, 2}}), InputError) << "bit " << bit;
+  }
+}
+
+// 16 · (2^60 + 3) wraps around to 48 bytes, the size of 3 records: refused by the checked product.
+TEST_F(DamagedBigrams, ARecordCountThatWrapsAroundIsRefused) {
+  const std::string message =
+      load_error(with_header_json(bytes, R"({"bigrams":1152921504606846979,"tokens":4,"vocab_size":50})"));
+  EXPECT_TRUE(contains(message, "truncated: header field \"bigrams\" promises 1152921504606846979 records"))
+      << message;
+  EXPECT_TRUE(contains(load_error(with_header_json(bytes, R"({"bigrams":3,"tokens":4,"vocab_size":-50})")),
+                       "header field \"vocab_size\" is -50"));
+}
+
 TEST_F(DamagedBigrams, ACorruptCountIsCaught) {
   checks_lookup = false;  // lookup() does not add up the counts nor check every key's order
+  // Records a writer got wrong, under valid checksums.
   std::string damaged = bytes;
   damaged[damaged.size() - 8] = 7;  // the last record's count: 1 → 7
-  std::string message = load_error(damaged);
-  EXPECT_TRUE(contains(message, "the counts add up to 10, the header says 4")) << message;
-  EXPECT_TRUE(contains(load_error(bytes.substr(0, bytes.size() - 16) + bytes.substr(bytes.size() - 32, 16)),
-                       "keys not increasing"));
+  std::string message = load_error(reseal(damaged));
+  EXPECT_TRUE(contains(message, "the counts add up to 10, header field \"tokens\" says 4")) << message;
+  EXPECT_TRUE(
+      contains(load_error(reseal(bytes.substr(0, bytes.size() - 16) + bytes.substr(bytes.size() - 32, 16))),
+               "keys not increasing"));
   message = error_of([] { BigramCounts::load("/nonexistent/zoolab/b.zbg"); });
   EXPECT_TRUE(contains(message, "/nonexistent/zoolab/b.zbg: cannot open")) << message;
   message = error_of([] { BigramCounts::lookup("/nonexistent/zoolab/b.zbg", {}); });
@@ -170,7 +204,7 @@ TEST_F(DamagedBigrams, ACorruptCountIsCaught) {
   damaged = bytes;
   for (int i = 0; i < 8; ++i)
     damaged[damaged.size() - 8 + i] = 0;  // the last record's count: (3, 1), key 151
-  write_file(path, damaged);
+  write_file(path, reseal(damaged));
   const std::string last = bytes.substr(bytes.size() - 16, 8);
   uint64_t key = 0;
   for (int i = 0; i < 8; ++i)

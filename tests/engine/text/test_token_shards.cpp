@@ -1,11 +1,13 @@
-// Tests for engine/text/token_shards: .ztok round trips in both dtypes, the header's counts, and the
-// messages for damaged files (they name the file and the problem).
+// Tests for engine/text/token_shards: .ztok round trips in both dtypes, the header's counts, the
+// checksums (every flipped bit is refused), and the messages for damaged files (they name the file and
+// the problem; a header that lies about its counts with valid checksums is refused by the field).
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "engine/text/token_shards.h"
+#include "engine/util/input_error.h"
 #include "tests/engine/text/text_test_support.h"
 
 namespace zoolab {
@@ -14,7 +16,9 @@ namespace {
 using text_test::contains;
 using text_test::error_of;
 using text_test::read_file;
+using text_test::reseal;
 using text_test::TempDir;
+using text_test::with_header_json;
 using text_test::write_file;
 
 std::vector<int64_t> read_all(const TokenShard& shard) {
@@ -151,44 +155,120 @@ TEST_F(DamagedShard, BadMagic) {
   EXPECT_TRUE(contains(message, "bad magic number")) << message;
 }
 
-TEST_F(DamagedShard, NewerVersion) {
+TEST_F(DamagedShard, OtherVersions) {
   std::string damaged = bytes;
-  damaged[4] = 2;
-  const std::string message = open_error(damaged);
+  damaged[4] = 3;
+  std::string message = open_error(damaged);
   EXPECT_TRUE(contains(message, path)) << message;
-  EXPECT_TRUE(contains(message, "unsupported version 2 (this build reads 1)")) << message;
+  EXPECT_TRUE(contains(message, "unsupported version 3 (this build reads 2)")) << message;
+  // Version 1 had no checksums: refused with what to do about it.
+  damaged[4] = 1;
+  message = open_error(damaged);
+  EXPECT_TRUE(contains(message, "version 1 is no longer read")) << message;
+  EXPECT_TRUE(contains(message, "re-run `zoolab-cli data tokenize`")) << message;
+}
+
+TEST_F(DamagedShard, EveryFlippedBitIsRefused) {
+  ASSERT_EQ(bytes.size(), 256u + 4u * 2u);
+  for (size_t bit = 0; bit < 8 * bytes.size(); ++bit) {
+    std::string damaged = bytes;
+    damaged[bit / 8] = static_cast<char>(damaged[bit / 8] ^ (1 << (bit % 8)));
+    write_file(path, damaged);
+    EXPECT_THROW(TokenShard shard(path), InputError) << "bit " << bit << " of byte " << bit / 8;
+  }
+}
+
+TEST_F(DamagedShard, ChecksumMismatchesNameThePart) {
+  std::string damaged = bytes;
+  damaged[257] ^= 1;  // a token
+  std::string message = open_error(damaged);
+  EXPECT_TRUE(contains(message, path + ": checksum mismatch in the data")) << message;
+  EXPECT_TRUE(contains(message, "re-run `zoolab-cli data tokenize`")) << message;
+  damaged = bytes;
+  damaged[30] ^= 1;  // inside the header JSON
+  EXPECT_TRUE(contains(open_error(damaged), "checksum mismatch in the header"));
+  // Cut short: the data's checksum catches it before the count does.
+  EXPECT_TRUE(contains(open_error(bytes.substr(0, bytes.size() - 1)), "checksum mismatch in the data"));
 }
 
 TEST_F(DamagedShard, TruncatedTokens) {
-  const std::string message = open_error(bytes.substr(0, bytes.size() - 1));
+  const std::string message = open_error(reseal(bytes.substr(0, bytes.size() - 1)));
   EXPECT_TRUE(contains(message, path)) << message;
-  EXPECT_TRUE(contains(message, "truncated: the header promises 4 tokens (8 bytes), only 7 bytes"))
+  EXPECT_TRUE(
+      contains(message, "truncated: header field \"tokens\" promises 4 tokens of 2 bytes, only 7 bytes"))
       << message;
 }
 
+// A header whose count wraps around in 64-bit arithmetic: 4 · (2^62 + 4) is 16 mod 2^64, exactly the
+// size of 4 uint32 tokens. The count must be refused, not mapped and read past the file's end.
+TEST_F(DamagedShard, ATokenCountThatWrapsAroundIsRefused) {
+  const std::string big = dir.file("big.ztok");
+  TokenShardWriter writer(big, 70000, -1);
+  writer.add_document({1, 2, 3, 69999});
+  writer.finish();
+  const std::string good = read_file(big);
+  const std::string header = R"({"vocab_size":70000,"dtype":"uint32","tokens":4611686018427387908,)"
+                             R"("documents":1,"end_of_text":-1})";
+  write_file(path, with_header_json(good, header));
+  const std::string message = open_error(read_file(path));
+  EXPECT_TRUE(contains(message, path)) << message;
+  EXPECT_TRUE(contains(message, "truncated: header field \"tokens\" promises 4611686018427387908 tokens"))
+      << message;
+}
+
+TEST_F(DamagedShard, HeaderFieldsOutOfRangeAreRefusedByName) {
+  const auto refused = [&](const std::string& header, const std::string& expected) {
+    const std::string message = open_error(with_header_json(bytes, header));
+    EXPECT_TRUE(contains(message, path)) << message;
+    EXPECT_TRUE(contains(message, expected)) << message;
+  };
+  refused(R"({"vocab_size":300,"dtype":"uint16","tokens":-4,"documents":1,"end_of_text":299})",
+          "header field \"tokens\" is -4, outside the allowed range");
+  refused(R"({"vocab_size":70000,"dtype":"uint16","tokens":4,"documents":1,"end_of_text":299})",
+          "header field \"vocab_size\" is 70000");
+  refused(R"({"vocab_size":300,"dtype":"uint16","tokens":4,"documents":1,"end_of_text":300})",
+          "header field \"end_of_text\" is 300");
+  refused(R"({"vocab_size":300,"dtype":"uint16","tokens":4,"documents":1})",
+          "header field \"end_of_text\" is missing");
+  refused(R"({"vocab_size":300,"dtype":"uint16","tokens":4.5,"documents":1,"end_of_text":299})",
+          "header field \"tokens\" is 4.5, not an integer");
+  refused(
+      R"({"vocab_size":300,"dtype":"uint16","tokens":18446744073709551615,"documents":1,"end_of_text":299})",
+      "header field \"tokens\" is 18446744073709551615, outside the allowed range");
+  refused(R"({"vocab_size":300,"dtype":"\u001b[31m","tokens":4,"documents":1,"end_of_text":299})",
+          "header field \"dtype\" is \"\\x1b[31m\"");
+  refused(
+      R"({"vocab_size":300,"vocab_size":300,"dtype":"uint16","tokens":4,"documents":1,"end_of_text":299})",
+      "duplicate key \"vocab_size\"");
+}
+
 TEST_F(DamagedShard, TruncatedHeaderAndEmptyFile) {
-  EXPECT_TRUE(contains(open_error(bytes.substr(0, 100)), "truncated (its header claims 244 bytes"));
+  EXPECT_TRUE(contains(open_error(bytes.substr(0, 100)), "truncated (its header claims 236 bytes"));
+  std::string damaged = bytes;
+  text_test::put_u32(damaged, 8, 0xfffffff0u);  // a header length of 4 GB
+  EXPECT_TRUE(contains(open_error(damaged), "header length 4294967280 is past the limit"));
   const std::string message = open_error("");
   EXPECT_TRUE(contains(message, path)) << message;
   EXPECT_TRUE(contains(message, "truncated (0 bytes")) << message;
 }
 
 TEST_F(DamagedShard, ExtraBytesAndBadDtype) {
-  EXPECT_TRUE(contains(open_error(bytes + "xy"), "2 bytes more than the header's 4 tokens"));
+  EXPECT_TRUE(contains(open_error(reseal(bytes + "xy")), "2 bytes more than the header's 4 tokens"));
   std::string damaged = bytes;
   damaged.replace(damaged.find("uint16"), 6, "int8  ");
+  damaged = reseal(damaged);
   EXPECT_TRUE(contains(open_error(damaged), "the header is not valid JSON") ||
-              contains(open_error(damaged), "unknown dtype"));
+              contains(open_error(damaged), "header field \"dtype\""));
   damaged = bytes;
   damaged.replace(damaged.find("\"uint16\""), 8, "\"uint64\"");
-  EXPECT_TRUE(contains(open_error(damaged), "unknown dtype \"uint64\""));
+  EXPECT_TRUE(contains(open_error(reseal(damaged)), "header field \"dtype\" is \"uint64\""));
 }
 
 TEST_F(DamagedShard, CorruptTokenIsReportedOnRead) {
   std::string damaged = bytes;
   damaged[256] = static_cast<char>(0xff);
   damaged[257] = static_cast<char>(0xff);
-  write_file(path, damaged);
+  write_file(path, reseal(damaged));
   const TokenShard shard(path);
   int64_t out[4];
   const std::string message = error_of([&] { shard.read(0, 4, out); });

@@ -139,7 +139,21 @@ TEST_F(SafetensorsTest, RefusesMalformedFiles) {
                            R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
                            R"("a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
                            eight),
-                 "duplicate tensor name \"a\"");
+                 "duplicate key \"a\"");
+  // Shapes whose products wrap around onto the span of the offsets reached torch::empty (a C10 error
+  // with a backtrace, or an allocation of exabytes); refused by the checked product. More cases in
+  // tests/engine/core/test_formats.cpp.
+  expect_refused(
+      write_raw(m_dir / "wrap.st",
+                R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}})", ""),
+      "has more elements than 2^63 bytes can hold");
+  expect_refused(write_raw(m_dir / "wrap16.st",
+                           R"({"a":{"dtype":"F64","shape":[3,6148914691236517206],"data_offsets":[0,16]}})",
+                           std::string(16, '\0')),
+                 "has more elements than 2^63 bytes can hold");
+  expect_refused(write_raw(m_dir / "bool.st", R"({"a":{"dtype":"BOOL","shape":[2],"data_offsets":[0,2]}})",
+                           std::string("\x01\x07", 2)),
+                 "holds the byte 7");
 
   // A valid file cut short: the data no longer covers the offsets.
   const auto path = (m_dir / "cut.safetensors").string();

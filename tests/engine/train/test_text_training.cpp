@@ -1,18 +1,21 @@
-// Text training end to end on tiny token shards written here (issue 6): the loss falls on a learnable
+// Text training end to end on tiny token shards written here: the loss falls on a learnable
 // pattern, the per-step schedule, gradient clipping, validation metrics and the stored per-token losses,
-// exact resume after stop requests, and the errors for a vocabulary mismatch and missing shards.
+// exact resume after stop requests (and a resume that cannot start leaving the run interrupted), and
+// the errors for a vocabulary mismatch and missing shards.
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
 #include <torch/torch.h>
 
+#include "engine/formats/checkpoint_format.h"
 #include "engine/store/store.h"
 #include "engine/text/bigram_counts.h"
 #include "engine/text/token_losses.h"
@@ -385,6 +388,68 @@ TEST_F(TextTrainingTest, ResumeAfterStopRequestsRepeatsTheRunBitForBit) {
       EXPECT_EQ(a.losses[i], b.losses[i]) << i;
     }
   }
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// A resumed text run that cannot start (a checkpoint header that does not fit the run, a damaged
+// shard) is left interrupted with the reason; once the file is restored it resumes and finishes.
+TEST_F(TextTrainingTest, AResumeThatCannotStartLeavesTheRunInterrupted) {
+  const auto cfg = config();
+  const auto run = create_text_run(*m_store, cfg);
+  auto stopping = options();
+  stopping.on_step = [](int64_t step, double) {
+    if (step == 13) {
+      request_stop();
+    }
+  };
+  ASSERT_EQ(train_run(*m_store, run, cfg, stopping).status, RunStatus::Cancelled);
+  clear_stop_request();
+  auto resuming = options();
+  resuming.resume = true;
+
+  // Validated once by step 13 (every 10 steps); a header claiming 2 validations is refused.
+  const std::string path = m_store->latest_checkpoint(run)->path;
+  const std::string good = read_bytes(path);
+  const auto parsed = parse_checkpoint(good, path);
+  auto position = parsed.header.position;
+  ASSERT_EQ(position.epoch, 1);
+  position.epoch = 2;
+  const std::string payload = good.substr(parsed.payload_offset, parsed.payload_size);
+  const std::string head = encode_checkpoint_head({position, parsed.header.torch_version});
+  write_bytes(path, head + payload + encode_checkpoint_trailer(head, payload));
+  auto result = train_run(*m_store, run, cfg, resuming);
+  EXPECT_EQ(result.status, RunStatus::Interrupted) << result.message;
+  EXPECT_NE(result.message.find("header field \"epoch\" is 2; by step 13 this run has validated 1 times"),
+            std::string::npos)
+      << result.message;
+  EXPECT_EQ(m_store->find_run(run)->status, RunStatus::Interrupted);
+  write_bytes(path, good);
+
+  // A flipped bit in the validation shard.
+  const std::string valid = shards_folder(m_shards.string()).valid;
+  const std::string shard = read_bytes(valid);
+  std::string damaged = shard;
+  damaged[damaged.size() - 3] ^= 0x10;
+  write_bytes(valid, damaged);
+  result = train_run(*m_store, run, cfg, resuming);
+  EXPECT_EQ(result.status, RunStatus::Interrupted) << result.message;
+  EXPECT_TRUE(result.input_error);
+  EXPECT_NE(result.message.find("valid.ztok: checksum mismatch in the data"), std::string::npos)
+      << result.message;
+  write_bytes(valid, shard);
+
+  result = train_run(*m_store, run, cfg, resuming);
+  ASSERT_EQ(result.status, RunStatus::Finished) << result.message;
+  EXPECT_EQ(result.steps, 40);
 }
 
 TEST_F(TextTrainingTest, RefusesAVocabularySmallerThanTheShards) {

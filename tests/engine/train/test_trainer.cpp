@@ -1,5 +1,6 @@
 // Training end to end on tiny MQAR runs: metrics under Zoology's names, checkpoints, exact resume,
-// stop requests and divergence.
+// stop requests and divergence; damaged and foreign checkpoints refused on resume, leaving the run
+// interrupted (resumable once the file is restored).
 
 #include <cmath>
 #include <filesystem>
@@ -9,8 +10,10 @@
 #include <torch/torch.h>
 
 #include "engine/config/presets.h"
+#include "engine/formats/crc32c.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/model_setup.h"
+#include "engine/train/resume_checks.h"
 #include "engine/train/stop_request.h"
 #include "engine/train/trainer.h"
 #include "train_test_support.h"
@@ -22,6 +25,25 @@ using train_test::create_run;
 using train_test::temp_dir;
 using train_test::tiny_config_json;
 using train_test::TrainingStoreTest;
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// A checkpoint file with another header and a valid checksum: what a writer with a bug (or a person
+// who edited the header) leaves. Only the position checks can refuse it.
+std::string with_position(const std::string& bytes, const CheckpointPosition& position) {
+  const auto parsed = parse_checkpoint(bytes, "original");
+  const std::string payload = bytes.substr(parsed.payload_offset, parsed.payload_size);
+  const std::string head = encode_checkpoint_head({position, parsed.header.torch_version});
+  return head + payload + encode_checkpoint_trailer(head, payload);
+}
 
 std::map<std::string, std::vector<double>> metric_series(const Store& store, int64_t run) {
   std::map<std::string, std::vector<double>> series;
@@ -129,6 +151,172 @@ TEST_F(TrainerTest, ResumeAfterAKillWithoutCheckpointRestartsCleanly) {
   const auto losses = m_store->metrics(run, "train/loss");
   ASSERT_EQ(losses.size(), 24u);
   EXPECT_NE(losses.front().value, 9.0);
+}
+
+// A run stopped mid-epoch 2 (step 11 of 3 × 8), with its checkpoint.
+class ResumeCheckTest : public TrainerTest {
+ protected:
+  void SetUp() override {
+    TrainerTest::SetUp();
+    m_config = parse_run_config(tiny_config_json());
+    m_run = create_run(*m_store, m_config);
+    auto stopping = options();
+    stopping.on_step = [](int64_t step, double) {
+      if (step == 11) {
+        request_stop();
+      }
+    };
+    ASSERT_EQ(train_run(*m_store, m_run, m_config, stopping).status, RunStatus::Cancelled);
+    clear_stop_request();
+    m_path = m_store->latest_checkpoint(m_run)->path;
+    m_good = read_bytes(m_path);
+  }
+  TrainResult resume() {
+    auto resuming = options();
+    resuming.resume = true;
+    return train_run(*m_store, m_run, m_config, resuming);
+  }
+  // Resuming from `bytes` fails, leaves the run interrupted with a message containing `expected`.
+  void expect_refused(const std::string& bytes, const std::string& expected) {
+    write_bytes(m_path, bytes);
+    const auto result = resume();
+    EXPECT_EQ(result.status, RunStatus::Interrupted) << result.message;
+    EXPECT_TRUE(result.input_error);
+    EXPECT_NE(result.message.find("checkpoint " + m_path + ": "), std::string::npos) << result.message;
+    EXPECT_NE(result.message.find(expected), std::string::npos) << result.message;
+    const auto record = m_store->find_run(m_run);
+    EXPECT_EQ(record->status, RunStatus::Interrupted);
+    EXPECT_EQ(record->error, result.message);
+    EXPECT_EQ(record->steps, 11) << "the progress recorded when it stopped is kept";
+  }
+
+  RunConfig m_config;
+  int64_t m_run = 0;
+  std::string m_path, m_good;
+};
+
+// Flipping any of 45 bits spread over the payload of a real checkpoint (the torch archive) is caught
+// by the checksum before torch sees the file. Version 1 had no checksum: 28 of these resumed silently.
+TEST_F(ResumeCheckTest, EveryFlippedPayloadBitIsRefused) {
+  const auto parsed = parse_checkpoint(m_good, m_path);
+  ASSERT_GT(parsed.payload_size, 1000u);
+  for (int k = 0; k < 45; ++k) {
+    const uint64_t bit = 8 * parsed.payload_offset + (8 * parsed.payload_size - 1) * k / 44;
+    std::string damaged = m_good;
+    damaged[bit / 8] = static_cast<char>(damaged[bit / 8] ^ (1 << (bit % 8)));
+    write_bytes(m_path, damaged);
+    EXPECT_THROW(read_checkpoint_file(m_path), CheckpointError) << "bit " << bit;
+  }
+  std::string damaged = m_good;
+  damaged[parsed.payload_offset + parsed.payload_size / 2] ^= 0x20;
+  expect_refused(damaged, "checksum mismatch");
+}
+
+// A checkpoint whose header says batch -3 (under a valid checksum) used to index before the run's
+// batches (SIGSEGV) and leave the run running; now it is refused by the field, the run is left
+// interrupted, and once the file is restored `resume` finishes the run.
+TEST_F(ResumeCheckTest, AHeaderOutsideTheRunIsRefusedAndTheRestoredFileResumes) {
+  const auto good = parse_checkpoint(m_good, m_path).header.position;
+  ASSERT_EQ(good.epoch, 1);
+  ASSERT_EQ(good.batch, 3);
+  ASSERT_EQ(good.step, 11);
+  auto position = good;
+  position.batch = -3;
+  expect_refused(with_position(m_good, position), "header field \"batch\" is -3");
+  position = good;
+  position.batch = 9;
+  expect_refused(with_position(m_good, position),
+                 "header field \"batch\" is 9; an epoch of this run has 8 batches");
+  position = good;
+  position.step = 4611686018427390719;
+  expect_refused(with_position(m_good, position), "header field \"step\" is 4611686018427390719");
+  position = good;
+  position.epoch = 4;
+  expect_refused(with_position(m_good, position), "header field \"epoch\" is 4; this run has 3 epochs");
+  position = good;
+  position.run_uid = "0123456789abcdef0123456789abcdef";
+  expect_refused(with_position(m_good, position),
+                 "belongs to the run with uid 0123456789abcdef0123456789abcdef");
+  position = good;
+  position.config_hash = "ffffffffffffffff";
+  expect_refused(with_position(m_good, position), "belongs to another configuration");
+  std::string big_header = m_good.substr(0, m_good.size() - 4);
+  for (int i = 0; i < 8; ++i) {
+    big_header[12 + i] = static_cast<char>((uint64_t{3'000'000'000} >> (8 * i)) & 0xff);
+  }
+  const uint32_t crc = crc32c(big_header);  // under a valid checksum: only the bound can refuse it
+  for (int i = 0; i < 4; ++i) {
+    big_header.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+  }
+  expect_refused(big_header, "header length 3000000000 is past the limit");
+
+  write_bytes(m_path, m_good);
+  const auto resumed = resume();
+  ASSERT_EQ(resumed.status, RunStatus::Finished) << resumed.message;
+  EXPECT_EQ(resumed.steps, 24);
+  EXPECT_EQ(m_store->find_run(m_run)->status, RunStatus::Finished);
+}
+
+// A checkpoint written before version 2 (no checksum, no run_uid) still resumes its run.
+TEST_F(ResumeCheckTest, VersionOneCheckpointsStillResume) {
+  const auto parsed = parse_checkpoint(m_good, m_path);
+  auto position = parsed.header.position;
+  position.run_uid.clear();
+  std::string v1 = with_position(m_good, position);
+  v1.resize(v1.size() - 4);
+  v1[8] = 1;
+  write_bytes(m_path, v1);
+  const auto resumed = resume();
+  ASSERT_EQ(resumed.status, RunStatus::Finished) << resumed.message;
+  EXPECT_EQ(resumed.steps, 24);
+}
+
+// The position rules of resume_checks.h, one by one.
+TEST(ResumeChecks, EpochPositionsAsTheTrainerWritesThem) {
+  const auto position = [](int64_t epoch, int64_t batch, int64_t step) {
+    CheckpointPosition p;
+    p.run_id = 1;
+    p.epoch = epoch;
+    p.batch = batch;
+    p.step = step;
+    p.config_hash = "0123456789abcdef";
+    return p;
+  };
+  // 3 epochs of 8 batches: mid-epoch, at the end of an epoch (before and after its evaluation), done.
+  for (const auto& p :
+       {position(0, 0, 0), position(1, 3, 11), position(1, 8, 16), position(2, 0, 16), position(3, 0, 24)}) {
+    EXPECT_NO_THROW(check_epoch_position(p, 3, 8, "c")) << p.epoch << " " << p.batch << " " << p.step;
+  }
+  for (const auto& p : {position(1, -3, 5), position(1, 9, 17), position(3, 1, 25), position(4, 0, 32),
+                        position(-1, 0, 0), position(1, 3, 12), position(1, 3, 4611686018427390719)}) {
+    EXPECT_THROW(check_epoch_position(p, 3, 8, "c"), CheckpointError)
+        << p.epoch << " " << p.batch << " " << p.step;
+  }
+  // Text runs: 40 steps validated every 10 (4 validations).
+  auto text = [&](int64_t validations, int64_t step) { return position(validations, step, step); };
+  for (const auto& p : {text(0, 0), text(1, 13), text(2, 20), text(4, 40)}) {
+    EXPECT_NO_THROW(check_step_position(p, 40, 4, 10, "c")) << p.epoch << " " << p.step;
+  }
+  for (const auto& p : {text(2, 13), text(3, 40), text(0, 41), position(1, 12, 13), text(0, -1)}) {
+    EXPECT_THROW(check_step_position(p, 40, 4, 10, "c"), CheckpointError) << p.epoch << " " << p.step;
+  }
+  // eval_interval 0: one validation, at the end.
+  EXPECT_NO_THROW(check_step_position(text(0, 39), 40, 1, 0, "c"));
+  EXPECT_NO_THROW(check_step_position(text(1, 40), 40, 1, 0, "c"));
+}
+
+TEST(ResumeChecks, OwnerByUidWhenTheFileHasOneElseByRunId) {
+  CheckpointPosition saved;
+  saved.run_id = 3;
+  saved.config_hash = "0123456789abcdef";
+  saved.run_uid = "00aa";
+  // `db merge` gave the run id 9 and kept its uid.
+  EXPECT_NO_THROW(check_checkpoint_owner(saved, 9, "00aa", "0123456789abcdef", "c"));
+  EXPECT_THROW(check_checkpoint_owner(saved, 3, "00bb", "0123456789abcdef", "c"), CheckpointError);
+  EXPECT_THROW(check_checkpoint_owner(saved, 9, "00aa", "fedcba9876543210", "c"), CheckpointError);
+  saved.run_uid.clear();  // version 1
+  EXPECT_NO_THROW(check_checkpoint_owner(saved, 3, "00aa", "0123456789abcdef", "c"));
+  EXPECT_THROW(check_checkpoint_owner(saved, 9, "00aa", "0123456789abcdef", "c"), CheckpointError);
 }
 
 TEST_F(TrainerTest, EarlyStopsWhenTheMetricExceedsTheThreshold) {

@@ -1,5 +1,6 @@
 // Weight export and import as safetensors under Zoology's state-dict names.
 
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -9,6 +10,7 @@
 #include "engine/train/model_setup.h"
 #include "engine/train/safetensors.h"
 #include "engine/train/weight_exchange.h"
+#include "engine/util/input_error.h"
 #include "train_test_support.h"
 
 namespace zoolab {
@@ -136,6 +138,57 @@ TEST_F(WeightExchangeTest, RefusesMissingAndUnknownTensorsAndConvertsDtype) {
   bad_head.emplace_back(kLmHeadName, torch::ones({64, 31}));
   write_safetensors(path, bad_head);
   EXPECT_THROW(import_model_weights(target, path), std::runtime_error);
+}
+
+// NaN or infinite weights used to import as a "finished" run whose valid/loss was NULL; they are refused
+// naming the tensor, and the model is left as it was.
+TEST_F(WeightExchangeTest, RefusesNonFiniteWeightsNamingTheTensor) {
+  const auto json = tiny_config_json();
+  auto model = build(json, 1);
+  const std::string name = "backbone.layers.1.sequence_mixer.Wqkv.weight";
+  NamedTensors tensors;
+  for (const auto& item : model->named_parameters()) {
+    tensors.emplace_back(item.key(), item.value().detach().clone());
+  }
+  const auto path = (m_dir / "nan.safetensors").string();
+  auto target = build(json, 2);
+  const auto before = target->head_weight().clone();
+  for (const float bad : {NAN, INFINITY, -INFINITY}) {
+    auto damaged = tensors;
+    for (auto& [key, tensor] : damaged) {
+      if (key == name) {
+        tensor = tensor.clone();  // the copies of `tensors` share its storage
+        tensor.view(-1)[5] = bad;
+      }
+    }
+    write_safetensors(path, damaged);
+    try {
+      import_model_weights(target, path);
+      ADD_FAILURE() << "imported a weight of " << bad;
+    } catch (const InputError& error) {
+      const std::string message = error.what();
+      EXPECT_NE(message.find("tensor \"" + name + "\" holds 1 non-finite value"), std::string::npos)
+          << message;
+      EXPECT_NE(message.find(path), std::string::npos) << message;
+    }
+  }
+  // Finite in the file, infinite in the model's dtype.
+  auto huge = tensors;
+  for (auto& [key, tensor] : huge) {
+    tensor = tensor.to(torch::kFloat64);
+    if (key == name) {
+      tensor.view(-1)[0] = 1e300;
+    }
+  }
+  write_safetensors(path, huge);
+  try {
+    import_model_weights(target, path);
+    ADD_FAILURE() << "imported 1e300 into a float parameter";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("has values too large for Float"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_TRUE(torch::equal(before, target->head_weight()));
 }
 
 }  // namespace
