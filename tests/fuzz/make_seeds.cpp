@@ -17,6 +17,7 @@
 #include "engine/config/run_config.h"
 #include "engine/data/dataset_cache.h"
 #include "engine/data/mqar.h"
+#include "engine/formats/checkpoint_format.h"
 #include "engine/inspect/query_records.h"
 #include "engine/text/bigram_counts.h"
 #include "engine/text/byte_level_bpe.h"
@@ -158,6 +159,30 @@ int main(int argc, char** argv) {
   write_file(out + "/corpus/bad-lines.jsonl",
              "{\"text\": \"ok\", \"meta\": {\"pile_set_name\": \"a\"}}\n{\"text\": 5}\nnot json\n"
              "{\"text\": \"\\ud800\"}\n{\"meta\": {}}\n\n{\"text\": \"last\"}");
+  // A checkpoint's framing around a stand-in payload (the harness checks the framing, not torch's archive).
+  {
+    CheckpointHeader header;
+    header.position.run_id = 3;
+    header.position.epoch = 1;
+    header.position.batch = 2;
+    header.position.step = 10;
+    header.position.config_hash = "0123456789abcdef";
+    header.torch_version = "1.13.1";
+    const std::string head = encode_checkpoint_head(header);
+    const std::string payload = "PK\x03\x04 stand-in payload";
+    write_file(out + "/checkpoint/small.zlck", head + payload + encode_checkpoint_trailer(head, payload));
+  }
+  // safetensors: two float tensors and metadata, as `zoolab-cli export` writes them.
+  {
+    const std::string header =
+        R"({"__metadata__":{"format":"pt"},"a.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
+        R"("b":{"dtype":"I64","shape":[1],"data_offsets":[16,24]}})";
+    std::string bytes(8, '\0');
+    for (size_t i = 0; i < 8; ++i) {
+      bytes[i] = static_cast<char>((header.size() >> (8 * i)) & 0xFF);
+    }
+    write_file(out + "/safetensors/small.safetensors", bytes + header + std::string(24, '\x01'));
+  }
   std::cout << "seeds written under " << out << "\n";
   return 0;
 }
