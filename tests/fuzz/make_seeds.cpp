@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
     BigramCounts(4).save(out + "/bigram_counts/none.zbg");
   }
 
-  // .zlds, without its last 8 bytes (the checksum the harness appends).
+  // .zlds, without its last 4 bytes (the CRC-32C the harness appends).
   {
     SegmentConfig segment;
     segment.input_seq_len = 16;
@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
     const std::string path = out + "/dataset_cache/mqar.zlds";
     write_dataset_file(path, generate_mqar(segment, 64, 1));
     const std::string bytes = read_file(path);
-    write_file(path, bytes.substr(0, bytes.size() - 8));
+    write_file(path, bytes.substr(0, bytes.size() - 4));
   }
 
   // ZQRS
