@@ -21,7 +21,8 @@ PY
 export PYTHONPATH="$WORK"
 
 id=$("$CLI" train --config "$TINY" --set train.max_epochs=1 --threads 1 --quiet | tail -n 1)
-ckpt=$(sqlite3 "$ZOOLAB_DB" "SELECT path FROM checkpoints WHERE run_id = $id ORDER BY id DESC LIMIT 1")
+# Paths are recorded relative to the database's files folder.
+ckpt="$ZOOLAB_DB.files/$(sqlite3 "$ZOOLAB_DB" "SELECT path FROM checkpoints WHERE run_id = $id ORDER BY id DESC LIMIT 1")"
 [ -s "$ckpt" ] || fail "no checkpoint at '$ckpt'"
 cp "$ckpt" "$WORK/good.zlck"
 status() { sqlite3 "$ZOOLAB_DB" "SELECT status FROM runs WHERE id = $id"; }
