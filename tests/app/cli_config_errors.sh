@@ -7,11 +7,7 @@ TINY="$SRC/tests/app/tiny.json"
 expect_train_refused() {
   local text=$1
   shift
-  set +e
-  out=$("$CLI" train "$@" 2>&1)
-  code=$?
-  set -e
-  [ "$code" -eq 2 ] || fail "exit code $code (expected 2) for train $*; output: $out"
+  expect_code 2 "$CLI" train "$@"
   expect_contains "$out" "$text"
 }
 check_refused() {  # $1: python expression editing `c`, $2: text the message must contain

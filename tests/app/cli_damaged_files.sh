@@ -31,11 +31,7 @@ sqlite3 "$ZOOLAB_DB" "UPDATE runs SET status = 'interrupted' WHERE id = $id"
 
 # expect_resume_refused TEXT: resume exits 2 with TEXT in its output and leaves the run interrupted.
 expect_resume_refused() {
-  set +e
-  out=$("$CLI" resume "$id" --threads 1 2>&1)
-  code=$?
-  set -e
-  [ "$code" -eq 2 ] || fail "resume exited $code (expected 2): $out"
+  expect_code 2 "$CLI" resume "$id" --threads 1
   expect_contains "$out" "$1"
   expect_contains "$out" "checkpoint $ckpt: "
   [ "$(status)" = interrupted ] || fail "the run is $(status) after a refused resume, not interrupted"

@@ -10,16 +10,6 @@ CLI=$(realpath "$CLI")  # the script changes folders
 unset ZOOLAB_DB
 cd "$WORK"
 mkdir -p data elsewhere
-# expect_code CODE command...: runs the command, which must exit with CODE ($out holds its output).
-expect_code() {
-  local want=$1
-  shift
-  set +e
-  out=$("$@" 2>&1)
-  code=$?
-  set -e
-  [ "$code" -eq "$want" ] || fail "expected exit code $want from '$*', got $code: $out"
-}
 files_of() { (cd "$1" && find . -type f | sort && find . -type f -exec cat {} + | md5sum); }
 
 # A relative --db, then the same database from another folder.
