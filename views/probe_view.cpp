@@ -177,6 +177,7 @@ void ProbeView::buildLayout() {
   m_error = new QLabel(this);
   m_error->setObjectName(QStringLiteral("errorLabel"));
   m_error->setWordWrap(true);
+  m_error->setTextFormat(Qt::PlainText);  // quotes what the user typed: "<b>x" is text, not markup
   m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);
   m_error->setStyleSheet(QStringLiteral("color: #d32f2f"));
   m_error->setVisible(false);

@@ -137,8 +137,14 @@ std::string StringRule::describe() const {
 std::string describe_json_value(const nlohmann::json& value) {
   std::string text = value.dump();
   constexpr size_t kMaxChars = 60;
-  if (text.size() > kMaxChars)
-    text = text.substr(0, kMaxChars) + "...";
+  if (text.size() > kMaxChars) {
+    // Cut at a code point boundary: the message must stay valid UTF-8.
+    size_t cut = kMaxChars;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0u) == 0x80u) {
+      --cut;
+    }
+    text = text.substr(0, cut) + "...";
+  }
   return text;
 }
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/config/json_reader.h"
 #include "engine/text/utf8.h"
 #include "engine/util/checked_size.h"
 #include "engine/util/memory_budget.h"
@@ -106,6 +107,13 @@ TEST(Utf8Repair, TerminalEscapingNeutralisesControlCharacters) {
             "\\u009b31m");
   EXPECT_EQ(escape_for_terminal("plain caf\xc3\xa9"), "plain caf\xc3\xa9");
   EXPECT_EQ(escape_for_terminal("a\\b"), "a\\\\b");
+}
+
+TEST(Utf8Repair, ValuesQuotedInMessagesAreCutBetweenCodePoints) {
+  // 1 quote + 58 bytes, then two-byte characters: a cut at byte 60 would split one.
+  const std::string quoted = describe_json_value(std::string(58, 'a') + "\xc3\xa9\xc3\xa9\xc3\xa9");
+  EXPECT_FALSE(first_invalid_utf8(quoted).has_value()) << quoted;
+  EXPECT_EQ(quoted.substr(quoted.size() - 3), "...");
 }
 
 }  // namespace
