@@ -32,7 +32,9 @@ namespace zoolab {
 namespace {
 
 using nlohmann::json;
+using train_test::read_bytes;
 using train_test::TrainingStoreTest;
+using train_test::write_bytes;
 
 constexpr int64_t kVocab = 32;
 constexpr int64_t kEndOfText = 0;
@@ -388,16 +390,6 @@ TEST_F(TextTrainingTest, ResumeAfterStopRequestsRepeatsTheRunBitForBit) {
       EXPECT_EQ(a.losses[i], b.losses[i]) << i;
     }
   }
-}
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 // A resumed text run that cannot start (a checkpoint header that does not fit the run, a damaged

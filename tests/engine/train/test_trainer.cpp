@@ -22,19 +22,11 @@ namespace zoolab {
 namespace {
 
 using train_test::create_run;
+using train_test::read_bytes;
 using train_test::temp_dir;
 using train_test::tiny_config_json;
 using train_test::TrainingStoreTest;
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using train_test::write_bytes;
 
 // A checkpoint file with another header and a valid checksum: what a writer with a bug (or a person
 // who edited the header) leaves. Only the position checks can refuse it.
