@@ -7,24 +7,26 @@ trap 'rm -rf "$WORK"' EXIT
 export ZOOLAB_DB="$WORK/runs.sqlite"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 expect_contains() { grep -qF -- "$2" <<<"$1" || fail "expected to find '$2' in: $1"; }
-# expect_code CODE command...: runs the command, which must exit with CODE ($out holds its output).
-expect_code() {
-  local want=$1
-  shift
+# run_captured command...: runs the command without stopping the script; $out holds its output, $code its
+# exit code.
+run_captured() {
   set +e
   out=$("$@" 2>&1)
   code=$?
   set -e
+}
+# expect_code CODE command...: runs the command, which must exit with CODE ($out holds its output).
+expect_code() {
+  local want=$1
+  shift
+  run_captured "$@"
   [ "$code" -eq "$want" ] || fail "expected exit code $want from '$*', got $code: $out"
 }
 # expect_failure TEXT command...: the command fails, with TEXT in its output ($out holds it).
 expect_failure() {
   local text=$1
   shift
-  set +e
-  out=$("$@" 2>&1)
-  code=$?
-  set -e
+  run_captured "$@"
   [ "$code" -ne 0 ] || fail "expected '$*' to fail"
   expect_contains "$out" "$text"
 }
