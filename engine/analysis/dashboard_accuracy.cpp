@@ -1,6 +1,6 @@
 // The accuracy dashboards: vs width (Zoology Fig. 2), vs state size (Based paper Fig. 2), vs parameters,
 // and by slice (kv pairs, sequence length). Selection follows Zoology's plotting scripts
-// (reference/zoology-port.md §5): per plotted cell the run with the highest value wins.
+// (docs/reference.md#choosing-the-best-run): per plotted cell the run with the highest value wins.
 
 #include <cmath>
 #include <map>
@@ -170,8 +170,8 @@ void accuracy_vs_state_size(Figure& figure, const Selection& selection, const Da
   }
   FigurePanel panel;
   panel.title = figure.title;
-  // Bytes, as Zoology logs it: 4 × the floats of every layer's recurrent state (reference/zoology-port.md
-  // §2.2; models/language_model.h).
+  // Bytes, as Zoology logs it: 4 × the floats of every layer's recurrent state (docs/reference.md#state-size;
+  // models/language_model.h).
   panel.x.title = "State size (bytes)";
   panel.x.log = true;
   panel.y = metric_axis(options.metric);

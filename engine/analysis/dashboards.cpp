@@ -75,8 +75,8 @@ Figure build_dashboard(const std::string& name, const std::vector<RunFacts>& run
   if (options.pin_paper &&
       (name == "accuracy-vs-parameters" || name == "accuracy-by-kv-pairs" || name == "accuracy-by-seq-len" ||
        name == "parallel-coordinates" || name == "pivot-table")) {
-    // reference/zoology-port.md §6 reports no numbers these axes could hold
-    // (engine/analysis/paper_reference.h).
+    // the papers report no numbers these axes could hold (docs/reference.md#the-papers-values,
+    // engine/analysis/paper_reference.h).
     figure.notes.push_back("the papers report no values for this dashboard, so none are pinned");
   }
   return figure;

@@ -1,13 +1,13 @@
 #pragma once
 
-// The comparison dashboards of the run database (issue "Sweeps, comparison dashboards and publication
-// figures"), each a function from the runs' summaries to a Figure. No Qt: the GUI's dashboard view,
-// `zoolab --export` and `zoolab-cli dashboard` all call build_dashboard, so they show the same runs.
+// The comparison dashboards of the run database (docs/architecture.md#a-dashboard), each a function from the
+// runs' summaries to a Figure. No Qt: the GUI's dashboard view, `zoolab --export` and `zoolab-cli dashboard`
+// all call build_dashboard, so they show the same runs.
 //
-// Selection follows Zoology's plotting scripts (reference/zoology-port.md §5): a run's value is the
-// summary of `metric` (its last logged value by default, as W&B's run summary is), and for every
-// (model, d_model, sequence length) cell the run with the highest value over the other settings
-// (learning rates) is chosen; the hover label of each point names the chosen run.
+// Selection follows Zoology's plotting scripts (docs/reference.md#choosing-the-best-run): a run's value is
+// the summary of `metric` (its last logged value by default, as W&B's run summary is), and for every (model,
+// d_model, sequence length) cell the run with the highest value over the other settings (learning rates) is
+// chosen; the hover label of each point names the chosen run.
 
 #include <cstdint>
 #include <optional>
@@ -25,7 +25,7 @@ struct DashboardOptions {
   std::string metric = "valid/accuracy";
   std::string aggregate = "last";   // per run: "last" (Zoology) or "best" value of the metric
   bool include_unfinished = false;  // also running/cancelled/... runs that logged the metric
-  bool pin_paper = false;           // add the paper's values (reference/zoology-port.md §6.1)
+  bool pin_paper = false;           // add the paper's values (docs/reference.md#the-papers-values)
   std::optional<int64_t> sweep_id;  // only the runs of this sweep
   // pivot-table: rows and columns are dotted config paths or run fields ("mixer" = the model label),
   // cell one of "best", "mean", "last" (the best, mean or newest run value in the cell).

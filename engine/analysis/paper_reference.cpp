@@ -4,7 +4,8 @@ namespace zoolab {
 
 namespace {
 
-// One table row of reference/zoology-port.md §6.1: a mixer at one sequence length, d_model 64..512.
+// One row of the table in docs/reference.md#the-papers-values: a mixer at one sequence length,
+// d_model 64..512.
 struct Row {
   const char* mixer;
   int64_t seq_len;
@@ -14,7 +15,7 @@ struct Row {
 
 constexpr int64_t kWidths[4] = {64, 128, 256, 512};
 
-// Transcribed row by row from the §6.1 table, in its order.
+// Transcribed row by row from that table, in its order.
 constexpr Row kFigure2[] = {
     {"attention", 64, 4, {0.97, 0.97, 0.97, 0.97}},   {"base_conv", 64, 4, {0.69, 0.92, 0.94, 0.97}},
     {"h3", 64, 4, {0.91, 0.97, 0.97, 0.97}},          {"rwkv", 64, 4, {0.74, 0.92, 0.95, 0.97}},

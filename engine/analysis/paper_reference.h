@@ -1,7 +1,7 @@
 #pragma once
 
 // The published numbers the dashboards can pin beside ours (DashboardOptions::pin_paper), as data.
-// Source: /work/shared/reference/zoology-port.md §6.1, which read them off the repository's figures.
+// Source: the table in docs/reference.md#the-papers-values, read off the figures of the papers' repository.
 //
 // What is usable as points, and what is not:
 // - Zoology Figure 2 (zoology/assets/figure2.png): a complete grid (5 mixers × 4 sequence lengths × 4
@@ -9,12 +9,13 @@
 //   MQAR), so every cell is a reference point of accuracy-vs-width. Read off the plot: ±0.03.
 // - Based-paper Fig. 2 (the README's recall-memory tradeoff plot): only its dashed line, the smallest
 //   state reaching accuracy 0.99 (≈1.3·10⁵ bytes), is pinned, as a marker of accuracy-vs-state-size.
-//   Its points are not: §6.1 lists only a handful of isolated readings (one or two per model, "~"
-//   state sizes) rather than curves, most of its models (GLA, DeltaNet, Mamba-2, RWKV-7) have no
+//   Its points are not: the papers' figures give only a handful of isolated readings (one or two per model,
+//   "~" state sizes) rather than curves, most of its models (GLA, DeltaNet, Mamba-2, RWKV-7) have no
 //   counterpart here, and its metric is the mean accuracy over 7 test segments, which none of our
-//   single-segment valid/accuracy values is. The same state-size unit (bytes = 4 × floats, port §2.2)
-//   makes the threshold comparable.
-// - Nothing in §6 gives parameter counts or per-slice accuracies, so those dashboards pin nothing.
+//   single-segment valid/accuracy values is. The same state-size unit (bytes = 4 × floats,
+//   docs/reference.md#state-size) makes the threshold comparable.
+// - Nothing the papers publish gives parameter counts or per-slice accuracies, so those dashboards pin
+// nothing.
 
 #include <cstdint>
 #include <string>
@@ -30,7 +31,7 @@ struct PaperAccuracy {
   double accuracy = 0.0;
 };
 
-// Zoology Figure 2, every cell of the table in reference/zoology-port.md §6.1 (80 values; "≈0.97"
+// Zoology Figure 2, every cell of the table in docs/reference.md#the-papers-values (80 values; "≈0.97"
 // is entered as 0.97).
 const std::vector<PaperAccuracy>& zoology_figure2();
 

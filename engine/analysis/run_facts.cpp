@@ -37,7 +37,7 @@ std::string mixer_label(const json& mixer) {
   if (configs == nullptr || configs->empty()) {
     return name;
   }
-  // Zoology's plots name Hybrid[BaseConv, Based] "based" (reference/zoology-port.md §5): the short
+  // Zoology's plots name Hybrid[BaseConv, Based] "based" (docs/reference.md#choosing-the-best-run): the short
   // BaseConv layers are the scaffolding every Based-paper model shares, the other mixer is the model.
   std::vector<std::string> parts;
   for (const auto& config : *configs) {

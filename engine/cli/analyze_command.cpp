@@ -1,7 +1,7 @@
-// zoolab-cli analyze: the AR-hit analysis of a text run's per-token validation losses (issue 6,
-// engine/text/ar_hits.h), and with --vs the decomposition of the gap between two runs (the paper's
-// Table 1 and "82% of the gap", reference/zoology-paper.md §3-§5). The GUI's slice table calls the same
-// functions, so the two always agree.
+// zoolab-cli analyze: the AR-hit analysis of a text run's per-token validation losses
+// (engine/text/ar_hits.h), and with --vs the decomposition of the gap between two runs (the paper's Table 1
+// and "82% of the gap", docs/reference.md#gap-share). The GUI's slice table calls the same functions, so the
+// two always agree.
 
 #include <cmath>
 #include <cstdio>
@@ -107,7 +107,8 @@ void print_gap(const GapDecomposition& gap, const RunRecord& a, const RunRecord&
   std::printf("  share of the difference on AR hits  %s%%  (AR hits are %s%% of the tokens)\n",
               number(100.0 * gap.gap_share_ar_hits, "%.1f").c_str(),
               number(100.0 * gap.ar_hit_token_share, "%.1f").c_str());
-  // The paper's heuristic AR hit also needs a bigram rarer than the cut-off (zoology-paper.md §4).
+  // The paper's heuristic AR hit also needs a bigram rarer than the cut-off
+  // (docs/reference.md#the-ar-hit-rule).
   std::printf("    of it on AR hits with train count < %llu  %s%%  (%s%% of the tokens)\n",
               static_cast<unsigned long long>(cutoff),
               number(100.0 * gap.gap_share_rare_ar_hits, "%.1f").c_str(),
@@ -164,7 +165,7 @@ void print_text_analysis(const Store& store, const RunRecord& run, const std::op
 void add_analyze_command(CLI::App& app, CliState& state) {
   auto args = std::make_shared<AnalyzeArgs>();
   auto* analyze =
-      app.add_subcommand("analyze", "AR-hit analysis of a text run's per-token validation losses (issue 6)");
+      app.add_subcommand("analyze", "AR-hit analysis of a text run's per-token validation losses");
   analyze->add_option("run", args->run, "Run id or name (a text run that has validated)")->required();
   analyze->add_option("--vs", args->vs,
                       "Compare with another run on the same validation tokens: perplexity gap and the share "

@@ -1,6 +1,7 @@
 // zoolab-cli data mqar: the generated data as JSON lines, so anyone can check it from outside.
-// zoolab-cli data corpus / data tokenize: the text pipeline's input (DESIGN §7): Pile-format corpora from
-// files, folders or the Debian-packaged sample texts, and token shards from a corpus and a tokenizer.
+// zoolab-cli data corpus / data tokenize: the text pipeline's input (docs/architecture.md#text-pipeline):
+// Pile-format corpora from files, folders or the Debian-packaged sample texts, and token shards from a corpus
+// and a tokenizer.
 
 #include <cstdio>
 #include <filesystem>

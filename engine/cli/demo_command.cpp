@@ -1,8 +1,9 @@
-// zoolab-cli demo text: the whole text pipeline of issue 6 in one command, for a new user (DESIGN §7):
-// the sample corpus (engine/text/sample_corpus.h) → a 4096-token BPE vocabulary learned from it → token
-// shards with a held-out validation split → the tiny attention and BaseConv presets → their AR-hit
-// analysis side by side. Every stage that already exists in the demo folder is reused, so a second call
-// only trains (or, when both runs finished with the same configuration, only prints).
+// zoolab-cli demo text: the whole text pipeline in one command, for a new user
+// (docs/architecture.md#text-pipeline): the sample corpus (engine/text/sample_corpus.h) → a 4096-token BPE
+// vocabulary learned from it → token shards with a held-out validation split → the tiny attention and
+// BaseConv presets → their AR-hit analysis side by side. Every stage that already exists in the demo folder
+// is reused, so a second call only trains (or, when both runs finished with the same configuration, only
+// prints).
 
 #include <unistd.h>
 
@@ -33,8 +34,8 @@ struct DemoArgs {
   double valid_fraction = 0.05;
 };
 
-// The two models the paper's first finding contrasts (reference/zoology-paper.md §3): attention and a
-// gated convolution. The gap is reported as BaseConv minus attention, so a positive share is the paper's.
+// The two models the paper's first finding contrasts (docs/reference.md#text-runs-and-ar-hits): attention and
+// a gated convolution. The gap is reported as BaseConv minus attention, so a positive share is the paper's.
 constexpr const char* kAttentionPreset = "text-tiny-attention";
 constexpr const char* kConvolutionPreset = "text-tiny-baseconv";
 

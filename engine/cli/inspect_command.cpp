@@ -1,4 +1,4 @@
-// zoolab-cli inspect: the recall inspector's numbers (issue 5) from a run's per-query records. The GUI's
+// zoolab-cli inspect: the recall inspector's numbers from a run's per-query records. The GUI's
 // inspector views call the same functions (engine/inspect/recall_analysis.h), so the two always agree.
 
 #include <algorithm>

@@ -1,5 +1,6 @@
 // zoolab-cli tokenizer encode | decode | train: the byte-level BPE of engine/text/byte_level_bpe.h from
-// the command line (DESIGN §7), so ids can be checked against other tokenizers from outside.
+// the command line (docs/architecture.md#text-pipeline), so ids can be checked against other tokenizers from
+// outside.
 
 #include <chrono>
 #include <fstream>

@@ -1,10 +1,10 @@
 #pragma once
 
-// A strict reader over one JSON object, shared by every config parser (shared/DESIGN.md §4:
-// "an unknown key, a wrong type or an out-of-range value is an error that names the JSON path and
-// the allowed values"). Each getter records its key as allowed, checks the type and range of the
-// value found and throws ConfigError(path.key, "expected <what is allowed>, got <value>");
-// finish() then rejects every key that no getter asked for, listing the allowed ones.
+// A strict reader over one JSON object, shared by every config parser (docs/architecture.md#configuration),
+// so that an unknown key, a wrong type or an out-of-range value is an error that names the JSON path and the
+// allowed values. Each getter records its key as allowed, checks the type and range of the value found and
+// throws ConfigError(path.key, "expected <what is allowed>, got <value>"); finish() then rejects every key
+// that no getter asked for, listing the allowed ones.
 //
 //   ObjectReader r(json, "data.train[0]");
 //   int64_t kv = r.get_int64("num_kv_pairs", 8, IntRange::positive());

@@ -32,8 +32,8 @@ std::string indexed(const std::string& path, size_t i) {
   return path + "[" + std::to_string(i) + "]";
 }
 
-// One MQAR segment (reference/zoology-port.md §1.1 DataSegmentConfig, §1.2 MQARConfig). The shape
-// checks need data.vocab_size and run in check_segment_shape().
+// One MQAR segment (Zoology's DataSegmentConfig and MQARConfig: docs/reference.md#segments-seeds-and-batches,
+// docs/reference.md#mqar-generator). The shape checks need data.vocab_size and run in check_segment_shape().
 SegmentConfig parse_segment(const json& value, const std::string& path) {
   ObjectReader r(value, path);
   SegmentConfig s;
@@ -160,7 +160,7 @@ const std::vector<std::string> kMqarTrainKeys = {"max_epochs",
                                                  "inspect"};
 const std::vector<std::string> kTextTrainKeys = {"warmup_steps", "gradient_clip", "eval_interval"};
 
-// data.text (issue 6). The shards folder may be empty here: `train --shards DIR` fills it in, and the
+// data.text. The shards folder may be empty here: `train --shards DIR` fills it in, and the
 // trainer refuses to start without one.
 TextDataConfig parse_text(const json* value) {
   static const json kEmpty = json::object();
@@ -248,7 +248,7 @@ ModelConfig parse_model(const json* value, const DataConfig& data) {
   return m;
 }
 
-// A text run's train section: the optimizer plus the per-step schedule (issue 6).
+// A text run's train section: the optimizer plus the per-step schedule.
 TrainConfig parse_text_train(const json& object, const DataConfig& data) {
   refuse_keys(object, "train", kMqarTrainKeys,
               "MQAR-only (text runs train for data.text.train_tokens and validate every train.eval_interval "

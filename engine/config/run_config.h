@@ -1,7 +1,7 @@
 #pragma once
 
-// The run configuration of shared/DESIGN.md §4: strict JSON with Zoology's field names
-// (reference/zoology-port.md §1.1, §2.1, §3.1). Parsing rejects unknown keys, wrong types and
+// The run configuration (docs/architecture.md#configuration): strict JSON with Zoology's field names
+// (docs/reference.md#model-fields and the sections around it). Parsing rejects unknown keys, wrong types and
 // out-of-range values with a ConfigError naming the JSON path, the value and what is allowed.
 
 #include <cstdint>
@@ -26,9 +26,9 @@ struct SegmentConfig {
   int64_t num_passes = 1;  // context repetitions (JRT); Zoology's default 1
 };
 
-// Language modelling on token shards (issue 6, DESIGN §7): contiguous windows of context_length + 1
-// tokens from the shards folder's train.ztok, a token budget instead of epochs, and `valid_sequences`
-// fixed windows of valid.ztok for validation (engine/train/text_trainer.h).
+// Language modelling on token shards (docs/architecture.md#text-pipeline): contiguous windows of
+// context_length + 1 tokens from the shards folder's train.ztok, a token budget instead of epochs, and
+// `valid_sequences` fixed windows of valid.ztok for validation (engine/train/text_trainer.h).
 struct TextDataConfig {
   std::string shards;  // the folder `zoolab-cli data tokenize` wrote; made absolute when a run is created
   int64_t context_length = 128;    // tokens the model sees per sequence
@@ -64,15 +64,15 @@ struct ModelConfig {
   double embed_dropout = 0.1;
   double resid_dropout = 0.0;
   double layer_norm_epsilon = 1e-5;
-  // Zoology's block_type (port §2.1-2.2): "transformer" (TransformerBlock) or "mamba" (MambaBlock:
-  // add, RMSNorm, mixer; requires the identity state mixer).
+  // Zoology's block_type (docs/reference.md#model-fields): "transformer" (TransformerBlock) or "mamba"
+  // (MambaBlock: add, RMSNorm, mixer; requires the identity state mixer).
   std::string block_type = "transformer";
   ModuleConfig sequence_mixer{"attention", nlohmann::json::object()};
   ModuleConfig state_mixer{"mlp", nlohmann::json{{"hidden_mult", 4}}};
 };
 
-// What evaluation records for the recall inspector (issue 5). It never changes training, so it is
-// left out of the checkpoint's configuration hash.
+// What evaluation records for the recall inspector (docs/architecture.md#what-evaluation-records). It never
+// changes training, so it is left out of the checkpoint's configuration hash.
 struct InspectConfig {
   bool records = true;            // per-query records: every test query at the final evaluation
   int64_t tracked_examples = 32;  // per test segment, recorded at every evaluation (0: none)
@@ -89,11 +89,11 @@ struct TrainConfig {
   std::string early_stopping_metric = "valid/accuracy";
   double early_stopping_threshold = 0.99;
   std::vector<std::string> slice_keys;
-  // Paper-era behaviour (reference/zoology-port.md §3.6), off by default as at Zoology 0bb9665.
+  // Paper-era behaviour (docs/reference.md#paper-era-options), off by default as at Zoology 0bb9665.
   bool shuffle = false;                      // reshuffle the training batches every epoch
   std::string accuracy_average = "example";  // "example" (mean of per-example accuracy) or "token"
   // "labelled": the LM head runs only at labelled positions (same loss, gradients and accuracy,
-  // DESIGN §6); "all": every position, as Zoology does (for speed comparisons).
+  // docs/reference.md#what-zoolab-adds); "all": every position, as Zoology does (for speed comparisons).
   std::string lm_head = "labelled";
   InspectConfig inspect;
   // Text runs only (data.task "text"); MQAR runs refuse them, as text runs refuse the MQAR keys above.

@@ -55,9 +55,9 @@ void check_shape(const SegmentConfig& c, int64_t vocab_size) {
   }
 }
 
-// Query-gap probabilities of §1.2 step 6: p_i = a·i^(a-1) for i = 1..space, normalised; gap g
-// (query at offset 2g of the query region) has probability p_{g+1}. With a = 0.01 this is nearly
-// 1/i, so queries cluster right after the context. std::pow is within an ulp on common libms; a
+// Query-gap probabilities (docs/reference.md#mqar-generator, step 4): p_i = a·i^(a-1) for i = 1..space,
+// normalised; gap g (query at offset 2g of the query region) has probability p_{g+1}. With a = 0.01 this is
+// nearly 1/i, so queries cluster right after the context. std::pow is within an ulp on common libms; a
 // one-ulp difference changes a draw only if the uniform lands on that ulp.
 std::vector<double> gap_weights(int64_t space, double power_a) {
   std::vector<double> p(static_cast<size_t>(space));
@@ -98,22 +98,23 @@ TokenSegment generate_mqar(const SegmentConfig& config, int64_t vocab_size, uint
   segment.labels.assign(tokens, kIgnoreLabel);
   segment.slices = {{"num_kv_pairs", kv}, {"input_seq_len", L}, {"num_passes", config.num_passes}};
 
-  // One stream per segment. Zoology draws all key rows, then all value rows, then all gap rows with
-  // numpy; we draw keys, values and gaps example by example, which changes only the stream order.
+  // Steps are numbered as in docs/reference.md#mqar-generator. One stream per segment. Zoology draws all key
+  // rows, then all value rows, then all gap rows with numpy; we draw keys, values and gaps example by
+  // example, which changes only the stream order.
   Rng rng(seed);
   for (int64_t n = 0; n < N; ++n) {
     int64_t* input = segment.inputs.data() + n * L;
     int64_t* label = segment.labels.data() + n * L;
-    const std::vector<int64_t> keys = rng.sample_without_replacement(num_keys, kv);      // step 4
+    const std::vector<int64_t> keys = rng.sample_without_replacement(num_keys, kv);      // step 2
     const std::vector<int64_t> values = rng.sample_without_replacement(num_values, kv);  // key j <-> value j
-    // Step 5: context k1 v1 k2 v2 ..., tiled num_passes times (JRT).
+    // Step 3: context k1 v1 k2 v2 ..., tiled num_passes times (JRT).
     for (int64_t pass = 0; pass < config.num_passes; ++pass) {
       for (int64_t j = 0; j < kv; ++j) {
         input[pass * 2 * kv + 2 * j] = key_base + keys[static_cast<size_t>(j)];
         input[pass * 2 * kv + 2 * j + 1] = value_base + values[static_cast<size_t>(j)];
       }
     }
-    // Steps 6-7: key j is queried at C + 2·gaps[j]; after Zoology's one-token shift its label (the
+    // Steps 4-5: key j is queried at C + 2·gaps[j]; after Zoology's one-token shift its label (the
     // paired value) sits at that same position. The value is not repeated after the query.
     const std::vector<int64_t> gaps = rng.weighted_sample_without_replacement(weights, kv);
     for (int64_t j = 0; j < kv; ++j) {
@@ -123,7 +124,7 @@ TokenSegment generate_mqar(const SegmentConfig& config, int64_t vocab_size, uint
     }
   }
 
-  // Step 8: every input token equal to 0 becomes a uniform token in [0, V) (which may coincide with a
+  // Step 6: every input token equal to 0 becomes a uniform token in [0, V) (which may coincide with a
   // key, a value or 0). Zoology draws these from the global torch RNG (seeded by TrainConfig.seed);
   // we continue the segment's own stream after all structural draws, so the same seed gives the
   // same keys, values and query positions with or without the random fill.
@@ -137,11 +138,10 @@ TokenSegment generate_mqar(const SegmentConfig& config, int64_t vocab_size, uint
 }
 
 SegmentSeeds segment_seeds(const DataConfig& data) {
-  // Zoology's prepare_data (port §1.1) draws train seeds in [0, 2^31) and test seeds in
-  // [2^31, 2^32) from np.random.seed(DataConfig.seed), so the two can never coincide. We draw each
-  // list from its own stream (the test stream is keyed by the seed's SplitMix64 image), so adding
-  // a train segment does not change the test data, and segment i's seed does not depend on later
-  // segments.
+  // Zoology's prepare_data (docs/reference.md#segments-seeds-and-batches) draws train seeds in [0, 2^31) and
+  // test seeds in [2^31, 2^32) from np.random.seed(DataConfig.seed), so the two can never coincide. We draw
+  // each list from its own stream (the test stream is keyed by the seed's SplitMix64 image), so adding a
+  // train segment does not change the test data, and segment i's seed does not depend on later segments.
   constexpr uint64_t kHalf = uint64_t{1} << 31;
   SegmentSeeds seeds;
   Rng train_rng(data.seed);

@@ -1,6 +1,6 @@
 #pragma once
 
-// Multi-query associative recall (reference/zoology-port.md §1.2), generated exactly as Zoology's
+// Multi-query associative recall (docs/reference.md#mqar-generator), generated exactly as Zoology's
 // `multiquery_ar` does, with our own documented RNG (engine/data/rng.h) instead of numpy's.
 
 #include <cstdint>

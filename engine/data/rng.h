@@ -9,9 +9,8 @@
 // - xoshiro256** (Blackman & Vigna, "Scrambled linear pseudorandom number generators", 2018/2021;
 //   reference code at https://prng.di.unimi.it/xoshiro256starstar.c) produces the stream.
 //
-// Zoology draws its MQAR data with numpy's legacy Mersenne Twister (reference/zoology-port.md
-// §1.2); we do not reproduce numpy's bit stream, only its sampling semantics (see
-// weighted_sample_without_replacement).
+// Zoology draws its MQAR data with numpy's legacy Mersenne Twister (docs/reference.md#random-numbers); we do
+// not reproduce numpy's bit stream, only its sampling semantics (see weighted_sample_without_replacement).
 
 #include <array>
 #include <cstdint>

@@ -1,6 +1,6 @@
 #pragma once
 
-// A run's recorded evaluations, as the inspector loads them (issue 5). No torch, no Qt.
+// A run's recorded evaluations, as the inspector loads them. No torch, no Qt.
 
 #include <cstdint>
 #include <optional>

@@ -1,6 +1,6 @@
 #pragma once
 
-// What the recall inspector shows, computed from query records alone (issue 5). `zoolab-cli inspect` and
+// What the recall inspector shows, computed from query records alone. `zoolab-cli inspect` and
 // every view call these, so their numbers agree by construction and tests check that they do.
 // No torch, no Qt.
 

@@ -1,7 +1,7 @@
 #pragma once
 
-// The magnitude spectrum of a convolution filter (issue 5's pattern viewer plots it beside the taps), so
-// a filter's frequency response reads the same in the GUI and in tests. No torch, no Qt.
+// The magnitude spectrum of a convolution filter (the inspector's pattern viewer plots it beside the taps),
+// so a filter's frequency response reads the same in the GUI and in tests. No torch, no Qt.
 
 #include <cstddef>
 #include <vector>

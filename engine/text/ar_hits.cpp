@@ -1,4 +1,4 @@
-// The AR-hit analysis (engine/text/ar_hits.h). The rule follows reference/zoology-paper.md §4: the token
+// The AR-hit analysis (engine/text/ar_hits.h). The rule follows docs/reference.md#the-ar-hit-rule: the token
 // at position t is an AR hit when the bigram (x_{t-1}, x_t) already ended at some position j < t of the
 // same sequence; the counted token is the bigram's second one, the one the model predicts. The training
 // frequency filter of the paper (~1,000-1,250) is a slice here rather than part of the rule, so both

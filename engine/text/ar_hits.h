@@ -1,6 +1,6 @@
 #pragma once
 
-// The AR-hit analysis of the paper's first finding (reference/zoology-paper.md, DESIGN §7): a token is
+// The AR-hit analysis of the paper's first finding (docs/reference.md#the-ar-hit-rule): a token is
 // an AR hit when the bigram (previous token, token) already occurred earlier in the same sequence. Losses
 // are sliced into overall / AR hits / other tokens, AR hits by the bigram's training frequency and by the
 // distance to its previous occurrence; between two runs, the share of the summed loss difference that
@@ -57,7 +57,7 @@ struct GapDecomposition {
   double gap_share_ar_hits = 0.0;   // ar_hits_difference_sum / loss_difference_sum (NaN when it is 0)
   double ar_hit_token_share = 0.0;  // the AR hits' share of the tokens, for comparison
   // The paper's heuristic AR hit is a repeated bigram whose training count is below the cut-off
-  // ("repeated bigram with training frequency <= 1250", reference/zoology-paper.md §4): the same share
+  // ("repeated bigram with training frequency <= 1250", docs/reference.md#the-ar-hit-rule): the same share
   // for those alone (AnalysisOptions::frequency_cutoff).
   double rare_ar_hits_difference_sum = 0.0;
   double gap_share_rare_ar_hits = 0.0;

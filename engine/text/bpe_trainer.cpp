@@ -31,7 +31,8 @@ struct Candidate {
   int32_t right;
 };
 
-// Most frequent first; ties: smaller left id, then smaller right id (deterministic, DESIGN §7).
+// Most frequent first; ties: smaller left id, then smaller right id (deterministic: the same text always
+// gives the same vocabulary).
 struct CandidateOrder {
   bool operator()(const Candidate& a, const Candidate& b) const {
     if (a.count != b.count)

@@ -1,9 +1,9 @@
 #pragma once
 
-// Learns a byte-level BPE vocabulary from text (DESIGN §7), the way GPT-2's was learned: the text is
-// pre-tokenized with GPT-2's pattern (pretokenizer.h), the pieces are counted, and the most frequent
-// adjacent pair of tokens is merged until the vocabulary has the requested size. Ids: 0..255 are the
-// single bytes (id = byte value), then one id per new token in merge order, and "<|endoftext|>" last.
+// Learns a byte-level BPE vocabulary from text (docs/architecture.md#text-pipeline), the way GPT-2's was
+// learned: the text is pre-tokenized with GPT-2's pattern (pretokenizer.h), the pieces are counted, and the
+// most frequent adjacent pair of tokens is merged until the vocabulary has the requested size. Ids: 0..255
+// are the single bytes (id = byte value), then one id per new token in merge order, and "<|endoftext|>" last.
 // Pair counts are kept up to date incrementally (only the words holding the merged pair are revisited),
 // so a 4096-token vocabulary on a few megabytes of text takes seconds. No torch, no Qt.
 

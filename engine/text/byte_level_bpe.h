@@ -1,6 +1,6 @@
 #pragma once
 
-// Byte-level BPE (GPT-2; reference/zoology-paper.md, DESIGN §7): text is split by GPT-2's
+// Byte-level BPE (GPT-2; docs/architecture.md#text-pipeline): text is split by GPT-2's
 // pre-tokenisation pattern, each piece's UTF-8 bytes are mapped to GPT-2's printable byte alphabet and
 // merged by rank. Loads GPT-2's `encoder.json` + `vocab.bpe` or a Hugging Face `tokenizer.json` (BPE
 // model, ByteLevel pre-tokenizer) and writes the latter. Its ids equal GPT-2's reference tokenizer's

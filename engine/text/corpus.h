@@ -1,6 +1,7 @@
 #pragma once
 
-// Corpus input and output (DESIGN §7). A CorpusReader yields documents one at a time from
+// Corpus input and output (docs/architecture.md#text-pipeline). A CorpusReader yields documents one at a time
+// from
 //   - Pile-format JSON lines, .jsonl or .jsonl.zst: {"text": ..., "meta": {"pile_set_name": ...}} a line;
 //   - a plain text file (any other name; "x.txt.zst" is decompressed): the whole file is one document;
 //   - a folder: every file below it (recursively, in sorted path order, hidden entries skipped) is one

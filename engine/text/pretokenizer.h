@@ -1,7 +1,7 @@
 #pragma once
 
-// GPT-2's pre-tokenisation (reference: GPT-2's encoder.py pattern, DESIGN §7), written by hand over code
-// points instead of with a regex library:
+// GPT-2's pre-tokenisation (reference: GPT-2's encoder.py pattern; docs/architecture.md#text-pipeline),
+// written by hand over code points instead of with a regex library:
 //
 //   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
 //

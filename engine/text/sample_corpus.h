@@ -1,7 +1,7 @@
 #pragma once
 
-// The sample corpus (issue 6, DESIGN §7): a few MB of freely licensed English that Debian packages ship,
-// so the text pipeline can be tried and tested without downloading the Pile:
+// The sample corpus (docs/architecture.md#text-pipeline): a few MB of freely licensed English that Debian
+// packages ship, so the text pipeline can be tried and tested without downloading the Pile:
 //   Bible-KJV  the King James Bible (public domain), one document per book, from the `bible` program of
 //              package bible-kjv (its text is package bible-kjv-text's compressed /usr/lib/bible.data);
 //   Fortunes   fortune cookies (package fortunes-min, more with package fortunes), N fortunes a document;

@@ -1,10 +1,10 @@
 #pragma once
 
-// Corpus → token shards (DESIGN §7, token_shards.h): what `zoolab-cli data tokenize` does. Each document
-// is encoded with the BPE tokenizer and written, followed by end-of-text, to train.ztok or valid.ztok; the
-// training split's bigrams are counted into bigrams.zbg; tokenizer.json and manifest.json complete the
-// folder. The held-out validation documents are chosen by a hash of the document's index and a seed, so
-// the split is the same on every machine and for every tokenizer. No torch, no Qt.
+// Corpus → token shards (docs/architecture.md#text-pipeline, token_shards.h): what `zoolab-cli data tokenize`
+// does. Each document is encoded with the BPE tokenizer and written, followed by end-of-text, to train.ztok
+// or valid.ztok; the training split's bigrams are counted into bigrams.zbg; tokenizer.json and manifest.json
+// complete the folder. The held-out validation documents are chosen by a hash of the document's index and a
+// seed, so the split is the same on every machine and for every tokenizer. No torch, no Qt.
 
 #include <cstdint>
 #include <functional>

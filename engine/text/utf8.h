@@ -1,8 +1,8 @@
 #pragma once
 
-// UTF-8 decoding for the text pipeline (DESIGN §7): the pre-tokenizer walks code points, the corpus
-// reader refuses or skips documents whose bytes are not valid UTF-8. Strict RFC 3629: no overlong forms,
-// no surrogates (U+D800..U+DFFF), nothing above U+10FFFF. No torch, no Qt.
+// UTF-8 decoding for the text pipeline (docs/architecture.md#text-pipeline): the pre-tokenizer walks code
+// points, the corpus reader refuses or skips documents whose bytes are not valid UTF-8. Strict RFC 3629: no
+// overlong forms, no surrogates (U+D800..U+DFFF), nothing above U+10FFFF. No torch, no Qt.
 
 #include <cstddef>
 #include <cstdint>

@@ -1,10 +1,10 @@
 #pragma once
 
-// Streaming file input and output for the corpus (DESIGN §7: Pile shards are .jsonl.zst files of tens of
-// GB, so nothing here holds a whole file): StreamReader reads a plain or zstd-compressed file in blocks
-// and by lines; StreamWriter writes one, plain or compressed, under a temporary name renamed into place
-// by finish(). A .zst that ends inside a frame (a cut download) is an error naming the file, never a
-// silently shorter corpus. No torch, no Qt.
+// Streaming file input and output for the corpus (docs/architecture.md#text-pipeline: Pile shards are
+// .jsonl.zst files of tens of GB, so nothing here holds a whole file): StreamReader reads a plain or
+// zstd-compressed file in blocks and by lines; StreamWriter writes one, plain or compressed, under a
+// temporary name renamed into place by finish(). A .zst that ends inside a frame (a cut download) is an error
+// naming the file, never a silently shorter corpus. No torch, no Qt.
 
 #include <cstdint>
 #include <memory>

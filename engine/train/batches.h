@@ -1,8 +1,9 @@
 #pragma once
 
-// The batches of a split, laid out as Zoology's _SyntheticDataset does (reference/zoology-port.md
-// §1.1): segment by segment in config order, consecutive examples of one segment per batch (the
-// last batch of a segment may be short), never mixing segments, since their lengths can differ.
+// The batches of a split, laid out as Zoology's _SyntheticDataset does
+// (docs/reference.md#segments-seeds-and-batches): segment by segment in config order, consecutive examples of
+// one segment per batch (the last batch of a segment may be short), never mixing segments, since their
+// lengths can differ.
 
 #include <map>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 
-// MQAR evaluation with Zoology's semantics (reference/zoology-port.md §3.2 step 6, commit 0bb9665):
+// MQAR evaluation with Zoology's semantics (docs/reference.md#evaluation, commit 0bb9665):
 // valid/loss is the mean over batches of the batch's cross-entropy on labelled positions;
 // valid/accuracy the mean over examples of each example's query accuracy (or, with
 // accuracy_average "token", the paper-era micro average); per-slice accuracies are named

@@ -13,7 +13,7 @@ namespace zoolab {
 LanguageModelOptions language_model_options(const RunConfig& config);
 
 // The optimizer every run trains with: AdamW, betas (0.9, 0.999), eps 1e-8, the configuration's peak
-// learning rate and weight decay (Zoology's defaults; port §3).
+// learning rate and weight decay (Zoology's defaults; docs/reference.md#training-semantics).
 torch::optim::AdamW make_optimizer(LanguageModel& model, const RunConfig& config);
 
 // Throws ConfigError naming the field (e.g. "model.sequence_mixer.kwargs.num_heads") when the

@@ -1,8 +1,9 @@
 #pragma once
 
-// The inspector's patterns of one sequence (issue 5, DESIGN §6): what every layer's sequence mixer
-// captured (attention probabilities per head, convolution filters, ...) and, for every mixer alike, the
-// effective mixing matrix M[i, j] = ‖∂y_i/∂x_j‖_F of the layer's mixer, y = mixer(x) on this sequence.
+// The inspector's patterns of one sequence (docs/architecture.md#what-evaluation-records): what every layer's
+// sequence mixer captured (attention probabilities per head, convolution filters, ...) and, for every mixer
+// alike, the effective mixing matrix M[i, j] = ‖∂y_i/∂x_j‖_F of the layer's mixer, y = mixer(x) on this
+// sequence.
 
 #include <cstdint>
 #include <vector>

@@ -1,6 +1,6 @@
 #pragma once
 
-// The Probe view's engine (issue 5): a run's checkpoint loaded once, then any token sequence run through
+// The Probe view's engine: a run's checkpoint loaded once, then any token sequence run through
 // it for predictions and patterns. No torch in this header: the GUI runs it on a worker thread.
 // One Probe must not be used from two threads at once.
 

@@ -1,9 +1,9 @@
 #pragma once
 
-// Per-query records taken during an MQAR evaluation (issue 5, DESIGN §6): for chosen test examples,
-// every labelled position's prediction, loss and target probability, with the facts of the query
-// (key, gap, kv index) read from the split's own tokens. Evaluation feeds it the log-probabilities it
-// computes anyway, so recording costs a gather and one small copy per batch.
+// Per-query records taken during an MQAR evaluation (docs/architecture.md#what-evaluation-records): for
+// chosen test examples, every labelled position's prediction, loss and target probability, with the facts of
+// the query (key, gap, kv index) read from the split's own tokens. Evaluation feeds it the log-probabilities
+// it computes anyway, so recording costs a gather and one small copy per batch.
 
 #include <cstdint>
 #include <string>

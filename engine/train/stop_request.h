@@ -1,8 +1,8 @@
 #pragma once
 
 // A cooperative stop: a signal handler calls request_stop(); the trainer finishes its step,
-// checkpoints and marks the run cancelled (shared/DESIGN.md §2). Lock-free atomics only, so the
-// functions are async-signal-safe.
+// checkpoints and marks the run cancelled (docs/architecture.md#cancel-kill-and-resume). Lock-free atomics
+// only, so the functions are async-signal-safe.
 
 namespace zoolab {
 

@@ -1,7 +1,7 @@
 #pragma once
 
-// The batches of a text run (issue 6, DESIGN §7): contiguous windows of context_length + 1 tokens from
-// a token shard; the model reads window[:-1] and predicts window[1:] at every position.
+// The batches of a text run (docs/architecture.md#text-pipeline): contiguous windows of context_length + 1
+// tokens from a token shard; the model reads window[:-1] and predicts window[1:] at every position.
 //
 // Training windows start at multiples of context_length (consecutive windows share one token, so every
 // token of the shard is a target once per pass). The stream of training samples visits them in passes:

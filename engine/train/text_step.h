@@ -1,6 +1,6 @@
 #pragma once
 
-// One optimizer step of a text run and its validation pass (issue 6): cross-entropy at every position,
+// One optimizer step of a text run and its validation pass: cross-entropy at every position,
 // gradient clipping by global norm, per-token validation losses for the AR-hit analysis.
 
 #include <cstdint>

@@ -20,12 +20,12 @@ struct StepLosses {
   double auxiliary_loss = 0.0;
 };
 
-// Zoology's training step (port §3.2 step 5): cross-entropy on labelled positions plus the mixers'
-// auxiliary losses, backward, AdamW step.
+// Zoology's training step (docs/reference.md#training-semantics): cross-entropy on labelled positions plus
+// the mixers' auxiliary losses, backward, AdamW step.
 StepLosses train_step(LanguageModel& model, torch::optim::AdamW& optimizer, const Batch& batch, bool all_positions);
 
-// Cosine annealing to 0 over max_epochs, stepped once per epoch (port §3.2 step 4); the closed form
-// of PyTorch's CosineAnnealingLR, so a resumed run gets the same rate without scheduler state.
+// Cosine annealing to 0 over max_epochs, stepped once per epoch (docs/reference.md#training-semantics); the
+// closed form of PyTorch's CosineAnnealingLR, so a resumed run gets the same rate without scheduler state.
 double cosine_learning_rate(double base, int64_t epoch, int64_t max_epochs);
 void set_learning_rate(torch::optim::AdamW& optimizer, double learning_rate);
 

@@ -1,10 +1,10 @@
 #pragma once
 
-// The queue worker (shared/DESIGN.md §2): serves one database, taking queued runs up to `slots` at a
-// time and training each in a child process `<program> train --run ID --db DB --threads T --quiet`,
-// its output in <files_dir>/logs/run-<ID>.log. It forwards cancel requests to the child as SIGTERM and
-// marks a run whose child died without saying so (crash, kill -9, out of memory) interrupted. It links
-// no torch: training only ever happens in the children.
+// The queue worker (docs/architecture.md#how-the-window-starts-a-worker): serves one database, taking queued
+// runs up to `slots` at a time and training each in a child process `<program> train --run ID --db DB
+// --threads T --quiet`, its output in <files_dir>/logs/run-<ID>.log. It forwards cancel requests to the child
+// as SIGTERM and marks a run whose child died without saying so (crash, kill -9, out of memory) interrupted.
+// It links no torch: training only ever happens in the children.
 
 #include <ostream>
 #include <string>
