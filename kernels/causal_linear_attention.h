@@ -1,6 +1,6 @@
 #pragma once
 
-// Causal linear attention as Based's "linear" view computes it (reference/zoology-port.md §2.3):
+// Causal linear attention as Based's "linear" view computes it (docs/reference.md#based):
 //   y_i = (q_i · Σ_{j≤i} k_j v_jᵀ) / (q_i · Σ_{j≤i} k_j + eps)
 // for feature-mapped queries and keys. The plain-torch form (the reference below, Zoology's cumsum
 // view) materialises the running sums at every position, a (B, H, L, hd, E) tensor: 150 MiB for a

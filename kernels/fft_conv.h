@@ -1,7 +1,7 @@
 #pragma once
 
 // Causal long convolution through the FFT, the primitive behind BaseConv's long filters and
-// Hyena/H3 (reference/zoology-port.md §2.3, `fft_conv`).
+// Hyena/H3 (docs/reference.md#base_conv, `fft_conv`).
 //
 // Two ways to the same numbers. Short sequences (the Figure 2 cells, L <= kToeplitzMaxLen) multiply
 // by the (L, L) Toeplitz matrix of each channel's filter: B·D·L² multiply-adds in one batched

@@ -1,6 +1,6 @@
 #pragma once
 
-// Mamba's selective scan (reference/zoology-port.md §2.3; mamba_ssm's `selective_scan_ref`, which
+// Mamba's selective scan (docs/reference.md#mamba; mamba_ssm's `selective_scan_ref`, which
 // Zoology vendors in zoology/mixers/mamba_ssm/selective_scan_interface.py): a diagonal linear
 // recurrence whose step size, input and output maps depend on the position. Per batch b, channel d
 // and state n:

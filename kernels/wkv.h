@@ -1,6 +1,6 @@
 #pragma once
 
-// RWKV v4's WKV recurrence (reference/zoology-port.md §2.3; Zoology's mixers/rwkv.py and the CUDA
+// RWKV v4's WKV recurrence (docs/reference.md#rwkv; Zoology's mixers/rwkv.py and the CUDA
 // kernel rwkv/v4/wkv_cuda.cu). Per batch row b and channel c, with w = -exp(time_decay[c]) and
 // u = time_first[c]:
 //   wkv_t = (Σ_{i<t} e^{(t-1-i)·w + k_i} v_i + e^{u + k_t} v_t) / (Σ_{i<t} e^{(t-1-i)·w + k_i} + e^{u + k_t}),
@@ -14,7 +14,7 @@
 //
 // Precision: Zoology sets RWKV_FLOAT_MODE='bf16', so its WKV output (and the gradients it returns)
 // are rounded to bfloat16. We keep full precision (the input dtype) throughout; the rounding is an
-// artefact of the GPU setting, not of the model (port §2.3).
+// artefact of the GPU setting, not of the model (docs/reference.md#rwkv).
 
 #include <torch/types.h>
 

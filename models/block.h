@@ -1,6 +1,6 @@
 #pragma once
 
-// A residual block of the backbone (reference/zoology-port.md §2.2). Zoology's blocks all carry the
+// A residual block of the backbone (docs/reference.md#backbone). Zoology's blocks all carry the
 // residual stream separately from the hidden states: forward(hidden, residual) -> (hidden, residual),
 // with residual undefined in layer 0. The backbone chains them and adds the last hidden states to
 // the residual before ln_f. Implementations: TransformerBlock (models/language_model.h) and

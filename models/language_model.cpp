@@ -41,7 +41,7 @@ TransformerBlockImpl::TransformerBlockImpl(const LanguageModelOptions& options, 
   state_mixer = register_module("state_mixer", build_mixer(MixerKind::State, options.state_mixer,
                                                            options.state_mixer_kwargs, context,
                                                            "model.state_mixer.kwargs"));
-  // Layer 0's first dropout acts on the embeddings (port §2.2).
+  // Layer 0's first dropout acts on the embeddings (docs/reference.md#backbone).
   dropout1 = register_module("dropout1", torch::nn::Dropout(layer_idx == 0 ? options.embed_dropout
                                                                            : options.resid_dropout));
   dropout2 = register_module("dropout2", torch::nn::Dropout(options.resid_dropout));

@@ -1,6 +1,6 @@
 #pragma once
 
-// Zoology's language model (reference/zoology-port.md §2.2, zoology/model.py at 0bb9665): token (and
+// Zoology's language model (docs/reference.md#backbone; zoology/model.py at 0bb9665): token (and
 // optional learned position) embeddings, pre-norm blocks that carry the residual stream separately,
 // a final LayerNorm and an LM head tied to the word embeddings. Module names match Zoology's state
 // dict ("backbone.layers.0.sequence_mixer.Wqkv.weight", ...), so weights exchange by name.
@@ -31,7 +31,7 @@ struct LanguageModelOptions {
   double resid_dropout = 0.0;
   double layer_norm_epsilon = 1e-5;
   // "transformer" (Zoology's TransformerBlock) or "mamba" (MambaBlock: add, RMSNorm, mixer; no state
-  // mixer, no embedding dropout; port §2.2). The block type also picks the initialisation.
+  // mixer, no embedding dropout; docs/reference.md#backbone). The block type also picks the initialisation.
   std::string block_type = "transformer";
   std::string sequence_mixer = "attention";
   nlohmann::json sequence_mixer_kwargs = nlohmann::json::object();
@@ -54,7 +54,7 @@ TORCH_MODULE(TokenEmbeddings);
 //   residual = drop1(hidden) + residual;  hidden = seq_mixer(norm1(residual))
 //   residual = drop2(hidden) + residual;  hidden = state_mixer(norm2(residual))
 // With the identity state mixer the block returns norm2(residual), which the next block adds to
-// the residual stream: the `residual += LN2(residual)` quirk of port §2.2, kept on purpose.
+// the residual stream: the `residual += LN2(residual)` quirk of docs/reference.md#backbone, kept on purpose.
 class TransformerBlockImpl : public BlockImpl {
  public:
   TransformerBlockImpl(const LanguageModelOptions& options, int64_t layer_idx);
@@ -92,7 +92,7 @@ class LanguageModelImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& input_ids);
   // Logits only at `positions`, flat indices into B·L: (N,) -> (N, V). The head and ln_f act per
   // position, so this equals forward(input_ids).view(-1, V)[positions] at a fraction of the cost
-  // (DESIGN §6: only labelled positions carry loss in MQAR).
+  // (only labelled positions carry loss in MQAR: docs/reference.md#what-zoolab-adds).
   torch::Tensor forward_at(const torch::Tensor& input_ids, const torch::Tensor& positions);
   // The final hidden states (after ln_f) at `positions`: (N, D); logits = hidden_at(...) · head_weight()ᵀ.
   torch::Tensor hidden_at(const torch::Tensor& input_ids, const torch::Tensor& positions);

@@ -1,6 +1,6 @@
 #pragma once
 
-// Zoology's MambaBlock (reference/zoology-port.md §2.2; zoology/mixers/mamba.py), the block of
+// Zoology's MambaBlock (docs/reference.md#backbone; zoology/mixers/mamba.py), the block of
 // model.block_type "mamba":
 //   residual = hidden + residual          (residual undefined in layer 0: residual = hidden)
 //   hidden   = mixer(RMSNorm(residual))
@@ -48,8 +48,8 @@ class MambaBlockImpl : public BlockImpl {
 };
 TORCH_MODULE(MambaBlock);
 
-// Zoology's _init_weights for block types containing "Mamba" (HEAD, port §2.2): Linear weights keep
-// their own (PyTorch default or mixer-specific) initialisation; Linear biases are zeroed except
+// Zoology's _init_weights for block types containing "Mamba" (HEAD; docs/reference.md#initialisation): Linear
+// weights keep their own (PyTorch default or mixer-specific) initialisation; Linear biases are zeroed except
 // dt_proj's (Zoology marks it _no_reinit); embeddings ~ N(0, 0.02); every out_proj.weight and
 // fc2.weight is re-drawn kaiming_uniform(a=√5), i.e. U(±1/√fan_in), and divided by √n_layers.
 void init_mamba_weights(torch::nn::Module& model, int64_t n_layers);

@@ -1,6 +1,6 @@
 #pragma once
 
-// The mixer contract (shared/DESIGN.md §5, Zoology's made explicit). A sequence mixer maps
+// The mixer contract (Zoology's, made explicit: docs/architecture.md#a-sequence-mixer). A sequence mixer maps
 // (B, L, D) to (B, L, D) causally: output t depends on inputs 0..t only. A state mixer acts on
 // each position independently. Both are built by the registry (models/registry.h).
 
@@ -18,16 +18,16 @@ class MixerImpl : public torch::nn::Module {
   virtual torch::Tensor forward(const torch::Tensor& u) = 0;
 
   // Floats of recurrent state needed to process a sequence of `seq_len` tokens, as Zoology's
-  // `state_size` defines it for this mixer (reference/zoology-port.md §2.2-2.3); 0 for state mixers.
+  // `state_size` defines it for this mixer (docs/reference.md#state-size); 0 for state mixers.
   virtual int64_t state_size(int64_t /*seq_len*/) const { return 0; }
 
   // An extra term for the training loss (e.g. a selector's sparsity penalty); undefined if none.
   virtual torch::Tensor auxiliary_loss() { return {}; }
 
-  // The inspector's view of a mixer (DESIGN §5): while capture is on, forward keeps the patterns it
-  // computes, detached, by name: "attention" (B, H, L, L) row-stochastic mixing weights, "filter"
-  // (D, K) convolution taps, "decay" (D,) per-channel forgetting, and so on. Off by default, so
-  // training pays nothing. Composite mixers (hybrid) override both to reach their child.
+  // The inspector's view of a mixer (docs/architecture.md#what-evaluation-records): while capture is on,
+  // forward keeps the patterns it computes, detached, by name: "attention" (B, H, L, L) row-stochastic mixing
+  // weights, "filter" (D, K) convolution taps, "decay" (D,) per-channel forgetting, and so on. Off by
+  // default, so training pays nothing. Composite mixers (hybrid) override both to reach their child.
   virtual void set_capture(bool on) {
     m_capture = on;
     m_captured.clear();

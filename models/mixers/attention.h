@@ -1,6 +1,6 @@
 #pragma once
 
-// Multi-head softmax attention, Zoology's `MHA` (reference/zoology-port.md §2.3): a fused Wqkv
+// Multi-head softmax attention, Zoology's `MHA` (docs/reference.md#attention): a fused Wqkv
 // projection laid out as (three h d), additive causal mask of -10000 above the diagonal, dropout on
 // the attention probabilities while training, and out_proj. Parameter names match Zoology's.
 

@@ -1,6 +1,6 @@
 #pragma once
 
-// BaseConv (reference/zoology-port.md §2.3; Zoology's mixers/base_conv.py): y = conv(u) ⊙ (W u + b) + u,
+// BaseConv (docs/reference.md#base_conv; Zoology's mixers/base_conv.py): y = conv(u) ⊙ (W u + b) + u,
 // with SiLU on both factors when use_act. The convolution is short (kernel_size k) or long
 // (kernel_size -1: implicit MLP filter, or an explicit one), chosen per layer when kernel_size is a list.
 

@@ -79,7 +79,8 @@ torch::Tensor BasedImpl::linear_view(const torch::Tensor& q, const torch::Tensor
 
 torch::Tensor BasedImpl::quadratic_view(const torch::Tensor& q, const torch::Tensor& k,
                                         const torch::Tensor& v) const {
-  // The reference (§2.3) always applies the lower-triangular mask here, whatever `causal` says.
+  // The reference (docs/reference.md#based) always applies the lower-triangular mask here, whatever `causal`
+  // says.
   const int64_t len = q.size(2);
   auto mask = torch::ones({len, len}, q.options()).tril();        // (L, L)
   auto scores = torch::matmul(q, k.transpose(-2, -1)) * mask;     // (B, H, L, L)

@@ -1,6 +1,6 @@
 #pragma once
 
-// Based's linear attention, Zoology's `Based` (reference/zoology-port.md §2.3):
+// Based's linear attention, Zoology's `Based` (docs/reference.md#based):
 //   q = φ(W_q u), k = φ(W_k u) (feature_dim per head), v = W_v u (head_dim = ⌊d / kv_heads⌋),
 //   y_i = φ(q_i)·Σ_{j≤i} φ(k_j) v_jᵀ / (φ(q_i)·Σ_{j≤i} φ(k_j) + eps),   out = proj_o(y).
 // Two ways to compute the same thing: "linear" (running sums over positions) and "quadratic"

@@ -1,6 +1,6 @@
 #pragma once
 
-// Feature maps for linear attention (reference/zoology-port.md §2.3, Zoology's
+// Feature maps for linear attention (docs/reference.md#based, Zoology's
 // `mixers/feature_maps/`). Each maps queries or keys (..., f) to (..., expanded) so that
 // φ(q)·φ(k) stands in for a similarity kernel; `expanded_size()` is the width Zoology's Based
 // reports for its state size (for taylor_exp and performer that is not the width forward returns:

@@ -1,6 +1,6 @@
 #pragma once
 
-// Zoology's GLU state mixer (mixers/mlp.py; reference/zoology-port.md §2.3): fc3(fc1 x ⊙ gelu(fc2 x))
+// Zoology's GLU state mixer (mixers/mlp.py; docs/reference.md#state-mixers): fc3(fc1 x ⊙ gelu(fc2 x))
 // with hidden width d·hidden_mult. Names match Zoology's, so the GPT-2 init rescales fc2 (the gate's
 // input projection, matched by name as in Zoology's _init_weights) and leaves fc3 at std 0.02.
 

@@ -54,7 +54,7 @@ H3Impl::H3Impl(const H3Options& options) : m_options(options) {
   diag_kernel = diag_wrapper->register_module("kernel", SSKernelDiag(heads, options.d_state()));
   D = register_parameter("D", torch::randn({heads}));
   // A plain Linear named output_linear (not output_linear.0): the GPT-2 init gives it std 0.02, not
-  // the residual-scaled std (port §2.2).
+  // the residual-scaled std (docs/reference.md#initialisation).
   output_linear = register_module("output_linear", torch::nn::Linear(d, d));
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 
-// H3, "Hungry Hungry Hippos" (reference/zoology-port.md §2.3; Zoology's mixers/h3/h3.py): keys pass
+// H3, "Hungry Hungry Hippos" (docs/reference.md#h3; Zoology's mixers/h3/h3.py): keys pass
 // through a shift SSM (a learned N-tap FIR filter) plus a skip, are multiplied with the values (an
 // outer product within each head of head_dim channels), the products pass through a diagonal SSM
 // (S4D) per head plus a skip, and the queries contract the result:

@@ -1,6 +1,6 @@
 #pragma once
 
-// Zoology's Hybrid (mixers/hybrid.py; reference/zoology-port.md §2.3): layer i runs the sequence
+// Zoology's Hybrid (mixers/hybrid.py; docs/reference.md#hybrid): layer i runs the sequence
 // mixer configs[i % n], built with the layer's own context, so one model alternates mixers (every
 // Based-paper model is Hybrid[BaseConv(kernel_size 3), X]). The chosen mixer is registered as
 // "mixer", as Zoology's attribute is, so its weights are named sequence_mixer.mixer.<...> in both.

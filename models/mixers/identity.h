@@ -1,6 +1,6 @@
 #pragma once
 
-// The identity state mixer: every Figure 2 model uses it (reference/zoology-port.md §2.1). The block
+// The identity state mixer: every Figure 2 model uses it (docs/reference.md#model-fields). The block
 // still adds LN2(residual) to the stream afterwards; that quirk lives in the backbone.
 
 #include "models/mixer.h"

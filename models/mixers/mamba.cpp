@@ -38,7 +38,7 @@ MambaImpl::MambaImpl(const MambaOptions& options) : m_options(options) {
   m_dt_rank = options.dt_rank() > 0 ? options.dt_rank() : (d + 15) / 16;
 
   // Same construction order as Zoology's Mamba.__init__, so a seed draws the initial weights in the
-  // same sequence (Linear/Conv1d keep PyTorch's default init; port §2.3).
+  // same sequence (Linear/Conv1d keep PyTorch's default init; docs/reference.md#mamba).
   in_proj = register_module("in_proj", torch::nn::Linear(torch::nn::LinearOptions(d, 2 * m_d_inner).bias(options.bias())));
   conv1d = register_module("conv1d", torch::nn::Conv1d(torch::nn::Conv1dOptions(m_d_inner, m_d_inner, options.d_conv())
                                                            .groups(m_d_inner)

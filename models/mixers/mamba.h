@@ -1,6 +1,6 @@
 #pragma once
 
-// Mamba (reference/zoology-port.md §2.3; Zoology's mixers/mamba.py, the Mamba paper's selective SSM):
+// Mamba (docs/reference.md#mamba; Zoology's mixers/mamba.py, the Mamba paper's selective SSM):
 //   [x | z] = in_proj(u);  x = silu(causal depthwise conv1d(x));  [dt | B | C] = x_proj(x)
 //   Δ = softplus(dt_proj(dt) + dt_proj.bias);  y = SSM_{A=-exp(A_log), Δ, B, C}(x) + D·x
 //   out = out_proj(y · silu(z))

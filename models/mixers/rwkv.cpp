@@ -38,7 +38,7 @@ RwkvImpl::RwkvImpl(const RwkvOptions& options) : m_options(options) {
     reject("l_max", options.l_max(), "must be positive");
   }
 
-  // Zoology's per-layer initialisation (port §2.3), computed in double and stored as float.
+  // Zoology's per-layer initialisation (docs/reference.md#rwkv), computed in double and stored as float.
   const double ratio_0_to_1 = static_cast<double>(layer) / static_cast<double>(n_layer - 1);
   const double ratio_1_to_almost0 = 1.0 - static_cast<double>(layer) / static_cast<double>(n_layer);
   std::vector<float> decay(d), first(d), mix_k(d), mix_v(d), mix_r(d);
@@ -60,8 +60,8 @@ RwkvImpl::RwkvImpl(const RwkvOptions& options) : m_options(options) {
   time_mix_k = register_parameter("time_mix_k", vector(mix_k).view({1, 1, d}));
   time_mix_v = register_parameter("time_mix_v", vector(mix_v).view({1, 1, d}));
   time_mix_r = register_parameter("time_mix_r", vector(mix_r).view({1, 1, d}));
-  // Default Linear init here; inside a LanguageModel the GPT-2 init (port §2.2) redraws all four
-  // with std 0.02 (none ends in out_proj.weight, so `output` is not rescaled). Zoology's
+  // Default Linear init here; inside a LanguageModel the GPT-2 init (docs/reference.md#initialisation)
+  // redraws all four with std 0.02 (none ends in out_proj.weight, so `output` is not rescaled). Zoology's
   // `scale_init` marks are read only by its unused init_rwkv.
   auto no_bias = [d] { return torch::nn::Linear(torch::nn::LinearOptions(d, d).bias(false)); };
   key = register_module("key", no_bias());

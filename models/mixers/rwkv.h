@@ -1,6 +1,6 @@
 #pragma once
 
-// RWKV v4 time mixing, Zoology's `RWKVTimeMixer` (reference/zoology-port.md §2.3; Zoology's
+// RWKV v4 time mixing, Zoology's `RWKVTimeMixer` (docs/reference.md#rwkv; Zoology's
 // mixers/rwkv.py with the CUDA kernel rwkv/v4/wkv_cuda.cu):
 //   xx_t = x_{t-1} (0 at t = 0),  xk = x·μk + xx·(1 - μk)  (likewise xv, xr),
 //   k = key(xk), v = value(xv), r = receptance(xr)  (Linear, no bias),

@@ -1,7 +1,7 @@
 #pragma once
 
 // Input-dependent sparse attention, the hybrid idea of Zoology §5 (`zoology/mixers/selective.py`;
-// reference/zoology-port.md §2.3). Causal softmax attention (as MHA) runs at every position, and a
+// docs/reference.md#selective). Causal softmax attention (as MHA) runs at every position, and a
 // scalar selector s_i decides how much of it position i takes:
 //   training: y = s ⊙ out_proj(attention(x)) + x
 //   eval:     y = x + the same term at the k positions of highest s only (k = ⌈√L⌉), zero elsewhere.

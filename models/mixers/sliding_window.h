@@ -1,10 +1,10 @@
 #pragma once
 
-// Sliding-window softmax attention, Zoology's `SlidingAttn` (mixers/slide_attn.py; reference/
-// zoology-port.md §2.3 lists it with the Based-paper mixers). One head over the whole width: a fused
-// Wqkv projection split into thirds, scores q kᵀ/√d, an additive mask of -10000 everywhere except
-// keys j in [i - block_size, i] (block_size + 1 keys per query), dropout on the probabilities while
-// training, and out_proj. Parameter names match Zoology's (Wqkv, out_proj; the inner attention has none).
+// Sliding-window softmax attention, Zoology's `SlidingAttn` (mixers/slide_attn.py; one of the Based-paper
+// mixers, docs/reference.md#sliding_window). One head over the whole width: a fused Wqkv projection split
+// into thirds, scores q kᵀ/√d, an additive mask of -10000 everywhere except keys j in [i - block_size, i]
+// (block_size + 1 keys per query), dropout on the probabilities while training, and out_proj. Parameter names
+// match Zoology's (Wqkv, out_proj; the inner attention has none).
 
 #include <torch/arg.h>
 #include <torch/nn/modules/linear.h>

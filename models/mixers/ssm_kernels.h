@@ -1,6 +1,6 @@
 #pragma once
 
-// The two state-space convolution kernels H3 is built from (reference/zoology-port.md §2.3, Zoology's
+// The two state-space convolution kernels H3 is built from (docs/reference.md#h3, Zoology's
 // mixers/h3/ss_kernel_shift.py and ss_kernel_diag.py, themselves from the S4 code base). Each turns its
 // SSM parameters into a causal convolution kernel (H, L) that H3 applies through the FFT. Parameter
 // names and shapes match Zoology's state dict (B, C; C, log_dt, B, inv_A_real, A_imag), complex
