@@ -1,6 +1,6 @@
 #pragma once
 
-// Compare two runs on the same test queries (issue 5): how many queries both got right, only run A, only
+// Compare two runs on the same test queries: how many queries both got right, only run A, only
 // run B, or neither, from compare_recall() (engine/inspect/recall_analysis.h), each count a button that
 // opens the example browser on the examples holding such queries. Runs whose records hold different
 // queries (another test set) cannot be compared: compare_recall says where they differ, and so does the

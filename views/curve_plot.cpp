@@ -26,7 +26,7 @@ namespace zoolab {
 
 namespace {
 
-// Zoology's metric names (DESIGN §3), in the order the default metric is looked for.
+// Zoology's metric names (docs/architecture.md#storage), in the order the default metric is looked for.
 constexpr char kTrainLoss[] = "train/loss";
 constexpr char kValidAccuracy[] = "valid/accuracy";
 

@@ -119,7 +119,7 @@ class CurvePlot : public QWidget {
   // pans (the "Fit" button and a double click call it).
   void fit();
 
-  // ---- Export (issue "Sweeps, comparison dashboards and publication figures") ----
+  // ---- Export ----
   // The drawn curves as a Figure, the data behind an export: one panel, and per drawn run a series of
   // every raw point (labelled with its step and epoch) and, when smoothing, one of the smoothed curve.
   Figure toFigure() const;

@@ -2,8 +2,8 @@
 
 // Watches a run database for the GUI: owns a read connection (zoolab::Store) and, on a timer, reloads the
 // runs and their metric summaries, announcing them only when something shown changed. Progress reaches
-// the GUI this way because training happens in other processes (DESIGN §2); WAL keeps these reads from
-// blocking the trainers. It never writes to the database.
+// the GUI this way because training happens in other processes (docs/architecture.md#data-path); WAL keeps
+// these reads from blocking the trainers. It never writes to the database.
 
 #include <memory>
 #include <vector>

@@ -56,7 +56,7 @@ QString slicesText(const RecordSegment& segment) {
   return parts.join(QStringLiteral(", "));
 }
 
-// The context's length: 2 · num_kv_pairs · num_passes tokens (reference/zoology-port.md §1.2), from the
+// The context's length: 2 · num_kv_pairs · num_passes tokens (docs/reference.md#mqar-generator), from the
 // segment's slices; 0 when they do not say.
 int contextLength(const std::map<std::string, int64_t>& slices) {
   const auto kv = slices.find("num_kv_pairs");

@@ -1,6 +1,6 @@
 #pragma once
 
-// The example browser (issue 5): the test examples of one record set in a list (how many queries each
+// The example browser: the test examples of one record set in a list (how many queries each
 // has and how many the model got right, from example_outcomes()), filtered to the failures, to one slice
 // (e.g. num_kv_pairs = 8) or to the examples a Compare link names; the chosen example as a TokenStrip with
 // its keys, values and queries marked, and the chosen query spelled out under it.

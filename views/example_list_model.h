@@ -1,6 +1,6 @@
 #pragma once
 
-// The example browser's list (issue 5): one row per test example of a record set, with its slices, its
+// The example browser's list: one row per test example of a record set, with its slices, its
 // number of queries and how many the model got right, as example_outcomes() (engine/inspect) counts them,
 // so the browser's numbers are those of `zoolab-cli inspect --example`. The browser decides which
 // examples are listed (filters); the model only shows them.

@@ -1,7 +1,6 @@
 #pragma once
 
-// Writes a drawn Figure to a file whose suffix names the format (issue "Sweeps, comparison dashboards
-// and publication figures", Export):
+// Writes a drawn Figure to a file whose suffix names the format :
 //   .pdf  vector (QCustomPlot::savePdf); the page is the figure's size in points
 //   .svg  vector with text kept as <text> (QSvgGenerator), so legend and axis titles stay editable
 //   .png  raster at options.dpi (the figure's size scaled by dpi / 96)

@@ -1,7 +1,6 @@
 #pragma once
 
-// The look of every exported figure and dashboard, chosen once (issue "Sweeps, comparison dashboards and
-// publication figures": "a figure style (font, size, palette, line widths) chosen once and used by all").
+// The look of every exported figure and dashboard, chosen once : font, size, palette and line widths.
 // Stored in the user's settings under the group "figureStyle", so the window, `zoolab --export` and the
 // curves view draw with the same fonts and colours.
 

@@ -1,6 +1,6 @@
 #pragma once
 
-// The Inspector tab (issue 5): which test queries a run fails to recall, and why. A run picker (it
+// The Inspector tab: which test queries a run fails to recall, and why. A run picker (it
 // follows the run table's selection unless told not to) and a picker of the evaluations that recorded
 // queries (Store::list_query_records; by default the set `zoolab-cli inspect RUN` shows, choose_record_set)
 // above pages: Examples (ExampleBrowser), Recall (RecallAnalysisView: the inspected run, with the other
@@ -85,7 +85,7 @@ class InspectorView : public QWidget {
   // Rereads the database now (visible or not).
   void refresh();
 
-  // Adds a page after Examples, Recall and Compare (the Patterns and Probe pages of issue 5).
+  // Adds a page after Examples, Recall and Compare (the Patterns and Probe pages).
   void addPage(QWidget* page, const QString& title);
   QTabWidget* pages() const { return m_pages; }
   ExampleBrowser* exampleBrowser() const { return m_browser; }

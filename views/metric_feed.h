@@ -2,8 +2,8 @@
 
 // Streams the metric points of the runs the curves show: the whole history of a run when it is first
 // watched, then, on a timer, only its rows newer than those seen (Store::metrics_after), so a curve of
-// 100,000 points costs one read and every poll after that reads only what the trainers appended (DESIGN §2).
-// It owns its own read connection and never writes.
+// 100,000 points costs one read and every poll after that reads only what the trainers appended
+// (docs/architecture.md#data-path). It owns its own read connection and never writes.
 
 #include <map>
 #include <memory>

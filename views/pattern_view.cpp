@@ -40,7 +40,7 @@ bool isFilterKind(const std::string& kind) {
          kind.compare(kind.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Kinds in the order the picker offers them: what the issue asks to compare first, then the rest.
+// Kinds in the order the picker offers them: the ones a reader compares first, then the rest.
 int kindRank(const QString& kind) {
   static const QStringList kFirst = {QStringLiteral("attention"), QStringLiteral("mixing"),
                                      QStringLiteral("filter")};

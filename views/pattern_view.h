@@ -1,6 +1,6 @@
 #pragma once
 
-// The pattern viewer (issue 5): what the sequence mixers of a model did with one example, one matrix at a
+// The pattern viewer: what the sequence mixers of a model did with one example, one matrix at a
 // time. Attention probabilities of a layer and head, a layer's mixing matrix M[i, j] = ‖∂y_i/∂x_j‖ and any
 // other matrix a mixer captured are drawn as a heatmap (QCPColorMap) with a colour scale, the example's
 // tokens on both axes (queries, their keys and values marked "q", "k", "v") and a cell's value on hover;

@@ -1,6 +1,6 @@
 #pragma once
 
-// The Probe page of the recall inspector (issue 5): any token sequence through a run's latest checkpoint.
+// The Probe page of the recall inspector: any token sequence through a run's latest checkpoint.
 // The user types or edits a sequence (or generates an example of a test segment), and the predictions at
 // every position and the patterns of that sequence update as they type (debounced by kDebounceMs).
 //

@@ -1,6 +1,6 @@
 #pragma once
 
-// Recall analysis (issue 5): where a model's recall fails. Accuracy against the distance from a query back
+// Recall analysis: where a model's recall fails. Accuracy against the distance from a query back
 // to its key (gap), against which context pair it asks for (kv index) and against a slice of the test set
 // (num_kv_pairs, input_seq_len), one line per run so several runs can be overlaid, and a heatmap of
 // accuracy by gap over the evaluations of one run (when did it learn to recall far back). Beside the plot

@@ -171,7 +171,7 @@ QWidget* RunConfigForm::buildTrainingPage() {
   form->addRow(tr("LM head positions"),
                choiceField(QStringLiteral("train.lm_head"),
                            {QStringLiteral("labelled"), QStringLiteral("all")}, false));
-  // What evaluation keeps for the Inspector tab (issue 5); none of it changes training.
+  // What evaluation keeps for the Inspector tab; none of it changes training.
   form->addRow(QString(), boolField(QStringLiteral("train.inspect.records"),
                                     tr("Record every test query at the final evaluation")));
   form->addRow(tr("Tracked examples per segment"),

@@ -1,7 +1,7 @@
 #pragma once
 
-// The form of a run configuration (shared/DESIGN.md §4, engine/config/run_config.h): the header (name,
-// seed, description) and the Task, Model and Training pages of a QTabWidget that ConfigEditor
+// The form of a run configuration (docs/architecture.md#configuration, engine/config/run_config.h): the
+// header (name, seed, description) and the Task, Model and Training pages of a QTabWidget that ConfigEditor
 // completes with its JSON page.
 //
 // The form edits a JSON document rather than a RunConfig, so that what it does not show (keys of a

@@ -15,7 +15,7 @@ namespace zoolab {
 
 namespace {
 
-// Zoology's metric names (DESIGN §3).
+// Zoology's metric names (docs/architecture.md#storage).
 constexpr char kValidAccuracy[] = "valid/accuracy";
 constexpr char kValidLoss[] = "valid/loss";
 

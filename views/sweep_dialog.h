@@ -53,7 +53,8 @@ class SweepDialog : public QDialog {
   // The expansion of the rows as they are now (empty after an error).
   const std::vector<SweepPoint>& points() const { return m_points; }
   std::vector<nlohmann::json> configs() const;
-  // The sweep file of the rows as they are now: {"name", "base", "grid", "zip"} (shared/DESIGN.md §4).
+  // The sweep file of the rows as they are now: {"name", "base", "grid", "zip"}
+  // (docs/architecture.md#configuration).
   nlohmann::json spec() const { return m_spec; }
   // Recomputes the preview now (edits schedule it after a short delay).
   void updatePreview();

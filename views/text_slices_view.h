@@ -1,6 +1,6 @@
 #pragma once
 
-// Where a text model's perplexity goes (issue 6, the paper's first finding, reference/zoology-paper.md):
+// Where a text model's perplexity goes (the paper's first finding, docs/reference.md#text-runs-and-ar-hits):
 // a table of the validation tokens sliced into overall / AR hits / other, AR hits by the bigram's
 // training frequency and by the distance back to its previous occurrence (tokens, share of all tokens,
 // mean loss and perplexity per run), a bar chart of perplexity overall / AR hits / other per run, and

@@ -1,6 +1,6 @@
 #pragma once
 
-// One validation sequence of a text run drawn as wrapped text (issue 6, the text inspector's body): each
+// One validation sequence of a text run drawn as wrapped text (the text inspector's body): each
 // token a box coloured by a value (its loss, or loss A − loss B), AR hits underlined, the current token
 // framed and, when it is an AR hit, the earlier occurrence of its bigram framed dashed (the "copy" the
 // model could have made). Painted by hand like TokenStrip: a 2,048-token sequence is one widget, not

@@ -1,6 +1,6 @@
 #pragma once
 
-// The text inspector (issue 6): one validation sequence of a text run as wrapped text, each token
+// The text inspector: one validation sequence of a text run as wrapped text, each token
 // coloured by its loss, AR hits underlined (engine/text/ar_hits.h: the bigram (previous token, token)
 // occurred earlier in the sequence), the colour scale in a legend. Hovering a token (or making it
 // current by click or arrow keys) tells its text and id, position, loss, perplexity contribution,

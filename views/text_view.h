@@ -1,6 +1,6 @@
 #pragma once
 
-// The Text tab (issue 6): text runs' per-token validation losses and the AR-hit analysis. A run picker
+// The Text tab: text runs' per-token validation losses and the AR-hit analysis. A run picker
 // (run A, text runs only) and a "vs" picker (run B) above two pages: Slices (TextSlicesView: the slice
 // table and perplexity bars of A, B and the other selected text runs, and the gap decomposition of A
 // against B) and Tokens (TextTokenView: A's validation sequences coloured by loss, B beside it or the

@@ -1,6 +1,6 @@
 #pragma once
 
-// One MQAR example as a strip of token cells (the example browser's centre, issue 5): the context's keys
+// One MQAR example as a strip of token cells (the example browser's centre): the context's keys
 // and values and every query coloured by role, each query with its target, the model's prediction, the
 // probability it gave the target and whether it was right. The current query is framed and an arc joins
 // it to its key in the context, whose key and value cells are highlighted, so "which pair did it have to

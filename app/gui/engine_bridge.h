@@ -1,8 +1,8 @@
 #pragma once
 
 // What the window asks of the training engine in-process: the mixer registry, the presets, and the
-// strict validation and enqueueing of a configuration (DESIGN §2: it never trains here). This header
-// is torch-free; only engine_bridge.cpp sees LibTorch, so the Qt files compile without it.
+// strict validation and enqueueing of a configuration (it never trains here: docs/architecture.md#processes).
+// This header is torch-free; only engine_bridge.cpp sees LibTorch, so the Qt files compile without it.
 
 #include <cstdint>
 #include <string>

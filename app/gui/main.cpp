@@ -1,5 +1,6 @@
 // zoolab: the Qt 6 workbench over the run database. Runs are configured and queued here and trained by a
-// zoolab-cli worker in the background (DESIGN §2), so closing this window never stops a run.
+// zoolab-cli worker in the background (docs/architecture.md#processes), so closing this window never stops a
+// run.
 //
 //   zoolab [--db FILE] [--select RUN] [--dashboard NAME] [--screenshot OUT.png] [--no-worker]
 //   zoolab --list-dashboards

@@ -235,7 +235,8 @@ QString MainWindow::workerStatus() const {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-  // Training goes on in the worker's processes (DESIGN §2): closing only saves the layout.
+  // Training goes on in the worker's processes (docs/architecture.md#processes): closing only saves the
+  // layout.
   m_settings.setMainWindowGeometry(saveGeometry());
   m_settings.setMainWindowState(saveState());
   m_settings.setMainSplitterState(m_splitter->saveState());

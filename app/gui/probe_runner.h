@@ -1,10 +1,10 @@
 #pragma once
 
-// Runs the Probe page's requests (views/probe_view.h) on a worker thread (DESIGN §2: interactive analysis
-// runs in-process on a worker thread and returns plain structs), so a forward pass, and the mixing
-// matrix's backward passes, never freeze the window. The worker object owns the engine's Probe
-// (engine/train/probe.h, torch-free header) and the database connection it loaded it from; it lives on
-// this runner's QThread and is only ever called there.
+// Runs the Probe page's requests (views/probe_view.h) on a worker thread
+// (docs/architecture.md#analysis-inside-the-window: interactive analysis runs in-process on a worker thread
+// and returns plain structs), so a forward pass, and the mixing matrix's backward passes, never freeze the
+// window. The worker object owns the engine's Probe (engine/train/probe.h, torch-free header) and the
+// database connection it loaded it from; it lives on this runner's QThread and is only ever called there.
 //
 // The latest request wins: requests queue up while one is computed, and the worker skips every run
 // request older than the newest (typing fast costs one run, not one per key), and the runner drops

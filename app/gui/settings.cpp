@@ -23,7 +23,7 @@ constexpr char kCurrentTab[] = "mainWindow/currentTab";
 constexpr int kMaxWorkerSlots = 64;
 constexpr int kMaxWorkerThreads = 1024;
 
-constexpr int kMinPollIntervalMs = 100;  // DESIGN §2: at most a few reads a second
+constexpr int kMinPollIntervalMs = 100;  // at most a few reads a second
 constexpr int kMaxPollIntervalMs = 60000;
 
 }  // namespace

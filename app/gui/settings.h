@@ -1,7 +1,8 @@
 #pragma once
 
-// Every persistent GUI setting, typed and named once (style anchors §6, qBittorrent's SettingValue):
-// the rest of the GUI calls these accessors and never builds a QSettings or spells a key itself.
+// Every persistent GUI setting, typed and named once (qBittorrent's SettingValue;
+// docs/development.md#qt-code): the rest of the GUI calls these accessors and never builds a QSettings or
+// spells a key itself.
 
 #include <QByteArray>
 #include <QSettings>

@@ -1,6 +1,6 @@
 #pragma once
 
-// Feeds the Text tab (views/text_view.h, issue 6) from the database: the text runs for its pickers, and
+// Feeds the Text tab (views/text_view.h) from the database: the text runs for its pickers, and
 // for run A, run B and the other selected text runs their newest per-token validation losses
 // (Store::token_losses, decode_token_losses), their AR-hit analysis (analyze_token_losses) and how to
 // spell their tokens. The tokens are decoded here, in one place: the run's shards folder (recorded in the

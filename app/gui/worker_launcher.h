@@ -1,7 +1,8 @@
 #pragma once
 
 // Finds zoolab-cli and starts the database's worker as a detached process when none is alive
-// (DESIGN §2), so runs queued from the window train, and keep training after it closes.
+// (docs/architecture.md#how-the-window-starts-a-worker), so runs queued from the window train, and keep
+// training after it closes.
 
 #include <QString>
 
