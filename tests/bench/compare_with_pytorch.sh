@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Training speed of zoolab against the eager PyTorch peer (shared/bench/pytorch_reference.py) on the
-# Zoology Figure 2 cells at sequence length 64 (d_model 64, batch 512, V=8192), same threads, one run.
-#   tests/bench/compare_with_pytorch.sh [BUILD_DIR] [REFERENCE_SCRIPT] [THREADS]
+# Training speed of zoolab against an eager PyTorch peer on the Zoology Figure 2 cells at sequence
+# length 64 (d_model 64, batch 512, V=8192), same threads, one run. The peer is a script of your own,
+# not shipped; docs/development.md#benchmarks says what it must accept and print.
+#   tests/bench/compare_with_pytorch.sh BUILD_DIR REFERENCE_SCRIPT [THREADS]
 # Needs Debian's python3-torch and python3-numpy for the peer. Not a test: numbers depend on the machine.
 set -euo pipefail
 build=${1:-build}
-reference=${2:-../shared/bench/pytorch_reference.py}
+reference=${2:?"usage: $0 BUILD_DIR REFERENCE_SCRIPT [THREADS] (the script: docs/development.md#benchmarks)"}
 threads=${3:-2}
 cli="$build/app/zoolab-cli"
 field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['train_examples_per_s'])"; }

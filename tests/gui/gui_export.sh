@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `zoolab --export` works headless and writes what the issue asks: an SVG with the legend, axis titles
-# and a line per series, a CSV with every point; `--list-dashboards` lists every dashboard; an unknown
+# `zoolab --export` works headless and writes what a publication figure needs: an SVG with the legend, axis
+# titles and a line per series, a CSV with every point; `--list-dashboards` lists every dashboard; an unknown
 # dashboard, an unsupported suffix and a missing database fail with messages that say what to do.
 # Usage: gui_export.sh ZOOLAB-CLI SOURCE-DIR ZOOLAB
 source "$(dirname "$0")/../app/lib.bash"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Killing the window while a run trains leaves the run training (DESIGN §2): the window starts a detached
-# worker for a queued run, is killed with SIGKILL, the run keeps gaining epochs, and a new window (a
+# Killing the window while a run trains leaves the run training (docs/architecture.md#processes): the window starts a
+# detached worker for a queued run, is killed with SIGKILL, the run keeps gaining epochs, and a new window (a
 # headless --screenshot of it) opens on the live run.
 # Usage: gui_survives_kill.sh ZOOLAB-CLI SOURCE-DIR ZOOLAB
 source "$(dirname "$0")/../app/lib.bash"

@@ -1,4 +1,4 @@
-// The Inspector tab on real runs trained by zoolab-cli from this build (issue 5): every number it shows
+// The Inspector tab on real runs trained by zoolab-cli from this build: every number it shows
 // (accuracy, by gap, by kv index, by slice, the gap heatmap, each example's queries, the comparison of
 // two runs) equals what `zoolab-cli inspect --json` prints for the same run, and its browser and compare
 // page are driven through their widgets.

@@ -1,4 +1,4 @@
-// The window's Text tab (issue 6) on a database holding two text runs with hand-made per-token losses
+// The window's Text tab on a database holding two text runs with hand-made per-token losses
 // (tests/views/text_fixtures.h, stored with Store::put_token_losses as a trainer would) and a shards
 // folder whose tokenizer.json spells the fixture's tokens: the tab lists the text runs only, follows the
 // run table's selection (A and B), shows their slices, the gap share that `zoolab-cli analyze --vs

@@ -1,4 +1,4 @@
-// The Mamba block of model.block_type "mamba" (reference/zoology-port.md §2.2): state-dict layout,
+// The Mamba block of model.block_type "mamba" (docs/reference.md#backbone): state-dict layout,
 // Zoology's Mamba initialisation branch, state size, capture, and the options it refuses. Numerical
 // parity with Zoology is in test_parity.cpp (fixtures parity_mamba*.json).
 

@@ -1,5 +1,6 @@
-// The mixer contract (shared/DESIGN.md §5) checked for every registered sequence mixer: shape kept,
-// causal, deterministic under a seed, finite gradients, positive state size, state-dict round trip.
+// The mixer contract (docs/architecture.md#a-sequence-mixer) checked for every registered sequence mixer:
+// shape kept, causal, deterministic under a seed, finite gradients, positive state size, state-dict round
+// trip.
 
 #include <algorithm>
 #include <set>

@@ -37,7 +37,7 @@ TEST_P(Parity, MatchesZoologyLogitsLossAndGradients) {
   ASSERT_EQ(logits.sizes(), expected.sizes());
   EXPECT_LT((logits - expected).abs().max().item<double>(), 2e-4);
 
-  // The head at labelled positions only gives the same logits (DESIGN §6).
+  // The head at labelled positions only gives the same logits (docs/reference.md#what-zoolab-adds).
   const auto positions = (targets.view(-1) != -100).nonzero().view(-1);
   const auto picked = model->forward_at(batch, positions);
   EXPECT_LT(

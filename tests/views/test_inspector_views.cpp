@@ -1,4 +1,4 @@
-// The recall inspector's views (issue 5) against a real temporary database: query records written by hand
+// The recall inspector's views against a real temporary database: query records written by hand
 // (encode_query_records + put_query_records) over a test split regenerated from the run's configuration,
 // so the tokens the browser shows are those the records describe. Which queries are right follows a
 // pattern stated in each test, and the expected numbers are worked out from it here, not by the engine.

@@ -1,4 +1,4 @@
-// The text views of issue 6 on hand-made per-token losses (tests/views/text_fixtures.h, whose AR hits
+// The text views on hand-made per-token losses (tests/views/text_fixtures.h, whose AR hits
 // and losses are known by construction): the slice table and bars show what analyze_token_losses and
 // to_json compute, and those equal the fixture's own sums; the gap text shows compare_token_losses'
 // share; the token view colours, marks and describes tokens as their losses and AR hits say, read back

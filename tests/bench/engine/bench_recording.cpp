@@ -1,9 +1,10 @@
-// Issue 5's target: recording the per-query results of 3,000 test examples (and encoding them for the
-// store) adds less than 20% to an evaluation. Zoology's Figure 2 attention cell at L=64 (d_model 64, 2
-// layers, 4 kv pairs, V=8192, 3,000 test examples, its test batch): an evaluation without records, one
-// recording every example, one recording the default tracked subset, the recording alone, and plain and
-// recording evaluations alternated in one benchmark whose `overhead` counters are recorded/plain - 1
-// (alternating keeps a shared machine's drift out of the ratio; `median_overhead` is over the pairs).
+// The recording target (docs/development.md#benchmarks): recording the per-query results of 3,000 test
+// examples (and encoding them for the store) adds less than 20% to an evaluation. Zoology's Figure 2
+// attention cell at L=64 (d_model 64, 2 layers, 4 kv pairs, V=8192, 3,000 test examples, its test batch): an
+// evaluation without records, one recording every example, one recording the default tracked subset, the
+// recording alone, and plain and recording evaluations alternated in one benchmark whose `overhead` counters
+// are recorded/plain - 1 (alternating keeps a shared machine's drift out of the ratio; `median_overhead` is
+// over the pairs).
 
 #include <algorithm>
 #include <chrono>

@@ -1,7 +1,7 @@
-// The GUI's speed targets (issue 4): the run explorer loading 10,000 runs (the model alone, and from a
-// database through the poller), and the curve view
-// loading and replotting 50 runs of 100,000 points. Rendered with Qt's offscreen platform, so the numbers
-// measure QCustomPlot's drawing into its buffers, not a display server. Run:
+// The GUI's speed targets (docs/development.md#benchmarks): the run explorer loading 10,000 runs (the model
+// alone, and from a database through the poller), and the curve view loading and replotting 50 runs of
+// 100,000 points. Rendered with Qt's offscreen platform, so the numbers measure QCustomPlot's drawing into
+// its buffers, not a display server. Run:
 //   build-gui/tests/bench/bench_views
 // (the ctest entry bench.views_smoke only runs the smallest sizes once).
 

@@ -1,6 +1,6 @@
-// Pattern capture (issue 5): records of what each mixer captures, the mixing matrix M[i, j] =
-// ‖∂y_i/∂x_j‖ (causal for every registered mixer, exact against finite differences, the Gaussian
-// estimate close to it), and attention of a trained recall model looking at the right token.
+// Pattern capture (docs/architecture.md#what-evaluation-records): records of what each mixer captures, the
+// mixing matrix M[i, j] = ‖∂y_i/∂x_j‖ (causal for every registered mixer, exact against finite differences,
+// the Gaussian estimate close to it), and attention of a trained recall model looking at the right token.
 
 #include <algorithm>
 #include <chrono>

@@ -1,4 +1,4 @@
-// The Probe engine (issue 5): a trained run's checkpoint loaded once, sequences run through it for
+// The Probe engine: a trained run's checkpoint loaded once, sequences run through it for
 // predictions, per-query facts and patterns; bad input refused with messages naming it.
 
 #include <gtest/gtest.h>

@@ -1,5 +1,6 @@
-// Per-query records and patterns taken at evaluation (issue 5): the recorder on hand-made outputs, the
-// evaluation's metrics unchanged by recording, and what a trained tiny run stores.
+// Per-query records and patterns taken at evaluation (docs/architecture.md#what-evaluation-records): the
+// recorder on hand-made outputs, the evaluation's metrics unchanged by recording, and what a trained tiny run
+// stores.
 
 #include <cmath>
 #include <filesystem>

@@ -2,8 +2,8 @@
 // epochs on fixed batches (tests/engine/train/fixtures/make_training_fixtures.py). From the same initial
 // weights, on the same batches, our optimizer, learning-rate schedule, training step and evaluation must
 // give the same loss at every step, the same validation metrics at every epoch and the same final weights.
-// This is what makes a run here comparable with a Zoology run (port §3.2), beyond the forward parity of
-// tests/models/test_parity.cpp.
+// This is what makes a run here comparable with a Zoology run (docs/reference.md#training-semantics), beyond
+// the forward parity of tests/models/test_parity.cpp.
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
