@@ -25,6 +25,12 @@ inline ConfigError parse_error(const nlohmann::json& j) {
   return ConfigError("", "");
 }
 
+// The smallest valid MQAR config: one train and one test segment, everything else defaulted.
+inline nlohmann::json minimal_config() {
+  return nlohmann::json::parse(
+      R"({"data": {"train": [{"num_kv_pairs": 4}], "test": [{"num_kv_pairs": 4}]}})");
+}
+
 inline bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }

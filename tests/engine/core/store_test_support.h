@@ -4,9 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <regex>
@@ -15,6 +13,7 @@
 
 #include "engine/store/records.h"
 #include "engine/store/store.h"
+#include "tests/support/temp_dir.h"
 
 // A named namespace: gtest requires every TEST_F of a suite to share one fixture type across files.
 namespace zoolab::store_test {
@@ -23,19 +22,10 @@ namespace fs = std::filesystem;
 
 class StoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    m_dir = fs::temp_directory_path() / ("zoolab-store-" + std::string(info->name()) + "-" +
-                                         std::to_string(getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(m_dir);
-    fs::create_directories(m_dir);
-  }
-  void TearDown() override { fs::remove_all(m_dir); }
+  std::string db_path() const { return m_temp.file("runs.sqlite"); }
 
-  std::string db_path() const { return (m_dir / "runs.sqlite").string(); }
-
-  fs::path m_dir;
+  test_support::TempDir m_temp{"zoolab-store"};
+  const fs::path& m_dir = m_temp.path();
 };
 
 inline NewRun make_run(const std::string& name) {

@@ -1,4 +1,5 @@
-// Tests for engine/config: the strict JSON reader, run configs (shared/DESIGN.md §4) and presets.
+// Tests for engine/config: the strict JSON reader, run configs (docs/architecture.md#configuration) and
+// presets.
 
 #include <gtest/gtest.h>
 
@@ -9,22 +10,19 @@
 #include "engine/config/presets.h"
 #include "engine/config/run_config.h"
 #include "tests/engine/core/config_test_support.h"
+#include "tests/support/temp_dir.h"
 
 namespace zoolab {
 namespace {
 
 using nlohmann::json;
 
-// The smallest valid config: one train and one test segment, everything else defaulted.
-json minimal() {
-  return json::parse(R"({"data": {"train": [{"num_kv_pairs": 4}], "test": [{"num_kv_pairs": 4}]}})");
-}
-
 using config_test::contains;
+using config_test::minimal_config;
 using config_test::parse_error;
 
 TEST(Config, DefaultsFollowZoology) {
-  const RunConfig c = parse_run_config(minimal());
+  const RunConfig c = parse_run_config(minimal_config());
   EXPECT_EQ(c.name, "default");
   EXPECT_EQ(c.seed, 123u);
   EXPECT_EQ(c.data.vocab_size, 8192);
@@ -91,7 +89,7 @@ TEST(Config, DesignExampleParsesWithEveryField) {
 }
 
 TEST(Config, ToJsonRoundTripsExactly) {
-  RunConfig c = parse_run_config(minimal());
+  RunConfig c = parse_run_config(minimal_config());
   c.description = "round trip";
   c.seed = 18446744073709551615ULL;  // the largest uint64 survives
   c.data.test_batch_size = 17;
@@ -117,7 +115,7 @@ TEST(Config, ToJsonRoundTripsExactly) {
 }
 
 TEST(Config, UnknownKeysNameTheFullPathAndListAllowedKeys) {
-  json j = minimal();
+  json j = minimal_config();
   j["sed"] = 1;
   ConfigError e = parse_error(j);
   EXPECT_EQ(e.path(), "");
@@ -125,14 +123,14 @@ TEST(Config, UnknownKeysNameTheFullPathAndListAllowedKeys) {
       << e.what();
   EXPECT_TRUE(contains(e.what(), "did you mean \"seed\"")) << e.what();
 
-  j = minimal();
+  j = minimal_config();
   j["data"]["train"][0]["num_kv_pair"] = 4;
   e = parse_error(j);
   EXPECT_EQ(e.path(), "data.train[0]");
   EXPECT_TRUE(contains(e.what(), "unknown key \"num_kv_pair\"")) << e.what();
   EXPECT_TRUE(contains(e.what(), "num_kv_pairs")) << e.what();
 
-  j = minimal();
+  j = minimal_config();
   j["model"]["sequence_mixer"] = {{"name", "attention"}, {"kwarg", json::object()}};
   e = parse_error(j);
   EXPECT_EQ(
@@ -140,7 +138,7 @@ TEST(Config, UnknownKeysNameTheFullPathAndListAllowedKeys) {
       0u)
       << e.what();
 
-  j = minimal();
+  j = minimal_config();
   j["train"]["learning_rat"] = 0.1;
   e = parse_error(j);
   EXPECT_EQ(e.path(), "train");
@@ -148,7 +146,7 @@ TEST(Config, UnknownKeysNameTheFullPathAndListAllowedKeys) {
 }
 
 TEST(Config, MixerKwargsAreNotValidatedHere) {
-  json j = minimal();
+  json j = minimal_config();
   j["model"]["sequence_mixer"] = {{"name", "no_such_mixer"}, {"kwargs", {{"anything", {1, 2}}}}};
   EXPECT_EQ(parse_run_config(j).model.sequence_mixer.name, "no_such_mixer");
   j["model"]["sequence_mixer"] = {{"kwargs", json::object()}};
@@ -160,34 +158,34 @@ TEST(Config, MixerKwargsAreNotValidatedHere) {
 }
 
 TEST(Config, WrongTypesNameValueAndExpectation) {
-  json j = minimal();
+  json j = minimal_config();
   j["data"]["train"][0]["num_kv_pairs"] = "four";
   ConfigError e = parse_error(j);
   EXPECT_EQ(e.path(), "data.train[0].num_kv_pairs");
   EXPECT_STREQ(e.what(), "data.train[0].num_kv_pairs: expected a positive integer, got \"four\"");
 
-  j = minimal();
+  j = minimal_config();
   j["data"]["train"][0]["num_kv_pairs"] = 4.0;  // 4.0 is not an integer
   EXPECT_EQ(parse_error(j).path(), "data.train[0].num_kv_pairs");
-  j = minimal();
+  j = minimal_config();
   j["model"]["d_model"] = true;  // bools are not numbers
   EXPECT_EQ(parse_error(j).path(), "model.d_model");
-  j = minimal();
+  j = minimal_config();
   j["train"]["learning_rate"] = false;
   EXPECT_EQ(parse_error(j).path(), "train.learning_rate");
-  j = minimal();
+  j = minimal_config();
   j["data"]["train"][0]["random_non_queries"] = 0;
   e = parse_error(j);
   EXPECT_TRUE(contains(e.what(), "expected true or false, got 0")) << e.what();
-  j = minimal();
+  j = minimal_config();
   j["seed"] = -1;
   EXPECT_TRUE(contains(parse_error(j).what(), "seed: expected a non-negative integer, got -1"));
-  j = minimal();
+  j = minimal_config();
   j["data"] = {1, 2};
   EXPECT_EQ(parse_error(j).path(), "data");
   EXPECT_EQ(parse_error(json::array()).path(), "");
   // An integer is a valid real number.
-  j = minimal();
+  j = minimal_config();
   j["train"]["learning_rate"] = 1;
   EXPECT_EQ(parse_run_config(j).train.learning_rate, 1.0);
 }
@@ -203,34 +201,34 @@ TEST(Config, OutOfRangeValuesAreRefused) {
       {"/train/learning_rate", "train.learning_rate"},
   };
   for (const auto& [pointer, path] : cases) {
-    json j = minimal();
+    json j = minimal_config();
     j[json::json_pointer(pointer)] = 0;
     EXPECT_EQ(parse_error(j).path(), path) << pointer;
   }
-  json j = minimal();
+  json j = minimal_config();
   j["model"]["embed_dropout"] = 1.0;
   ConfigError e = parse_error(j);
   EXPECT_EQ(e.path(), "model.embed_dropout");
   EXPECT_TRUE(contains(e.what(), "expected a number in [0, 1), got 1.0")) << e.what();
-  j = minimal();
+  j = minimal_config();
   j["model"]["resid_dropout"] = -0.1;
   EXPECT_EQ(parse_error(j).path(), "model.resid_dropout");
-  j = minimal();
+  j = minimal_config();
   j["train"]["accuracy_average"] = "micro";
   e = parse_error(j);
   EXPECT_TRUE(contains(e.what(), "one of \"example\", \"token\", got \"micro\"")) << e.what();
-  j = minimal();
+  j = minimal_config();
   j["train"]["lm_head"] = "some";
   EXPECT_EQ(parse_error(j).path(), "train.lm_head");
-  j = minimal();
+  j = minimal_config();
   j["train"]["early_stopping_metric"] = "";
   EXPECT_EQ(parse_error(j).path(), "train.early_stopping_metric");
-  j = minimal();
+  j = minimal_config();
   j["train"]["slice_keys"] = {"num_kv_pairs", "d_model"};
   e = parse_error(j);
   EXPECT_EQ(e.path(), "train.slice_keys[1]");
   EXPECT_TRUE(contains(e.what(), "\"num_passes\"")) << e.what();
-  j = minimal();
+  j = minimal_config();
   j["data"]["train"][0]["task"] = "ar";
   e = parse_error(j);
   EXPECT_EQ(e.path(), "data.train[0].task");
@@ -238,37 +236,37 @@ TEST(Config, OutOfRangeValuesAreRefused) {
 }
 
 TEST(Config, ImpossibleMqarShapesNameTheSegmentField) {
-  json j = minimal();
+  json j = minimal_config();
   j["data"]["train"][0]["input_seq_len"] = 12;
   ConfigError e = parse_error(j);
   EXPECT_EQ(e.path(), "data.train[0].num_kv_pairs");
   EXPECT_TRUE(contains(e.what(), "4 kv pairs need input_seq_len >= 16, got 12")) << e.what();
 
-  j = minimal();
+  j = minimal_config();
   j["data"]["test"][0]["num_passes"] = 2;
   j["data"]["test"][0]["input_seq_len"] = 16;
   e = parse_error(j);
   EXPECT_EQ(e.path(), "data.test[0].num_kv_pairs");
   EXPECT_TRUE(contains(e.what(), "need input_seq_len >= 24, got 16")) << e.what();
 
-  j = minimal();
+  j = minimal_config();
   j["data"]["train"][0]["input_seq_len"] = 63;
   EXPECT_EQ(parse_error(j).path(), "data.train[0].input_seq_len");
-  j = minimal();
+  j = minimal_config();
   j["data"]["vocab_size"] = 64;  // must exceed input_seq_len
   EXPECT_EQ(parse_error(j).path(), "data.train[0].input_seq_len");
-  j = minimal();
+  j = minimal_config();
   j["data"]["train"] = json::array();
   EXPECT_EQ(parse_error(j).path(), "data.train");
   EXPECT_EQ(parse_error(json::object()).path(), "data.train");
-  j = minimal();
+  j = minimal_config();
   j["data"].erase("test");
   EXPECT_EQ(parse_error(j).path(), "data.test");
   // model-level cross checks
-  j = minimal();
+  j = minimal_config();
   j["model"]["vocab_size"] = 100;
   EXPECT_EQ(parse_error(j).path(), "model.vocab_size");
-  j = minimal();
+  j = minimal_config();
   j["data"]["test"][0]["input_seq_len"] = 128;
   e = parse_error(j);
   EXPECT_EQ(e.path(), "model.max_position_embeddings");
@@ -278,7 +276,7 @@ TEST(Config, ImpossibleMqarShapesNameTheSegmentField) {
 }
 
 TEST(Config, BatchSizeIsAnIntegerOrATrainTestPair) {
-  json j = minimal();
+  json j = minimal_config();
   j["data"]["batch_size"] = 64;
   RunConfig c = parse_run_config(j);
   EXPECT_EQ(c.data.train_batch_size, 64);
@@ -369,23 +367,17 @@ TEST(Config, UnknownPresetListsTheAvailableNames) {
 
 class ConfigFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    m_dir = std::filesystem::temp_directory_path() /
-            ("zoolab-config-test-" +
-             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    std::filesystem::create_directories(m_dir);
-  }
-  void TearDown() override { std::filesystem::remove_all(m_dir); }
   std::string write(const std::string& name, const std::string& text) {
-    const auto path = (m_dir / name).string();
+    const auto path = m_temp.file(name);
     std::ofstream(path) << text;
     return path;
   }
-  std::filesystem::path m_dir;
+  test_support::TempDir m_temp{"zoolab-config-test"};
+  const std::filesystem::path& m_dir = m_temp.path();
 };
 
 TEST_F(ConfigFileTest, LoadsAValidFile) {
-  const std::string path = write("ok.json", minimal().dump(2));
+  const std::string path = write("ok.json", minimal_config().dump(2));
   EXPECT_EQ(load_run_config_file(path).data.train[0].num_kv_pairs, 4);
 }
 

@@ -1,4 +1,4 @@
-// model.block_type (reference/zoology-port.md §2.1-2.2): "transformer" by default, "mamba" for
+// model.block_type (docs/reference.md#model-fields): "transformer" by default, "mamba" for
 // Zoology's MambaBlock, anything else rejected by the strict reader naming the key and the choices.
 
 #include <gtest/gtest.h>

@@ -18,12 +18,9 @@ namespace zoolab {
 namespace {
 
 using config_test::contains;
+using config_test::minimal_config;
 using config_test::parse_error;
 using nlohmann::json;
-
-json minimal() {
-  return json::parse(R"({"data": {"train": [{"num_kv_pairs": 4}], "test": [{"num_kv_pairs": 4}]}})");
-}
 
 json text_config() {
   return json::parse(R"({"data": {"task": "text", "vocab_size": 256, "batch_size": 4,
@@ -43,7 +40,7 @@ ConfigError override_error(const std::vector<std::string>& assignments) {
 
 TEST(ConfigLimits, PassesThatOverflowTheContextAreRefused) {
   // 2 · 4 · 2^62 wraps to 0 in int64: the context used to look empty and the data was written out of bounds.
-  json j = minimal();
+  json j = minimal_config();
   j["data"]["train"][0]["num_passes"] = int64_t{1} << 62;
   const ConfigError e = parse_error(j);
   EXPECT_EQ(e.path(), "data.train[0].num_passes");
@@ -51,13 +48,13 @@ TEST(ConfigLimits, PassesThatOverflowTheContextAreRefused) {
       << e.what();
   EXPECT_TRUE(contains(e.what(), "input_seq_len 64 holds at most 7 passes")) << e.what();
 
-  j = minimal();
+  j = minimal_config();
   j["data"]["train"][0]["num_kv_pairs"] = int64_t{1} << 62;
   EXPECT_EQ(parse_error(j).path(), "data.train[0].num_kv_pairs");
 }
 
 TEST(ConfigLimits, ExamplesWhoseBytesOverflowAreRefused) {
-  json j = minimal();
+  json j = minimal_config();
   j["data"]["test"][0]["num_examples"] = int64_t{1} << 60;
   const ConfigError e = parse_error(j);
   EXPECT_EQ(e.path(), "data.test[0].num_examples");
@@ -117,7 +114,7 @@ TEST(ConfigLimits, SizeFieldsHaveUpperBounds) {
       {"/data/batch_size", int64_t{1} << 21, "data.batch_size", "[1, 1048576]"},
   };
   for (const auto& [pointer, value, path, allowed] : cases) {
-    json j = minimal();
+    json j = minimal_config();
     j[json::json_pointer(pointer)] = value;
     const ConfigError e = parse_error(j);
     EXPECT_EQ(e.path(), path) << pointer;
@@ -127,7 +124,7 @@ TEST(ConfigLimits, SizeFieldsHaveUpperBounds) {
   j["data"]["text"]["context_length"] = int64_t{1} << 21;
   EXPECT_EQ(parse_error(j).path(), "data.text.context_length");
   // The bounds themselves are allowed.
-  j = minimal();
+  j = minimal_config();
   j["model"]["d_model"] = 65536;
   j["model"]["n_layers"] = 1024;
   EXPECT_NO_THROW(parse_run_config(j));
@@ -149,7 +146,7 @@ TEST(ConfigLimits, SetValuesFollowTheStrictJsonRules) {
 
 TEST(ConfigLimits, MessagesDoNotCarryControlCharacters) {
   // An unknown key and a --set path are quoted escaped: they must not reach the terminal as they are.
-  json j = minimal();
+  json j = minimal_config();
   j["\x1b[2J"] = 1;
   ConfigError e = parse_error(j);
   EXPECT_TRUE(contains(e.what(), "unknown key \"\\x1b[2J\"")) << e.what();

@@ -1,4 +1,4 @@
-// Text-run configuration (issue 6; /tmp spec "Text run configuration", DESIGN §4 and §7): data.task
+// Text-run configuration (docs/architecture.md#configuration, docs/reference.md#text-training): data.task
 // "text" with data.text, the per-step schedule keys of train, strict refusal of the other task's keys,
 // and to_json writing text keys only for text runs (MQAR configs and their hashes unchanged).
 
@@ -26,11 +26,8 @@ json text_config() {
               "eval_interval": 100}})");
 }
 
-json mqar_config() {
-  return json::parse(R"({"data": {"train": [{"num_kv_pairs": 4}], "test": [{"num_kv_pairs": 4}]}})");
-}
-
 using config_test::contains;
+using config_test::minimal_config;
 using config_test::parse_error;
 
 TEST(ConfigText, ParsesEveryTextKey) {
@@ -56,7 +53,7 @@ TEST(ConfigText, ParsesEveryTextKey) {
 }
 
 TEST(ConfigText, DefaultsAndMqarDefault) {
-  const RunConfig mqar = parse_run_config(mqar_config());
+  const RunConfig mqar = parse_run_config(minimal_config());
   EXPECT_EQ(mqar.data.task, "mqar");
   EXPECT_FALSE(is_text_task(mqar.data));
   json j = json::parse(R"({"data": {"task": "text"}, "model": {"max_position_embeddings": 0}})");
@@ -88,7 +85,7 @@ TEST(ConfigText, RoundTripsAndWritesOnlyTextKeys) {
 
 TEST(ConfigText, MqarJsonHasNoTextKeys) {
   // MQAR configs are written exactly as before text runs existed (their config_hash depends on it).
-  const json j = to_json(parse_run_config(mqar_config()));
+  const json j = to_json(parse_run_config(minimal_config()));
   EXPECT_FALSE(j["data"].contains("task"));
   EXPECT_FALSE(j["data"].contains("text"));
   EXPECT_FALSE(j["train"].contains("warmup_steps"));
@@ -118,14 +115,14 @@ TEST(ConfigText, RefusesMqarKeysInTextRuns) {
 }
 
 TEST(ConfigText, RefusesTextKeysInMqarRuns) {
-  json j = mqar_config();
+  json j = minimal_config();
   j["data"]["text"] = {{"context_length", 64}};
   ConfigError e = parse_error(j);
   EXPECT_EQ(e.path(), "data.text");
   EXPECT_TRUE(contains(e.what(), "set data.task to \"text\"")) << e.what();
 
   for (const char* key : {"warmup_steps", "gradient_clip", "eval_interval"}) {
-    j = mqar_config();
+    j = minimal_config();
     j["train"][key] = 1;
     e = parse_error(j);
     EXPECT_EQ(e.path(), std::string("train.") + key);
@@ -193,7 +190,7 @@ TEST(ConfigText, ShardsPathsBecomeAbsolute) {
   c.data.text.shards = "";
   make_text_paths_absolute(c);
   EXPECT_EQ(c.data.text.shards, "");  // left for the trainer's "pass --shards DIR" error
-  RunConfig mqar = parse_run_config(mqar_config());
+  RunConfig mqar = parse_run_config(minimal_config());
   const auto before = to_json(mqar);
   make_text_paths_absolute(mqar);
   EXPECT_EQ(to_json(mqar), before);

@@ -380,7 +380,7 @@ TEST_F(DashboardTest, PinnedPaperValuesEqualZoologyFigure2) {
   EXPECT_NE(joined(figure.notes).find("no values at sequence length 1024"), std::string::npos)
       << joined(figure.notes);
 
-  // Spot checks of the transcription against reference/zoology-port.md §6.1.
+  // Spot checks of the transcription against docs/reference.md#the-papers-values.
   std::map<std::tuple<std::string, int64_t, int64_t>, double> table;
   for (const auto& cell : zoology_figure2()) {
     EXPECT_EQ(table.count({cell.mixer, cell.seq_len, cell.d_model}), 0u) << "duplicate cell";

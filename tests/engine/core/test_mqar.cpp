@@ -12,6 +12,7 @@
 #include "engine/data/mqar.h"
 #include "engine/formats/crc32c.h"
 #include "engine/util/input_error.h"
+#include "tests/support/temp_dir.h"
 
 namespace zoolab {
 namespace {
@@ -29,7 +30,8 @@ SegmentConfig segment(int64_t L, int64_t kv, int64_t n, bool random_fill, int64_
   return s;
 }
 
-// Checks every invariant of §1.2 on every row of a segment generated without random fill.
+// Checks every invariant of docs/reference.md#mqar-generator on every row of a segment generated without
+// random fill.
 void expect_mqar_structure(const TokenSegment& seg, const SegmentConfig& c, int64_t V) {
   const int64_t L = c.input_seq_len, kv = c.num_kv_pairs, C = 2 * kv * c.num_passes;
   ASSERT_EQ(seg.num_examples, c.num_examples);
@@ -131,7 +133,7 @@ TEST(Mqar, SameSeedSameDataDifferentSeedDifferentData) {
 
 TEST(Mqar, FirstQueryGapFollowsThePowerLaw) {
   // The first key of the context gets the first gap drawn; P(gap = g) = p_{g+1} / sum_i p_i with
-  // p_i = a·i^(a-1) (port §1.2 step 6; about 0.251 for L=64, kv=4, a=0.01).
+  // p_i = a·i^(a-1) (docs/reference.md#mqar-generator; about 0.251 for L=64, kv=4, a=0.01).
   const int64_t L = 64, kv = 4, C = 2 * kv, space = (L - C) / 2;
   const int N = 20000;
   const double a = 0.01;
@@ -203,14 +205,9 @@ TEST(Mqar, SegmentSeedsAreDisjointAndStable) {
 
 class DatasetCacheTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    m_dir = fs::temp_directory_path() /
-            ("zoolab-cache-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(m_dir);
-  }
-  void TearDown() override { fs::remove_all(m_dir); }
-  fs::path m_dir;
+  test_support::TempDir m_temp{"zoolab-cache-test"};
+  // Not made yet: load_or_generate makes the cache folder itself.
+  const fs::path m_dir = m_temp.path() / "cache";
 };
 
 TEST_F(DatasetCacheTest, KeyIsCanonicalAndCoversEveryField) {

@@ -40,8 +40,8 @@ int64_t run_with_checkpoint(Store& store, const std::string& name, fs::path* che
 }
 
 TEST(ContainedPath, AcceptsOnlyPathsBelowTheFolder) {
-  const fs::path root = fs::temp_directory_path() / ("zoolab-contained-" + std::to_string(getpid()));
-  fs::remove_all(root);
+  const test_support::TempDir temp("zoolab-contained");
+  const fs::path& root = temp.path();
   fs::create_directories(root / "files" / "runs" / "1");
   fs::create_directories(root / "outside");
   fs::create_directory_symlink(root / "outside", root / "files" / "escape");
@@ -57,7 +57,6 @@ TEST(ContainedPath, AcceptsOnlyPathsBelowTheFolder) {
   EXPECT_FALSE(contained_path("/etc/passwd", files).has_value());
   EXPECT_TRUE(removable_inside(files / "runs" / "1", files));
   EXPECT_FALSE(removable_inside(files / "escape" / "x", files));
-  fs::remove_all(root);
 }
 
 // `cp a.sqlite b.sqlite; zoolab-cli delete 1 --db b.sqlite` removed a's checkpoint: b's row held a's

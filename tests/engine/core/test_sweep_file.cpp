@@ -113,7 +113,7 @@ TEST(SweepFile, ShardsPartitionTheSweep) {
   EXPECT_THROW(select_shard(points, 3, 3), ConfigError);
 }
 
-// Zoology Figure 2 (reference/zoology-port.md §1.3, §3.5): 7 models x 4 widths x 4 learning rates x 4
+// Zoology Figure 2 (docs/reference.md#paper-configurations): 7 models x 4 widths x 4 learning rates x 4
 // (sequence length, kv pairs) settings, with each model's length-dependent kwargs following L.
 TEST(SweepPresets, ZoologyFigure2IsThePapersGrid) {
   const SweepSpec spec = load_sweep_preset("zoology-figure2");

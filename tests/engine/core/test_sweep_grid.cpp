@@ -1,4 +1,4 @@
-// Tests for engine/config/sweep_grid: the DESIGN §4 sweep grid expansion.
+// Tests for engine/config/sweep_grid: the sweep grid expansion (docs/architecture.md#configuration).
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,6 @@
 // The run queue in the database (claims, cancel, requeue, workers), run annotations and deletion, the
-// migration from schema version 1, and the worker's child processes (shared/DESIGN.md §2).
+// migration from schema version 1, and the worker's child processes
+// (docs/architecture.md#how-the-window-starts-a-worker).
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -366,8 +367,8 @@ TEST_F(StoreTest, MigratesVersionOneDatabaseKeepingItsRuns) {
 }
 
 TEST(ChildProcessTest, ExitCodeOutputAndSignals) {
-  const fs::path dir = fs::temp_directory_path() / ("zoolab-child-" + std::to_string(getpid()));
-  fs::remove_all(dir);
+  const test_support::TempDir temp("zoolab-child");
+  const fs::path& dir = temp.path();
   const std::string log = (dir / "logs" / "child.log").string();
 
   const pid_t exits = spawn_logged("/bin/sh", {"sh", "-c", "echo out; echo err >&2; exit 3"}, log);
@@ -387,7 +388,6 @@ TEST(ChildProcessTest, ExitCodeOutputAndSignals) {
   EXPECT_NE(read_text(log).find("cannot execute /nonexistent/program"), std::string::npos) << read_text(log);
 
   EXPECT_THROW(spawn_logged("/bin/true", {"true"}, "/proc/no/such/folder/x.log"), std::runtime_error);
-  fs::remove_all(dir);
 }
 
 TEST(TrainerProcessTest, OnlyLiveZoolabTrainersAreSignalled) {

@@ -10,16 +10,8 @@
 #include "engine/util/input_error.h"
 #include "tests/engine/text/text_test_support.h"
 
-namespace zoolab {
+namespace zoolab::text_test {
 namespace {
-
-using text_test::contains;
-using text_test::error_of;
-using text_test::read_file;
-using text_test::reseal;
-using text_test::TempDir;
-using text_test::with_header_json;
-using text_test::write_file;
 
 TEST(BigramCounts, CountsEveryAdjacentPairOfEachRun) {
   BigramCounts counts(10);
@@ -217,4 +209,4 @@ TEST_F(DamagedBigrams, ACorruptCountIsCaught) {
 }
 
 }  // namespace
-}  // namespace zoolab
+}  // namespace zoolab::text_test

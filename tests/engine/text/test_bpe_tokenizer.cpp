@@ -15,14 +15,8 @@
 #include "tests/engine/text/bpe_test_support.h"
 #include "tests/engine/text/text_test_support.h"
 
-namespace zoolab {
+namespace zoolab::text_test {
 namespace {
-
-using text_test::contains;
-using text_test::error_of;
-using text_test::read_file;
-using text_test::TempDir;
-using text_test::write_file;
 
 // A tiny byte-level BPE written by hand: the 256 bytes (id = byte value), then he, ll, hell, hello, Ġh.
 nlohmann::json small_tokenizer_json(bool merges_as_arrays) {
@@ -346,4 +340,4 @@ TEST(BpeTokenizerCache, ThreadsEncodingWithTwoTokenizersGetTheirOwnIds) {
 }
 
 }  // namespace
-}  // namespace zoolab
+}  // namespace zoolab::text_test

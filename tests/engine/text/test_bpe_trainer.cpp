@@ -15,11 +15,8 @@
 #include "tests/engine/text/bpe_test_support.h"
 #include "tests/engine/text/text_test_support.h"
 
-namespace zoolab {
+namespace zoolab::text_test {
 namespace {
-
-using text_test::read_file;
-using text_test::TempDir;
 
 const char* kSmallText =
     "the cat sat on the mat. the dog sat on the log. that is the thing: the other cat\n"
@@ -185,4 +182,4 @@ TEST(BpeTrainer, TrainsAVocabularyOnTheFixtureQuickly) {
 }
 
 }  // namespace
-}  // namespace zoolab
+}  // namespace zoolab::text_test

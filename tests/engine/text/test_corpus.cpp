@@ -9,14 +9,8 @@
 #include "engine/text/corpus.h"
 #include "tests/engine/text/text_test_support.h"
 
-namespace zoolab {
+namespace zoolab::text_test {
 namespace {
-
-using text_test::contains;
-using text_test::error_of;
-using text_test::read_file;
-using text_test::TempDir;
-using text_test::write_file;
 
 std::vector<CorpusDocument> read_all(CorpusReader& reader) {
   std::vector<CorpusDocument> out;
@@ -257,4 +251,4 @@ TEST(Corpus, LinesFollowTheStrictJsonRules) {
 }
 
 }  // namespace
-}  // namespace zoolab
+}  // namespace zoolab::text_test

@@ -9,13 +9,8 @@
 #include "engine/text/sample_corpus.h"
 #include "tests/engine/text/text_test_support.h"
 
-namespace zoolab {
+namespace zoolab::text_test {
 namespace {
-
-using text_test::contains;
-using text_test::error_of;
-using text_test::TempDir;
-using text_test::write_file;
 
 std::vector<CorpusDocument> read_corpus(const std::string& path) {
   CorpusReader reader({{path, ""}}, OnBadInput::Refuse);
@@ -156,4 +151,4 @@ TEST(SampleCorpus, DebianPackagesGiveTheKingJamesBible) {
 }
 
 }  // namespace
-}  // namespace zoolab
+}  // namespace zoolab::text_test

@@ -14,14 +14,8 @@
 #include "engine/text/tokenize_corpus.h"
 #include "tests/engine/text/text_test_support.h"
 
-namespace zoolab {
+namespace zoolab::text_test {
 namespace {
-
-using text_test::contains;
-using text_test::error_of;
-using text_test::read_file;
-using text_test::TempDir;
-using text_test::write_file;
 
 // The 256 bytes (id = byte), "he" (256), "ll" (257), "<|endoftext|>" (258).
 BpeTokenizer tiny_tokenizer() {
@@ -252,4 +246,4 @@ TEST(TokenizeCorpus, RejectsTinyCorporaAndBadOptions) {
 }
 
 }  // namespace
-}  // namespace zoolab
+}  // namespace zoolab::text_test

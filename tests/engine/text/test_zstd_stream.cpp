@@ -10,14 +10,8 @@
 #include "engine/text/zstd_stream.h"
 #include "tests/engine/text/text_test_support.h"
 
-namespace zoolab {
+namespace zoolab::text_test {
 namespace {
-
-using text_test::contains;
-using text_test::error_of;
-using text_test::read_file;
-using text_test::TempDir;
-using text_test::write_file;
 
 // Lines of varied length, some longer than the reader's 128 KiB block, one empty.
 std::vector<std::string> sample_lines() {
@@ -180,4 +174,4 @@ TEST(ZstdStream, UnfinishedWriterLeavesNoFile) {
 }
 
 }  // namespace
-}  // namespace zoolab
+}  // namespace zoolab::text_test

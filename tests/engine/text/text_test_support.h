@@ -8,33 +8,15 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
 #include <string_view>
 
 #include "engine/formats/crc32c.h"
+#include "tests/support/temp_dir.h"
 
 namespace zoolab::text_test {
 
-// A folder under the system temp dir, removed with everything in it when the object dies.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device device;
-    m_path = std::filesystem::temp_directory_path() /
-             ("zoolab-text-test-" + std::to_string(device()) + std::to_string(device()));
-    std::filesystem::create_directories(m_path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(m_path, ec);
-  }
-  std::string file(const std::string& name) const { return (m_path / name).string(); }
-  const std::filesystem::path& path() const { return m_path; }
-
- private:
-  std::filesystem::path m_path;
-};
+using test_support::TempDir;
 
 inline void write_file(const std::string& path, const std::string& bytes) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
