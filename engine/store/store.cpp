@@ -18,6 +18,7 @@
 #include "engine/store/migrations.h"
 #include "engine/store/sqlite_statement.h"
 #include "engine/text/utf8.h"
+#include "engine/util/strict_json.h"
 
 namespace zoolab {
 
@@ -664,6 +665,32 @@ int64_t Store::create_sweep(const std::string& given_name, const std::string& sp
   return sqlite3_last_insert_rowid(m_db);
 }
 
+namespace {
+
+// Two sweep files define the same sweep when they agree on everything but the top-level "description":
+// a description is prose (the built-in presets' descriptions get reworded between releases), and
+// re-enqueueing a preset after such an edit must still add only its missing points. A text that fails to
+// parse compares as its bytes.
+bool same_sweep_definition(const std::string& stored, const std::string& given) {
+  if (stored == given) {
+    return true;
+  }
+  try {
+    auto a = parse_strict_json(stored);
+    auto b = parse_strict_json(given);
+    if (!a.is_object() || !b.is_object()) {
+      return false;
+    }
+    a.erase("description");
+    b.erase("description");
+    return a == b;
+  } catch (const JsonSyntaxError&) {
+    return false;
+  }
+}
+
+}  // namespace
+
 Store::SweepEnqueue Store::add_sweep_runs(const std::string& given_name, const std::string& spec_json,
                                           std::vector<NewRun> runs) {
   // Compared with what is stored, so in the form that is stored.
@@ -671,7 +698,7 @@ Store::SweepEnqueue Store::add_sweep_runs(const std::string& given_name, const s
   SqliteTransaction transaction(m_db);
   SweepEnqueue result;
   if (const auto existing = find_sweep(name)) {
-    if (existing->spec_json != clean(spec_json)) {
+    if (!same_sweep_definition(existing->spec_json, clean(spec_json))) {
       throw StoreError("a sweep named \"" + escape_for_terminal(name) + "\" already exists in " + m_path +
                        " with a different sweep file (enqueued " + existing->created_at +
                        "); give this sweep another \"name\", or compare the two with `sqlite3 " + m_path +

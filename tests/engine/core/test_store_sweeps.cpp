@@ -46,6 +46,13 @@ TEST_F(StoreTest, SweepRunsAreEnqueuedOnceAndCounted) {
     EXPECT_NE(std::string(error.what()).find("different sweep file"), std::string::npos) << error.what();
   }
   EXPECT_EQ(store.list_runs().size(), 3u);
+
+  // A reworded description is the same sweep: re-enqueueing adds only the missing points.
+  const auto reworded = store.add_sweep_runs("grid", R"({"description":"now in other words","name":"grid"})",
+                                             named_runs({"c", "d"}));
+  EXPECT_EQ(reworded.sweep_id, first.sweep_id);
+  ASSERT_EQ(reworded.created.size(), 1u);
+  EXPECT_EQ(reworded.already_present, 1);
 }
 
 TEST_F(StoreTest, RunsGetDistinctUids) {
