@@ -11,7 +11,6 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/config/run_config.h"
-#include "engine/config/sweep_grid.h"
 #include "engine/store/records.h"
 #include "engine/store/store.h"
 #include "engine/text/ar_hits.h"

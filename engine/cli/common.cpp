@@ -1,5 +1,3 @@
-#include <fstream>
-
 #include "engine/cli/commands.h"
 #include "engine/config/config_overrides.h"
 #include "engine/config/presets.h"
