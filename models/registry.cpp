@@ -1,8 +1,9 @@
 #include "models/registry.h"
 
-#include <cmath>
-#include <sstream>
+#include <limits>
 #include <stdexcept>
+
+#include "common/json_rules.h"
 
 #include "models/mixers/attention.h"
 #include "models/mixers/base_conv.h"
@@ -21,14 +22,6 @@
 namespace zoolab {
 namespace {
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) {
-    out += (out.empty() ? "" : ", ") + item;
-  }
-  return out;
-}
-
 [[noreturn]] void fail(const std::string& path, const std::string& message) {
   throw std::invalid_argument(path + ": " + message);
 }
@@ -37,21 +30,12 @@ bool is_integer(const nlohmann::json& value) {
   return value.is_number_integer() || value.is_number_unsigned();
 }
 
-// A bound as people write it: "65536", "0.999".
-std::string bound_text(double bound) {
-  if (bound == std::floor(bound) && std::fabs(bound) < 1e15) {
-    return std::to_string(static_cast<int64_t>(bound));
-  }
-  std::ostringstream text;
-  text << bound;
-  return text.str();
-}
-
 void check_range(const ParamSpec& spec, double value, const std::string& path, const std::string& shown) {
-  if ((spec.min && value < *spec.min) || (spec.max && value > *spec.max)) {
-    const std::string allowed = "[" + (spec.min ? bound_text(*spec.min) : std::string("-inf")) + ", " +
-                                (spec.max ? bound_text(*spec.max) : std::string("inf")) + "]";
-    fail(path, "value " + shown + " is out of range; allowed " + allowed);
+  const DoubleRange range{spec.min.value_or(-std::numeric_limits<double>::infinity()), true,
+                          spec.max.value_or(std::numeric_limits<double>::infinity()), true};
+  if (!range.contains(value)) {
+    fail(path, "value " + shown + " is out of range; allowed [" + format_json_number(range.min) + ", " +
+                   format_json_number(range.max) + "]");
   }
 }
 
@@ -80,13 +64,8 @@ void check_value(const ParamSpec& spec, const nlohmann::json& value, const std::
         fail(path, "expected a string, got " + shown);
       }
       if (!spec.choices.empty()) {
-        const auto text = value.get<std::string>();
-        bool found = false;
-        for (const auto& choice : spec.choices) {
-          found = found || choice == text;
-        }
-        if (!found) {
-          fail(path, "value " + shown + " is not allowed; allowed: " + join(spec.choices));
+        if (!StringRule::one_of(spec.choices).accepts(value.get<std::string>())) {
+          fail(path, "value " + shown + " is not allowed; allowed: " + join_strings(spec.choices));
         }
       }
       return;
@@ -100,9 +79,9 @@ void check_value(const ParamSpec& spec, const nlohmann::json& value, const std::
       }
       for (size_t i = 0; i < value.size(); ++i) {
         if (!is_integer(value[i])) {
-          fail(path + "[" + std::to_string(i) + "]", "expected an integer, got " + value[i].dump());
+          fail(json_index_path(path, i), "expected an integer, got " + value[i].dump());
         }
-        check_range(spec, value[i].get<double>(), path + "[" + std::to_string(i) + "]", value[i].dump());
+        check_range(spec, value[i].get<double>(), json_index_path(path, i), value[i].dump());
       }
       return;
     case ParamType::MixerList:
@@ -113,22 +92,24 @@ void check_value(const ParamSpec& spec, const nlohmann::json& value, const std::
       // against the named mixer's spec by resolve_mixer_list).
       for (size_t i = 0; i < value.size(); ++i) {
         const auto& entry = value[i];
-        const std::string entry_path = path + "[" + std::to_string(i) + "]";
+        const std::string entry_path = json_index_path(path, i);
         if (!entry.is_object()) {
           fail(entry_path, "expected a mixer config {\"name\", \"kwargs\"}, got " + entry.dump());
         }
         for (const auto& item : entry.items()) {
           if (item.key() != "name" && item.key() != "kwargs") {
-            fail(entry_path + "." + item.key(), "unknown key of a mixer config; allowed: name, kwargs");
+            fail(join_json_path(entry_path, item.key()),
+                 "unknown key of a mixer config; allowed: name, kwargs");
           }
         }
         if (!entry.contains("name") || !entry.at("name").is_string()) {
-          fail(entry_path + ".name",
+          fail(join_json_path(entry_path, "name"),
                "expected a mixer name (a string), got " +
                    (entry.contains("name") ? entry.at("name").dump() : std::string("nothing")));
         }
         if (entry.contains("kwargs") && !entry.at("kwargs").is_object()) {
-          fail(entry_path + ".kwargs", "kwargs must be an object, got " + entry.at("kwargs").dump());
+          fail(join_json_path(entry_path, "kwargs"),
+               "kwargs must be an object, got " + entry.at("kwargs").dump());
         }
       }
       return;
@@ -141,18 +122,18 @@ nlohmann::json resolve_mixer_list(const nlohmann::json& list, const std::string&
                                   const MixerContext& context) {
   auto resolved = nlohmann::json::array();
   for (size_t i = 0; i < list.size(); ++i) {
-    const std::string entry_path = path + "[" + std::to_string(i) + "]";
+    const std::string entry_path = json_index_path(path, i);
     const auto name = list[i].at("name").get<std::string>();
     const MixerSpec* spec = nullptr;
     try {
       spec = &find_mixer(MixerKind::Sequence, name);
     } catch (const std::invalid_argument& error) {
-      fail(entry_path + ".name", error.what());
+      fail(join_json_path(entry_path, "name"), error.what());
     }
     resolved.push_back(
         {{"name", name},
          {"kwargs", resolve_mixer_kwargs(*spec, list[i].value("kwargs", nlohmann::json::object()),
-                                         entry_path + ".kwargs", context)}});
+                                         join_json_path(entry_path, "kwargs"), context)}});
   }
   return resolved;
 }
@@ -209,7 +190,8 @@ const MixerSpec& find_mixer(MixerKind kind, const std::string& name) {
     names.push_back(spec.name);
   }
   const char* what = kind == MixerKind::Sequence ? "sequence mixer" : "state mixer";
-  throw std::invalid_argument("unknown " + std::string(what) + " \"" + name + "\"; registered: " + join(names));
+  throw std::invalid_argument("unknown " + std::string(what) + " \"" + name +
+                              "\"; registered: " + join_strings(names));
 }
 
 nlohmann::json resolve_mixer_kwargs(const MixerSpec& spec, const nlohmann::json& kwargs, const std::string& path,
@@ -221,19 +203,15 @@ nlohmann::json resolve_mixer_kwargs(const MixerSpec& spec, const nlohmann::json&
   for (const auto& param : spec.params) {
     allowed.push_back(param.name);
   }
-  for (const auto& item : kwargs.items()) {
-    bool known = false;
-    for (const auto& param : spec.params) {
-      known = known || param.name == item.key();
-    }
-    if (!known) {
-      fail(path + "." + item.key(), "unknown parameter of mixer \"" + spec.name + "\"; allowed: " +
-                                        (allowed.empty() ? std::string("(none)") : join(allowed)));
-    }
+  const std::vector<std::string> unknown = unknown_keys(kwargs, allowed);
+  if (!unknown.empty()) {
+    fail(join_json_path(path, unknown.front()),
+         "unknown parameter of mixer \"" + spec.name +
+             "\"; allowed: " + (allowed.empty() ? std::string("(none)") : join_strings(allowed)));
   }
   nlohmann::json resolved = nlohmann::json::object();
   for (const auto& param : spec.params) {
-    const std::string param_path = path + "." + param.name;
+    const std::string param_path = join_json_path(path, param.name);
     if (kwargs.contains(param.name) && !kwargs.at(param.name).is_null()) {
       check_value(param, kwargs.at(param.name), param_path);
       resolved[param.name] = param.type == ParamType::MixerList

@@ -2,12 +2,13 @@
 
 #include <stdexcept>
 
-#include "engine/cli/commands.h"
 #include "engine/config/config_error.h"
 #include "engine/config/presets.h"
 #include "engine/config/sweep_file.h"
+#include "engine/store/run_queue.h"
 #include "engine/store/store.h"
 #include "engine/train/model_setup.h"
+#include "engine/train/sweep_runs.h"
 #include "models/registry.h"
 
 namespace zoolab {

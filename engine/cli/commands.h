@@ -11,7 +11,6 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/config/run_config.h"
-#include "engine/config/sweep_grid.h"
 #include "engine/store/records.h"
 #include "engine/store/store.h"
 #include "engine/text/ar_hits.h"
@@ -69,14 +68,6 @@ void print_text_analysis(const Store& store, const RunRecord& run, const std::op
 
 // One progress line per epoch (MQAR) or validation (text) of `train`.
 std::string format_epoch(const EpochReport& report);
-
-// A new run's record for this configuration (name, task, sequence mixer, full config JSON, seed).
-NewRun new_run_record(const RunConfig& config, RunStatus status = RunStatus::Queued);
-
-// The queued runs of a sweep's points, every one validated as `enqueue` validates (a point that differs
-// from an earlier one only outside the model shares its model check). Throws ConfigError naming the
-// first invalid point, so a sweep with one bad point queues nothing.
-std::vector<NewRun> sweep_run_records(const std::vector<SweepPoint>& points);
 
 // The run named by an id or a name; throws naming the database when there is none.
 RunRecord find_run_or_throw(const Store& store, const std::string& id_or_name);

@@ -1,6 +1,3 @@
-#include <fstream>
-#include <set>
-
 #include "engine/cli/commands.h"
 #include "engine/config/config_overrides.h"
 #include "engine/config/presets.h"
@@ -53,42 +50,6 @@ void apply_shards_option(RunConfig& config, const std::string& shards) {
                       "wrote) or set data.text.shards in the configuration");
   }
   make_text_paths_absolute(config);
-}
-
-NewRun new_run_record(const RunConfig& given, RunStatus status) {
-  // A text run's shards path is stored absolute (workers do not share our cwd); callers that train the
-  // config themselves make it absolute first, so that its hash matches the stored one.
-  RunConfig config = given;
-  make_text_paths_absolute(config);
-  NewRun run;
-  run.name = config.name;
-  run.task = is_text_task(config.data) ? config.data.task : config.data.train.front().task;
-  run.mixer = config.model.sequence_mixer.name;
-  run.config_json = to_json(config).dump();
-  run.seed = static_cast<int64_t>(config.seed);
-  run.status = status;
-  return run;
-}
-
-std::vector<NewRun> sweep_run_records(const std::vector<SweepPoint>& points) {
-  std::vector<NewRun> runs;
-  runs.reserve(points.size());
-  // Building a model to check it costs up to a tenth of a second; Figure 2's 448 points are 112 models.
-  // The data are part of the key: the memory estimate checked with the model counts batches and examples.
-  std::set<std::string> checked_models;
-  for (const auto& point : points) {
-    try {
-      RunConfig config = parse_run_config(point.config);
-      const nlohmann::json json = to_json(config);
-      const std::string model_key = json["model"].dump() + "/" + json["data"].dump();
-      if (checked_models.insert(model_key).second)
-        validate_model_config(config);
-      runs.push_back(new_run_record(config, RunStatus::Queued));
-    } catch (const ConfigError& error) {
-      throw ConfigError("", "sweep point \"" + point.name + "\": " + error.what());
-    }
-  }
-  return runs;
 }
 
 RunRecord find_run_or_throw(const Store& store, const std::string& id_or_name) {

@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "engine/cli/commands.h"
+#include "engine/store/run_queue.h"
 #include "engine/text/bpe_trainer.h"
 #include "engine/text/corpus.h"
 #include "engine/text/sample_corpus.h"

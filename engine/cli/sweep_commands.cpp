@@ -8,6 +8,7 @@
 #include "engine/config/sweep_file.h"
 #include "engine/store/store.h"
 #include "engine/text/utf8.h"
+#include "engine/train/sweep_runs.h"
 
 namespace zoolab {
 namespace {

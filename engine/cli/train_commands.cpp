@@ -7,6 +7,7 @@
 
 #include "engine/cli/commands.h"
 #include "engine/config/config_error.h"
+#include "engine/store/run_queue.h"
 #include "engine/store/store.h"
 #include "engine/train/model_setup.h"
 #include "engine/train/stop_request.h"

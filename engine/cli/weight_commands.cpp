@@ -9,6 +9,7 @@
 
 #include "engine/cli/commands.h"
 #include "engine/data/mqar.h"
+#include "engine/store/run_queue.h"
 #include "engine/store/store.h"
 #include "engine/train/batches.h"
 #include "engine/train/checkpoint.h"

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "engine/cli/commands.h"
+#include "engine/store/run_queue.h"
 #include "engine/store/store.h"
 #include "engine/text/utf8.h"
 #include "engine/worker/trainer_process.h"

@@ -13,65 +13,19 @@
 // Types are strict: 4.0 is not an integer, true is not a number, "4" is not a number.
 
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_rules.h"
 #include "engine/config/config_error.h"
 
 namespace zoolab {
 
-// Inclusive integer bounds.
-struct IntRange {
-  int64_t min = std::numeric_limits<int64_t>::min();
-  int64_t max = std::numeric_limits<int64_t>::max();
-
-  static IntRange any() { return {}; }
-  static IntRange positive() { return {1, std::numeric_limits<int64_t>::max()}; }
-  static IntRange non_negative() { return {0, std::numeric_limits<int64_t>::max()}; }
-  static IntRange between(int64_t lo, int64_t hi) { return {lo, hi}; }
-  // "a positive integer", "an integer in [2, 2147483647]", ...
-  std::string describe() const;
-};
-
-// Bounds on a real number, each end open or closed.
-struct DoubleRange {
-  double min = -std::numeric_limits<double>::infinity();
-  bool min_inclusive = true;
-  double max = std::numeric_limits<double>::infinity();
-  bool max_inclusive = true;
-
-  static DoubleRange any() { return {}; }
-  static DoubleRange positive() { return {0.0, false, std::numeric_limits<double>::infinity(), true}; }
-  static DoubleRange non_negative() { return {0.0, true, std::numeric_limits<double>::infinity(), true}; }
-  // [0, 1): dropout probabilities.
-  static DoubleRange probability_below_one() { return {0.0, true, 1.0, false}; }
-  // "a number > 0", "a number in [0, 1)", ...
-  std::string describe() const;
-};
-
-// Rules for strings: a fixed set of values (empty: any) and whether "" is allowed.
-struct StringRule {
-  std::vector<std::string> allowed;
-  bool allow_empty = true;
-
-  static StringRule any() { return {}; }
-  static StringRule non_empty() { return {{}, false}; }
-  static StringRule one_of(std::vector<std::string> values) { return {std::move(values), false}; }
-  std::string describe() const;
-};
-
 // Reads and parses a JSON file. Throws ConfigError(path, ...) when it cannot be opened ("cannot open the
 // <what> (missing or unreadable)") or does not parse (line, column and byte of the syntax error).
 nlohmann::json read_json_file(const std::string& path, const std::string& what);
-
-// A compact rendering of a JSON value for error messages ("four" in quotes, long values cut).
-std::string describe_json_value(const nlohmann::json& value);
-
-// "a.b" from "a" and "b"; "b" when the parent path is empty (the document root).
-std::string join_json_path(const std::string& parent, const std::string& key);
 
 class ObjectReader {
  public:
@@ -125,7 +79,7 @@ class ObjectReader {
   std::vector<std::string> m_allowed;  // in the order the parser asked for them
 };
 
-// Checks a JSON value against the integer and string rules above, for values met outside an
+// Checks a JSON value against the integer and string rules (common/json_rules.h), for values met outside an
 // ObjectReader (array elements). `path` names the value.
 int64_t json_to_int64(const nlohmann::json& value, const std::string& path, IntRange range = IntRange::any());
 std::string json_to_string(const nlohmann::json& value, const std::string& path,

@@ -76,9 +76,14 @@ MixerSpec attention_spec() {
   spec.kind = MixerKind::Sequence;
   spec.summary = "Multi-head causal softmax attention (Zoology MHA)";
   spec.params = {
-      {"num_heads", ParamType::Int, 1, 1.0, kMaxWidthKwarg, {}, "Attention heads; must divide d_model"},
-      {"bias", ParamType::Bool, true, std::nullopt, std::nullopt, {}, "Bias in the fused Wqkv projection"},
-      {"dropout", ParamType::Float, 0.0, 0.0, 0.999, {}, "Dropout on attention probabilities while training"},
+      ParamSpec::integer("num_heads")
+          .defaults_to(1)
+          .at_least(1)
+          .at_most(kMaxWidthKwarg)
+          .described("Attention heads; must divide d_model"),
+      ParamSpec::boolean("bias").defaults_to(true).described("Bias in the fused Wqkv projection"),
+      ParamSpec::number("dropout").defaults_to(0.0).at_least(0).at_most(0.999).described(
+          "Dropout on attention probabilities while training"),
   };
   spec.factory = [](const MixerContext& context, const nlohmann::json& kwargs) -> MixerPtr {
     return std::make_shared<MHAImpl>(MHAOptions(context.d_model)

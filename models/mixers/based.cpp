@@ -122,51 +122,39 @@ MixerSpec based_spec() {
   spec.summary = "Based linear attention with a feature map (Zoology Based; Taylor exp by default)";
   const BasedOptions defaults(1);
   spec.params = {
-      {"l_max",
-       ParamType::Int,
-       defaults.l_max(),
-       1.0,
-       kMaxLengthKwarg,
-       {},
-       "Longest sequence; unused (only the reference's rotary path reads it)"},
-      {"feature_dim",
-       ParamType::Int,
-       defaults.feature_dim(),
-       1.0,
-       kMaxFeatureKwarg,
-       {},
-       "Query/key width per head before the feature map"},
-      {"num_key_value_heads",
-       ParamType::Int,
-       defaults.num_key_value_heads(),
-       1.0,
-       kMaxWidthKwarg,
-       {},
-       "Key/value heads; head_dim = floor(d_model / this)"},
-      {"num_heads",
-       ParamType::Int,
-       defaults.num_heads(),
-       1.0,
-       kMaxWidthKwarg,
-       {},
-       "Query heads; must equal num_key_value_heads (no rotary/grouped path)"},
-      {"feature_name", ParamType::String, defaults.feature_name(), std::nullopt, std::nullopt,
-       feature_map_names(), "Feature map φ applied to queries and keys"},
-      {"eps", ParamType::Float, defaults.eps(), 0.0, std::nullopt, {}, "Added to the normaliser"},
-      {"causal",
-       ParamType::Bool,
-       defaults.causal(),
-       std::nullopt,
-       std::nullopt,
-       {},
-       "Causal running sums (linear view); false breaks the mixer contract, quadratic view is always causal"},
-      {"train_view",
-       ParamType::String,
-       defaults.train_view(),
-       std::nullopt,
-       std::nullopt,
-       {"linear", "quadratic"},
-       "linear: running sums over positions; quadratic: masked L×L scores (same outputs)"},
+      ParamSpec::integer("l_max")
+          .defaults_to(defaults.l_max())
+          .at_least(1)
+          .at_most(kMaxLengthKwarg)
+          .described("Longest sequence; unused (only the reference's rotary path reads it)"),
+      ParamSpec::integer("feature_dim")
+          .defaults_to(defaults.feature_dim())
+          .at_least(1)
+          .at_most(kMaxFeatureKwarg)
+          .described("Query/key width per head before the feature map"),
+      ParamSpec::integer("num_key_value_heads")
+          .defaults_to(defaults.num_key_value_heads())
+          .at_least(1)
+          .at_most(kMaxWidthKwarg)
+          .described("Key/value heads; head_dim = floor(d_model / this)"),
+      ParamSpec::integer("num_heads")
+          .defaults_to(defaults.num_heads())
+          .at_least(1)
+          .at_most(kMaxWidthKwarg)
+          .described("Query heads; must equal num_key_value_heads (no rotary/grouped path)"),
+      ParamSpec::string("feature_name")
+          .defaults_to(defaults.feature_name())
+          .one_of(feature_map_names())
+          .described("Feature map φ applied to queries and keys"),
+      ParamSpec::number("eps").defaults_to(defaults.eps()).at_least(0).described("Added to the normaliser"),
+      ParamSpec::boolean("causal")
+          .defaults_to(defaults.causal())
+          .described("Causal running sums (linear view); false breaks the mixer contract, quadratic view is "
+                     "always causal"),
+      ParamSpec::string("train_view")
+          .defaults_to(defaults.train_view())
+          .one_of({"linear", "quadratic"})
+          .described("linear: running sums over positions; quadratic: masked L×L scores (same outputs)"),
   };
   spec.factory = [](const MixerContext& context, const nlohmann::json& kwargs) -> MixerPtr {
     return std::make_shared<BasedImpl>(

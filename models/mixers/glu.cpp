@@ -22,7 +22,11 @@ MixerSpec glu_spec() {
   spec.kind = MixerKind::State;
   spec.summary = "Position-wise gated MLP: fc3(fc1 x * gelu(fc2 x)) (Zoology GLU)";
   spec.params = {
-      {"hidden_mult", ParamType::Int, 1, 1.0, 64.0, {}, "Hidden width as a multiple of d_model"},
+      ParamSpec::integer("hidden_mult")
+          .defaults_to(1)
+          .at_least(1)
+          .at_most(64)
+          .described("Hidden width as a multiple of d_model"),
   };
   spec.factory = [](const MixerContext& context, const nlohmann::json& kwargs) -> MixerPtr {
     return std::make_shared<GLUImpl>(context.d_model, kwargs.at("hidden_mult").get<int64_t>());

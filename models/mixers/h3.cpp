@@ -113,41 +113,25 @@ MixerSpec h3_spec() {
   spec.kind = MixerKind::Sequence;
   spec.summary = "H3: shift-SSM keys times values, through a diagonal SSM (S4D), contracted with queries";
   spec.params = {
-      {"d_state",
-       ParamType::Int,
-       64,
-       2.0,
-       kMaxTapsKwarg,
-       {},
-       "State size N: taps of the shift SSM; the diagonal SSM has N/2 complex modes"},
-      {"l_max",
-       ParamType::Int,
-       nullptr,
-       1.0,
-       kMaxLengthKwarg,
-       {},
-       "Longest kernel; longer sequences use l_max taps; default: the data's"},
-      {"head_dim",
-       ParamType::Int,
-       1,
-       1.0,
-       kMaxWidthKwarg,
-       {},
-       "Channels per head of the key-value outer product; must divide d_model"},
-      {"use_fast_fftconv",
-       ParamType::Bool,
-       false,
-       std::nullopt,
-       std::nullopt,
-       {},
-       "Accepted for Zoology configs: Zoology's CUDA fftconv computes the same convolutions"},
-      {"dropout",
-       ParamType::Float,
-       0.0,
-       0.0,
-       1.0,
-       {},
-       "Accepted for Zoology configs; Zoology's H3 never applies it, so it has no effect"},
+      ParamSpec::integer("d_state")
+          .defaults_to(64)
+          .at_least(2)
+          .at_most(kMaxTapsKwarg)
+          .described("State size N: taps of the shift SSM; the diagonal SSM has N/2 complex modes"),
+      ParamSpec::integer("l_max")
+          .at_least(1)
+          .at_most(kMaxLengthKwarg)
+          .described("Longest kernel; longer sequences use l_max taps; default: the data's"),
+      ParamSpec::integer("head_dim")
+          .defaults_to(1)
+          .at_least(1)
+          .at_most(kMaxWidthKwarg)
+          .described("Channels per head of the key-value outer product; must divide d_model"),
+      ParamSpec::boolean("use_fast_fftconv")
+          .defaults_to(false)
+          .described("Accepted for Zoology configs: Zoology's CUDA fftconv computes the same convolutions"),
+      ParamSpec::number("dropout").defaults_to(0.0).at_least(0).at_most(1).described(
+          "Accepted for Zoology configs; Zoology's H3 never applies it, so it has no effect"),
   };
   spec.factory = [](const MixerContext& context, const nlohmann::json& kwargs) -> MixerPtr {
     return std::make_shared<H3Impl>(H3Options(context.d_model, kwargs.at("l_max").get<int64_t>())

@@ -20,13 +20,9 @@ MixerSpec hybrid_spec() {
       {{"name", "attention"}, {"kwargs", nlohmann::json::object()}},
   });
   spec.params = {
-      {"configs",
-       ParamType::MixerList,
-       default_configs,
-       std::nullopt,
-       std::nullopt,
-       {},
-       "Sequence mixers {\"name\", \"kwargs\"}; layer i uses configs[i % n]"},
+      ParamSpec::mixer_list("configs")
+          .defaults_to(default_configs)
+          .described("Sequence mixers {\"name\", \"kwargs\"}; layer i uses configs[i % n]"),
   };
   spec.factory = [](const MixerContext& context, const nlohmann::json& kwargs) -> MixerPtr {
     // resolve_mixer_kwargs has checked given entries under their own paths (configs[i].kwargs.<key>);

@@ -157,56 +157,41 @@ MixerSpec hyena_spec() {
   spec.kind = MixerKind::Sequence;
   spec.summary = "Hyena: short conv then gated implicit long convolution with a Sin-MLP, decaying filter";
   spec.params = {
-      {"l_max",
-       ParamType::Int,
-       nullptr,
-       1.0,
-       kMaxLengthKwarg,
-       {},
-       "Longest sequence (filter grid); default: the data's"},
-      {"filter_order",
-       ParamType::Int,
-       64,
-       1.0,
-       kMaxTapsKwarg,
-       {},
-       "Width of the MLP generating the long filter"},
-      {"num_heads",
-       ParamType::Int,
-       1,
-       1.0,
-       kMaxWidthKwarg,
-       {},
-       "Heads; only 1 (Zoology's forward fails for more)"},
-      {"num_blocks",
-       ParamType::Int,
-       1,
-       1.0,
-       kMaxWidthKwarg,
-       {},
-       "Blocks along the sequence; only 1 (Zoology's blocked path is not causal)"},
-      {"dropout", ParamType::Float, 0.0, 0.0, 1.0, {}, "Dropout on the pre-gated stream x1 * v"},
-      {"filter_dropout",
-       ParamType::Float,
-       0.0,
-       0.0,
-       1.0,
-       {},
-       "Accepted for Zoology configs; Zoology's Filter never applies it, so it has no effect"},
-      {"short_filter_order",
-       ParamType::Int,
-       3,
-       1.0,
-       kMaxTapsKwarg,
-       {},
-       "Width of the short causal convolution"},
-      {"bidirectional",
-       ParamType::Bool,
-       false,
-       std::nullopt,
-       std::nullopt,
-       {},
-       "Only false: a bidirectional filter is not causal (and Zoology's Filter lacks filter_rev)"},
+      ParamSpec::integer("l_max")
+          .at_least(1)
+          .at_most(kMaxLengthKwarg)
+          .described("Longest sequence (filter grid); default: the data's"),
+      ParamSpec::integer("filter_order")
+          .defaults_to(64)
+          .at_least(1)
+          .at_most(kMaxTapsKwarg)
+          .described("Width of the MLP generating the long filter"),
+      ParamSpec::integer("num_heads")
+          .defaults_to(1)
+          .at_least(1)
+          .at_most(kMaxWidthKwarg)
+          .described("Heads; only 1 (Zoology's forward fails for more)"),
+      ParamSpec::integer("num_blocks")
+          .defaults_to(1)
+          .at_least(1)
+          .at_most(kMaxWidthKwarg)
+          .described("Blocks along the sequence; only 1 (Zoology's blocked path is not causal)"),
+      ParamSpec::number("dropout").defaults_to(0.0).at_least(0).at_most(1).described(
+          "Dropout on the pre-gated stream x1 * v"),
+      ParamSpec::number("filter_dropout")
+          .defaults_to(0.0)
+          .at_least(0)
+          .at_most(1)
+          .described("Accepted for Zoology configs; Zoology's Filter never applies it, so it has no effect"),
+      ParamSpec::integer("short_filter_order")
+          .defaults_to(3)
+          .at_least(1)
+          .at_most(kMaxTapsKwarg)
+          .described("Width of the short causal convolution"),
+      ParamSpec::boolean("bidirectional")
+          .defaults_to(false)
+          .described(
+              "Only false: a bidirectional filter is not causal (and Zoology's Filter lacks filter_rev)"),
   };
   spec.factory = [](const MixerContext& context, const nlohmann::json& kwargs) -> MixerPtr {
     // Refused rather than ignored: Zoology crashes on them (num_heads > 1 leaves no v stream after the

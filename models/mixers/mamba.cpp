@@ -97,36 +97,46 @@ MixerSpec mamba_spec() {
   spec.kind = MixerKind::Sequence;
   spec.summary = "Mamba: gated selective state-space model (input-dependent Δ, B, C) after a short causal conv";
   spec.params = {
-      {"d_state", ParamType::Int, 16, 1.0, kMaxTapsKwarg, {}, "State size N per channel"},
-      {"d_conv", ParamType::Int, 4, 1.0, kMaxTapsKwarg, {}, "Taps of the causal depthwise convolution"},
-      {"expand", ParamType::Int, 2, 1.0, kMaxExpandKwarg, {}, "Inner width D_inner = expand * d_model"},
-      {"dt_rank",
-       ParamType::Int,
-       0,
-       0.0,
-       kMaxWidthKwarg,
-       {},
-       "Rank of the Δ projection; 0 = Zoology's \"auto\", ceil(d_model / 16)"},
-      {"dt_min", ParamType::Float, 0.001, 0.0, std::nullopt, {}, "Smallest initial step size Δ"},
-      {"dt_max", ParamType::Float, 0.1, 0.0, std::nullopt, {}, "Largest initial step size Δ"},
-      {"dt_init",
-       ParamType::String,
-       "random",
-       std::nullopt,
-       std::nullopt,
-       {"random", "constant"},
-       "dt_proj.weight init: uniform in ±dt_rank^-1/2·dt_scale, or that constant"},
-      {"dt_scale", ParamType::Float, 1.0, 0.0, std::nullopt, {}, "Scale of the dt_proj.weight init"},
-      {"dt_init_floor", ParamType::Float, 1e-4, 0.0, std::nullopt, {}, "Floor of the initial step sizes"},
-      {"conv_bias", ParamType::Bool, true, std::nullopt, std::nullopt, {}, "Bias in the convolution"},
-      {"bias", ParamType::Bool, false, std::nullopt, std::nullopt, {}, "Biases in in_proj and out_proj"},
-      {"use_fast_path",
-       ParamType::Bool,
-       true,
-       std::nullopt,
-       std::nullopt,
-       {},
-       "Accepted for Zoology configs; selects Zoology's fused CUDA kernel, same math, so no effect here"},
+      ParamSpec::integer("d_state")
+          .defaults_to(16)
+          .at_least(1)
+          .at_most(kMaxTapsKwarg)
+          .described("State size N per channel"),
+      ParamSpec::integer("d_conv")
+          .defaults_to(4)
+          .at_least(1)
+          .at_most(kMaxTapsKwarg)
+          .described("Taps of the causal depthwise convolution"),
+      ParamSpec::integer("expand")
+          .defaults_to(2)
+          .at_least(1)
+          .at_most(kMaxExpandKwarg)
+          .described("Inner width D_inner = expand * d_model"),
+      ParamSpec::integer("dt_rank")
+          .defaults_to(0)
+          .at_least(0)
+          .at_most(kMaxWidthKwarg)
+          .described("Rank of the Δ projection; 0 = Zoology's \"auto\", ceil(d_model / 16)"),
+      ParamSpec::number("dt_min").defaults_to(0.001).at_least(0).described("Smallest initial step size Δ"),
+      ParamSpec::number("dt_max").defaults_to(0.1).at_least(0).described("Largest initial step size Δ"),
+      ParamSpec::string("dt_init")
+          .defaults_to("random")
+          .one_of({"random", "constant"})
+          .described("dt_proj.weight init: uniform in ±dt_rank^-1/2·dt_scale, or that constant"),
+      ParamSpec::number("dt_scale")
+          .defaults_to(1.0)
+          .at_least(0)
+          .described("Scale of the dt_proj.weight init"),
+      ParamSpec::number("dt_init_floor")
+          .defaults_to(1e-4)
+          .at_least(0)
+          .described("Floor of the initial step sizes"),
+      ParamSpec::boolean("conv_bias").defaults_to(true).described("Bias in the convolution"),
+      ParamSpec::boolean("bias").defaults_to(false).described("Biases in in_proj and out_proj"),
+      ParamSpec::boolean("use_fast_path")
+          .defaults_to(true)
+          .described("Accepted for Zoology configs; selects Zoology's fused CUDA kernel, same math, so no "
+                     "effect here"),
   };
   spec.factory = [](const MixerContext& context, const nlohmann::json& kwargs) -> MixerPtr {
     return std::make_shared<MambaImpl>(MambaOptions(context.d_model)

@@ -103,20 +103,16 @@ MixerSpec rwkv_spec() {
   spec.summary = "RWKV v4 time mixing: token shift, per-channel decaying weighted average (WKV), sigmoid gate";
   const RwkvOptions defaults(2, 1);
   spec.params = {
-      {"l_max",
-       ParamType::Int,
-       nullptr,
-       1.0,
-       kMaxLengthKwarg,
-       {},
-       "Longest sequence; default: the data's. Stored but unused, as in Zoology"},
-      {"n_layer",
-       ParamType::Int,
-       defaults.n_layer(),
-       2.0,
-       kMaxDepthKwarg,
-       {},
-       "Depth assumed by the per-layer initialisation (Zoology's default 12; not the model's n_layers)"},
+      ParamSpec::integer("l_max")
+          .at_least(1)
+          .at_most(kMaxLengthKwarg)
+          .described("Longest sequence; default: the data's. Stored but unused, as in Zoology"),
+      ParamSpec::integer("n_layer")
+          .defaults_to(defaults.n_layer())
+          .at_least(2)
+          .at_most(kMaxDepthKwarg)
+          .described("Depth assumed by the per-layer initialisation (Zoology's default 12; not the model's "
+                     "n_layers)"),
   };
   spec.factory = [](const MixerContext& context, const nlohmann::json& kwargs) -> MixerPtr {
     return std::make_shared<RwkvImpl>(RwkvOptions(context.d_model, kwargs.at("l_max").get<int64_t>())

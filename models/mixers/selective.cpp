@@ -146,22 +146,38 @@ MixerSpec selective_spec() {
   spec.summary = "Input-dependent sparse attention (Zoology §5 SigmoidLookups / SelectiveLookups / SMA)";
   const SelectiveOptions defaults(1);
   spec.params = {
-      {"num_heads", ParamType::Int, defaults.num_heads(), 1.0, kMaxWidthKwarg, {}, "Attention heads; must divide d_model"},
-      {"bias", ParamType::Bool, defaults.bias(), std::nullopt, std::nullopt, {}, "Bias in the fused Wqkv projection"},
-      {"dropout", ParamType::Float, defaults.dropout(), 0.0, 0.999, {},
-       "Dropout on attention probabilities while training"},
-      {"selector", ParamType::String, defaults.selector(), std::nullopt, std::nullopt, selector_names(),
-       "sigmoid: SigmoidLookups (with sparsity penalty); softmax: SelectiveLookups (over positions, not causal); "
-       "sma: SMA (2-way softmax with temperature)"},
-      {"selection_penalty", ParamType::Float, defaults.selection_penalty(), 0.0, std::nullopt, {},
-       "sigmoid: weight of the auxiliary loss relu(mean(s) - n_lookups/L)"},
-      {"n_lookups", ParamType::Int, defaults.n_lookups(), 0.0, kMaxLengthKwarg, {},
-       "sigmoid: target lookups per sequence; 0 = sqrt(L) (the reference's None)"},
-      {"alpha", ParamType::Float, defaults.alpha(), std::nullopt, std::nullopt, {},
-       "sma: initial temperature sqrt(d_model) * alpha"},
-      {"causal_topk", ParamType::Bool, defaults.causal_topk(), std::nullopt, std::nullopt, {},
-       "Eval keeps i when fewer than k earlier positions score higher (causal); false = the reference's "
-       "top-k of the whole sequence (leaks the future at eval)"},
+      ParamSpec::integer("num_heads")
+          .defaults_to(defaults.num_heads())
+          .at_least(1)
+          .at_most(kMaxWidthKwarg)
+          .described("Attention heads; must divide d_model"),
+      ParamSpec::boolean("bias").defaults_to(defaults.bias()).described("Bias in the fused Wqkv projection"),
+      ParamSpec::number("dropout")
+          .defaults_to(defaults.dropout())
+          .at_least(0)
+          .at_most(0.999)
+          .described("Dropout on attention probabilities while training"),
+      ParamSpec::string("selector")
+          .defaults_to(defaults.selector())
+          .one_of(selector_names())
+          .described("sigmoid: SigmoidLookups (with sparsity penalty); softmax: SelectiveLookups (over "
+                     "positions, not causal); sma: SMA (2-way softmax with temperature)"),
+      ParamSpec::number("selection_penalty")
+          .defaults_to(defaults.selection_penalty())
+          .at_least(0)
+          .described("sigmoid: weight of the auxiliary loss relu(mean(s) - n_lookups/L)"),
+      ParamSpec::integer("n_lookups")
+          .defaults_to(defaults.n_lookups())
+          .at_least(0)
+          .at_most(kMaxLengthKwarg)
+          .described("sigmoid: target lookups per sequence; 0 = sqrt(L) (the reference's None)"),
+      ParamSpec::number("alpha")
+          .defaults_to(defaults.alpha())
+          .described("sma: initial temperature sqrt(d_model) * alpha"),
+      ParamSpec::boolean("causal_topk")
+          .defaults_to(defaults.causal_topk())
+          .described("Eval keeps i when fewer than k earlier positions score higher (causal); false = the "
+                     "reference's top-k of the whole sequence (leaks the future at eval)"),
   };
   spec.factory = [](const MixerContext& context, const nlohmann::json& kwargs) -> MixerPtr {
     return std::make_shared<SelectiveImpl>(SelectiveOptions(context.d_model)

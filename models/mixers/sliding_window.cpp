@@ -56,15 +56,14 @@ MixerSpec sliding_window_spec() {
   spec.kind = MixerKind::Sequence;
   spec.summary = "Causal softmax attention over the last block_size + 1 positions (Zoology SlidingAttn)";
   spec.params = {
-      {"block_size",
-       ParamType::Int,
-       256,
-       0.0,
-       kMaxLengthKwarg,
-       {},
-       "Earlier positions each query sees besides itself (window of block_size + 1 keys)"},
-      {"bias", ParamType::Bool, true, std::nullopt, std::nullopt, {}, "Bias in the fused Wqkv projection"},
-      {"dropout", ParamType::Float, 0.0, 0.0, 0.999, {}, "Dropout on attention probabilities while training"},
+      ParamSpec::integer("block_size")
+          .defaults_to(256)
+          .at_least(0)
+          .at_most(kMaxLengthKwarg)
+          .described("Earlier positions each query sees besides itself (window of block_size + 1 keys)"),
+      ParamSpec::boolean("bias").defaults_to(true).described("Bias in the fused Wqkv projection"),
+      ParamSpec::number("dropout").defaults_to(0.0).at_least(0).at_most(0.999).described(
+          "Dropout on attention probabilities while training"),
   };
   spec.factory = [](const MixerContext& context, const nlohmann::json& kwargs) -> MixerPtr {
     return std::make_shared<SlidingAttnImpl>(SlidingAttnOptions(context.d_model)
