@@ -1,8 +1,5 @@
 #include "engine/train/text_trainer.h"
 
-#include <unistd.h>
-
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -14,16 +11,10 @@
 #include "engine/text/bigram_counts.h"
 #include "engine/text/token_losses.h"
 #include "engine/text/token_shards.h"
-#include "engine/train/checkpoint.h"
-#include "engine/train/checkpoint_files.h"
-#include "engine/train/device.h"
-#include "engine/train/metric_writer.h"
-#include "engine/train/model_setup.h"
-#include "engine/train/resume_checks.h"
-#include "engine/train/stop_request.h"
 #include "engine/train/text_batches.h"
 #include "engine/train/text_step.h"
 #include "engine/train/train_step.h"
+#include "engine/train/training_task.h"
 
 namespace zoolab {
 
@@ -47,8 +38,6 @@ int64_t text_validation_count(const RunConfig& config) {
 }
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // The shards of a run, checked against its configuration before any model is built.
 struct TextData {
@@ -169,196 +158,93 @@ double validate(LanguageModel& model, ValidationSet& set) {
   return sum / static_cast<double>(losses.sequences * context);
 }
 
-class TextTrainingSession {
+class TextTask : public TrainingTask {
  public:
-  TextTrainingSession(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options,
-                      bool& restoring)
-      : m_store(store),
-        m_run_id(run_id),
-        m_config(config),
-        m_options(options),
-        m_restoring(restoring),
-        m_device(resolve_device(options.device)) {}
+  explicit TextTask(const TaskContext& context)
+      : m_config(context.config),
+        m_store(context.store),
+        m_run_id(context.run_id),
+        m_device(context.device),
+        m_data(open_text_data(m_config)),
+        m_order(m_data.train.size(), m_config.data.text.context_length, m_config.data.seed,
+                m_data.folder.train),
+        m_validation(make_validation_set(m_data, m_config, m_device)),
+        m_total_steps(text_train_steps(m_config.data)) {}
 
-  TrainResult run();
+  TrainingSchedule schedule() const override {
+    TrainingSchedule schedule;
+    schedule.kind = TrainingSchedule::Kind::Steps;
+    schedule.epochs = text_validation_count(m_config);
+    schedule.steps_per_epoch = m_config.train.eval_interval;
+    schedule.total_steps = m_total_steps;
+    schedule.tokens_per_step = tokens_per_step();
+    return schedule;
+  }
+
+  int64_t state_length() const override { return m_config.data.text.context_length; }
+
+  std::string start_message() const override {
+    const auto& text = m_config.data.text;
+    return "text run: " + std::to_string(m_total_steps) + " steps of " +
+           std::to_string(m_config.data.train_batch_size) + " x " + std::to_string(text.context_length) +
+           " tokens over " + std::to_string(m_order.windows()) + " training windows of " +
+           m_data.folder.train + "; " + std::to_string(text_validation_count(m_config)) +
+           " validation(s) on " + std::to_string(text.valid_sequences) + " sequences";
+  }
+
+  StepResult train_step(LanguageModel& model, torch::optim::AdamW& optimizer,
+                        const StepPosition& position) override {
+    const auto& train = m_config.train;
+    const int64_t batch_size = m_config.data.train_batch_size;
+    m_learning_rate =
+        text_learning_rate(train.learning_rate, position.step + 1, train.warmup_steps, m_total_steps);
+    set_learning_rate(optimizer, m_learning_rate);
+    const auto batch = training_batch(m_data.train, m_order, position.step, batch_size,
+                                      m_config.data.text.context_length, m_device);
+    const auto result = text_train_step(model, optimizer, batch, train.gradient_clip);
+    return {result.loss,
+            batch_size,
+            {{"train/learning_rate", m_learning_rate}, {"train/grad_norm", result.grad_norm}}};
+  }
+
+  Evaluation evaluate(LanguageModel& model, int64_t /*epoch*/, const EpochTotals& totals) override {
+    const double valid_loss = validate(model, m_validation);
+    Evaluation evaluation;
+    evaluation.metrics = {{"valid/loss", valid_loss}, {"valid/perplexity", std::exp(valid_loss)}};
+    evaluation.learning_rate = m_learning_rate;
+    evaluation.tokens_per_s =
+        totals.seconds > 0 ? static_cast<double>(totals.steps * tokens_per_step()) / totals.seconds : 0.0;
+    evaluation.logged = {{"train/tokens_per_s", evaluation.tokens_per_s}};
+    return evaluation;
+  }
+
+  // Every validation's per-token losses are kept: the AR-hit analysis compares runs at any of them.
+  void store_evaluation(LanguageModel& /*model*/, int64_t step, int64_t epochs, bool /*last*/) override {
+    m_validation.losses.step = step;
+    m_validation.losses.epoch = epochs;
+    m_store.put_token_losses(m_run_id, step, epochs, encode_token_losses(m_validation.losses));
+  }
 
  private:
-  void message(const std::string& text) {
-    if (m_options.on_message) {
-      m_options.on_message(text);
-    }
-  }
-  TrainResult finish(RunStatus status, const std::string& text) {
-    m_store.set_status(m_run_id, status, status == RunStatus::Finished ? std::string() : text);
-    m_result.status = status;
-    m_result.message = text;
-    return m_result;
+  int64_t tokens_per_step() const {
+    return m_config.data.train_batch_size * m_config.data.text.context_length;
   }
 
+  const RunConfig& m_config;
   Store& m_store;
   int64_t m_run_id;
-  std::string m_run_uid;  // written into checkpoints (resume_checks.h)
-  const RunConfig& m_config;
-  const TrainOptions& m_options;
-  bool& m_restoring;  // train_run's: cleared when the first new step begins
-  torch::Device m_device;
-  TrainResult m_result;
+  const torch::Device& m_device;
+  TextData m_data;
+  TextWindowOrder m_order;
+  ValidationSet m_validation;
+  int64_t m_total_steps;
+  double m_learning_rate = 0.0;  // the last step's
 };
-
-TrainResult TextTrainingSession::run() {
-  const auto& train = m_config.train;
-  const auto& text = m_config.data.text;
-  const int threads = configure_threads(m_options.threads);
-  m_run_uid = checkpoint_run_uid(m_store, m_run_id);
-  m_store.mark_started(m_run_id, static_cast<int64_t>(getpid()),
-                       m_device.is_cuda() ? "cuda" : "cpu:" + std::to_string(threads) + " threads");
-
-  auto data = open_text_data(m_config);
-  TextWindowOrder order(data.train.size(), text.context_length, m_config.data.seed, data.folder.train);
-  auto validation = make_validation_set(data, m_config, m_device);
-  const int64_t total_steps = text_train_steps(m_config.data);
-  const int64_t batch_size = m_config.data.train_batch_size;
-  const int64_t tokens_per_step = batch_size * text.context_length;
-  const int64_t validations = text_validation_count(m_config);
-
-  torch::manual_seed(m_config.seed);
-  LanguageModel model(language_model_options(m_config));
-  model->to(m_device);
-  auto optimizer = make_optimizer(model, m_config);
-  m_store.set_model_info(m_run_id, model->num_parameters(), model->state_size(text.context_length));
-
-  CheckpointPosition position;
-  position.run_id = m_run_id;
-  position.config_hash = config_hash(m_config);
-  position.run_uid = m_run_uid;
-  if (m_options.resume) {
-    if (const auto checkpoint = m_store.latest_checkpoint(m_run_id)) {
-      const auto& path = checkpoint->path;
-      // Checksum, header, owner and position are all checked before the payload reaches the model.
-      const auto file = read_checkpoint_file(path);
-      const auto& saved = file.position();
-      check_checkpoint_owner(saved, m_run_id, m_run_uid, position.config_hash, path);
-      check_step_position(saved, total_steps, validations, train.eval_interval, path);
-      restore_checkpoint(file, path, model, optimizer);
-      position.epoch = saved.epoch;
-      position.batch = saved.batch;
-      position.step = saved.step;
-      message("resuming at step " + std::to_string(position.step) + " of " + std::to_string(total_steps));
-    } else {
-      message("no checkpoint yet: restarting from the beginning");
-    }
-    m_store.truncate_metrics_after(m_run_id, position.step);
-  }
-  message("text run: " + std::to_string(total_steps) + " steps of " + std::to_string(batch_size) + " x " +
-          std::to_string(text.context_length) + " tokens over " + std::to_string(order.windows()) +
-          " training windows of " + data.folder.train + "; " + std::to_string(validations) +
-          " validation(s) on " + std::to_string(text.valid_sequences) + " sequences");
-
-  MetricWriter writer(m_store, m_run_id);
-  const auto started = Clock::now();
-  int64_t step = position.step;
-  int64_t done_validations = position.epoch;
-  m_result.steps = step;
-  m_result.epochs = done_validations;
-  // Since the last validation (or the start): training time, steps and summed loss, for the report.
-  double interval_seconds = 0.0, interval_loss = 0.0;
-  int64_t interval_steps = 0;
-  m_restoring = false;  // from here on a failure is the run's own
-
-  while (step < total_steps) {
-    const double learning_rate =
-        text_learning_rate(train.learning_rate, step + 1, train.warmup_steps, total_steps);
-    set_learning_rate(optimizer, learning_rate);
-    const auto step_start = Clock::now();
-    const auto batch = training_batch(data.train, order, step, batch_size, text.context_length, m_device);
-    const auto result = text_train_step(model, optimizer, batch, train.gradient_clip);
-    interval_seconds += std::chrono::duration<double>(Clock::now() - step_start).count();
-    ++step;
-    ++interval_steps;
-    interval_loss += result.loss;
-    m_result.steps = step;
-    const double wall = std::chrono::duration<double>(Clock::now() - started).count();
-    writer.add("train/loss", step, result.loss, done_validations, wall);
-    writer.add("train/learning_rate", step, learning_rate, done_validations, wall);
-    writer.add("train/grad_norm", step, result.grad_norm, done_validations, wall);
-    if (!std::isfinite(result.loss)) {
-      writer.flush(done_validations, step);
-      return finish(RunStatus::Diverged, "loss became " + std::to_string(result.loss) + " at step " +
-                                             std::to_string(step) + " of " + std::to_string(total_steps));
-    }
-    writer.flush_if_due(done_validations, step);
-    if (m_options.on_step) {
-      m_options.on_step(step, result.loss);
-    }
-    const bool validate_now =
-        step == total_steps || (train.eval_interval > 0 && step % train.eval_interval == 0);
-    if (!validate_now) {
-      if (stop_requested()) {
-        writer.flush(done_validations, step);
-        write_checkpoint(m_store, {m_run_id, done_validations, step, step, position.config_hash, m_run_uid},
-                         model, optimizer);
-        return finish(RunStatus::Cancelled, "stopped on request at step " + std::to_string(step) +
-                                                "; resume with `zoolab-cli resume " +
-                                                std::to_string(m_run_id) + "`");
-      }
-      continue;
-    }
-
-    const double valid_loss = validate(model, validation);
-    std::map<std::string, double> metrics{{"valid/loss", valid_loss},
-                                          {"valid/perplexity", std::exp(valid_loss)}};
-    const double tokens_per_s =
-        interval_seconds > 0 ? static_cast<double>(interval_steps * tokens_per_step) / interval_seconds : 0.0;
-    const double wall_now = std::chrono::duration<double>(Clock::now() - started).count();
-    for (const auto& [key, value] : metrics) {
-      writer.add(key, step, value, done_validations, wall_now);
-    }
-    writer.add("train/tokens_per_s", step, tokens_per_s, done_validations, wall_now);
-    ++done_validations;
-    writer.flush(done_validations - 1, step);  // the validation counts once its checkpoint exists, below
-    m_result.metrics = metrics;
-
-    validation.losses.step = step;
-    validation.losses.epoch = done_validations;
-    m_store.put_token_losses(m_run_id, step, done_validations, encode_token_losses(validation.losses));
-
-    if (m_options.on_epoch) {
-      EpochReport report;
-      report.epoch = done_validations - 1;
-      report.max_epochs = validations;
-      report.max_steps = total_steps;
-      report.step = step;
-      report.learning_rate = learning_rate;
-      report.train_loss = interval_steps > 0 ? interval_loss / static_cast<double>(interval_steps) : NAN;
-      report.seconds = interval_seconds;
-      report.examples_per_s =
-          interval_seconds > 0 ? static_cast<double>(interval_steps * batch_size) / interval_seconds : 0.0;
-      report.tokens_per_s = tokens_per_s;
-      report.metrics = metrics;
-      m_options.on_epoch(report);
-    }
-    write_checkpoint(m_store, {m_run_id, done_validations, step, step, position.config_hash, m_run_uid},
-                     model, optimizer);
-    m_store.set_progress(m_run_id, done_validations, step);
-    m_result.epochs = done_validations;
-    interval_seconds = interval_loss = 0.0;
-    interval_steps = 0;
-    if (step < total_steps && stop_requested()) {
-      return finish(RunStatus::Cancelled, "stopped on request after step " + std::to_string(step) +
-                                              "; resume with `zoolab-cli resume " + std::to_string(m_run_id) +
-                                              "`");
-    }
-  }
-  return finish(RunStatus::Finished, "trained " + std::to_string(total_steps * tokens_per_step) +
-                                         " tokens in " + std::to_string(total_steps) + " steps");
-}
 
 }  // namespace
 
-TrainResult train_text_run(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options,
-                           bool& restoring) {
-  TextTrainingSession session(store, run_id, config, options, restoring);
-  return session.run();
+std::unique_ptr<TrainingTask> make_text_task(const TaskContext& context) {
+  return std::make_unique<TextTask>(context);
 }
 
 }  // namespace zoolab

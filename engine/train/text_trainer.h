@@ -2,22 +2,23 @@
 
 // Text training: a language model on token shards by token budget. Each step
 // trains on train_batch_size windows of context_length + 1 tokens (engine/train/text_batches.h) with
-// cross-entropy at every position, AdamW as MQAR runs use it (engine/train/trainer.h), a per-step learning
-// rate (linear warm-up, then cosine to 10% of the peak at the last step) and gradient clipping by global
-// norm. Every train.eval_interval steps and at the end it validates on data.text.valid_sequences fixed
+// cross-entropy at every position, AdamW as MQAR runs use it (engine/train/model_setup.h), a per-step
+// learning rate (linear warm-up, then cosine to 10% of the peak at the last step) and gradient clipping by
+// global norm. Every train.eval_interval steps and at the end it validates on data.text.valid_sequences fixed
 // windows of valid.ztok (valid/loss, valid/perplexity), stores their per-token losses
-// (engine/text/token_losses.h) and checkpoints; a stop request checkpoints after the step. The
-// "epoch" of progress, metrics and checkpoints counts validations.
+// (engine/text/token_losses.h) and checkpoints; a stop request checkpoints after the step (or after the
+// validation due there). The "epoch" of progress, metrics and checkpoints counts validations.
 // No torch in this header.
 
 #include <cstdint>
+#include <memory>
 
 #include "engine/config/run_config.h"
-#include "engine/train/trainer.h"
 
 namespace zoolab {
 
-class Store;
+class TrainingTask;
+struct TaskContext;
 
 // The floor of the cosine, as a fraction of train.learning_rate: GPT-NeoX's and Chinchilla's 10%
 // (min_lr = 0.1 · lr), so the last steps still learn instead of spending compute at a rate near 0.
@@ -32,11 +33,9 @@ double text_learning_rate(double peak, int64_t step, int64_t warmup_steps, int64
 // eval_interval is 0 or divides the step count there).
 int64_t text_validation_count(const RunConfig& config);
 
-// Trains a text run (data.task "text"); train_run() dispatches here. Throws on what stops it from
-// starting (no shards, a vocabulary mismatch, too few tokens); train_run records that on the run.
-// `restoring` starts as options.resume and is cleared once the first new step begins: train_run leaves
-// a run that failed before then interrupted (resumable), not failed.
-TrainResult train_text_run(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options,
-                           bool& restoring);
+// The text task of the training loop (engine/train/training_session.h). Opens and checks the shards and
+// the validation windows; throws on what stops the run from starting (no shards, a vocabulary mismatch,
+// too few tokens).
+std::unique_ptr<TrainingTask> make_text_task(const TaskContext& context);
 
 }  // namespace zoolab

@@ -1,11 +1,10 @@
 #pragma once
 
-// Trains one run of the database with Zoology's semantics (its Trainer at commit 0bb9665): AdamW on
-// every parameter, cosine stepped once per epoch, cross-entropy on labelled positions, evaluation each
-// epoch, early stop when the metric exceeds the threshold. Every epoch ends with a checkpoint; a stop request
-// (SIGTERM) finishes the step, checkpoints and marks the run cancelled; a non-finite loss marks it diverged.
-// Text runs (data.task "text") go to engine/train/text_trainer.h: per-step schedule, validation every
-// train.eval_interval steps, an "epoch" there is one validation.
+// Trains one run of the database: train_run() picks the run's task (MQAR: engine/train/mqar_trainer.h,
+// Zoology's semantics; text, data.task "text": engine/train/text_trainer.h) and trains it in the one
+// training loop (engine/train/training_session.h). Every epoch (a text run's: every validation) ends with
+// a checkpoint; a stop request (SIGTERM) finishes the step, checkpoints and marks the run cancelled; a
+// non-finite loss marks it diverged.
 // No torch in this header: the CLI and the GUI's worker include it.
 
 #include <cstdint>
