@@ -6,41 +6,38 @@
 #include <torch/torch.h>
 
 #include "kernels/causal_linear_attention.h"
+#include "models/mixers/option_error.h"
 
 namespace zoolab {
-namespace {
-
-[[noreturn]] void reject(const std::string& key, const std::string& value, const std::string& why) {
-  throw std::invalid_argument("based: " + key + " " + value + " " + why);
-}
-
-}  // namespace
 
 BasedImpl::BasedImpl(const BasedOptions& options) : m_options(options) {
   const int64_t d = options.d_model(), f = options.feature_dim();
   const int64_t heads = options.num_heads(), kv_heads = options.num_key_value_heads();
   if (f <= 0) {
-    reject("feature_dim", std::to_string(f), "must be positive");
+    refuse_option("based", "feature_dim", std::to_string(f), "must be positive");
   }
   if (kv_heads <= 0 || kv_heads > d) {
-    reject("num_key_value_heads", std::to_string(kv_heads),
-           "must be in [1, d_model] (d_model " + std::to_string(d) + ")");
+    refuse_option("based", "num_key_value_heads", std::to_string(kv_heads),
+                  "must be in [1, d_model] (d_model " + std::to_string(d) + ")");
   }
   // Without rotary embeddings the reference views proj_k (num_heads·f outputs) as kv_heads heads of
   // f, so any other combination fails there; reject it here with the values named.
   if (heads != kv_heads) {
-    reject("num_heads", std::to_string(heads),
-           "must equal num_key_value_heads (" + std::to_string(kv_heads) + ") without rotary embeddings");
+    refuse_option(
+        "based", "num_heads", std::to_string(heads),
+        "must equal num_key_value_heads (" + std::to_string(kv_heads) + ") without rotary embeddings");
   }
   if (options.train_view() != "linear" && options.train_view() != "quadratic") {
-    reject("train_view", "\"" + options.train_view() + "\"", "is not one of: linear, quadratic");
+    refuse_option("based", "train_view", "\"" + options.train_view() + "\"",
+                  "is not one of: linear, quadratic");
   }
   if (options.eps() < 0.0) {
-    reject("eps", std::to_string(options.eps()), "must be non-negative");
+    refuse_option("based", "eps", std::to_string(options.eps()), "must be non-negative");
   }
   const auto& names = feature_map_names();
   if (std::find(names.begin(), names.end(), options.feature_name()) == names.end()) {
-    reject("feature_name", "\"" + options.feature_name() + "\"", "is not a known feature map");
+    refuse_option("based", "feature_name", "\"" + options.feature_name() + "\"",
+                  "is not a known feature map");
   }
   // Floor division as in the reference: d need not be a multiple of the kv heads (v is then
   // narrower than d and proj_o maps it back up).

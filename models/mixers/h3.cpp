@@ -8,13 +8,11 @@
 #include <torch/torch.h>
 
 #include "kernels/fft_conv.h"
+#include "models/mixers/option_error.h"
 
 namespace zoolab {
-namespace {
 
-[[noreturn]] void refuse(const std::string& key, const std::string& value, const std::string& why) {
-  throw std::invalid_argument("h3: " + key + " " + value + " " + why);
-}
+namespace {
 
 // Causal convolution of u (B, C, L) with a kernel (C, Lk) of Lk <= L taps. Zoology convolves with an
 // FFT of size Lk + L; zero-padding the kernel to L and using 2L computes the same linear
@@ -30,17 +28,18 @@ torch::Tensor ssm_conv(const torch::Tensor& u, const torch::Tensor& k) {
 H3Impl::H3Impl(const H3Options& options) : m_options(options) {
   const int64_t d = options.d_model();
   if (d < 1) {
-    refuse("d_model", std::to_string(d), "must be at least 1");
+    refuse_option("h3", "d_model", std::to_string(d), "must be at least 1");
   }
   if (options.head_dim() < 1 || d % options.head_dim() != 0) {
-    refuse("head_dim", std::to_string(options.head_dim()), "must divide d_model (" + std::to_string(d) + ")");
+    refuse_option("h3", "head_dim", std::to_string(options.head_dim()),
+                  "must divide d_model (" + std::to_string(d) + ")");
   }
   if (options.d_state() < 2) {
-    refuse("d_state", std::to_string(options.d_state()),
-           "must be at least 2 (the S4D kernel has d_state / 2 modes)");
+    refuse_option("h3", "d_state", std::to_string(options.d_state()),
+                  "must be at least 2 (the S4D kernel has d_state / 2 modes)");
   }
   if (options.l_max() < 1) {
-    refuse("l_max", std::to_string(options.l_max()), "must be at least 1");
+    refuse_option("h3", "l_max", std::to_string(options.l_max()), "must be at least 1");
   }
   const int64_t heads = d / options.head_dim();
   q_proj = register_module("q_proj", torch::nn::Linear(d, d));

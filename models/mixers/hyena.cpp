@@ -8,8 +8,10 @@
 
 #include "kernels/fft_conv.h"
 #include "models/mixers/convolution.h"
+#include "models/mixers/option_error.h"
 
 namespace zoolab {
+
 namespace {
 
 // Zoology's Hyena splits the in_proj output into three streams (NUM_PROJECTIONS).
@@ -21,10 +23,6 @@ constexpr int64_t kInnerMlps = 2;
 constexpr double kFastDecayPct = 0.3;
 constexpr double kSlowDecayPct = 1.5;
 constexpr double kTarget = 1e-2;
-
-[[noreturn]] void refuse(const std::string& key, const std::string& value, const std::string& why) {
-  throw std::invalid_argument("hyena: " + key + " " + value + " " + why);
-}
 
 }  // namespace
 
@@ -198,15 +196,15 @@ MixerSpec hyena_spec() {
     // split; bidirectional calls a missing filter_rev) or leaks the future (num_blocks > 1 convolves
     // each block with a filter of the full length in an FFT too short for it).
     if (kwargs.at("num_heads").get<int64_t>() != 1) {
-      refuse("num_heads", kwargs.at("num_heads").dump(),
-             "is not supported; use 1 (Zoology's Hyena fails for more heads)");
+      refuse_option("hyena", "num_heads", kwargs.at("num_heads").dump(),
+                    "is not supported; use 1 (Zoology's Hyena fails for more heads)");
     }
     if (kwargs.at("num_blocks").get<int64_t>() != 1) {
-      refuse("num_blocks", kwargs.at("num_blocks").dump(),
-             "is not supported; use 1 (blocked Hyena is not causal)");
+      refuse_option("hyena", "num_blocks", kwargs.at("num_blocks").dump(),
+                    "is not supported; use 1 (blocked Hyena is not causal)");
     }
     if (kwargs.at("bidirectional").get<bool>()) {
-      refuse("bidirectional", "true", "is not supported; sequence mixers must be causal");
+      refuse_option("hyena", "bidirectional", "true", "is not supported; sequence mixers must be causal");
     }
     return std::make_shared<HyenaImpl>(HyenaOptions(context.d_model, kwargs.at("l_max").get<int64_t>())
                                            .filter_order(kwargs.at("filter_order").get<int64_t>())

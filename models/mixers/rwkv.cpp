@@ -6,13 +6,11 @@
 #include <torch/torch.h>
 
 #include "kernels/wkv.h"
+#include "models/mixers/option_error.h"
 
 namespace zoolab {
-namespace {
 
-[[noreturn]] void reject(const std::string& key, int64_t value, const std::string& why) {
-  throw std::invalid_argument("rwkv: " + key + " " + std::to_string(value) + " " + why);
-}
+namespace {
 
 // Channels per chunk when capturing the mixing weights, so the (B, chunk, L, L) weights stay small.
 constexpr int64_t kCaptureChunk = 8;
@@ -24,18 +22,20 @@ RwkvImpl::RwkvImpl(const RwkvOptions& options) : m_options(options) {
   // Zoology's formulas divide by d - 1 and n_layer - 1, and raise 0 (channel 0's mix) to the power
   // 1 - layer/n_layer: these bounds are where they are finite.
   if (d < 2) {
-    reject("d_model", d, "must be at least 2 (the time_decay initialisation divides by d_model - 1)");
+    refuse_option("rwkv", "d_model", std::to_string(d),
+                  "must be at least 2 (the time_decay initialisation divides by d_model - 1)");
   }
   if (n_layer < 2) {
-    reject("n_layer", n_layer, "must be at least 2 (the initialisation divides by n_layer - 1)");
+    refuse_option("rwkv", "n_layer", std::to_string(n_layer),
+                  "must be at least 2 (the initialisation divides by n_layer - 1)");
   }
   if (layer < 0 || layer > n_layer) {
-    reject("layer_idx", layer,
-           "must be in [0, n_layer] (n_layer " + std::to_string(n_layer) +
-               "; beyond it the time_mix initialisation is infinite): raise n_layer");
+    refuse_option("rwkv", "layer_idx", std::to_string(layer),
+                  "must be in [0, n_layer] (n_layer " + std::to_string(n_layer) +
+                      "; beyond it the time_mix initialisation is infinite): raise n_layer");
   }
   if (options.l_max() < 1) {
-    reject("l_max", options.l_max(), "must be positive");
+    refuse_option("rwkv", "l_max", std::to_string(options.l_max()), "must be positive");
   }
 
   // Zoology's per-layer initialisation (docs/reference.md#rwkv), computed in double and stored as float.
@@ -74,10 +74,10 @@ torch::Tensor RwkvImpl::forward(const torch::Tensor& u) {
   // Token shift (Zoology's ZeroPad2d((0, 0, 1, -1))): position t sees x_{t-1}, position 0 zeros.
   const auto shifted = torch::constant_pad_nd(u, {0, 0, 1, -1});  // (B, L, D)
   auto mix = [&](const torch::Tensor& share) { return u * share + shifted * (1 - share); };
-  const auto k = key(mix(time_mix_k));                               // (B, L, D)
-  const auto v = value(mix(time_mix_v));                             // (B, L, D)
-  const auto gate = torch::sigmoid(receptance(mix(time_mix_r)));     // (B, L, D)
-  const auto wkv = kernels::wkv(time_decay, time_first, k, v);       // (B, L, D)
+  const auto k = key(mix(time_mix_k));                            // (B, L, D)
+  const auto v = value(mix(time_mix_v));                          // (B, L, D)
+  const auto gate = torch::sigmoid(receptance(mix(time_mix_r)));  // (B, L, D)
+  const auto wkv = kernels::wkv(time_decay, time_first, k, v);    // (B, L, D)
   if (capturing()) {
     torch::NoGradGuard no_grad;
     capture("decay", torch::exp(time_decay));  // (D): per-step forgetting rate, e^w = exp(-decay)
@@ -87,8 +87,9 @@ torch::Tensor RwkvImpl::forward(const torch::Tensor& u) {
     torch::Tensor mean;
     for (int64_t c = 0; c < d; c += kCaptureChunk) {
       const int64_t n = std::min(kCaptureChunk, d - c);
-      auto part = kernels::wkv_weights(time_decay.narrow(0, c, n), time_first.narrow(0, c, n), k.narrow(2, c, n))
-                      .sum(1, /*keepdim=*/true);  // (B, 1, L, L)
+      auto part =
+          kernels::wkv_weights(time_decay.narrow(0, c, n), time_first.narrow(0, c, n), k.narrow(2, c, n))
+              .sum(1, /*keepdim=*/true);  // (B, 1, L, L)
       mean = mean.defined() ? mean + part : part;
     }
     capture("attention", mean / static_cast<double>(d));
@@ -100,7 +101,8 @@ MixerSpec rwkv_spec() {
   MixerSpec spec;
   spec.name = "rwkv";
   spec.kind = MixerKind::Sequence;
-  spec.summary = "RWKV v4 time mixing: token shift, per-channel decaying weighted average (WKV), sigmoid gate";
+  spec.summary =
+      "RWKV v4 time mixing: token shift, per-channel decaying weighted average (WKV), sigmoid gate";
   const RwkvOptions defaults(2, 1);
   spec.params = {
       ParamSpec::integer("l_max")

@@ -7,13 +7,11 @@
 #include <torch/torch.h>
 
 #include "models/mixers/attention.h"
+#include "models/mixers/option_error.h"
 
 namespace zoolab {
-namespace {
 
-[[noreturn]] void reject(const std::string& key, const std::string& value, const std::string& why) {
-  throw std::invalid_argument("selective: " + key + " " + value + " " + why);
-}
+namespace {
 
 const std::vector<std::string>& selector_names() {
   static const std::vector<std::string> names = {"sigmoid", "softmax", "sma"};
@@ -25,27 +23,33 @@ const std::vector<std::string>& selector_names() {
 SelectiveImpl::SelectiveImpl(const SelectiveOptions& options) : m_options(options) {
   const int64_t d = options.d_model(), heads = options.num_heads();
   if (heads <= 0 || d % heads != 0) {
-    reject("num_heads", std::to_string(heads), "must divide d_model (" + std::to_string(d) + ")");
+    refuse_option("selective", "num_heads", std::to_string(heads),
+                  "must divide d_model (" + std::to_string(d) + ")");
   }
   const auto& names = selector_names();
   if (std::find(names.begin(), names.end(), options.selector()) == names.end()) {
-    reject("selector", "\"" + options.selector() + "\"", "is not one of: sigmoid, softmax, sma");
+    refuse_option("selective", "selector", "\"" + options.selector() + "\"",
+                  "is not one of: sigmoid, softmax, sma");
   }
   if (options.dropout() < 0.0 || options.dropout() >= 1.0) {
-    reject("dropout", std::to_string(options.dropout()), "must be in [0, 1)");
+    refuse_option("selective", "dropout", std::to_string(options.dropout()), "must be in [0, 1)");
   }
   if (options.selection_penalty() < 0.0) {
-    reject("selection_penalty", std::to_string(options.selection_penalty()), "must be non-negative");
+    refuse_option("selective", "selection_penalty", std::to_string(options.selection_penalty()),
+                  "must be non-negative");
   }
   if (options.n_lookups() < 0) {
-    reject("n_lookups", std::to_string(options.n_lookups()), "must be positive (or 0 for sqrt(L))");
+    refuse_option("selective", "n_lookups", std::to_string(options.n_lookups()),
+                  "must be positive (or 0 for sqrt(L))");
   }
   if (options.n_lookups() > 0 && options.selector() != "sigmoid") {
     // Only SigmoidLookups reads it; elsewhere it would be silently ignored.
-    reject("n_lookups", std::to_string(options.n_lookups()), "applies to selector \"sigmoid\" only");
+    refuse_option("selective", "n_lookups", std::to_string(options.n_lookups()),
+                  "applies to selector \"sigmoid\" only");
   }
   if (options.alpha() <= 0.0) {
-    reject("alpha", std::to_string(options.alpha()), "must be positive (the temperature divides)");
+    refuse_option("selective", "alpha", std::to_string(options.alpha()),
+                  "must be positive (the temperature divides)");
   }
   // Registration order follows the reference's constructors.
   Wqkv = register_module("Wqkv", torch::nn::Linear(torch::nn::LinearOptions(d, 3 * d).bias(options.bias())));
@@ -58,8 +62,8 @@ SelectiveImpl::SelectiveImpl(const SelectiveOptions& options) : m_options(option
   }
   out_proj = register_module("out_proj", torch::nn::Linear(d, d));
   if (options.selector() == "sma") {
-    temperature = register_parameter(
-        "temperature", torch::full({1}, std::sqrt(static_cast<double>(d)) * options.alpha()));
+    temperature = register_parameter("temperature",
+                                     torch::full({1}, std::sqrt(static_cast<double>(d)) * options.alpha()));
   }
 }
 
@@ -87,14 +91,14 @@ torch::Tensor SelectiveImpl::eval_mask(const torch::Tensor& s) const {
   const auto scores = s.detach().squeeze(-1);  // (B, L)
   if (m_options.causal_topk()) {
     // Streaming top-k: keep i when fewer than k positions j < i score at least s_i.
-    const auto at_least = scores.unsqueeze(1).ge(scores.unsqueeze(2));                    // (B, L_i, L_j)
+    const auto at_least = scores.unsqueeze(1).ge(scores.unsqueeze(2));  // (B, L_i, L_j)
     const auto earlier = torch::ones({len, len}, torch::dtype(torch::kBool).device(s.device())).tril(-1);
-    const auto rank = (at_least & earlier).sum(-1);                                       // (B, L)
-    return rank.lt(k).to(s.scalar_type()).unsqueeze(-1);                                  // (B, L, 1)
+    const auto rank = (at_least & earlier).sum(-1);       // (B, L)
+    return rank.lt(k).to(s.scalar_type()).unsqueeze(-1);  // (B, L, 1)
   }
   // The reference: the k best positions of the whole sequence.
   const auto indices = std::get<1>(scores.topk(k, /*dim=*/1, /*largest=*/true, /*sorted=*/false));  // (B, k)
-  return torch::zeros_like(scores).scatter_(1, indices, 1.0).unsqueeze(-1);                         // (B, L, 1)
+  return torch::zeros_like(scores).scatter_(1, indices, 1.0).unsqueeze(-1);  // (B, L, 1)
 }
 
 torch::Tensor SelectiveImpl::forward(const torch::Tensor& x) {
@@ -103,18 +107,20 @@ torch::Tensor SelectiveImpl::forward(const torch::Tensor& x) {
   m_auxiliary_loss = torch::Tensor();
 
   // Causal softmax attention exactly as MHA (Wqkv laid out "(three h d)", mask -10000, scale 1/√hd).
-  const auto qkv = Wqkv(x).chunk(3, -1);  // 3 × (B, L, D)
+  const auto qkv = Wqkv(x).chunk(3, -1);            // 3 × (B, L, D)
   auto split_heads = [&](const torch::Tensor& t) {  // (B, L, D) -> (B·H, L, hd)
-    return heads == 1 ? t : t.view({batch, len, heads, head_dim}).transpose(1, 2).reshape({-1, len, head_dim});
+    return heads == 1 ? t
+                      : t.view({batch, len, heads, head_dim}).transpose(1, 2).reshape({-1, len, head_dim});
   };
   if (!m_mask.defined() || m_mask.size(0) != len || m_mask.scalar_type() != x.scalar_type() ||
       m_mask.device() != x.device()) {
     m_mask = torch::full({len, len}, -10000.0, x.options()).triu(1);  // (L, L)
   }
   torch::Tensor probs;
-  auto context = masked_softmax_attention(split_heads(qkv[0]), split_heads(qkv[1]), split_heads(qkv[2]), m_mask,
-                                          1.0 / std::sqrt(static_cast<double>(head_dim)), m_options.dropout(),
-                                          is_training(), capturing() ? &probs : nullptr);  // (B·H, L, hd)
+  auto context =
+      masked_softmax_attention(split_heads(qkv[0]), split_heads(qkv[1]), split_heads(qkv[2]), m_mask,
+                               1.0 / std::sqrt(static_cast<double>(head_dim)), m_options.dropout(),
+                               is_training(), capturing() ? &probs : nullptr);  // (B·H, L, hd)
   if (heads > 1) {
     context = context.view({batch, heads, len, head_dim}).transpose(1, 2);
   }
@@ -130,7 +136,8 @@ torch::Tensor SelectiveImpl::forward(const torch::Tensor& x) {
       // Pushes the mean selection down to n_lookups / L (√L / L by default) and no further.
       const double lookups = m_options.n_lookups() > 0 ? static_cast<double>(m_options.n_lookups())
                                                        : std::sqrt(static_cast<double>(len));
-      m_auxiliary_loss = torch::relu(s.mean() - lookups / static_cast<double>(len)) * m_options.selection_penalty();
+      m_auxiliary_loss =
+          torch::relu(s.mean() - lookups / static_cast<double>(len)) * m_options.selection_penalty();
     }
     return attn_output * s + x;  // (B, L, D)
   }
@@ -180,15 +187,16 @@ MixerSpec selective_spec() {
                      "reference's top-k of the whole sequence (leaks the future at eval)"),
   };
   spec.factory = [](const MixerContext& context, const nlohmann::json& kwargs) -> MixerPtr {
-    return std::make_shared<SelectiveImpl>(SelectiveOptions(context.d_model)
-                                               .num_heads(kwargs.at("num_heads").get<int64_t>())
-                                               .bias(kwargs.at("bias").get<bool>())
-                                               .dropout(kwargs.at("dropout").get<double>())
-                                               .selector(kwargs.at("selector").get<std::string>())
-                                               .selection_penalty(kwargs.at("selection_penalty").get<double>())
-                                               .n_lookups(kwargs.at("n_lookups").get<int64_t>())
-                                               .alpha(kwargs.at("alpha").get<double>())
-                                               .causal_topk(kwargs.at("causal_topk").get<bool>()));
+    return std::make_shared<SelectiveImpl>(
+        SelectiveOptions(context.d_model)
+            .num_heads(kwargs.at("num_heads").get<int64_t>())
+            .bias(kwargs.at("bias").get<bool>())
+            .dropout(kwargs.at("dropout").get<double>())
+            .selector(kwargs.at("selector").get<std::string>())
+            .selection_penalty(kwargs.at("selection_penalty").get<double>())
+            .n_lookups(kwargs.at("n_lookups").get<int64_t>())
+            .alpha(kwargs.at("alpha").get<double>())
+            .causal_topk(kwargs.at("causal_topk").get<bool>()));
   };
   return spec;
 }
