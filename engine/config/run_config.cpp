@@ -28,10 +28,6 @@ const std::vector<std::string> kAccuracyAverages = {"example", "token"};
 const std::vector<std::string> kLmHeads = {"labelled", "all"};
 const std::vector<std::string> kBlockTypes = {"transformer", "mamba"};
 
-std::string indexed(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
-
 // One MQAR segment (Zoology's DataSegmentConfig and MQARConfig: docs/reference.md#segments-seeds-and-batches,
 // docs/reference.md#mqar-generator). The shape checks need data.vocab_size and run in check_segment_shape().
 SegmentConfig parse_segment(const json& value, const std::string& path) {
@@ -106,8 +102,8 @@ std::vector<SegmentConfig> parse_segments(ObjectReader& r, const std::string& ke
   }
   std::vector<SegmentConfig> segments;
   for (size_t i = 0; i < list->size(); ++i) {
-    segments.push_back(parse_segment((*list)[i], indexed(path, i)));
-    check_segment_shape(segments.back(), vocab_size, indexed(path, i));
+    segments.push_back(parse_segment((*list)[i], json_index_path(path, i)));
+    check_segment_shape(segments.back(), vocab_size, json_index_path(path, i));
   }
   return segments;
 }
@@ -124,8 +120,10 @@ void parse_batch_size(ObjectReader& r, DataConfig* data) {
     if (v->size() != 2) {
       throw ConfigError(path, expected + describe_json_value(*v));
     }
-    data->train_batch_size = json_to_int64((*v)[0], indexed(path, 0), IntRange::between(1, kMaxBatchSize));
-    data->test_batch_size = json_to_int64((*v)[1], indexed(path, 1), IntRange::between(1, kMaxBatchSize));
+    data->train_batch_size =
+        json_to_int64((*v)[0], json_index_path(path, 0), IntRange::between(1, kMaxBatchSize));
+    data->test_batch_size =
+        json_to_int64((*v)[1], json_index_path(path, 1), IntRange::between(1, kMaxBatchSize));
     return;
   }
   int64_t n = 0;

@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "common/json_rules.h"
 #include "engine/util/memory_budget.h"
 
 namespace zoolab {
@@ -185,10 +186,6 @@ const Suspect& most_suspect(const std::vector<Suspect>& suspects) {
                            [](const Suspect& a, const Suspect& b) { return a.ratio() < b.ratio(); });
 }
 
-std::string indexed(const std::string& split, size_t i) {
-  return "data." + split + "[" + std::to_string(i) + "]";
-}
-
 // Where the longest sequence is configured.
 std::string sequence_length_path(const DataConfig& data) {
   if (is_text_task(data)) {
@@ -197,12 +194,12 @@ std::string sequence_length_path(const DataConfig& data) {
   const int64_t longest = max_seq_len(data);
   for (size_t i = 0; i < data.train.size(); ++i) {
     if (data.train[i].input_seq_len == longest) {
-      return indexed("train", i) + ".input_seq_len";
+      return json_index_path("data.train", i) + ".input_seq_len";
     }
   }
   for (size_t i = 0; i < data.test.size(); ++i) {
     if (data.test[i].input_seq_len == longest) {
-      return indexed("test", i) + ".input_seq_len";
+      return json_index_path("data.test", i) + ".input_seq_len";
     }
   }
   return "data";
@@ -294,7 +291,7 @@ void check_run_memory(const RunConfig& config, const json& sequence_kwargs, cons
         const SegmentConfig& segment = (*segments)[i];
         if (largest == nullptr || above(segment_bytes(segment), segment_bytes(*largest))) {
           largest = &segment;
-          path = indexed(split, i);
+          path = json_index_path(std::string("data.") + split, i);
         }
       }
     }

@@ -22,7 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kMagic[4] = {'Z', 'L', 'D', 'S'};
+constexpr char kDatasetCacheMagic[4] = {'Z', 'L', 'D', 'S'};
 constexpr size_t kHeaderBytes = 4 + 4 + 8 + 8;
 
 // Explicit little-endian encoding, independent of the host's byte order.
@@ -98,7 +98,7 @@ void write_dataset_file(const std::string& path, const TokenSegment& segment) {
   }
   std::string bytes;
   bytes.reserve(kHeaderBytes + 8 * count + 64);
-  bytes.append(kMagic, 4);
+  bytes.append(kDatasetCacheMagic, 4);
   put_u32(bytes, kDatasetFileVersion);
   put_u64(bytes, static_cast<uint64_t>(segment.num_examples));
   put_u64(bytes, static_cast<uint64_t>(segment.seq_len));
@@ -151,7 +151,7 @@ TokenSegment decode_dataset_file(std::string_view bytes, const std::string& path
   const std::string prefix = "dataset cache file " + path + ": ";
   if (bytes.size() < kHeaderBytes + 8 + 4)
     throw InputError(prefix + "truncated (" + std::to_string(bytes.size()) + " bytes)");
-  if (bytes.compare(0, 4, std::string_view(kMagic, 4)) != 0)
+  if (bytes.compare(0, 4, std::string_view(kDatasetCacheMagic, 4)) != 0)
     throw InputError(prefix + "bad magic number");
   if (get_le(bytes, 4, 4) != kDatasetFileVersion)
     throw InputError(prefix + "version " + std::to_string(get_le(bytes, 4, 4)) + ", not " +

@@ -20,7 +20,7 @@
 namespace zoolab {
 namespace {
 
-constexpr char kMagic[8] = {'Z', 'L', 'C', 'K', 'P', 'T', '\0', '\0'};
+constexpr char kCheckpointMagic[8] = {'Z', 'L', 'C', 'K', 'P', 'T', '\0', '\0'};
 constexpr uint64_t kPrefixBytes = 8 + 4 + 8;
 constexpr uint64_t kTrailerBytes = 4;
 
@@ -81,13 +81,13 @@ void validate_checkpoint_position(const CheckpointPosition& position, const std:
 
 ParsedCheckpoint parse_checkpoint(std::string_view bytes, const std::string& path) {
   if (bytes.size() < kPrefixBytes) {
-    if (bytes.size() >= 8 && std::memcmp(bytes.data(), kMagic, 8) != 0) {
+    if (bytes.size() >= 8 && std::memcmp(bytes.data(), kCheckpointMagic, 8) != 0) {
       throw CheckpointError(path, "not a zoolab checkpoint (bad magic number)");
     }
     throw CheckpointError(path, "truncated: " + std::to_string(bytes.size()) + " bytes, shorter than the " +
                                     std::to_string(kPrefixBytes) + "-byte prefix");
   }
-  if (std::memcmp(bytes.data(), kMagic, 8) != 0) {
+  if (std::memcmp(bytes.data(), kCheckpointMagic, 8) != 0) {
     throw CheckpointError(path, "not a zoolab checkpoint (bad magic number)");
   }
   ParsedCheckpoint parsed;
@@ -169,7 +169,7 @@ std::string encode_checkpoint_head(const CheckpointHeader& header) {
                                {"config_hash", p.config_hash},
                                {"torch_version", header.torch_version}};
   const std::string text = json.dump();
-  std::string head(kMagic, sizeof(kMagic));
+  std::string head(kCheckpointMagic, sizeof(kCheckpointMagic));
   put_le<uint32_t>(head, kCheckpointVersion);
   put_le<uint64_t>(head, text.size());
   head += text;

@@ -18,7 +18,7 @@ namespace zoolab {
 
 namespace {
 
-constexpr char kMagic[4] = {'Z', 'Q', 'R', 'S'};
+constexpr char kQueryRecordsMagic[4] = {'Z', 'Q', 'R', 'S'};
 
 using little_endian::put;
 
@@ -72,7 +72,7 @@ std::string encode_query_records(const QueryRecordSet& set) {
   const std::string header = header_json(set).dump();
   std::string out;
   out.reserve(16 + header.size() + set.records.size() * kRecordBytes);
-  out.append(kMagic, sizeof(kMagic));
+  out.append(kQueryRecordsMagic, sizeof(kQueryRecordsMagic));
   put(out, kQueryRecordsVersion);  // 2: with the trailing checksum
   put(out, static_cast<uint32_t>(header.size()));
   out += header;
@@ -97,7 +97,8 @@ std::string encode_query_records(const QueryRecordSet& set) {
 QueryRecordSet decode_query_records(std::string_view bytes) {
   const std::string prefix = "query records: ";
   Reader magic(bytes);
-  if (magic.get_bytes(sizeof(kMagic), "magic") != std::string_view(kMagic, sizeof(kMagic))) {
+  if (magic.get_bytes(sizeof(kQueryRecordsMagic), "magic") !=
+      std::string_view(kQueryRecordsMagic, sizeof(kQueryRecordsMagic))) {
     throw InputError(prefix + "not a record blob (magic is \"" + escape_for_terminal(bytes.substr(0, 4)) +
                      "\", not \"ZQRS\")");
   }

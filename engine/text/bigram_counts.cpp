@@ -31,8 +31,9 @@ namespace zoolab {
 
 namespace {
 
-constexpr FileFormat kFormat{"ZBGM", kBigramCountsVersion, "bigram counts", /*reads_version_1=*/false,
-                             "re-run `zoolab-cli data tokenize` to write it again"};
+constexpr FileFormat kBigramCountsFormat{"ZBGM", kBigramCountsVersion, "bigram counts",
+                                         /*reads_version_1=*/false,
+                                         "re-run `zoolab-cli data tokenize` to write it again"};
 
 void put_u64(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i)
@@ -56,7 +57,7 @@ struct Layout {
 
 Layout read_layout(std::string_view bytes, const std::string& path) {
   const std::string prefix = "bigram counts " + path + ": ";
-  const auto decoded = decode_file_header(bytes, kFormat, path);
+  const auto decoded = decode_file_header(bytes, kBigramCountsFormat, path);
   Layout layout;
   layout.vocab_size = header_int(decoded.header, "vocab_size", 0, int64_t{1} << 31, prefix);
   layout.bigrams = header_int(decoded.header, "bigrams", 0, std::numeric_limits<int64_t>::max(), prefix);
@@ -120,7 +121,7 @@ void BigramCounts::save(const std::string& path) const {
     put_u64(data, key);
     put_u64(data, value);
   }
-  const std::string bytes = encode_file_header(kFormat, header, crc32c(data)) + data;
+  const std::string bytes = encode_file_header(kBigramCountsFormat, header, crc32c(data)) + data;
   const std::string temp = temporary_path_for(path);
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);

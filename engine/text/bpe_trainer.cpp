@@ -14,8 +14,6 @@ namespace zoolab {
 
 namespace {
 
-constexpr const char* kEndOfText = "<|endoftext|>";
-
 int32_t key_left(uint64_t key) {
   return static_cast<int32_t>(key >> 32);
 }

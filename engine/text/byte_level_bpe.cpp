@@ -25,7 +25,6 @@ namespace zoolab {
 
 namespace {
 
-constexpr const char* kEndOfText = "<|endoftext|>";
 // The most tokens a tokenizer file may define. GPT-2 has 50257 and the largest public vocabularies a
 // few hundred thousand; the cap keeps a small file from asking for a huge id table.
 constexpr int64_t kMaxTokenizerTokens = int64_t{1} << 24;

@@ -15,6 +15,9 @@
 
 namespace zoolab {
 
+// GPT-2's end-of-text token, the one special token zoolab's vocabularies have.
+inline constexpr char kEndOfText[] = "<|endoftext|>";
+
 class BpeTokenizer {
  public:
   // A tokenizer.json file, or a folder holding encoder.json and vocab.bpe (or only a tokenizer.json, as

@@ -76,13 +76,21 @@ std::string without_path(const std::string& message, const std::string& path) {
   return message.rfind(path + ": ", 0) == 0 ? message.substr(path.size() + 2) : message;
 }
 
+}  // namespace
+
+// One input file of the reader, in a named namespace because CorpusReader::State holds them: a member
+// type from an anonymous namespace would give State internal linkage.
+namespace corpus_detail {
+
 struct FileItem {
   std::string path;
   std::string set_name;  // resolved: the input's, the folder's or the file's name
   bool jsonl = false;
 };
 
-}  // namespace
+}  // namespace corpus_detail
+
+using corpus_detail::FileItem;
 
 OnBadInput parse_on_bad_input(const std::string& value) {
   if (value == "skip")

@@ -21,8 +21,8 @@ namespace zoolab {
 
 namespace {
 
-constexpr FileFormat kFormat{"ZTLS", kTokenLossesVersion, "token losses", /*reads_version_1=*/true,
-                             "the next validation of the run stores a new set"};
+constexpr FileFormat kTokenLossesFormat{"ZTLS", kTokenLossesVersion, "token losses", /*reads_version_1=*/true,
+                                        "the next validation of the run stores a new set"};
 constexpr size_t kRecordBytes = 12;  // i32 token, f32 loss, u32 train_count
 
 using little_endian::get;
@@ -72,12 +72,12 @@ std::string encode_token_losses(const TokenLossSet& set) {
     put(records, set.losses[i]);
     put(records, set.train_counts[i]);
   }
-  return encode_file_header(kFormat, header, crc32c(records)) + records;
+  return encode_file_header(kTokenLossesFormat, header, crc32c(records)) + records;
 }
 
 TokenLossSet decode_token_losses(std::string_view bytes) {
   // The blob lives in the run database, not in a file: the shared header reader names it "blob".
-  const auto decoded = decode_file_header(bytes, kFormat, "blob");
+  const auto decoded = decode_file_header(bytes, kTokenLossesFormat, "blob");
   const std::string prefix = "token losses blob: ";
   const auto& header = decoded.header;
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();

@@ -29,8 +29,8 @@ namespace zoolab {
 
 namespace {
 
-constexpr FileFormat kFormat{"ZTOK", kTokenShardVersion, "token shard", /*reads_version_1=*/false,
-                             "re-run `zoolab-cli data tokenize` to write it again"};
+constexpr FileFormat kTokenShardFormat{"ZTOK", kTokenShardVersion, "token shard", /*reads_version_1=*/false,
+                                       "re-run `zoolab-cli data tokenize` to write it again"};
 // The JSON is padded to this size so finish() can rewrite it in place with the final counts; with the 20
 // bytes before it the tokens start at byte 256, aligned for any dtype.
 constexpr uint32_t kHeaderReserve = 256 - kFileHeaderPrefixBytes;
@@ -101,7 +101,7 @@ TokenShardWriter::TokenShardWriter(const std::string& path, int64_t vocab_size, 
                              std::strerror(errno));
   // A placeholder header of the final size; finish() rewrites it with the counts and the checksum.
   try {
-    s.write(encode_file_header(kFormat, header_json(s.info), 0, kHeaderReserve));
+    s.write(encode_file_header(kTokenShardFormat, header_json(s.info), 0, kHeaderReserve));
   } catch (...) {
     std::fclose(s.file);
     std::remove(s.temp.c_str());
@@ -141,7 +141,8 @@ TokenShardInfo TokenShardWriter::finish() {
   if (s.finished)
     return s.info;
   s.flush();
-  const std::string header = encode_file_header(kFormat, header_json(s.info), s.data_crc, kHeaderReserve);
+  const std::string header =
+      encode_file_header(kTokenShardFormat, header_json(s.info), s.data_crc, kHeaderReserve);
   const bool ok = std::fseek(s.file, 0, SEEK_SET) == 0 &&
                   std::fwrite(header.data(), 1, header.size(), s.file) == header.size() &&
                   std::fflush(s.file) == 0;
@@ -175,7 +176,7 @@ struct TokenShard::State {
 
 TokenShardLayout parse_token_shard(std::string_view bytes, const std::string& path) {
   const std::string prefix = "token shard " + path + ": ";
-  const auto decoded = decode_file_header(bytes, kFormat, path);
+  const auto decoded = decode_file_header(bytes, kTokenShardFormat, path);
   const auto& h = decoded.header;
   TokenShardLayout layout;
   auto& info = layout.info;
