@@ -12,6 +12,7 @@ packages=(
   libsqlite3-dev sqlite3 libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libzstd-dev libcli11-dev
   poppler-utils  # pdftoppm: the figure export tests render the exported PDFs
+  clang-format  # the style check (tests/style/check_format.sh): clang-format 14
   clang libclang-rt-dev llvm  # the fuzz step (tests/fuzz/run.sh): -fsanitize=fuzzer's runtime, llvm-symbolizer
   bible-kjv bible-kjv-text fortunes-min  # the sample text corpus (packaging/sample-corpus.sh, tests, demo)
 )

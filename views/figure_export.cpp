@@ -9,6 +9,7 @@
 #include <QSvgGenerator>
 
 #include "views/figure_view.h"
+#include "zoolab_version.h"
 
 namespace zoolab {
 
@@ -91,7 +92,7 @@ QString exportFigure(QCustomPlot* plot, const Figure& figure, const QString& pat
   bool saved = false;
   if (suffix == QLatin1String("pdf")) {
     saved = plot->savePdf(path, size.width(), size.height(), QCP::epNoCosmetic,
-                          QStringLiteral("zoolab %1").arg(QStringLiteral(ZOOLAB_VERSION)),
+                          QStringLiteral("zoolab %1").arg(QLatin1String(zoolab::kVersion)),
                           QString::fromStdString(figure.title));
   } else {
     const int dpi = std::clamp(options.dpi, FigureExportOptions::kMinDpi, FigureExportOptions::kMaxDpi);

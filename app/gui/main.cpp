@@ -26,6 +26,7 @@
 #include "views/dashboard_view.h"
 #include "views/figure_export.h"
 #include "views/figure_view.h"
+#include "zoolab_version.h"
 
 namespace {
 
@@ -161,7 +162,7 @@ int main(int argc, char* argv[]) {
   QApplication app(argc, argv);
   QApplication::setOrganizationName(QStringLiteral("zoolab"));
   QApplication::setApplicationName(QStringLiteral("zoolab"));
-  QApplication::setApplicationVersion(QStringLiteral(ZOOLAB_VERSION));
+  QApplication::setApplicationVersion(QLatin1String(zoolab::kVersion));
   QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/zoolab.svg")));
   QApplication::setDesktopFileName(QStringLiteral("zoolab"));
 

@@ -7,6 +7,7 @@
 #include "engine/store/store.h"
 #include "engine/train/allocator.h"
 #include "engine/util/input_error.h"
+#include "zoolab_version.h"
 
 namespace zoolab {
 
@@ -14,7 +15,7 @@ int run_cli(int argc, char** argv) {
   keep_freed_memory_in_process();
   CLI::App app{"zoolab-cli: train and inspect recall models (Zoology MQAR) from the command line"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "zoolab 0.1.0");
+  app.set_version_flag("--version", std::string("zoolab ") + kVersion);
   CliState state;
   add_train_commands(app, state);
   add_query_commands(app, state);
