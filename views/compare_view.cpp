@@ -1,4 +1,5 @@
 #include "views/compare_view.h"
+#include "views/view_colours.h"
 
 #include <QComboBox>
 #include <QGridLayout>
@@ -10,8 +11,6 @@
 namespace zoolab {
 
 namespace {
-
-const QColor kErrorColour(0xd3, 0x2f, 0x2f);
 
 const std::vector<int64_t>& examplesOf(const RecallComparison& comparison, CompareView::Outcome outcome) {
   switch (outcome) {

@@ -31,14 +31,12 @@ constexpr char kPivotTable[] = "pivot-table";
 constexpr char kDefaultMetric[] = "valid/accuracy";
 constexpr qlonglong kAllRuns = -1;
 
-QString toQString(const std::string& text) {
-  return QString::fromStdString(text);
-}
-
 // "fig2: 12/448 finished, 2 running": how far a sweep is, in the sweep chooser.
 QString sweepProgress(const SweepRecord& sweep) {
-  QString text =
-      QStringLiteral("%1: %2/%3 finished").arg(toQString(sweep.name)).arg(sweep.finished).arg(sweep.total);
+  QString text = QStringLiteral("%1: %2/%3 finished")
+                     .arg(QString::fromStdString(sweep.name))
+                     .arg(sweep.finished)
+                     .arg(sweep.total);
   if (sweep.running > 0) {
     text += QStringLiteral(", %1 running").arg(sweep.running);
   }
@@ -100,8 +98,8 @@ void DashboardView::buildControls() {
   m_dashboardCombo = new QComboBox(this);
   m_dashboardCombo->setObjectName(QStringLiteral("dashboardCombo"));
   for (const DashboardInfo& info : dashboard_list()) {
-    m_dashboardCombo->addItem(toQString(info.title), toQString(info.name));
-    m_dashboardCombo->setItemData(m_dashboardCombo->count() - 1, toQString(info.description),
+    m_dashboardCombo->addItem(QString::fromStdString(info.title), QString::fromStdString(info.name));
+    m_dashboardCombo->setItemData(m_dashboardCombo->count() - 1, QString::fromStdString(info.description),
                                   Qt::ToolTipRole);
   }
   connect(m_dashboardCombo, &QComboBox::currentIndexChanged, this, [this] {
@@ -145,8 +143,8 @@ void DashboardView::buildControls() {
     combo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   }
   const DashboardOptions defaults;
-  m_pivotRowsCombo->setCurrentText(toQString(defaults.rows));
-  m_pivotColumnsCombo->setCurrentText(toQString(defaults.columns));
+  m_pivotRowsCombo->setCurrentText(QString::fromStdString(defaults.rows));
+  m_pivotColumnsCombo->setCurrentText(QString::fromStdString(defaults.columns));
   m_pivotCellCombo = new QComboBox(this);
   m_pivotCellCombo->setObjectName(QStringLiteral("pivotCellCombo"));
   m_pivotCellCombo->addItems({QStringLiteral("best"), QStringLiteral("mean"), QStringLiteral("last")});
@@ -344,7 +342,7 @@ void DashboardView::refreshMetricCombo() {
   }
   QStringList items;
   for (const std::string& key : keys) {
-    items.append(toQString(key));
+    items.append(QString::fromStdString(key));
   }
   setComboItems(m_metricCombo, items);
 }
@@ -370,7 +368,7 @@ void DashboardView::refreshPivotCombos() {
   QStringList items{QStringLiteral("mixer"), QStringLiteral("sweep"), QStringLiteral("status")};
   for (const auto& entry : values) {
     if (entry.second.size() > 1) {
-      items.append(toQString(entry.first));
+      items.append(QString::fromStdString(entry.first));
     }
   }
   setComboItems(m_pivotRowsCombo, items);

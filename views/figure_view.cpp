@@ -1,6 +1,7 @@
 #include "views/figure_view.h"
 
 #include "views/qcustomplot_include.h"
+#include "views/view_colours.h"
 #include "views/viridis.h"
 
 #include <algorithm>
@@ -31,12 +32,7 @@ constexpr double kBoundsPadding = 0.02;  // the same beyond bounds the Figure gi
 // A log axis spanning less than this ratio ticks at powers of two (model widths 64..512 would get a
 // single decade tick otherwise); wider ones at powers of ten.
 constexpr double kBinaryLogSpan = 100.0;
-const QColor kGridColour(225, 225, 225);
 const QColor kMarkerColour(90, 90, 90);
-
-QString toQString(const std::string& text) {
-  return QString::fromStdString(text);
-}
 
 QFont titleFont(const FigureStyle& style) {
   QFont font = style.font(1.0);
@@ -71,13 +67,14 @@ double naturalWidth(const Figure& figure, const FigureStyle& style, bool colourS
   if (figure.panels.empty()) {
     width += kPanelWidthPx;
   }
-  const double title = QFontMetricsF(titleFont(style)).horizontalAdvance(toQString(figure.title));
+  const double title =
+      QFontMetricsF(titleFont(style)).horizontalAdvance(QString::fromStdString(figure.title));
   return std::max({width, 360.0, title + 40.0});
 }
 
 QString legendName(const FigureSeries& series) {
   // SeriesStyle::Reference: the paper's values say so in the legend (engine/analysis/figure.h).
-  QString name = toQString(series.name);
+  QString name = QString::fromStdString(series.name);
   if (series.style == SeriesStyle::Reference && !name.contains(QLatin1String("(paper)"))) {
     name += QStringLiteral(" (paper)");
   }
@@ -137,7 +134,7 @@ void styleAxis(QCPAxis* qcpAxis, const FigureAxis& axis, const QCPRange& range, 
   if (!axis.ticks.empty()) {
     auto ticker = QSharedPointer<QCPAxisTickerText>::create();
     for (const auto& tick : axis.ticks) {
-      ticker->addTick(tick.first, toQString(tick.second));
+      ticker->addTick(tick.first, QString::fromStdString(tick.second));
     }
     qcpAxis->setTicker(ticker);
   } else if (axis.log) {
@@ -153,7 +150,7 @@ void styleAxis(QCPAxis* qcpAxis, const FigureAxis& axis, const QCPRange& range, 
   }
   qcpAxis->setRange(range);
   qcpAxis->setTickLabelRotation(slantedTicks(axis) ? kSlantDegrees : 0.0);
-  qcpAxis->setLabel(showTitle ? toQString(axis.title) : QString());
+  qcpAxis->setLabel(showTitle ? QString::fromStdString(axis.title) : QString());
   qcpAxis->setLabelFont(style.font());
   qcpAxis->setTickLabelFont(style.font(-1.0));
   qcpAxis->grid()->setPen(QPen(kGridColour, 0.5));
@@ -269,7 +266,7 @@ void FigureView::rebuild() {
   }
   QStringList notes;
   for (const std::string& note : m_figure.notes) {
-    notes.append(toQString(note));
+    notes.append(QString::fromStdString(note));
   }
   m_notes->setText(notes.join(QLatin1Char('\n')));
   m_notes->setVisible(!notes.isEmpty());
@@ -297,16 +294,16 @@ void FigureView::buildTable() {
   m_tableModel->clear();
   QStringList headers;
   for (const std::string& column : table.columns) {
-    headers.append(toQString(column));
+    headers.append(QString::fromStdString(column));
   }
   m_tableModel->setColumnCount(static_cast<int>(table.columns.size()));
   m_tableModel->setHorizontalHeaderLabels(headers);
   for (const auto& row : table.rows) {
     QList<QStandardItem*> items;
     for (const std::string& cell : row) {
-      auto* item = new QStandardItem(toQString(cell));
+      auto* item = new QStandardItem(QString::fromStdString(cell));
       bool numeric = false;
-      toQString(cell).toDouble(&numeric);
+      QString::fromStdString(cell).toDouble(&numeric);
       item->setTextAlignment(numeric ? Qt::AlignRight | Qt::AlignVCenter : Qt::AlignLeft | Qt::AlignVCenter);
       items.append(item);
     }
@@ -318,7 +315,7 @@ void FigureView::buildPanels() {
   QCPLayoutGrid* root = m_plot->plotLayout();
   int row = 0;
   if (!m_figure.title.empty()) {
-    auto* title = new QCPTextElement(m_plot, toQString(m_figure.title), titleFont(m_style));
+    auto* title = new QCPTextElement(m_plot, QString::fromStdString(m_figure.title), titleFont(m_style));
     root->addElement(row++, 0, title);
   }
   auto* panels = new QCPLayoutGrid;
@@ -336,10 +333,10 @@ void FigureView::buildPanels() {
         colourLow = std::min(colourLow, *series.colour_value);
         colourHigh = std::max(colourHigh, *series.colour_value);
         if (colourTitle.isEmpty()) {
-          colourTitle = toQString(panel.colour_scale_title);
+          colourTitle = QString::fromStdString(panel.colour_scale_title);
         }
       } else {
-        const QString group = toQString(series.group.empty() ? series.name : series.group);
+        const QString group = QString::fromStdString(series.group.empty() ? series.name : series.group);
         if (!m_groupIndex.contains(group)) {
           m_groupIndex.insert(group, static_cast<int>(m_groupIndex.size()));
         }
@@ -384,7 +381,7 @@ void FigureView::buildPanels() {
     panels->addElement(0, static_cast<int>(p), cell);
     QFont titleFont = m_style.font();
     titleFont.setBold(false);
-    auto* title = new QCPTextElement(m_plot, toQString(panel.title), titleFont);
+    auto* title = new QCPTextElement(m_plot, QString::fromStdString(panel.title), titleFont);
     cell->addElement(0, 0, title);
     cell->setRowStretchFactor(0, 0.001);
     auto* rect = new QCPAxisRect(m_plot);
@@ -404,7 +401,7 @@ void FigureView::buildPanels() {
       xs.push_back(marker.x);
     }
     // A y title repeated in every panel only crowds the row: it is shown where it changes.
-    const QString yTitle = toQString(panel.y.title);
+    const QString yTitle = QString::fromStdString(panel.y.title);
     styleAxis(rect->axis(QCPAxis::atBottom), panel.x, axisRange(panel.x, xs), m_style, true);
     styleAxis(rect->axis(QCPAxis::atLeft), panel.y, axisRange(panel.y, ys), m_style,
               p == 0 || yTitle != previousYTitle);
@@ -441,9 +438,10 @@ void FigureView::buildPanels() {
       graph->setAntialiased(true);
       graph->setAntialiasedScatters(true);
 
-      const QColor colour = series.colour_value
-                                ? QColor::fromRgba(gradient.color(*series.colour_value, colourRange))
-                                : groupColour(toQString(series.group.empty() ? series.name : series.group));
+      const QColor colour =
+          series.colour_value
+              ? QColor::fromRgba(gradient.color(*series.colour_value, colourRange))
+              : groupColour(QString::fromStdString(series.group.empty() ? series.name : series.group));
       QPen pen(colour, m_style.lineWidth);
       pen.setCapStyle(Qt::RoundCap);
       pen.setJoinStyle(Qt::RoundJoin);
@@ -496,7 +494,7 @@ void FigureView::buildPanels() {
       text->setPadding(QMargins(4, 0, 0, 0));
       text->setFont(m_style.font(-1.0));
       text->setColor(kMarkerColour);
-      text->setText(toQString(marker.label));
+      text->setText(QString::fromStdString(marker.label));
     }
   }
 
@@ -585,7 +583,7 @@ QString FigureView::toolTipText(const HoverPoint& point) const {
   }
   const FigurePoint& p = series.points[static_cast<size_t>(point.point)];
   if (!p.label.empty()) {
-    return toQString(p.label);
+    return QString::fromStdString(p.label);
   }
   return QStringLiteral("%1: %2, %3")
       .arg(legendName(series), QString::number(p.x, 'g', 6), QString::number(p.y, 'g', 6));

@@ -21,6 +21,7 @@
 #include "views/example_browser.h"
 #include "views/recall_analysis_view.h"
 #include "views/run_colours.h"
+#include "views/view_colours.h"
 
 namespace zoolab {
 
@@ -28,7 +29,6 @@ namespace {
 
 // Decoded sets kept at once: the inspected one, a few overlays and run B.
 constexpr size_t kCacheSize = 8;
-const QColor kErrorColour(0xd3, 0x2f, 0x2f);
 
 bool sameSets(const std::vector<QueryRecordSetInfo>& a, const std::vector<QueryRecordSetInfo>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {

@@ -1,6 +1,7 @@
 #include "views/recall_analysis_view.h"
 
 #include "views/qcustomplot_include.h"
+#include "views/view_colours.h"
 #include "views/viridis.h"
 
 #include <algorithm>
@@ -26,7 +27,6 @@ namespace {
 constexpr double kHoverRadiusPx = 16.0;
 constexpr double kAccuracyLow = -0.03;  // a sliver beyond 0 and 1, so points at the bounds show whole
 constexpr double kAccuracyHigh = 1.03;
-const QColor kGridColour(225, 225, 225);
 
 // Ticks at multiples of `step` only (gaps, pair indices, epochs are whole numbers, gaps often all even),
 // as many as read well.

@@ -20,18 +20,14 @@ namespace zoolab {
 
 namespace {
 
-QString toQString(const std::string& text) {
-  return QString::fromStdString(text);
-}
-
 QString orDash(const std::string& text) {
-  return text.empty() ? QStringLiteral("–") : toQString(text);
+  return text.empty() ? QStringLiteral("–") : QString::fromStdString(text);
 }
 
 // The config as the user wrote it, indented; the raw text when it is not JSON (never hide what is stored).
 QString prettyConfig(const std::string& configJson) {
   const auto json = nlohmann::json::parse(configJson, nullptr, /*allow_exceptions=*/false);
-  return json.is_discarded() ? toQString(configJson) : toQString(json.dump(2));
+  return json.is_discarded() ? QString::fromStdString(configJson) : QString::fromStdString(json.dump(2));
 }
 
 }  // namespace
@@ -156,9 +152,9 @@ void RunDetailsView::setRun(const RunRecord& run, const std::vector<MetricSummar
 
   const QColor colour = runColour(run.id, run.colour);
   m_title->setText(QStringLiteral("<span style=\"color:%1\">■</span> <b>%2</b> &nbsp;(run %3, %4)")
-                       .arg(colour.name(), toQString(run.name).toHtmlEscaped())
+                       .arg(colour.name(), QString::fromStdString(run.name).toHtmlEscaped())
                        .arg(run.id)
-                       .arg(toQString(run.task)));
+                       .arg(QString::fromStdString(run.task)));
 
   const auto json = nlohmann::json::parse(run.config_json, nullptr, /*allow_exceptions=*/false);
   const auto setting = [&](const char* section, const char* key) -> QString {
@@ -167,7 +163,8 @@ void RunDetailsView::setRun(const RunRecord& run, const std::vector<MetricSummar
       return QStringLiteral("?");
     }
     const auto& value = json[section][key];
-    return value.is_string() ? toQString(value.get<std::string>()) : toQString(value.dump());
+    return value.is_string() ? QString::fromStdString(value.get<std::string>())
+                             : QString::fromStdString(value.dump());
   };
   const auto summary = [&](const char* key) -> const MetricSummary* {
     for (const auto& s : summaries) {
@@ -190,7 +187,7 @@ void RunDetailsView::setRun(const RunRecord& run, const std::vector<MetricSummar
                           .arg(run.epochs)
                           .arg(setting("train", "max_epochs"))
                           .arg(QLocale().toString(static_cast<qlonglong>(run.steps))));
-  set(tr("Mixer"), toQString(run.mixer));
+  set(tr("Mixer"), QString::fromStdString(run.mixer));
   set(tr("Model"),
       tr("d_model %1, %2 layers, %3 parameters, state size %4")
           .arg(setting("model", "d_model"), setting("model", "n_layers"))
@@ -206,10 +203,11 @@ void RunDetailsView::setRun(const RunRecord& run, const std::vector<MetricSummar
   if (!loss) {
     loss = summary("train/loss");
   }
-  set(tr("Last loss"),
-      loss
-          ? tr("%1 (%2) at step %3").arg(loss->last, 0, 'f', 4).arg(toQString(loss->key)).arg(loss->last_step)
-          : QStringLiteral("–"));
+  set(tr("Last loss"), loss ? tr("%1 (%2) at step %3")
+                                  .arg(loss->last, 0, 'f', 4)
+                                  .arg(QString::fromStdString(loss->key))
+                                  .arg(loss->last_step)
+                            : QStringLiteral("–"));
   set(tr("Seed"), QString::number(run.seed));
   set(tr("Device"), orDash(run.device));
   set(tr("Created"), orDash(run.created_at));
@@ -218,7 +216,7 @@ void RunDetailsView::setRun(const RunRecord& run, const std::vector<MetricSummar
   set(tr("Tags"), orDash(run.tags));
   set(tr("Notes"), orDash(run.notes));
 
-  m_error->setPlainText(toQString(run.error));
+  m_error->setPlainText(QString::fromStdString(run.error));
   m_error->setPlaceholderText(tr("No error"));
 
   m_checkpoints->clear();
@@ -226,9 +224,9 @@ void RunDetailsView::setRun(const RunRecord& run, const std::vector<MetricSummar
     auto* item = new QTreeWidgetItem(m_checkpoints);
     item->setText(0, QString::number(checkpoint.epoch));
     item->setText(1, QString::number(checkpoint.step));
-    item->setText(2, toQString(checkpoint.created_at));
-    item->setText(3, toQString(checkpoint.path));
-    item->setToolTip(3, toQString(checkpoint.path));
+    item->setText(2, QString::fromStdString(checkpoint.created_at));
+    item->setText(3, QString::fromStdString(checkpoint.path));
+    item->setToolTip(3, QString::fromStdString(checkpoint.path));
   }
 
   if (!sameRun || run.config_json != m_configJson) {

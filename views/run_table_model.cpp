@@ -19,14 +19,10 @@ namespace {
 constexpr char kValidAccuracy[] = "valid/accuracy";
 constexpr char kValidLoss[] = "valid/loss";
 
-QString toQString(const std::string& text) {
-  return QString::fromStdString(text);
-}
-
 // The store writes ISO 8601 UTC; accept SQLite's "YYYY-MM-DD HH:MM:SS" too, so a timestamp written
 // with datetime('now') still sorts and shows in local time. Invalid when the text is neither.
 QDateTime parseUtcTimestamp(const std::string& text) {
-  QString iso = toQString(text).trimmed();
+  QString iso = QString::fromStdString(text).trimmed();
   if (iso.size() > 10 && iso.at(10) == QLatin1Char(' ')) {
     iso[10] = QLatin1Char('T');
   }
@@ -384,11 +380,11 @@ QVariant RunTableModel::displayData(const Row& row, int column) {
     case ColumnId:
       return QVariant::fromValue<qint64>(run.id);
     case ColumnName:
-      return toQString(run.name);
+      return QString::fromStdString(run.name);
     case ColumnTask:
-      return toQString(run.task);
+      return QString::fromStdString(run.task);
     case ColumnMixer:
-      return toQString(run.mixer);
+      return QString::fromStdString(run.mixer);
     case ColumnDModel:
       return row.facts.dModel > 0 ? QVariant::fromValue<qint64>(row.facts.dModel) : QVariant();
     case ColumnSeqLen:
@@ -405,7 +401,7 @@ QVariant RunTableModel::displayData(const Row& row, int column) {
       return seconds ? compactDuration(*seconds) : QString();
     }
     case ColumnTags:
-      return toQString(run.tags);
+      return QString::fromStdString(run.tags);
     case ColumnEpochs:
       return QVariant::fromValue<qint64>(run.epochs);
     case ColumnSteps:
@@ -421,7 +417,7 @@ QVariant RunTableModel::displayData(const Row& row, int column) {
     case ColumnCreated: {
       const QDateTime created = parseUtcTimestamp(run.created_at);
       return created.isValid() ? created.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))
-                               : toQString(run.created_at);
+                               : QString::fromStdString(run.created_at);
     }
     default:
       return {};
@@ -468,24 +464,24 @@ QVariant RunTableModel::toolTipData(const Row& row, int column) {
   const RunRecord& run = row.run;
   switch (column) {
     case ColumnName:
-      return run.notes.empty() ? tr("%1 run, seed %2").arg(toQString(run.task)).arg(run.seed)
+      return run.notes.empty() ? tr("%1 run, seed %2").arg(QString::fromStdString(run.task)).arg(run.seed)
                                : tr("%1 run, seed %2\n\n%3")
-                                     .arg(toQString(run.task))
+                                     .arg(QString::fromStdString(run.task))
                                      .arg(run.seed)
-                                     .arg(toQString(run.notes));
+                                     .arg(QString::fromStdString(run.notes));
     case ColumnStatus:
       if (!run.error.empty()) {
-        return toQString(run.error);
+        return QString::fromStdString(run.error);
       }
       if (run.status == RunStatus::Running && !run.device.empty()) {
-        return tr("Training on %1").arg(toQString(run.device));
+        return tr("Training on %1").arg(QString::fromStdString(run.device));
       }
       return {};
     case ColumnParameters:
       return run.num_parameters > 0 ? QLocale().toString(static_cast<qlonglong>(run.num_parameters))
                                     : QVariant();
     case ColumnCreated:
-      return toQString(run.created_at);
+      return QString::fromStdString(run.created_at);
     default:
       return {};
   }

@@ -15,12 +15,11 @@
 #include <QVBoxLayout>
 
 #include "views/run_colours.h"
+#include "views/view_colours.h"
 
 namespace zoolab {
 
 namespace {
-
-const QColor kGridColour(225, 225, 225);
 
 QString number(double value, int decimals) {
   return std::isfinite(value) ? QString::number(value, 'f', decimals) : QStringLiteral("—");

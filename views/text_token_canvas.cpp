@@ -10,17 +10,17 @@
 #include <QToolTip>
 
 #include "engine/text/utf8.h"
+#include "views/view_colours.h"
 
 namespace zoolab {
 
 namespace {
 
-constexpr int kMargin = 6;
-constexpr int kPadding = 3;    // text to box edge, left and right
-constexpr int kCellGap = 1;    // between neighbouring boxes, so each token is seen as one
-constexpr int kLineGap = 3;    // between lines
-constexpr int kUnderline = 3;  // the AR-hit mark's thickness, below the text
-const QColor kCurrentColour(0x21, 0x21, 0x21);
+constexpr int kCanvasMargin = 6;
+constexpr int kPadding = 3;        // text to box edge, left and right
+constexpr int kCanvasCellGap = 1;  // between neighbouring boxes, so each token is seen as one
+constexpr int kLineGap = 3;        // between lines
+constexpr int kUnderline = 3;      // the AR-hit mark's thickness, below the text
 const QColor kLinkColour(0x15, 0x65, 0xc0);
 const QColor kNoPredictionColour(0xbd, 0xbd, 0xbd);
 
@@ -209,8 +209,8 @@ void TextTokenCanvas::setLinked(std::vector<int> indices) {
 int TextTokenCanvas::layout(int width, std::vector<QRect>* rects) const {
   const QFontMetrics metrics(font());
   const int lineHeight = metrics.height() + 2 + kUnderline + 1;
-  int x = kMargin;
-  int y = kMargin;
+  int x = kCanvasMargin;
+  int y = kCanvasMargin;
   if (rects) {
     rects->clear();
     rects->reserve(m_cells.size());
@@ -218,21 +218,21 @@ int TextTokenCanvas::layout(int width, std::vector<QRect>* rects) const {
   for (size_t i = 0; i < m_cells.size(); ++i) {
     const Cell& cell = m_cells[i];
     const int w = metrics.horizontalAdvance(cell.text) + 2 * kPadding;
-    if (x > kMargin && x + w > width - kMargin) {
-      x = kMargin;
+    if (x > kCanvasMargin && x + w > width - kCanvasMargin) {
+      x = kCanvasMargin;
       y += lineHeight + kLineGap;
     }
     if (rects) {
       rects->emplace_back(x, y, w, lineHeight);
     }
-    x += w + kCellGap;
+    x += w + kCanvasCellGap;
     if (cell.lineBreak) {
-      x = kMargin;
+      x = kCanvasMargin;
       y += lineHeight + kLineGap;
     }
   }
-  const bool endsOnFreshLine = x == kMargin && !m_cells.empty();
-  return y + (endsOnFreshLine ? 0 : lineHeight) + kMargin;
+  const bool endsOnFreshLine = x == kCanvasMargin && !m_cells.empty();
+  return y + (endsOnFreshLine ? 0 : lineHeight) + kCanvasMargin;
 }
 
 void TextTokenCanvas::relayout() {
@@ -249,7 +249,7 @@ QSize TextTokenCanvas::sizeHint() const {
 }
 
 QSize TextTokenCanvas::minimumSizeHint() const {
-  return QSize(100, 2 * kMargin + fontMetrics().height());
+  return QSize(100, 2 * kCanvasMargin + fontMetrics().height());
 }
 
 QRect TextTokenCanvas::cellRect(int index) const {
@@ -316,7 +316,7 @@ void TextTokenCanvas::paintEvent(QPaintEvent* event) {
   }
   const QRect current = cellRect(m_current);
   if (!current.isNull()) {
-    painter.setPen(QPen(kCurrentColour, 2.0));
+    painter.setPen(QPen(kCurrentTokenColour, 2.0));
     painter.drawRect(QRectF(current).adjusted(1, 1, -1, -1));
   }
 }

@@ -11,14 +11,11 @@
 #include "views/run_colours.h"
 #include "views/text_slices_view.h"
 #include "views/text_token_view.h"
+#include "views/view_colours.h"
 
 namespace zoolab {
 
-namespace {
-
-const QColor kErrorColour(0xd3, 0x2f, 0x2f);
-
-}  // namespace
+namespace {}  // namespace
 
 TextView::TextView(QWidget* parent) : QWidget(parent) {
   m_runCombo = new QComboBox(this);

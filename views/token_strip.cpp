@@ -1,4 +1,5 @@
 #include "views/token_strip.h"
+#include "views/view_colours.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,15 +15,14 @@ namespace zoolab {
 
 namespace {
 
-constexpr int kMargin = 4;
-constexpr int kCellGap = 2;  // between neighbouring cells
+constexpr int kStripMargin = 4;
+constexpr int kStripCellGap = 2;  // between neighbouring cells
 const QColor kKeyColour(0xbb, 0xde, 0xfb);
 const QColor kValueColour(0xff, 0xe0, 0xb2);
 const QColor kRightColour(0xc8, 0xe6, 0xc9);
 const QColor kWrongColour(0xff, 0xcd, 0xd2);
 const QColor kOtherColour(0xee, 0xee, 0xee);
 const QColor kHighlightColour(0x15, 0x65, 0xc0);  // the current query's key and value, and its arc
-const QColor kCurrentColour(0x21, 0x21, 0x21);
 const QColor kRightText(0x2e, 0x7d, 0x32);
 const QColor kWrongText(0xc6, 0x28, 0x28);
 
@@ -195,13 +195,13 @@ int TokenStrip::highlightedValue() const {
 }
 
 QRect TokenStrip::cellRect(int position) const {
-  const int x = kMargin + position * m_cellWidth;
+  const int x = kStripMargin + position * m_cellWidth;
   const int y = m_positionHeight + m_arcHeight;
-  return QRect(x + kCellGap / 2, y, m_cellWidth - kCellGap, m_tokenHeight);
+  return QRect(x + kStripCellGap / 2, y, m_cellWidth - kStripCellGap, m_tokenHeight);
 }
 
 int TokenStrip::positionAt(const QPoint& point) const {
-  const int x = point.x() - kMargin;
+  const int x = point.x() - kStripMargin;
   if (x < 0) {
     return -1;
   }
@@ -248,8 +248,8 @@ QString TokenStrip::describe(int position) const {
 }
 
 QSize TokenStrip::sizeHint() const {
-  const int width = 2 * kMargin + std::max(1, length()) * m_cellWidth;
-  const int height = m_positionHeight + m_arcHeight + m_tokenHeight + 3 * m_lineHeight + 2 * kMargin;
+  const int width = 2 * kStripMargin + std::max(1, length()) * m_cellWidth;
+  const int height = m_positionHeight + m_arcHeight + m_tokenHeight + 3 * m_lineHeight + 2 * kStripMargin;
   return QSize(width, height);
 }
 
@@ -297,7 +297,7 @@ void TokenStrip::paintEvent(QPaintEvent* event) {
     if (p == keyPosition || p == valuePosition) {
       border = QPen(kHighlightColour, 2.5);
     } else if (p == currentPosition) {
-      border = QPen(kCurrentColour, 2.5);
+      border = QPen(kCurrentTokenColour, 2.5);
     }
     painter.setPen(border);
     painter.setBrush(token(p) == kUnknownToken && cellRole == Role::Other
@@ -411,7 +411,7 @@ QSize TokenStripRowNames::sizeHint() const {
     width = std::max(width,
                      fontMetrics().horizontalAdvance(TokenStrip::rowName(static_cast<TokenStrip::Row>(row))));
   }
-  return QSize(width + 2 * kMargin, m_strip->sizeHint().height());
+  return QSize(width + 2 * kStripMargin, m_strip->sizeHint().height());
 }
 
 void TokenStripRowNames::paintEvent(QPaintEvent*) {
@@ -420,7 +420,7 @@ void TokenStripRowNames::paintEvent(QPaintEvent*) {
   for (int row = 0; row < TokenStrip::kRowCount; ++row) {
     const auto which = static_cast<TokenStrip::Row>(row);
     const QRect rect = m_strip->rowRect(which);
-    painter.drawText(QRect(kMargin, rect.top(), width() - 2 * kMargin, rect.height()),
+    painter.drawText(QRect(kStripMargin, rect.top(), width() - 2 * kStripMargin, rect.height()),
                      Qt::AlignRight | Qt::AlignVCenter, TokenStrip::rowName(which));
   }
 }

@@ -171,8 +171,7 @@ void add_analyze_command(CLI::App& app, CliState& state) {
                       "Compare with another run on the same validation tokens: perplexity gap and the share "
                       "of the summed loss difference on AR hits (differences are RUN minus this one)");
   analyze->add_flag("--json", args->json, "One JSON object");
-  analyze->add_option("--db", args->db,
-                      "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)");
+  analyze->add_option("--db", args->db, kDatabaseOptionHelp);
   analyze
       ->add_option("--frequency-cutoff", args->frequency_cutoff,
                    "Training count separating rare from frequent AR-hit bigrams (the paper's ~1000)")

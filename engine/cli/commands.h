@@ -38,6 +38,8 @@ void add_demo_command(CLI::App& app, CliState& state);        // demo text
 
 // --db FILE, else $ZOOLAB_DB, else the XDG data dir.
 std::string database_path(const std::string& option);
+inline constexpr char kDatabaseOptionHelp[] =
+    "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)";
 
 // Where a command's configuration comes from: --config FILE or --preset NAME, then any --set PATH=VALUE
 // (engine/config/config_overrides.h).

@@ -114,8 +114,7 @@ void add_dashboard_command(CLI::App& app, CliState& state) {
       "Show a comparison dashboard of the runs (accuracy vs width, state size, ...); --list names them");
   command->add_option("name", args->name, "Dashboard name (see --list)");
   auto* list = command->add_flag("--list", args->list, "List the dashboards with a one-line description");
-  command->add_option("--db", args->db,
-                      "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)");
+  command->add_option("--db", args->db, kDatabaseOptionHelp);
   command->add_option("--metric", args->options.metric, "Metric key compared across runs")
       ->capture_default_str();
   command

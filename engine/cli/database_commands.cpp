@@ -26,9 +26,6 @@ struct DatabaseArgs {
   std::string destination;
 };
 
-constexpr const char* kDbHelp =
-    "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)";
-
 std::string dump(const nlohmann::json& json) {
   return json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -46,7 +43,7 @@ void add_delete_command(CLI::App& app, CliState& state, const std::shared_ptr<Da
       "inside the database's files folder (<db>.files/runs/<id>/ and logs/run-<id>.log) are removed; a\n"
       "recorded file anywhere else is left in place and named. A running run is refused: cancel it first.");
   remove->add_option("run", args->run, "Run id or name")->required();
-  remove->add_option("--db", args->db, kDbHelp);
+  remove->add_option("--db", args->db, kDatabaseOptionHelp);
   remove->add_flag("--yes", args->yes, "Delete without asking");
   remove->callback([args, &state]() {
     Store store(database_path(args->db));
@@ -163,7 +160,7 @@ void add_check_command(CLI::App* db, CliState& state, const std::shared_ptr<Data
       "Runs SQLite's integrity and foreign-key checks and checks that every recorded checkpoint is a path\n"
       "relative to the files folder, lies inside it and exists. Exit code 0 when all is well, 3 otherwise,\n"
       "with one line per problem. Works on a database it cannot write.");
-  check->add_option("--db", args->db, kDbHelp);
+  check->add_option("--db", args->db, kDatabaseOptionHelp);
   check->add_flag("--json", args->json, "One JSON object {database, ok, runs, checkpoints, problems}");
   check->callback([args, &state]() {
     const Store store(database_path(args->db), Store::Access::Read);

@@ -222,8 +222,7 @@ void add_demo_command(CLI::App& app, CliState& state) {
   auto* text = demo->add_subcommand(
       "text",
       "Sample corpus -> BPE tokenizer -> token shards -> tiny attention and BaseConv LMs -> AR-hit analysis");
-  text->add_option("--db", args->db,
-                   "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)");
+  text->add_option("--db", args->db, kDatabaseOptionHelp);
   text->add_option(
       "--dir", args->dir,
       "Folder for the corpus, tokenizer and shards (default: <database>.files/text-demo); what is "

@@ -358,8 +358,7 @@ void add_inspect_command(CLI::App& app, CliState& state) {
   auto args = std::make_shared<InspectArgs>();
   auto* inspect = app.add_subcommand("inspect", "Recall analysis of a run's per-query evaluation records");
   inspect->add_option("run", args->run, "Run id or name")->required();
-  inspect->add_option("--db", args->db,
-                      "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)");
+  inspect->add_option("--db", args->db, kDatabaseOptionHelp);
   inspect->add_option(
       "--step", args->step,
       "Evaluation step (default: the final evaluation's records, else the latest tracked ones)");

@@ -36,8 +36,7 @@ void add_query_commands(CLI::App& app, CliState& state) {
   auto args = std::make_shared<QueryArgs>();
 
   auto* runs = app.add_subcommand("runs", "List the runs in the database, newest first");
-  runs->add_option("--db", args->db,
-                   "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)");
+  runs->add_option("--db", args->db, kDatabaseOptionHelp);
   runs->add_flag("--json", args->json, "One JSON array of runs");
   runs->callback([args, &state]() {
     Store store(database_path(args->db), Store::Access::Read);
@@ -74,8 +73,7 @@ void add_query_commands(CLI::App& app, CliState& state) {
 
   auto* show = app.add_subcommand("show", "Show one run: status, sizes and its metrics");
   show->add_option("run", args->run, "Run id or name")->required();
-  show->add_option("--db", args->db,
-                   "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)");
+  show->add_option("--db", args->db, kDatabaseOptionHelp);
   show->add_flag("--json", args->json, "One JSON object");
   show->callback([args, &state]() {
     Store store(database_path(args->db), Store::Access::Read);

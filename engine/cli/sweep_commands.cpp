@@ -22,9 +22,6 @@ struct SweepArgs {
   bool json = false;
 };
 
-constexpr const char* kDbHelp =
-    "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)";
-
 std::string progress_line(const SweepRecord& sweep) {
   return escape_for_terminal(sweep.name) + ": " + std::to_string(sweep.finished) + "/" +
          std::to_string(sweep.total) + " finished, " + std::to_string(sweep.running) + " running, " +
@@ -59,7 +56,7 @@ void add_sweep_commands(CLI::App& app, CliState& state) {
   auto* file_option = sweep->add_option("file", args->file, "Sweep file (JSON)");
   auto* preset_option = sweep->add_option("--preset", args->preset, "Built-in sweep (see --list)");
   file_option->excludes(preset_option);
-  sweep->add_option("--db", args->db, kDbHelp);
+  sweep->add_option("--db", args->db, kDatabaseOptionHelp);
   sweep->add_option("--shard", args->shard,
                     "i/n: enqueue only every n-th run starting at run i (0-based), for job arrays");
   sweep->add_flag("--dry-run", args->dry_run, "Validate and list the runs without enqueueing them");
@@ -128,7 +125,7 @@ void add_sweep_commands(CLI::App& app, CliState& state) {
   });
 
   auto* sweeps = app.add_subcommand("sweeps", "List the sweeps in the database with their progress");
-  sweeps->add_option("--db", args->db, kDbHelp);
+  sweeps->add_option("--db", args->db, kDatabaseOptionHelp);
   sweeps->add_flag("--json", args->json,
                    "One JSON array of {id, name, total, queued, running, finished, other}");
   sweeps->callback([args, &state]() {

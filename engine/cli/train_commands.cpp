@@ -29,8 +29,7 @@ struct TrainArgs {
 };
 
 void add_runtime_options(CLI::App* command, TrainArgs& args) {
-  command->add_option("--db", args.db,
-                      "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)");
+  command->add_option("--db", args.db, kDatabaseOptionHelp);
   command->add_option("--threads", args.threads, "CPU threads (default: every core)")
       ->check(CLI::NonNegativeNumber);
   command->add_option("--device", args.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));

@@ -159,12 +159,11 @@ void import_weights(const WeightArgs& args) {
 
 void add_weight_commands(CLI::App& app, CliState& state) {
   auto args = std::make_shared<WeightArgs>();
-  const std::string db_help = "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)";
 
   auto* exporter =
       app.add_subcommand("export", "Write a run's latest weights to a file (Zoology state-dict names)");
   exporter->add_option("run", args->run, "Run id or name")->required();
-  exporter->add_option("--db", args->db, db_help);
+  exporter->add_option("--db", args->db, kDatabaseOptionHelp);
   exporter->add_option("--format", args->format, "File format")->check(CLI::IsMember({"safetensors"}));
   exporter->add_option("--out", args->out, "Output file")->required();
   exporter->callback([args, &state]() {
@@ -176,7 +175,7 @@ void add_weight_commands(CLI::App& app, CliState& state) {
       "import", "Load weights into a model of a configuration, evaluate it and record it as a finished run");
   importer->add_option("file", args->file, "safetensors file")->required()->check(CLI::ExistingFile);
   add_config_options(importer, args->source);
-  importer->add_option("--db", args->db, db_help);
+  importer->add_option("--db", args->db, kDatabaseOptionHelp);
   importer->add_option("--name", args->name, "Run name (default: the configuration's name)");
   importer->callback([args, &state]() {
     import_weights(*args);

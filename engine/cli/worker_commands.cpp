@@ -33,9 +33,6 @@ struct QueueArgs {
   bool stop = false;
 };
 
-constexpr const char* kDbHelp =
-    "Run database (default: $ZOOLAB_DB, else ~/.local/share/zoolab/zoolab.sqlite)";
-
 std::string no_worker_hint(const Store& store) {
   if (store.live_worker()) {
     return "";
@@ -112,7 +109,7 @@ void add_worker_commands(CLI::App& app, CliState& state) {
   enqueue->add_option("--name", args->name, "Run name (default: the configuration's name)");
   enqueue->add_option("--shards", args->shards,
                       "Token shards folder of a text run (`zoolab-cli data tokenize --out DIR`)");
-  enqueue->add_option("--db", args->db, kDbHelp);
+  enqueue->add_option("--db", args->db, kDatabaseOptionHelp);
   enqueue->add_flag("--quiet", args->quiet, "Print only the run id");
   enqueue->callback([args, &state]() {
     auto config = load_config_option(args->source);
@@ -140,7 +137,7 @@ void add_worker_commands(CLI::App& app, CliState& state) {
       "`zoolab-cli worker --stop`) sends SIGTERM to its trainers: they checkpoint and become cancelled;\n"
       "`zoolab-cli requeue RUN` (a worker continues it) or `zoolab-cli resume RUN` continues each one\n"
       "from its checkpoint. A trainer that dies (crash, kill -9, out of memory) leaves its run interrupted.");
-  worker->add_option("--db", args->db, kDbHelp);
+  worker->add_option("--db", args->db, kDatabaseOptionHelp);
   auto* slots = worker->add_option("--slots", args->worker.slots, "Runs trained at once")
                     ->check(CLI::PositiveNumber)
                     ->capture_default_str();
@@ -196,7 +193,7 @@ void add_worker_commands(CLI::App& app, CliState& state) {
   auto* cancel =
       app.add_subcommand("cancel", "Cancel a run: a queued one at once, a running one at its next step");
   cancel->add_option("run", args->run, "Run id or name")->required();
-  cancel->add_option("--db", args->db, kDbHelp);
+  cancel->add_option("--db", args->db, kDatabaseOptionHelp);
   cancel->callback([args, &state]() {
     Store store(database_path(args->db));
     store.reap_dead_runs();
@@ -221,7 +218,7 @@ void add_worker_commands(CLI::App& app, CliState& state) {
   auto* requeue =
       app.add_subcommand("requeue", "Queue a cancelled or interrupted run again; a worker resumes it");
   requeue->add_option("run", args->run, "Run id or name")->required();
-  requeue->add_option("--db", args->db, kDbHelp);
+  requeue->add_option("--db", args->db, kDatabaseOptionHelp);
   requeue->callback([args, &state]() {
     Store store(database_path(args->db));
     const auto run = find_stopped_run_or_throw(store, args->run, "requeued");

@@ -7,8 +7,8 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "models/mixers/attention.h"
 #include "models/mixers/selective.h"
@@ -16,7 +16,7 @@
 namespace zoolab {
 namespace {
 
-constexpr int64_t kDim = 16;
+constexpr int64_t kSelectiveDim = 16;
 
 std::vector<std::string> names_of(const torch::nn::Module& module) {
   std::vector<std::string> names;
@@ -29,23 +29,23 @@ std::vector<std::string> names_of(const torch::nn::Module& module) {
 
 TEST(Selective, HasTheReferenceParameterNames) {
   using Names = std::vector<std::string>;
-  EXPECT_EQ(names_of(*Selective(SelectiveOptions(kDim))),
+  EXPECT_EQ(names_of(*Selective(SelectiveOptions(kSelectiveDim))),
             (Names{"Wqkv.bias", "Wqkv.weight", "out_proj.bias", "out_proj.weight", "selecting.weight"}));
-  EXPECT_EQ(names_of(*Selective(SelectiveOptions(kDim).selector("softmax"))),
+  EXPECT_EQ(names_of(*Selective(SelectiveOptions(kSelectiveDim).selector("softmax"))),
             (Names{"Wqkv.bias", "Wqkv.weight", "out_proj.bias", "out_proj.weight", "selecting.bias",
                    "selecting.weight"}));
-  EXPECT_EQ(names_of(*Selective(SelectiveOptions(kDim).selector("sma"))),
+  EXPECT_EQ(names_of(*Selective(SelectiveOptions(kSelectiveDim).selector("sma"))),
             (Names{"Wqkv.bias", "Wqkv.weight", "out_proj.bias", "out_proj.weight", "selection_proj.bias",
                    "selection_proj.weight", "temperature"}));
-  Selective sma(SelectiveOptions(kDim).selector("sma").alpha(0.5));
+  Selective sma(SelectiveOptions(kSelectiveDim).selector("sma").alpha(0.5));
   EXPECT_NEAR(sma->temperature.item<double>(), std::sqrt(16.0) * 0.5, 1e-6);
 }
 
 TEST(Selective, TrainsOnTheSelectedShareOfAttentionPlusTheInput) {
   for (const char* selector : {"sigmoid", "softmax", "sma"}) {
     torch::manual_seed(1);
-    Selective selective(SelectiveOptions(kDim).num_heads(2).selector(selector));
-    MHA attention(MHAOptions(kDim).num_heads(2));
+    Selective selective(SelectiveOptions(kSelectiveDim).num_heads(2).selector(selector));
+    MHA attention(MHAOptions(kSelectiveDim).num_heads(2));
     {
       torch::NoGradGuard no_grad;
       auto ours = selective->named_parameters();
@@ -55,7 +55,7 @@ TEST(Selective, TrainsOnTheSelectedShareOfAttentionPlusTheInput) {
     }
     selective->train();
     selective->set_capture(true);
-    const auto x = torch::randn({2, 11, kDim});
+    const auto x = torch::randn({2, 11, kSelectiveDim});
     const auto y = selective->forward(x);
     const auto s = selective->captured().at("selector");  // (B, L)
     ASSERT_EQ(s.sizes(), (std::vector<int64_t>{2, 11}));
@@ -70,13 +70,13 @@ TEST(Selective, TrainsOnTheSelectedShareOfAttentionPlusTheInput) {
 TEST(Selective, PenalisesADenseSigmoidSelectorOnly) {
   torch::manual_seed(2);
   const int64_t len = 64;  // n_lookups = √64 = 8: the penalty starts above a mean selection of 8/64
-  Selective selective{SelectiveOptions(kDim)};
+  Selective selective{SelectiveOptions(kSelectiveDim)};
   selective->train();
   {
     torch::NoGradGuard no_grad;
     selective->selecting->weight.zero_();  // s = σ(0) = 0.5 everywhere: dense
   }
-  const auto x = torch::randn({2, len, kDim});
+  const auto x = torch::randn({2, len, kSelectiveDim});
   selective->forward(x);
   auto penalty = selective->auxiliary_loss();
   ASSERT_TRUE(penalty.defined());
@@ -91,11 +91,11 @@ TEST(Selective, PenalisesADenseSigmoidSelectorOnly) {
     torch::NoGradGuard no_grad;
     selective->selecting->weight.fill_(-1.0);
   }
-  selective->forward(torch::ones({2, len, kDim}));
+  selective->forward(torch::ones({2, len, kSelectiveDim}));
   EXPECT_EQ(selective->auxiliary_loss().item<double>(), 0.0);
 
   // A given n_lookups sets the threshold; eval sets no penalty; the other selectors have none.
-  Selective many(SelectiveOptions(kDim).n_lookups(48).selection_penalty(0.5));
+  Selective many(SelectiveOptions(kSelectiveDim).n_lookups(48).selection_penalty(0.5));
   many->train();
   {
     torch::NoGradGuard no_grad;
@@ -107,7 +107,7 @@ TEST(Selective, PenalisesADenseSigmoidSelectorOnly) {
   many->forward(x);
   EXPECT_FALSE(many->auxiliary_loss().defined());
   for (const char* selector : {"softmax", "sma"}) {
-    Selective other(SelectiveOptions(kDim).selector(selector));
+    Selective other(SelectiveOptions(kSelectiveDim).selector(selector));
     other->train();
     other->forward(x);
     EXPECT_FALSE(other->auxiliary_loss().defined()) << selector;
@@ -123,10 +123,10 @@ TEST(Selective, EvalKeepsExactlyTheTopKPositions) {
   for (const char* selector : {"sigmoid", "softmax", "sma"}) {
     for (int64_t len : {1, 7, 24, 30}) {
       torch::manual_seed(len);
-      Selective selective(SelectiveOptions(kDim).selector(selector));
+      Selective selective(SelectiveOptions(kSelectiveDim).selector(selector));
       selective->eval();
       selective->set_capture(true);
-      const auto x = torch::randn({3, len, kDim});
+      const auto x = torch::randn({3, len, kSelectiveDim});
       const auto y = selective->forward(x);
       const int64_t k = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(len))));
       const auto kept = changed_positions(y, x);
@@ -139,9 +139,9 @@ TEST(Selective, EvalKeepsExactlyTheTopKPositions) {
   }
   // With n_lookups given, that many (at most L).
   torch::manual_seed(3);
-  Selective selective(SelectiveOptions(kDim).n_lookups(3));
+  Selective selective(SelectiveOptions(kSelectiveDim).n_lookups(3));
   selective->eval();
-  const auto x = torch::randn({2, 20, kDim});
+  const auto x = torch::randn({2, 20, kSelectiveDim});
   EXPECT_TRUE(changed_positions(selective->forward(x), x).sum(1).eq(3).all().item<bool>());
   EXPECT_EQ(selective->lookups_kept(2), 2);
 }
@@ -149,10 +149,10 @@ TEST(Selective, EvalKeepsExactlyTheTopKPositions) {
 TEST(Selective, CausalTopKKeepsThePositionsThatRankInTheirPrefix) {
   torch::manual_seed(4);
   const int64_t len = 30, k = 6;
-  Selective selective(SelectiveOptions(kDim).causal_topk(true));
+  Selective selective(SelectiveOptions(kSelectiveDim).causal_topk(true));
   selective->eval();
   selective->set_capture(true);
-  const auto x = torch::randn({2, len, kDim});
+  const auto x = torch::randn({2, len, kSelectiveDim});
   const auto kept = changed_positions(selective->forward(x), x);
   const auto s = selective->captured().at("selector");
   for (int64_t b = 0; b < 2; ++b) {
@@ -167,9 +167,9 @@ TEST(Selective, CausalTopKKeepsThePositionsThatRankInTheirPrefix) {
 
 TEST(Selective, EvalGradientsReachTheSelectorThroughTheKeptPositions) {
   torch::manual_seed(5);
-  Selective selective{SelectiveOptions(kDim)};
+  Selective selective{SelectiveOptions(kSelectiveDim)};
   selective->eval();
-  auto x = torch::randn({2, 16, kDim}, torch::requires_grad());
+  auto x = torch::randn({2, 16, kSelectiveDim}, torch::requires_grad());
   const auto x_before = x.detach().clone();
   selective->forward(x).pow(2).sum().backward();
   EXPECT_TRUE(torch::equal(x.detach(), x_before)) << "the input must not be modified (the reference does)";
@@ -179,7 +179,9 @@ TEST(Selective, EvalGradientsReachTheSelectorThroughTheKeptPositions) {
 
 torch::Tensor fixture_tensor(const nlohmann::json& entry) {
   const auto shape = entry.at("shape").get<std::vector<int64_t>>();
-  return torch::tensor(entry.at("values").get<std::vector<double>>(), torch::kDouble).view(shape).to(torch::kFloat);
+  return torch::tensor(entry.at("values").get<std::vector<double>>(), torch::kDouble)
+      .view(shape)
+      .to(torch::kFloat);
 }
 
 // Zoology's SigmoidLookups in training mode (tests/models/fixtures/make_parity_fixtures_selective.py):
@@ -189,7 +191,8 @@ TEST(Selective, MatchesZoologysSigmoidLookupsInTraining) {
   std::ifstream in(std::string(ZOOLAB_SOURCE_DIR) + "/tests/models/fixtures/selective_sigmoid_train.json");
   ASSERT_TRUE(in) << "missing fixture selective_sigmoid_train.json";
   const auto fixture = nlohmann::json::parse(in);
-  Selective selective(SelectiveOptions(kDim).num_heads(fixture.at("kwargs").at("num_heads").get<int64_t>()));
+  Selective selective(
+      SelectiveOptions(kSelectiveDim).num_heads(fixture.at("kwargs").at("num_heads").get<int64_t>()));
   auto params = selective->named_parameters();
   {
     torch::NoGradGuard no_grad;
@@ -226,14 +229,19 @@ TEST(Selective, RejectsBadSettingsByName) {
     }
     return std::string("(accepted)");
   };
-  EXPECT_NE(message_of(SelectiveOptions(kDim).num_heads(3)).find("selective: num_heads 3"), std::string::npos);
-  EXPECT_NE(message_of(SelectiveOptions(kDim).selector("topk")).find("selective: selector \"topk\""),
+  EXPECT_NE(message_of(SelectiveOptions(kSelectiveDim).num_heads(3)).find("selective: num_heads 3"),
             std::string::npos);
-  EXPECT_NE(message_of(SelectiveOptions(kDim).n_lookups(-1)).find("selective: n_lookups -1"), std::string::npos);
-  EXPECT_NE(message_of(SelectiveOptions(kDim).selector("sma").n_lookups(4)).find("selective: n_lookups 4"),
+  EXPECT_NE(message_of(SelectiveOptions(kSelectiveDim).selector("topk")).find("selective: selector \"topk\""),
             std::string::npos);
-  EXPECT_NE(message_of(SelectiveOptions(kDim).selector("sma").alpha(0.0)).find("selective: alpha"), std::string::npos);
-  EXPECT_NE(message_of(SelectiveOptions(kDim).selection_penalty(-1.0)).find("selective: selection_penalty"),
+  EXPECT_NE(message_of(SelectiveOptions(kSelectiveDim).n_lookups(-1)).find("selective: n_lookups -1"),
+            std::string::npos);
+  EXPECT_NE(
+      message_of(SelectiveOptions(kSelectiveDim).selector("sma").n_lookups(4)).find("selective: n_lookups 4"),
+      std::string::npos);
+  EXPECT_NE(message_of(SelectiveOptions(kSelectiveDim).selector("sma").alpha(0.0)).find("selective: alpha"),
+            std::string::npos);
+  EXPECT_NE(message_of(SelectiveOptions(kSelectiveDim).selection_penalty(-1.0))
+                .find("selective: selection_penalty"),
             std::string::npos);
 }
 

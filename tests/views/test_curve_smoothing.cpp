@@ -12,7 +12,7 @@
 namespace zoolab {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kGap = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Equal bit for bit, NaN matching NaN.
@@ -51,7 +51,7 @@ TEST(EmaSmooth, WeightZeroIsTheRawSeries) {
 
 TEST(EmaSmooth, NonFiniteValuesPassThroughAndDoNotEnterTheAverage) {
   // The NaN and the inf are skipped: 3 is the second averaged value, (0.25 + 1.5) / 0.75 = 7/3.
-  const std::vector<double> smoothed = ema_smooth({1.0, kNaN, kInf, 3.0}, 0.5);
+  const std::vector<double> smoothed = ema_smooth({1.0, kGap, kInf, 3.0}, 0.5);
   EXPECT_DOUBLE_EQ(smoothed[0], 1.0);
   EXPECT_TRUE(std::isnan(smoothed[1]));
   EXPECT_EQ(smoothed[2], kInf);
@@ -59,7 +59,7 @@ TEST(EmaSmooth, NonFiniteValuesPassThroughAndDoNotEnterTheAverage) {
 }
 
 TEST(EmaSmooth, LeadingNaNDoesNotBreakTheRest) {
-  const std::vector<double> smoothed = ema_smooth({kNaN, 4.0, 2.0}, 0.5);
+  const std::vector<double> smoothed = ema_smooth({kGap, 4.0, 2.0}, 0.5);
   EXPECT_TRUE(std::isnan(smoothed[0]));
   EXPECT_DOUBLE_EQ(smoothed[1], 4.0);
   EXPECT_DOUBLE_EQ(smoothed[2], (1.0 + 1.0) / 0.75);
@@ -77,7 +77,7 @@ TEST(EmaSmooth, EmptySeriesGivesEmpty) {
 TEST(EmaSmooth, RejectsWeightsOutsideZeroToOne) {
   EXPECT_THROW(ema_smooth({1.0}, 1.5), std::invalid_argument);
   EXPECT_THROW(ema_smooth({1.0}, -0.1), std::invalid_argument);
-  EXPECT_THROW(ema_smooth({1.0}, kNaN), std::invalid_argument);
+  EXPECT_THROW(ema_smooth({1.0}, kGap), std::invalid_argument);
   EXPECT_THROW(EmaSmoother(2.0), std::invalid_argument);
   try {
     ema_smooth({1.0}, 1.5);
@@ -97,7 +97,7 @@ std::vector<double> awkwardSeries() {
   for (int i = 0; i < 300; ++i) {
     values.push_back(std::sin(0.1 * i) + 0.01 * i);
   }
-  values[40] = kNaN;
+  values[40] = kGap;
   values[41] = -kInf;
   return values;
 }

@@ -117,8 +117,9 @@ class DamagedBigrams : public ::testing::Test {
     write_file(path, damaged);
     const std::string message = error_of([&] { BigramCounts::load(path); });
     // lookup() checks the header and the size as load() does, with the same words.
-    if (checks_lookup)
+    if (checks_lookup) {
       EXPECT_EQ(error_of([&] { BigramCounts::lookup(path, {{1, 2}}); }), message);
+    }
     return message;
   }
   bool checks_lookup = true;

@@ -22,8 +22,14 @@ const char* kSmallText =
     "the cat sat on the mat. the dog sat on the log. that is the thing: the other cat\n"
     "and the other dog sat there; then they ate the meat, and then they slept.\n";
 
+BpeTrainerOptions vocab_of(int64_t vocab_size) {
+  BpeTrainerOptions options;
+  options.vocab_size = vocab_size;
+  return options;
+}
+
 BpeTokenizer train(const std::vector<std::string>& documents, int64_t vocab_size) {
-  BpeTrainer trainer(BpeTrainerOptions{vocab_size});
+  BpeTrainer trainer(vocab_of(vocab_size));
   for (const auto& document : documents)
     trainer.add_text(document);
   return trainer.train();
@@ -135,7 +141,7 @@ TEST(BpeTrainer, TinyCorpusStopsWhenNothingIsLeftToMerge) {
   // "abab" → ab → abab: two tokens, then no pair is left.
   EXPECT_EQ(tokenizer.vocab_size(), 256 + 2 + 1);
   EXPECT_EQ(tokenizer.encode("abab"), (std::vector<int32_t>{257}));
-  EXPECT_THROW(BpeTrainer(BpeTrainerOptions{256}), std::invalid_argument);
+  EXPECT_THROW(BpeTrainer(vocab_of(256)), std::invalid_argument);
 }
 
 TEST(BpeTrainer, IncrementalCountsMatchRecountingEveryMerge) {
@@ -159,7 +165,7 @@ TEST(BpeTrainer, IncrementalCountsMatchRecountingEveryMerge) {
 }
 
 TEST(BpeTrainer, TrainsAVocabularyOnTheFixtureQuickly) {
-  BpeTrainer trainer(BpeTrainerOptions{2048});
+  BpeTrainer trainer(vocab_of(2048));
   const auto fixture = bpe_test::load_fixture();
   size_t bytes = 0;
   const auto start = std::chrono::steady_clock::now();
