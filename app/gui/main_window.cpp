@@ -25,6 +25,7 @@
 #include "engine/store/store.h"
 #include "views/config_editor.h"
 #include "views/curve_plot.h"
+#include "views/dashboard_feed.h"
 #include "views/dashboard_view.h"
 #include "views/database_poller.h"
 #include "views/inspector_view.h"
@@ -166,14 +167,29 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   m_inspector->setFigureStyle(m_settings.figureStyle());
   m_tabs->setCurrentIndex(qBound(0, m_settings.currentTab(), m_tabs->count() - 1));
   m_runView->restoreHeaderState(m_settings.runTableHeaderState());
+
+  m_feedThread.setObjectName(QStringLiteral("zoolab-feeds"));
+  m_feedThread.start();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+  // Waits for a read in progress; the feeds are deleted on their thread as it finishes.
+  if (m_dashboardFeed) {
+    m_dashboardFeed->deleteLater();
+  }
+  m_feedThread.quit();
+  m_feedThread.wait();
+}
 
 void MainWindow::openDatabase(const QString& path) {
   const QString absolutePath = QFileInfo(path).absoluteFilePath();
   delete m_poller;  // their signals die with them: no late update from the old database
   delete m_feed;
+  if (m_dashboardFeed) {
+    disconnect(m_dashboards, nullptr, m_dashboardFeed, nullptr);
+    disconnect(m_dashboardFeed, nullptr, nullptr, nullptr);
+    m_dashboardFeed->deleteLater();  // on its own thread, after any read in progress
+  }
   m_readStore.reset();
   m_runs.clear();
   m_databasePath = absolutePath;
@@ -203,6 +219,13 @@ void MainWindow::openDatabase(const QString& path) {
   connect(m_feed, &MetricFeed::historyLoaded, m_curves, &CurvePlot::setRunHistory);
   connect(m_feed, &MetricFeed::pointsAppended, m_curves, &CurvePlot::appendMetrics);
   connect(m_feed, &MetricFeed::errorOccurred, this, &MainWindow::onDatabaseError);
+
+  m_dashboardFeed = new DashboardFeed(absolutePath);
+  m_dashboardFeed->moveToThread(&m_feedThread);
+  // Both queued (the objects live on different threads): a request never blocks the window, and the
+  // view drops an answer about a database it no longer shows.
+  connect(m_dashboards, &DashboardView::reloadRequested, m_dashboardFeed, &DashboardFeed::load);
+  connect(m_dashboardFeed, &DashboardFeed::loaded, m_dashboards, &DashboardView::setData);
 
   updateStatus();
   m_poller->start();

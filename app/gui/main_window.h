@@ -12,6 +12,7 @@
 #include <QList>
 #include <QMainWindow>
 #include <QString>
+#include <QThread>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +26,7 @@ namespace zoolab {
 
 class ConfigEditor;
 class CurvePlot;
+class DashboardFeed;
 class DashboardView;
 class DatabasePoller;
 class InspectorView;
@@ -121,6 +123,10 @@ class MainWindow : public QMainWindow {
   RunActions* m_actions = nullptr;
   DatabasePoller* m_poller = nullptr;
   MetricFeed* m_feed = nullptr;
+  // The feeds' thread: feeds read the database there and hand the views plain structs through queued
+  // signals, so no view reads the database on this thread (docs/architecture.md#data-path).
+  QThread m_feedThread;
+  DashboardFeed* m_dashboardFeed = nullptr;  // lives on m_feedThread
   std::unique_ptr<Store> m_readStore;  // checkpoints and the worker's heartbeat, for the details and status
   QLabel* m_databaseLabel = nullptr;
   QLabel* m_workerLabel = nullptr;

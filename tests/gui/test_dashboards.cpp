@@ -236,7 +236,8 @@ TEST_F(DashboardsTest, ExportsTheShownFigureAndShowsThePivotOptionsOnlyForThePiv
   auto window = openWindow();
   DashboardView* dashboards = window->dashboardView();
   window->tabs()->setCurrentWidget(dashboards);
-  dashboards->refresh();
+  dashboards->refresh();  // the feed answers on its thread
+  ASSERT_TRUE(QTest::qWaitFor([&] { return dashboards->runs().size() == grid().size(); }, 5000));
   auto* rows = dashboards->findChild<QComboBox*>(QStringLiteral("pivotRowsCombo"));
   ASSERT_NE(rows, nullptr);
   ASSERT_TRUE(dashboards->setDashboard(QStringLiteral("accuracy-vs-width")));

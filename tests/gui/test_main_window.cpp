@@ -205,7 +205,10 @@ TEST_F(WorkbenchTest, ASweepFromTheEditorIsANamedSweepWithProgress) {
   window->dashboardView()->refresh();
   auto* combo = window->dashboardView()->findChild<QComboBox*>(QStringLiteral("sweepCombo"));
   ASSERT_NE(combo, nullptr);
-  EXPECT_GE(combo->findText(QStringLiteral("gui-widths: 2/2 finished"), Qt::MatchStartsWith), 0);
+  // The feed answers on its thread.
+  EXPECT_TRUE(QTest::qWaitFor(
+      [&] { return combo->findText(QStringLiteral("gui-widths: 2/2 finished"), Qt::MatchStartsWith) >= 0; },
+      5000));
 
   Q_EMIT window->configEditor()->sweepRequested(spec);
   EXPECT_EQ(sweep()->total, 2);
