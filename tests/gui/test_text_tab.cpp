@@ -14,7 +14,6 @@
 #include <QDir>
 #include <QItemSelectionModel>
 #include <QLabel>
-#include <QProcess>
 #include <QStandardItemModel>
 #include <QTabWidget>
 #include <QTableView>
@@ -24,11 +23,11 @@
 #include <nlohmann/json.hpp>
 
 #include "app/gui/main_window.h"
-#include "app/gui/settings.h"
 #include "app/gui/text_feed.h"
 #include "engine/store/store.h"
 #include "engine/text/ar_hits.h"
 #include "engine/text/byte_level_bpe.h"
+#include "tests/support/gui_window.h"
 #include "tests/views/text_fixtures.h"
 #include "views/run_table_model.h"
 #include "views/run_table_view.h"
@@ -41,12 +40,10 @@ namespace {
 
 namespace fx = text_fixture;
 
-class TextTabTest : public ::testing::Test {
+class TextTabTest : public GuiWindowTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(m_dir.isValid());
-    m_settings = std::make_unique<Settings>(m_dir.filePath(QStringLiteral("zoolab.ini")));
-    m_db = m_dir.filePath(QStringLiteral("runs.sqlite"));
+    GuiWindowTest::SetUp();
     m_shards = m_dir.filePath(QStringLiteral("shards")).toStdString();
     writeTokenizer();
   }
@@ -88,31 +85,6 @@ class TextTabTest : public ::testing::Test {
     return store.create_run(run);
   }
 
-  // zoolab-cli ARGS --db DB; its standard output. A failure is a test failure.
-  QByteArray cli(QStringList args) {
-    args << QStringLiteral("--db") << m_db;
-    QProcess process;
-    process.start(QStringLiteral(ZOOLAB_CLI_PATH), args);
-    EXPECT_TRUE(process.waitForFinished(120000)) << args.join(' ').toStdString();
-    EXPECT_EQ(process.exitCode(), 0) << args.join(' ').toStdString() << ": "
-                                     << process.readAllStandardError().toStdString();
-    return process.readAllStandardOutput();
-  }
-
-  std::unique_ptr<MainWindow> openWindow(int runs) {
-    auto window = std::make_unique<MainWindow>(*m_settings);
-    window->setWorkerAutostart(false);
-    window->openDatabase(m_db);
-    window->resize(1500, 900);
-    window->show();
-    for (int i = 0; i < 50 && window->runModel()->rowCount() < runs; ++i) {
-      window->pollNow();
-      QTest::qWait(100);
-    }
-    EXPECT_EQ(window->runModel()->rowCount(), runs);
-    return window;
-  }
-
   // Selects exactly `ids` in the run table (as a ctrl-click would).
   static void selectRuns(MainWindow* window, const QList<qint64>& ids) {
     QTableView* table = window->runView()->tableView();
@@ -137,9 +109,6 @@ class TextTabTest : public ::testing::Test {
     }
   }
 
-  QTemporaryDir m_dir;
-  std::unique_ptr<Settings> m_settings;
-  QString m_db;
   std::string m_shards;
   std::vector<int32_t> m_ids;  // fixture token id → tokenizer id
 };

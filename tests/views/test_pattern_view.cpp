@@ -21,6 +21,7 @@
 #include "engine/config/run_config.h"
 #include "engine/inspect/inspection.h"
 #include "engine/store/store.h"
+#include "tests/views/run_fixtures.h"
 #include "views/pattern_view.h"
 #include "views/qcustomplot_include.h"
 
@@ -46,14 +47,7 @@ PatternRecord makePattern(int64_t layer, const std::string& kind, int64_t head, 
 const std::vector<int64_t> kTokens = {5, 40, 7, 5};
 
 std::vector<QueryFacts> queries() {
-  QueryFacts query;
-  query.position = 3;
-  query.key = 5;
-  query.target = 40;
-  query.key_position = 0;
-  query.gap = 3;
-  query.kv_index = 0;
-  return {query};
+  return {testing::makeQuery(/*position=*/3, /*key=*/5, /*target=*/40, /*keyPosition=*/0, /*kvIndex=*/0)};
 }
 
 // Two attention heads in layer 0, one in layer 1, layer 0's mixing matrix and layer 1's filters
