@@ -28,7 +28,6 @@ namespace {
 
 // Decoded sets kept at once: the inspected one, a few overlays and run B.
 constexpr size_t kCacheSize = 8;
-const QColor kErrorColour(0xd3, 0x2f, 0x2f);
 
 bool sameSets(const std::vector<QueryRecordSetInfo>& a, const std::vector<QueryRecordSetInfo>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
@@ -64,10 +63,7 @@ InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
          "evaluation), \"tracked\" a fixed subset of examples (every evaluation)"));
   m_refreshButton = new QPushButton(tr("Refresh"), this);
   m_refreshButton->setObjectName(QStringLiteral("refreshButton"));
-  m_status = new QLabel(this);
-  m_status->setObjectName(QStringLiteral("statusLabel"));
-  m_status->setWordWrap(true);
-  m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_status = new StatusLine(this);
 
   m_browser = new ExampleBrowser(this);
   m_browser->setObjectName(QStringLiteral("exampleBrowser"));
@@ -371,12 +367,7 @@ void InspectorView::rebuildStepCombo() {
 }
 
 void InspectorView::setStatus(const QString& text, bool error) {
-  m_status->setText(text);
-  QPalette palette = this->palette();
-  if (error) {
-    palette.setColor(QPalette::WindowText, kErrorColour);
-  }
-  m_status->setPalette(palette);
+  m_status->setMessage(text, error);
 }
 
 // ---- Loading ----

@@ -28,6 +28,7 @@
 #include "engine/inspect/query_records.h"
 #include "engine/store/records.h"
 #include "views/lazy_store.h"
+#include "views/status_line.h"
 
 class QCheckBox;
 class QComboBox;
@@ -94,7 +95,7 @@ class InspectorView : public QWidget {
   QComboBox* runCombo() const { return m_runCombo; }
   QComboBox* stepCombo() const { return m_stepCombo; }
   QCheckBox* followCheck() const { return m_followCheck; }
-  QLabel* statusLabel() const { return m_status; }
+  StatusLine* statusLabel() const { return m_status; }
   void setFigureStyle(const FigureStyle& style);
 
   // The inspected run changed (0: none).
@@ -148,7 +149,7 @@ class InspectorView : public QWidget {
   QCheckBox* m_followCheck = nullptr;
   QComboBox* m_stepCombo = nullptr;
   QPushButton* m_refreshButton = nullptr;
-  QLabel* m_status = nullptr;
+  StatusLine* m_status = nullptr;
   QTabWidget* m_pages = nullptr;
   ExampleBrowser* m_browser = nullptr;
   RecallAnalysisView* m_recall = nullptr;

@@ -9,16 +9,11 @@
 #include <QVBoxLayout>
 
 #include "views/run_colours.h"
+#include "views/status_line.h"
 #include "views/text_slices_view.h"
 #include "views/text_token_view.h"
 
 namespace zoolab {
-
-namespace {
-
-const QColor kErrorColour(0xd3, 0x2f, 0x2f);
-
-}  // namespace
 
 TextView::TextView(QWidget* parent) : QWidget(parent) {
   m_runCombo = new QComboBox(this);
@@ -33,10 +28,7 @@ TextView::TextView(QWidget* parent) : QWidget(parent) {
   m_vsCombo->setToolTip(tr("Run B: compared with A token by token (the second text run selected)"));
   m_refreshButton = new QPushButton(tr("Refresh"), this);
   m_refreshButton->setObjectName(QStringLiteral("refreshButton"));
-  m_status = new QLabel(this);
-  m_status->setObjectName(QStringLiteral("statusLabel"));
-  m_status->setWordWrap(true);
-  m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_status = new StatusLine(this);
 
   m_slices = new TextSlicesView(this);
   m_slices->setObjectName(QStringLiteral("slicesView"));
@@ -106,12 +98,7 @@ void TextView::setRuns(std::vector<Run> runs) {
 }
 
 void TextView::setStatus(const QString& text, bool error) {
-  m_status->setText(text);
-  QPalette palette = this->palette();
-  if (error) {
-    palette.setColor(QPalette::WindowText, kErrorColour);
-  }
-  m_status->setPalette(palette);
+  m_status->setMessage(text, error);
   m_status->setVisible(!text.isEmpty());
 }
 

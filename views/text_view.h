@@ -22,6 +22,7 @@
 
 #include "engine/text/ar_hits.h"
 #include "engine/text/token_losses.h"
+#include "views/status_line.h"
 
 class QComboBox;
 class QLabel;
@@ -77,7 +78,7 @@ class TextView : public QWidget {
   QTabWidget* pages() const { return m_pages; }
   QComboBox* runCombo() const { return m_runCombo; }
   QComboBox* vsCombo() const { return m_vsCombo; }
-  QLabel* statusLabel() const { return m_status; }
+  StatusLine* statusLabel() const { return m_status; }
 
   // The user picked run A or B in the pickers: the owner answers with setRuns.
   Q_SIGNAL void runsChosen(qint64 runA, qint64 runB);
@@ -117,7 +118,7 @@ class TextView : public QWidget {
   QComboBox* m_runCombo = nullptr;
   QComboBox* m_vsCombo = nullptr;
   QPushButton* m_refreshButton = nullptr;
-  QLabel* m_status = nullptr;
+  StatusLine* m_status = nullptr;
   QTabWidget* m_pages = nullptr;
   TextSlicesView* m_slices = nullptr;
   TextTokenView* m_tokens = nullptr;
