@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/store/store.h"
+#include "tests/views/run_fixtures.h"
 #include "views/dashboard_feed.h"
 #include "views/dashboard_view.h"
 
@@ -29,12 +30,7 @@ void addRun(Store& store, const std::string& name, int64_t dModel, double accura
   run.config_json = nlohmann::json{{"name", name}, {"model", {{"d_model", dModel}}}}.dump();
   run.status = RunStatus::Running;
   const int64_t id = store.create_run(run);
-  MetricPoint point;
-  point.run_id = id;
-  point.key = "valid/accuracy";
-  point.step = 10;
-  point.value = accuracy;
-  store.append_metrics({point});
+  store.append_metrics({testing::makePoint(/*id=*/0, id, "valid/accuracy", /*step=*/10, accuracy)});
   store.set_status(id, RunStatus::Finished);
 }
 
