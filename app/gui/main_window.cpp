@@ -20,7 +20,6 @@
 #include "app/gui/run_actions.h"
 #include "app/gui/settings.h"
 #include "app/gui/settings_dialog.h"
-#include "app/gui/text_feed.h"
 #include "app/gui/worker_launcher.h"
 #include "engine/store/store.h"
 #include "views/config_editor.h"
@@ -36,6 +35,7 @@
 #include "views/run_details_view.h"
 #include "views/run_table_model.h"
 #include "views/run_table_view.h"
+#include "views/text_feed.h"
 #include "views/text_view.h"
 
 namespace zoolab {
@@ -89,7 +89,6 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
       m_probe(new ProbeView(this)),
       m_probeRunner(new ProbeRunner(this)),
       m_text(new TextView(this)),
-      m_textFeed(new TextFeed(m_text, this)),
       m_actions(new RunActions(this, this)),
       m_databaseLabel(new QLabel(this)),
       m_workerLabel(new QLabel(this)),
@@ -174,8 +173,10 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
 
 MainWindow::~MainWindow() {
   // Waits for a read in progress; the feeds are deleted on their thread as it finishes.
-  if (m_dashboardFeed) {
-    m_dashboardFeed->deleteLater();
+  for (QObject* feed : std::initializer_list<QObject*>{m_dashboardFeed, m_textFeed}) {
+    if (feed) {
+      feed->deleteLater();
+    }
   }
   m_feedThread.quit();
   m_feedThread.wait();
@@ -185,10 +186,16 @@ void MainWindow::openDatabase(const QString& path) {
   const QString absolutePath = QFileInfo(path).absoluteFilePath();
   delete m_poller;  // their signals die with them: no late update from the old database
   delete m_feed;
+  // The old feeds are deleted on their own thread, after any read in progress.
   if (m_dashboardFeed) {
     disconnect(m_dashboards, nullptr, m_dashboardFeed, nullptr);
     disconnect(m_dashboardFeed, nullptr, nullptr, nullptr);
-    m_dashboardFeed->deleteLater();  // on its own thread, after any read in progress
+    m_dashboardFeed->deleteLater();
+  }
+  if (m_textFeed) {
+    disconnect(m_text, nullptr, m_textFeed, nullptr);
+    disconnect(m_textFeed, nullptr, nullptr, nullptr);
+    m_textFeed->deleteLater();
   }
   m_readStore.reset();
   m_runs.clear();
@@ -204,7 +211,7 @@ void MainWindow::openDatabase(const QString& path) {
   m_details->clear();
   m_dashboards->setDatabasePath(absolutePath);
   m_inspector->setDatabasePath(absolutePath);
-  m_textFeed->setDatabasePath(absolutePath);
+  m_text->setDatabasePath(absolutePath);
   m_actions->setDatabasePath(absolutePath);
   setWindowTitle(QStringLiteral("zoolab — %1").arg(QDir::toNativeSeparators(absolutePath)));
   m_settings.setLastDatabasePath(absolutePath);
@@ -226,6 +233,10 @@ void MainWindow::openDatabase(const QString& path) {
   // view drops an answer about a database it no longer shows.
   connect(m_dashboards, &DashboardView::reloadRequested, m_dashboardFeed, &DashboardFeed::load);
   connect(m_dashboardFeed, &DashboardFeed::loaded, m_dashboards, &DashboardView::setData);
+  m_textFeed = new TextFeed(absolutePath);
+  m_textFeed->moveToThread(&m_feedThread);
+  connect(m_text, &TextView::loadRequested, m_textFeed, &TextFeed::load);
+  connect(m_textFeed, &TextFeed::loaded, m_text, &TextView::setData);
 
   updateStatus();
   m_poller->start();
@@ -258,7 +269,7 @@ QString MainWindow::workerStatus() const {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-  // Training goes on in the worker's processes (DESIGN §2): closing only saves the layout.
+  // Training goes on in the worker's processes: closing only saves the layout.
   m_settings.setMainWindowGeometry(saveGeometry());
   m_settings.setMainWindowState(saveState());
   m_settings.setMainSplitterState(m_splitter->saveState());
@@ -389,7 +400,7 @@ void MainWindow::onRunsChanged(const std::vector<RunRecord>& runs,
   // The poller announces only changes of runs or summaries, which is what the dashboards are built from.
   m_dashboards->databaseChanged();
   m_inspector->setRuns(runs);
-  m_textFeed->setRuns(runs);
+  m_text->setDatabaseRuns(runs);
   m_databaseError.clear();
   m_loaded = true;
   refreshDetails();
@@ -413,7 +424,7 @@ void MainWindow::onSelectionChanged(const QList<qint64>& runIds) {
   }
   m_curves->setRuns(QVector<qint64>(runIds.begin(), runIds.end()));
   m_inspector->setSelectedRuns(runIds);
-  m_textFeed->setSelectedRuns(runIds);
+  m_text->setSelectedRuns(runIds);
   if (m_feed) {
     m_feed->setRuns(runIds);
   }

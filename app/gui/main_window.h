@@ -74,7 +74,6 @@ class MainWindow : public QMainWindow {
   PatternView* patternView() const { return m_patterns; }
   ProbeView* probeView() const { return m_probe; }
   TextView* textView() const { return m_text; }
-  TextFeed* textFeed() const { return m_textFeed; }
   ProbeRunner* probeRunner() const { return m_probeRunner; }
   RunActions* runActions() const { return m_actions; }
   QTabWidget* tabs() const { return m_tabs; }
@@ -118,8 +117,7 @@ class MainWindow : public QMainWindow {
   PatternView* m_patterns = nullptr;  // the inspector's pages
   ProbeView* m_probe = nullptr;
   ProbeRunner* m_probeRunner = nullptr;
-  TextView* m_text = nullptr;  // the Text tab, fed from the database by m_textFeed
-  TextFeed* m_textFeed = nullptr;
+  TextView* m_text = nullptr;
   RunActions* m_actions = nullptr;
   DatabasePoller* m_poller = nullptr;
   MetricFeed* m_feed = nullptr;
@@ -127,6 +125,7 @@ class MainWindow : public QMainWindow {
   // signals, so no view reads the database on this thread (docs/architecture.md#data-path).
   QThread m_feedThread;
   DashboardFeed* m_dashboardFeed = nullptr;  // lives on m_feedThread
+  TextFeed* m_textFeed = nullptr;            // lives on m_feedThread
   std::unique_ptr<Store> m_readStore;  // checkpoints and the worker's heartbeat, for the details and status
   QLabel* m_databaseLabel = nullptr;
   QLabel* m_workerLabel = nullptr;

@@ -1,4 +1,4 @@
-// The window's Text tab (issue 6) on a database holding two text runs with hand-made per-token losses
+// The window's Text tab on a database holding two text runs with hand-made per-token losses
 // (tests/views/text_fixtures.h, stored with Store::put_token_losses as a trainer would) and a shards
 // folder whose tokenizer.json spells the fixture's tokens: the tab lists the text runs only, follows the
 // run table's selection (A and B), shows their slices, the gap share that `zoolab-cli analyze --vs
@@ -23,7 +23,6 @@
 #include <nlohmann/json.hpp>
 
 #include "app/gui/main_window.h"
-#include "app/gui/text_feed.h"
 #include "engine/store/store.h"
 #include "engine/text/ar_hits.h"
 #include "engine/text/byte_level_bpe.h"
@@ -31,6 +30,7 @@
 #include "tests/views/text_fixtures.h"
 #include "views/run_table_model.h"
 #include "views/run_table_view.h"
+#include "views/text_feed.h"
 #include "views/text_slices_view.h"
 #include "views/text_token_view.h"
 #include "views/text_view.h"
@@ -146,7 +146,9 @@ TEST_F(TextTabTest, ShowsTheSelectedTextRunsSlicesGapAndTokensAndFollowsNewValid
 
   // ---- Slices: both runs, the numbers of analyze_token_losses on the stored sets ----
   TextSlicesView* slices = text->slicesView();
-  ASSERT_EQ(slices->runs().size(), 2u) << text->statusLabel()->text().toStdString();
+  // The feed answers from its thread.
+  ASSERT_TRUE(QTest::qWaitFor([&] { return slices->runs().size() == 2u; }, 5000))
+      << text->statusLabel()->text().toStdString();
   EXPECT_EQ(slices->runs()[0].id, runA);
   const bool aIsAttention = runA == a;
   const QStandardItemModel* model = slices->model();
@@ -244,9 +246,10 @@ TEST_F(TextTabTest, ARunWithoutLossesSaysSo) {
   ASSERT_TRUE(window->selectRun(QString::number(run)));
   TextView* text = window->textView();
   EXPECT_EQ(text->runA(), run);
-  EXPECT_TRUE(text->slicesView()->runs().empty());
-  EXPECT_TRUE(text->statusLabel()->text().contains(QStringLiteral("no per-token losses yet")))
+  EXPECT_TRUE(QTest::qWaitFor(
+      [&] { return text->statusLabel()->text().contains(QStringLiteral("no per-token losses yet")); }, 5000))
       << text->statusLabel()->text().toStdString();
+  EXPECT_TRUE(text->slicesView()->runs().empty());
 }
 
 // While a run trains the window polls about once a second; the tab reads a run's loss blob only when its
@@ -274,7 +277,8 @@ TEST_F(TextTabTest, ABlobIsReadOnlyWhenItsStepOrSizeChanges) {
   window->tabs()->setCurrentWidget(text);
   selectRuns(window.get(), {a, b});
   TextSlicesView* slices = text->slicesView();
-  ASSERT_EQ(slices->runs().size(), 2u) << text->statusLabel()->text().toStdString();
+  ASSERT_TRUE(QTest::qWaitFor([&] { return slices->runs().size() == 2u; }, 5000))
+      << text->statusLabel()->text().toStdString();
   const qint64 runA = text->runA();
   const qint64 runB = text->runB();
   const auto meanArLoss = [&](qint64 run) {
@@ -304,8 +308,9 @@ TEST_F(TextTabTest, ABlobIsReadOnlyWhenItsStepOrSizeChanges) {
   EXPECT_EQ(text->tokenView()->runA().losses, setA);  // nor decoded: the same set, the same drawing
 
   // Refresh reads every blob.
-  Q_EMIT text->refreshRequested();
-  EXPECT_NEAR(meanArLoss(runA), 2.5, 1e-6);
+  text->refresh();
+  EXPECT_TRUE(QTest::qWaitFor([&] { return std::abs(meanArLoss(runA) - 2.5) < 1e-6; }, 5000))
+      << meanArLoss(runA);
 }
 
 // A run without losses is shown by its note; when only the note changes (B, still without losses, stops
@@ -326,7 +331,9 @@ TEST_F(TextTabTest, ANoteChangeAloneIsShown) {
   text->setChosenRuns(a, b);
   Q_EMIT text->runsChosen(a, b);
   QLabel* gap = text->slicesView()->gapLabel();
-  EXPECT_TRUE(gap->text().contains(QStringLiteral("no per-token losses yet"))) << gap->text().toStdString();
+  EXPECT_TRUE(
+      QTest::qWaitFor([&] { return gap->text().contains(QStringLiteral("no per-token losses yet")); }, 5000))
+      << gap->text().toStdString();
   {
     Store store(m_db.toStdString());
     store.set_status(b, RunStatus::Failed);

@@ -1,6 +1,6 @@
 #pragma once
 
-// Hand-made per-token losses for the text views' tests (issue 6), shared by test_views and test_gui.
+// Hand-made per-token losses for the text views' tests, shared by test_views and test_gui.
 // Two validation sequences of 12 tokens whose AR hits are known by construction:
 //   sequence 0: 1 2 3 1 2 4 1 2 3 5 6 7   hits at 4 (bigram 1 2, distance 3), 7 (1 2, distance 3) and
 //                                         8 (2 3, distance 6)
