@@ -1,5 +1,7 @@
 #include "app/gui/main_window.h"
 
+#include <initializer_list>
+
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -29,6 +31,7 @@
 #include "views/database_poller.h"
 #include "views/inspector_view.h"
 #include "views/metric_feed.h"
+#include "views/pattern_feed.h"
 #include "views/pattern_view.h"
 #include "views/probe_view.h"
 #include "views/run_colours.h"
@@ -173,7 +176,7 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
 
 MainWindow::~MainWindow() {
   // Waits for a read in progress; the feeds are deleted on their thread as it finishes.
-  for (QObject* feed : std::initializer_list<QObject*>{m_dashboardFeed, m_textFeed}) {
+  for (QObject* feed : std::initializer_list<QObject*>{m_dashboardFeed, m_textFeed, m_patternFeed}) {
     if (feed) {
       feed->deleteLater();
     }
@@ -197,6 +200,26 @@ void MainWindow::openDatabase(const QString& path) {
     disconnect(m_textFeed, nullptr, nullptr, nullptr);
     m_textFeed->deleteLater();
   }
+  if (m_patternFeed) {
+    disconnect(m_patterns, nullptr, m_patternFeed, nullptr);
+    disconnect(m_patternFeed, nullptr, nullptr, nullptr);
+    m_patternFeed->deleteLater();
+  }
+  // The new feeds are wired before the views learn the path: a view may ask at once.
+  m_dashboardFeed = new DashboardFeed(absolutePath);
+  m_dashboardFeed->moveToThread(&m_feedThread);
+  // Both queued (the objects live on different threads): a request never blocks the window, and the
+  // view drops an answer about a database it no longer shows.
+  connect(m_dashboards, &DashboardView::reloadRequested, m_dashboardFeed, &DashboardFeed::load);
+  connect(m_dashboardFeed, &DashboardFeed::loaded, m_dashboards, &DashboardView::setData);
+  m_textFeed = new TextFeed(absolutePath);
+  m_textFeed->moveToThread(&m_feedThread);
+  connect(m_text, &TextView::loadRequested, m_textFeed, &TextFeed::load);
+  connect(m_textFeed, &TextFeed::loaded, m_text, &TextView::setData);
+  m_patternFeed = new PatternFeed(absolutePath);
+  m_patternFeed->moveToThread(&m_feedThread);
+  connect(m_patterns, &PatternView::loadRequested, m_patternFeed, &PatternFeed::load);
+  connect(m_patternFeed, &PatternFeed::loaded, m_patterns, &PatternView::setData);
   m_readStore.reset();
   m_runs.clear();
   m_databasePath = absolutePath;
@@ -226,17 +249,6 @@ void MainWindow::openDatabase(const QString& path) {
   connect(m_feed, &MetricFeed::historyLoaded, m_curves, &CurvePlot::setRunHistory);
   connect(m_feed, &MetricFeed::pointsAppended, m_curves, &CurvePlot::appendMetrics);
   connect(m_feed, &MetricFeed::errorOccurred, this, &MainWindow::onDatabaseError);
-
-  m_dashboardFeed = new DashboardFeed(absolutePath);
-  m_dashboardFeed->moveToThread(&m_feedThread);
-  // Both queued (the objects live on different threads): a request never blocks the window, and the
-  // view drops an answer about a database it no longer shows.
-  connect(m_dashboards, &DashboardView::reloadRequested, m_dashboardFeed, &DashboardFeed::load);
-  connect(m_dashboardFeed, &DashboardFeed::loaded, m_dashboards, &DashboardView::setData);
-  m_textFeed = new TextFeed(absolutePath);
-  m_textFeed->moveToThread(&m_feedThread);
-  connect(m_text, &TextView::loadRequested, m_textFeed, &TextFeed::load);
-  connect(m_textFeed, &TextFeed::loaded, m_text, &TextView::setData);
 
   updateStatus();
   m_poller->start();

@@ -30,6 +30,7 @@ class DashboardFeed;
 class DashboardView;
 class DatabasePoller;
 class InspectorView;
+class PatternFeed;
 class PatternView;
 class ProbeRunner;
 class ProbeView;
@@ -126,6 +127,7 @@ class MainWindow : public QMainWindow {
   QThread m_feedThread;
   DashboardFeed* m_dashboardFeed = nullptr;  // lives on m_feedThread
   TextFeed* m_textFeed = nullptr;            // lives on m_feedThread
+  PatternFeed* m_patternFeed = nullptr;      // lives on m_feedThread
   std::unique_ptr<Store> m_readStore;  // checkpoints and the worker's heartbeat, for the details and status
   QLabel* m_databaseLabel = nullptr;
   QLabel* m_workerLabel = nullptr;
