@@ -1,16 +1,17 @@
 #pragma once
 
-// The Inspector tab (issue 5): which test queries a run fails to recall, and why. A run picker (it
-// follows the run table's selection unless told not to) and a picker of the evaluations that recorded
-// queries (Store::list_query_records; by default the set `zoolab-cli inspect RUN` shows, choose_record_set)
-// above pages: Examples (ExampleBrowser), Recall (RecallAnalysisView: the inspected run, with the other
-// selected runs overlaid), Compare (CompareView: against another run, its counts linking into Examples),
-// and the pages others add with addPage (Patterns, Probe).
+// The Inspector tab: which test queries a run fails to recall, and why. A run picker (it follows the
+// run table's selection unless told not to) and a picker of the evaluations that recorded queries
+// (Store::list_query_records; by default the set `zoolab-cli inspect RUN` shows, choose_record_set) above
+// pages: Examples (ExampleBrowser), Recall (RecallAnalysisView: the inspected run, with the other selected
+// runs overlaid), Compare (CompareView: against another run, its counts linking into Examples), and the pages
+// others add with addPage (Patterns, Probe).
 //
 // It reads the database itself through the engine's plain API (engine/inspect/inspection.h), on the GUI
-// thread: a record set is one small blob (37 bytes a query), decoded sets are cached. It rereads when the
-// runs change (the window forwards its poller's runs) and only while visible; a hidden tab catches up when
-// shown.
+// thread: a record set is one small blob (37 bytes a query), decoded sets are cached. It is the last view
+// to do so: the others, its Patterns page among them, read through feeds on the window's feed thread
+// (docs/architecture.md#data-path). It rereads when the runs change (the window forwards its poller's
+// runs) and only while visible; a hidden tab catches up when shown.
 
 #include <cstdint>
 #include <map>
@@ -57,9 +58,6 @@ class InspectorView : public QWidget {
   // Inspects the runs of another database (nothing is read until a run is chosen and the view is shown).
   void setDatabasePath(const QString& path);
   const QString& databasePath() const { return m_store.path(); }
-  // The database, opened on first use; nullptr when it cannot be opened (statusLabel says why). Pages
-  // added with addPage may read through it on the GUI thread.
-  Store* store();
 
   // The runs of the database (the window's poller): the run picker lists them, and the inspected run's
   // records are reread when they changed.
@@ -86,7 +84,7 @@ class InspectorView : public QWidget {
   // Rereads the database now (visible or not).
   void refresh();
 
-  // Adds a page after Examples, Recall and Compare (the Patterns and Probe pages of issue 5).
+  // Adds a page after Examples, Recall and Compare (the window's Patterns and Probe pages).
   void addPage(QWidget* page, const QString& title);
   QTabWidget* pages() const { return m_pages; }
   ExampleBrowser* exampleBrowser() const { return m_browser; }
@@ -121,6 +119,8 @@ class InspectorView : public QWidget {
   void updateCandidates();  // Compare's run B: every run but the inspected one
   void onRunBChosen(qint64 runId);
   void setStatus(const QString& text, bool error = false);
+  // The database, opened on first use; nullptr when it cannot be opened (statusLabel says why).
+  Store* store();
   std::optional<RunRecord> runRecord(qint64 runId);
   QString runName(qint64 runId);
   std::shared_ptr<const QueryRecordSet> recordSet(qint64 runId, const QueryRecordSetInfo& info);
