@@ -1,6 +1,7 @@
 #include "app/gui/main_window.h"
 
 #include <initializer_list>
+#include <utility>
 
 #include <QAction>
 #include <QApplication>
@@ -29,6 +30,7 @@
 #include "views/dashboard_feed.h"
 #include "views/dashboard_view.h"
 #include "views/database_poller.h"
+#include "views/inspector_feed.h"
 #include "views/inspector_view.h"
 #include "views/metric_feed.h"
 #include "views/pattern_feed.h"
@@ -176,7 +178,8 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
 
 MainWindow::~MainWindow() {
   // Waits for a read in progress; the feeds are deleted on their thread as it finishes.
-  for (QObject* feed : std::initializer_list<QObject*>{m_dashboardFeed, m_textFeed, m_patternFeed}) {
+  for (QObject* feed :
+       std::initializer_list<QObject*>{m_dashboardFeed, m_textFeed, m_patternFeed, m_inspectorFeed}) {
     if (feed) {
       feed->deleteLater();
     }
@@ -190,20 +193,16 @@ void MainWindow::openDatabase(const QString& path) {
   delete m_poller;  // their signals die with them: no late update from the old database
   delete m_feed;
   // The old feeds are deleted on their own thread, after any read in progress.
-  if (m_dashboardFeed) {
-    disconnect(m_dashboards, nullptr, m_dashboardFeed, nullptr);
-    disconnect(m_dashboardFeed, nullptr, nullptr, nullptr);
-    m_dashboardFeed->deleteLater();
-  }
-  if (m_textFeed) {
-    disconnect(m_text, nullptr, m_textFeed, nullptr);
-    disconnect(m_textFeed, nullptr, nullptr, nullptr);
-    m_textFeed->deleteLater();
-  }
-  if (m_patternFeed) {
-    disconnect(m_patterns, nullptr, m_patternFeed, nullptr);
-    disconnect(m_patternFeed, nullptr, nullptr, nullptr);
-    m_patternFeed->deleteLater();
+  const std::pair<QObject*, QObject*> oldFeeds[] = {{m_dashboards, m_dashboardFeed},
+                                                    {m_text, m_textFeed},
+                                                    {m_patterns, m_patternFeed},
+                                                    {m_inspector, m_inspectorFeed}};
+  for (const auto& [view, feed] : oldFeeds) {
+    if (feed) {
+      disconnect(view, nullptr, feed, nullptr);
+      disconnect(feed, nullptr, nullptr, nullptr);
+      feed->deleteLater();
+    }
   }
   // The new feeds are wired before the views learn the path: a view may ask at once.
   m_dashboardFeed = new DashboardFeed(absolutePath);
@@ -220,6 +219,10 @@ void MainWindow::openDatabase(const QString& path) {
   m_patternFeed->moveToThread(&m_feedThread);
   connect(m_patterns, &PatternView::loadRequested, m_patternFeed, &PatternFeed::load);
   connect(m_patternFeed, &PatternFeed::loaded, m_patterns, &PatternView::setData);
+  m_inspectorFeed = new InspectorFeed(absolutePath);
+  m_inspectorFeed->moveToThread(&m_feedThread);
+  connect(m_inspector, &InspectorView::loadRequested, m_inspectorFeed, &InspectorFeed::load);
+  connect(m_inspectorFeed, &InspectorFeed::loaded, m_inspector, &InspectorView::setData);
   m_readStore.reset();
   m_runs.clear();
   m_databasePath = absolutePath;

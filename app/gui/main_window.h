@@ -29,6 +29,7 @@ class CurvePlot;
 class DashboardFeed;
 class DashboardView;
 class DatabasePoller;
+class InspectorFeed;
 class InspectorView;
 class PatternFeed;
 class PatternView;
@@ -128,6 +129,7 @@ class MainWindow : public QMainWindow {
   DashboardFeed* m_dashboardFeed = nullptr;  // lives on m_feedThread
   TextFeed* m_textFeed = nullptr;            // lives on m_feedThread
   PatternFeed* m_patternFeed = nullptr;      // lives on m_feedThread
+  InspectorFeed* m_inspectorFeed = nullptr;  // lives on m_feedThread
   std::unique_ptr<Store> m_readStore;  // checkpoints and the worker's heartbeat, for the details and status
   QLabel* m_databaseLabel = nullptr;
   QLabel* m_workerLabel = nullptr;

@@ -105,6 +105,8 @@ TEST_F(InspectorGuiTest, ShowsTheNumbersOfZoolabCliInspectAndDrivesTheBrowserAnd
   InspectorView* inspector = window->inspectorView();
   window->tabs()->setCurrentWidget(inspector);
   ASSERT_EQ(inspector->currentRun(), a);
+  // The records are read on the window's feed thread.
+  ASSERT_TRUE(QTest::qWaitFor([&] { return !inspector->isLoading(); }, 10000));
   ASSERT_TRUE(inspector->currentSet().has_value()) << inspector->statusLabel()->text().toStdString();
 
   // ---- Recall: the summary, by gap, by kv index, by slice and the heatmap ----
@@ -221,6 +223,7 @@ TEST_F(InspectorGuiTest, ShowsTheNumbersOfZoolabCliInspectAndDrivesTheBrowserAnd
   CompareView* compare = inspector->compareView();
   inspector->pages()->setCurrentWidget(compare);
   ASSERT_TRUE(compare->chooseRunB(b));
+  ASSERT_TRUE(QTest::qWaitFor([&] { return !inspector->isLoading(); }, 10000));
   ASSERT_TRUE(compare->comparison().has_value()) << compare->message().toStdString();
   EXPECT_EQ(compare->comparison()->both_right, versus.at("both_right").get<int64_t>());
   EXPECT_EQ(compare->comparison()->only_a, versus.at("only_a").get<int64_t>());
