@@ -42,6 +42,7 @@
 #include "views/run_table_view.h"
 #include "views/text_feed.h"
 #include "views/text_view.h"
+#include "views/window_feed.h"
 
 namespace zoolab {
 
@@ -178,8 +179,8 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
 
 MainWindow::~MainWindow() {
   // Waits for a read in progress; the feeds are deleted on their thread as it finishes.
-  for (QObject* feed :
-       std::initializer_list<QObject*>{m_dashboardFeed, m_textFeed, m_patternFeed, m_inspectorFeed}) {
+  for (QObject* feed : std::initializer_list<QObject*>{m_dashboardFeed, m_textFeed, m_patternFeed,
+                                                       m_inspectorFeed, m_windowFeed}) {
     if (feed) {
       feed->deleteLater();
     }
@@ -223,7 +224,13 @@ void MainWindow::openDatabase(const QString& path) {
   m_inspectorFeed->moveToThread(&m_feedThread);
   connect(m_inspector, &InspectorView::loadRequested, m_inspectorFeed, &InspectorFeed::load);
   connect(m_inspectorFeed, &InspectorFeed::loaded, m_inspector, &InspectorView::setData);
-  m_readStore.reset();
+  m_windowFeed = new WindowFeed(absolutePath);
+  m_windowFeed->moveToThread(&m_feedThread);
+  connect(m_windowFeed, &WindowFeed::loaded, this, &MainWindow::setWindowData);
+  m_workerStore.reset();
+  m_checkpointRun = 0;
+  m_checkpoint.reset();
+  m_liveWorker.reset();
   m_runs.clear();
   m_databasePath = absolutePath;
   m_databaseError.clear();
@@ -447,6 +454,17 @@ void MainWindow::onSelectionChanged(const QList<qint64>& runIds) {
 }
 
 void MainWindow::refreshDetails() {
+  showDetails();
+  if (m_windowFeed) {
+    const QList<qint64> selected = m_runView->selectedRunIds();
+    const WindowRequest request{selected.isEmpty() ? 0 : selected.front()};
+    // Queued to the feed's thread; the answer comes back through WindowFeed::loaded.
+    QMetaObject::invokeMethod(
+        m_windowFeed, [feed = m_windowFeed, request] { feed->load(request); }, Qt::QueuedConnection);
+  }
+}
+
+void MainWindow::showDetails() {
   const QList<qint64> selected = m_runView->selectedRunIds();
   const auto it = selected.isEmpty() ? m_runs.end() : m_runs.find(selected.front());
   if (it == m_runs.end()) {
@@ -454,17 +472,29 @@ void MainWindow::refreshDetails() {
     return;
   }
   std::vector<CheckpointRecord> checkpoints;
-  try {
-    if (!m_readStore) {
-      m_readStore = std::make_unique<Store>(m_databasePath.toStdString());
-    }
-    if (auto latest = m_readStore->latest_checkpoint(it->first)) {
-      checkpoints.push_back(*latest);
-    }
-  } catch (const std::exception&) {
-    // The poller reports database failures; the details show the run without its checkpoint.
+  if (m_checkpointRun == it->first && m_checkpoint) {
+    checkpoints.push_back(*m_checkpoint);
   }
   m_details->setRun(it->second.first, it->second.second, checkpoints);
+}
+
+void MainWindow::setWindowData(std::shared_ptr<const WindowData> data) {
+  if (!data || data->databasePath != m_databasePath) {
+    return;
+  }
+  // A database that cannot be read: the poller reports it; the details show the run without its
+  // checkpoint.
+  const bool checkpointChanged = m_checkpointRun != data->runId ||
+                                 m_checkpoint.has_value() != data->latestCheckpoint.has_value() ||
+                                 (m_checkpoint && m_checkpoint->id != data->latestCheckpoint->id);
+  m_checkpointRun = data->runId;
+  m_checkpoint = data->latestCheckpoint;
+  m_liveWorker = data->liveWorker;
+  const QList<qint64> selected = m_runView->selectedRunIds();
+  if (checkpointChanged && !selected.isEmpty() && selected.front() == data->runId) {
+    showDetails();
+  }
+  updateStatus();
 }
 
 void MainWindow::onRunActivated(qint64 runId) {
@@ -522,11 +552,11 @@ void MainWindow::ensureWorker(bool force) {
   }
   m_lastWorkerCheckMs = now;
   try {
-    if (!m_readStore) {
-      m_readStore = std::make_unique<Store>(m_databasePath.toStdString());
+    if (!m_workerStore) {
+      m_workerStore = std::make_unique<Store>(m_databasePath.toStdString());
     }
     const auto result =
-        WorkerLauncher::ensureWorker(*m_readStore, m_settings.workerSlots(), m_settings.workerThreads());
+        WorkerLauncher::ensureWorker(*m_workerStore, m_settings.workerSlots(), m_settings.workerThreads());
     m_workerError = result.error;
     if (result.started) {
       m_workerStartedMs = now;
@@ -542,13 +572,9 @@ void MainWindow::updateStatus() {
   QString worker = tr("no worker");
   if (!m_workerError.isEmpty()) {
     worker = tr("worker: %1").arg(m_workerError);
-  } else if (m_readStore) {
-    try {
-      if (const auto live = m_readStore->live_worker()) {
-        worker = tr("worker pid %1 · %n slot(s)", nullptr, static_cast<int>(live->slots)).arg(live->pid);
-      }
-    } catch (const std::exception&) {
-    }
+  } else if (m_liveWorker) {
+    worker = tr("worker pid %1 · %n slot(s)", nullptr, static_cast<int>(m_liveWorker->slots))
+                 .arg(m_liveWorker->pid);
   }
   m_workerLabel->setText(worker);
   m_databaseLabel->setToolTip(path);

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <QList>
@@ -44,6 +45,8 @@ class Settings;
 class Store;
 class TextFeed;
 class TextView;
+class WindowFeed;
+struct WindowData;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -82,6 +85,9 @@ class MainWindow : public QMainWindow {
   QSplitter* splitter() const { return m_splitter; }
   // What the status bar says of the worker ("worker pid 123 · 2 slots", "no worker", or a failure).
   QString workerStatus() const;
+  // The window feed's answer (the shown run's latest checkpoint, the live worker); an answer about
+  // another database is dropped.
+  void setWindowData(std::shared_ptr<const zoolab::WindowData> data);
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -103,7 +109,10 @@ class MainWindow : public QMainWindow {
   void showQueued(const QList<qint64>& ids);
   // Starts a worker when runs are queued and none is alive (at most every few seconds).
   void ensureWorker(bool force);
+  // Shows the selected run's details (with its latest checkpoint as last read) and asks the window's
+  // feed for its checkpoint and the live worker again.
   void refreshDetails();
+  void showDetails();
   void updateStatus();
 
   Settings& m_settings;
@@ -130,7 +139,14 @@ class MainWindow : public QMainWindow {
   TextFeed* m_textFeed = nullptr;            // lives on m_feedThread
   PatternFeed* m_patternFeed = nullptr;      // lives on m_feedThread
   InspectorFeed* m_inspectorFeed = nullptr;  // lives on m_feedThread
-  std::unique_ptr<Store> m_readStore;  // checkpoints and the worker's heartbeat, for the details and status
+  WindowFeed* m_windowFeed = nullptr;        // lives on m_feedThread
+  // The window feed's last answer: the latest checkpoint of run m_checkpointRun, and the live worker.
+  qint64 m_checkpointRun = 0;
+  std::optional<CheckpointRecord> m_checkpoint;
+  std::optional<WorkerRecord> m_liveWorker;
+  // Starting a worker reads whether one is alive and starts the process at once, on this thread
+  // (WorkerLauncher::ensureWorker, at most every few seconds): it keeps its own connection.
+  std::unique_ptr<Store> m_workerStore;
   QLabel* m_databaseLabel = nullptr;
   QLabel* m_workerLabel = nullptr;
   QLabel* m_countLabel = nullptr;
