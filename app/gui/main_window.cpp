@@ -179,8 +179,8 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
 
 MainWindow::~MainWindow() {
   // Waits for a read in progress; the feeds are deleted on their thread as it finishes.
-  for (QObject* feed : std::initializer_list<QObject*>{m_dashboardFeed, m_textFeed, m_patternFeed,
-                                                       m_inspectorFeed, m_windowFeed}) {
+  for (QObject* feed : std::initializer_list<QObject*>{m_poller, m_feed, m_dashboardFeed, m_textFeed,
+                                                       m_patternFeed, m_inspectorFeed, m_windowFeed}) {
     if (feed) {
       feed->deleteLater();
     }
@@ -191,8 +191,14 @@ MainWindow::~MainWindow() {
 
 void MainWindow::openDatabase(const QString& path) {
   const QString absolutePath = QFileInfo(path).absoluteFilePath();
-  delete m_poller;  // their signals die with them: no late update from the old database
-  delete m_feed;
+  // The old poller and metric feed go like the feeds: deleted on their thread, and whatever they
+  // already sent is dropped (m_databaseGeneration).
+  for (QObject* reader : std::initializer_list<QObject*>{m_poller, m_feed}) {
+    if (reader) {
+      disconnect(reader, nullptr, nullptr, nullptr);
+      reader->deleteLater();
+    }
+  }
   // The old feeds are deleted on their own thread, after any read in progress.
   const std::pair<QObject*, QObject*> oldFeeds[] = {{m_dashboards, m_dashboardFeed},
                                                     {m_text, m_textFeed},
@@ -228,6 +234,7 @@ void MainWindow::openDatabase(const QString& path) {
   m_windowFeed->moveToThread(&m_feedThread);
   connect(m_windowFeed, &WindowFeed::loaded, this, &MainWindow::setWindowData);
   m_workerStore.reset();
+  m_pendingSelection = 0;
   m_checkpointRun = 0;
   m_checkpoint.reset();
   m_liveWorker.reset();
@@ -249,28 +256,59 @@ void MainWindow::openDatabase(const QString& path) {
   setWindowTitle(QStringLiteral("zoolab — %1").arg(QDir::toNativeSeparators(absolutePath)));
   m_settings.setLastDatabasePath(absolutePath);
 
-  m_poller = new DatabasePoller(absolutePath, this);
+  // The poller and the metric feed poll on the feed thread too (their timers with them); the window
+  // talks to them through queued calls, and their answers about a database no longer shown (sent
+  // before it changed) are dropped.
+  const quint64 generation = ++m_databaseGeneration;
+  const auto current = [this, generation] { return generation == m_databaseGeneration; };
+  m_poller = new DatabasePoller(absolutePath);
   m_poller->setInterval(m_settings.pollIntervalMs());
-  connect(m_poller, &DatabasePoller::runsChanged, this, &MainWindow::onRunsChanged);
-  connect(m_poller, &DatabasePoller::errorOccurred, this, &MainWindow::onDatabaseError);
+  m_poller->moveToThread(&m_feedThread);
+  connect(m_poller, &DatabasePoller::runsChanged, this,
+          [this, current](const std::vector<RunRecord>& runs,
+                          const std::vector<std::vector<MetricSummary>>& summaries) {
+            if (current()) {
+              onRunsChanged(runs, summaries);
+            }
+          });
+  connect(m_poller, &DatabasePoller::errorOccurred, this, [this, current](const QString& message) {
+    if (current()) {
+      onDatabaseError(message);
+    }
+  });
 
-  m_feed = new MetricFeed(absolutePath, this);
+  m_feed = new MetricFeed(absolutePath);
   m_feed->setInterval(m_settings.pollIntervalMs());
-  connect(m_feed, &MetricFeed::historyLoaded, m_curves, &CurvePlot::setRunHistory);
-  connect(m_feed, &MetricFeed::pointsAppended, m_curves, &CurvePlot::appendMetrics);
-  connect(m_feed, &MetricFeed::errorOccurred, this, &MainWindow::onDatabaseError);
+  m_feed->moveToThread(&m_feedThread);
+  connect(m_feed, &MetricFeed::historyLoaded, this,
+          [this, current](qint64 runId, const std::vector<MetricPoint>& points) {
+            if (current()) {
+              m_curves->setRunHistory(runId, points);
+            }
+          });
+  connect(m_feed, &MetricFeed::pointsAppended, this, [this, current](const std::vector<MetricPoint>& points) {
+    if (current()) {
+      m_curves->appendMetrics(points);
+    }
+  });
+  connect(m_feed, &MetricFeed::errorOccurred, this, [this, current](const QString& message) {
+    if (current()) {
+      onDatabaseError(message);
+    }
+  });
 
   updateStatus();
-  m_poller->start();
-  m_feed->start();
+  QMetaObject::invokeMethod(m_poller, &DatabasePoller::start, Qt::QueuedConnection);
+  QMetaObject::invokeMethod(m_feed, &MetricFeed::start, Qt::QueuedConnection);
 }
 
 void MainWindow::pollNow() {
+  // Queued to the feed thread: the answers arrive as runsChanged and pointsAppended.
   if (m_poller) {
-    m_poller->poll();
+    QMetaObject::invokeMethod(m_poller, &DatabasePoller::poll, Qt::QueuedConnection);
   }
   if (m_feed) {
-    m_feed->poll();
+    QMetaObject::invokeMethod(m_feed, &MetricFeed::poll, Qt::QueuedConnection);
   }
 }
 
@@ -348,7 +386,7 @@ void MainWindow::createMenus() {
   QAction* refreshAction = viewMenu->addAction(tr("&Refresh"), this, [this] {
     // Also retries a database that failed to open (the poller stops its timer then).
     if (m_poller) {
-      m_poller->start();
+      QMetaObject::invokeMethod(m_poller, &DatabasePoller::start, Qt::QueuedConnection);
     }
     pollNow();
   });
@@ -389,11 +427,14 @@ void MainWindow::showAbout() {
 void MainWindow::showPreferences() {
   SettingsDialog dialog(m_settings, this);
   if (dialog.exec() == QDialog::Accepted) {
+    const int interval = m_settings.pollIntervalMs();
     if (m_poller) {
-      m_poller->setInterval(m_settings.pollIntervalMs());
+      QMetaObject::invokeMethod(
+          m_poller, [poller = m_poller, interval] { poller->setInterval(interval); }, Qt::QueuedConnection);
     }
     if (m_feed) {
-      m_feed->setInterval(m_settings.pollIntervalMs());
+      QMetaObject::invokeMethod(
+          m_feed, [feed = m_feed, interval] { feed->setInterval(interval); }, Qt::QueuedConnection);
     }
     m_dashboards->setFigureStyle(m_settings.figureStyle());
     m_curves->setFigureStyle(m_settings.figureStyle());
@@ -410,7 +451,8 @@ void MainWindow::onRunsChanged(const std::vector<RunRecord>& runs,
     const auto previous = m_runs.find(run.id);
     if (previous != m_runs.end() && previous->second.first.status != RunStatus::Running &&
         run.status == RunStatus::Running && m_feed) {
-      m_feed->reload(run.id);
+      QMetaObject::invokeMethod(
+          m_feed, [feed = m_feed, id = run.id] { feed->reload(id); }, Qt::QueuedConnection);
     }
     m_curves->setRunColour(run.id, runColour(run.id, run.colour));
     m_curves->setRunName(run.id, QString::fromStdString(run.name));
@@ -419,6 +461,9 @@ void MainWindow::onRunsChanged(const std::vector<RunRecord>& runs,
   }
   m_runs = std::move(byId);
   m_runModel->setRuns(runs, summaries);
+  if (m_pendingSelection != 0 && m_runView->selectRun(m_pendingSelection)) {
+    m_pendingSelection = 0;  // a run just queued, now listed (showQueued)
+  }
   // The poller announces only changes of runs or summaries, which is what the dashboards are built from.
   m_dashboards->databaseChanged();
   m_inspector->setRuns(runs);
@@ -448,7 +493,8 @@ void MainWindow::onSelectionChanged(const QList<qint64>& runIds) {
   m_inspector->setSelectedRuns(runIds);
   m_text->setSelectedRuns(runIds);
   if (m_feed) {
-    m_feed->setRuns(runIds);
+    QMetaObject::invokeMethod(
+        m_feed, [feed = m_feed, runIds] { feed->setRuns(runIds); }, Qt::QueuedConnection);
   }
   refreshDetails();
 }
@@ -536,7 +582,8 @@ void MainWindow::showQueued(const QList<qint64>& ids) {
                       : tr("Queued %1 runs (%2 to %3)").arg(ids.size()).arg(ids.front()).arg(ids.back()),
       5000);
   pollNow();
-  m_runView->selectRun(ids.back());
+  // The poll answers later: the run is selected once it is listed.
+  m_pendingSelection = m_runView->selectRun(ids.back()) ? 0 : ids.back();
   m_tabs->setCurrentWidget(m_curves);
 }
 

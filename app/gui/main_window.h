@@ -130,8 +130,11 @@ class MainWindow : public QMainWindow {
   ProbeRunner* m_probeRunner = nullptr;
   TextView* m_text = nullptr;
   RunActions* m_actions = nullptr;
-  DatabasePoller* m_poller = nullptr;
-  MetricFeed* m_feed = nullptr;
+  DatabasePoller* m_poller = nullptr;  // lives on m_feedThread
+  MetricFeed* m_feed = nullptr;        // lives on m_feedThread
+  // Counts openDatabase calls: the poller's and metric feed's answers sent before the last one are dropped.
+  quint64 m_databaseGeneration = 0;
+  qint64 m_pendingSelection = 0;  // a run just queued, selected when a poll lists it (showQueued)
   // The feeds' thread: feeds read the database there and hand the views plain structs through queued
   // signals, so no view reads the database on this thread (docs/architecture.md#data-path).
   QThread m_feedThread;
