@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <exception>
-#include <map>
-#include <set>
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -20,7 +18,6 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
-#include "engine/store/store.h"
 #include "views/figure_view.h"
 
 namespace zoolab {
@@ -28,7 +25,6 @@ namespace zoolab {
 namespace {
 
 constexpr char kPivotTable[] = "pivot-table";
-constexpr char kDefaultMetric[] = "valid/accuracy";
 constexpr qlonglong kAllRuns = -1;
 
 // "fig2: 12/448 finished, 2 running": how far a sweep is, in the sweep chooser.
@@ -44,22 +40,6 @@ QString sweepProgress(const SweepRecord& sweep) {
     text += QStringLiteral(", %1 stopped").arg(sweep.other);
   }
   return text;
-}
-
-// Dotted paths of the scalars of a configuration ("model.d_model", "data.train.0.input_seq_len").
-void collectPaths(const nlohmann::json& value, const std::string& prefix,
-                  std::map<std::string, std::set<std::string>>& values) {
-  if (value.is_object()) {
-    for (auto it = value.begin(); it != value.end(); ++it) {
-      collectPaths(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), values);
-    }
-  } else if (value.is_array()) {
-    for (size_t i = 0; i < value.size(); ++i) {
-      collectPaths(value[i], prefix + "." + std::to_string(i), values);
-    }
-  } else if (!prefix.empty()) {
-    values[prefix].insert(value.dump());
-  }
 }
 
 // Replaces a combo's entries, keeping its current text (an editable combo may hold a typed path).
@@ -84,7 +64,8 @@ void setComboItems(QComboBox* combo, const QStringList& items) {
 
 }  // namespace
 
-DashboardView::DashboardView(QWidget* parent) : QWidget(parent) {
+DashboardView::DashboardView(QWidget* parent)
+    : QWidget(parent), m_data(std::make_shared<const DashboardData>()) {
   m_reloadTimer = new QTimer(this);
   m_reloadTimer->setSingleShot(true);
   connect(m_reloadTimer, &QTimer::timeout, this, &DashboardView::onReloadTimer);
@@ -110,7 +91,7 @@ void DashboardView::buildControls() {
   m_metricCombo = new QComboBox(this);
   m_metricCombo->setObjectName(QStringLiteral("metricCombo"));
   m_metricCombo->setToolTip(tr("The metric compared (a run's value is its summary of this key)"));
-  m_metricCombo->addItem(QLatin1String(kDefaultMetric));
+  m_metricCombo->addItem(QLatin1String(kDashboardDefaultMetric));
   m_metricCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
 
   m_aggregateCombo = new QComboBox(this);
@@ -224,14 +205,15 @@ void DashboardView::buildControls() {
 // ---- Database ----
 
 void DashboardView::setDatabasePath(const QString& path) {
-  if (path == m_databasePath && m_store) {
+  if (path == m_databasePath) {
     return;
   }
   m_databasePath = path;
-  m_store.reset();
-  m_runs.clear();
+  m_data = std::make_shared<const DashboardData>();
+  m_loading = false;  // an answer about the previous database is dropped (setData)
   m_stale = true;
-  rebuildFigure();  // empty until the runs are read
+  m_lastError.clear();
+  rebuildFigure();  // empty until the runs arrive
   scheduleReload();
 }
 
@@ -246,6 +228,7 @@ void DashboardView::databaseChanged() {
 
 void DashboardView::refresh() {
   m_reloadTimer->stop();
+  m_stale = true;
   reload();
   rebuildFigure();
 }
@@ -268,36 +251,45 @@ void DashboardView::scheduleReload() {
 }
 
 void DashboardView::onReloadTimer() {
-  if (!m_stale || !isVisible()) {
-    return;
+  if (m_stale && isVisible()) {
+    reload();  // setData redraws
   }
-  reload();
-  rebuildFigure();
 }
 
 void DashboardView::reload() {
+  if (m_databasePath.isEmpty() || !m_stale) {
+    return;
+  }
+  if (m_loading) {
+    return;  // m_stale stays set: setData asks again when this answer arrives
+  }
   m_sinceReload.start();
   m_stale = false;
-  if (m_databasePath.isEmpty()) {
-    return;
-  }
+  m_loading = true;
   ++m_reloadCount;
-  try {
-    if (!m_store) {
-      m_store = std::make_unique<Store>(m_databasePath.toStdString());
-    }
-    m_runs = load_run_facts(*m_store);
-    refreshSweepCombo(m_store->list_sweeps());
-    m_lastError.clear();
-  } catch (const std::exception& error) {
-    // The store's messages name the file; the window's status bar reports it too.
-    m_store.reset();
-    m_runs.clear();
-    showError(QString::fromUtf8(error.what()));
+  Q_EMIT reloadRequested();
+}
+
+void DashboardView::setData(std::shared_ptr<const DashboardData> data) {
+  if (!data || data->databasePath != m_databasePath) {
     return;
   }
-  refreshMetricCombo();
-  refreshPivotCombos();
+  m_loading = false;
+  if (!data->error.isEmpty()) {
+    // The window's status bar reports it too; the next successful read clears it.
+    m_data = std::move(data);
+    showError(m_data->error);
+  } else {
+    m_data = std::move(data);
+    m_lastError.clear();
+    refreshSweepCombo();
+    refreshMetricCombo();
+    refreshPivotCombos();
+    rebuildFigure();
+  }
+  if (m_stale) {
+    scheduleReload();
+  }
 }
 
 // ---- Options ----
@@ -334,45 +326,23 @@ DashboardOptions DashboardView::options() const {
 }
 
 void DashboardView::refreshMetricCombo() {
-  std::set<std::string> keys{kDefaultMetric};
-  for (const RunFacts& run : m_runs) {
-    for (const auto& entry : run.summaries) {
-      keys.insert(entry.first);
-    }
-  }
-  QStringList items;
-  for (const std::string& key : keys) {
-    items.append(QString::fromStdString(key));
-  }
-  setComboItems(m_metricCombo, items);
+  setComboItems(m_metricCombo, m_data->metricKeys);
 }
 
-void DashboardView::refreshSweepCombo(const std::vector<SweepRecord>& sweeps) {
+void DashboardView::refreshSweepCombo() {
   const qlonglong current = m_sweepCombo->currentData().toLongLong();
   const QSignalBlocker blocker(m_sweepCombo);
   m_sweepCombo->clear();
   m_sweepCombo->addItem(tr("All runs"), kAllRuns);
-  for (const SweepRecord& sweep : sweeps) {
+  for (const SweepRecord& sweep : m_data->sweeps) {
     m_sweepCombo->addItem(sweepProgress(sweep), static_cast<qlonglong>(sweep.id));
   }
   m_sweepCombo->setCurrentIndex(std::max(0, m_sweepCombo->findData(current)));
 }
 
 void DashboardView::refreshPivotCombos() {
-  // The run fields, then every configuration path whose value differs between the runs (the others
-  // would make a single row or column).
-  std::map<std::string, std::set<std::string>> values;
-  for (const RunFacts& run : m_runs) {
-    collectPaths(run.config, std::string(), values);
-  }
-  QStringList items{QStringLiteral("mixer"), QStringLiteral("sweep"), QStringLiteral("status")};
-  for (const auto& entry : values) {
-    if (entry.second.size() > 1) {
-      items.append(QString::fromStdString(entry.first));
-    }
-  }
-  setComboItems(m_pivotRowsCombo, items);
-  setComboItems(m_pivotColumnsCombo, items);
+  setComboItems(m_pivotRowsCombo, m_data->pivotFields);
+  setComboItems(m_pivotColumnsCombo, m_data->pivotFields);
 }
 
 void DashboardView::updateOptionVisibility() {
@@ -386,12 +356,12 @@ void DashboardView::rebuildFigure() {
   if (m_databasePath.isEmpty()) {
     return;
   }
-  if (m_store == nullptr && !m_lastError.isEmpty()) {
-    return;  // the database error stays shown until a reload succeeds
+  if (!m_data->error.isEmpty()) {
+    return;  // the database error stays shown until a read succeeds
   }
   ++m_rebuildCount;
   try {
-    m_figureView->setFigure(build_dashboard(dashboard().toStdString(), m_runs, options()));
+    m_figureView->setFigure(build_dashboard(dashboard().toStdString(), m_data->runs, options()));
     m_lastError.clear();
     m_errorLabel->clear();
     m_errorLabel->setVisible(false);

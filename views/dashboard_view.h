@@ -6,9 +6,10 @@
 // shows exactly the runs and values they write.
 //
 // It updates live: the window calls databaseChanged() whenever its poller sees runs or summaries change,
-// and the view rereads the database (two queries, load_run_facts) at most once per
-// kMinRebuildIntervalMs, and only while it is visible; a hidden tab catches up when shown. Changing an
-// option redraws from the runs already read.
+// and the view asks its feed (views/dashboard_feed.h, on the feed thread) for a fresh read at most once
+// per kMinRebuildIntervalMs, one at a time, and only while it is visible; a hidden tab catches up when
+// shown. It never opens the database itself: the feed answers with the parsed runs (setData). Changing
+// an option redraws from the runs already received.
 
 #include <memory>
 #include <optional>
@@ -21,6 +22,7 @@
 
 #include "engine/analysis/dashboards.h"
 #include "engine/analysis/run_facts.h"
+#include "views/dashboard_feed.h"
 #include "views/figure_export.h"
 #include "views/figure_style.h"
 
@@ -36,7 +38,6 @@ class QWidget;
 namespace zoolab {
 
 class FigureView;
-class Store;
 
 class DashboardView : public QWidget {
   Q_OBJECT
@@ -50,15 +51,18 @@ class DashboardView : public QWidget {
   explicit DashboardView(QWidget* parent = nullptr);
   ~DashboardView() override;
 
-  // Shows the runs of another database (read when the view is next visible).
+  // Shows the runs of another database (asked for when the view is next visible).
   void setDatabasePath(const QString& path);
   const QString& databasePath() const { return m_databasePath; }
   void setFigureStyle(const FigureStyle& style);
 
   // The runs or their summaries changed: reread within kMinRebuildIntervalMs if visible, else when shown.
   void databaseChanged();
-  // Rereads the database and redraws now.
+  // Redraws now from the runs received, and asks for a fresh read.
   void refresh();
+  // The feed's answer to reloadRequested: the runs to draw from, or why the database cannot be read. An
+  // answer about another database than the one shown is dropped.
+  void setData(std::shared_ptr<const DashboardData> data);
 
   // The dashboard shown, by name ("accuracy-vs-width"); false for an unknown name.
   bool setDashboard(const QString& name);
@@ -71,14 +75,16 @@ class DashboardView : public QWidget {
   QString exportTo(const QString& path) const;
 
   FigureView* figureView() const { return m_figureView; }
-  // The runs read last, and how many times the database was read and the figure rebuilt.
-  const std::vector<RunFacts>& runs() const { return m_runs; }
+  // The runs received last, how many reads were asked for and how many times the figure was rebuilt.
+  const std::vector<RunFacts>& runs() const { return m_data->runs; }
   int reloadCount() const { return m_reloadCount; }
   int rebuildCount() const { return m_rebuildCount; }
   // The last error (database or dashboard options), empty when the figure is current.
   const QString& lastError() const { return m_lastError; }
 
   Q_SIGNAL void figureRebuilt();
+  // Asks the feed for a fresh read of the database (answered by setData).
+  Q_SIGNAL void reloadRequested();
 
  protected:
   void showEvent(QShowEvent* event) override;
@@ -90,16 +96,16 @@ class DashboardView : public QWidget {
   void reload();
   void rebuildFigure();
   void refreshMetricCombo();
-  void refreshSweepCombo(const std::vector<SweepRecord>& sweeps);
+  void refreshSweepCombo();
   void refreshPivotCombos();
   void updateOptionVisibility();
   void showError(const QString& message);
   void chooseExportFile();
 
   QString m_databasePath;
-  std::unique_ptr<Store> m_store;
-  std::vector<RunFacts> m_runs;
-  bool m_stale = true;  // the database changed since it was read
+  std::shared_ptr<const DashboardData> m_data;
+  bool m_stale = true;     // the database changed since it was read
+  bool m_loading = false;  // a read was asked for and not answered yet
   QTimer* m_reloadTimer = nullptr;
   QElapsedTimer m_sinceReload;
   int m_reloadCount = 0;

@@ -11,24 +11,16 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
-#include <nlohmann/json.hpp>
-
-#include "engine/config/run_config.h"
 #include "engine/inspect/inspection.h"
 #include "engine/inspect/recall_analysis.h"
-#include "engine/store/store.h"
 #include "views/compare_view.h"
 #include "views/example_browser.h"
 #include "views/recall_analysis_view.h"
 #include "views/run_colours.h"
-#include "views/view_colours.h"
 
 namespace zoolab {
 
 namespace {
-
-// Decoded sets kept at once: the inspected one, a few overlays and run B.
-constexpr size_t kCacheSize = 8;
 
 bool sameSets(const std::vector<QueryRecordSetInfo>& a, const std::vector<QueryRecordSetInfo>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
@@ -64,10 +56,7 @@ InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
          "evaluation), \"tracked\" a fixed subset of examples (every evaluation)"));
   m_refreshButton = new QPushButton(tr("Refresh"), this);
   m_refreshButton->setObjectName(QStringLiteral("refreshButton"));
-  m_status = new QLabel(this);
-  m_status->setObjectName(QStringLiteral("statusLabel"));
-  m_status->setWordWrap(true);
-  m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_status = new StatusLine(this);
 
   m_browser = new ExampleBrowser(this);
   m_browser->setObjectName(QStringLiteral("exampleBrowser"));
@@ -83,7 +72,7 @@ InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
   m_pages->addTab(m_compare, tr("Compare"));
   // The "Patterns" and "Probe" pages come next, added with addPage() (by the window,
   // which owns the engine bridge the probe needs). They follow currentRunChanged/currentStepChanged
-  // and currentExampleChanged, and may read through store().
+  // and currentExampleChanged, and read through feeds of their own.
 
   auto* runLabel = new QLabel(tr("Run:"), this);
   runLabel->setBuddy(m_runCombo);
@@ -138,11 +127,10 @@ InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
 InspectorView::~InspectorView() = default;
 
 void InspectorView::setDatabasePath(const QString& path) {
-  m_store.setPath(path);
+  m_databasePath = path;
   m_runs.clear();
+  m_answeredRuns.clear();
   m_selected.clear();
-  m_cache.clear();
-  m_splits.clear();
   m_recallDrawn.clear();
   m_historyDrawn.clear();
   m_runId = 0;
@@ -151,6 +139,11 @@ void InspectorView::setDatabasePath(const QString& path) {
   m_records.reset();
   m_split.reset();
   m_stepPinned = false;
+  m_loading = false;  // an answer about the previous database is dropped (setData)
+  m_pending = false;
+  m_force = false;
+  m_refresh = false;
+  m_runB = 0;
   rebuildRunCombo();
   rebuildStepCombo();
   m_browser->clear(tr("No run selected."));
@@ -162,10 +155,6 @@ void InspectorView::setDatabasePath(const QString& path) {
   Q_EMIT currentRunChanged(0);
 }
 
-Store* InspectorView::store() {
-  return m_store.get();
-}
-
 void InspectorView::setFigureStyle(const FigureStyle& style) {
   m_recall->setFigureStyle(style);
 }
@@ -173,18 +162,19 @@ void InspectorView::setFigureStyle(const FigureStyle& style) {
 // ---- Runs ----
 
 void InspectorView::setRuns(const std::vector<RunRecord>& runs) {
+  const bool wasListed =
+      std::any_of(m_runs.begin(), m_runs.end(), [this](const RunRecord& run) { return run.id == m_runId; });
   m_runs = runs;
   rebuildRunCombo();
   updateCandidates();
-  if (m_runId != 0 && !runRecord(m_runId)) {
+  const bool listed =
+      std::any_of(runs.begin(), runs.end(), [this](const RunRecord& run) { return run.id == m_runId; });
+  if (m_runId != 0 && wasListed && !listed) {
+    m_answeredRuns.erase(m_runId);
     setCurrentRun(0);  // deleted
     return;
   }
-  if (isVisible()) {
-    load(/*force=*/false);
-  } else {
-    m_stale = true;
-  }
+  load(/*force=*/false);
 }
 
 void InspectorView::setSelectedRuns(const QList<qint64>& runIds) {
@@ -193,11 +183,7 @@ void InspectorView::setSelectedRuns(const QList<qint64>& runIds) {
     setCurrentRun(runIds.front());
     return;
   }
-  if (isVisible()) {
-    updateRecall();
-  } else {
-    m_stale = true;
-  }
+  load(/*force=*/false);  // the overlays changed
 }
 
 bool InspectorView::followsSelection() const {
@@ -209,7 +195,7 @@ void InspectorView::setFollowsSelection(bool follow) {
 }
 
 bool InspectorView::setCurrentRun(qint64 runId) {
-  if (runId != 0 && !runRecord(runId)) {
+  if (runId < 0) {
     return false;
   }
   const bool changed = runId != m_runId;
@@ -228,11 +214,7 @@ bool InspectorView::setCurrentRun(qint64 runId) {
     m_stepPinned = false;
     updateCandidates();
   }
-  if (isVisible()) {
-    load(/*force=*/changed);
-  } else {
-    m_stale = true;
-  }
+  load(/*force=*/changed);
   if (changed) {
     Q_EMIT currentRunChanged(runId);
   }
@@ -240,42 +222,32 @@ bool InspectorView::setCurrentRun(qint64 runId) {
 }
 
 bool InspectorView::setCurrentStep(int64_t step, const QString& subset) {
-  if (m_sets.empty() && m_runId != 0 && store()) {
-    try {
-      m_sets = store()->list_query_records(m_runId);
-    } catch (const std::exception& error) {
-      setStatus(QString::fromUtf8(error.what()), true);
+  if (!m_sets.empty()) {
+    const bool stored = std::any_of(m_sets.begin(), m_sets.end(), [&](const QueryRecordSetInfo& info) {
+      return info.step == step && (subset.isEmpty() || info.subset == subset.toStdString());
+    });
+    if (!stored) {
       return false;
     }
   }
-  std::optional<QueryRecordSetInfo> chosen;
-  if (subset.isEmpty()) {
-    chosen = choose_record_set(m_sets, step);
-  } else {
-    for (const auto& info : m_sets) {
-      if (info.step == step && info.subset == subset.toStdString()) {
-        chosen = info;
-      }
-    }
-  }
-  if (!chosen) {
+  if (m_runId == 0) {
     return false;
   }
-  // The default set is the one that follows new evaluations; any other stays put.
-  const auto latest = choose_record_set(m_sets);
-  m_stepPinned = !(latest && latest->step == chosen->step && latest->subset == chosen->subset);
-  m_set = chosen;
-  rebuildStepCombo();
-  showSet();
+  // The feed resolves an empty subset (choose_record_set) and answers with the set shown.
+  m_set = QueryRecordSetInfo{};
+  m_set->run_id = m_runId;
+  m_set->step = step;
+  m_set->subset = subset.toStdString();
+  m_stepPinned = true;
+  load(/*force=*/true);
   return true;
 }
 
 void InspectorView::refresh() {
-  m_cache.clear();
-  m_splits.clear();
   m_recallDrawn.clear();
   m_historyDrawn.clear();
-  load(/*force=*/true);
+  m_refresh = true;
+  load(/*force=*/true, /*evenHidden=*/true);
 }
 
 void InspectorView::addPage(QWidget* page, const QString& title) {
@@ -289,28 +261,25 @@ void InspectorView::showEvent(QShowEvent* event) {
   }
 }
 
-std::optional<RunRecord> InspectorView::runRecord(qint64 runId) {
+std::optional<RunRecord> InspectorView::runRecord(qint64 runId) const {
   for (const RunRecord& run : m_runs) {
     if (run.id == runId) {
       return run;
     }
   }
-  // Not polled yet (a test, or a run just created): ask the database.
-  if (Store* database = store()) {
-    try {
-      return database->find_run(runId);
-    } catch (const std::exception&) {
-    }
+  // Not polled yet (a test, or a run just created): what the feed found.
+  const auto found = m_answeredRuns.find(runId);
+  if (found != m_answeredRuns.end()) {
+    return found->second;
   }
   return std::nullopt;
 }
 
-QString InspectorView::runName(qint64 runId) {
+QString InspectorView::runName(qint64 runId) const {
   const auto run = runRecord(runId);
   return run ? QStringLiteral("%1 · %2").arg(runId).arg(QString::fromStdString(run->name))
              : QStringLiteral("%1").arg(runId);
 }
-
 void InspectorView::rebuildRunCombo() {
   // Unchanged runs leave the picker alone (a poll must not close its open popup).
   QStringList texts{tr("(none)")};
@@ -371,22 +340,24 @@ void InspectorView::rebuildStepCombo() {
 }
 
 void InspectorView::setStatus(const QString& text, bool error) {
-  m_status->setText(text);
-  QPalette palette = this->palette();
-  if (error) {
-    palette.setColor(QPalette::WindowText, kErrorColour);
-  }
-  m_status->setPalette(palette);
+  m_status->setMessage(text, error);
 }
 
 // ---- Loading ----
 
-void InspectorView::load(bool force) {
+void InspectorView::load(bool force, bool evenHidden) {
+  m_force = m_force || force;
+  if (!evenHidden && !isVisible()) {
+    m_stale = true;
+    return;
+  }
   m_stale = false;
   if (m_runId == 0) {
     m_sets.clear();
     m_set.reset();
     m_records.reset();
+    m_force = false;
+    m_refresh = false;
     rebuildStepCombo();
     m_browser->clear(tr("No run selected."));
     m_recall->clear(tr("No run selected."));
@@ -394,42 +365,88 @@ void InspectorView::load(bool force) {
     setStatus(tr("Select a run in the run table, or pick one here."));
     return;
   }
-  Store* database = store();
-  if (!database) {
-    setStatus(tr("Cannot open the database: %1").arg(m_store.error()), true);
+  if (m_loading) {
+    m_pending = true;
     return;
   }
-  std::vector<QueryRecordSetInfo> sets;
-  try {
-    sets = database->list_query_records(m_runId);
-  } catch (const std::exception& error) {
-    setStatus(QString::fromUtf8(error.what()), true);
-    return;
-  }
-  const bool changed = force || !sameSets(sets, m_sets) || !m_records;
-  m_sets = std::move(sets);
-  std::optional<QueryRecordSetInfo> chosen;
+  InspectorRequest request;
+  request.runId = m_runId;
   if (m_stepPinned && m_set) {
-    for (const auto& info : m_sets) {
-      if (info.step == m_set->step && info.subset == m_set->subset) {
-        chosen = info;
-      }
+    request.step = m_set->step;
+    request.subset = m_set->subset;
+  }
+  request.overlays = m_selected;
+  request.runB = m_runB;
+  request.force = m_force;
+  request.refresh = m_refresh;
+  m_runB = 0;
+  m_force = false;
+  m_refresh = false;
+  m_loading = true;
+  Q_EMIT loadRequested(request);
+}
+
+void InspectorView::setData(std::shared_ptr<const InspectorData> data) {
+  if (!data || data->databasePath != m_databasePath) {
+    return;
+  }
+  m_loading = false;
+  for (const auto& [id, run] : data->runs) {
+    m_answeredRuns[id] = run;
+  }
+  if (m_pending) {
+    // The view changed since it asked (another step, run or selection): show the next answer instead,
+    // and ask again for what this one was to show.
+    m_pending = false;
+    m_force = m_force || data->request.force;
+    if (m_runB == 0) {
+      m_runB = data->request.runB;
     }
+    load(/*force=*/false, /*evenHidden=*/true);
+    return;
   }
-  if (!chosen) {
-    m_stepPinned = false;
-    chosen = choose_record_set(m_sets);
+  if (data->request.runId != m_runId || m_runId == 0) {
+    return;
   }
-  m_set = chosen;
+  if (!data->error.isEmpty()) {
+    setStatus(data->error, true);
+    if (data->request.runB != 0) {
+      m_compare->setRunBError(data->error);
+    }
+    return;
+  }
+  if (!data->runs.count(m_runId)) {
+    const qint64 missing = m_runId;
+    setCurrentRun(0);
+    setStatus(tr("Run %1 is not in the database.").arg(missing), true);
+    return;
+  }
+  if (std::none_of(m_runs.begin(), m_runs.end(),
+                   [this](const RunRecord& run) { return run.id == m_runId; })) {
+    rebuildRunCombo();  // the picker names the run the poller has not listed yet
+  }
+  const bool sameChoice = data->set.has_value() == m_set.has_value() &&
+                          (!m_set || (data->set->step == m_set->step && data->set->subset == m_set->subset));
+  const bool changed = data->request.force || !sameSets(data->sets, m_sets) || !m_records || !sameChoice;
+  m_sets = data->sets;
+  m_set = data->set;
+  m_stepPinned = data->pinned;
   rebuildStepCombo();
   if (changed) {
-    showSet();
+    showSet(*data);
   } else {
-    updateRecall();  // the overlaid runs may have new records
+    updateRecall(*data);  // the overlaid runs may have new records
+  }
+  if (data->request.runB != 0) {
+    if (data->runBRecords) {
+      m_compare->setRunB(data->request.runB, runName(data->request.runB), data->runBRecords);
+    } else {
+      m_compare->setRunBError(data->runBError);
+    }
   }
 }
 
-void InspectorView::showSet() {
+void InspectorView::showSet(const InspectorData& data) {
   const auto run = runRecord(m_runId);
   if (!m_set) {
     m_records.reset();
@@ -449,21 +466,20 @@ void InspectorView::showSet() {
     Q_EMIT currentStepChanged(m_runId, -1, QString());
     return;
   }
-  try {
-    m_records = recordSet(m_runId, *m_set);
-  } catch (const std::exception& error) {
+  if (!data.records) {
     m_records.reset();
-    const QString message = QString::fromUtf8(error.what());
+    const QString& message = data.recordsError;
     setStatus(message, true);
     m_browser->clear(message);
     m_recall->clear(message);
     m_compare->setRunA(m_runId, runName(m_runId), nullptr);
     return;
   }
-  m_split = splitOf(m_runId, &m_splitNote);
-  m_browser->setRecords(m_records, m_split, m_splitNote);
+  m_records = data.records;
+  m_split = data.split;
+  m_browser->setRecords(m_records, m_split, data.splitNote);
   m_compare->setRunA(m_runId, runName(m_runId), m_records);
-  updateRecall();
+  updateRecall(data);
   setStatus(tr("Run %1, step %2 (epoch %3): %4 records, %5 queries.")
                 .arg(runName(m_runId))
                 .arg(m_set->step)
@@ -473,9 +489,8 @@ void InspectorView::showSet() {
   Q_EMIT currentStepChanged(m_runId, m_set->step, QString::fromStdString(m_set->subset));
 }
 
-void InspectorView::updateRecall() {
-  Store* database = store();
-  if (!database || !m_records || !m_set) {
+void InspectorView::updateRecall(const InspectorData& data) {
+  if (!m_records || !m_set) {
     if (!m_recallDrawn.empty()) {
       m_recall->clear(m_status->text());
       m_recallDrawn.clear();
@@ -486,19 +501,9 @@ void InspectorView::updateRecall() {
   // The inspected set first, then each other selected run's default set (what `zoolab-cli inspect` shows).
   std::vector<SetKey> keys{{m_runId, m_set->step, m_set->subset}};
   std::vector<std::pair<qint64, std::shared_ptr<const QueryRecordSet>>> sets{{m_runId, m_records}};
-  for (const qint64 id : m_selected) {
-    if (id == m_runId) {
-      continue;
-    }
-    try {
-      const auto chosen = choose_record_set(database->list_query_records(id));
-      if (chosen) {
-        sets.emplace_back(id, recordSet(id, *chosen));
-        keys.emplace_back(id, chosen->step, chosen->subset);
-      }
-    } catch (const std::exception&) {
-      // An overlay that cannot be read is left out; the inspected run's errors are reported.
-    }
+  for (const InspectorOverlay& overlay : data.overlays) {
+    sets.emplace_back(overlay.runId, overlay.records);
+    keys.emplace_back(overlay.runId, overlay.set.step, overlay.set.subset);
   }
   if (keys != m_recallDrawn) {
     std::vector<RecallAnalysisView::Run> runs;
@@ -522,91 +527,24 @@ void InspectorView::updateRecall() {
     }
   }
   if (tracked != m_historyDrawn) {
-    try {
-      m_recall->setHistory(m_runId, runName(m_runId), gap_history(load_tracked_history(*database, m_runId)));
-    } catch (const std::exception& error) {
-      m_recall->setHistory(m_runId, runName(m_runId), GapHistory{});
-      m_recall->setMessage(QString::fromUtf8(error.what()));
+    m_recall->setHistory(m_runId, runName(m_runId), data.history ? *data.history : GapHistory{});
+    if (!data.history) {
+      m_recall->setMessage(data.historyError);
     }
     m_historyDrawn = tracked;
   }
-}
-
-std::shared_ptr<const QueryRecordSet> InspectorView::recordSet(qint64 runId, const QueryRecordSetInfo& info) {
-  const SetKey key{runId, info.step, info.subset};
-  const auto it = m_cache.find(key);
-  if (it != m_cache.end()) {
-    return it->second;
-  }
-  auto set = std::make_shared<const QueryRecordSet>(load_record_set(*store(), runId, info.step, info.subset));
-  if (m_cache.size() >= kCacheSize) {
-    m_cache.clear();
-  }
-  m_cache.emplace(key, set);
-  return set;
-}
-
-std::shared_ptr<const std::vector<TokenSegment>> InspectorView::splitOf(qint64 runId, QString* note) {
-  const auto cached = m_splits.find(runId);
-  if (cached != m_splits.end()) {
-    *note = cached->second.second;
-    return cached->second.first;
-  }
-  std::shared_ptr<const std::vector<TokenSegment>> split;
-  QString why;
-  const auto run = runRecord(runId);
-  if (!run) {
-    why = tr("The run's configuration is not available: tokens are not shown.");
-  } else {
-    try {
-      const RunConfig config = parse_run_config(nlohmann::json::parse(run->config_json));
-      split = std::make_shared<const std::vector<TokenSegment>>(regenerate_test_split(config));
-    } catch (const std::exception& error) {
-      why = tr("The test split could not be regenerated from the run's configuration (%1): only what the "
-               "records say is shown.")
-                .arg(QString::fromUtf8(error.what()));
-    }
-  }
-  m_splits[runId] = {split, why};
-  *note = why;
-  return split;
 }
 
 void InspectorView::onRunBChosen(qint64 runId) {
   if (runId == 0) {
     return;
   }
-  Store* database = store();
-  if (!database) {
-    m_compare->setRunBError(tr("Cannot open the database: %1").arg(m_store.error()));
-    return;
-  }
-  if (!m_set) {
+  if (!m_set || !m_records) {
     m_compare->setRunBError(tr("Run A has no records."));
     return;
   }
-  try {
-    // B's set of A's subset at A's step when it has one (runs of one configuration evaluate at the same
-    // steps), else its latest: the set `zoolab-cli inspect A --vs B` compares with.
-    std::optional<QueryRecordSetInfo> chosen;
-    for (const auto& info : database->list_query_records(runId)) {
-      if (info.subset != m_set->subset) {
-        continue;
-      }
-      const bool sameStep = chosen && chosen->step == m_set->step;
-      if (!chosen || (!sameStep && (info.step == m_set->step || info.step > chosen->step))) {
-        chosen = info;
-      }
-    }
-    if (!chosen) {
-      m_compare->setRunBError(tr("Run %1 has no \"%2\" query records to compare with.")
-                                  .arg(runName(runId), QString::fromStdString(m_set->subset)));
-      return;
-    }
-    m_compare->setRunB(runId, runName(runId), recordSet(runId, *chosen));
-  } catch (const std::exception& error) {
-    m_compare->setRunBError(QString::fromUtf8(error.what()));
-  }
+  m_runB = runId;
+  load(/*force=*/false, /*evenHidden=*/true);
 }
 
 }  // namespace zoolab

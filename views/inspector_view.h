@@ -1,16 +1,17 @@
 #pragma once
 
-// The Inspector tab: which test queries a run fails to recall, and why. A run picker (it
-// follows the run table's selection unless told not to) and a picker of the evaluations that recorded
-// queries (Store::list_query_records; by default the set `zoolab-cli inspect RUN` shows, choose_record_set)
-// above pages: Examples (ExampleBrowser), Recall (RecallAnalysisView: the inspected run, with the other
-// selected runs overlaid), Compare (CompareView: against another run, its counts linking into Examples),
-// and the pages others add with addPage (Patterns, Probe).
+// The Inspector tab: which test queries a run fails to recall, and why. A run picker (it follows the
+// run table's selection unless told not to) and a picker of the evaluations that recorded queries
+// (Store::list_query_records; by default the set `zoolab-cli inspect RUN` shows, choose_record_set) above
+// pages: Examples (ExampleBrowser), Recall (RecallAnalysisView: the inspected run, with the other selected
+// runs overlaid), Compare (CompareView: against another run, its counts linking into Examples), and the pages
+// others add with addPage (Patterns, Probe).
 //
-// It reads the database itself through the engine's plain API (engine/inspect/inspection.h), on the GUI
-// thread: a record set is one small blob (37 bytes a query), decoded sets are cached. It rereads when the
-// runs change (the window forwards its poller's runs) and only while visible; a hidden tab catches up when
-// shown.
+// It reads no database itself: it asks its InspectorFeed (views/inspector_feed.h, on the window's feed
+// thread) for the inspected run's sets, the chosen one's records and test split, the overlays, the
+// tracked history and Compare's run B (loadRequested, one request at a time), and draws the answer
+// (setData; an answer about another database or run is dropped). It asks again when the runs change (the
+// window forwards its poller's runs) and only while visible; a hidden tab catches up when shown.
 
 #include <cstdint>
 #include <map>
@@ -27,7 +28,8 @@
 #include "engine/data/mqar.h"
 #include "engine/inspect/query_records.h"
 #include "engine/store/records.h"
-#include "views/lazy_store.h"
+#include "views/inspector_feed.h"
+#include "views/status_line.h"
 
 class QCheckBox;
 class QComboBox;
@@ -41,7 +43,6 @@ namespace zoolab {
 class CompareView;
 class ExampleBrowser;
 class RecallAnalysisView;
-class Store;
 struct FigureStyle;
 
 class InspectorView : public QWidget {
@@ -55,10 +56,7 @@ class InspectorView : public QWidget {
 
   // Inspects the runs of another database (nothing is read until a run is chosen and the view is shown).
   void setDatabasePath(const QString& path);
-  const QString& databasePath() const { return m_store.path(); }
-  // The database, opened on first use; nullptr when it cannot be opened (statusLabel says why). Pages
-  // added with addPage may read through it on the GUI thread.
-  Store* store();
+  const QString& databasePath() const { return m_databasePath; }
 
   // The runs of the database (the window's poller): the run picker lists them, and the inspected run's
   // records are reread when they changed.
@@ -69,11 +67,13 @@ class InspectorView : public QWidget {
   bool followsSelection() const;
   void setFollowsSelection(bool follow);
 
-  // Inspects `runId` (0: none); false when the database has no such run.
+  // Inspects `runId` (0: none); false for a negative id. The feed's answer shows its records; a run that
+  // is not in the database is then dropped (the status line says so).
   bool setCurrentRun(qint64 runId);
   qint64 currentRun() const { return m_runId; }
   // Shows the records of evaluation `step` (and `subset`, "all" or "tracked"; empty: the one
-  // choose_record_set picks for the step); false when the run has none.
+  // choose_record_set picks for the step); false when the run's sets are known and hold no such set. The
+  // feed's answer shows it.
   bool setCurrentStep(int64_t step, const QString& subset = {});
   // The record set shown, and its records (null when none).
   const std::optional<QueryRecordSetInfo>& currentSet() const { return m_set; }
@@ -82,10 +82,14 @@ class InspectorView : public QWidget {
   // Every recorded set of the inspected run (Store::list_query_records).
   const std::vector<QueryRecordSetInfo>& recordedSets() const { return m_sets; }
 
-  // Rereads the database now (visible or not).
+  // Rereads the database now (visible or not), forgetting what the feed decoded.
   void refresh();
+  // Whether a request to the feed is unanswered (what the tests wait for).
+  bool isLoading() const { return m_loading; }
+  // The feed's answer to loadRequested; an answer about another database or run is dropped.
+  void setData(std::shared_ptr<const zoolab::InspectorData> data);
 
-  // Adds a page after Examples, Recall and Compare (the Patterns and Probe pages).
+  // Adds a page after Examples, Recall and Compare (the window's Patterns and Probe pages).
   void addPage(QWidget* page, const QString& title);
   QTabWidget* pages() const { return m_pages; }
   ExampleBrowser* exampleBrowser() const { return m_browser; }
@@ -94,7 +98,7 @@ class InspectorView : public QWidget {
   QComboBox* runCombo() const { return m_runCombo; }
   QComboBox* stepCombo() const { return m_stepCombo; }
   QCheckBox* followCheck() const { return m_followCheck; }
-  QLabel* statusLabel() const { return m_status; }
+  StatusLine* statusLabel() const { return m_status; }
   void setFigureStyle(const FigureStyle& style);
 
   // The inspected run changed (0: none).
@@ -104,6 +108,8 @@ class InspectorView : public QWidget {
   // The example browser moved to another example (-1: none).
   Q_SIGNAL void currentExampleChanged(qint64 example);
   Q_SIGNAL void databasePathChanged(const QString& path);
+  // Asks the feed for the inspected run's records (answered by setData).
+  Q_SIGNAL void loadRequested(const zoolab::InspectorRequest& request);
 
  protected:
   void showEvent(QShowEvent* event) override;
@@ -111,23 +117,22 @@ class InspectorView : public QWidget {
  private:
   using SetKey = std::tuple<qint64, int64_t, std::string>;
 
-  // Rereads the inspected run's sets and shows the chosen one; `force` also when nothing changed.
-  void load(bool force);
-  void showSet();
-  void updateRecall();
+  // Asks the feed for the inspected run's sets and the chosen one (`force`: show the answer even when
+  // the sets did not change); only while visible, one request at a time.
+  void load(bool force, bool evenHidden = false);
+  void showSet(const InspectorData& data);
+  void updateRecall(const InspectorData& data);
   void rebuildRunCombo();
   void rebuildStepCombo();
   void updateCandidates();  // Compare's run B: every run but the inspected one
   void onRunBChosen(qint64 runId);
   void setStatus(const QString& text, bool error = false);
-  std::optional<RunRecord> runRecord(qint64 runId);
-  QString runName(qint64 runId);
-  std::shared_ptr<const QueryRecordSet> recordSet(qint64 runId, const QueryRecordSetInfo& info);
-  // The run's test split regenerated from its configuration (cached per run), or null and why not.
-  std::shared_ptr<const std::vector<TokenSegment>> splitOf(qint64 runId, QString* note);
+  std::optional<RunRecord> runRecord(qint64 runId) const;
+  QString runName(qint64 runId) const;
 
-  LazyStore m_store;
+  QString m_databasePath;
   std::vector<RunRecord> m_runs;
+  std::map<qint64, RunRecord> m_answeredRuns;  // runs the feed found that the poller has not listed
   QList<qint64> m_selected;
   qint64 m_runId = 0;
   std::vector<QueryRecordSetInfo> m_sets;
@@ -135,11 +140,12 @@ class InspectorView : public QWidget {
   bool m_stepPinned = false;  // the user chose the set: keep it when new evaluations arrive
   std::shared_ptr<const QueryRecordSet> m_records;
   std::shared_ptr<const std::vector<TokenSegment>> m_split;
-  QString m_splitNote;
-  bool m_stale = true;  // the database changed while the view was hidden
-  // Decoded sets, a few (the inspected one, overlays, run B); cleared when it grows past kCacheSize.
-  std::map<SetKey, std::shared_ptr<const QueryRecordSet>> m_cache;
-  std::map<qint64, std::pair<std::shared_ptr<const std::vector<TokenSegment>>, QString>> m_splits;
+  bool m_stale = true;     // the database changed while the view was hidden
+  bool m_loading = false;  // a request is unanswered
+  bool m_pending = false;  // ask again when it is answered
+  bool m_force = false;    // the next request shows its answer even when the sets did not change
+  bool m_refresh = false;  // the next request makes the feed forget what it decoded
+  qint64 m_runB = 0;       // Compare's run B, to ask for with the next request
   // What the Recall page was last drawn from: (run, step, subset) per drawn run, and the heatmap's sets.
   std::vector<SetKey> m_recallDrawn;
   std::vector<SetKey> m_historyDrawn;
@@ -148,7 +154,7 @@ class InspectorView : public QWidget {
   QCheckBox* m_followCheck = nullptr;
   QComboBox* m_stepCombo = nullptr;
   QPushButton* m_refreshButton = nullptr;
-  QLabel* m_status = nullptr;
+  StatusLine* m_status = nullptr;
   QTabWidget* m_pages = nullptr;
   ExampleBrowser* m_browser = nullptr;
   RecallAnalysisView* m_recall = nullptr;

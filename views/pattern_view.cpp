@@ -9,6 +9,7 @@
 #include <exception>
 #include <limits>
 #include <set>
+#include <stdexcept>
 
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -20,12 +21,8 @@
 #include <QToolTip>
 #include <QVBoxLayout>
 
-#include <nlohmann/json.hpp>
-
-#include "engine/config/run_config.h"
 #include "engine/inspect/inspection.h"
 #include "engine/inspect/spectrum.h"
-#include "engine/store/store.h"
 
 namespace zoolab {
 
@@ -262,9 +259,9 @@ void PatternView::setDatabasePath(const QString& path) {
     return;
   }
   m_databasePath = path;
-  m_store.reset();
-  m_splitRun = 0;
-  m_split.clear();
+  m_loading = false;  // an answer about the previous database is dropped (setData)
+  m_pending = false;
+  m_split.reset();
   if (m_databaseMode) {
     m_steps.clear();
     m_step = -1;
@@ -290,6 +287,7 @@ void PatternView::setRun(qint64 runId) {
   m_wantedStep = -1;
   m_example = -1;
   m_stepPatterns.clear();
+  m_split.reset();
   if (isVisible()) {
     reloadRun();
   } else {
@@ -336,7 +334,8 @@ bool PatternView::setStep(qint64 step) {
     return false;
   }
   if (step != m_step) {
-    loadStep(step);
+    m_wantedStep = step;
+    reloadRun();
   }
   return true;
 }
@@ -353,79 +352,75 @@ bool PatternView::setExample(qint64 example) {
 
 void PatternView::reloadRun() {
   m_stale = false;
-  m_updatingPickers = true;
-  m_stepCombo->clear();
-  m_exampleCombo->clear();
-  m_updatingPickers = false;
-  m_steps.clear();
   if (m_runId <= 0 || m_databasePath.isEmpty()) {
+    m_updatingPickers = true;
+    m_stepCombo->clear();
+    m_exampleCombo->clear();
+    m_updatingPickers = false;
+    m_steps.clear();
     clear(tr("Select a run to see the patterns stored at its evaluations."));
     return;
   }
-  std::vector<int64_t> steps;
-  try {
-    if (!m_store) {
-      m_store = std::make_unique<Store>(m_databasePath.toStdString());
-    }
-    steps = m_store->pattern_steps(m_runId);
-  } catch (const std::exception& error) {
-    clear(tr("Cannot read the patterns of run %1: %2").arg(m_runId).arg(QString::fromUtf8(error.what())));
+  if (m_loading) {
+    m_pending = true;
     return;
   }
-  if (steps.empty()) {
-    clear(tr("Run %1 has no stored patterns yet. They are written at every evaluation for the first "
-             "train.inspect.pattern_examples test examples (use the Probe for any other sequence).")
-              .arg(m_runId));
-    return;
-  }
-  m_updatingPickers = true;
-  for (const int64_t step : steps) {
-    m_steps.append(step);
-    m_stepCombo->addItem(tr("step %1").arg(step), QVariant::fromValue<qint64>(step));
-  }
-  m_updatingPickers = false;
-  // The step followed, else the one shown if still there, else the latest evaluation.
-  const qint64 step = m_steps.contains(m_wantedStep) ? m_wantedStep
-                      : m_steps.contains(m_step)     ? m_step
-                                                     : m_steps.back();
-  m_wantedStep = -1;
-  m_step = -1;
-  loadStep(step);
+  m_loading = true;
+  Q_EMIT loadRequested({m_runId, m_wantedStep, m_step});
 }
 
-void PatternView::loadStep(qint64 step) {
-  m_step = step;
-  {
-    const QSignalBlocker blocker(m_stepCombo);
-    m_stepCombo->setCurrentIndex(m_steps.indexOf(step));
-  }
-  try {
-    m_stepPatterns = m_store->patterns(m_runId, step);
-  } catch (const std::exception& error) {
-    m_stepPatterns.clear();
-    clear(tr("Cannot read the patterns of run %1 at step %2: %3")
-              .arg(m_runId)
-              .arg(step)
-              .arg(QString::fromUtf8(error.what())));
+void PatternView::setData(std::shared_ptr<const PatternData> data) {
+  if (!data || data->databasePath != m_databasePath) {
     return;
   }
-  std::set<int64_t> examples;
-  for (const PatternRecord& record : m_stepPatterns) {
-    examples.insert(record.example);
+  m_loading = false;
+  const bool current = data->runId == m_runId && m_databaseMode;
+  if (current) {
+    if (!m_pending) {
+      m_wantedStep = -1;
+    }
+    m_updatingPickers = true;
+    m_stepCombo->clear();
+    m_exampleCombo->clear();
+    m_steps.clear();
+    for (const int64_t step : data->steps) {
+      m_steps.append(step);
+      m_stepCombo->addItem(tr("step %1").arg(step), QVariant::fromValue<qint64>(step));
+    }
+    m_stepCombo->setCurrentIndex(m_steps.indexOf(data->step));
+    m_updatingPickers = false;
+    m_step = data->step;
+    m_stepPatterns = data->patterns;
+    m_split = data->split;
+    m_splitError = data->splitError;
+    std::set<int64_t> examples;
+    for (const PatternRecord& record : m_stepPatterns) {
+      examples.insert(record.example);
+    }
+    m_updatingPickers = true;
+    for (const int64_t example : examples) {
+      m_exampleCombo->addItem(tr("example %1").arg(example), QVariant::fromValue<qint64>(example));
+    }
+    m_updatingPickers = false;
+    if (!data->error.isEmpty()) {
+      m_stepPatterns.clear();
+      clear(data->error);
+    } else if (m_steps.isEmpty()) {
+      clear(tr("Run %1 has no stored patterns yet. They are written at every evaluation for the first "
+               "train.inspect.pattern_examples test examples (use the Probe for any other sequence).")
+                .arg(m_runId));
+    } else if (examples.empty()) {
+      clear(tr("Run %1 stored no patterns at step %2.").arg(m_runId).arg(m_step));
+    } else {
+      const qint64 example = examples.count(m_example) ? m_example : *examples.begin();
+      m_example = -1;
+      showExample(example);
+    }
   }
-  m_updatingPickers = true;
-  m_exampleCombo->clear();
-  for (const int64_t example : examples) {
-    m_exampleCombo->addItem(tr("example %1").arg(example), QVariant::fromValue<qint64>(example));
+  if (m_pending) {
+    m_pending = false;
+    reloadRun();
   }
-  m_updatingPickers = false;
-  if (examples.empty()) {
-    clear(tr("Run %1 stored no patterns at step %2.").arg(m_runId).arg(step));
-    return;
-  }
-  const qint64 example = examples.count(m_example) ? m_example : *examples.begin();
-  m_example = -1;
-  showExample(example);
 }
 
 void PatternView::showExample(qint64 example) {
@@ -453,17 +448,11 @@ void PatternView::showExample(qint64 example) {
 bool PatternView::exampleTokens(qint64 example, std::vector<int64_t>* tokens,
                                 std::vector<QueryFacts>* queries) {
   try {
-    if (m_splitRun != m_runId) {
-      m_split.clear();
-      const auto run = m_store->find_run(m_runId);
-      if (!run) {
-        throw std::runtime_error("no such run in " + m_store->path());
-      }
-      m_split = regenerate_test_split(parse_run_config(nlohmann::json::parse(run->config_json)));
-      m_splitRun = m_runId;
+    if (!m_split) {
+      throw std::runtime_error(m_splitError.toStdString());
     }
-    const TestExample test = test_example(m_split, example);
-    const TokenSegment& segment = m_split.at(static_cast<size_t>(test.segment));
+    const TestExample test = test_example(*m_split, example);
+    const TokenSegment& segment = m_split->at(static_cast<size_t>(test.segment));
     const auto slice = [&](const char* key, int64_t fallback) {
       const auto it = segment.slices.find(key);
       return it == segment.slices.end() ? fallback : it->second;

@@ -13,8 +13,10 @@
 // Its patterns come either from the caller (setPatterns: the Probe view's result) or from a run's stored
 // evaluations (setDatabasePath + setRun: the Inspector's Patterns page), where step and example pickers
 // choose among Store::pattern_steps and the examples stored at that step, and the example's tokens are
-// regenerated from the run's configuration (engine/inspect/inspection.h). A hidden view reads the database
-// only when shown.
+// regenerated from the run's configuration (engine/inspect/inspection.h). The view never opens the
+// database: it asks its PatternFeed (views/pattern_feed.h, on the window's feed thread) for a run's steps,
+// one step's records and the run's test split (loadRequested, one request at a time, and only while
+// shown), and draws the answer (setData).
 
 #include <cstdint>
 #include <map>
@@ -31,6 +33,7 @@
 #include "engine/data/mqar.h"
 #include "engine/inspect/query_records.h"
 #include "engine/store/records.h"
+#include "views/pattern_feed.h"
 
 class QCPColorMap;
 class QCPColorScale;
@@ -45,8 +48,6 @@ class QStackedWidget;
 class QWidget;
 
 namespace zoolab {
-
-class Store;
 
 class PatternView : public QWidget {
   Q_OBJECT
@@ -70,7 +71,7 @@ class PatternView : public QWidget {
   // ---- A run's stored patterns (the Inspector's Patterns page) ----
   void setDatabasePath(const QString& path);
   const QString& databasePath() const { return m_databasePath; }
-  // The run whose evaluations are shown (0: none); read now if visible, else when shown.
+  // The run whose evaluations are shown (0: none); asked for now if visible, else when shown.
   void setRun(qint64 runId);
   qint64 runId() const { return m_runId; }
   // Rereads the run's steps (a training run stores patterns at every evaluation) and keeps the choice;
@@ -83,9 +84,11 @@ class PatternView : public QWidget {
   QList<qint64> examples() const;
   qint64 step() const { return m_step; }
   qint64 example() const { return m_example; }
-  // False when the step or example is not stored.
+  // False when the step or example is not stored. Another step is shown when the feed answers.
   bool setStep(qint64 step);
   bool setExample(qint64 example);
+  // The feed's answer to loadRequested; an answer about another database or run is dropped.
+  void setData(std::shared_ptr<const zoolab::PatternData> data);
 
   // ---- Which matrix ----
   QList<int> layers() const;
@@ -132,6 +135,8 @@ class PatternView : public QWidget {
 
   // A matrix was drawn (after any change of patterns or choice).
   Q_SIGNAL void patternShown();
+  // Asks the feed for the run's steps and a step's records (answered by setData).
+  Q_SIGNAL void loadRequested(const zoolab::PatternRequest& request);
 
  protected:
   void showEvent(QShowEvent* event) override;
@@ -139,9 +144,9 @@ class PatternView : public QWidget {
  private:
   void buildControls();
   void buildPlots();
-  // The step's records (database mode), read from the store.
+  // Asks for the run's steps and the records of m_wantedStep, else m_step, else the latest (database
+  // mode); when a request is unanswered, asks again when it is.
   void reloadRun();
-  void loadStep(qint64 step);
   void showExample(qint64 example);
   // New patterns and tokens: refills the pickers, keeping what they showed where possible, and draws.
   void applyPatterns(std::vector<PatternRecord> patterns, std::vector<int64_t> tokens,
@@ -152,7 +157,7 @@ class PatternView : public QWidget {
   void drawFilter(const PatternRecord& record);
   void setMessage(const QString& message);
   void onHeatmapMouseMove(QMouseEvent* event);
-  // The example's tokens in database mode (the run's test split, regenerated once per run).
+  // The example's tokens in database mode (from the run's test split that the feed regenerated).
   bool exampleTokens(qint64 example, std::vector<int64_t>* tokens, std::vector<QueryFacts>* queries);
 
   // Given or loaded.
@@ -174,17 +179,18 @@ class PatternView : public QWidget {
 
   // Database mode.
   QString m_databasePath;
-  std::unique_ptr<Store> m_store;
   qint64 m_runId = 0;
   bool m_databaseMode = false;
   bool m_stale = false;
+  bool m_loading = false;  // a request is unanswered
+  bool m_pending = false;  // ask again when it is answered
   QList<qint64> m_steps;
   qint64 m_step = -1;
-  qint64 m_wantedStep = -1;  // followStep's, applied by the next reloadRun
+  qint64 m_wantedStep = -1;  // followStep's or setStep's, asked for by the next reloadRun
   qint64 m_example = -1;
-  std::vector<PatternRecord> m_stepPatterns;  // every example of m_step
-  qint64 m_splitRun = 0;                      // the run m_split was regenerated for
-  std::vector<TokenSegment> m_split;
+  std::vector<PatternRecord> m_stepPatterns;                 // every example of m_step
+  std::shared_ptr<const std::vector<TokenSegment>> m_split;  // m_runId's test split, null: m_splitError
+  QString m_splitError;
 
   QWidget* m_sourceBar = nullptr;
   QComboBox* m_stepCombo = nullptr;

@@ -9,8 +9,8 @@
 // colour scale, or one view coloured by loss A − loss B on a diverging scale.
 //
 // It takes plain data (TokenLossSet, a vocabulary of token bytes) and reads no database: the window's
-// TextFeed (app/gui) loads and decodes. Keys: PgUp/PgDn previous/next sequence, Left/Right the current
-// token (between AR hits only while "AR hits only" is on).
+// TextFeed (views/text_feed.h) loads and decodes. Keys: PgUp/PgDn previous/next sequence, Left/Right the
+// current token (between AR hits only while "AR hits only" is on).
 
 #include <cstdint>
 #include <memory>

@@ -9,13 +9,19 @@
 #include <QVBoxLayout>
 
 #include "views/run_colours.h"
+#include "views/status_line.h"
 #include "views/text_slices_view.h"
 #include "views/text_token_view.h"
-#include "views/view_colours.h"
 
 namespace zoolab {
 
-namespace {}  // namespace
+namespace {
+
+QString runLabel(const RunRecord& run) {
+  return QStringLiteral("%1 · %2").arg(run.id).arg(QString::fromStdString(run.name));
+}
+
+}  // namespace
 
 TextView::TextView(QWidget* parent) : QWidget(parent) {
   m_runCombo = new QComboBox(this);
@@ -30,10 +36,7 @@ TextView::TextView(QWidget* parent) : QWidget(parent) {
   m_vsCombo->setToolTip(tr("Run B: compared with A token by token (the second text run selected)"));
   m_refreshButton = new QPushButton(tr("Refresh"), this);
   m_refreshButton->setObjectName(QStringLiteral("refreshButton"));
-  m_status = new QLabel(this);
-  m_status->setObjectName(QStringLiteral("statusLabel"));
-  m_status->setWordWrap(true);
-  m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_status = new StatusLine(this);
 
   m_slices = new TextSlicesView(this);
   m_slices->setObjectName(QStringLiteral("slicesView"));
@@ -76,7 +79,8 @@ TextView::TextView(QWidget* parent) : QWidget(parent) {
     redraw();
     Q_EMIT runsChosen(m_runA, m_runB);
   });
-  connect(m_refreshButton, &QPushButton::clicked, this, &TextView::refreshRequested);
+  connect(m_refreshButton, &QPushButton::clicked, this, &TextView::refresh);
+  connect(this, &TextView::runsChosen, this, [this] { load(/*force=*/false); });
 
   rebuildCombos();
   setStatus(tr("Select a text run (\"task\": \"text\") in the run table, or pick one here."));
@@ -84,6 +88,163 @@ TextView::TextView(QWidget* parent) : QWidget(parent) {
 }
 
 TextView::~TextView() = default;
+
+// ---- Database ----
+
+void TextView::setDatabasePath(const QString& path) {
+  m_databasePath = path;
+  m_textRuns.clear();
+  m_selected.clear();
+  m_reread.clear();
+  m_rereadAll = false;
+  m_loading = false;  // an answer about the previous database is dropped (setData)
+  m_pending = false;
+  m_stale = true;
+  setCandidates({});
+  setChosenRuns(0, 0);
+  setRuns({});
+  setStatus(tr("Select a text run (\"task\": \"text\") in the run table, or pick one here."));
+}
+
+const RunRecord* TextView::textRun(qint64 runId) const {
+  for (const RunRecord& run : m_textRuns) {
+    if (run.id == runId) {
+      return &run;
+    }
+  }
+  return nullptr;
+}
+
+void TextView::setDatabaseRuns(const std::vector<RunRecord>& runs) {
+  for (const RunRecord& run : runs) {
+    // A resumed run's losses past its checkpoint were deleted (Store::truncate_metrics_after); its next
+    // validation may store the same step and size again, so its set is read afresh.
+    const RunRecord* previous = textRun(run.id);
+    if (previous && previous->status != RunStatus::Running && run.status == RunStatus::Running) {
+      m_reread.push_back(run.id);
+    }
+  }
+  m_textRuns.clear();
+  QList<Candidate> candidates;
+  for (const RunRecord& run : runs) {
+    if (run.task == "text") {
+      m_textRuns.push_back(run);
+      candidates.append({run.id, runLabel(run), runColour(run.id, run.colour)});
+    }
+  }
+  setCandidates(candidates);
+  // Deleted runs leave the pickers.
+  const qint64 a = textRun(m_runA) ? m_runA : 0;
+  const qint64 b = textRun(m_runB) ? m_runB : 0;
+  if (a != m_runA || b != m_runB) {
+    setChosenRuns(a, b);
+  }
+  load(/*force=*/false);
+}
+
+void TextView::setSelectedRuns(const QList<qint64>& runIds) {
+  m_selected.clear();
+  for (const qint64 id : runIds) {
+    if (textRun(id)) {
+      m_selected.append(id);
+    }
+  }
+  // A selection without text runs (MQAR runs chosen for the other tabs) leaves the tab as it was.
+  if (!m_selected.isEmpty()) {
+    setChosenRuns(m_selected.front(), m_selected.size() > 1 ? m_selected[1] : 0);
+  }
+  load(/*force=*/false);
+}
+
+void TextView::refresh() {
+  m_rereadAll = true;
+  load(/*force=*/true);
+}
+
+void TextView::load(bool force) {
+  if (!force && !isVisible()) {
+    m_stale = true;
+    return;
+  }
+  m_stale = false;
+  // A, B, then the other selected text runs: what the tab tabulates.
+  QList<qint64> wanted;
+  for (const qint64 id : QList<qint64>{m_runA, m_runB} + m_selected) {
+    if (id != 0 && !wanted.contains(id)) {
+      wanted.append(id);
+    }
+  }
+  if (wanted.isEmpty()) {
+    setRuns({});
+    setStatus(m_textRuns.empty() ? tr("This database has no text runs (\"data\": {\"task\": \"text\"}).")
+                                 : tr("Select a text run in the run table, or pick one here."));
+    return;
+  }
+  if (m_databasePath.isEmpty()) {
+    return;
+  }
+  if (m_loading) {
+    m_pending = true;  // asked again when this answer arrives
+    return;
+  }
+  TextRequest request;
+  for (const qint64 id : wanted) {
+    const RunRecord* record = textRun(id);
+    request.runs.push_back({id, record ? runLabel(*record) : QString::number(id),
+                            runColour(id, record ? record->colour : std::string()),
+                            !record || is_terminal(record->status)});
+  }
+  request.reread = std::move(m_reread);
+  m_reread.clear();
+  request.rereadAll = m_rereadAll;
+  m_rereadAll = false;
+  m_loading = true;
+  Q_EMIT loadRequested(request);
+}
+
+void TextView::setData(std::shared_ptr<const TextData> data) {
+  if (!data || data->databasePath != m_databasePath) {
+    return;
+  }
+  m_loading = false;
+  if (!data->error.isEmpty()) {
+    setStatus(tr("Cannot open the database: %1").arg(data->error), true);
+  } else {
+    setRuns(data->runs);
+    showStatusOfA();
+  }
+  if (m_pending) {
+    m_pending = false;
+    load(/*force=*/true);
+  }
+}
+
+void TextView::showStatusOfA() {
+  if (m_runA == 0) {
+    setStatus(tr("Pick run A."));
+    return;
+  }
+  const Run* a = find(m_runA);
+  if (!a) {
+    return;  // chosen since this answer was asked for: the next one says
+  }
+  if (!a->losses) {
+    setStatus(a->note);
+    return;
+  }
+  setStatus(tr("Run %1: losses of validation step %2 (epoch %3), %4 sequences of %5 tokens, %6 AR hits "
+               "among %7 predicted tokens.%8")
+                .arg(a->name)
+                .arg(a->losses->step)
+                .arg(a->losses->epoch)
+                .arg(a->losses->sequences)
+                .arg(a->losses->length)
+                .arg(a->analysis.ar_hits.tokens)
+                .arg(a->analysis.overall.tokens)
+                .arg(a->note.isEmpty() ? QString() : QLatin1Char(' ') + a->note));
+}
+
+// ---- Drawing ----
 
 void TextView::setCandidates(const QList<Candidate>& candidates) {
   m_candidates = candidates;
@@ -103,18 +264,15 @@ void TextView::setRuns(std::vector<Run> runs) {
 }
 
 void TextView::setStatus(const QString& text, bool error) {
-  m_status->setText(text);
-  QPalette palette = this->palette();
-  if (error) {
-    palette.setColor(QPalette::WindowText, kErrorColour);
-  }
-  m_status->setPalette(palette);
+  m_status->setMessage(text, error);
   m_status->setVisible(!text.isEmpty());
 }
 
 void TextView::showEvent(QShowEvent* event) {
   QWidget::showEvent(event);
-  Q_EMIT shown();
+  if (m_stale) {
+    load(/*force=*/false);
+  }
 }
 
 const TextView::Run* TextView::find(qint64 id) const {

@@ -6,9 +6,12 @@
 // against B) and Tokens (TextTokenView: A's validation sequences coloured by loss, B beside it or the
 // difference).
 //
-// Like CompareView it reads no database: the window's TextFeed (app/gui/text_feed.h) lists the text runs
-// (setCandidates), answers runsChosen with the runs' data (setRuns) and rereads them when they validate
-// again. The gap is computed here from the two loss sets (compare_token_losses, plain and cheap).
+// It never opens the database: the window hands it the database's runs (setDatabaseRuns, from its poller:
+// the text runs become the pickers' candidates) and the run table's selection (setSelectedRuns: its first
+// text run becomes A, its second B); the tab then asks its TextFeed (views/text_feed.h, on the window's
+// feed thread) for the shown runs' losses with loadRequested, one request at a time and only while it is
+// visible (a hidden tab catches up when shown), and draws the answer (setData). The gap is computed here
+// from the two loss sets (compare_token_losses, plain and cheap).
 
 #include <memory>
 #include <optional>
@@ -20,8 +23,11 @@
 #include <QString>
 #include <QWidget>
 
+#include "engine/store/records.h"
 #include "engine/text/ar_hits.h"
 #include "engine/text/token_losses.h"
+#include "views/status_line.h"
+#include "views/text_feed.h"
 
 class QComboBox;
 class QLabel;
@@ -43,22 +49,24 @@ class TextView : public QWidget {
     QString name;  // "3 · attention-tiny"
     QColor colour;
   };
-  // One loaded text run. `losses` null: it has none yet (`note` says why); `vocabulary[id]` spells
-  // token id (null: ids are shown, `note` may say why).
-  struct Run {
-    qint64 id = 0;
-    QString name;
-    QColor colour;
-    std::shared_ptr<const TokenLossSet> losses;
-    std::shared_ptr<const std::vector<std::string>> vocabulary;
-    TextAnalysis analysis;  // analyze_token_losses(*losses)
-    QString note;
-  };
+  using Run = TextRun;
 
   // Child widgets carry these object names: "runCombo", "vsCombo", "refreshButton", "statusLabel",
   // "textPages", "slicesView", "tokenView".
   explicit TextView(QWidget* parent = nullptr);
   ~TextView() override;
+
+  // Forgets the runs shown; what follows is read from the database at `path`.
+  void setDatabasePath(const QString& path);
+  // The database's runs (the window's poller): the text runs among them become the pickers' candidates,
+  // and the shown runs are reread.
+  void setDatabaseRuns(const std::vector<RunRecord>& runs);
+  // The run table's selection: its first text run becomes A, its second B.
+  void setSelectedRuns(const QList<qint64>& runIds);
+  // Rereads every shown run now (visible or not), loss blobs and tokenizers included.
+  void refresh();
+  // The feed's answer to loadRequested; an answer about another database is dropped.
+  void setData(std::shared_ptr<const zoolab::TextData> data);
 
   // The text runs the pickers offer, in this order.
   void setCandidates(const QList<Candidate>& candidates);
@@ -77,13 +85,12 @@ class TextView : public QWidget {
   QTabWidget* pages() const { return m_pages; }
   QComboBox* runCombo() const { return m_runCombo; }
   QComboBox* vsCombo() const { return m_vsCombo; }
-  QLabel* statusLabel() const { return m_status; }
+  StatusLine* statusLabel() const { return m_status; }
 
-  // The user picked run A or B in the pickers: the owner answers with setRuns.
+  // The user picked run A or B in the pickers (the tab then asks for their losses).
   Q_SIGNAL void runsChosen(qint64 runA, qint64 runB);
-  Q_SIGNAL void refreshRequested();
-  // The tab became visible (a hidden tab does not reread the database).
-  Q_SIGNAL void shown();
+  // Asks the feed for the shown runs (answered by setData).
+  Q_SIGNAL void loadRequested(const zoolab::TextRequest& request);
 
  protected:
   void showEvent(QShowEvent* event) override;
@@ -92,7 +99,20 @@ class TextView : public QWidget {
   void rebuildCombos();
   void redraw();
   const Run* find(qint64 id) const;
+  const RunRecord* textRun(qint64 runId) const;
+  // Asks for the shown runs when the tab is visible (or `force`), else marks it stale.
+  void load(bool force);
+  // The status line for run A, from its loaded run.
+  void showStatusOfA();
 
+  QString m_databasePath;
+  std::vector<RunRecord> m_textRuns;  // the database's text runs
+  QList<qint64> m_selected;           // the text runs among the selection, in its order
+  std::vector<qint64> m_reread;       // resumed runs, reread by the next request
+  bool m_rereadAll = false;           // Refresh, for the next request
+  bool m_stale = true;                // the shown runs changed while the tab was hidden
+  bool m_loading = false;             // a request is unanswered
+  bool m_pending = false;             // ask again when it is answered
   QList<Candidate> m_candidates;
   qint64 m_runA = 0;
   qint64 m_runB = 0;
@@ -117,7 +137,7 @@ class TextView : public QWidget {
   QComboBox* m_runCombo = nullptr;
   QComboBox* m_vsCombo = nullptr;
   QPushButton* m_refreshButton = nullptr;
-  QLabel* m_status = nullptr;
+  StatusLine* m_status = nullptr;
   QTabWidget* m_pages = nullptr;
   TextSlicesView* m_slices = nullptr;
   TextTokenView* m_tokens = nullptr;

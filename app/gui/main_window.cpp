@@ -1,5 +1,8 @@
 #include "app/gui/main_window.h"
 
+#include <initializer_list>
+#include <utility>
+
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -20,22 +23,26 @@
 #include "app/gui/run_actions.h"
 #include "app/gui/settings.h"
 #include "app/gui/settings_dialog.h"
-#include "app/gui/text_feed.h"
 #include "app/gui/worker_launcher.h"
 #include "engine/store/store.h"
 #include "views/config_editor.h"
 #include "views/curve_plot.h"
+#include "views/dashboard_feed.h"
 #include "views/dashboard_view.h"
 #include "views/database_poller.h"
+#include "views/inspector_feed.h"
 #include "views/inspector_view.h"
 #include "views/metric_feed.h"
+#include "views/pattern_feed.h"
 #include "views/pattern_view.h"
 #include "views/probe_view.h"
 #include "views/run_colours.h"
 #include "views/run_details_view.h"
 #include "views/run_table_model.h"
 #include "views/run_table_view.h"
+#include "views/text_feed.h"
 #include "views/text_view.h"
+#include "views/window_feed.h"
 
 namespace zoolab {
 
@@ -88,7 +95,6 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
       m_probe(new ProbeView(this)),
       m_probeRunner(new ProbeRunner(this)),
       m_text(new TextView(this)),
-      m_textFeed(new TextFeed(m_text, this)),
       m_actions(new RunActions(this, this)),
       m_databaseLabel(new QLabel(this)),
       m_workerLabel(new QLabel(this)),
@@ -166,15 +172,72 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   m_inspector->setFigureStyle(m_settings.figureStyle());
   m_tabs->setCurrentIndex(qBound(0, m_settings.currentTab(), m_tabs->count() - 1));
   m_runView->restoreHeaderState(m_settings.runTableHeaderState());
+
+  m_feedThread.setObjectName(QStringLiteral("zoolab-feeds"));
+  m_feedThread.start();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+  // Waits for a read in progress; the feeds are deleted on their thread as it finishes.
+  for (QObject* feed : std::initializer_list<QObject*>{m_poller, m_feed, m_dashboardFeed, m_textFeed,
+                                                       m_patternFeed, m_inspectorFeed, m_windowFeed}) {
+    if (feed) {
+      feed->deleteLater();
+    }
+  }
+  m_feedThread.quit();
+  m_feedThread.wait();
+}
 
 void MainWindow::openDatabase(const QString& path) {
   const QString absolutePath = QFileInfo(path).absoluteFilePath();
-  delete m_poller;  // their signals die with them: no late update from the old database
-  delete m_feed;
-  m_readStore.reset();
+  // The old poller and metric feed go like the feeds: deleted on their thread, and whatever they
+  // already sent is dropped (m_databaseGeneration).
+  for (QObject* reader : std::initializer_list<QObject*>{m_poller, m_feed}) {
+    if (reader) {
+      disconnect(reader, nullptr, nullptr, nullptr);
+      reader->deleteLater();
+    }
+  }
+  // The old feeds are deleted on their own thread, after any read in progress.
+  const std::pair<QObject*, QObject*> oldFeeds[] = {{m_dashboards, m_dashboardFeed},
+                                                    {m_text, m_textFeed},
+                                                    {m_patterns, m_patternFeed},
+                                                    {m_inspector, m_inspectorFeed}};
+  for (const auto& [view, feed] : oldFeeds) {
+    if (feed) {
+      disconnect(view, nullptr, feed, nullptr);
+      disconnect(feed, nullptr, nullptr, nullptr);
+      feed->deleteLater();
+    }
+  }
+  // The new feeds are wired before the views learn the path: a view may ask at once.
+  m_dashboardFeed = new DashboardFeed(absolutePath);
+  m_dashboardFeed->moveToThread(&m_feedThread);
+  // Both queued (the objects live on different threads): a request never blocks the window, and the
+  // view drops an answer about a database it no longer shows.
+  connect(m_dashboards, &DashboardView::reloadRequested, m_dashboardFeed, &DashboardFeed::load);
+  connect(m_dashboardFeed, &DashboardFeed::loaded, m_dashboards, &DashboardView::setData);
+  m_textFeed = new TextFeed(absolutePath);
+  m_textFeed->moveToThread(&m_feedThread);
+  connect(m_text, &TextView::loadRequested, m_textFeed, &TextFeed::load);
+  connect(m_textFeed, &TextFeed::loaded, m_text, &TextView::setData);
+  m_patternFeed = new PatternFeed(absolutePath);
+  m_patternFeed->moveToThread(&m_feedThread);
+  connect(m_patterns, &PatternView::loadRequested, m_patternFeed, &PatternFeed::load);
+  connect(m_patternFeed, &PatternFeed::loaded, m_patterns, &PatternView::setData);
+  m_inspectorFeed = new InspectorFeed(absolutePath);
+  m_inspectorFeed->moveToThread(&m_feedThread);
+  connect(m_inspector, &InspectorView::loadRequested, m_inspectorFeed, &InspectorFeed::load);
+  connect(m_inspectorFeed, &InspectorFeed::loaded, m_inspector, &InspectorView::setData);
+  m_windowFeed = new WindowFeed(absolutePath);
+  m_windowFeed->moveToThread(&m_feedThread);
+  connect(m_windowFeed, &WindowFeed::loaded, this, &MainWindow::setWindowData);
+  m_workerStore.reset();
+  m_pendingSelection = 0;
+  m_checkpointRun = 0;
+  m_checkpoint.reset();
+  m_liveWorker.reset();
   m_runs.clear();
   m_databasePath = absolutePath;
   m_databaseError.clear();
@@ -188,33 +251,64 @@ void MainWindow::openDatabase(const QString& path) {
   m_details->clear();
   m_dashboards->setDatabasePath(absolutePath);
   m_inspector->setDatabasePath(absolutePath);
-  m_textFeed->setDatabasePath(absolutePath);
+  m_text->setDatabasePath(absolutePath);
   m_actions->setDatabasePath(absolutePath);
   setWindowTitle(QStringLiteral("zoolab — %1").arg(QDir::toNativeSeparators(absolutePath)));
   m_settings.setLastDatabasePath(absolutePath);
 
-  m_poller = new DatabasePoller(absolutePath, this);
+  // The poller and the metric feed poll on the feed thread too (their timers with them); the window
+  // talks to them through queued calls, and their answers about a database no longer shown (sent
+  // before it changed) are dropped.
+  const quint64 generation = ++m_databaseGeneration;
+  const auto current = [this, generation] { return generation == m_databaseGeneration; };
+  m_poller = new DatabasePoller(absolutePath);
   m_poller->setInterval(m_settings.pollIntervalMs());
-  connect(m_poller, &DatabasePoller::runsChanged, this, &MainWindow::onRunsChanged);
-  connect(m_poller, &DatabasePoller::errorOccurred, this, &MainWindow::onDatabaseError);
+  m_poller->moveToThread(&m_feedThread);
+  connect(m_poller, &DatabasePoller::runsChanged, this,
+          [this, current](const std::vector<RunRecord>& runs,
+                          const std::vector<std::vector<MetricSummary>>& summaries) {
+            if (current()) {
+              onRunsChanged(runs, summaries);
+            }
+          });
+  connect(m_poller, &DatabasePoller::errorOccurred, this, [this, current](const QString& message) {
+    if (current()) {
+      onDatabaseError(message);
+    }
+  });
 
-  m_feed = new MetricFeed(absolutePath, this);
+  m_feed = new MetricFeed(absolutePath);
   m_feed->setInterval(m_settings.pollIntervalMs());
-  connect(m_feed, &MetricFeed::historyLoaded, m_curves, &CurvePlot::setRunHistory);
-  connect(m_feed, &MetricFeed::pointsAppended, m_curves, &CurvePlot::appendMetrics);
-  connect(m_feed, &MetricFeed::errorOccurred, this, &MainWindow::onDatabaseError);
+  m_feed->moveToThread(&m_feedThread);
+  connect(m_feed, &MetricFeed::historyLoaded, this,
+          [this, current](qint64 runId, const std::vector<MetricPoint>& points) {
+            if (current()) {
+              m_curves->setRunHistory(runId, points);
+            }
+          });
+  connect(m_feed, &MetricFeed::pointsAppended, this, [this, current](const std::vector<MetricPoint>& points) {
+    if (current()) {
+      m_curves->appendMetrics(points);
+    }
+  });
+  connect(m_feed, &MetricFeed::errorOccurred, this, [this, current](const QString& message) {
+    if (current()) {
+      onDatabaseError(message);
+    }
+  });
 
   updateStatus();
-  m_poller->start();
-  m_feed->start();
+  QMetaObject::invokeMethod(m_poller, &DatabasePoller::start, Qt::QueuedConnection);
+  QMetaObject::invokeMethod(m_feed, &MetricFeed::start, Qt::QueuedConnection);
 }
 
 void MainWindow::pollNow() {
+  // Queued to the feed thread: the answers arrive as runsChanged and pointsAppended.
   if (m_poller) {
-    m_poller->poll();
+    QMetaObject::invokeMethod(m_poller, &DatabasePoller::poll, Qt::QueuedConnection);
   }
   if (m_feed) {
-    m_feed->poll();
+    QMetaObject::invokeMethod(m_feed, &MetricFeed::poll, Qt::QueuedConnection);
   }
 }
 
@@ -235,8 +329,7 @@ QString MainWindow::workerStatus() const {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-  // Training goes on in the worker's processes (docs/architecture.md#processes): closing only saves the
-  // layout.
+  // Training goes on in the worker's processes: closing only saves the layout.
   m_settings.setMainWindowGeometry(saveGeometry());
   m_settings.setMainWindowState(saveState());
   m_settings.setMainSplitterState(m_splitter->saveState());
@@ -293,7 +386,7 @@ void MainWindow::createMenus() {
   QAction* refreshAction = viewMenu->addAction(tr("&Refresh"), this, [this] {
     // Also retries a database that failed to open (the poller stops its timer then).
     if (m_poller) {
-      m_poller->start();
+      QMetaObject::invokeMethod(m_poller, &DatabasePoller::start, Qt::QueuedConnection);
     }
     pollNow();
   });
@@ -334,11 +427,14 @@ void MainWindow::showAbout() {
 void MainWindow::showPreferences() {
   SettingsDialog dialog(m_settings, this);
   if (dialog.exec() == QDialog::Accepted) {
+    const int interval = m_settings.pollIntervalMs();
     if (m_poller) {
-      m_poller->setInterval(m_settings.pollIntervalMs());
+      QMetaObject::invokeMethod(
+          m_poller, [poller = m_poller, interval] { poller->setInterval(interval); }, Qt::QueuedConnection);
     }
     if (m_feed) {
-      m_feed->setInterval(m_settings.pollIntervalMs());
+      QMetaObject::invokeMethod(
+          m_feed, [feed = m_feed, interval] { feed->setInterval(interval); }, Qt::QueuedConnection);
     }
     m_dashboards->setFigureStyle(m_settings.figureStyle());
     m_curves->setFigureStyle(m_settings.figureStyle());
@@ -355,7 +451,8 @@ void MainWindow::onRunsChanged(const std::vector<RunRecord>& runs,
     const auto previous = m_runs.find(run.id);
     if (previous != m_runs.end() && previous->second.first.status != RunStatus::Running &&
         run.status == RunStatus::Running && m_feed) {
-      m_feed->reload(run.id);
+      QMetaObject::invokeMethod(
+          m_feed, [feed = m_feed, id = run.id] { feed->reload(id); }, Qt::QueuedConnection);
     }
     m_curves->setRunColour(run.id, runColour(run.id, run.colour));
     m_curves->setRunName(run.id, QString::fromStdString(run.name));
@@ -364,10 +461,13 @@ void MainWindow::onRunsChanged(const std::vector<RunRecord>& runs,
   }
   m_runs = std::move(byId);
   m_runModel->setRuns(runs, summaries);
+  if (m_pendingSelection != 0 && m_runView->selectRun(m_pendingSelection)) {
+    m_pendingSelection = 0;  // a run just queued, now listed (showQueued)
+  }
   // The poller announces only changes of runs or summaries, which is what the dashboards are built from.
   m_dashboards->databaseChanged();
   m_inspector->setRuns(runs);
-  m_textFeed->setRuns(runs);
+  m_text->setDatabaseRuns(runs);
   m_databaseError.clear();
   m_loaded = true;
   refreshDetails();
@@ -391,14 +491,26 @@ void MainWindow::onSelectionChanged(const QList<qint64>& runIds) {
   }
   m_curves->setRuns(QVector<qint64>(runIds.begin(), runIds.end()));
   m_inspector->setSelectedRuns(runIds);
-  m_textFeed->setSelectedRuns(runIds);
+  m_text->setSelectedRuns(runIds);
   if (m_feed) {
-    m_feed->setRuns(runIds);
+    QMetaObject::invokeMethod(
+        m_feed, [feed = m_feed, runIds] { feed->setRuns(runIds); }, Qt::QueuedConnection);
   }
   refreshDetails();
 }
 
 void MainWindow::refreshDetails() {
+  showDetails();
+  if (m_windowFeed) {
+    const QList<qint64> selected = m_runView->selectedRunIds();
+    const WindowRequest request{selected.isEmpty() ? 0 : selected.front()};
+    // Queued to the feed's thread; the answer comes back through WindowFeed::loaded.
+    QMetaObject::invokeMethod(
+        m_windowFeed, [feed = m_windowFeed, request] { feed->load(request); }, Qt::QueuedConnection);
+  }
+}
+
+void MainWindow::showDetails() {
   const QList<qint64> selected = m_runView->selectedRunIds();
   const auto it = selected.isEmpty() ? m_runs.end() : m_runs.find(selected.front());
   if (it == m_runs.end()) {
@@ -406,17 +518,29 @@ void MainWindow::refreshDetails() {
     return;
   }
   std::vector<CheckpointRecord> checkpoints;
-  try {
-    if (!m_readStore) {
-      m_readStore = std::make_unique<Store>(m_databasePath.toStdString());
-    }
-    if (auto latest = m_readStore->latest_checkpoint(it->first)) {
-      checkpoints.push_back(*latest);
-    }
-  } catch (const std::exception&) {
-    // The poller reports database failures; the details show the run without its checkpoint.
+  if (m_checkpointRun == it->first && m_checkpoint) {
+    checkpoints.push_back(*m_checkpoint);
   }
   m_details->setRun(it->second.first, it->second.second, checkpoints);
+}
+
+void MainWindow::setWindowData(std::shared_ptr<const WindowData> data) {
+  if (!data || data->databasePath != m_databasePath) {
+    return;
+  }
+  // A database that cannot be read: the poller reports it; the details show the run without its
+  // checkpoint.
+  const bool checkpointChanged = m_checkpointRun != data->runId ||
+                                 m_checkpoint.has_value() != data->latestCheckpoint.has_value() ||
+                                 (m_checkpoint && m_checkpoint->id != data->latestCheckpoint->id);
+  m_checkpointRun = data->runId;
+  m_checkpoint = data->latestCheckpoint;
+  m_liveWorker = data->liveWorker;
+  const QList<qint64> selected = m_runView->selectedRunIds();
+  if (checkpointChanged && !selected.isEmpty() && selected.front() == data->runId) {
+    showDetails();
+  }
+  updateStatus();
 }
 
 void MainWindow::onRunActivated(qint64 runId) {
@@ -458,7 +582,8 @@ void MainWindow::showQueued(const QList<qint64>& ids) {
                       : tr("Queued %1 runs (%2 to %3)").arg(ids.size()).arg(ids.front()).arg(ids.back()),
       5000);
   pollNow();
-  m_runView->selectRun(ids.back());
+  // The poll answers later: the run is selected once it is listed.
+  m_pendingSelection = m_runView->selectRun(ids.back()) ? 0 : ids.back();
   m_tabs->setCurrentWidget(m_curves);
 }
 
@@ -474,11 +599,11 @@ void MainWindow::ensureWorker(bool force) {
   }
   m_lastWorkerCheckMs = now;
   try {
-    if (!m_readStore) {
-      m_readStore = std::make_unique<Store>(m_databasePath.toStdString());
+    if (!m_workerStore) {
+      m_workerStore = std::make_unique<Store>(m_databasePath.toStdString());
     }
     const auto result =
-        WorkerLauncher::ensureWorker(*m_readStore, m_settings.workerSlots(), m_settings.workerThreads());
+        WorkerLauncher::ensureWorker(*m_workerStore, m_settings.workerSlots(), m_settings.workerThreads());
     m_workerError = result.error;
     if (result.started) {
       m_workerStartedMs = now;
@@ -494,13 +619,9 @@ void MainWindow::updateStatus() {
   QString worker = tr("no worker");
   if (!m_workerError.isEmpty()) {
     worker = tr("worker: %1").arg(m_workerError);
-  } else if (m_readStore) {
-    try {
-      if (const auto live = m_readStore->live_worker()) {
-        worker = tr("worker pid %1 · %n slot(s)", nullptr, static_cast<int>(live->slots)).arg(live->pid);
-      }
-    } catch (const std::exception&) {
-    }
+  } else if (m_liveWorker) {
+    worker = tr("worker pid %1 · %n slot(s)", nullptr, static_cast<int>(m_liveWorker->slots))
+                 .arg(m_liveWorker->pid);
   }
   m_workerLabel->setText(worker);
   m_databaseLabel->setToolTip(path);

@@ -7,11 +7,13 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <QList>
 #include <QMainWindow>
 #include <QString>
+#include <QThread>
 
 #include <nlohmann/json.hpp>
 
@@ -25,9 +27,12 @@ namespace zoolab {
 
 class ConfigEditor;
 class CurvePlot;
+class DashboardFeed;
 class DashboardView;
 class DatabasePoller;
+class InspectorFeed;
 class InspectorView;
+class PatternFeed;
 class PatternView;
 class ProbeRunner;
 class ProbeView;
@@ -40,6 +45,8 @@ class Settings;
 class Store;
 class TextFeed;
 class TextView;
+class WindowFeed;
+struct WindowData;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -72,13 +79,15 @@ class MainWindow : public QMainWindow {
   PatternView* patternView() const { return m_patterns; }
   ProbeView* probeView() const { return m_probe; }
   TextView* textView() const { return m_text; }
-  TextFeed* textFeed() const { return m_textFeed; }
   ProbeRunner* probeRunner() const { return m_probeRunner; }
   RunActions* runActions() const { return m_actions; }
   QTabWidget* tabs() const { return m_tabs; }
   QSplitter* splitter() const { return m_splitter; }
   // What the status bar says of the worker ("worker pid 123 · 2 slots", "no worker", or a failure).
   QString workerStatus() const;
+  // The window feed's answer (the shown run's latest checkpoint, the live worker); an answer about
+  // another database is dropped.
+  void setWindowData(std::shared_ptr<const zoolab::WindowData> data);
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -100,7 +109,10 @@ class MainWindow : public QMainWindow {
   void showQueued(const QList<qint64>& ids);
   // Starts a worker when runs are queued and none is alive (at most every few seconds).
   void ensureWorker(bool force);
+  // Shows the selected run's details (with its latest checkpoint as last read) and asks the window's
+  // feed for its checkpoint and the live worker again.
   void refreshDetails();
+  void showDetails();
   void updateStatus();
 
   Settings& m_settings;
@@ -116,12 +128,28 @@ class MainWindow : public QMainWindow {
   PatternView* m_patterns = nullptr;  // the inspector's pages
   ProbeView* m_probe = nullptr;
   ProbeRunner* m_probeRunner = nullptr;
-  TextView* m_text = nullptr;  // the Text tab, fed from the database by m_textFeed
-  TextFeed* m_textFeed = nullptr;
+  TextView* m_text = nullptr;
   RunActions* m_actions = nullptr;
-  DatabasePoller* m_poller = nullptr;
-  MetricFeed* m_feed = nullptr;
-  std::unique_ptr<Store> m_readStore;  // checkpoints and the worker's heartbeat, for the details and status
+  DatabasePoller* m_poller = nullptr;  // lives on m_feedThread
+  MetricFeed* m_feed = nullptr;        // lives on m_feedThread
+  // Counts openDatabase calls: the poller's and metric feed's answers sent before the last one are dropped.
+  quint64 m_databaseGeneration = 0;
+  qint64 m_pendingSelection = 0;  // a run just queued, selected when a poll lists it (showQueued)
+  // The feeds' thread: feeds read the database there and hand the views plain structs through queued
+  // signals, so no view reads the database on this thread (docs/architecture.md#data-path).
+  QThread m_feedThread;
+  DashboardFeed* m_dashboardFeed = nullptr;  // lives on m_feedThread
+  TextFeed* m_textFeed = nullptr;            // lives on m_feedThread
+  PatternFeed* m_patternFeed = nullptr;      // lives on m_feedThread
+  InspectorFeed* m_inspectorFeed = nullptr;  // lives on m_feedThread
+  WindowFeed* m_windowFeed = nullptr;        // lives on m_feedThread
+  // The window feed's last answer: the latest checkpoint of run m_checkpointRun, and the live worker.
+  qint64 m_checkpointRun = 0;
+  std::optional<CheckpointRecord> m_checkpoint;
+  std::optional<WorkerRecord> m_liveWorker;
+  // Starting a worker reads whether one is alive and starts the process at once, on this thread
+  // (WorkerLauncher::ensureWorker, at most every few seconds): it keeps its own connection.
+  std::unique_ptr<Store> m_workerStore;
   QLabel* m_databaseLabel = nullptr;
   QLabel* m_workerLabel = nullptr;
   QLabel* m_countLabel = nullptr;

@@ -16,13 +16,12 @@
 #include <QComboBox>
 #include <QFile>
 #include <QTabWidget>
-#include <QTemporaryDir>
 #include <QTest>
 
 #include "app/gui/main_window.h"
-#include "app/gui/settings.h"
 #include "engine/analysis/dashboards.h"
 #include "engine/store/store.h"
+#include "tests/support/gui_window.h"
 #include "views/dashboard_view.h"
 #include "views/figure_view.h"
 #include "views/qcustomplot_include.h"
@@ -38,14 +37,8 @@ struct RunSpec {
   double accuracy;  // the last valid/accuracy
 };
 
-class DashboardsTest : public ::testing::Test {
+class DashboardsTest : public GuiWindowTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(m_dir.isValid());
-    m_settings = std::make_unique<Settings>(m_dir.filePath(QStringLiteral("zoolab.ini")));
-    m_db = m_dir.filePath(QStringLiteral("runs.sqlite")).toStdString();
-  }
-
   // A finished run of tests/app/tiny.json with the spec's model and data, and two epochs of
   // valid/accuracy ending at spec.accuracy.
   int64_t addRun(Store& store, const RunSpec& spec, RunStatus status = RunStatus::Finished) {
@@ -97,20 +90,6 @@ class DashboardsTest : public ::testing::Test {
     }
     return specs;
   }
-
-  std::unique_ptr<MainWindow> openWindow() {
-    auto window = std::make_unique<MainWindow>(*m_settings);
-    window->setWorkerAutostart(false);
-    window->openDatabase(QString::fromStdString(m_db));
-    window->resize(1400, 800);
-    window->show();
-    window->pollNow();
-    return window;
-  }
-
-  QTemporaryDir m_dir;
-  std::unique_ptr<Settings> m_settings;
-  std::string m_db;
 };
 
 // (panel, series name) -> sorted (x, y, label) of a figure, and of what the view's graphs hold.
@@ -154,7 +133,7 @@ Drawn plottedPoints(const FigureView& view) {
 TEST_F(DashboardsTest, PlotsBuildDashboardsPointsAndFollowsTheDatabase) {
   std::map<std::tuple<std::string, int64_t, int64_t>, double> best;
   {
-    Store store(m_db);
+    Store store(m_db.toStdString());
     for (const RunSpec& spec : grid()) {
       addRun(store, spec);
       double& cell = best[{spec.mixer, spec.dModel, spec.seqLen}];
@@ -162,7 +141,7 @@ TEST_F(DashboardsTest, PlotsBuildDashboardsPointsAndFollowsTheDatabase) {
     }
     addRun(store, {"attention", 256, 16, 1e-3, 0.99}, RunStatus::Running);  // unfinished: left out
   }
-  auto window = openWindow();
+  auto window = openWindow(static_cast<int>(grid().size()) + 1, QSize(1400, 800));
   DashboardView* dashboards = window->dashboardView();
   window->tabs()->setCurrentWidget(dashboards);
   auto* combo = dashboards->findChild<QComboBox*>(QStringLiteral("dashboardCombo"));
@@ -173,7 +152,7 @@ TEST_F(DashboardsTest, PlotsBuildDashboardsPointsAndFollowsTheDatabase) {
   const FigureView* view = dashboards->figureView();
   EXPECT_EQ(dashboards->lastError(), QString());
 
-  const Figure expected = build_dashboard("accuracy-vs-width", Store(m_db));
+  const Figure expected = build_dashboard("accuracy-vs-width", Store(m_db.toStdString()));
   ASSERT_EQ(view->panelCount(), 2);
   const Drawn plotted = plottedPoints(*view);
   EXPECT_EQ(plotted, figurePoints(expected));
@@ -194,7 +173,7 @@ TEST_F(DashboardsTest, PlotsBuildDashboardsPointsAndFollowsTheDatabase) {
 
   // A run finishing while the tab is shown appears within the rebuild interval, without a restart.
   {
-    Store store(m_db);
+    Store store(m_db.toStdString());
     addRun(store, {"attention", 256, 16, 1e-2, 0.97});
   }
   window->pollNow();
@@ -209,13 +188,14 @@ TEST_F(DashboardsTest, PlotsBuildDashboardsPointsAndFollowsTheDatabase) {
       },
       3 * DashboardView::kMinRebuildIntervalMs));
   QTest::qWait(FigureView::kReplotIntervalMs + 50);  // the new axes laid out, for the hover positions
-  EXPECT_EQ(plottedPoints(*view), figurePoints(build_dashboard("accuracy-vs-width", Store(m_db))));
+  EXPECT_EQ(plottedPoints(*view),
+            figurePoints(build_dashboard("accuracy-vs-width", Store(m_db.toStdString()))));
 
   // A hidden tab reads nothing until shown again.
   window->tabs()->setCurrentIndex(MainWindow::CurvesTab);
   const int reloads = dashboards->reloadCount();
   {
-    Store store(m_db);
+    Store store(m_db.toStdString());
     addRun(store, {"hyena", 256, 16, 1e-2, 0.3});
   }
   window->pollNow();
@@ -228,15 +208,16 @@ TEST_F(DashboardsTest, PlotsBuildDashboardsPointsAndFollowsTheDatabase) {
 
 TEST_F(DashboardsTest, ExportsTheShownFigureAndShowsThePivotOptionsOnlyForThePivotTable) {
   {
-    Store store(m_db);
+    Store store(m_db.toStdString());
     for (const RunSpec& spec : grid()) {
       addRun(store, spec);
     }
   }
-  auto window = openWindow();
+  auto window = openWindow(static_cast<int>(grid().size()), QSize(1400, 800));
   DashboardView* dashboards = window->dashboardView();
   window->tabs()->setCurrentWidget(dashboards);
-  dashboards->refresh();
+  dashboards->refresh();  // the feed answers on its thread
+  ASSERT_TRUE(QTest::qWaitFor([&] { return dashboards->runs().size() == grid().size(); }, 5000));
   auto* rows = dashboards->findChild<QComboBox*>(QStringLiteral("pivotRowsCombo"));
   ASSERT_NE(rows, nullptr);
   ASSERT_TRUE(dashboards->setDashboard(QStringLiteral("accuracy-vs-width")));

@@ -11,7 +11,6 @@
 
 #include <QDir>
 #include <QLabel>
-#include <QProcess>
 #include <QPushButton>
 #include <QStandardItemModel>
 #include <QTabWidget>
@@ -21,8 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app/gui/main_window.h"
-#include "app/gui/settings.h"
 #include "engine/store/store.h"
+#include "tests/support/gui_window.h"
 #include "views/compare_view.h"
 #include "views/example_browser.h"
 #include "views/inspector_view.h"
@@ -33,14 +32,8 @@
 namespace zoolab {
 namespace {
 
-class InspectorGuiTest : public ::testing::Test {
+class InspectorGuiTest : public GuiWindowTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(m_dir.isValid());
-    m_settings = std::make_unique<Settings>(m_dir.filePath(QStringLiteral("zoolab.ini")));
-    m_db = m_dir.filePath(QStringLiteral("runs.sqlite"));
-  }
-
   // Trains tests/app/tiny.json (its test split fixed by data.seed) with model seed `seed` for `epochs`
   // epochs; returns the run id.
   qint64 train(const QString& name, int seed, int epochs) {
@@ -58,35 +51,10 @@ class InspectorGuiTest : public ::testing::Test {
     return run ? run->id : 0;
   }
 
-  // zoolab-cli ARGS --db DB; its standard output. A failure is a test failure.
-  QByteArray cli(QStringList args) {
-    args << QStringLiteral("--db") << m_db;
-    QProcess process;
-    process.start(QStringLiteral(ZOOLAB_CLI_PATH), args);
-    EXPECT_TRUE(process.waitForFinished(180000)) << args.join(' ').toStdString();
-    EXPECT_EQ(process.exitCode(), 0) << args.join(' ').toStdString() << ": "
-                                     << process.readAllStandardError().toStdString();
-    return process.readAllStandardOutput();
-  }
-
   nlohmann::json inspect(qint64 run, QStringList args = {}) {
     const QByteArray out =
         cli(QStringList{QStringLiteral("inspect"), QString::number(run), QStringLiteral("--json")} + args);
     return nlohmann::json::parse(out.toStdString());
-  }
-
-  std::unique_ptr<MainWindow> openWindow(int runs) {
-    auto window = std::make_unique<MainWindow>(*m_settings);
-    window->setWorkerAutostart(false);
-    window->openDatabase(m_db);
-    window->resize(1500, 900);
-    window->show();
-    for (int i = 0; i < 50 && window->runModel()->rowCount() < runs; ++i) {
-      window->pollNow();
-      QTest::qWait(100);
-    }
-    EXPECT_EQ(window->runModel()->rowCount(), runs);
-    return window;
   }
 
   // Saves `widget` as NAME.png in $ZOOLAB_TEST_SCREENSHOTS, when set (to look at the tab by eye).
@@ -97,10 +65,6 @@ class InspectorGuiTest : public ::testing::Test {
       widget->grab().save(QDir(dir).filePath(name + QStringLiteral(".png")));
     }
   }
-
-  QTemporaryDir m_dir;
-  std::unique_ptr<Settings> m_settings;
-  QString m_db;
 };
 
 double raw(const QStandardItemModel* model, int row, int column) {
@@ -141,6 +105,8 @@ TEST_F(InspectorGuiTest, ShowsTheNumbersOfZoolabCliInspectAndDrivesTheBrowserAnd
   InspectorView* inspector = window->inspectorView();
   window->tabs()->setCurrentWidget(inspector);
   ASSERT_EQ(inspector->currentRun(), a);
+  // The records are read on the window's feed thread.
+  ASSERT_TRUE(QTest::qWaitFor([&] { return !inspector->isLoading(); }, 10000));
   ASSERT_TRUE(inspector->currentSet().has_value()) << inspector->statusLabel()->text().toStdString();
 
   // ---- Recall: the summary, by gap, by kv index, by slice and the heatmap ----
@@ -257,6 +223,7 @@ TEST_F(InspectorGuiTest, ShowsTheNumbersOfZoolabCliInspectAndDrivesTheBrowserAnd
   CompareView* compare = inspector->compareView();
   inspector->pages()->setCurrentWidget(compare);
   ASSERT_TRUE(compare->chooseRunB(b));
+  ASSERT_TRUE(QTest::qWaitFor([&] { return !inspector->isLoading(); }, 10000));
   ASSERT_TRUE(compare->comparison().has_value()) << compare->message().toStdString();
   EXPECT_EQ(compare->comparison()->both_right, versus.at("both_right").get<int64_t>());
   EXPECT_EQ(compare->comparison()->only_a, versus.at("only_a").get<int64_t>());

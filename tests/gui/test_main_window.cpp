@@ -30,6 +30,7 @@
 #include "views/run_details_view.h"
 #include "views/run_table_model.h"
 #include "views/run_table_view.h"
+#include "views/window_feed.h"
 
 namespace zoolab {
 namespace {
@@ -205,7 +206,10 @@ TEST_F(WorkbenchTest, ASweepFromTheEditorIsANamedSweepWithProgress) {
   window->dashboardView()->refresh();
   auto* combo = window->dashboardView()->findChild<QComboBox*>(QStringLiteral("sweepCombo"));
   ASSERT_NE(combo, nullptr);
-  EXPECT_GE(combo->findText(QStringLiteral("gui-widths: 2/2 finished"), Qt::MatchStartsWith), 0);
+  // The feed answers on its thread.
+  EXPECT_TRUE(QTest::qWaitFor(
+      [&] { return combo->findText(QStringLiteral("gui-widths: 2/2 finished"), Qt::MatchStartsWith) >= 0; },
+      5000));
 
   Q_EMIT window->configEditor()->sweepRequested(spec);
   EXPECT_EQ(sweep()->total, 2);
@@ -226,6 +230,25 @@ TEST_F(WorkbenchTest, ReopeningRestoresTheLayout) {
   EXPECT_EQ(window->tabs()->currentWidget(), window->configEditor());
   EXPECT_EQ(window->size(), QSize(1300, 760));
   EXPECT_EQ(window->splitter()->sizes(), sizes);
+}
+
+// The window's own reads (the details' checkpoint, the worker in the status bar) come from its feed; an
+// answer about a database it no longer shows is dropped.
+TEST_F(WorkbenchTest, TheWindowDropsAFeedAnswerAboutAnotherDatabase) {
+  auto window = openWindow();
+  window->setWorkerAutostart(false);
+  WindowData answer;
+  answer.liveWorker = WorkerRecord{};
+  answer.liveWorker->pid = 4242;
+  answer.liveWorker->slots = 2;
+  answer.databasePath = m_dir.filePath(QStringLiteral("other.sqlite"));
+  window->setWindowData(std::make_shared<const WindowData>(answer));
+  EXPECT_FALSE(window->workerStatus().contains(QStringLiteral("4242")))
+      << window->workerStatus().toStdString();
+  answer.databasePath = window->databasePath();
+  window->setWindowData(std::make_shared<const WindowData>(answer));
+  EXPECT_TRUE(window->workerStatus().startsWith(QStringLiteral("worker pid 4242")))
+      << window->workerStatus().toStdString();
 }
 
 }  // namespace

@@ -14,7 +14,6 @@
 #include <QDir>
 #include <QItemSelectionModel>
 #include <QLabel>
-#include <QProcess>
 #include <QStandardItemModel>
 #include <QTabWidget>
 #include <QTableView>
@@ -24,14 +23,14 @@
 #include <nlohmann/json.hpp>
 
 #include "app/gui/main_window.h"
-#include "app/gui/settings.h"
-#include "app/gui/text_feed.h"
 #include "engine/store/store.h"
 #include "engine/text/ar_hits.h"
 #include "engine/text/byte_level_bpe.h"
+#include "tests/support/gui_window.h"
 #include "tests/views/text_fixtures.h"
 #include "views/run_table_model.h"
 #include "views/run_table_view.h"
+#include "views/text_feed.h"
 #include "views/text_slices_view.h"
 #include "views/text_token_view.h"
 #include "views/text_view.h"
@@ -41,12 +40,10 @@ namespace {
 
 namespace fx = text_fixture;
 
-class TextTabTest : public ::testing::Test {
+class TextTabTest : public GuiWindowTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(m_dir.isValid());
-    m_settings = std::make_unique<Settings>(m_dir.filePath(QStringLiteral("zoolab.ini")));
-    m_db = m_dir.filePath(QStringLiteral("runs.sqlite"));
+    GuiWindowTest::SetUp();
     m_shards = m_dir.filePath(QStringLiteral("shards")).toStdString();
     writeTokenizer();
   }
@@ -88,31 +85,6 @@ class TextTabTest : public ::testing::Test {
     return store.create_run(run);
   }
 
-  // zoolab-cli ARGS --db DB; its standard output. A failure is a test failure.
-  QByteArray cli(QStringList args) {
-    args << QStringLiteral("--db") << m_db;
-    QProcess process;
-    process.start(QStringLiteral(ZOOLAB_CLI_PATH), args);
-    EXPECT_TRUE(process.waitForFinished(120000)) << args.join(' ').toStdString();
-    EXPECT_EQ(process.exitCode(), 0) << args.join(' ').toStdString() << ": "
-                                     << process.readAllStandardError().toStdString();
-    return process.readAllStandardOutput();
-  }
-
-  std::unique_ptr<MainWindow> openWindow(int runs) {
-    auto window = std::make_unique<MainWindow>(*m_settings);
-    window->setWorkerAutostart(false);
-    window->openDatabase(m_db);
-    window->resize(1500, 900);
-    window->show();
-    for (int i = 0; i < 50 && window->runModel()->rowCount() < runs; ++i) {
-      window->pollNow();
-      QTest::qWait(100);
-    }
-    EXPECT_EQ(window->runModel()->rowCount(), runs);
-    return window;
-  }
-
   // Selects exactly `ids` in the run table (as a ctrl-click would).
   static void selectRuns(MainWindow* window, const QList<qint64>& ids) {
     QTableView* table = window->runView()->tableView();
@@ -137,9 +109,6 @@ class TextTabTest : public ::testing::Test {
     }
   }
 
-  QTemporaryDir m_dir;
-  std::unique_ptr<Settings> m_settings;
-  QString m_db;
   std::string m_shards;
   std::vector<int32_t> m_ids;  // fixture token id → tokenizer id
 };
@@ -177,7 +146,9 @@ TEST_F(TextTabTest, ShowsTheSelectedTextRunsSlicesGapAndTokensAndFollowsNewValid
 
   // ---- Slices: both runs, the numbers of analyze_token_losses on the stored sets ----
   TextSlicesView* slices = text->slicesView();
-  ASSERT_EQ(slices->runs().size(), 2u) << text->statusLabel()->text().toStdString();
+  // The feed answers from its thread.
+  ASSERT_TRUE(QTest::qWaitFor([&] { return slices->runs().size() == 2u; }, 5000))
+      << text->statusLabel()->text().toStdString();
   EXPECT_EQ(slices->runs()[0].id, runA);
   const bool aIsAttention = runA == a;
   const QStandardItemModel* model = slices->model();
@@ -275,9 +246,10 @@ TEST_F(TextTabTest, ARunWithoutLossesSaysSo) {
   ASSERT_TRUE(window->selectRun(QString::number(run)));
   TextView* text = window->textView();
   EXPECT_EQ(text->runA(), run);
-  EXPECT_TRUE(text->slicesView()->runs().empty());
-  EXPECT_TRUE(text->statusLabel()->text().contains(QStringLiteral("no per-token losses yet")))
+  EXPECT_TRUE(QTest::qWaitFor(
+      [&] { return text->statusLabel()->text().contains(QStringLiteral("no per-token losses yet")); }, 5000))
       << text->statusLabel()->text().toStdString();
+  EXPECT_TRUE(text->slicesView()->runs().empty());
 }
 
 // While a run trains the window polls about once a second; the tab reads a run's loss blob only when its
@@ -305,7 +277,8 @@ TEST_F(TextTabTest, ABlobIsReadOnlyWhenItsStepOrSizeChanges) {
   window->tabs()->setCurrentWidget(text);
   selectRuns(window.get(), {a, b});
   TextSlicesView* slices = text->slicesView();
-  ASSERT_EQ(slices->runs().size(), 2u) << text->statusLabel()->text().toStdString();
+  ASSERT_TRUE(QTest::qWaitFor([&] { return slices->runs().size() == 2u; }, 5000))
+      << text->statusLabel()->text().toStdString();
   const qint64 runA = text->runA();
   const qint64 runB = text->runB();
   const auto meanArLoss = [&](qint64 run) {
@@ -335,8 +308,9 @@ TEST_F(TextTabTest, ABlobIsReadOnlyWhenItsStepOrSizeChanges) {
   EXPECT_EQ(text->tokenView()->runA().losses, setA);  // nor decoded: the same set, the same drawing
 
   // Refresh reads every blob.
-  Q_EMIT text->refreshRequested();
-  EXPECT_NEAR(meanArLoss(runA), 2.5, 1e-6);
+  text->refresh();
+  EXPECT_TRUE(QTest::qWaitFor([&] { return std::abs(meanArLoss(runA) - 2.5) < 1e-6; }, 5000))
+      << meanArLoss(runA);
 }
 
 // A run without losses is shown by its note; when only the note changes (B, still without losses, stops
@@ -357,7 +331,9 @@ TEST_F(TextTabTest, ANoteChangeAloneIsShown) {
   text->setChosenRuns(a, b);
   Q_EMIT text->runsChosen(a, b);
   QLabel* gap = text->slicesView()->gapLabel();
-  EXPECT_TRUE(gap->text().contains(QStringLiteral("no per-token losses yet"))) << gap->text().toStdString();
+  EXPECT_TRUE(
+      QTest::qWaitFor([&] { return gap->text().contains(QStringLiteral("no per-token losses yet")); }, 5000))
+      << gap->text().toStdString();
   {
     Store store(m_db.toStdString());
     store.set_status(b, RunStatus::Failed);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/inspect/query_records.h"
 #include "engine/store/records.h"
 
 namespace zoolab::testing {
@@ -44,6 +45,19 @@ inline MetricPoint makePoint(int64_t id, int64_t run, const std::string& key, in
   point.epoch = epoch;
   point.wall_time = wallTime;
   return point;
+}
+
+// A query at `position` for `key`, whose pair (key at keyPosition, then `target`) is the kvIndex-th.
+inline QueryFacts makeQuery(int64_t position, int64_t key, int64_t target, int64_t keyPosition,
+                            int64_t kvIndex) {
+  QueryFacts query;
+  query.position = position;
+  query.key = key;
+  query.target = target;
+  query.key_position = keyPosition;
+  query.gap = position - keyPosition;
+  query.kv_index = kvIndex;
+  return query;
 }
 
 }  // namespace zoolab::testing

@@ -12,6 +12,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QLabel>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -21,6 +22,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 
 #include "engine/config/run_config.h"
 #include "engine/inspect/inspection.h"
@@ -30,6 +32,7 @@
 #include "views/compare_view.h"
 #include "views/example_browser.h"
 #include "views/example_list_model.h"
+#include "views/inspector_feed.h"
 #include "views/inspector_view.h"
 #include "views/qcustomplot_include.h"
 #include "views/recall_analysis_view.h"
@@ -118,6 +121,32 @@ class InspectorViewsTest : public ::testing::Test {
     m_store = std::make_unique<Store>(m_path.toStdString());
     m_split = regenerate_test_split(parse_run_config(fixtureConfig()));
     ASSERT_EQ(m_split.size(), 2u);
+    m_feedThread.start();
+  }
+
+  void TearDown() override {
+    for (InspectorFeed* feed : m_feeds) {
+      feed->deleteLater();
+    }
+    m_feedThread.quit();
+    m_feedThread.wait();
+  }
+
+  // An inspector on the database whose feed reads on a thread of its own, wired as the window wires it.
+  std::unique_ptr<InspectorView> makeInspector() {
+    auto view = std::make_unique<InspectorView>();
+    auto* feed = new InspectorFeed(m_path);
+    feed->moveToThread(&m_feedThread);
+    QObject::connect(view.get(), &InspectorView::loadRequested, feed, &InspectorFeed::load);
+    QObject::connect(feed, &InspectorFeed::loaded, view.get(), &InspectorView::setData);
+    m_feeds.push_back(feed);
+    view->setDatabasePath(m_path);
+    return view;
+  }
+
+  // Waits for the feed to answer what the view asked.
+  static void settle(const InspectorView& view) {
+    EXPECT_TRUE(QTest::qWaitFor([&] { return !view.isLoading(); }, 5000));
   }
 
   // A finished run with "tracked" records at steps 50 and 100 (examples 0, 1, 6, 7) and every record at
@@ -148,12 +177,12 @@ class InspectorViewsTest : public ::testing::Test {
 
   // An inspector on the database, shown, inspecting `run`.
   std::unique_ptr<InspectorView> openInspector(int64_t run) {
-    auto view = std::make_unique<InspectorView>();
-    view->setDatabasePath(m_path);
+    auto view = makeInspector();
     view->setRuns(m_store->list_runs());
     view->resize(1200, 800);
     view->show();
     EXPECT_TRUE(view->setCurrentRun(run));
+    settle(*view);
     return view;
   }
 
@@ -161,6 +190,8 @@ class InspectorViewsTest : public ::testing::Test {
   QString m_path;
   std::unique_ptr<Store> m_store;
   std::vector<TokenSegment> m_split;
+  QThread m_feedThread;
+  std::vector<InspectorFeed*> m_feeds;  // live on m_feedThread
 };
 
 std::vector<int64_t> range(int64_t from, int64_t to) {
@@ -474,6 +505,7 @@ TEST_F(InspectorViewsTest, SelectedRunsAreOverlaid) {
   const int64_t b = createRun("b", patternB);
   const auto view = openInspector(a);
   view->setSelectedRuns({a, b});
+  settle(*view);
   RecallAnalysisView* recall = view->recallView();
   ASSERT_EQ(recall->runs().size(), 2u);
   EXPECT_EQ(recall->runs()[0].id, a);
@@ -489,6 +521,7 @@ TEST_F(InspectorViewsTest, SelectedRunsAreOverlaid) {
   // The inspected run stays the one followed; a lone selection drops the overlay.
   EXPECT_EQ(view->currentRun(), a);
   view->setSelectedRuns({a});
+  settle(*view);
   EXPECT_EQ(recall->runs().size(), 1u);
 }
 
@@ -501,6 +534,7 @@ TEST_F(InspectorViewsTest, CompareCountsLinkIntoTheBrowser) {
   CompareView* compare = view->compareView();
   view->pages()->setCurrentWidget(compare);
   ASSERT_TRUE(compare->chooseRunB(b));
+  settle(*view);
   ASSERT_TRUE(compare->comparison().has_value()) << compare->message().toStdString();
 
   // Worked out query by query from the two patterns.
@@ -553,6 +587,7 @@ TEST_F(InspectorViewsTest, RunsOnAnotherTestSetCannotBeCompared) {
   const auto view = openInspector(a);
   CompareView* compare = view->compareView();
   ASSERT_TRUE(compare->chooseRunB(other));
+  settle(*view);
   EXPECT_FALSE(compare->comparison().has_value());
   EXPECT_TRUE(compare->message().startsWith("These runs cannot be compared: compare recall"))
       << compare->message().toStdString();
@@ -567,7 +602,9 @@ TEST_F(InspectorViewsTest, RunsOnAnotherTestSetCannotBeCompared) {
   empty.status = RunStatus::Finished;
   const int64_t none = m_store->create_run(empty);
   view->setRuns(m_store->list_runs());
+  settle(*view);
   ASSERT_TRUE(compare->chooseRunB(none));
+  settle(*view);
   EXPECT_TRUE(compare->message().contains("no \"all\" query records")) << compare->message().toStdString();
 }
 
@@ -576,10 +613,9 @@ TEST_F(InspectorViewsTest, RunsOnAnotherTestSetCannotBeCompared) {
 TEST_F(InspectorViewsTest, TheInspectorListsTheRecordedEvaluationsAndFollowsTheSelection) {
   const int64_t a = createRun("a", patternA);
   const int64_t b = createRun("b", patternB);
-  auto view = std::make_unique<InspectorView>();
+  auto view = makeInspector();
   QSignalSpy runs(view.get(), &InspectorView::currentRunChanged);
   QSignalSpy steps(view.get(), &InspectorView::currentStepChanged);
-  view->setDatabasePath(m_path);
   view->setRuns(m_store->list_runs());
   view->show();
   EXPECT_EQ(view->currentRun(), 0);
@@ -587,6 +623,7 @@ TEST_F(InspectorViewsTest, TheInspectorListsTheRecordedEvaluationsAndFollowsTheS
   // Follows the run table's selection.
   view->setSelectedRuns({b});
   EXPECT_EQ(view->currentRun(), b);
+  settle(*view);
   ASSERT_GE(runs.count(), 1);
   EXPECT_EQ(runs.last().at(0).toLongLong(), b);
   // The default set is what `zoolab-cli inspect` shows: the final "all" one.
@@ -602,6 +639,7 @@ TEST_F(InspectorViewsTest, TheInspectorListsTheRecordedEvaluationsAndFollowsTheS
 
   // An earlier evaluation's tracked records.
   ASSERT_TRUE(view->setCurrentStep(50, "tracked"));
+  settle(*view);
   EXPECT_EQ(view->currentRecords()->step, 50);
   EXPECT_EQ(view->exampleBrowser()->listedExamples(), (std::vector<int64_t>{0, 1, 6, 7}));
   EXPECT_EQ(steps.last().at(1).toLongLong(), 50);
@@ -637,9 +675,62 @@ TEST_F(InspectorViewsTest, ARunWithoutRecordsSaysSo) {
   const auto split = regenerate_test_split(parse_run_config(fixtureConfig()));
   put(id, makeRecords(split, patternA, 10, 1, "tracked", {0, 1}));
   view->setRuns(m_store->list_runs());
+  settle(*view);
   ASSERT_TRUE(view->currentSet().has_value());
   EXPECT_EQ(view->currentSet()->subset, "tracked");
   EXPECT_EQ(view->exampleBrowser()->listedExamples(), (std::vector<int64_t>{0, 1}));
+}
+
+// ---- The feed ----
+
+TEST_F(InspectorViewsTest, TheFeedReadsOnItsThreadAndTheViewDropsAnswersAboutAnotherDatabaseOrRun) {
+  const int64_t a = createRun("a", patternA);
+  auto view = makeInspector();
+  QThread* readOn = nullptr;
+  InspectorFeed* feed = m_feeds.back();
+  QObject::connect(
+      feed, &InspectorFeed::loaded, feed, [&readOn] { readOn = QThread::currentThread(); },
+      Qt::DirectConnection);
+  view->setRuns(m_store->list_runs());
+  ASSERT_TRUE(view->setCurrentRun(a));
+  // Hidden: nothing asked yet.
+  QCoreApplication::processEvents();
+  EXPECT_FALSE(view->isLoading());
+  EXPECT_EQ(readOn, nullptr);
+  view->show();
+  EXPECT_TRUE(view->isLoading());
+  settle(*view);
+  EXPECT_EQ(readOn, &m_feedThread);
+  ASSERT_NE(view->currentRecords(), nullptr);
+  const auto shown = view->currentRecords();
+
+  // An answer about another database (one the window showed before), or about another run, is dropped.
+  auto other = std::make_shared<InspectorData>();
+  other->databasePath = m_dir.filePath(QStringLiteral("other.sqlite"));
+  other->request.runId = a;
+  other->error = QStringLiteral("not this database");
+  view->setData(other);
+  auto stale = std::make_shared<InspectorData>();
+  stale->databasePath = m_path;
+  stale->request.runId = a + 100;
+  stale->error = QStringLiteral("not this run");
+  view->setData(stale);
+  EXPECT_EQ(view->currentRecords(), shown);
+  EXPECT_FALSE(view->statusLabel()->text().contains(QStringLiteral("not this")))
+      << view->statusLabel()->text().toStdString();
+
+  // A run the poller has not listed yet: the feed finds it, and names it.
+  const int64_t b = createRun("b", patternB);
+  ASSERT_TRUE(view->setCurrentRun(b));
+  settle(*view);
+  ASSERT_NE(view->currentRecords(), nullptr);
+  EXPECT_EQ(view->runCombo()->currentText(), QStringLiteral("%1 · b").arg(b));
+  // A run that is not in the database is dropped, and the status line says so.
+  ASSERT_TRUE(view->setCurrentRun(b + 100));
+  settle(*view);
+  EXPECT_EQ(view->currentRun(), 0);
+  EXPECT_TRUE(view->statusLabel()->text().contains(QStringLiteral("not in the database")))
+      << view->statusLabel()->text().toStdString();
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // The pattern viewer draws exactly the record chosen: the colour map's cells are the record's values,
 // switching layer, kind and head draws that record (and keeps the choice across new patterns), the axes
 // and the hover text name the tokens with their roles, a filter is drawn as taps and their spectrum, and
-// a run's stored patterns are read by step and example with the example's regenerated tokens.
+// a run's stored patterns are read by PatternFeed on its own thread, by step and example with the
+// example's regenerated tokens; the view drops an answer about another database.
 
 #include <gtest/gtest.h>
 
@@ -15,12 +16,15 @@
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/config/run_config.h"
 #include "engine/inspect/inspection.h"
 #include "engine/store/store.h"
+#include "tests/views/run_fixtures.h"
+#include "views/pattern_feed.h"
 #include "views/pattern_view.h"
 #include "views/qcustomplot_include.h"
 
@@ -46,14 +50,7 @@ PatternRecord makePattern(int64_t layer, const std::string& kind, int64_t head, 
 const std::vector<int64_t> kTokens = {5, 40, 7, 5};
 
 std::vector<QueryFacts> queries() {
-  QueryFacts query;
-  query.position = 3;
-  query.key = 5;
-  query.target = 40;
-  query.key_position = 0;
-  query.gap = 3;
-  query.kv_index = 0;
-  return {query};
+  return {testing::makeQuery(/*position=*/3, /*key=*/5, /*target=*/40, /*keyPosition=*/0, /*kvIndex=*/0)};
 }
 
 // Two attention heads in layer 0, one in layer 1, layer 0's mixing matrix and layer 1's filters
@@ -257,6 +254,30 @@ TEST(PatternView, AMalformedRecordIsReportedNotDrawn) {
 
 // A run in a real database with patterns at two evaluations: the latest step is shown, steps and
 // examples are picked from what the store holds, and the axes carry the example's regenerated tokens.
+// A view and its feed on a thread of their own, wired as the window wires them.
+struct FedView {
+  explicit FedView(const QString& path) : feed(new PatternFeed(path)) {
+    thread.start();
+    feed->moveToThread(&thread);
+    QObject::connect(&view, &PatternView::loadRequested, feed, &PatternFeed::load);
+    QObject::connect(feed, &PatternFeed::loaded, &view, &PatternView::setData);
+    QObject::connect(
+        feed, &PatternFeed::loaded, feed, [this] { readOn = QThread::currentThread(); },
+        Qt::DirectConnection);
+    view.setDatabasePath(path);
+  }
+  ~FedView() {
+    feed->deleteLater();
+    thread.quit();
+    thread.wait();
+  }
+
+  QThread thread;
+  PatternFeed* feed;
+  PatternView view;
+  QThread* readOn = nullptr;
+};
+
 TEST(PatternView, ReadsARunsStoredPatternsByStepAndExample) {
   QTemporaryDir dir;
   ASSERT_TRUE(dir.isValid());
@@ -289,13 +310,16 @@ TEST(PatternView, ReadsARunsStoredPatternsByStepAndExample) {
     }
   }
 
-  PatternView view;
-  view.setDatabasePath(QString::fromStdString(path));
+  FedView fed(QString::fromStdString(path));
+  PatternView& view = fed.view;
   view.setRun(run);
   // Hidden: nothing read yet.
+  QCoreApplication::processEvents();
+  EXPECT_EQ(fed.readOn, nullptr);
   EXPECT_TRUE(view.steps().isEmpty());
   view.show();
-  QCoreApplication::processEvents();
+  ASSERT_TRUE(QTest::qWaitFor([&] { return !view.steps().isEmpty(); }, 5000)) << view.message().toStdString();
+  EXPECT_EQ(fed.readOn, &fed.thread);
   EXPECT_EQ(view.steps(), (QList<qint64>{10, 20}));
   EXPECT_EQ(view.step(), 20);
   EXPECT_EQ(view.examples(), (QList<qint64>{0, 1}));
@@ -318,10 +342,19 @@ TEST(PatternView, ReadsARunsStoredPatternsByStepAndExample) {
   auto* stepCombo = view.findChild<QComboBox*>(QStringLiteral("stepCombo"));
   ASSERT_NE(stepCombo, nullptr);
   stepCombo->setCurrentIndex(0);
-  EXPECT_EQ(view.step(), 10);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return view.step() == 10; }, 5000));
   EXPECT_EQ(view.example(), 1);
   expectShows(view, makePattern(1, "attention", 0, length, length, 12.0f));
   EXPECT_FALSE(view.setStep(30));
+
+  // An answer about another database (one the window showed before) is dropped.
+  auto other = std::make_shared<PatternData>();
+  other->databasePath = dir.filePath(QStringLiteral("other.sqlite"));
+  other->runId = run;
+  other->error = QStringLiteral("not this one");
+  view.setData(other);
+  EXPECT_EQ(view.step(), 10);
+  expectShows(view, makePattern(1, "attention", 0, length, length, 12.0f));
 }
 
 TEST(PatternView, ARunWithoutPatternsSaysSo) {
@@ -338,13 +371,15 @@ TEST(PatternView, ARunWithoutPatternsSaysSo) {
     newRun.config_json = "{}";
     run = store.create_run(newRun);
   }
-  PatternView view;
-  view.setDatabasePath(QString::fromStdString(path));
+  FedView fed(QString::fromStdString(path));
+  PatternView& view = fed.view;
   view.show();
   view.setRun(run);
+  EXPECT_TRUE(
+      QTest::qWaitFor([&] { return view.message().contains(QStringLiteral("no stored patterns")); }, 5000))
+      << view.message().toStdString();
   EXPECT_TRUE(view.steps().isEmpty());
   EXPECT_EQ(view.shownPattern(), nullptr);
-  EXPECT_TRUE(view.message().contains(QStringLiteral("no stored patterns"))) << view.message().toStdString();
 }
 
 }  // namespace

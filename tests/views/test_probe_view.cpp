@@ -13,6 +13,7 @@
 #include <QTableWidget>
 #include <QTest>
 
+#include "tests/views/run_fixtures.h"
 #include "views/pattern_view.h"
 #include "views/probe_view.h"
 #include "views/token_strip.h"
@@ -159,21 +160,9 @@ ProbeResult exampleResult() {
   result.labels = {kNo, kNo, kNo, kNo, 50, kNo, 40, kNo};
   result.predictions = {1, 2, 3, 4, 50, 6, 41, 8};
   result.p_prediction = {0.1f, 0.2f, 0.3f, 0.4f, 0.9f, 0.6f, 0.5f, 0.8f};
-  QueryFacts first;
-  first.position = 4;
-  first.key = 9;
-  first.target = 50;
-  first.key_position = 2;
-  first.gap = 2;
-  first.kv_index = 1;
-  QueryFacts second;
-  second.position = 6;
-  second.key = 3;
-  second.target = 40;
-  second.key_position = 0;
-  second.gap = 6;
-  second.kv_index = 0;
-  result.queries = {first, second};
+  result.queries = {
+      testing::makeQuery(/*position=*/4, /*key=*/9, /*target=*/50, /*keyPosition=*/2, /*kvIndex=*/1),
+      testing::makeQuery(/*position=*/6, /*key=*/3, /*target=*/40, /*keyPosition=*/0, /*kvIndex=*/0)};
   result.p_target = {0.9f, 0.25f};
   PatternRecord attention;
   attention.kind = "attention";

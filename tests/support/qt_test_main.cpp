@@ -1,5 +1,5 @@
-// test_gui's own main: the window needs a QApplication before the first test, and GoogleTest's
-// gtest_main cannot create one. Without a display the tests use Qt's offscreen platform.
+// The main of test_views and test_gui: widgets need a QApplication before the first test, and
+// GoogleTest's gtest_main cannot create one. Without a display the tests use Qt's offscreen platform.
 
 #include <gtest/gtest.h>
 
