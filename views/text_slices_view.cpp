@@ -14,6 +14,7 @@
 #include <QToolTip>
 #include <QVBoxLayout>
 
+#include "views/number_text.h"
 #include "views/run_colours.h"
 #include "views/view_colours.h"
 
@@ -21,20 +22,9 @@ namespace zoolab {
 
 namespace {
 
-QString number(double value, int decimals) {
-  return std::isfinite(value) ? QString::number(value, 'f', decimals) : QStringLiteral("—");
-}
-
 QString percent(double fraction) {
   return std::isfinite(fraction) ? QString::number(100.0 * fraction, 'f', 1) + QStringLiteral(" %")
                                  : QStringLiteral("—");
-}
-
-QString signedNumber(double value, int decimals) {
-  if (!std::isfinite(value)) {
-    return QStringLiteral("—");
-  }
-  return (value > 0 ? QStringLiteral("+") : QString()) + QString::number(value, 'f', decimals);
 }
 
 QStandardItem* item(const QString& text, const QVariant& raw = {}) {
@@ -139,7 +129,7 @@ TextSlicesView::TextSlicesView(QWidget* parent) : QWidget(parent) {
               tr("%1, %2: perplexity %3")
                   .arg(m_runs[r].name,
                        m_plot->xAxis->ticker().staticCast<QCPAxisTickerText>()->ticks().value(data->key),
-                       number(data->value, 2)),
+                       formatNumber(data->value, 2)),
               m_plot);
           return;
         }
@@ -198,15 +188,15 @@ void TextSlicesView::setGap(const GapDecomposition& gap, const QString& nameA, c
   const QString a = nameA.toHtmlEscaped();
   const QString b = nameB.toHtmlEscaped();
   QString text = tr("<b>%1</b> against <b>%2</b>: perplexity gap %3 (A − B).")
-                     .arg(a, b, signedNumber(gap.perplexity_gap, 2));
+                     .arg(a, b, formatSignedNumber(gap.perplexity_gap, 2));
   if (std::isfinite(gap.gap_share_ar_hits)) {
     const double ratio = gap.ar_hit_token_share > 0 ? gap.gap_share_ar_hits / gap.ar_hit_token_share : NAN;
     text += tr(" Of the summed loss difference Σ(A − B) = %1 nats, <b>AR hits carry %2</b> (%3 nats) "
                "while being %4 of the tokens%5; the other tokens carry %6 (%7 nats).")
-                .arg(signedNumber(gap.loss_difference_sum, 1), percent(gap.gap_share_ar_hits),
-                     signedNumber(gap.ar_hits_difference_sum, 1), percent(gap.ar_hit_token_share),
-                     std::isfinite(ratio) ? tr(", %1× their share").arg(number(ratio, 1)) : QString(),
-                     percent(1.0 - gap.gap_share_ar_hits), signedNumber(gap.other_difference_sum, 1));
+                .arg(formatSignedNumber(gap.loss_difference_sum, 1), percent(gap.gap_share_ar_hits),
+                     formatSignedNumber(gap.ar_hits_difference_sum, 1), percent(gap.ar_hit_token_share),
+                     std::isfinite(ratio) ? tr(", %1× their share").arg(formatNumber(ratio, 1)) : QString(),
+                     percent(1.0 - gap.gap_share_ar_hits), formatSignedNumber(gap.other_difference_sum, 1));
     // The paper's heuristic: only AR hits whose bigram is rare in the training data.
     text += tr(" Rare AR hits (bigram seen fewer than %1 times in training) carry %2 while being %3 of the "
                "tokens.")
@@ -278,8 +268,8 @@ void TextSlicesView::fillTable() {
       const int64_t total = run.analysis.overall.tokens;
       const double share = total > 0 ? static_cast<double>(s->tokens) / static_cast<double>(total) : NAN;
       cells << item(QString::number(s->tokens), QVariant::fromValue<qint64>(s->tokens))
-            << item(percent(share), share) << item(number(s->mean_loss, 4), s->mean_loss)
-            << item(number(s->perplexity, 2), s->perplexity);
+            << item(percent(share), share) << item(formatNumber(s->mean_loss, 4), s->mean_loss)
+            << item(formatNumber(s->perplexity, 2), s->perplexity);
     }
     m_model->appendRow(cells);
   }

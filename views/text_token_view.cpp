@@ -1,4 +1,5 @@
 #include "views/text_token_view.h"
+#include "views/number_text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -26,17 +27,6 @@ namespace {
 constexpr int kLegendBarWidth = 150;
 constexpr int kLegendBarHeight = 10;
 constexpr int kLegendSampleWidth = 70;
-
-QString number(double value, int decimals = 3) {
-  return std::isfinite(value) ? QString::number(value, 'f', decimals) : QStringLiteral("—");
-}
-
-QString signedNumber(double value, int decimals = 3) {
-  if (!std::isfinite(value)) {
-    return QStringLiteral("—");
-  }
-  return (value > 0 ? QStringLiteral("+") : QString()) + QString::number(value, 'f', decimals);
-}
 
 bool sameTokens(const TokenLossSet& a, const TokenLossSet& b) {
   return a.sequences == b.sequences && a.length == b.length && a.tokens == b.tokens;
@@ -419,14 +409,15 @@ QString TextTokenView::describe(int position) const {
   if (m_b) {
     const double lossB = lossOf(m_b ? &*m_b : nullptr, position);
     losses = tr("loss %1 %2 · %3 %4 · A − B %5 nats")
-                 .arg(m_a.name, number(lossA), m_b->name, number(lossB), signedNumber(lossA - lossB));
+                 .arg(m_a.name, formatNumber(lossA), m_b->name, formatNumber(lossB),
+                      formatSignedNumber(lossA - lossB));
   } else {
-    losses = tr("loss %1 nats").arg(number(lossA));
+    losses = tr("loss %1 nats").arg(formatNumber(lossA));
   }
   losses +=
       tr(" · e^loss %1 · perplexity contribution ×%2 (e^(loss/N), N = %3 tokens; %4 of the summed "
          "loss)")
-          .arg(number(std::exp(lossA), 2))
+          .arg(formatNumber(std::exp(lossA), 2))
           .arg(QString::number(contribution, 'f', 6))
           .arg(m_predictedA)
           .arg(m_lossSumA > 0 ? QString::number(100.0 * lossA / m_lossSumA, 'f', 3) + QStringLiteral(" %")
@@ -517,12 +508,13 @@ void TextTokenView::rebuild() {
                         .arg(m_a.losses->step)
                         .arg(predicted)
                         .arg(hits)
-                        .arg(number(predicted > 0 ? 100.0 * hits / predicted : 0.0, 1))
-                        .arg(number(predicted > 0 ? sumA / predicted : std::nan("")))
-                        .arg(number(predicted > 0 ? std::exp(sumA / predicted) : std::nan(""), 2));
+                        .arg(formatNumber(predicted > 0 ? 100.0 * hits / predicted : 0.0, 1))
+                        .arg(formatNumber(predicted > 0 ? sumA / predicted : std::nan("")))
+                        .arg(formatNumber(predicted > 0 ? std::exp(sumA / predicted) : std::nan(""), 2));
   if (m_b && predicted > 0) {
-    summary += tr("; %1 mean loss %2 (A − B %3)")
-                   .arg(m_b->name, number(sumB / predicted), signedNumber((sumA - sumB) / predicted));
+    summary +=
+        tr("; %1 mean loss %2 (A − B %3)")
+            .arg(m_b->name, formatNumber(sumB / predicted), formatSignedNumber((sumA - sumB) / predicted));
   }
   m_sequenceLabel->setText(summary);
   m_messageLabel->setText(m_message);
