@@ -79,8 +79,8 @@ torch::Tensor matmul_forward(const torch::Tensor& a_in, const torch::Tensor& b_i
         std::fill(c_data + i * c_batch, c_data + (i + 1) * c_batch, 0.0f);
         continue;
       }
-      sgemm_(&op_b, &op_a, &im, &in, &ik, &falpha, b_data + i * b_batch, &ldb, a_data + i * a_batch, &lda, &beta,
-             c_data + i * c_batch, &ldc);
+      sgemm_(&op_b, &op_a, &im, &in, &ik, &falpha, b_data + i * b_batch, &ldb, a_data + i * a_batch, &lda,
+             &beta, c_data + i * c_batch, &ldc);
     }
   });
   return c;
@@ -89,8 +89,8 @@ torch::Tensor matmul_forward(const torch::Tensor& a_in, const torch::Tensor& b_i
 
 class BatchedMatmul : public torch::autograd::Function<BatchedMatmul> {
  public:
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& a, const torch::Tensor& b,
-                               double alpha) {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& a,
+                               const torch::Tensor& b, double alpha) {
     ctx->save_for_backward({a, b});
     ctx->saved_data["alpha"] = alpha;
     return matmul_forward(a, b, alpha);

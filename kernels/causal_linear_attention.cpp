@@ -61,9 +61,9 @@ void forward_rows(const scalar_t* q, const scalar_t* k, const scalar_t* v, scala
 //   dk_j = R_j v_j + r_j,  dv_j = R_jᵀ k_j               (reverse sweep)
 // with R_j = Σ_{i≥j} q_i g_n_iᵀ (E, D) and r_j = Σ_{i≥j} g_den_i q_i (E,).
 template <typename scalar_t>
-void backward_rows(const scalar_t* q, const scalar_t* k, const scalar_t* v, const scalar_t* y, const scalar_t* den,
-                   const scalar_t* grad_y, const scalar_t* grad_den, scalar_t* dq, scalar_t* dk, scalar_t* dv,
-                   const Dims& dims) {
+void backward_rows(const scalar_t* q, const scalar_t* k, const scalar_t* v, const scalar_t* y,
+                   const scalar_t* den, const scalar_t* grad_y, const scalar_t* grad_den, scalar_t* dq,
+                   scalar_t* dk, scalar_t* dv, const Dims& dims) {
   const int64_t L = dims.len, E = dims.features, D = dims.channels;
   at::parallel_for(0, dims.rows, 1, [&](int64_t begin, int64_t end) {
     std::vector<scalar_t> state(E * D), sums(E);  // S and z, then R and r
@@ -134,7 +134,8 @@ void backward_rows(const scalar_t* q, const scalar_t* k, const scalar_t* v, cons
 
 class CausalLinearAttention : public torch::autograd::Function<CausalLinearAttention> {
  public:
-  // q, k: (B, H, L, E), v: (B, H, L, D), contiguous CPU float or double. Returns {y (B, H, L, D), den (B, H, L)}.
+  // q, k: (B, H, L, E), v: (B, H, L, D), contiguous CPU float or double. Returns {y (B, H, L, D), den (B, H,
+  // L)}.
   static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& q,
                                                 const torch::Tensor& k, const torch::Tensor& v, double eps) {
     const Dims dims{q.size(0) * q.size(1), q.size(2), q.size(3), v.size(3)};
@@ -158,22 +159,23 @@ class CausalLinearAttention : public torch::autograd::Function<CausalLinearAtten
     const auto grad_den = grad_outputs[1].defined() ? grad_outputs[1].contiguous() : torch::Tensor();
     auto dq = torch::empty_like(q), dk = torch::empty_like(k), dv = torch::empty_like(v);
     AT_DISPATCH_FLOATING_TYPES(q.scalar_type(), "causal_linear_attention_backward", [&] {
-      backward_rows<scalar_t>(q.data_ptr<scalar_t>(), k.data_ptr<scalar_t>(), v.data_ptr<scalar_t>(),
-                              y.data_ptr<scalar_t>(), den.data_ptr<scalar_t>(),
-                              grad_y.defined() ? grad_y.data_ptr<scalar_t>() : nullptr,
-                              grad_den.defined() ? grad_den.data_ptr<scalar_t>() : nullptr, dq.data_ptr<scalar_t>(),
-                              dk.data_ptr<scalar_t>(), dv.data_ptr<scalar_t>(), dims);
+      backward_rows<scalar_t>(
+          q.data_ptr<scalar_t>(), k.data_ptr<scalar_t>(), v.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(),
+          den.data_ptr<scalar_t>(), grad_y.defined() ? grad_y.data_ptr<scalar_t>() : nullptr,
+          grad_den.defined() ? grad_den.data_ptr<scalar_t>() : nullptr, dq.data_ptr<scalar_t>(),
+          dk.data_ptr<scalar_t>(), dv.data_ptr<scalar_t>(), dims);
     });
     return {dq, dk, dv, torch::Tensor()};
   }
 };
 
 void check_shapes(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
-  TORCH_CHECK(q.dim() == 4 && k.sizes() == q.sizes(), "causal_linear_attention: q and k must both be (B, H, L, E), got ",
-              q.sizes(), " and ", k.sizes());
+  TORCH_CHECK(q.dim() == 4 && k.sizes() == q.sizes(),
+              "causal_linear_attention: q and k must both be (B, H, L, E), got ", q.sizes(), " and ",
+              k.sizes());
   TORCH_CHECK(v.dim() == 4 && v.size(0) == q.size(0) && v.size(1) == q.size(1) && v.size(2) == q.size(2),
-              "causal_linear_attention: v must be (B, H, L, hd) with (B, H, L) = ", q.sizes().slice(0, 3), ", got ",
-              v.sizes());
+              "causal_linear_attention: v must be (B, H, L, hd) with (B, H, L) = ", q.sizes().slice(0, 3),
+              ", got ", v.sizes());
   TORCH_CHECK(q.scalar_type() == k.scalar_type() && q.scalar_type() == v.scalar_type(),
               "causal_linear_attention: q, k and v must share a dtype");
 }

@@ -21,7 +21,8 @@ class LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> 
       const int64_t size = std::min(kBlockRows, rows - start);
       auto logits = torch::mm(h.narrow(0, start, size), weight_t);  // (b, V)
       lse.narrow(0, start, size).copy_(torch::logsumexp(logits, 1));
-      target_logit.narrow(0, start, size).copy_(logits.gather(1, targets.narrow(0, start, size).unsqueeze(1)).squeeze(1));
+      target_logit.narrow(0, start, size)
+          .copy_(logits.gather(1, targets.narrow(0, start, size).unsqueeze(1)).squeeze(1));
     }
     ctx->save_for_backward({h, weight, targets, lse});
     return (lse - target_logit).sum() / static_cast<double>(rows);
@@ -43,14 +44,14 @@ class LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> 
     for (int64_t start = 0; start < rows; start += kBlockRows) {
       const int64_t size = std::min(kBlockRows, rows - start);
       const auto h_block = h.narrow(0, start, size);
-      auto probs = torch::mm(h_block, weight_t);                            // (b, V) logits
-      probs.sub_(lse.narrow(0, start, size).unsqueeze(1)).exp_();           // softmax
-      probs.scatter_add_(1, targets.narrow(0, start, size).unsqueeze(1),   // - onehot
+      auto probs = torch::mm(h_block, weight_t);                          // (b, V) logits
+      probs.sub_(lse.narrow(0, start, size).unsqueeze(1)).exp_();         // softmax
+      probs.scatter_add_(1, targets.narrow(0, start, size).unsqueeze(1),  // - onehot
                          torch::full({size, 1}, -1.0, probs.options()));
       probs.mul_(scale);
       auto grad_h_block = grad_h.narrow(0, start, size);
       torch::mm_out(grad_h_block, probs, weight);  // (b, D)
-      grad_weight.addmm_(probs.t(), h_block);                      // (V, D)
+      grad_weight.addmm_(probs.t(), h_block);      // (V, D)
     }
     return {grad_h, grad_weight, torch::Tensor()};
   }
@@ -58,9 +59,11 @@ class LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> 
 
 }  // namespace
 
-torch::Tensor linear_cross_entropy(const torch::Tensor& h, const torch::Tensor& weight, const torch::Tensor& targets) {
+torch::Tensor linear_cross_entropy(const torch::Tensor& h, const torch::Tensor& weight,
+                                   const torch::Tensor& targets) {
   TORCH_CHECK(h.dim() == 2 && weight.dim() == 2 && h.size(1) == weight.size(1),
-              "linear_cross_entropy: h (N, D) and weight (V, D) expected, got ", h.sizes(), " and ", weight.sizes());
+              "linear_cross_entropy: h (N, D) and weight (V, D) expected, got ", h.sizes(), " and ",
+              weight.sizes());
   TORCH_CHECK(targets.dim() == 1 && targets.size(0) == h.size(0) && targets.scalar_type() == torch::kLong,
               "linear_cross_entropy: targets must be (N,) int64, got ", targets.sizes());
   TORCH_CHECK(h.size(0) > 0, "linear_cross_entropy: no rows (a batch without labelled positions)");

@@ -12,7 +12,8 @@ namespace zoolab::kernels {
 
 // h: (N, D), weight: (V, D), targets: (N,) int64 in [0, V). Returns the scalar mean loss;
 // differentiable with respect to h and weight.
-torch::Tensor linear_cross_entropy(const torch::Tensor& h, const torch::Tensor& weight, const torch::Tensor& targets);
+torch::Tensor linear_cross_entropy(const torch::Tensor& h, const torch::Tensor& weight,
+                                   const torch::Tensor& targets);
 
 // The same with plain torch ops (materialises the logits).
 torch::Tensor linear_cross_entropy_reference(const torch::Tensor& h, const torch::Tensor& weight,

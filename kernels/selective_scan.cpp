@@ -45,7 +45,7 @@ inline void exp_inplace(float* __restrict v, int64_t count) {
     const float shifted = x * kLog2e + kRound;
     int32_t n_bits;
     std::memcpy(&n_bits, &shifted, sizeof(n_bits));
-    const int32_t n_int = n_bits - kRoundBits;     // round(x / ln2), in [-126, 126]
+    const int32_t n_int = n_bits - kRoundBits;  // round(x / ln2), in [-126, 126]
     const float n = static_cast<float>(n_int);
     const float r = (x - n * kLn2Hi) - n * kLn2Lo;  // x - n·ln2
     float p = 1.9875691500e-4f;
@@ -64,15 +64,16 @@ inline void exp_inplace(float* __restrict v, int64_t count) {
 
 // ---- shapes ---------------------------------------------------------------------------------------
 
-void check_shapes(const torch::Tensor& u, const torch::Tensor& delta, const torch::Tensor& A, const torch::Tensor& B,
-                  const torch::Tensor& C, const torch::Tensor& D, const torch::Tensor& z,
-                  const torch::Tensor& delta_bias) {
+void check_shapes(const torch::Tensor& u, const torch::Tensor& delta, const torch::Tensor& A,
+                  const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D,
+                  const torch::Tensor& z, const torch::Tensor& delta_bias) {
   TORCH_CHECK(u.defined() && u.dim() == 3, "selective_scan: u must be (B, D, L), got ",
               u.defined() ? u.sizes() : torch::IntArrayRef{});
   const int64_t batch = u.size(0), dim = u.size(1), len = u.size(2);
   TORCH_CHECK(len > 0, "selective_scan: empty sequence (L = 0)");
-  TORCH_CHECK(delta.defined() && delta.sizes() == u.sizes(), "selective_scan: delta must be (B, D, L) = ", u.sizes(),
-              ", got ", delta.defined() ? delta.sizes() : torch::IntArrayRef{});
+  TORCH_CHECK(delta.defined() && delta.sizes() == u.sizes(),
+              "selective_scan: delta must be (B, D, L) = ", u.sizes(), ", got ",
+              delta.defined() ? delta.sizes() : torch::IntArrayRef{});
   TORCH_CHECK(A.defined() && A.dim() == 2 && A.size(0) == dim && A.size(1) > 0,
               "selective_scan: A must be (D, N) with D = ", dim, ", got ",
               A.defined() ? A.sizes() : torch::IntArrayRef{});
@@ -81,13 +82,14 @@ void check_shapes(const torch::Tensor& u, const torch::Tensor& delta, const torc
   for (const auto* bc : {&B, &C}) {
     TORCH_CHECK(bc->defined() && bc->dim() == 3 && bc->size(0) == batch && bc->size(1) == nstate &&
                     bc->size(2) == len,
-                "selective_scan: ", bc == &B ? "B" : "C", " must be (B, N, L) = (", batch, ", ", nstate, ", ", len,
-                "), got ", bc->defined() ? bc->sizes() : torch::IntArrayRef{});
+                "selective_scan: ", bc == &B ? "B" : "C", " must be (B, N, L) = (", batch, ", ", nstate, ", ",
+                len, "), got ", bc->defined() ? bc->sizes() : torch::IntArrayRef{});
   }
-  TORCH_CHECK(!D.defined() || (D.dim() == 1 && D.size(0) == dim), "selective_scan: D must be (D,) with D = ", dim,
-              ", got ", D.defined() ? D.sizes() : torch::IntArrayRef{});
-  TORCH_CHECK(!z.defined() || z.sizes() == u.sizes(), "selective_scan: z must be (B, D, L) = ", u.sizes(), ", got ",
-              z.defined() ? z.sizes() : torch::IntArrayRef{});
+  TORCH_CHECK(!D.defined() || (D.dim() == 1 && D.size(0) == dim),
+              "selective_scan: D must be (D,) with D = ", dim, ", got ",
+              D.defined() ? D.sizes() : torch::IntArrayRef{});
+  TORCH_CHECK(!z.defined() || z.sizes() == u.sizes(), "selective_scan: z must be (B, D, L) = ", u.sizes(),
+              ", got ", z.defined() ? z.sizes() : torch::IntArrayRef{});
   TORCH_CHECK(!delta_bias.defined() || (delta_bias.dim() == 1 && delta_bias.size(0) == dim),
               "selective_scan: delta_bias must be (D,) with D = ", dim, ", got ",
               delta_bias.defined() ? delta_bias.sizes() : torch::IntArrayRef{});
@@ -128,8 +130,8 @@ struct ScanData {
 };
 
 template <typename T>
-ScanData<T> scan_data(const torch::Tensor& u, const torch::Tensor& dt, const torch::Tensor& A, const torch::Tensor& Bt,
-                      const torch::Tensor& Ct) {
+ScanData<T> scan_data(const torch::Tensor& u, const torch::Tensor& dt, const torch::Tensor& A,
+                      const torch::Tensor& Bt, const torch::Tensor& Ct) {
   ScanData<T> s;
   s.batch = u.size(0);
   s.dim = u.size(1);
@@ -147,7 +149,8 @@ ScanData<T> scan_data(const torch::Tensor& u, const torch::Tensor& dt, const tor
 // products (L·N).
 template <typename T>
 struct Scratch {
-  Scratch(int64_t len, int64_t nstate) : decay(len * nstate), states((len + 1) * nstate, T(0)), products(len * nstate) {}
+  Scratch(int64_t len, int64_t nstate)
+      : decay(len * nstate), states((len + 1) * nstate, T(0)), products(len * nstate) {}
   std::vector<T> decay, states, products;
 };
 
@@ -168,7 +171,8 @@ inline void row_sums(const T* __restrict m, int64_t len, int64_t nstate, T* __re
 // products[t, n] = C_t,n x_t,n; y[t] = Σ_n products[t, n]. With keep_states false every x_t goes
 // to states row 1 (the forward needs only y).
 template <typename T>
-void scan_row(const ScanData<T>& s, int64_t b, int64_t d, Scratch<T>& scratch, bool keep_states, T* __restrict y) {
+void scan_row(const ScanData<T>& s, int64_t b, int64_t d, Scratch<T>& scratch, bool keep_states,
+              T* __restrict y) {
   const int64_t len = s.len, nstate = s.nstate;
   const int64_t row = b * s.dim + d;
   const T* __restrict u = s.u + row * len;
@@ -246,10 +250,10 @@ struct CoreGrads {
 // loop over the states. h carries exp(Δ_{t+1}A)·h_{t+1}; on return decay[t] holds the terms of dΔ_t
 // and products[t] those of Σ_n h B.
 template <typename T>
-void reverse_scan(const T* __restrict gy, const T* __restrict dt, const T* __restrict u, const T* __restrict A,
-                  const T* __restrict Bt, const T* __restrict Ct, const T* __restrict states, T* __restrict decay,
-                  T* __restrict products, T* __restrict h, T* __restrict dA, T* __restrict dBt, T* __restrict dCt,
-                  int64_t len, int64_t nstate) {
+void reverse_scan(const T* __restrict gy, const T* __restrict dt, const T* __restrict u,
+                  const T* __restrict A, const T* __restrict Bt, const T* __restrict Ct,
+                  const T* __restrict states, T* __restrict decay, T* __restrict products, T* __restrict h,
+                  T* __restrict dA, T* __restrict dBt, T* __restrict dCt, int64_t len, int64_t nstate) {
   for (int64_t t = len - 1; t >= 0; --t) {
     const T g_t = gy[t], step = dt[t], u_t = u[t];
     T* __restrict e = decay + t * nstate;
@@ -261,7 +265,7 @@ void reverse_scan(const T* __restrict gy, const T* __restrict dt, const T* __res
     T* __restrict dbt = dBt + t * nstate;
     T* __restrict dct = dCt + t * nstate;
     for (int64_t n = 0; n < nstate; ++n) {
-      const T ht = h[n] + g_t * ct[n];      // dL/dx_t,n
+      const T ht = h[n] + g_t * ct[n];     // dL/dx_t,n
       const T de = ht * x_prev[n] * e[n];  // dL/d(Δ_t·A_n)
       dct[n] += g_t * x[n];
       dA[n] += de * step;
@@ -348,8 +352,8 @@ class SelectiveScan : public torch::autograd::Function<SelectiveScan> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& u,
                                const torch::Tensor& delta, const torch::Tensor& A, const torch::Tensor& B,
                                const torch::Tensor& C, const c10::optional<torch::Tensor>& D,
-                               const c10::optional<torch::Tensor>& z, const c10::optional<torch::Tensor>& delta_bias,
-                               bool delta_softplus) {
+                               const c10::optional<torch::Tensor>& z,
+                               const c10::optional<torch::Tensor>& delta_bias, bool delta_softplus) {
     const auto uc = u.contiguous(), Ac = A.contiguous();
     const auto Bt = B.transpose(1, 2).contiguous();  // (B, L, N)
     const auto Ct = C.transpose(1, 2).contiguous();  // (B, L, N)
@@ -446,29 +450,31 @@ torch::Tensor selective_scan(const torch::Tensor& u, const torch::Tensor& delta,
   if (!fast_path_applies({&u, &delta, &A, &B, &C, &D, &z, &delta_bias})) {
     return selective_scan_reference(u, delta, A, B, C, D, z, delta_bias, delta_softplus);
   }
-  return SelectiveScan::apply(u, delta, A, B, C, optional(D), optional(z), optional(delta_bias), delta_softplus);
+  return SelectiveScan::apply(u, delta, A, B, C, optional(D), optional(z), optional(delta_bias),
+                              delta_softplus);
 }
 
-torch::Tensor selective_scan_reference(const torch::Tensor& u, const torch::Tensor& delta, const torch::Tensor& A,
-                                       const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D,
-                                       const torch::Tensor& z, const torch::Tensor& delta_bias, bool delta_softplus) {
+torch::Tensor selective_scan_reference(const torch::Tensor& u, const torch::Tensor& delta,
+                                       const torch::Tensor& A, const torch::Tensor& B, const torch::Tensor& C,
+                                       const torch::Tensor& D, const torch::Tensor& z,
+                                       const torch::Tensor& delta_bias, bool delta_softplus) {
   check_shapes(u, delta, A, B, C, D, z, delta_bias);
   auto dt = delta_bias.defined() ? delta + delta_bias.unsqueeze(-1) : delta;  // (B, D, L)
   if (delta_softplus) {
     dt = torch::softplus(dt, /*beta=*/1, /*threshold=*/20);
   }
   const int64_t batch = u.size(0), dim = u.size(1), len = u.size(2), nstate = A.size(1);
-  const auto decay = torch::exp(dt.unsqueeze(-1) * A.unsqueeze(1));                     // (B, D, L, N)
-  const auto input = (dt * u).unsqueeze(-1) * B.transpose(1, 2).unsqueeze(1);           // (B, D, L, N)
+  const auto decay = torch::exp(dt.unsqueeze(-1) * A.unsqueeze(1));            // (B, D, L, N)
+  const auto input = (dt * u).unsqueeze(-1) * B.transpose(1, 2).unsqueeze(1);  // (B, D, L, N)
   // unbind rather than select per step: the backward of L selects would zero-fill a full
   // (B, D, L, N) gradient per step (O(L²) memory traffic), unbind's backward stacks once.
   const auto decay_t = decay.unbind(2), input_t = input.unbind(2), C_t = C.unbind(2);
-  auto x = torch::zeros({batch, dim, nstate}, u.options());                              // (B, D, N)
+  auto x = torch::zeros({batch, dim, nstate}, u.options());  // (B, D, N)
   std::vector<torch::Tensor> ys;
   ys.reserve(len);
   for (int64_t t = 0; t < len; ++t) {
-    x = decay_t[t] * x + input_t[t];                                                    // (B, D, N)
-    ys.push_back(torch::bmm(x, C_t[t].unsqueeze(-1)).squeeze(-1));                     // (B, D)
+    x = decay_t[t] * x + input_t[t];                                // (B, D, N)
+    ys.push_back(torch::bmm(x, C_t[t].unsqueeze(-1)).squeeze(-1));  // (B, D)
   }
   auto out = torch::stack(ys, 2);  // (B, D, L)
   if (D.defined()) {

@@ -26,8 +26,9 @@ torch::Tensor selective_scan(const torch::Tensor& u, const torch::Tensor& delta,
 
 // The same in plain differentiable torch ops with a loop over L, as selective_scan_ref (real A,
 // input-dependent B and C of shape (B, N, L)), but in the inputs' dtype rather than always fp32.
-torch::Tensor selective_scan_reference(const torch::Tensor& u, const torch::Tensor& delta, const torch::Tensor& A,
-                                       const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D,
-                                       const torch::Tensor& z, const torch::Tensor& delta_bias, bool delta_softplus);
+torch::Tensor selective_scan_reference(const torch::Tensor& u, const torch::Tensor& delta,
+                                       const torch::Tensor& A, const torch::Tensor& B, const torch::Tensor& C,
+                                       const torch::Tensor& D, const torch::Tensor& z,
+                                       const torch::Tensor& delta_bias, bool delta_softplus);
 
 }  // namespace zoolab::kernels

@@ -75,8 +75,8 @@ void forward_block(const Rows<T>& r, T* y, int64_t b, int64_t c0, int64_t n) {
 // g_t / D_t (D_t the true denominator) seen by earlier tokens, again scaled by a running maximum.
 // gw, gu receive this row's contributions to d/d time_decay and d/d time_first.
 template <typename T>
-void backward_block(const Rows<T>& r, const T* gy, T* gk, T* gv, T* gw, T* gu, int64_t b, int64_t c0, int64_t n,
-                    std::vector<T>& scratch) {
+void backward_block(const Rows<T>& r, const T* gy, T* gk, T* gv, T* gw, T* gu, int64_t b, int64_t c0,
+                    int64_t n, std::vector<T>& scratch) {
   // Per (t, channel): the output y, z = 1 / (scaled denominator), e^{u+k_t} / D_t, and the
   // normalising exponent m_t (D_t = (scaled denominator) · e^{m_t}).
   const int64_t stride = r.len * n;
@@ -169,21 +169,25 @@ void for_each_block(int64_t batch, int64_t channels, Block&& block) {
 }
 
 template <typename T>
-Rows<T> rows_of(const torch::Tensor& w, const torch::Tensor& u, const torch::Tensor& k, const torch::Tensor& v) {
-  return {w.data_ptr<T>(), u.data_ptr<T>(), k.data_ptr<T>(), v.data_ptr<T>(), k.size(0), k.size(1), k.size(2)};
+Rows<T> rows_of(const torch::Tensor& w, const torch::Tensor& u, const torch::Tensor& k,
+                const torch::Tensor& v) {
+  return {w.data_ptr<T>(), u.data_ptr<T>(), k.data_ptr<T>(), v.data_ptr<T>(),
+          k.size(0),       k.size(1),       k.size(2)};
 }
 
 class Wkv : public torch::autograd::Function<Wkv> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& time_decay,
-                               const torch::Tensor& time_first, const torch::Tensor& k, const torch::Tensor& v) {
+                               const torch::Tensor& time_first, const torch::Tensor& k,
+                               const torch::Tensor& v) {
     ctx->save_for_backward({time_decay, time_first, k, v});
     const auto w = -torch::exp(time_decay);  // Zoology's w = -exp(time_decay), taken here (see wkv.h)
     auto y = torch::empty_like(k);           // (B, T, C)
     AT_DISPATCH_FLOATING_TYPES(k.scalar_type(), "wkv_forward", [&] {
       const auto r = rows_of<scalar_t>(w, time_first, k, v);
       scalar_t* out = y.data_ptr<scalar_t>();
-      for_each_block(r.batch, r.channels, [&](int64_t b, int64_t c0, int64_t n) { forward_block(r, out, b, c0, n); });
+      for_each_block(r.batch, r.channels,
+                     [&](int64_t b, int64_t c0, int64_t n) { forward_block(r, out, b, c0, n); });
     });
     return y;
   }
@@ -224,10 +228,10 @@ void check_shapes(const torch::Tensor& time_decay, const torch::Tensor& time_fir
                   const torch::Tensor& v) {
   TORCH_CHECK(k.dim() == 3, "wkv: k must be (B, T, C), got ", k.sizes());
   TORCH_CHECK(v.sizes() == k.sizes(), "wkv: v must have k's shape ", k.sizes(), ", got ", v.sizes());
-  TORCH_CHECK(time_decay.dim() == 1 && time_decay.size(0) == k.size(2), "wkv: time_decay must be (C,) with C = ",
-              k.size(2), ", got ", time_decay.sizes());
-  TORCH_CHECK(time_first.dim() == 1 && time_first.size(0) == k.size(2), "wkv: time_first must be (C,) with C = ",
-              k.size(2), ", got ", time_first.sizes());
+  TORCH_CHECK(time_decay.dim() == 1 && time_decay.size(0) == k.size(2),
+              "wkv: time_decay must be (C,) with C = ", k.size(2), ", got ", time_decay.sizes());
+  TORCH_CHECK(time_first.dim() == 1 && time_first.size(0) == k.size(2),
+              "wkv: time_first must be (C,) with C = ", k.size(2), ", got ", time_first.sizes());
   TORCH_CHECK(time_decay.scalar_type() == k.scalar_type() && time_first.scalar_type() == k.scalar_type() &&
                   v.scalar_type() == k.scalar_type(),
               "wkv: time_decay, time_first, k and v must share one dtype");
@@ -238,15 +242,16 @@ void check_shapes(const torch::Tensor& time_decay, const torch::Tensor& time_fir
 torch::Tensor wkv(const torch::Tensor& time_decay, const torch::Tensor& time_first, const torch::Tensor& k,
                   const torch::Tensor& v) {
   check_shapes(time_decay, time_first, k, v);
-  const bool fast = k.device().is_cpu() && (k.scalar_type() == torch::kFloat || k.scalar_type() == torch::kDouble);
+  const bool fast =
+      k.device().is_cpu() && (k.scalar_type() == torch::kFloat || k.scalar_type() == torch::kDouble);
   if (!fast) {
     return wkv_reference(time_decay, time_first, k, v);
   }
   return Wkv::apply(time_decay.contiguous(), time_first.contiguous(), k.contiguous(), v.contiguous());
 }
 
-torch::Tensor wkv_reference(const torch::Tensor& time_decay, const torch::Tensor& time_first, const torch::Tensor& k,
-                            const torch::Tensor& v) {
+torch::Tensor wkv_reference(const torch::Tensor& time_decay, const torch::Tensor& time_first,
+                            const torch::Tensor& k, const torch::Tensor& v) {
   check_shapes(time_decay, time_first, k, v);
   const auto w = -torch::exp(time_decay);  // (C,)
   const int64_t len = k.size(1);
@@ -274,14 +279,15 @@ torch::Tensor wkv_reference(const torch::Tensor& time_decay, const torch::Tensor
   return torch::stack(outputs, 1);  // (B, T, C)
 }
 
-torch::Tensor wkv_weights(const torch::Tensor& time_decay, const torch::Tensor& time_first, const torch::Tensor& k) {
+torch::Tensor wkv_weights(const torch::Tensor& time_decay, const torch::Tensor& time_first,
+                          const torch::Tensor& k) {
   check_shapes(time_decay, time_first, k, k);
   const int64_t channels = k.size(2), len = k.size(1);
   const auto w = -torch::exp(time_decay).view({1, channels, 1, 1});  // (1, C, 1, 1)
   const auto positions = torch::arange(len, k.options().requires_grad(false));
   const auto distance = (positions.view({len, 1}) - 1 - positions.view({1, len}));  // (T, T): t - 1 - i
-  const auto keys = k.permute({0, 2, 1}).unsqueeze(2);                                // (B, C, 1, T): k_i
-  auto logits = distance * w + keys;                                                  // (B, C, T, T)
+  const auto keys = k.permute({0, 2, 1}).unsqueeze(2);                              // (B, C, 1, T): k_i
+  auto logits = distance * w + keys;                                                // (B, C, T, T)
   const auto diagonal = torch::eye(len, k.options().dtype(torch::kBool));
   logits = torch::where(diagonal, time_first.view({1, channels, 1, 1}) + keys, logits);
   const auto future = torch::ones({len, len}, k.options().dtype(torch::kBool)).triu(1);

@@ -3,7 +3,8 @@
 // RWKV v4's WKV recurrence (docs/reference.md#rwkv; Zoology's mixers/rwkv.py and the CUDA
 // kernel rwkv/v4/wkv_cuda.cu). Per batch row b and channel c, with w = -exp(time_decay[c]) and
 // u = time_first[c]:
-//   wkv_t = (Σ_{i<t} e^{(t-1-i)·w + k_i} v_i + e^{u + k_t} v_t) / (Σ_{i<t} e^{(t-1-i)·w + k_i} + e^{u + k_t}),
+//   wkv_t = (Σ_{i<t} e^{(t-1-i)·w + k_i} v_i + e^{u + k_t} v_t) / (Σ_{i<t} e^{(t-1-i)·w + k_i} + e^{u +
+//   k_t}),
 // a normalised (softmax-like) weighted average of v_0..v_t. The fast path carries the numerator a
 // and denominator b divided by e^p, p the running maximum exponent, so large |k| cannot overflow.
 //
@@ -27,12 +28,13 @@ torch::Tensor wkv(const torch::Tensor& time_decay, const torch::Tensor& time_fir
                   const torch::Tensor& v);
 
 // The same recurrence in plain differentiable torch ops (one vectorised step per position).
-torch::Tensor wkv_reference(const torch::Tensor& time_decay, const torch::Tensor& time_first, const torch::Tensor& k,
-                            const torch::Tensor& v);
+torch::Tensor wkv_reference(const torch::Tensor& time_decay, const torch::Tensor& time_first,
+                            const torch::Tensor& k, const torch::Tensor& v);
 
 // The mixing weights the recurrence applies, explicitly: (B, C, T, T) with row t holding
 // softmax_i over i ≤ t of [(t-1-i)·w + k_i for i < t; u + k_t for i = t] (zeros above the diagonal),
 // so wkv[b, t, c] = Σ_i weights[b, c, t, i] · v[b, i, c]. O(T²) memory: for inspection and tests.
-torch::Tensor wkv_weights(const torch::Tensor& time_decay, const torch::Tensor& time_first, const torch::Tensor& k);
+torch::Tensor wkv_weights(const torch::Tensor& time_decay, const torch::Tensor& time_first,
+                          const torch::Tensor& k);
 
 }  // namespace zoolab::kernels

@@ -10,7 +10,8 @@
 
 namespace zoolab {
 
-TokenEmbeddingsImpl::TokenEmbeddingsImpl(int64_t vocab_size, int64_t d_model, int64_t max_position_embeddings) {
+TokenEmbeddingsImpl::TokenEmbeddingsImpl(int64_t vocab_size, int64_t d_model,
+                                         int64_t max_position_embeddings) {
   word_embeddings = register_module("word_embeddings", torch::nn::Embedding(vocab_size, d_model));
   if (max_position_embeddings > 0) {
     position_embeddings =
@@ -35,15 +36,15 @@ torch::Tensor TokenEmbeddingsImpl::forward(const torch::Tensor& input_ids) {
 
 TransformerBlockImpl::TransformerBlockImpl(const LanguageModelOptions& options, int64_t layer_idx) {
   const MixerContext context{options.d_model, layer_idx, options.n_layers, options.l_max};
-  sequence_mixer = register_module("sequence_mixer",
-                                   build_mixer(MixerKind::Sequence, options.sequence_mixer, options.sequence_mixer_kwargs,
-                                               context, "model.sequence_mixer.kwargs"));
-  state_mixer = register_module("state_mixer", build_mixer(MixerKind::State, options.state_mixer,
-                                                           options.state_mixer_kwargs, context,
-                                                           "model.state_mixer.kwargs"));
+  sequence_mixer = register_module(
+      "sequence_mixer", build_mixer(MixerKind::Sequence, options.sequence_mixer,
+                                    options.sequence_mixer_kwargs, context, "model.sequence_mixer.kwargs"));
+  state_mixer = register_module(
+      "state_mixer", build_mixer(MixerKind::State, options.state_mixer, options.state_mixer_kwargs, context,
+                                 "model.state_mixer.kwargs"));
   // Layer 0's first dropout acts on the embeddings (docs/reference.md#backbone).
-  dropout1 = register_module("dropout1", torch::nn::Dropout(layer_idx == 0 ? options.embed_dropout
-                                                                           : options.resid_dropout));
+  dropout1 = register_module(
+      "dropout1", torch::nn::Dropout(layer_idx == 0 ? options.embed_dropout : options.resid_dropout));
   dropout2 = register_module("dropout2", torch::nn::Dropout(options.resid_dropout));
   // Zoology builds the block norms with PyTorch's default eps (1e-5); only ln_f takes the config's.
   norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.d_model})));
@@ -51,7 +52,7 @@ TransformerBlockImpl::TransformerBlockImpl(const LanguageModelOptions& options, 
 }
 
 std::pair<torch::Tensor, torch::Tensor> TransformerBlockImpl::forward(const torch::Tensor& hidden,
-                                                                       const torch::Tensor& residual) {
+                                                                      const torch::Tensor& residual) {
   auto dropped = dropout1(hidden);
   auto stream = residual.defined() ? dropped + residual : dropped;  // (B, L, D)
   auto mixed = sequence_mixer->forward(mixer_input(norm1(stream)));
@@ -71,8 +72,9 @@ LMBackboneImpl::LMBackboneImpl(const LanguageModelOptions& options) {
     }
   }
   drop_f = register_module("drop_f", torch::nn::Dropout(options.resid_dropout));
-  ln_f = register_module("ln_f", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.d_model})
-                                                          .eps(options.layer_norm_epsilon)));
+  ln_f = register_module(
+      "ln_f",
+      torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.d_model}).eps(options.layer_norm_epsilon)));
 }
 
 torch::Tensor LMBackboneImpl::forward(const torch::Tensor& input_ids) {
@@ -108,7 +110,9 @@ torch::Tensor LanguageModelImpl::head(const torch::Tensor& residual) {
   return torch::matmul(backbone->ln_f(residual), backbone->embeddings->word_embeddings->weight.t());
 }
 
-torch::Tensor LanguageModelImpl::forward(const torch::Tensor& input_ids) { return head(backbone(input_ids)); }
+torch::Tensor LanguageModelImpl::forward(const torch::Tensor& input_ids) {
+  return head(backbone(input_ids));
+}
 
 torch::Tensor LanguageModelImpl::residual_at(const torch::Tensor& input_ids, const torch::Tensor& positions) {
   auto residual = backbone(input_ids);                                          // (B, L, D)
@@ -184,7 +188,8 @@ void init_gpt2_weights(torch::nn::Module& model, int64_t n_layers) {
   for (auto& item : model.named_parameters()) {
     const auto& name = item.key();
     auto ends_with = [&name](const std::string& suffix) {
-      return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+      return name.size() >= suffix.size() &&
+             name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
     };
     if (ends_with("out_proj.weight") || ends_with("fc2.weight") || ends_with("output_linear.0.weight")) {
       item.value().normal_(0.0, scaled);

@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
+#include <nlohmann/json.hpp>
 
 #include "models/block.h"
 #include "models/mixer.h"
@@ -59,7 +59,8 @@ class TransformerBlockImpl : public BlockImpl {
  public:
   TransformerBlockImpl(const LanguageModelOptions& options, int64_t layer_idx);
   // hidden, residual: (B, L, D); residual is undefined in layer 0. Returns {hidden, residual}.
-  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& hidden, const torch::Tensor& residual) override;
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& hidden,
+                                                  const torch::Tensor& residual) override;
   MixerPtr sequence_mixer_module() const override { return sequence_mixer; }
 
   MixerPtr sequence_mixer;

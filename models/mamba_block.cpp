@@ -26,12 +26,14 @@ constexpr double kNormEps = 1e-5;
 MambaBlockImpl::MambaBlockImpl(const LanguageModelOptions& options, int64_t layer_idx) {
   if (options.state_mixer != "identity") {
     // Message shaped "<config path>: ..." so validate_model_config reports it at that path.
-    throw std::invalid_argument("model.state_mixer.name: block_type \"mamba\" has no state mixer; use \"identity\", got \"" +
-                                options.state_mixer + "\"");
+    throw std::invalid_argument(
+        "model.state_mixer.name: block_type \"mamba\" has no state mixer; use \"identity\", got \"" +
+        options.state_mixer + "\"");
   }
   const MixerContext context{options.d_model, layer_idx, options.n_layers, options.l_max};
-  mixer = register_module("mixer", build_mixer(MixerKind::Sequence, options.sequence_mixer,
-                                               options.sequence_mixer_kwargs, context, "model.sequence_mixer.kwargs"));
+  mixer = register_module(
+      "mixer", build_mixer(MixerKind::Sequence, options.sequence_mixer, options.sequence_mixer_kwargs,
+                           context, "model.sequence_mixer.kwargs"));
   norm = register_module("norm", RMSNorm(options.d_model, kNormEps));
 }
 
@@ -45,7 +47,8 @@ void init_mamba_weights(torch::nn::Module& model, int64_t n_layers) {
   torch::NoGradGuard no_grad;
   constexpr double kStd = 0.02;
   auto ends_with = [](const std::string& name, const std::string& suffix) {
-    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
   for (const auto& item : model.named_modules(/*name_prefix=*/"", /*include_self=*/false)) {
     const auto& name = item.key();

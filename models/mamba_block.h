@@ -40,7 +40,8 @@ class MambaBlockImpl : public BlockImpl {
   // config pairs it with "mamba"). The state mixer must be "identity": the block has none.
   MambaBlockImpl(const LanguageModelOptions& options, int64_t layer_idx);
   // hidden, residual: (B, L, D); residual is undefined in layer 0. Returns {hidden, residual}.
-  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& hidden, const torch::Tensor& residual) override;
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& hidden,
+                                                  const torch::Tensor& residual) override;
   MixerPtr sequence_mixer_module() const override { return mixer; }
 
   MixerPtr mixer;

@@ -161,18 +161,8 @@ const char* to_string(ParamType type) {
 const std::vector<MixerSpec>& mixer_registry() {
   // One line per mixer.
   static const std::vector<MixerSpec> registry = {
-      attention_spec(),
-      base_conv_spec(),
-      based_spec(),
-      identity_spec(),
-      mlp_spec(),
-      sliding_window_spec(),
-      hybrid_spec(),
-      glu_spec(),
-      hyena_spec(),
-      selective_spec(),
-      h3_spec(),
-      mamba_spec(),
+      attention_spec(), base_conv_spec(), based_spec(), identity_spec(),  mlp_spec(), sliding_window_spec(),
+      hybrid_spec(),    glu_spec(),       hyena_spec(), selective_spec(), h3_spec(),  mamba_spec(),
       rwkv_spec(),
   };
   return registry;
@@ -194,8 +184,8 @@ const MixerSpec& find_mixer(MixerKind kind, const std::string& name) {
                               "\"; registered: " + join_strings(names));
 }
 
-nlohmann::json resolve_mixer_kwargs(const MixerSpec& spec, const nlohmann::json& kwargs, const std::string& path,
-                                    const MixerContext& context) {
+nlohmann::json resolve_mixer_kwargs(const MixerSpec& spec, const nlohmann::json& kwargs,
+                                    const std::string& path, const MixerContext& context) {
   if (!kwargs.is_object()) {
     fail(path, "kwargs must be an object, got " + kwargs.dump());
   }
@@ -237,8 +227,10 @@ nlohmann::json registry_to_json() {
   for (const auto& spec : mixer_registry()) {
     auto params = nlohmann::json::array();
     for (const auto& param : spec.params) {
-      nlohmann::json p = {{"name", param.name}, {"type", to_string(param.type)},
-                          {"default", param.default_value}, {"doc", param.doc}};
+      nlohmann::json p = {{"name", param.name},
+                          {"type", to_string(param.type)},
+                          {"default", param.default_value},
+                          {"doc", param.doc}};
       if (param.min) {
         p["min"] = *param.min;
       }

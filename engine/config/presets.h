@@ -15,7 +15,8 @@ struct EmbeddedPreset {
   const char* json_text;
 };
 
-// Defined in the generated zoolab_presets_data.cpp: run presets and sweep presets (resources/presets/sweeps/).
+// Defined in the generated zoolab_presets_data.cpp: run presets and sweep presets
+// (resources/presets/sweeps/).
 const std::vector<EmbeddedPreset>& embedded_presets();
 const std::vector<EmbeddedPreset>& embedded_sweep_presets();
 

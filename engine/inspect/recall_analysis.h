@@ -27,9 +27,9 @@ struct AccuracyBin {
 struct RecallSummary {
   int64_t examples = 0;
   int64_t queries = 0;
-  double accuracy = 0.0;        // mean over examples of per-example accuracy (as valid/accuracy)
-  double query_accuracy = 0.0;  // fraction of queries right
-  double mean_loss = 0.0;       // over queries
+  double accuracy = 0.0;                 // mean over examples of per-example accuracy (as valid/accuracy)
+  double query_accuracy = 0.0;           // fraction of queries right
+  double mean_loss = 0.0;                // over queries
   std::vector<AccuracyBin> by_gap;       // ascending gap
   std::vector<AccuracyBin> by_kv_index;  // ascending kv index
   std::map<std::string, std::vector<AccuracyBin>> by_slice;  // slice key -> ascending values

@@ -17,8 +17,9 @@ int64_t SplitData::num_examples() const {
   return total;
 }
 
-std::vector<TokenSegment> load_segments(const std::vector<SegmentConfig>& configs, const std::vector<uint64_t>& seeds,
-                                        int64_t vocab_size, const std::string& cache_dir) {
+std::vector<TokenSegment> load_segments(const std::vector<SegmentConfig>& configs,
+                                        const std::vector<uint64_t>& seeds, int64_t vocab_size,
+                                        const std::string& cache_dir) {
   std::vector<TokenSegment> segments;
   segments.reserve(configs.size());
   for (size_t i = 0; i < configs.size(); ++i) {

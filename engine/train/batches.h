@@ -34,8 +34,9 @@ struct SplitData {
 };
 
 // Loads (from the cache) or generates every segment of a split with its seed.
-std::vector<TokenSegment> load_segments(const std::vector<SegmentConfig>& configs, const std::vector<uint64_t>& seeds,
-                                        int64_t vocab_size, const std::string& cache_dir);
+std::vector<TokenSegment> load_segments(const std::vector<SegmentConfig>& configs,
+                                        const std::vector<uint64_t>& seeds, int64_t vocab_size,
+                                        const std::string& cache_dir);
 
 // Cuts segments into batches on `device`. With `order` (one permutation per segment, from
 // shuffled_order) the examples of each segment are visited in that order (the paper-era shuffle).

@@ -10,13 +10,14 @@ namespace zoolab {
 
 torch::Tensor labelled_logits(LanguageModel& model, const Batch& batch, bool all_positions) {
   if (all_positions) {
-    auto logits = model->forward(batch.inputs);                                      // (B, L, V)
+    auto logits = model->forward(batch.inputs);                                     // (B, L, V)
     return logits.reshape({-1, logits.size(-1)}).index_select(0, batch.positions);  // (N, V)
   }
   return model->forward_at(batch.inputs, batch.positions);  // (N, V)
 }
 
-StepLosses train_step(LanguageModel& model, torch::optim::AdamW& optimizer, const Batch& batch, bool all_positions) {
+StepLosses train_step(LanguageModel& model, torch::optim::AdamW& optimizer, const Batch& batch,
+                      bool all_positions) {
   optimizer.zero_grad();
   torch::Tensor main_loss;
   if (all_positions) {
@@ -27,8 +28,8 @@ StepLosses train_step(LanguageModel& model, torch::optim::AdamW& optimizer, cons
         torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
   } else {
     // The same loss without materialising the (N, V) logits (kernels/linear_cross_entropy.h).
-    main_loss = kernels::linear_cross_entropy(model->hidden_at(batch.inputs, batch.positions), model->head_weight(),
-                                              batch.targets);
+    main_loss = kernels::linear_cross_entropy(model->hidden_at(batch.inputs, batch.positions),
+                                              model->head_weight(), batch.targets);
   }
   auto loss = main_loss;
   auto auxiliary = model->auxiliary_loss();

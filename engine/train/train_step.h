@@ -22,7 +22,8 @@ struct StepLosses {
 
 // Zoology's training step (docs/reference.md#training-semantics): cross-entropy on labelled positions plus
 // the mixers' auxiliary losses, backward, AdamW step.
-StepLosses train_step(LanguageModel& model, torch::optim::AdamW& optimizer, const Batch& batch, bool all_positions);
+StepLosses train_step(LanguageModel& model, torch::optim::AdamW& optimizer, const Batch& batch,
+                      bool all_positions);
 
 // Cosine annealing to 0 over max_epochs, stepped once per epoch (docs/reference.md#training-semantics); the
 // closed form of PyTorch's CosineAnnealingLR, so a resumed run gets the same rate without scheduler state.

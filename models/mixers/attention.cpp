@@ -44,8 +44,9 @@ torch::Tensor MHAImpl::forward(const torch::Tensor& u) {
 
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
   torch::Tensor probs;
-  auto context = masked_softmax_attention(q, k, v, causal_mask(seq_len, u.options()), scale, m_options.dropout(),
-                                          is_training(), capturing() ? &probs : nullptr);  // (B·H, L, hd)
+  auto context =
+      masked_softmax_attention(q, k, v, causal_mask(seq_len, u.options()), scale, m_options.dropout(),
+                               is_training(), capturing() ? &probs : nullptr);  // (B·H, L, hd)
   if (capturing()) {
     capture("attention", probs.view({batch, heads, seq_len, seq_len}));
   }

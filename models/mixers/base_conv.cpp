@@ -27,8 +27,8 @@ torch::Tensor BaseConvImpl::forward(const torch::Tensor& u) {
   if (capturing()) {
     capture("filter", conv->filter(u.size(1)));  // (D, K)
   }
-  auto u_conv = conv->forward(u);   // (B, L, D)
-  auto u_proj = projection(u);      // (B, L, D)
+  auto u_conv = conv->forward(u);  // (B, L, D)
+  auto u_proj = projection(u);     // (B, L, D)
   if (m_options.use_act()) {
     return torch::silu(u_conv) * torch::silu(u_proj) + u;
   }
@@ -39,7 +39,8 @@ MixerSpec base_conv_spec() {
   MixerSpec spec;
   spec.name = "base_conv";
   spec.kind = MixerKind::Sequence;
-  spec.summary = "Gated convolution: conv(u) * (W u + b) + u, short or long convolution per layer (Zoology BaseConv)";
+  spec.summary =
+      "Gated convolution: conv(u) * (W u + b) + u, short or long convolution per layer (Zoology BaseConv)";
   spec.params = {
       ParamSpec::integer("l_max")
           .at_least(1)
@@ -63,7 +64,8 @@ MixerSpec base_conv_spec() {
       if (context.layer_idx >= static_cast<int64_t>(kernel.size())) {
         throw std::invalid_argument("kernel_size: a list of " + std::to_string(kernel.size()) +
                                     " kernel sizes cannot serve layer " + std::to_string(context.layer_idx) +
-                                    "; give one per layer (n_layers " + std::to_string(context.n_layers) + ")");
+                                    "; give one per layer (n_layers " + std::to_string(context.n_layers) +
+                                    ")");
       }
       kernel_size = kernel[context.layer_idx].get<int64_t>();
     } else {

@@ -22,8 +22,9 @@ void check_length(const char* component, int64_t seq_len, int64_t l_max) {
 // (B, L, D) input, (D, L) filter: causal FFT convolution plus the input, as Zoology's fft_conv.
 torch::Tensor long_conv_with_skip(const torch::Tensor& u, const torch::Tensor& k, bool whole_filter) {
   auto x = u.transpose(1, 2);  // (B, D, L)
-  auto y = (whole_filter ? kernels::zoology_fft_conv(x, k) : kernels::causal_fft_conv(x, k)) + x;  // (B, D, L)
-  return y.transpose(1, 2);                              // (B, L, D)
+  auto y =
+      (whole_filter ? kernels::zoology_fft_conv(x, k) : kernels::causal_fft_conv(x, k)) + x;  // (B, D, L)
+  return y.transpose(1, 2);                                                                   // (B, L, D)
 }
 
 }  // namespace
@@ -31,11 +32,13 @@ torch::Tensor long_conv_with_skip(const torch::Tensor& u, const torch::Tensor& k
 ShortConvolutionImpl::ShortConvolutionImpl(int64_t d_model, int64_t kernel_size)
     : m_d_model(d_model), m_kernel_size(kernel_size) {
   if (kernel_size < 1) {
-    throw std::invalid_argument("short convolution: kernel_size must be >= 1, got " + std::to_string(kernel_size));
+    throw std::invalid_argument("short convolution: kernel_size must be >= 1, got " +
+                                std::to_string(kernel_size));
   }
   conv = register_module(
-      "conv", torch::nn::Conv1d(
-                  torch::nn::Conv1dOptions(d_model, d_model, kernel_size).groups(d_model).padding(kernel_size - 1)));
+      "conv",
+      torch::nn::Conv1d(
+          torch::nn::Conv1dOptions(d_model, d_model, kernel_size).groups(d_model).padding(kernel_size - 1)));
 }
 
 torch::Tensor ShortConvolutionImpl::forward(const torch::Tensor& u) {
@@ -56,8 +59,9 @@ torch::Tensor LongConvolutionImpl::forward(const torch::Tensor& u) {
 
 PositionalEmbeddingImpl::PositionalEmbeddingImpl(int64_t emb_dim, int64_t seq_len) {
   if (emb_dim < 3 || emb_dim % 2 == 0) {
-    throw std::invalid_argument("implicit long convolution: d_emb must be odd and >= 3 (time, cosine, sine), got " +
-                                std::to_string(emb_dim));
+    throw std::invalid_argument(
+        "implicit long convolution: d_emb must be odd and >= 3 (time, cosine, sine), got " +
+        std::to_string(emb_dim));
   }
   const int64_t bands = (emb_dim - 1) / 2;
   auto t = torch::linspace(0, 1, seq_len).view({1, seq_len, 1});  // (1, L, 1)
@@ -66,10 +70,13 @@ PositionalEmbeddingImpl::PositionalEmbeddingImpl(int64_t emb_dim, int64_t seq_le
   auto f = torch::linspace(1e-4, bands - 1, bands).view({1, 1, bands});
   // exp(-i f w) = cos(f w) - i sin(f w).
   auto phase = f * w;  // (1, L, bands)
-  z = register_parameter("z", torch::cat({t, torch::cos(phase), -torch::sin(phase)}, -1), /*requires_grad=*/false);
+  z = register_parameter("z", torch::cat({t, torch::cos(phase), -torch::sin(phase)}, -1),
+                         /*requires_grad=*/false);
 }
 
-torch::Tensor PositionalEmbeddingImpl::forward(int64_t seq_len) const { return z.narrow(1, 0, seq_len); }
+torch::Tensor PositionalEmbeddingImpl::forward(int64_t seq_len) const {
+  return z.narrow(1, 0, seq_len);
+}
 
 ImplicitLongConvolutionImpl::ImplicitLongConvolutionImpl(int64_t d_model, int64_t l_max, int64_t d_emb,
                                                          int64_t d_hidden)

@@ -44,7 +44,9 @@ class MambaImpl : public MixerImpl {
   // u: (B, L, D) -> (B, L, D)
   torch::Tensor forward(const torch::Tensor& u) override;
   // Zoology's Mamba.state_size: 2·d_model·d_state, whatever the sequence length.
-  int64_t state_size(int64_t /*seq_len*/) const override { return 2 * m_options.d_model() * m_options.d_state(); }
+  int64_t state_size(int64_t /*seq_len*/) const override {
+    return 2 * m_options.d_model() * m_options.d_state();
+  }
 
   int64_t d_inner() const { return m_d_inner; }
   int64_t dt_rank() const { return m_dt_rank; }

@@ -9,7 +9,9 @@ MLPImpl::MLPImpl(int64_t d_model, int64_t hidden_mult) {
   fc2 = register_module("fc2", torch::nn::Linear(d_model * hidden_mult, d_model));
 }
 
-torch::Tensor MLPImpl::forward(const torch::Tensor& x) { return fc2(torch::gelu(fc1(x))); }
+torch::Tensor MLPImpl::forward(const torch::Tensor& x) {
+  return fc2(torch::gelu(fc1(x)));
+}
 
 MixerSpec mlp_spec() {
   MixerSpec spec;

@@ -42,8 +42,9 @@ torch::Tensor SlidingAttnImpl::forward(const torch::Tensor& u) {
 
   const double scale = 1.0 / std::sqrt(static_cast<double>(d));
   torch::Tensor probs;  // (B, L, L)
-  auto context = masked_softmax_attention(q, k, v, window_mask(u.size(1), u.options()), scale, m_options.dropout(),
-                                          is_training(), capturing() ? &probs : nullptr);  // (B, L, D)
+  auto context =
+      masked_softmax_attention(q, k, v, window_mask(u.size(1), u.options()), scale, m_options.dropout(),
+                               is_training(), capturing() ? &probs : nullptr);  // (B, L, D)
   if (capturing()) {
     capture("attention", probs.unsqueeze(1));  // (B, 1, L, L)
   }

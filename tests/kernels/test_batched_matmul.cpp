@@ -56,6 +56,5 @@ TEST(BatchedMatmul, FallsBackForOtherTypes) {
   EXPECT_THROW(batched_matmul(torch::randn({3, 4, 5}), torch::randn({2, 5, 2})), c10::Error);
 }
 
-
 }  // namespace
 }  // namespace zoolab::kernels

@@ -95,7 +95,8 @@ TEST(CausalLinearAttention, RejectsMismatchedShapes) {
   EXPECT_THROW(causal_linear_attention(torch::rand({2, 1, 5, 21}), torch::rand({2, 1, 5, 21}),
                                        torch::rand({2, 1, 6, 8}), 1e-12),
                c10::Error);
-  EXPECT_THROW(causal_linear_attention(torch::rand({1, 5, 21}), torch::rand({1, 5, 21}), torch::rand({1, 5, 8}), 1e-12),
+  EXPECT_THROW(causal_linear_attention(torch::rand({1, 5, 21}), torch::rand({1, 5, 21}),
+                                       torch::rand({1, 5, 8}), 1e-12),
                c10::Error);
   EXPECT_THROW(causal_linear_attention(torch::rand({2, 1, 5, 21}), torch::rand({2, 1, 5, 21}, torch::kDouble),
                                        torch::rand({2, 1, 5, 8}), 1e-12),

@@ -30,14 +30,17 @@ TEST_P(LinearCrossEntropyTest, MatchesTheReference) {
 
 // Row counts below, at and across the block size (128), odd vocabularies.
 INSTANTIATE_TEST_SUITE_P(Sizes, LinearCrossEntropyTest,
-                         ::testing::Values(std::make_tuple(1, 7), std::make_tuple(5, 64), std::make_tuple(128, 33),
-                                           std::make_tuple(129, 100), std::make_tuple(300, 257)));
+                         ::testing::Values(std::make_tuple(1, 7), std::make_tuple(5, 64),
+                                           std::make_tuple(128, 33), std::make_tuple(129, 100),
+                                           std::make_tuple(300, 257)));
 
 TEST(LinearCrossEntropy, RejectsMismatchedShapes) {
-  EXPECT_THROW(linear_cross_entropy(torch::randn({4, 8}), torch::randn({10, 9}), torch::zeros({4}, torch::kLong)),
-               c10::Error);
-  EXPECT_THROW(linear_cross_entropy(torch::randn({4, 8}), torch::randn({10, 8}), torch::zeros({3}, torch::kLong)),
-               c10::Error);
+  EXPECT_THROW(
+      linear_cross_entropy(torch::randn({4, 8}), torch::randn({10, 9}), torch::zeros({4}, torch::kLong)),
+      c10::Error);
+  EXPECT_THROW(
+      linear_cross_entropy(torch::randn({4, 8}), torch::randn({10, 8}), torch::zeros({3}, torch::kLong)),
+      c10::Error);
 }
 
 }  // namespace

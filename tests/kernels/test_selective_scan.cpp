@@ -57,7 +57,8 @@ void expect_matches_reference(const ScanInputs& in, bool softplus, double rtol, 
   auto out = selective_scan(in.u, in.delta, in.A, in.B, in.C, in.D, in.z, in.bias, softplus);
   auto ref = selective_scan_reference(in.u, in.delta, in.A, in.B, in.C, in.D, in.z, in.bias, softplus);
   ASSERT_EQ(out.sizes(), ref.sizes());
-  EXPECT_TRUE(torch::allclose(out, ref, rtol, atol)) << "max |diff| " << (out - ref).abs().max().item<double>();
+  EXPECT_TRUE(torch::allclose(out, ref, rtol, atol))
+      << "max |diff| " << (out - ref).abs().max().item<double>();
 
   // A fixed random cotangent, so every output position matters differently.
   const auto cotangent = torch::randn_like(ref);
@@ -71,7 +72,8 @@ void expect_matches_reference(const ScanInputs& in, bool softplus, double rtol, 
     if (t.defined()) {
       ASSERT_EQ(grads[k].sizes(), t.sizes()) << names[name];
       EXPECT_TRUE(torch::allclose(grads[k], grads_ref[k], rtol, atol))
-          << "gradient of " << names[name] << ": max |diff| " << (grads[k] - grads_ref[k]).abs().max().item<double>();
+          << "gradient of " << names[name] << ": max |diff| "
+          << (grads[k] - grads_ref[k]).abs().max().item<double>();
       ++k;
     }
     ++name;
@@ -132,8 +134,8 @@ TEST(SelectiveScan, RejectsEachMismatchedInput) {
   EXPECT_THROW(selective_scan(u, u, A, B, B, torch::ones({3}), none, none, true), c10::Error);
   EXPECT_THROW(selective_scan(u, u, A, B, B, none, torch::randn({2, 4, 5}), none, true), c10::Error);
   EXPECT_THROW(selective_scan(u, u, A, B, B, none, none, torch::zeros({4, 1}), true), c10::Error);
-  EXPECT_THROW(selective_scan(u.narrow(2, 0, 0), u.narrow(2, 0, 0), A, B.narrow(2, 0, 0), B.narrow(2, 0, 0), none,
-                              none, none, true),
+  EXPECT_THROW(selective_scan(u.narrow(2, 0, 0), u.narrow(2, 0, 0), A, B.narrow(2, 0, 0), B.narrow(2, 0, 0),
+                              none, none, none, true),
                c10::Error);
 }
 

@@ -20,13 +20,17 @@ Inputs make_inputs(int64_t len, double key_scale, torch::Dtype dtype = torch::kD
   torch::manual_seed(len * 7 + static_cast<int64_t>(key_scale));
   const auto options = torch::dtype(dtype).requires_grad(true);
   return {(torch::randn({channels}, torch::kDouble) * 2.0).to(dtype).requires_grad_(true),
-          torch::randn({channels}, options), (torch::randn({batch, len, channels}, torch::kDouble) * key_scale).to(dtype).requires_grad_(true),
+          torch::randn({channels}, options),
+          (torch::randn({batch, len, channels}, torch::kDouble) * key_scale).to(dtype).requires_grad_(true),
           torch::randn({batch, len, channels}, options)};
 }
 
-std::vector<torch::Tensor> all(const Inputs& in) { return {in.time_decay, in.time_first, in.k, in.v}; }
+std::vector<torch::Tensor> all(const Inputs& in) {
+  return {in.time_decay, in.time_first, in.k, in.v};
+}
 
-void expect_close(const torch::Tensor& actual, const torch::Tensor& expected, double rtol, const std::string& what) {
+void expect_close(const torch::Tensor& actual, const torch::Tensor& expected, double rtol,
+                  const std::string& what) {
   ASSERT_EQ(actual.sizes(), expected.sizes()) << what;
   const double scale = std::max(1e-12, expected.abs().max().item<double>());
   EXPECT_LT((actual - expected).abs().max().item<double>() / scale, rtol) << what;
@@ -65,7 +69,8 @@ TEST_P(WkvExplicit, MatchesTheExplicitWeightedAverage) {
   const auto in = make_inputs(len, key_scale);
   const auto y = wkv(in.time_decay, in.time_first, in.k, in.v);
   const auto attention = wkv_weights(in.time_decay, in.time_first, in.k);  // (B, C, T, T)
-  const auto y_explicit = torch::matmul(attention, in.v.permute({0, 2, 1}).unsqueeze(-1)).squeeze(-1).permute({0, 2, 1});
+  const auto y_explicit =
+      torch::matmul(attention, in.v.permute({0, 2, 1}).unsqueeze(-1)).squeeze(-1).permute({0, 2, 1});
   expect_close(y, y_explicit, 1e-10, "output");
   EXPECT_TRUE(torch::allclose(attention.sum(-1), torch::ones({1}, torch::kDouble)));
   EXPECT_EQ(attention.triu(1).abs().max().item<double>(), 0.0);

@@ -32,10 +32,11 @@ TEST(MambaBlock, HasZoologysStateDictNames) {
   LanguageModel model(mamba_options());
   const auto params = model->named_parameters();
   for (const char* name :
-       {"backbone.layers.0.norm.weight", "backbone.layers.0.mixer.in_proj.weight", "backbone.layers.0.mixer.conv1d.weight",
-        "backbone.layers.0.mixer.conv1d.bias", "backbone.layers.0.mixer.x_proj.weight",
-        "backbone.layers.0.mixer.dt_proj.weight", "backbone.layers.0.mixer.dt_proj.bias", "backbone.layers.0.mixer.A_log",
-        "backbone.layers.0.mixer.D", "backbone.layers.1.mixer.out_proj.weight", "backbone.ln_f.weight"}) {
+       {"backbone.layers.0.norm.weight", "backbone.layers.0.mixer.in_proj.weight",
+        "backbone.layers.0.mixer.conv1d.weight", "backbone.layers.0.mixer.conv1d.bias",
+        "backbone.layers.0.mixer.x_proj.weight", "backbone.layers.0.mixer.dt_proj.weight",
+        "backbone.layers.0.mixer.dt_proj.bias", "backbone.layers.0.mixer.A_log", "backbone.layers.0.mixer.D",
+        "backbone.layers.1.mixer.out_proj.weight", "backbone.ln_f.weight"}) {
     EXPECT_NE(params.find(name), nullptr) << name;
   }
   // Mamba's defaults at d_model 32: D_inner 64, dt_rank ⌈32/16⌉ = 2, d_state 16; no in/out biases.
@@ -98,7 +99,7 @@ TEST(MambaBlock, RunsForwardAndBackwardAndCaptures) {
   }
   const auto captured = model->captured();
   ASSERT_EQ(captured.size(), 2u);
-  EXPECT_EQ(captured[0].at("filter").sizes(), torch::IntArrayRef({64, 4}));    // (D_inner, d_conv)
+  EXPECT_EQ(captured[0].at("filter").sizes(), torch::IntArrayRef({64, 4}));     // (D_inner, d_conv)
   EXPECT_EQ(captured[0].at("delta").sizes(), torch::IntArrayRef({2, 64, 16}));  // (B, D_inner, L)
   EXPECT_GT(captured[0].at("delta").min().item<double>(), 0.0);
 }

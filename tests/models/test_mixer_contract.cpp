@@ -30,15 +30,18 @@ std::vector<MixerCase> mixer_cases() {
     }
   }
   cases.push_back({"attention_4_heads", "attention", {{"num_heads", 4}}, 0});
-  cases.push_back({"base_conv_implicit_long", "base_conv", {{"kernel_size", nlohmann::json::array({3, -1})}}, 1});
-  cases.push_back({"base_conv_explicit_long", "base_conv", {{"kernel_size", -1}, {"implicit_long_conv", false}}, 0});
+  cases.push_back(
+      {"base_conv_implicit_long", "base_conv", {{"kernel_size", nlohmann::json::array({3, -1})}}, 1});
+  cases.push_back(
+      {"base_conv_explicit_long", "base_conv", {{"kernel_size", -1}, {"implicit_long_conv", false}}, 0});
   cases.push_back({"base_conv_act", "base_conv", {{"kernel_size", 5}, {"use_act", true}}, 0});
   // based defaults to train_view "linear" (as Zoology); the quadratic view and every feature map too.
   cases.push_back({"based_quadratic", "based", {{"train_view", "quadratic"}}, 0});
-  cases.push_back({"based_paper_f8_1_head",
-                   "based",
-                   {{"feature_dim", 8}, {"num_heads", 1}, {"num_key_value_heads", 1}, {"train_view", "quadratic"}},
-                   0});
+  cases.push_back(
+      {"based_paper_f8_1_head",
+       "based",
+       {{"feature_dim", 8}, {"num_heads", 1}, {"num_key_value_heads", 1}, {"train_view", "quadratic"}},
+       0});
   for (const char* map : {"identity", "pos_elu", "relu", "square", "cosformer", "performer", "all_poly"}) {
     cases.push_back({std::string("based_") + map, "based", {{"feature_name", map}, {"feature_dim", 4}}, 0});
   }
@@ -58,13 +61,16 @@ std::vector<MixerCase> mixer_cases() {
   // selective: the causal eval selection, and the other two reference selectors (sma is causal in
   // training; softmax normalises over the whole sequence, see IsCausal).
   cases.push_back({"selective_causal_topk", "selective", {{"causal_topk", true}}, 0});
-  cases.push_back({"selective_sma_causal_topk", "selective", {{"selector", "sma"}, {"causal_topk", true}}, 0});
+  cases.push_back(
+      {"selective_sma_causal_topk", "selective", {{"selector", "sma"}, {"causal_topk", true}}, 0});
   cases.push_back({"selective_softmax", "selective", {{"selector", "softmax"}}, 0});
   // H3 with Figure 2's head_dim 2 and a state shorter than the sequence (the shift kernel is zero-padded).
   cases.push_back({"h3_head_dim_2", "h3", {{"head_dim", 2}, {"d_state", 8}}, 0});
-  cases.push_back({"mamba_small_biased", "mamba",
-                   {{"d_state", 4}, {"d_conv", 2}, {"expand", 1}, {"dt_rank", 3}, {"bias", true}, {"conv_bias", false}},
-                   0});
+  cases.push_back(
+      {"mamba_small_biased",
+       "mamba",
+       {{"d_state", 4}, {"d_conv", 2}, {"expand", 1}, {"dt_rank", 3}, {"bias", true}, {"conv_bias", false}},
+       0});
   return cases;
 }
 
@@ -146,7 +152,9 @@ TEST_P(MixerContract, HasFiniteGradientsForEveryTrainableParameter) {
   EXPECT_TRUE(torch::isfinite(u.grad()).all().item<bool>());
 }
 
-TEST_P(MixerContract, HasAPositiveStateSize) { EXPECT_GT(build(GetParam(), 4)->state_size(kLen), 0); }
+TEST_P(MixerContract, HasAPositiveStateSize) {
+  EXPECT_GT(build(GetParam(), 4)->state_size(kLen), 0);
+}
 
 TEST_P(MixerContract, RoundTripsItsStateDict) {
   auto original = build(GetParam(), 5);
@@ -189,7 +197,8 @@ TEST_P(MixerContract, CapturesItsPatternsOnlyWhenAsked) {
       EXPECT_LT(pattern.triu(1).abs().max().item<double>(), 1e-3) << "weights on future positions";
       // A row sums to 1, or to 0 where a linear attention's features all vanish (relu feature maps).
       const auto sums = pattern.sum(-1);
-      EXPECT_TRUE(((sums - 1).abs().lt(1e-3) | sums.abs().lt(1e-6)).all().item<bool>()) << "rows must sum to 1";
+      EXPECT_TRUE(((sums - 1).abs().lt(1e-3) | sums.abs().lt(1e-6)).all().item<bool>())
+          << "rows must sum to 1";
     }
   }
   mixer->set_capture(false);
@@ -225,12 +234,15 @@ TEST(MixerRegistry, RejectsUnknownAndMistypedKwargsNamingThem) {
     build_mixer(MixerKind::Sequence, "attention", {{"dropout", "high"}}, context, "k");
     FAIL() << "mistyped kwarg accepted";
   } catch (const std::invalid_argument& error) {
-    EXPECT_NE(std::string(error.what()).find("k.dropout: expected a number"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("k.dropout: expected a number"), std::string::npos)
+        << error.what();
   }
-  EXPECT_THROW(build_mixer(MixerKind::Sequence, "attention", {{"num_heads", 3}}, context), std::invalid_argument);
-  EXPECT_THROW(build_mixer(MixerKind::Sequence, "no_such_mixer", {}, context), std::invalid_argument);
-  EXPECT_THROW(build_mixer(MixerKind::Sequence, "base_conv", {{"kernel_size", {3}}}, MixerContext{kDim, 1, 2, kLen}),
+  EXPECT_THROW(build_mixer(MixerKind::Sequence, "attention", {{"num_heads", 3}}, context),
                std::invalid_argument);
+  EXPECT_THROW(build_mixer(MixerKind::Sequence, "no_such_mixer", {}, context), std::invalid_argument);
+  EXPECT_THROW(
+      build_mixer(MixerKind::Sequence, "base_conv", {{"kernel_size", {3}}}, MixerContext{kDim, 1, 2, kLen}),
+      std::invalid_argument);
 }
 
 TEST(SlidingWindow, SeesExactlyTheLastBlockSizePlusOnePositions) {
@@ -311,7 +323,8 @@ TEST(Hybrid, NamesTheFaultyConfigEntryInErrors) {
 
 TEST(MixerRegistry, FillsDefaultsAndTakesLMaxFromTheModel) {
   const auto& spec = find_mixer(MixerKind::Sequence, "base_conv");
-  const auto resolved = resolve_mixer_kwargs(spec, nlohmann::json::object(), "k", MixerContext{kDim, 0, 2, 96});
+  const auto resolved =
+      resolve_mixer_kwargs(spec, nlohmann::json::object(), "k", MixerContext{kDim, 0, 2, 96});
   EXPECT_EQ(resolved.at("l_max").get<int64_t>(), 96);
   EXPECT_EQ(resolved.at("kernel_size").get<int64_t>(), 3);
   EXPECT_FALSE(resolved.at("use_act").get<bool>());

@@ -21,8 +21,16 @@ void BM_CausalLinearAttention(benchmark::State& state) {
   });
 }
 
-BENCHMARK_TEMPLATE(BM_CausalLinearAttention, false)->Name("causal_linear_attention")->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(BM_CausalLinearAttention, true)->Name("causal_linear_attention_reference")->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_CausalLinearAttention, false)
+    ->Name("causal_linear_attention")
+    ->Arg(64)
+    ->Arg(512)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_CausalLinearAttention, true)
+    ->Name("causal_linear_attention_reference")
+    ->Arg(64)
+    ->Arg(512)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace zoolab::bench

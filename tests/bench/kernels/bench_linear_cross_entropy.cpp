@@ -21,8 +21,16 @@ void BM_LinearCrossEntropy(benchmark::State& state) {
   });
 }
 
-BENCHMARK_TEMPLATE(BM_LinearCrossEntropy, false)->Name("linear_cross_entropy")->Arg(64)->Arg(2048)->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(BM_LinearCrossEntropy, true)->Name("linear_cross_entropy_reference")->Arg(64)->Arg(2048)->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_LinearCrossEntropy, false)
+    ->Name("linear_cross_entropy")
+    ->Arg(64)
+    ->Arg(2048)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_LinearCrossEntropy, true)
+    ->Name("linear_cross_entropy_reference")
+    ->Arg(64)
+    ->Arg(2048)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace zoolab::bench

@@ -27,8 +27,16 @@ void BM_SelectiveScan(benchmark::State& state) {
   });
 }
 
-BENCHMARK_TEMPLATE(BM_SelectiveScan, false)->Name("selective_scan")->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(BM_SelectiveScan, true)->Name("selective_scan_reference")->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_SelectiveScan, false)
+    ->Name("selective_scan")
+    ->Arg(64)
+    ->Arg(512)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_SelectiveScan, true)
+    ->Name("selective_scan_reference")
+    ->Arg(64)
+    ->Arg(512)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace zoolab::bench
