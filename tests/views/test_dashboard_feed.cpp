@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/store/store.h"
+#include "tests/views/fed_view.h"
 #include "tests/views/run_fixtures.h"
 #include "views/dashboard_feed.h"
 #include "views/dashboard_view.h"
@@ -34,32 +35,6 @@ void addRun(Store& store, const std::string& name, int64_t dModel, double accura
   store.set_status(id, RunStatus::Finished);
 }
 
-// A view and its feed on a thread of their own, wired as the window wires them.
-struct FedView {
-  explicit FedView(const QString& path) : feed(new DashboardFeed(path)) {
-    thread.start();
-    feed->moveToThread(&thread);
-    QObject::connect(&view, &DashboardView::reloadRequested, feed, &DashboardFeed::load);
-    QObject::connect(feed, &DashboardFeed::loaded, &view, &DashboardView::setData);
-    QObject::connect(
-        feed, &DashboardFeed::loaded, feed, [this] { readOn = QThread::currentThread(); },
-        Qt::DirectConnection);
-    view.setDatabasePath(path);
-    view.resize(900, 600);
-    view.show();
-  }
-  ~FedView() {
-    feed->deleteLater();
-    thread.quit();
-    thread.wait();
-  }
-
-  QThread thread;
-  DashboardFeed* feed;
-  DashboardView view;
-  QThread* readOn = nullptr;
-};
-
 TEST(DashboardFeed, ReadsOnItsThreadAndTheViewDrawsTheAnswer) {
   QTemporaryDir dir;
   ASSERT_TRUE(dir.isValid());
@@ -69,7 +44,8 @@ TEST(DashboardFeed, ReadsOnItsThreadAndTheViewDrawsTheAnswer) {
     addRun(store, "narrow", 32, 0.5);
     addRun(store, "wide", 64, 0.9);
   }
-  FedView fed(path);
+  testing::FedView<DashboardView, DashboardFeed> fed(path, &DashboardView::reloadRequested);
+  fed.show(900, 600);
   ASSERT_TRUE(QTest::qWaitFor([&] { return fed.view.runs().size() == 2; }, 5000));
   EXPECT_EQ(fed.readOn, &fed.thread);
   EXPECT_EQ(fed.view.reloadCount(), 1);
@@ -100,7 +76,8 @@ TEST(DashboardFeed, ADatabaseThatCannotBeReadIsShown) {
     ASSERT_TRUE(file.open(QIODevice::WriteOnly));
     file.write("not a database, only some text that SQLite will refuse to open as one\n");
   }
-  FedView fed(path);
+  testing::FedView<DashboardView, DashboardFeed> fed(path, &DashboardView::reloadRequested);
+  fed.show(900, 600);
   ASSERT_TRUE(QTest::qWaitFor([&] { return !fed.view.lastError().isEmpty(); }, 5000));
   EXPECT_TRUE(fed.view.runs().empty());
 }

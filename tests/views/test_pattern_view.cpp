@@ -23,6 +23,7 @@
 #include "engine/config/run_config.h"
 #include "engine/inspect/inspection.h"
 #include "engine/store/store.h"
+#include "tests/views/fed_view.h"
 #include "tests/views/run_fixtures.h"
 #include "views/pattern_feed.h"
 #include "views/pattern_view.h"
@@ -254,30 +255,6 @@ TEST(PatternView, AMalformedRecordIsReportedNotDrawn) {
 
 // A run in a real database with patterns at two evaluations: the latest step is shown, steps and
 // examples are picked from what the store holds, and the axes carry the example's regenerated tokens.
-// A view and its feed on a thread of their own, wired as the window wires them.
-struct FedView {
-  explicit FedView(const QString& path) : feed(new PatternFeed(path)) {
-    thread.start();
-    feed->moveToThread(&thread);
-    QObject::connect(&view, &PatternView::loadRequested, feed, &PatternFeed::load);
-    QObject::connect(feed, &PatternFeed::loaded, &view, &PatternView::setData);
-    QObject::connect(
-        feed, &PatternFeed::loaded, feed, [this] { readOn = QThread::currentThread(); },
-        Qt::DirectConnection);
-    view.setDatabasePath(path);
-  }
-  ~FedView() {
-    feed->deleteLater();
-    thread.quit();
-    thread.wait();
-  }
-
-  QThread thread;
-  PatternFeed* feed;
-  PatternView view;
-  QThread* readOn = nullptr;
-};
-
 TEST(PatternView, ReadsARunsStoredPatternsByStepAndExample) {
   QTemporaryDir dir;
   ASSERT_TRUE(dir.isValid());
@@ -310,7 +287,7 @@ TEST(PatternView, ReadsARunsStoredPatternsByStepAndExample) {
     }
   }
 
-  FedView fed(QString::fromStdString(path));
+  testing::FedView<PatternView, PatternFeed> fed(QString::fromStdString(path), &PatternView::loadRequested);
   PatternView& view = fed.view;
   view.setRun(run);
   // Hidden: nothing read yet.
@@ -371,7 +348,7 @@ TEST(PatternView, ARunWithoutPatternsSaysSo) {
     newRun.config_json = "{}";
     run = store.create_run(newRun);
   }
-  FedView fed(QString::fromStdString(path));
+  testing::FedView<PatternView, PatternFeed> fed(QString::fromStdString(path), &PatternView::loadRequested);
   PatternView& view = fed.view;
   view.show();
   view.setRun(run);

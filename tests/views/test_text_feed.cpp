@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/store/store.h"
+#include "tests/views/fed_view.h"
 #include "tests/views/text_fixtures.h"
 #include "views/text_feed.h"
 #include "views/text_slices_view.h"
@@ -34,31 +35,6 @@ int64_t addTextRun(Store& store, const std::string& name) {
   return store.create_run(run);
 }
 
-// A view and its feed on a thread of their own, wired as the window wires them.
-struct FedView {
-  explicit FedView(const QString& path) : feed(new TextFeed(path)) {
-    thread.start();
-    feed->moveToThread(&thread);
-    QObject::connect(&view, &TextView::loadRequested, feed, &TextFeed::load);
-    QObject::connect(feed, &TextFeed::loaded, &view, &TextView::setData);
-    QObject::connect(
-        feed, &TextFeed::loaded, feed, [this] { readOn = QThread::currentThread(); }, Qt::DirectConnection);
-    view.setDatabasePath(path);
-    view.resize(1200, 700);
-    view.show();
-  }
-  ~FedView() {
-    feed->deleteLater();
-    thread.quit();
-    thread.wait();
-  }
-
-  QThread thread;
-  TextFeed* feed;
-  TextView view;
-  QThread* readOn = nullptr;
-};
-
 TEST(TextFeed, ReadsOnItsThreadAndTheViewDrawsTheAnswer) {
   QTemporaryDir dir;
   ASSERT_TRUE(dir.isValid());
@@ -73,7 +49,8 @@ TEST(TextFeed, ReadsOnItsThreadAndTheViewDrawsTheAnswer) {
     store.put_token_losses(a, 100, 1, encode_token_losses(fx::makeSet(false)));
     runs = store.list_runs();
   }
-  FedView fed(path);
+  testing::FedView<TextView, TextFeed> fed(path, &TextView::loadRequested);
+  fed.show(1200, 700);
   fed.view.setDatabaseRuns(runs);
   fed.view.setSelectedRuns({a, b});
   ASSERT_TRUE(QTest::qWaitFor([&] { return fed.view.runs().size() == 2u; }, 5000))
@@ -108,7 +85,8 @@ TEST(TextFeed, ADatabaseThatCannotBeReadIsShown) {
     ASSERT_TRUE(file.open(QIODevice::WriteOnly));
     file.write("not a database, only some text that SQLite will refuse to open as one\n");
   }
-  FedView fed(path);
+  testing::FedView<TextView, TextFeed> fed(path, &TextView::loadRequested);
+  fed.show(1200, 700);
   RunRecord run;
   run.id = 1;
   run.name = "attention";
