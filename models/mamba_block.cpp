@@ -10,14 +10,6 @@
 
 namespace zoolab {
 
-RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : m_eps(eps) {
-  weight = register_parameter("weight", torch::ones({dim}));
-}
-
-torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
-  return x * torch::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + m_eps) * weight;
-}
-
 namespace {
 // MambaBlock's norm_epsilon default; Zoology's backbone does not pass layer_norm_epsilon to it.
 constexpr double kNormEps = 1e-5;

@@ -16,23 +16,9 @@
 
 #include "models/block.h"
 #include "models/language_model.h"
+#include "models/rms_norm.h"
 
 namespace zoolab {
-
-// RMSNorm without bias (mamba_ssm's RMSNorm / rms_norm_ref): x / sqrt(mean(x²) + eps) · weight,
-// over the last dimension; weight initialised to ones.
-class RMSNormImpl : public torch::nn::Module {
- public:
-  RMSNormImpl(int64_t dim, double eps);
-  // x: (..., D) -> (..., D)
-  torch::Tensor forward(const torch::Tensor& x);
-
-  torch::Tensor weight;  // (D,)
-
- private:
-  double m_eps;
-};
-TORCH_MODULE(RMSNorm);
 
 class MambaBlockImpl : public BlockImpl {
  public:
