@@ -147,6 +147,8 @@ TEST(Mamba2Block, HasZoologysStateDictNamesAndInitialisation) {
   // Zoology's _init_weights for block types containing "Mamba": Linear biases zeroed, dt_bias kept (a
   // parameter, not a Linear), out_proj.weight ~ U(±1/√fan_in)/√n_layers.
   EXPECT_EQ(params["backbone.layers.0.mixer.in_proj.bias"].abs().max().item<double>(), 0.0);
+  // in_proj.weight keeps PyTorch's U(±1/√64) (std 0.072), not GPT-2's N(0, 0.02).
+  EXPECT_GT(params["backbone.layers.0.mixer.in_proj.weight"].std().item<double>(), 0.05);
   EXPECT_GT(params["backbone.layers.0.mixer.dt_bias"].abs().min().item<double>(), 0.0);
   const auto out = params["backbone.layers.1.mixer.out_proj.weight"];
   EXPECT_LE(out.abs().max().item<double>(), 1.0 / std::sqrt(128.0) / std::sqrt(2.0) + 1e-7);
