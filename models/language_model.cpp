@@ -65,7 +65,7 @@ LMBackboneImpl::LMBackboneImpl(const LanguageModelOptions& options) {
       "embeddings", TokenEmbeddings(options.vocab_size, options.d_model, options.max_position_embeddings));
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < options.n_layers; ++i) {
-    if (options.block_type == "mamba") {
+    if (options.block_type == "mamba" || options.block_type == "mamba2") {
       layers->push_back(MambaBlock(options, i));
     } else {
       layers->push_back(TransformerBlock(options, i));
@@ -93,12 +93,13 @@ LanguageModelImpl::LanguageModelImpl(const LanguageModelOptions& options) : m_op
                                 std::to_string(options.vocab_size) + ", " + std::to_string(options.d_model) +
                                 ", " + std::to_string(options.n_layers) + ")");
   }
-  if (options.block_type != "transformer" && options.block_type != "mamba") {
+  if (options.block_type != "transformer" && options.block_type != "mamba" &&
+      options.block_type != "mamba2") {
     throw std::invalid_argument("language model: block_type \"" + options.block_type +
-                                "\" is not allowed; allowed: transformer, mamba");
+                                "\" is not allowed; allowed: transformer, mamba, mamba2");
   }
   backbone = register_module("backbone", LMBackbone(options));
-  if (options.block_type == "mamba") {
+  if (options.block_type == "mamba" || options.block_type == "mamba2") {
     init_mamba_weights(*this, options.n_layers);
   } else {
     init_gpt2_weights(*this, options.n_layers);

@@ -30,8 +30,9 @@ struct LanguageModelOptions {
   double embed_dropout = 0.1;
   double resid_dropout = 0.0;
   double layer_norm_epsilon = 1e-5;
-  // "transformer" (Zoology's TransformerBlock) or "mamba" (MambaBlock: add, RMSNorm, mixer; no state
-  // mixer, no embedding dropout; docs/reference.md#backbone). The block type also picks the initialisation.
+  // "transformer" (Zoology's TransformerBlock), "mamba" (MambaBlock: add, RMSNorm, mixer; no state
+  // mixer, no embedding dropout; docs/reference.md#backbone) or "mamba2" (Zoology's Mamba2Block, the same
+  // block). The block type also picks the initialisation.
   std::string block_type = "transformer";
   std::string sequence_mixer = "attention";
   nlohmann::json sequence_mixer_kwargs = nlohmann::json::object();

@@ -18,9 +18,9 @@ constexpr double kNormEps = 1e-5;
 MambaBlockImpl::MambaBlockImpl(const LanguageModelOptions& options, int64_t layer_idx) {
   if (options.state_mixer != "identity") {
     // Message shaped "<config path>: ..." so validate_model_config reports it at that path.
-    throw std::invalid_argument(
-        "model.state_mixer.name: block_type \"mamba\" has no state mixer; use \"identity\", got \"" +
-        options.state_mixer + "\"");
+    throw std::invalid_argument("model.state_mixer.name: block_type \"" + options.block_type +
+                                "\" has no state mixer; use \"identity\", got \"" + options.state_mixer +
+                                "\"");
   }
   const MixerContext context{options.d_model, layer_idx, options.n_layers, options.l_max};
   mixer = register_module(

@@ -1,7 +1,8 @@
 #pragma once
 
 // Zoology's MambaBlock (docs/reference.md#backbone; zoology/mixers/mamba.py), the block of
-// model.block_type "mamba":
+// model.block_type "mamba", and its Mamba2Block (zoology/mixers/mamba2.py), the block of "mamba2": the
+// same block (add, RMSNorm with eps 1e-5, mixer; Mamba2Block's unfused path), so one class serves both:
 //   residual = hidden + residual          (residual undefined in layer 0: residual = hidden)
 //   hidden   = mixer(RMSNorm(residual))
 // No state mixer, no dropout (embedding dropout included), RMSNorm eps 1e-5. Zoology fuses the add
@@ -22,8 +23,9 @@ namespace zoolab {
 
 class MambaBlockImpl : public BlockImpl {
  public:
-  // Builds the configured sequence mixer (Zoology's MambaBlock always builds Mamba; every Zoology
-  // config pairs it with "mamba"). The state mixer must be "identity": the block has none.
+  // Builds the configured sequence mixer (Zoology's MambaBlock always builds Mamba, its Mamba2Block
+  // Mamba2; every Zoology config pairs them with "mamba" and "mamba2"). The state mixer must be
+  // "identity": the block has none.
   MambaBlockImpl(const LanguageModelOptions& options, int64_t layer_idx);
   // hidden, residual: (B, L, D); residual is undefined in layer 0. Returns {hidden, residual}.
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& hidden,
@@ -35,10 +37,11 @@ class MambaBlockImpl : public BlockImpl {
 };
 TORCH_MODULE(MambaBlock);
 
-// Zoology's _init_weights for block types containing "Mamba" (HEAD; docs/reference.md#initialisation): Linear
-// weights keep their own (PyTorch default or mixer-specific) initialisation; Linear biases are zeroed except
-// dt_proj's (Zoology marks it _no_reinit); embeddings ~ N(0, 0.02); every out_proj.weight and
-// fc2.weight is re-drawn kaiming_uniform(a=√5), i.e. U(±1/√fan_in), and divided by √n_layers.
+// Zoology's _init_weights for block types containing "Mamba" (MambaBlock and Mamba2Block; HEAD;
+// docs/reference.md#initialisation): Linear weights keep their own (PyTorch default or mixer-specific)
+// initialisation; Linear biases are zeroed except dt_proj's (Zoology marks it _no_reinit); embeddings ~ N(0,
+// 0.02); every out_proj.weight and fc2.weight is re-drawn kaiming_uniform(a=√5), i.e. U(±1/√fan_in), and
+// divided by √n_layers.
 void init_mamba_weights(torch::nn::Module& model, int64_t n_layers);
 
 }  // namespace zoolab

@@ -26,7 +26,7 @@ const std::vector<std::string> kDataTasks = {"mqar", "text"};
 const std::vector<std::string> kSliceKeys = {"num_kv_pairs", "input_seq_len", "num_passes"};
 const std::vector<std::string> kAccuracyAverages = {"example", "token"};
 const std::vector<std::string> kLmHeads = {"labelled", "all"};
-const std::vector<std::string> kBlockTypes = {"transformer", "mamba"};
+const std::vector<std::string> kBlockTypes = {"transformer", "mamba", "mamba2"};
 
 // One MQAR segment (Zoology's DataSegmentConfig and MQARConfig: docs/reference.md#segments-seeds-and-batches,
 // docs/reference.md#mqar-generator). The shape checks need data.vocab_size and run in check_segment_shape().

@@ -64,8 +64,9 @@ struct ModelConfig {
   double embed_dropout = 0.1;
   double resid_dropout = 0.0;
   double layer_norm_epsilon = 1e-5;
-  // Zoology's block_type (docs/reference.md#model-fields): "transformer" (TransformerBlock) or "mamba"
-  // (MambaBlock: add, RMSNorm, mixer; requires the identity state mixer).
+  // Zoology's block_type (docs/reference.md#model-fields): "transformer" (TransformerBlock), "mamba"
+  // (MambaBlock: add, RMSNorm, mixer; requires the identity state mixer) or "mamba2" (Mamba2Block: the
+  // same block, Zoology pairs it with the Mamba2 mixer).
   std::string block_type = "transformer";
   ModuleConfig sequence_mixer{"attention", nlohmann::json::object()};
   ModuleConfig state_mixer{"mlp", nlohmann::json{{"hidden_mult", 4}}};

@@ -71,6 +71,21 @@ std::vector<MixerCase> mixer_cases() {
        "mamba",
        {{"d_state", 4}, {"d_conv", 2}, {"expand", 1}, {"dt_rank", 3}, {"bias", true}, {"conv_bias", false}},
        0});
+  // Mamba-2's other paths: groups, a gated-MLP part, D per channel, norm before the gate, dt limits, a
+  // chunk that does not divide L; and without the gated norm.
+  cases.push_back({"mamba2_grouped_mlp_part",
+                   "mamba2",
+                   {{"d_state", 8},
+                    {"headdim", 4},
+                    {"d_ssm", 24},
+                    {"ngroups", 2},
+                    {"D_has_hdim", true},
+                    {"norm_before_gate", true},
+                    {"dt_limit_min", 0.01},
+                    {"dt_limit_max", 0.5},
+                    {"chunk_size", 5}},
+                   0});
+  cases.push_back({"mamba2_no_rmsnorm", "mamba2", {{"headdim", 8}, {"rmsnorm", false}, {"expand", 1}}, 0});
   return cases;
 }
 

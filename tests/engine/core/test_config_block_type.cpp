@@ -1,5 +1,6 @@
 // model.block_type (docs/reference.md#model-fields): "transformer" by default, "mamba" for
-// Zoology's MambaBlock, anything else rejected by the strict reader naming the key and the choices.
+// Zoology's MambaBlock, "mamba2" for its Mamba2Block, anything else rejected by the strict reader naming the
+// key and the choices.
 
 #include <gtest/gtest.h>
 
@@ -31,8 +32,16 @@ TEST(ConfigBlockType, AcceptsMambaAndWritesItBack) {
   EXPECT_EQ(parse_run_config(written).model.block_type, "mamba");  // round trip
 }
 
+TEST(ConfigBlockType, AcceptsMamba2AndWritesItBack) {
+  auto j = with_block_type("mamba2");
+  j["model"]["sequence_mixer"]["name"] = "mamba2";
+  const auto config = parse_run_config(j);
+  EXPECT_EQ(config.model.block_type, "mamba2");
+  EXPECT_EQ(parse_run_config(to_json(config)).model.block_type, "mamba2");  // round trip
+}
+
 TEST(ConfigBlockType, RejectsUnknownValuesNamingTheKeyAndTheChoices) {
-  for (const json& bad : {json("MambaBlock"), json("mamba2"), json("")}) {
+  for (const json& bad : {json("MambaBlock"), json("Mamba2Block"), json("mamba3"), json("")}) {
     try {
       parse_run_config(with_block_type(bad));
       ADD_FAILURE() << "accepted block_type " << bad.dump();
