@@ -121,6 +121,17 @@ TEST(GatedLinearAttentionStrongDecay, NaiveFactorisationOverflowsWhereTheKernelD
   }
 }
 
+// The mixer's captured weights (models/mixers/gla.cpp): the output is linear in v, so running the kernel
+// with v the L × L identity gives W with o = W v.
+TEST(GatedLinearAttentionWeights, IdentityValuesGiveTheMatrixAppliedToV) {
+  const auto in = gla_inputs(37, false);
+  const auto identity = torch::eye(37, torch::kDouble).expand({2, 3, 37, 37});
+  const auto weights = gated_linear_attention(in.q, in.k, identity, in.g, 0.3, 16);  // (B, H, L, L)
+  EXPECT_EQ(weights.triu(1).abs().max().item<double>(), 0.0);
+  gla_expect_close(torch::matmul(weights, in.v),
+                   gated_linear_attention_reference(in.q, in.k, in.v, in.g, 0.3), 1e-10, "W v");
+}
+
 TEST(GatedLinearAttentionShapes, RefusesMismatchedInputsAndChunks) {
   const auto in = gla_inputs(8, false);
   EXPECT_THROW(gated_linear_attention(in.q, in.k, in.v.narrow(2, 0, 4), in.g, 1.0), std::exception);

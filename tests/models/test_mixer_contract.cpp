@@ -71,6 +71,13 @@ std::vector<MixerCase> mixer_cases() {
        "mamba",
        {{"d_state", 4}, {"d_conv", 2}, {"expand", 1}, {"dt_rank", 3}, {"bias", true}, {"conv_bias", false}},
        0});
+  // gla: shared key/value heads with short convolutions and a feature map; the unfused norm and gate.
+  cases.push_back(
+      {"gla_kv_heads_short_conv",
+       "gla",
+       {{"num_kv_heads", 2}, {"use_short_conv", true}, {"feature_map", "relu"}, {"clamp_min", -0.5}},
+       0});
+  cases.push_back({"gla_unfused_sigmoid_gate", "gla", {{"fuse_norm", false}, {"gate_fn", "sigmoid"}}, 0});
   return cases;
 }
 
