@@ -84,18 +84,20 @@ torch::Tensor gated_linear_attention(const torch::Tensor& q_in, const torch::Ten
   const auto later_key =
       (key_position.view({1, chunk}) >= sub_start.view({n, 1})).view({n, chunk, 1});  // (n, C, 1)
   const auto key_exponent =
-      (R - G.unsqueeze(3)).masked_fill(later_key, -std::numeric_limits<double>::infinity());  // (B,H,N,n,C,K)
-  const auto k_rel = k.unsqueeze(3) * torch::exp(key_exponent);                               // (B,H,N,n,C,K)
+      (R - G.unsqueeze(3))
+          .masked_fill_(later_key, -std::numeric_limits<double>::infinity());  // (B,H,N,n,C,K)
+  const auto k_rel = k.unsqueeze(3) * torch::exp(key_exponent);                // (B,H,N,n,C,K)
   const auto across = torch::matmul(q_rel, k_rel.transpose(-1, -2)).view({B, H, N, chunk, chunk});
   o = o + torch::matmul(across, v);
 
   // Within a sub-chunk: pairwise in log space, A_ij = Σ_k q_ik k_jk exp(G_ik - G_jk) for j ≤ i (the
-  // exponent masked to -inf above the diagonal, where it would be positive).
+  // exponent masked to -inf above the diagonal, where it would be positive). The masks are applied in
+  // place on the fresh differences: no copy of the largest intermediate, (B, H, L, c, K).
   const auto i_pos = torch::arange(sub, key_position.options());
   const auto above = (i_pos.view({sub, 1}) < i_pos.view({1, sub})).view({sub, sub, 1});  // (c, c, 1): j > i
   const auto pair_exponent =
       (Gs.unsqueeze(5) - Gs.unsqueeze(4))
-          .masked_fill(above, -std::numeric_limits<double>::infinity());  // (…, c, c, K)
+          .masked_fill_(above, -std::numeric_limits<double>::infinity());  // (…, c, c, K)
   const auto qs = q.view({B, H, N, n, sub, K});
   const auto ks = k.view({B, H, N, n, sub, K});
   const auto within =
