@@ -287,7 +287,10 @@ MixerSpec gla_spec() {
           .at_most(kMaxWidthKwarg)
           .described("Rank of the forget gate projection gk_proj"),
       ParamSpec::number("clamp_min")
-          .described("Lower bound on the log forget gate (at most 0); default: none"),
+          .at_least(-1e6)
+          .at_most(0)
+          .described(
+              "Lower bound on the log forget gate (a floor under the decay α = exp(g)); default: none"),
       ParamSpec::boolean("fuse_norm")
           .defaults_to(defaults.fuse_norm())
           .described("With the swish gate, one fused module g_norm_swish_gate instead of g_norm (same math; "

@@ -74,7 +74,8 @@ TEST(Gla, RefusesWidthsThatDoNotSplitIntoHeadsAndUnboundedGates) {
   expect_refused({{"num_kv_heads", 3}}, "gla: num_kv_heads");
   expect_refused({{"num_kv_heads", 8}}, "gla: num_kv_heads");
   expect_refused({{"gate_logit_normalizer", 0}}, "gla: gate_logit_normalizer");
-  expect_refused({{"clamp_min", 0.5}}, "gla: clamp_min");
+  expect_refused({{"clamp_min", 0.5}}, "clamp_min");  // by the registry's range, and by the constructor:
+  EXPECT_THROW(GlaImpl(GlaOptions(64).clamp_min(0.5)), std::invalid_argument);
   expect_refused({{"gate_fn", "bias_gelu"}}, "gate_fn");  // two-argument ACT2FN entry
   expect_refused({{"feature_map", "elu"}}, "feature_map");
 }
