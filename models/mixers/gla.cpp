@@ -82,8 +82,7 @@ GlaImpl::GlaImpl(const GlaOptions& options) : m_options(options) {
   if (kv_heads < 1 || kv_heads > heads || heads % kv_heads != 0) {
     refuse_option("gla", "num_kv_heads", std::to_string(kv_heads),
                   "must divide num_heads " + std::to_string(heads) +
-                      " (each key/value head serves num_heads / "
-                      "num_kv_heads query heads)");
+                      " (each key/value head serves num_heads / num_kv_heads query heads)");
   }
   m_groups = heads / kv_heads;
   if (options.feature_map() != "none" && !gla_is_activation(options.feature_map())) {
@@ -103,11 +102,15 @@ GlaImpl::GlaImpl(const GlaOptions& options) : m_options(options) {
         "gla", "clamp_min", std::to_string(*options.clamp_min()),
         "must be at most 0 (a positive floor on the log forget gate makes the state grow without bound)");
   }
-  if (options.conv_size() < 1 || options.gate_low_rank_dim() < 1 || options.chunk_size() < 1) {
-    refuse_option("gla", "conv_size/gate_low_rank_dim/chunk_size",
-                  std::to_string(options.conv_size()) + "/" + std::to_string(options.gate_low_rank_dim()) +
-                      "/" + std::to_string(options.chunk_size()),
-                  "must all be positive");
+  if (options.conv_size() < 1 || options.gate_low_rank_dim() < 1) {
+    refuse_option("gla", "conv_size/gate_low_rank_dim",
+                  std::to_string(options.conv_size()) + "/" + std::to_string(options.gate_low_rank_dim()),
+                  "must both be positive");
+  }
+  // The kernel's sub-chunks are 16 positions (kernels/gated_linear_attention.h).
+  if (options.chunk_size() < 1 || (options.chunk_size() > 16 && options.chunk_size() % 16 != 0)) {
+    refuse_option("gla", "chunk_size", std::to_string(options.chunk_size()),
+                  "must be from 1 to 16 or a multiple of 16");
   }
 
   const int64_t key_per_group = m_key_dim / m_groups, value_per_group = m_value_dim / m_groups;
@@ -118,6 +121,9 @@ GlaImpl::GlaImpl(const GlaOptions& options) : m_options(options) {
   q_proj = register_module("q_proj", linear(d, m_key_dim, false));
   k_proj = register_module("k_proj", linear(d, key_per_group, false));
   v_proj = register_module("v_proj", linear(d, value_per_group, false));
+  if (options.use_output_gate()) {
+    g_proj = register_module("g_proj", linear(d, m_value_dim, false));
+  }
   if (options.use_short_conv()) {
     // Zoology builds these without passing conv_bias: never a bias.
     auto conv = [&](int64_t channels) {
@@ -126,9 +132,6 @@ GlaImpl::GlaImpl(const GlaOptions& options) : m_options(options) {
     q_conv1d = register_module("q_conv1d", conv(m_key_dim));
     k_conv1d = register_module("k_conv1d", conv(key_per_group));
     v_conv1d = register_module("v_conv1d", conv(value_per_group));
-  }
-  if (options.use_output_gate()) {
-    g_proj = register_module("g_proj", linear(d, m_value_dim, false));
   }
   gk_proj = register_module("gk_proj",
                             torch::nn::Sequential(linear(d, options.gate_low_rank_dim(), false),
