@@ -8,6 +8,7 @@
 #include "models/mixers/attention.h"
 #include "models/mixers/base_conv.h"
 #include "models/mixers/based.h"
+#include "models/mixers/gla.h"
 #include "models/mixers/glu.h"
 #include "models/mixers/h3.h"
 #include "models/mixers/hybrid.h"
@@ -164,7 +165,7 @@ const std::vector<MixerSpec>& mixer_registry() {
   static const std::vector<MixerSpec> registry = {
       attention_spec(), base_conv_spec(), based_spec(), identity_spec(),  mlp_spec(), sliding_window_spec(),
       hybrid_spec(),    glu_spec(),       hyena_spec(), selective_spec(), h3_spec(),  mamba_spec(),
-      rwkv_spec(),      mamba2_spec(),
+      rwkv_spec(),      mamba2_spec(),    gla_spec(),
   };
   return registry;
 }

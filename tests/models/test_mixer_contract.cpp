@@ -86,6 +86,13 @@ std::vector<MixerCase> mixer_cases() {
                     {"chunk_size", 5}},
                    0});
   cases.push_back({"mamba2_no_rmsnorm", "mamba2", {{"headdim", 8}, {"rmsnorm", false}, {"expand", 1}}, 0});
+  // gla: shared key/value heads with short convolutions and a feature map; the unfused norm and gate.
+  cases.push_back(
+      {"gla_kv_heads_short_conv",
+       "gla",
+       {{"num_kv_heads", 2}, {"use_short_conv", true}, {"feature_map", "relu"}, {"clamp_min", -0.5}},
+       0});
+  cases.push_back({"gla_unfused_sigmoid_gate", "gla", {{"fuse_norm", false}, {"gate_fn", "sigmoid"}}, 0});
   return cases;
 }
 

@@ -68,7 +68,8 @@ INSTANTIATE_TEST_SUITE_P(ReferenceFixtures, Parity,
                                            "sliding_window", "hybrid_base_conv_sliding", "attention_glu",
                                            "hyena", "h3", "h3_head_dim_2", "h3_l_max_8", "mamba",
                                            "mamba_options", "rwkv", "rwkv_n_layer_4_mlp", "mamba2",
-                                           "mamba2_options", "mamba2_no_rmsnorm"));
+                                           "mamba2_options", "mamba2_no_rmsnorm", "gla", "gla_options",
+                                           "hybrid_base_conv_gla"));
 
 }  // namespace
 }  // namespace zoolab
