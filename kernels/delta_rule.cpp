@@ -116,6 +116,15 @@ torch::Tensor gated_delta_rule(const torch::Tensor& q, const torch::Tensor& k, c
   return o.reshape({batch, heads, chunks * chunk, dv}).narrow(2, 0, len);
 }
 
+torch::Tensor gated_delta_rule_weights(const torch::Tensor& q, const torch::Tensor& k,
+                                       const torch::Tensor& beta, const torch::Tensor& g, double scale,
+                                       int64_t chunk_size) {
+  const int64_t len = q.size(2);
+  const auto identity =
+      torch::eye(len, q.options()).expand({q.size(0), q.size(1), len, len});  // (B, H, L, L)
+  return gated_delta_rule(q, k, identity, beta, g, scale, chunk_size);
+}
+
 torch::Tensor gated_delta_rule_reference(const torch::Tensor& q, const torch::Tensor& k,
                                          const torch::Tensor& v, const torch::Tensor& beta,
                                          const torch::Tensor& g, double scale) {

@@ -31,6 +31,13 @@ torch::Tensor gated_delta_rule(const torch::Tensor& q, const torch::Tensor& k, c
                                const torch::Tensor& beta, const torch::Tensor& g, double scale,
                                int64_t chunk_size = 64);
 
+// The weights the rule applies to v, (B, H, L, L): o_t = Σ_{j≤t} A[t, j] v_j. The recurrence is linear in v
+// given q, k, β and g, and every value channel follows the same K×K transitions, so A is the output
+// for v = the L×L identity. Not row-stochastic (entries of any sign). For the inspector: O(L²) per head.
+torch::Tensor gated_delta_rule_weights(const torch::Tensor& q, const torch::Tensor& k,
+                                       const torch::Tensor& beta, const torch::Tensor& g, double scale,
+                                       int64_t chunk_size = 64);
+
 // The step-by-step recurrence above, one position at a time (fla's naive recurrences).
 torch::Tensor gated_delta_rule_reference(const torch::Tensor& q, const torch::Tensor& k,
                                          const torch::Tensor& v, const torch::Tensor& beta,

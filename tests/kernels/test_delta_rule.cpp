@@ -156,6 +156,19 @@ TEST(DeltaRuleGate, ZeroGateIsThePlainDeltaRule) {
   delta_expect_close(zero_gate, plain, 1e-12, "output");
 }
 
+// The inspector's weights: applied to v they give the output, and they are causal.
+TEST(DeltaRuleWeights, ReproduceTheOutputAndAreCausal) {
+  for (const bool gated : {false, true}) {
+    const auto in = delta_make_inputs(45, gated);
+    const auto weights = gated_delta_rule_weights(in.q, in.k, in.beta, in.g, 0.45, 16);  // (B, H, L, L)
+    ASSERT_EQ(weights.sizes(), torch::IntArrayRef({2, 3, 45, 45}));
+    EXPECT_EQ(weights.triu(1).abs().max().item<double>(), 0.0);
+    delta_expect_close(torch::matmul(weights, in.v),
+                       gated_delta_rule_reference(in.q, in.k, in.v, in.beta, in.g, 0.45), 1e-10,
+                       gated ? "gated weights · v" : "weights · v");
+  }
+}
+
 TEST(DeltaRuleChecks, RefusesMismatchedShapesAndChunks) {
   const auto in = delta_make_inputs(8, true);
   EXPECT_THROW(gated_delta_rule(in.q, in.k.narrow(3, 0, 4), in.v, in.beta, in.g, 1.0), c10::Error);
