@@ -4,8 +4,9 @@
 // docs/reference.md#gated_delta_net), in flash-linear-attention's convention (fla/ops/delta_rule/naive.py
 // `delta_rule_recurrence`, fla/ops/gated_delta_rule/naive.py `naive_recurrent_gated_delta_rule`): per
 // (batch, head) a K×V state S, S_0 = 0,
-//   S_t = a_t S_{t-1} + β_t k_t (v_t - a_t S_{t-1}ᵀ k_t)ᵀ     i.e. S_t = a_t (I - β_t k_t k_tᵀ) S_{t-1} + β_t
-//   k_t v_tᵀ o_t = S_tᵀ q_t · scale
+//   S_t = a_t S_{t-1} + β_t k_t (v_t - a_t S_{t-1}ᵀ k_t)ᵀ
+//       = a_t (I - β_t k_t k_tᵀ) S_{t-1} + β_t k_t v_tᵀ
+//   o_t = S_tᵀ q_t · scale
 // with a_t = exp(g_t) the gate (a per-head scalar log decay g_t ≤ 0; no g: a_t = 1, the plain delta
 // rule). q and k are used as given: DeltaNet's L2 normalisation of q and k (fla's
 // `use_qk_l2norm_in_kernel`) is the mixers' business (models/mixers/delta_net.cpp), not the kernel's.
@@ -18,6 +19,9 @@
 // cumulative log decays, masked to i ≥ j), so a strong gate underflows to 0 and never divides. Built
 // from tensor ops alone (matmul, tril, cumsum, exp, linalg_solve_triangular), so it runs on any LibTorch
 // device; gradients by autograd through it. Memory O(B·H·L·(C + K + V) + B·H·(L/C)·K·(K + V)).
+// Speed caveat: where a chunk's cumulative log decay falls below about -87 (float), the factors pass
+// through the subnormal range, which x86 CPUs compute several times more slowly unless flush-to-zero is
+// on (bench_delta_rule's "strong_gate" case); the results are exact either way.
 
 #include <torch/types.h>
 
