@@ -8,6 +8,8 @@
 #include "models/mixers/attention.h"
 #include "models/mixers/base_conv.h"
 #include "models/mixers/based.h"
+#include "models/mixers/delta_net.h"
+#include "models/mixers/gated_delta_net.h"
 #include "models/mixers/gla.h"
 #include "models/mixers/glu.h"
 #include "models/mixers/h3.h"
@@ -163,9 +165,23 @@ const char* to_string(ParamType type) {
 const std::vector<MixerSpec>& mixer_registry() {
   // One line per mixer.
   static const std::vector<MixerSpec> registry = {
-      attention_spec(), base_conv_spec(), based_spec(), identity_spec(),  mlp_spec(), sliding_window_spec(),
-      hybrid_spec(),    glu_spec(),       hyena_spec(), selective_spec(), h3_spec(),  mamba_spec(),
-      rwkv_spec(),      mamba2_spec(),    gla_spec(),
+      attention_spec(),
+      base_conv_spec(),
+      based_spec(),
+      identity_spec(),
+      mlp_spec(),
+      sliding_window_spec(),
+      hybrid_spec(),
+      glu_spec(),
+      hyena_spec(),
+      selective_spec(),
+      h3_spec(),
+      mamba_spec(),
+      rwkv_spec(),
+      mamba2_spec(),
+      gla_spec(),
+      delta_net_spec(),
+      gated_delta_net_spec(),
   };
   return registry;
 }

@@ -93,6 +93,23 @@ std::vector<MixerCase> mixer_cases() {
        {{"num_kv_heads", 2}, {"use_short_conv", true}, {"feature_map", "relu"}, {"clamp_min", -0.5}},
        0});
   cases.push_back({"gla_unfused_sigmoid_gate", "gla", {{"fuse_norm", false}, {"gate_fn", "sigmoid"}}, 0});
+  // The delta-rule family's other branches: output gate, β doubled, elu + 1 with sum normalisation,
+  // narrower keys; no β with identity features; Gated DeltaNet without its output gate.
+  cases.push_back({"delta_net_gate_neg_eigval_elu_sum",
+                   "delta_net",
+                   {{"num_heads", 2},
+                    {"expand_k", 0.5},
+                    {"use_gate", true},
+                    {"allow_neg_eigval", true},
+                    {"qk_activation", "elu"},
+                    {"qk_norm", "sum"}},
+                   0});
+  cases.push_back(
+      {"delta_net_no_beta_identity", "delta_net", {{"use_beta", false}, {"qk_activation", "identity"}}, 0});
+  cases.push_back({"gated_delta_net_2_heads_no_gate",
+                   "gated_delta_net",
+                   {{"num_heads", 2}, {"use_gate", false}, {"expand_v", 1}},
+                   0});
   return cases;
 }
 

@@ -69,7 +69,9 @@ INSTANTIATE_TEST_SUITE_P(ReferenceFixtures, Parity,
                                            "hyena", "h3", "h3_head_dim_2", "h3_l_max_8", "mamba",
                                            "mamba_options", "rwkv", "rwkv_n_layer_4_mlp", "mamba2",
                                            "mamba2_options", "mamba2_no_rmsnorm", "gla", "gla_options",
-                                           "hybrid_base_conv_gla"));
+                                           "hybrid_base_conv_gla", "delta_net", "delta_net_options",
+                                           "gated_delta_net", "hybrid_base_conv_delta_net",
+                                           "hybrid_base_conv_gated_delta_net"));
 
 }  // namespace
 }  // namespace zoolab
