@@ -15,6 +15,7 @@
 #include "models/mixers/identity.h"
 #include "models/mixers/mamba.h"
 #include "models/mixers/mlp.h"
+#include "models/mixers/nsa.h"
 #include "models/mixers/rwkv.h"
 #include "models/mixers/selective.h"
 #include "models/mixers/sliding_window.h"
@@ -163,7 +164,7 @@ const std::vector<MixerSpec>& mixer_registry() {
   static const std::vector<MixerSpec> registry = {
       attention_spec(), base_conv_spec(), based_spec(), identity_spec(),  mlp_spec(), sliding_window_spec(),
       hybrid_spec(),    glu_spec(),       hyena_spec(), selective_spec(), h3_spec(),  mamba_spec(),
-      rwkv_spec(),
+      rwkv_spec(),      nsa_spec(),
   };
   return registry;
 }
