@@ -84,8 +84,54 @@ Selection select_blocks(const torch::Tensor& block_scores, int64_t kv_heads, boo
   return {std::get<1>(top), std::get<0>(top).gt(1e-10)};
 }
 
+namespace {
+
+// FineForm::Masked: the same attention as the gathered form, with scores against all positions.
+BranchResult nsa_masked_fine_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                       const Selection& selection, int64_t block, bool want_weights) {
+  const int64_t batch = q.size(0), heads = q.size(1), len = q.size(2), dim = q.size(3);
+  const int64_t kv_heads = k.size(1), sel_heads = selection.blocks.size(1), group = heads / sel_heads;
+  const int64_t num_blocks = (len + block - 1) / block;
+  const auto index = nsa_index_options(q);
+  // Visible blocks per query: the valid selected ones (distinct, complete, before the query's own block).
+  const auto chosen_blocks = torch::zeros({batch, sel_heads, len, num_blocks}, index.dtype(torch::kBool))
+                                 .scatter_(-1, selection.blocks, selection.valid);  // (B, Hs, L, nb)
+  const auto positions = torch::arange(len, index);
+  const auto same_block = torch::div(positions, block, "floor");
+  const auto own = same_block.unsqueeze(1)
+                       .eq(same_block.unsqueeze(0))
+                       .logical_and(positions.unsqueeze(1).ge(
+                           positions.unsqueeze(0)));  // (L, L): own block up to the query
+  const auto visible =
+      chosen_blocks.repeat_interleave(block, -1).narrow(-1, 0, len).logical_or(own);  // (B, Hs, L, L)
+  auto per_head = [&](const torch::Tensor& x) {
+    return sel_heads == kv_heads ? x : x.repeat_interleave(heads / kv_heads, 1);  // (B, Hs, L, d)
+  };
+  auto sim =
+      torch::matmul(q.view({batch, sel_heads, group, len, dim}), per_head(k).unsqueeze(2).transpose(-1, -2)) *
+      nsa_scale(dim);  // (B, Hs, G, L, L)
+  sim = sim.masked_fill(visible.unsqueeze(2).logical_not(), nsa_mask_value(sim.scalar_type()));
+  const auto attn = torch::softmax(sim, -1);
+  BranchResult result;
+  result.out = torch::matmul(attn, per_head(v).unsqueeze(2)).reshape({batch, heads, len, dim});
+  if (want_weights) {
+    result.weights = attn.detach().reshape({batch, heads, len, len});
+  }
+  return result;
+}
+
+}  // namespace
+
 BranchResult selected_block_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                      const Selection& selection, int64_t block, bool want_weights) {
+                                      const Selection& selection, int64_t block, bool want_weights,
+                                      FineForm form) {
+  if (form == FineForm::Auto) {
+    const int64_t gathered_keys = (selection.blocks.size(3) + 1) * block;
+    form = q.size(2) <= gathered_keys * q.size(3) ? FineForm::Masked : FineForm::Gathered;
+  }
+  if (form == FineForm::Masked) {
+    return nsa_masked_fine_attention(q, k, v, selection, block, want_weights);
+  }
   const int64_t batch = q.size(0), heads = q.size(1), len = q.size(2), dim = q.size(3);
   const int64_t kv_heads = k.size(1), sel_heads = selection.blocks.size(1), chosen = selection.blocks.size(3);
   const int64_t slots = chosen + 1;  // the selected blocks, then the query's own block
@@ -93,22 +139,25 @@ BranchResult selected_block_attention(const torch::Tensor& q, const torch::Tenso
   const int64_t keys = slots * block;
   const auto index = nsa_index_options(q);
 
-  // Keys and values by block, one row per block: (B, Hs, nb, block·d). With per-query-head selection
-  // (Hs = H) each key/value head serves its group's query heads.
+  // Keys and values by block, one row per (batch, head, block): (B·Hs·nb, block·d). With per-query-head
+  // selection (Hs = H) each key/value head serves its group's query heads. Whole rows are gathered with
+  // index_select (its backward adds rows back), far cheaper than an element-wise gather.
   auto by_block = [&](const torch::Tensor& x) {
     auto rows = nsa_pad_positions(x, padded).reshape({batch, kv_heads, num_blocks, block * dim});
-    return sel_heads == kv_heads ? rows : rows.repeat_interleave(heads / kv_heads, 1);
+    if (sel_heads != kv_heads) {
+      rows = rows.repeat_interleave(heads / kv_heads, 1);
+    }
+    return rows.reshape({batch * sel_heads * num_blocks, block * dim});
   };
   const auto own = torch::div(torch::arange(len, index), block, "floor");  // (L): the query's own block
   const auto blocks = torch::cat(
       {selection.blocks, own.view({1, 1, len, 1}).expand({batch, sel_heads, len, 1})}, -1);  // (B, Hs, L, S)
-  const auto gather_index =
-      blocks.reshape({batch, sel_heads, len * slots, 1})
-          .expand({batch, sel_heads, len * slots, block * dim});  // (B, Hs, L·S, block·d)
-  const auto fk =
-      by_block(k).gather(2, gather_index).view({batch, sel_heads, len, keys, dim});  // (B, Hs, L, J, d)
-  const auto fv =
-      by_block(v).gather(2, gather_index).view({batch, sel_heads, len, keys, dim});  // (B, Hs, L, J, d)
+  const auto first_row =
+      (torch::arange(batch * sel_heads, index) * num_blocks).view({batch, sel_heads, 1, 1});
+  const auto rows = (blocks + first_row).reshape({-1});  // (B·Hs·L·S)
+  const int64_t queries = batch * sel_heads * len;
+  const auto fk = by_block(k).index_select(0, rows).view({queries, keys, dim});  // (B·Hs·L, J, d)
+  const auto fv = by_block(v).index_select(0, rows).view({queries, keys, dim});  // (B·Hs·L, J, d)
 
   // Selected blocks count where their importance is positive; the own block up to the query itself.
   const auto offsets = torch::arange(block, index);  // (block)
@@ -118,24 +167,28 @@ BranchResult selected_block_attention(const torch::Tensor& q, const torch::Tenso
       torch::cat({selection.valid.unsqueeze(-1).expand({batch, sel_heads, len, chosen, block}),
                   own_mask.view({1, 1, len, 1, block}).expand({batch, sel_heads, len, 1, block})},
                  3)
-          .view({batch, sel_heads, len, keys});  // (B, Hs, L, J)
+          .view({queries, 1, keys});  // (B·Hs·L, 1, J)
 
+  // The G query heads of a selection head, per query position: (B, Hs, G, L, d) -> (B·Hs·L, G, d).
   const int64_t group = heads / sel_heads;
-  auto sim = torch::matmul(q.view({batch, sel_heads, group, len, 1, dim}), fk.unsqueeze(2).transpose(-1, -2))
-                 .squeeze(-2) *
-             nsa_scale(dim);  // (B, Hs, G, L, J)
-  sim = sim.masked_fill(visible.unsqueeze(2).logical_not(), nsa_mask_value(sim.scalar_type()));
-  const auto attn = torch::softmax(sim, -1);  // (B, Hs, G, L, J)
+  const auto fq =
+      q.view({batch, sel_heads, group, len, dim}).permute({0, 1, 3, 2, 4}).reshape({queries, group, dim});
+  auto sim = torch::bmm(fq, fk.transpose(1, 2)) * nsa_scale(dim);  // (B·Hs·L, G, J)
+  sim = sim.masked_fill(visible.logical_not(), nsa_mask_value(sim.scalar_type()));
+  const auto attn = torch::softmax(sim, -1);  // (B·Hs·L, G, J)
   BranchResult result;
-  result.out =
-      torch::matmul(attn.unsqueeze(-2), fv.unsqueeze(2)).squeeze(-2).reshape({batch, heads, len, dim});
+  result.out = torch::bmm(attn, fv)
+                   .view({batch, sel_heads, len, group, dim})
+                   .permute({0, 1, 3, 2, 4})
+                   .reshape({batch, heads, len, dim});
   if (want_weights) {
     torch::NoGradGuard no_grad;
     const auto positions = (blocks.unsqueeze(-1) * block + offsets)
                                .view({batch, sel_heads, 1, len, keys})
                                .expand({batch, sel_heads, group, len, keys});  // (B, Hs, G, L, J)
+    const auto weights = attn.detach().view({batch, sel_heads, len, group, keys}).permute({0, 1, 3, 2, 4});
     result.weights = torch::zeros({batch, sel_heads, group, len, padded}, attn.options())
-                         .scatter_add(-1, positions, attn.detach())
+                         .scatter_add(-1, positions, weights)
                          .narrow(-1, 0, len)
                          .reshape({batch, heads, len, len});
   }

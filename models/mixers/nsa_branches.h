@@ -42,12 +42,25 @@ struct Selection {
 Selection select_blocks(const torch::Tensor& block_scores, int64_t kv_heads, bool share_in_group,
                         int64_t num_selected);
 
+// How the fine branch is computed; both give the same values (tests/models/test_nsa.cpp checks it).
+enum class FineForm {
+  // Each query's selected blocks gathered into its own key/value rows (the reference's way):
+  // memory O(L·J·d) per head for J = (selected + 1)·block keys, but many tiny products.
+  Gathered,
+  // Scores against every position by one product per head, masked to the selected blocks: memory
+  // O(L²) per head, much faster on a CPU while L is at most J·d.
+  Masked,
+  // Masked while L <= J·d (then its score matrix is no larger than the gathered keys), else Gathered.
+  Auto,
+};
+
 // 2b. Fine attention of each query over the positions of its selected blocks (where valid) plus, causally,
 // its own block up to itself. Blocks are `block` positions; a trailing partial block is padded with masked
 // keys. Hs (the selection's heads) is Hk or H.
 //   q: (B, H, L, d); k, v: (B, Hk, L, d). weights: (B, H, L, L), zero off the attended positions.
 BranchResult selected_block_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                      const Selection& selection, int64_t block, bool want_weights);
+                                      const Selection& selection, int64_t block, bool want_weights,
+                                      FineForm form = FineForm::Auto);
 
 // 2c. Plain causal attention over every earlier position (the reference's fine branch when nothing is
 // selected, num_selected_blocks 0). weights: (B, H, L, L).

@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "models/mixers/nsa.h"
+#include "models/mixers/nsa_branches.h"
 #include "models/registry.h"
 
 namespace zoolab {
@@ -119,6 +120,42 @@ TEST(Nsa, SelectingEveryBlockEqualsCausalAttention) {
     torch::NoGradGuard no_grad;
     const auto u = torch::randn({2, 29, kNsaDim}, torch::kDouble);
     EXPECT_LT((selecting->forward(u) - dense->forward(u)).abs().max().item<double>(), 1e-10) << extra.dump();
+  }
+}
+
+// The fine branch's two forms (gathered rows per query, or scores against every position masked to the
+// selected blocks) give the same outputs, gradients and weights, with shared and per-head selection.
+TEST(Nsa, FineBranchFormsAgree) {
+  struct Shape {
+    int64_t heads, kv_heads;
+    bool share;
+  };
+  constexpr int64_t kLen = 29, kBlock = 4, kDim = 6;
+  for (const auto& shape : {Shape{2, 2, true}, Shape{4, 2, true}, Shape{4, 2, false}, Shape{3, 1, false}}) {
+    torch::manual_seed(11);
+    const auto opts = torch::TensorOptions().dtype(torch::kDouble);
+    const auto q = torch::randn({2, shape.heads, kLen, kDim}, opts);
+    const auto k = torch::randn({2, shape.kv_heads, kLen, kDim}, opts);
+    const auto v = torch::randn({2, shape.kv_heads, kLen, kDim}, opts);
+    const auto ck = torch::randn({2, shape.kv_heads, 1 + kLen / kBlock, kDim}, opts);
+    torch::Tensor scores;
+    nsa::compressed_attention(q, ck, ck, kBlock, 1, &scores, false);
+    const auto selection =
+        nsa::select_blocks(scores.narrow(3, 1, kLen / kBlock), shape.kv_heads, shape.share, 3);
+    std::vector<torch::Tensor> outputs, weights, grads;
+    for (auto form : {nsa::FineForm::Gathered, nsa::FineForm::Masked}) {
+      auto qq = q.clone().requires_grad_(true), kk = k.clone().requires_grad_(true),
+           vv = v.clone().requires_grad_(true);
+      const auto result = nsa::selected_block_attention(qq, kk, vv, selection, kBlock, true, form);
+      (result.out * torch::cos(torch::arange(result.out.numel(), opts)).view_as(result.out)).sum().backward();
+      outputs.push_back(result.out.detach());
+      weights.push_back(result.weights);
+      grads.push_back(torch::cat({qq.grad().flatten(), kk.grad().flatten(), vv.grad().flatten()}));
+    }
+    const std::string label = std::to_string(shape.heads) + "/" + std::to_string(shape.kv_heads);
+    EXPECT_LT((outputs[0] - outputs[1]).abs().max().item<double>(), 1e-12) << label;
+    EXPECT_LT((weights[0] - weights[1]).abs().max().item<double>(), 1e-12) << label;
+    EXPECT_LT((grads[0] - grads[1]).abs().max().item<double>(), 1e-12) << label;
   }
 }
 
