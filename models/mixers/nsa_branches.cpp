@@ -102,8 +102,11 @@ BranchResult nsa_masked_fine_attention(const torch::Tensor& q, const torch::Tens
                        .eq(same_block.unsqueeze(0))
                        .logical_and(positions.unsqueeze(1).ge(
                            positions.unsqueeze(0)));  // (L, L): own block up to the query
-  const auto visible =
-      chosen_blocks.repeat_interleave(block, -1).narrow(-1, 0, len).logical_or(own);  // (B, Hs, L, L)
+  const auto visible = chosen_blocks.unsqueeze(-1)
+                           .expand({batch, sel_heads, len, num_blocks, block})
+                           .reshape({batch, sel_heads, len, num_blocks * block})
+                           .narrow(-1, 0, len)
+                           .logical_or(own);  // (B, Hs, L, L)
   auto per_head = [&](const torch::Tensor& x) {
     return sel_heads == kv_heads ? x : x.repeat_interleave(heads / kv_heads, 1);  // (B, Hs, L, d)
   };
