@@ -16,8 +16,8 @@ namespace {
 // dtype), which differs from double's by far less than double tests can see.
 constexpr double kNsaNormEps = 1.1920928955078125e-07;
 
-// Zoology's strategy gate starts at σ(-2), σ(-2), σ(2): mostly the sliding window, "as networks pick up
-// local patterns first" (a LanguageModel's initialisation then redraws it, as Zoology's does).
+// Zoology's strategy gate starts at σ(-2), σ(-2), σ(2): mostly the sliding window, since networks learn
+// local patterns before distant ones (a LanguageModel's initialisation then redraws it, as Zoology's does).
 constexpr double kNsaGateBias[3] = {-2.0, -2.0, 2.0};
 
 // The captured "selected" blocks mark unused slots (no complete block yet) with -1.
