@@ -19,6 +19,7 @@
 #include "models/mixers/mamba.h"
 #include "models/mixers/mamba2.h"
 #include "models/mixers/mlp.h"
+#include "models/mixers/nsa.h"
 #include "models/mixers/rwkv.h"
 #include "models/mixers/selective.h"
 #include "models/mixers/sliding_window.h"
@@ -182,6 +183,7 @@ const std::vector<MixerSpec>& mixer_registry() {
       gla_spec(),
       delta_net_spec(),
       gated_delta_net_spec(),
+      nsa_spec(),
   };
   return registry;
 }

@@ -110,6 +110,22 @@ std::vector<MixerCase> mixer_cases() {
                    "gated_delta_net",
                    {{"num_heads", 2}, {"use_gate", false}, {"expand_v", 1}},
                    0});
+  // nsa: grouped-query attention with per-query-head selection over blocks of 4, and Zoology's dense causal
+  // fine branch (num_selected_blocks 0) without the input norm.
+  cases.push_back({"nsa_gqa_per_head_selection",
+                   "nsa",
+                   {{"num_heads", 4},
+                    {"kv_heads", 2},
+                    {"query_heads_share_selected_kv", false},
+                    {"compress_block_size", 4},
+                    {"selection_block_size", 4},
+                    {"num_selected_blocks", 2},
+                    {"sliding_window_size", 5}},
+                   0});
+  cases.push_back({"nsa_dense_fine_no_norm",
+                   "nsa",
+                   {{"num_selected_blocks", 0}, {"norm", false}, {"num_compressed_mem_kv", 3}},
+                   0});
   return cases;
 }
 
