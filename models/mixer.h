@@ -42,6 +42,17 @@ class MixerImpl : public torch::nn::Module {
       m_captured[name] = value.detach();
     }
   }
+  // For a mixer whose output is linear in its values given everything else, o = W v per head (the
+  // modern recurrences, docs/reference.md#the-modern-mixers): W (B, H, L, L) itself as "weights", signed
+  // and unnormalised, and as "attention" each position's share of its row's magnitude, |W_ij| / Σ_j |W_ij|,
+  // row-stochastic like every "attention" (rows of zeros stay zero).
+  void capture_value_weights(const torch::Tensor& weights) {
+    if (m_capture) {
+      const auto magnitude = weights.detach().abs();
+      m_captured["weights"] = weights.detach();
+      m_captured["attention"] = magnitude / magnitude.sum(-1, /*keepdim=*/true).clamp_min(1e-30);
+    }
+  }
 
  private:
   bool m_capture = false;

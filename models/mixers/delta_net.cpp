@@ -26,7 +26,7 @@ std::vector<std::pair<std::string, torch::Tensor>> delta_patterns(const torch::T
   if (g.defined()) {
     patterns.emplace_back("decay", g.exp());
   }
-  patterns.emplace_back("effective_attention", kernels::gated_delta_rule_weights(q, k, beta, g, scale));
+  patterns.emplace_back("weights", kernels::gated_delta_rule_weights(q, k, beta, g, scale));
   return patterns;
 }
 
@@ -140,7 +140,11 @@ torch::Tensor DeltaNetImpl::forward(const torch::Tensor& u) {
   const auto o = kernels::gated_delta_rule(qh, kh, vh, bh, {}, scale).transpose(1, 2);  // (B, L, H, V)
   if (capturing()) {
     for (const auto& [name, pattern] : delta_net_detail::delta_patterns(qh, kh, bh, {}, scale)) {
-      capture(name, pattern);
+      if (name == "weights") {
+        capture_value_weights(pattern);
+      } else {
+        capture(name, pattern);
+      }
     }
   }
   const auto normed = m_options.use_gate()

@@ -84,8 +84,8 @@ namespace delta_net_detail {
 torch::Tensor l2_normalise(const torch::Tensor& x);
 
 // What both mixers capture for the inspector, by name: "beta" (B, H, L); with g defined "decay" (B, H, L),
-// the per-step gate e^g; and "effective_attention" (B, H, L, L), the weights the recurrence applies to v
-// (kernels::gated_delta_rule_weights): signed and not row-stochastic, hence not the contract's "attention".
+// the per-step gate e^g; and "weights" (B, H, L, L), the signed weights the recurrence applies to v
+// (kernels::gated_delta_rule_weights), which the mixers capture with MixerImpl::capture_value_weights.
 // q, k: (B, H, L, K), beta, g: (B, H, L) as the kernel takes them.
 std::vector<std::pair<std::string, torch::Tensor>> delta_patterns(const torch::Tensor& q,
                                                                   const torch::Tensor& k,

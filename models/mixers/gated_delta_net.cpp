@@ -89,7 +89,11 @@ torch::Tensor GatedDeltaNetImpl::forward(const torch::Tensor& u) {
   const auto o = kernels::gated_delta_rule(qh, kh, vh, bh, gh, scale).transpose(1, 2);  // (B, L, H, V)
   if (capturing()) {
     for (const auto& [name, pattern] : delta_net_detail::delta_patterns(qh, kh, bh, gh, scale)) {
-      capture(name, pattern);
+      if (name == "weights") {
+        capture_value_weights(pattern);
+      } else {
+        capture(name, pattern);
+      }
     }
   }
   const auto normed = m_options.use_gate()

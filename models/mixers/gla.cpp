@@ -205,15 +205,10 @@ torch::Tensor GlaImpl::forward(const torch::Tensor& u) {
   if (capturing()) {
     torch::NoGradGuard no_grad;
     // The recurrence is linear in v given q, k and g: with v the L × L identity, row i of its output holds
-    // the weight W_ij of v_j in o_i (before the norm and gate), (B, H, L, L). W is signed and unnormalised
-    // (no softmax, no normaliser); the inspector's "attention" is row-stochastic (models/mixer.h), so it
-    // gets each position's share of the row's magnitude, |W_ij| / Σ_j |W_ij| (rows of zeros stay zero).
+    // the weight W_ij of v_j in o_i (before the norm and gate), (B, H, L, L).
     const auto identity = torch::eye(L, vh.options()).expand({B, heads, L, L});
-    const auto weights =
-        kernels::gated_linear_attention(qh.detach(), kh.detach(), identity, g.detach(), scale,
-                                        m_options.chunk_size())
-            .abs();  // (B, H, L, L)
-    capture("attention", weights / weights.sum(-1, /*keepdim=*/true).clamp_min(1e-30));
+    capture_value_weights(kernels::gated_linear_attention(qh.detach(), kh.detach(), identity, g.detach(),
+                                                          scale, m_options.chunk_size()));
     capture("decay", torch::exp(g).mean({0, 2, 3}));  // (H,): mean forget gate α per head
   }
 

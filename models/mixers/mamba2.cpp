@@ -152,8 +152,7 @@ torch::Tensor Mamba2Impl::forward(const torch::Tensor& u) {
     // sum to 1, as an attention's do): the share of each earlier position in output t. And each head's
     // per-step decay exp(A·Δ_t): near 1 keeps the state, near 0 resets it.
     const auto weights = kernels::ssd_weights(dt_h, A, B, C);  // (B, H, L, L)
-    capture("ssd_weights", weights);
-    capture("attention", weights.abs() / weights.abs().sum(-1, /*keepdim=*/true).clamp_min(1e-30));
+    capture_value_weights(weights);
     capture("decay", torch::exp(dt_h * A.view({1, -1, 1})));  // (B, H, L)
   }
   auto y = kernels::ssd_scan(x, dt_h, A, B, C, m_options.chunk_size());  // (B, H, L, P)

@@ -88,15 +88,19 @@ TEST(GatedDeltaNet, RefusesWhatItCannotBuild) {
 
 // What the inspector gets (that the weights reproduce the recurrence is test_delta_rule.cpp's
 // DeltaRuleWeights): shapes, causality, β in (0, 1) and the gate e^g in (0, 1].
-TEST(GatedDeltaNet, CapturesBetaDecayAndTheEffectiveAttention) {
+TEST(GatedDeltaNet, CapturesBetaDecayAndTheValueWeights) {
   for (const std::string name : {"delta_net", "gated_delta_net"}) {
     auto mixer = delta_build(name, {{"num_heads", 2}});
     mixer->eval();
     mixer->set_capture(true);
     mixer->forward(torch::randn({2, kDeltaLen, kDeltaDim}));
     const auto& patterns = mixer->captured();
-    ASSERT_TRUE(patterns.count("effective_attention")) << name;
-    const auto& weights = patterns.at("effective_attention");
+    ASSERT_TRUE(patterns.count("weights") && patterns.count("attention")) << name;
+    const auto& weights = patterns.at("weights");
+    // The inspector's attention: |W| with rows normalised (row-stochastic on the causal triangle).
+    const auto& attention = patterns.at("attention");
+    EXPECT_TRUE(torch::allclose(attention.sum(-1), torch::ones({2, 2, kDeltaLen}), 1e-5, 1e-5)) << name;
+    EXPECT_TRUE(torch::allclose(attention * weights.abs().sum(-1, true), weights.abs(), 1e-5, 1e-6)) << name;
     EXPECT_EQ(weights.sizes(), torch::IntArrayRef({2, 2, kDeltaLen, kDeltaLen})) << name;
     EXPECT_EQ(weights.triu(1).abs().max().item<double>(), 0.0) << name;
     EXPECT_GT(weights.abs().max().item<double>(), 0.0) << name;

@@ -119,8 +119,8 @@ TEST(Mamba2Mixer, CapturesTheScansWeightsAndDecays) {
   mixer->set_capture(true);
   mixer->forward(torch::randn({2, 12, 32}));
   const auto& captured = mixer->captured();
-  ASSERT_TRUE(captured.count("attention") && captured.count("ssd_weights") && captured.count("decay"));
-  const auto& weights = captured.at("ssd_weights");
+  ASSERT_TRUE(captured.count("attention") && captured.count("weights") && captured.count("decay"));
+  const auto& weights = captured.at("weights");
   EXPECT_EQ(weights.sizes(), torch::IntArrayRef({2, 4, 12, 12}));
   const auto attention = captured.at("attention");
   EXPECT_TRUE(torch::allclose(attention.sum(-1), torch::ones({2, 4, 12}), 1e-5, 1e-5));
