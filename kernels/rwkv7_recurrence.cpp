@@ -12,8 +12,8 @@ namespace zoolab::kernels {
 namespace {
 
 // Positions per sub-chunk: the pairwise decays exp(G_i - G_j) are formed (as a (s, s, K) tensor) only
-// inside a sub-chunk; across sub-chunks they factor through the sub-chunk boundary (both factors ≤ 1).
-constexpr int64_t kRwkv7SubChunk = 16;
+// inside a sub-chunk; across sub-chunks they factor through the sub-chunk boundaries (every factor ≤ 1).
+constexpr int64_t kRwkv7SubChunk = 8;  // at most; the largest divisor of the chunk up to 8
 
 std::string rwkv7_shape_of(const torch::Tensor& t) {
   std::string out = "(";
@@ -44,50 +44,112 @@ void rwkv7_check_inputs(const torch::Tensor& r, const torch::Tensor& w_log, cons
   }
 }
 
-// A[i, j] = Σ_d x_i[d] y_j[d] exp(gx_i[d] - g_j[d]) for j < i (strict) or j ≤ i, zero above. x, gx, y, g:
-// (..., C, K) chunks; the caller guarantees gx_i ≤ g_j wherever the entry is kept (log decays summed
-// from the chunk start, non-increasing), so every exponential is ≤ 1. Returns (..., C, C).
-torch::Tensor rwkv7_pair_scores(const torch::Tensor& x, const torch::Tensor& gx, const torch::Tensor& y,
-                                const torch::Tensor& g, const torch::Tensor& gx_first, bool strict,
-                                int64_t sub) {
-  const int64_t c = x.size(-2), kdim = x.size(-1), n_sub = c / sub;
-  auto lead = x.sizes().vec();
-  lead.resize(lead.size() - 2);
-  auto blocks = [&](const torch::Tensor& t) {  // (..., n_sub, sub, K)
-    auto shape = lead;
-    shape.insert(shape.end(), {n_sub, sub, kdim});
-    return t.reshape(shape);
-  };
-  const auto xb = blocks(x), gxb = blocks(gx), yb = blocks(y), gb = blocks(g);
+// One intra-chunk score matrix A (B, H, N, C, C), lower triangular, kept as its diagonal sub-chunk blocks
+// and the strictly block-lower rest, so that nothing of size (C, C, K) is ever formed.
+struct Rwkv7Blocks {
+  torch::Tensor diag;   // (B, H, N, n_sub, sub, sub)
+  torch::Tensor cross;  // (B, H, N, C, C), zero on and above the diagonal blocks; undefined if n_sub == 1
 
-  // Inside a sub-chunk: the pairwise decays, masked to the causal triangle before the exponential.
-  const auto keep =
-      torch::ones({sub, sub}, torch::dtype(torch::kBool).device(x.device())).tril(strict ? -1 : 0);
-  const auto diff = gxb.unsqueeze(-2) - gb.unsqueeze(-3);  // (..., n_sub, sub_i, sub_j, K)
-  const auto decay =
-      diff.masked_fill(keep.logical_not().unsqueeze(-1), -std::numeric_limits<double>::infinity()).exp();
-  const auto diag = (xb.unsqueeze(-2) * yb.unsqueeze(-3) * decay).sum(-1);  // (..., n_sub, sub, sub)
-  auto eye_blocks = torch::eye(n_sub, x.options()).view({n_sub, 1, n_sub, 1});
-  auto out_shape = lead;
-  out_shape.insert(out_shape.end(), {n_sub, sub, n_sub, sub});
-  auto scores = (diag.unsqueeze(-2) * eye_blocks).reshape(out_shape);  // block diagonal
-  if (n_sub > 1) {
-    // Across sub-chunks J < I: exp(gx_i - g_j) = exp(gx_i - P_I) · exp(P_I - g_j), P_I the summed log decay
-    // just before sub-chunk I (gx at its first row); both exponents are ≤ 0 where kept (clamped elsewhere).
-    const auto p = gx_first.unsqueeze(-2);                                       // (..., n_sub, 1, K)
-    const auto xh = xb * (gxb - p).exp();                                        // (..., n_sub, sub, K)
-    const auto yh = y.unsqueeze(-3) * (p - g.unsqueeze(-3)).clamp_max(0).exp();  // (..., n_sub, C, K)
-    const auto cross = torch::matmul(xh, yh.transpose(-1, -2));                  // (..., n_sub, sub, C)
-    const auto col_block = torch::arange(c, torch::dtype(torch::kLong).device(x.device())).div(sub, "floor");
-    const auto row_block = torch::arange(n_sub, torch::dtype(torch::kLong).device(x.device()));
-    const auto below = col_block.view({1, 1, c}).lt(row_block.view({n_sub, 1, 1}));  // (n_sub, 1, C)
-    auto shape = lead;
-    shape.insert(shape.end(), {n_sub, sub, n_sub, sub});
-    scores = scores + cross.masked_fill(below.logical_not(), 0).reshape(shape);
+  // A m for m (B, H, N, C, X).
+  torch::Tensor apply(const torch::Tensor& m) const {
+    const auto sizes = diag.sizes();
+    const int64_t n_sub = sizes[3], sub = sizes[4], x = m.size(-1);
+    auto out = torch::matmul(diag, m.reshape({sizes[0], sizes[1], sizes[2], n_sub, sub, x}))
+                   .reshape({sizes[0], sizes[1], sizes[2], n_sub * sub, x});
+    return cross.defined() ? out + torch::matmul(cross, m) : out;
   }
-  auto square = lead;
-  square.insert(square.end(), {c, c});
-  return scores.reshape(square);
+
+  // X with (I - A) X = rhs, A strictly lower triangular: forward substitution over sub-chunks, each
+  // diagonal block inverted exactly as (I + D)(I + D²)(I + D⁴)… (D nilpotent, D^sub = 0).
+  torch::Tensor solve_unit_lower(const torch::Tensor& rhs) const {
+    const auto sizes = diag.sizes();
+    const int64_t batch = sizes[0], heads = sizes[1], n = sizes[2], n_sub = sizes[3], sub = sizes[4];
+    auto inverse = diag + torch::eye(sub, diag.options());
+    auto power = diag;
+    for (int64_t reach = 2; reach < sub; reach *= 2) {
+      power = torch::matmul(power, power);
+      inverse = inverse + torch::matmul(inverse, power);
+    }
+    const auto rhs_blocks = rhs.reshape({batch, heads, n, n_sub, sub, rhs.size(-1)}).unbind(3);
+    const auto inverses = inverse.unbind(3);
+    std::vector<torch::Tensor> rows;
+    if (cross.defined()) {
+      rows = cross.reshape({batch, heads, n, n_sub, sub, n_sub * sub}).unbind(3);
+    }
+    std::vector<torch::Tensor> solved;
+    solved.reserve(static_cast<size_t>(n_sub));
+    for (int64_t i = 0; i < n_sub; ++i) {
+      auto known = rhs_blocks[static_cast<size_t>(i)];
+      if (i > 0) {
+        known = known +
+                torch::matmul(rows[static_cast<size_t>(i)].narrow(-1, 0, i * sub), torch::cat(solved, -2));
+      }
+      solved.push_back(torch::matmul(inverses[static_cast<size_t>(i)], known));
+    }
+    return torch::cat(solved, -2);
+  }
+};
+
+struct Rwkv7Scores {
+  Rwkv7Blocks rk, rb, ak, ab;
+};
+
+// The intra-chunk scores, with G the log decay summed from the chunk start (G_{-1} = 0):
+//   rk[i, j] = Σ_d r_i[d] k_j[d] e^{G_i[d] - G_j[d]} for j ≤ i (rb likewise with b_j): what S_i holds of j;
+//   ak[i, j] = Σ_d a_i[d] k_j[d] e^{G_{i-1}[d] - G_j[d]} for j < i (ab likewise): what S_{i-1} a_i reads.
+// G is non-increasing, so every kept exponent is ≤ 0. Inside a sub-chunk the pairwise decays are formed
+// explicitly, masked before the exponential. Across sub-chunks J < I they factor through P_I (the summed
+// decay just before sub-chunk I) and E_J (at the end of sub-chunk J):
+//   e^{G_i - G_j} = e^{G_i - P_I} · e^{P_I - E_J} · e^{E_J - G_j},  every factor ≤ 1.
+// Nothing divides by a cumulative decay, so strong decays underflow to 0 instead of overflowing.
+Rwkv7Scores rwkv7_intra_scores(const torch::Tensor& r, const torch::Tensor& a, const torch::Tensor& k,
+                               const torch::Tensor& b, const torch::Tensor& g, const torch::Tensor& g_prev,
+                               int64_t sub) {
+  const int64_t batch = r.size(0), heads = r.size(1), n = r.size(2), c = r.size(3), kdim = r.size(4);
+  const int64_t n_sub = c / sub;
+  auto blocks = [&](const torch::Tensor& t) { return t.reshape({batch, heads, n, n_sub, sub, kdim}); };
+  const auto rb_ = blocks(r), ab_ = blocks(a), kb_ = blocks(k), bb_ = blocks(b), gb = blocks(g),
+             gpb = blocks(g_prev);
+
+  // Inside a sub-chunk. e^{G_{i-1} - G_j} for j < i is row i - 1 of e^{G_i - G_j} (j ≤ i): shifted, not
+  // recomputed.
+  const auto above =
+      torch::ones({sub, sub}, torch::dtype(torch::kBool).device(r.device())).triu(1).unsqueeze(-1);
+  auto diff = gb.unsqueeze(-2) - gb.unsqueeze(-3);  // (B, H, N, n_sub, sub_i, sub_j, K)
+  const auto decay = diff.masked_fill_(above, -std::numeric_limits<double>::infinity()).exp();
+  const auto decay_prev = torch::constant_pad_nd(decay.narrow(-3, 0, sub - 1), {0, 0, 0, 0, 1, 0});
+  const auto zr = rb_.unsqueeze(-2) * decay, za = ab_.unsqueeze(-2) * decay_prev;
+  const auto yk = kb_.unsqueeze(-3), yb = bb_.unsqueeze(-3);
+  Rwkv7Scores s{
+      {(zr * yk).sum(-1), {}}, {(zr * yb).sum(-1), {}}, {(za * yk).sum(-1), {}}, {(za * yb).sum(-1), {}}};
+  if (n_sub == 1) {
+    return s;
+  }
+
+  const auto before = gpb.select(-2, 0);    // (B, H, N, n_sub, K): P_I
+  const auto end = gb.select(-2, sub - 1);  // (B, H, N, n_sub, K): E_J
+  // e^{P_I - E_J}, (.., J, I, 1, K); clamped where J ≥ I (those blocks are masked below).
+  const auto between =
+      (before.unsqueeze(-2) - end.unsqueeze(-3)).clamp_max(0).exp().transpose(-3, -2).unsqueeze(-2);
+  auto left = [&](const torch::Tensor& x,
+                  const torch::Tensor& gx) {  // (.., J, C, K): rows i scaled for column block J
+    return ((x * (gx - before.unsqueeze(-2)).exp()).unsqueeze(-4) * between)
+        .reshape({batch, heads, n, n_sub, c, kdim});
+  };
+  const auto to_end = (end.unsqueeze(-2) - gb).exp();  // (.., J, sub, K)
+  const auto right_k = (kb_ * to_end).transpose(-1, -2),
+             right_b = (bb_ * to_end).transpose(-1, -2);  // (.., J, K, sub)
+  const auto left_r = left(rb_, gb), left_a = left(ab_, gpb);
+  const auto block_of = torch::arange(c, torch::dtype(torch::kLong).device(r.device())).div(sub, "floor");
+  const auto not_below = block_of.view({1, c}).ge(block_of.view({c, 1}));  // (C, C): column block ≥ row block
+  auto assemble = [&](const torch::Tensor& t) {                            // (.., J, C, sub) -> (.., C, C)
+    return t.permute({0, 1, 2, 4, 3, 5}).reshape({batch, heads, n, c, c}).masked_fill(not_below, 0);
+  };
+  s.rk.cross = assemble(torch::matmul(left_r, right_k));
+  s.rb.cross = assemble(torch::matmul(left_r, right_b));
+  s.ak.cross = assemble(torch::matmul(left_a, right_k));
+  s.ab.cross = assemble(torch::matmul(left_a, right_b));
+  return s;
 }
 
 }  // namespace
@@ -105,7 +167,10 @@ torch::Tensor rwkv7_recurrence(const torch::Tensor& r, const torch::Tensor& w_lo
     return v.new_zeros({batch, heads, 0, vdim});
   }
   const int64_t c = chunk_size, n = (len + c - 1) / c, pad = n * c - len;
-  const int64_t sub = (c > kRwkv7SubChunk && c % kRwkv7SubChunk == 0) ? kRwkv7SubChunk : c;
+  int64_t sub = std::min(c, kRwkv7SubChunk);
+  while (c % sub != 0) {
+    --sub;
+  }
   // Padding at the end: zero r, k, v, a, b and log decay 0 (decay 1) leave the earlier outputs unchanged.
   auto chunks = [&](const torch::Tensor& t) {  // (B, H, L, X) -> (B, H, N, C, X)
     const auto padded = pad ? torch::constant_pad_nd(t, {0, 0, 0, pad}) : t;
@@ -117,26 +182,19 @@ torch::Tensor rwkv7_recurrence(const torch::Tensor& r, const torch::Tensor& w_lo
   const auto g = wc.cumsum(-2);  // (B, H, N, C, K): G_i, log decay from the chunk start through i
   const auto g_prev = g - wc;    // G_{i-1}
   const auto g_end = g.select(-2, c - 1).unsqueeze(-2);  // (B, H, N, 1, K)
-  const auto g_prev_first = g_prev.reshape({batch, heads, n, c / sub, sub, kdim}).select(-2, 0);
 
   // Intra-chunk scores (B, H, N, C, C): the output reads S_i (through i), u_i = S_{i-1} a_i reads S_{i-1}.
-  const auto a_rk = rwkv7_pair_scores(rc, g, kc, g, g_prev_first, false, sub);
-  const auto a_rb = rwkv7_pair_scores(rc, g, bc, g, g_prev_first, false, sub);
-  const auto a_ak = rwkv7_pair_scores(ac, g_prev, kc, g, g_prev_first, true, sub);
-  const auto a_ab = rwkv7_pair_scores(ac, g_prev, bc, g, g_prev_first, true, sub);
+  const auto scores = rwkv7_intra_scores(rc, ac, kc, bc, g, g_prev, sub);
 
   // u_i = S_0 (a_i ⊙ e^{G_{i-1}}) + Σ_{j<i} A_ak[i,j] v_j + A_ab[i,j] u_j: a unit lower-triangular system,
   // U = W S_0ᵀ + U0 with W and U0 independent of the chunk's initial state.
-  const auto eye = torch::eye(c, r.options());
-  const auto rhs = torch::cat({ac * g_prev.exp(), torch::matmul(a_ak, vc)}, -1);  // (B, H, N, C, K + V)
-  const auto solved = torch::linalg_solve_triangular(eye - a_ab, rhs, /*upper=*/false, /*left=*/true,
-                                                     /*unitriangular=*/true);
+  const auto solved = scores.ab.solve_unit_lower(torch::cat({ac * g_prev.exp(), scores.ak.apply(vc)}, -1));
   const auto w_state = solved.narrow(-1, 0, kdim);  // (B, H, N, C, K)
   const auto u0 = solved.narrow(-1, kdim, vdim);    // (B, H, N, C, V)
 
   // o_i = S_0-part + intra-chunk part: O = O0 + Q S_0ᵀ.
-  const auto o0 = torch::matmul(a_rk, vc) + torch::matmul(a_rb, u0);  // (B, H, N, C, V)
-  const auto q = rc * g.exp() + torch::matmul(a_rb, w_state);         // (B, H, N, C, K)
+  const auto o0 = scores.rk.apply(vc) + scores.rb.apply(u0);  // (B, H, N, C, V)
+  const auto q = rc * g.exp() + scores.rb.apply(w_state);     // (B, H, N, C, K)
   // State at the chunk's end: S_Cᵀ = M S_0ᵀ + H0.
   const auto to_end = (g_end - g).exp();  // (B, H, N, C, K)
   const auto kd = kc * to_end, bd = bc * to_end;
