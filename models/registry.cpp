@@ -16,6 +16,7 @@
 #include "models/mixers/mamba.h"
 #include "models/mixers/mlp.h"
 #include "models/mixers/rwkv.h"
+#include "models/mixers/rwkv7.h"
 #include "models/mixers/selective.h"
 #include "models/mixers/sliding_window.h"
 
@@ -163,7 +164,7 @@ const std::vector<MixerSpec>& mixer_registry() {
   static const std::vector<MixerSpec> registry = {
       attention_spec(), base_conv_spec(), based_spec(), identity_spec(),  mlp_spec(), sliding_window_spec(),
       hybrid_spec(),    glu_spec(),       hyena_spec(), selective_spec(), h3_spec(),  mamba_spec(),
-      rwkv_spec(),
+      rwkv_spec(),      rwkv7_spec(),
   };
   return registry;
 }
