@@ -1,5 +1,6 @@
 #include "kernels/rwkv7_recurrence.h"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -166,7 +167,11 @@ torch::Tensor rwkv7_recurrence(const torch::Tensor& r, const torch::Tensor& w_lo
   if (len == 0) {
     return v.new_zeros({batch, heads, 0, vdim});
   }
-  const int64_t c = chunk_size, n = (len + c - 1) / c, pad = n * c - len;
+  // A sequence shorter than a chunk is one chunk, padded only up to a whole sub-chunk.
+  const int64_t c = len < chunk_size
+                        ? std::min(chunk_size, (len + kRwkv7SubChunk - 1) / kRwkv7SubChunk * kRwkv7SubChunk)
+                        : chunk_size;
+  const int64_t n = (len + c - 1) / c, pad = n * c - len;
   int64_t sub = std::min(c, kRwkv7SubChunk);
   while (c % sub != 0) {
     --sub;

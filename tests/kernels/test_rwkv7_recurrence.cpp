@@ -112,6 +112,19 @@ TEST(Rwkv7Recurrence, RefusesMismatchedShapesAndChunkSizes) {
   EXPECT_THROW(rwkv7_recurrence(in.r, in.w_log, in.k, in.v, in.a, in.b, 1.0, 0), std::invalid_argument);
 }
 
+// The recurrence is linear in v: the L × L identity as v gives the weights W with o = W v (what the
+// rwkv7 mixer captures), for every chunking.
+TEST(Rwkv7Recurrence, IdentityValuesGiveTheMixingWeights) {
+  const auto in = rwkv7_inputs(13, -0.6065, torch::kDouble);
+  torch::NoGradGuard no_grad;
+  const auto identity = torch::eye(13, torch::kDouble).expand({2, 3, 13, 13});
+  for (const int64_t chunk : {4, 64}) {
+    const auto weights = rwkv7_recurrence(in.r, in.w_log, in.k, identity, in.a, in.b, 0.5, chunk);
+    const auto o = rwkv7_recurrence_reference(in.r, in.w_log, in.k, in.v, in.a, in.b, 0.5);
+    rwkv7_expect_close(torch::matmul(weights, in.v), o, 1e-10, "W v, chunk " + std::to_string(chunk));
+  }
+}
+
 torch::Tensor rwkv7_fixture_tensor(const nlohmann::json& entry) {
   const auto shape = entry.at("shape").get<std::vector<int64_t>>();
   return torch::tensor(entry.at("values").get<std::vector<double>>(), torch::kDouble).view(shape);

@@ -71,6 +71,15 @@ std::vector<MixerCase> mixer_cases() {
        "mamba",
        {{"d_state", 4}, {"d_conv", 2}, {"expand", 1}, {"dt_rank", 3}, {"bias", true}, {"conv_bias", false}},
        0});
+  // rwkv7 with several heads (group norm and κ̂ per head), small ranks and no norm weight or bias.
+  cases.push_back({"rwkv7_4_heads_small_ranks",
+                   "rwkv7",
+                   {{"num_heads", 4},
+                    {"decay_low_rank_dim", 2},
+                    {"gate_low_rank_dim", 3},
+                    {"a_low_rank_dim", 2},
+                    {"elementwise_affine", false}},
+                   0});
   return cases;
 }
 
