@@ -22,7 +22,8 @@ namespace zoolab::kernels {
 
 // r, w_log, k, a, b: (B, H, L, K); v: (B, H, L, V). Returns o: (B, H, L, V). Differentiable in every
 // input (autograd through the chunked matrix products). Chunks of `chunk_size` positions (the length is
-// padded at the end with inert positions: zero inputs, decay 1); positions within a chunk are grouped
+// padded at the end with inert positions: zero inputs, decay 1; a sequence shorter than a chunk is one
+// chunk, padded to a multiple of 8 only); positions within a chunk are grouped
 // in sub-chunks of up to 8 that divide the chunk (the pairwise decays are formed only within a
 // sub-chunk). Throws std::invalid_argument on bad shapes or chunk_size < 1.
 torch::Tensor rwkv7_recurrence(const torch::Tensor& r, const torch::Tensor& w_log, const torch::Tensor& k,
