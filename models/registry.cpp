@@ -21,6 +21,7 @@
 #include "models/mixers/mlp.h"
 #include "models/mixers/nsa.h"
 #include "models/mixers/rwkv.h"
+#include "models/mixers/rwkv7.h"
 #include "models/mixers/selective.h"
 #include "models/mixers/sliding_window.h"
 
@@ -184,6 +185,7 @@ const std::vector<MixerSpec>& mixer_registry() {
       delta_net_spec(),
       gated_delta_net_spec(),
       nsa_spec(),
+      rwkv7_spec(),
   };
   return registry;
 }

@@ -126,6 +126,15 @@ std::vector<MixerCase> mixer_cases() {
                    "nsa",
                    {{"num_selected_blocks", 0}, {"norm", false}, {"num_compressed_mem_kv", 3}},
                    0});
+  // rwkv7 with several heads (group norm and κ̂ per head), small ranks and no norm weight or bias.
+  cases.push_back({"rwkv7_4_heads_small_ranks",
+                   "rwkv7",
+                   {{"num_heads", 4},
+                    {"decay_low_rank_dim", 2},
+                    {"gate_low_rank_dim", 3},
+                    {"a_low_rank_dim", 2},
+                    {"elementwise_affine", false}},
+                   0});
   return cases;
 }
 
