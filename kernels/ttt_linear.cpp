@@ -1,5 +1,6 @@
 #include "kernels/ttt_linear.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -90,7 +91,8 @@ torch::Tensor ttt_linear(const torch::Tensor& q, const torch::Tensor& k, const t
                          const torch::Tensor& b0, const torch::Tensor& ln_weight,
                          const torch::Tensor& ln_bias, int64_t mini_batch_size, double eps,
                          torch::Tensor* inner_loss) {
-  auto [w, b] = ttt_check(q, k, v, eta_row, eta_col, w0, b0, ln_weight, ln_bias, mini_batch_size);
+  const auto [w_start, b_start] =
+      ttt_check(q, k, v, eta_row, eta_col, w0, b0, ln_weight, ln_bias, mini_batch_size);
   const int64_t batch = q.size(0), heads = q.size(1), len = q.size(2), f = q.size(3);
   const int64_t c = mini_batch_size, chunks = (len + c - 1) / c, pad = chunks * c - len;
   // Inert padding (see ttt_linear.h): zero tokens and zero learning rates after the last token.
@@ -102,38 +104,57 @@ torch::Tensor ttt_linear(const torch::Tensor& q, const torch::Tensor& k, const t
   };
   const auto qc = padded(q, true);           // (B, H, N, C, F)
   const auto kc = padded(k, true);           // (B, H, N, C, F)
-  const auto target = padded(v, true) - kc;  // (B, H, N, C, F): the reconstruction target v - k
   const auto rows = padded(eta_row, false);  // (B, H, N, C)
   const auto cols = padded(eta_col, false);  // (B, H, N, C)
 
-  // Everything that does not depend on the state, for all mini-batches at once. The dual form's
-  // token-to-token weights η_row[i] η_col[j] (q_i·k_j + 1) for j ≤ i: the +1 is the bias's share.
+  // Everything that does not depend on the state, for all mini-batches at once (the loop below is
+  // then a few batched products per mini-batch; at these sizes their count, not their flops, is the
+  // time). The bias rides along as an extra row of the state, [W; b] (F + 1, F), against inputs
+  // [x, 1]: one product gives x W + b, one product updates both.
+  const auto ones = torch::ones({batch, heads, chunks, c, 1}, q.options());
+  const auto k1 = torch::cat({kc, ones}, -1);  // (B, H, N, C, F + 1)
+  const auto inputs =
+      torch::cat({k1, torch::cat({qc, ones}, -1)}, 3);  // (B, H, N, 2C, F + 1): keys, then queries
+  const int64_t state_batch = std::max(w_start.size(0), b_start.size(0));
+  auto state =
+      torch::cat({w_start.expand({state_batch, heads, f, f}), b_start.expand({state_batch, heads, 1, f})},
+                 2);  // (B or 1, H, F + 1, F)
+  // The dual form's token-to-token weights η_row[i] η_col[j] (q_i·k_j + 1) for j ≤ i: [q, 1]·[k, 1].
   const auto causal = torch::ones({c, c}, q.options()).tril();  // (C, C)
   const auto mixing = rows.unsqueeze(-1) * cols.unsqueeze(-2) * causal *
-                      (torch::matmul(qc, kc.transpose(-1, -2)) + 1.0);  // (B, H, N, C, C)
+                      torch::matmul(inputs.narrow(3, c, c), k1.transpose(-1, -2));  // (B, H, N, C, C)
   // The state update's weights: the last row of η, η_row[C-1] η_col[j].
   const auto last = (rows.narrow(3, c - 1, 1) * cols).unsqueeze(-1);  // (B, H, N, C, 1)
-  const auto gamma = ln_weight.view({1, heads, 1, f});
-  const auto beta = ln_bias.view({1, heads, 1, f});
+  // The loss's layer norm and its gradient (Zoology's ln_fused_l2_bwd) rearranged: with x̂ = (z - μ)/σ,
+  // d = (γ x̂ + β - (v - k)) γ = γ² x̂ + γ (β - v + k), the second term known beforehand, and
+  // ∂ℓ/∂z = (d - mean(d) - x̂ mean(d x̂)) / σ.
+  const auto gamma = ln_weight.view({1, heads, 1, 1, f});
+  const auto gamma_sq = (gamma * gamma).squeeze(2);                                        // (1, H, 1, F)
+  const auto offset = gamma * (ln_bias.view({1, heads, 1, 1, f}) - padded(v, true) + kc);  // (B, H, N, C, F)
 
   std::vector<torch::Tensor> outputs;
   std::vector<torch::Tensor> losses;
   outputs.reserve(static_cast<size_t>(chunks));
   for (int64_t n = 0; n < chunks; ++n) {
-    const auto kn = kc.select(2, n);          // (B, H, C, F)
-    const auto tn = target.select(2, n);      // (B, H, C, F)
-    const auto z = torch::matmul(kn, w) + b;  // (B, H, C, F): the state's prediction at the start
-    const auto g = ttt_ln_l2_grad(z, tn, gamma, beta, eps);  // (B, H, C, F)
-    outputs.push_back(torch::matmul(qc.select(2, n), w) + b - torch::matmul(mixing.select(2, n), g));
+    const auto in_n = inputs.select(2, n);       // (B, H, 2C, F + 1)
+    const auto zz = torch::matmul(in_n, state);  // (B, H, 2C, F): the state's predictions at the start
+    const auto z = zz.narrow(2, 0, c);           // (B, H, C, F) for the keys
+    const auto rstd = torch::rsqrt(torch::var(z, {-1}, /*unbiased=*/false, /*keepdim=*/true) + eps);
+    const auto x_hat = (z - z.mean(-1, /*keepdim=*/true)) * rstd;
+    const auto d = torch::addcmul(offset.select(2, n), x_hat, gamma_sq);
+    const auto g = (d - d.mean(-1, /*keepdim=*/true) - x_hat * (d * x_hat).mean(-1, /*keepdim=*/true)) * rstd;
+    outputs.push_back(zz.narrow(2, c, c) - torch::matmul(mixing.select(2, n), g));  // (B, H, C, F)
     if (inner_loss != nullptr) {
       torch::NoGradGuard no_grad;
       const int64_t real = std::min(c, len - n * c);
-      losses.push_back(
-          ttt_ln_l2_loss(z.narrow(2, 0, real), tn.narrow(2, 0, real), gamma, beta, eps).mean(-1));
+      // ½‖LN(z) - (v - k)‖² from its definition (d / γ would fail where γ = 0).
+      const auto target = padded(v, true).select(2, n) - kc.select(2, n);
+      losses.push_back(ttt_ln_l2_loss(z.narrow(2, 0, real), target.narrow(2, 0, real),
+                                      ln_weight.view({1, heads, 1, f}), ln_bias.view({1, heads, 1, f}), eps)
+                           .mean(-1));
     }
-    const auto weighted = last.select(2, n) * g;            // (B, H, C, F)
-    w = w - torch::matmul(kn.transpose(-1, -2), weighted);  // (B, H, F, F)
-    b = b - weighted.sum(2, /*keepdim=*/true);              // (B, H, 1, F)
+    state =
+        state - torch::matmul(k1.select(2, n).transpose(-1, -2), last.select(2, n) * g);  // (B, H, F + 1, F)
   }
   if (inner_loss != nullptr) {
     *inner_loss = torch::stack(losses, -1).detach();  // (B, H, N)

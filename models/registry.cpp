@@ -18,6 +18,7 @@
 #include "models/mixers/rwkv.h"
 #include "models/mixers/selective.h"
 #include "models/mixers/sliding_window.h"
+#include "models/mixers/ttt.h"
 
 namespace zoolab {
 namespace {
@@ -164,6 +165,7 @@ const std::vector<MixerSpec>& mixer_registry() {
       attention_spec(), base_conv_spec(), based_spec(), identity_spec(),  mlp_spec(), sliding_window_spec(),
       hybrid_spec(),    glu_spec(),       hyena_spec(), selective_spec(), h3_spec(),  mamba_spec(),
       rwkv_spec(),
+      ttt_spec(),
   };
   return registry;
 }
