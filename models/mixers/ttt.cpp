@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "kernels/ttt_linear.h"
+#include "kernels/ttt_mlp.h"
 #include "models/mixers/option_error.h"
 
 namespace zoolab {
@@ -44,9 +45,9 @@ torch::Tensor ttt_rotary(const torch::Tensor& x, int64_t mini_batch_size, double
 
 }  // namespace
 
-TttLinearLayerImpl::TttLinearLayerImpl(const TttOptions& options) {
+TttLayerImpl::TttLayerImpl(const TttOptions& options) {
   const int64_t d = options.d_model(), heads = options.num_heads(), f = d / heads;
-  // Registration order follows Zoology's TTTBase.__init__ then TTTLinear's.
+  // Registration order follows Zoology's TTTBase.__init__ then TTTLinear's / TTTMLP's.
   learnable_token_idx = register_parameter("learnable_token_idx", torch::zeros({options.mini_batch_size()}));
   auto linear = [d] { return torch::nn::Linear(torch::nn::LinearOptions(d, d).bias(false)); };
   q_proj = register_module("q_proj", linear());
@@ -73,19 +74,22 @@ TttLinearLayerImpl::TttLinearLayerImpl(const TttOptions& options) {
   }
   post_norm =
       register_module("post_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).eps(kTttNormEps)));
-  W1 = register_parameter("W1", torch::randn({heads, f, f}) * 0.02);
-  b1 = register_parameter("b1", torch::zeros({heads, 1, f}));
+  // The inner model's initial state: N(0, 0.02) weights and zero biases, as Zoology draws them.
+  const bool mlp = options.ttt_layer_type() == "mlp";
+  const int64_t hidden = mlp ? 4 * f : f;
+  W1 = register_parameter("W1", torch::randn({heads, f, hidden}) * 0.02);
+  b1 = register_parameter("b1", torch::zeros({heads, 1, hidden}));
+  if (mlp) {
+    W2 = register_parameter("W2", torch::randn({heads, hidden, f}) * 0.02);
+    b2 = register_parameter("b2", torch::zeros({heads, 1, f}));
+  }
 }
 
 TttImpl::TttImpl(const TttOptions& options) : m_options(options) {
   const int64_t d = options.d_model(), heads = options.num_heads();
-  if (options.ttt_layer_type() != "linear") {
-    refuse_option(
-        "ttt", "ttt_layer_type", "\"" + options.ttt_layer_type() + "\"",
-        options.ttt_layer_type() == "mlp"
-            ? "is not supported: zoolab ports TTT-Linear only (TTT-MLP's two-layer inner model is not "
-              "implemented); use \"linear\""
-            : "is not a TTT layer type: use \"linear\"");
+  if (options.ttt_layer_type() != "linear" && options.ttt_layer_type() != "mlp") {
+    refuse_option("ttt", "ttt_layer_type", "\"" + options.ttt_layer_type() + "\"",
+                  "is not a TTT layer type: use \"linear\" (TTT-Linear) or \"mlp\" (TTT-MLP)");
   }
   if (heads < 1 || d % heads != 0) {
     refuse_option("ttt", "num_heads", std::to_string(heads),
@@ -110,12 +114,12 @@ TttImpl::TttImpl(const TttOptions& options) : m_options(options) {
   if (!(options.rope_theta() > 0.0) || !std::isfinite(options.rope_theta())) {
     refuse_option("ttt", "rope_theta", ttt_number(options.rope_theta()), "must be finite and positive");
   }
-  ttt_layer = register_module("ttt_layer", TttLinearLayer(options));
+  ttt_layer = register_module("ttt_layer", TttLayer(options));
 }
 
 int64_t TttImpl::state_size(int64_t /*seq_len*/) const {
   const int64_t heads = m_options.num_heads(), f = m_options.d_model() / heads;
-  return heads * f * (f + 1);
+  return m_options.ttt_layer_type() == "mlp" ? heads * (8 * f * f + 5 * f) : heads * f * (f + 1);
 }
 
 torch::Tensor TttImpl::forward(const torch::Tensor& u) {
@@ -148,14 +152,18 @@ torch::Tensor TttImpl::forward(const torch::Tensor& u) {
   const auto eta_row = token_rate.index_select(0, position).view({1, 1, len}).expand({batch, heads, len});
 
   torch::Tensor inner_loss;
-  const auto z =
-      kernels::ttt_linear(q, k, v, eta_row, eta_col, layer.W1, layer.b1.squeeze(1), layer.ttt_norm_weight,
-                          layer.ttt_norm_bias, c, kTttNormEps, capturing() ? &inner_loss : nullptr);
+  auto* loss = capturing() ? &inner_loss : nullptr;
+  const auto z = m_options.ttt_layer_type() == "mlp"
+                     ? kernels::ttt_mlp(q, k, v, eta_row, eta_col, layer.W1, layer.b1.squeeze(1), layer.W2,
+                                        layer.b2.squeeze(1), layer.ttt_norm_weight, layer.ttt_norm_bias, c,
+                                        kTttNormEps, loss)
+                     : kernels::ttt_linear(q, k, v, eta_row, eta_col, layer.W1, layer.b1.squeeze(1),
+                                           layer.ttt_norm_weight, layer.ttt_norm_bias, c, kTttNormEps, loss);
   if (capturing()) {
     capture("eta", eta_col);
     capture("inner_loss", inner_loss);
   }
-  // Zoology's TTTLinear output: q plus the layer-normed prediction, heads concatenated.
+  // Zoology's TTTLinear / TTTMLP output: q plus the layer-normed prediction, heads concatenated.
   auto y = (q + kernels::ttt_layer_norm(z, layer.ttt_norm_weight, layer.ttt_norm_bias, kTttNormEps))
                .transpose(1, 2)
                .reshape({batch, len, d});  // (B, L, D)
@@ -171,7 +179,7 @@ MixerSpec ttt_spec() {
   spec.name = "ttt";
   spec.kind = MixerKind::Sequence;
   spec.summary =
-      "TTT-Linear: per-head linear model trained on the sequence by mini-batch gradient steps (dual form)";
+      "TTT: per-head inner model (linear or MLP) trained on the sequence by mini-batch gradient steps";
   const TttOptions defaults(64);
   spec.params = {
       ParamSpec::integer("num_heads")
@@ -182,7 +190,8 @@ MixerSpec ttt_spec() {
       ParamSpec::string("ttt_layer_type")
           .defaults_to(defaults.ttt_layer_type())
           .one_of({"linear", "mlp"})
-          .described("Inner model: linear (TTT-Linear); mlp (TTT-MLP) is refused, not ported"),
+          .described(
+              "Inner model: linear (TTT-Linear) or mlp (TTT-MLP: GELU hidden layer of 4 × head width)"),
       ParamSpec::number("ttt_base_lr")
           .defaults_to(defaults.ttt_base_lr())
           .at_least(0)

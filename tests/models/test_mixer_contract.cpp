@@ -78,6 +78,7 @@ std::vector<MixerCase> mixer_cases() {
                    {{"mini_batch_size", 4}, {"use_gate", true}, {"share_qk", true}},
                    1});
   cases.push_back({"ttt_2_heads_mini_batch_32", "ttt", {{"num_heads", 2}, {"mini_batch_size", 32}}, 0});
+  cases.push_back({"ttt_mlp_mini_batch_8", "ttt", {{"ttt_layer_type", "mlp"}, {"mini_batch_size", 8}}, 0});
   return cases;
 }
 

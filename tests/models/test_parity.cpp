@@ -68,7 +68,8 @@ INSTANTIATE_TEST_SUITE_P(ReferenceFixtures, Parity,
                                            "sliding_window", "hybrid_base_conv_sliding", "attention_glu",
                                            "hyena", "h3", "h3_head_dim_2", "h3_l_max_8", "mamba",
                                            "mamba_options", "rwkv", "rwkv_n_layer_4_mlp", "ttt_linear",
-                                           "ttt_linear_remainder_gate_share_qk", "hybrid_base_conv_ttt"));
+                                           "ttt_linear_remainder_gate_share_qk", "ttt_mlp_remainder",
+                                           "hybrid_base_conv_ttt"));
 
 }  // namespace
 }  // namespace zoolab
