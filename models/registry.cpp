@@ -164,8 +164,7 @@ const std::vector<MixerSpec>& mixer_registry() {
   static const std::vector<MixerSpec> registry = {
       attention_spec(), base_conv_spec(), based_spec(), identity_spec(),  mlp_spec(), sliding_window_spec(),
       hybrid_spec(),    glu_spec(),       hyena_spec(), selective_spec(), h3_spec(),  mamba_spec(),
-      rwkv_spec(),
-      ttt_spec(),
+      rwkv_spec(),      ttt_spec(),
   };
   return registry;
 }
