@@ -135,26 +135,29 @@ torch::Tensor ttt_linear(const torch::Tensor& q, const torch::Tensor& k, const t
   std::vector<torch::Tensor> outputs;
   std::vector<torch::Tensor> losses;
   outputs.reserve(static_cast<size_t>(chunks));
+  // For inner_loss only: the reconstruction targets v - k.
+  const auto targets = inner_loss != nullptr ? (padded(v, true) - kc).detach() : torch::Tensor();
+  // Per mini-batch views, taken with unbind: its backward stacks the N gradients once, where N
+  // select()s would each write a gradient the size of the whole tensor (O(N²) work).
+  const auto inputs_n = inputs.unbind(2), offset_n = offset.unbind(2), mixing_n = mixing.unbind(2);
+  const auto k1_n = k1.unbind(2), last_n = last.unbind(2);
   for (int64_t n = 0; n < chunks; ++n) {
-    const auto in_n = inputs.select(2, n);       // (B, H, 2C, F + 1)
-    const auto zz = torch::matmul(in_n, state);  // (B, H, 2C, F): the state's predictions at the start
-    const auto z = zz.narrow(2, 0, c);           // (B, H, C, F) for the keys
+    const auto zz = torch::matmul(inputs_n[n], state);  // (B, H, 2C, F): the state's predictions at the start
+    const auto z = zz.narrow(2, 0, c);                  // (B, H, C, F) for the keys
     const auto rstd = torch::rsqrt(torch::var(z, {-1}, /*unbiased=*/false, /*keepdim=*/true) + eps);
     const auto x_hat = (z - z.mean(-1, /*keepdim=*/true)) * rstd;
-    const auto d = torch::addcmul(offset.select(2, n), x_hat, gamma_sq);
+    const auto d = torch::addcmul(offset_n[n], x_hat, gamma_sq);
     const auto g = (d - d.mean(-1, /*keepdim=*/true) - x_hat * (d * x_hat).mean(-1, /*keepdim=*/true)) * rstd;
-    outputs.push_back(zz.narrow(2, c, c) - torch::matmul(mixing.select(2, n), g));  // (B, H, C, F)
+    outputs.push_back(zz.narrow(2, c, c) - torch::matmul(mixing_n[n], g));  // (B, H, C, F)
     if (inner_loss != nullptr) {
       torch::NoGradGuard no_grad;
       const int64_t real = std::min(c, len - n * c);
       // ½‖LN(z) - (v - k)‖² from its definition (d / γ would fail where γ = 0).
-      const auto target = padded(v, true).select(2, n) - kc.select(2, n);
-      losses.push_back(ttt_ln_l2_loss(z.narrow(2, 0, real), target.narrow(2, 0, real),
+      losses.push_back(ttt_ln_l2_loss(z.narrow(2, 0, real), targets.select(2, n).narrow(2, 0, real),
                                       ln_weight.view({1, heads, 1, f}), ln_bias.view({1, heads, 1, f}), eps)
                            .mean(-1));
     }
-    state =
-        state - torch::matmul(k1.select(2, n).transpose(-1, -2), last.select(2, n) * g);  // (B, H, F + 1, F)
+    state = state - torch::matmul(k1_n[n].transpose(-1, -2), last_n[n] * g);  // (B, H, F + 1, F)
   }
   if (inner_loss != nullptr) {
     *inner_loss = torch::stack(losses, -1).detach();  // (B, H, N)
@@ -175,20 +178,24 @@ torch::Tensor ttt_linear_reference(const torch::Tensor& q, const torch::Tensor& 
   const auto beta = ln_bias.unsqueeze(0);
   std::vector<torch::Tensor> outputs;
   outputs.reserve(static_cast<size_t>(len));
+  // Per token (B, H, F) and (B, H): unbind, whose backward is one stack (select's would be O(L) each).
+  const auto q_t = q.unbind(2), k_t = k.unbind(2), v_t = v.unbind(2);
+  const auto row_t = eta_row.unbind(2), col_t = eta_col.unbind(2);
   for (int64_t start = 0; start < len; start += mini_batch_size) {
     // The state at the mini-batch's start: every token's gradient is taken here.
     const auto w_start = w, b_start = b;
     auto grad_w = torch::zeros_like(w_start);  // Σ_{j ≤ i} η_col[j] ∇_W ℓ_j, (B, H, F, F)
     auto grad_b = torch::zeros_like(b_start);  // (B, H, F)
     for (int64_t t = start; t < std::min(len, start + mini_batch_size); ++t) {
-      const auto kt = k.select(2, t), qt = q.select(2, t);                          // (B, H, F)
+      const auto& kt = k_t[t];
+      const auto& qt = q_t[t];                                                      // (B, H, F)
       const auto z = torch::matmul(kt.unsqueeze(2), w_start).squeeze(2) + b_start;  // (B, H, F)
-      const auto g = ttt_ln_l2_grad(z, v.select(2, t) - kt, gamma, beta, eps);  // (B, H, F): ∂ℓ_t/∂z
-      const auto lr = eta_col.select(2, t).unsqueeze(-1);                       // (B, H, 1)
+      const auto g = ttt_ln_l2_grad(z, v_t[t] - kt, gamma, beta, eps);          // (B, H, F): ∂ℓ_t/∂z
+      const auto lr = col_t[t].unsqueeze(-1);                                   // (B, H, 1)
       grad_w = grad_w + lr.unsqueeze(-1) * kt.unsqueeze(-1) * g.unsqueeze(-2);  // += η k_tᵀ g_t
       grad_b = grad_b + lr * g;
-      const auto step = eta_row.select(2, t).unsqueeze(-1);  // (B, H, 1)
-      w = w_start - step.unsqueeze(-1) * grad_w;             // W_t
+      const auto step = row_t[t].unsqueeze(-1);   // (B, H, 1)
+      w = w_start - step.unsqueeze(-1) * grad_w;  // W_t
       b = b_start - step * grad_b;
       outputs.push_back(torch::matmul(qt.unsqueeze(2), w).squeeze(2) + b);  // (B, H, F)
     }

@@ -89,8 +89,12 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
   auto b2_state = b2.unsqueeze(0).unsqueeze(2);  // (1 then B, H, 1, F)
   std::vector<torch::Tensor> outputs, losses;
   outputs.reserve(static_cast<size_t>(chunks));
+  // Per mini-batch views by unbind (one stacked gradient, not N whole-size ones as select's).
+  const auto q_n = qc.unbind(2), k_n = kc.unbind(2), target_n = target.unbind(2);
+  const auto mixing1_n = mixing1.unbind(2), eta_n = eta.unbind(2), last_n = last.unbind(2);
   for (int64_t n = 0; n < chunks; ++n) {
-    const auto kn = kc.select(2, n), tn = target.select(2, n);  // (B, H, C, F)
+    const auto& kn = k_n[n];
+    const auto& tn = target_n[n];  // (B, H, C, F)
     // The model at the mini-batch's start on its keys, and the loss's gradients there.
     const auto z1 = torch::matmul(kn, w1_state) + b1_state;                                 // (B, H, C, E)
     const auto x2 = torch::gelu(z1, "tanh");                                                // (B, H, C, E)
@@ -98,11 +102,10 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
     const auto g2 = ttt_mlp_ln_l2_grad(z2, tn, gamma, beta, eps);                           // (B, H, C, F)
     const auto g1 = torch::matmul(g2, w2_state.transpose(-1, -2)) * ttt_mlp_gelu_grad(z1);  // (B, H, C, E)
     // Dual form: each query through the model after the steps of keys 0..i.
-    const auto x2_bar = torch::gelu(
-        torch::matmul(qc.select(2, n), w1_state) + b1_state - torch::matmul(mixing1.select(2, n), g1),
-        "tanh");  // (B, H, C, E)
-    const auto mixing2 =
-        eta.select(2, n) * (torch::matmul(x2_bar, x2.transpose(-1, -2)) + 1.0);  // (B, H, C, C)
+    const auto x2_bar =
+        torch::gelu(torch::matmul(q_n[n], w1_state) + b1_state - torch::matmul(mixing1_n[n], g1),
+                    "tanh");                                                              // (B, H, C, E)
+    const auto mixing2 = eta_n[n] * (torch::matmul(x2_bar, x2.transpose(-1, -2)) + 1.0);  // (B, H, C, C)
     outputs.push_back(torch::matmul(x2_bar, w2_state) + b2_state -
                       torch::matmul(mixing2, g2));  // (B, H, C, F)
     if (inner_loss != nullptr) {
@@ -113,7 +116,7 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
       const auto x_hat = centred / torch::sqrt(centred.pow(2).mean(-1, /*keepdim=*/true) + eps);
       losses.push_back(0.5 * (gamma * x_hat + beta - tn.narrow(2, 0, real)).pow(2).sum(-1).mean(-1));
     }
-    const auto step = last.select(2, n);  // (B, H, C, 1)
+    const auto& step = last_n[n];  // (B, H, C, 1)
     w1_state = w1_state - torch::matmul((step * kn).transpose(-1, -2), g1);
     b1_state = b1_state - (step * g1).sum(2, /*keepdim=*/true);
     w2_state = w2_state - torch::matmul((step * x2).transpose(-1, -2), g2);
@@ -148,29 +151,32 @@ torch::Tensor ttt_mlp_reference(const torch::Tensor& q, const torch::Tensor& k, 
     return a.unsqueeze(-1) * b.unsqueeze(-2);
   };
   std::vector<torch::Tensor> outputs;
+  // Per token (B, H, F) and (B, H) by unbind (one stacked gradient; select's would be O(L) each).
+  const auto q_t = q.unbind(2), k_t = k.unbind(2), v_t = v.unbind(2);
+  const auto row_t = eta_row.unbind(2), col_t = eta_col.unbind(2);
   for (int64_t start = 0; start < len; start += mini_batch_size) {
     const auto w1_start = w1_now, b1_start = b1_now, w2_start = w2_now, b2_start = b2_now;
     auto gw1 = torch::zeros_like(w1_start), gb1 = torch::zeros_like(b1_start);
     auto gw2 = torch::zeros_like(w2_start), gb2 = torch::zeros_like(b2_start);
     for (int64_t t = start; t < std::min(len, start + mini_batch_size); ++t) {
-      const auto kt = k.select(2, t);  // (B, H, F)
+      const auto& kt = k_t[t];  // (B, H, F)
       // Token t's gradient, at the mini-batch's starting model.
       const auto z1 = times(kt, w1_start) + b1_start;  // (B, H, E)
       const auto x2 = torch::gelu(z1, "tanh");
       const auto z2 = times(x2, w2_start) + b2_start;  // (B, H, F)
-      const auto g2 = ttt_mlp_ln_l2_grad(z2, v.select(2, t) - kt, gamma, beta, eps);
+      const auto g2 = ttt_mlp_ln_l2_grad(z2, v_t[t] - kt, gamma, beta, eps);
       const auto g1 = times(g2, w2_start.transpose(-1, -2)) * ttt_mlp_gelu_grad(z1);  // (B, H, E)
-      const auto lr = eta_col.select(2, t).unsqueeze(-1);                             // (B, H, 1)
+      const auto lr = col_t[t].unsqueeze(-1);                                         // (B, H, 1)
       gw1 = gw1 + lr.unsqueeze(-1) * outer(kt, g1);
       gb1 = gb1 + lr * g1;
       gw2 = gw2 + lr.unsqueeze(-1) * outer(x2, g2);
       gb2 = gb2 + lr * g2;
-      const auto rate = eta_row.select(2, t).unsqueeze(-1);  // (B, H, 1)
+      const auto rate = row_t[t].unsqueeze(-1);  // (B, H, 1)
       w1_now = w1_start - rate.unsqueeze(-1) * gw1;
       b1_now = b1_start - rate * gb1;
       w2_now = w2_start - rate.unsqueeze(-1) * gw2;
       b2_now = b2_start - rate * gb2;
-      const auto hidden = torch::gelu(times(q.select(2, t), w1_now) + b1_now, "tanh");
+      const auto hidden = torch::gelu(times(q_t[t], w1_now) + b1_now, "tanh");
       outputs.push_back(times(hidden, w2_now) + b2_now);  // (B, H, F)
     }
   }
