@@ -24,6 +24,7 @@
 #include "models/mixers/rwkv7.h"
 #include "models/mixers/selective.h"
 #include "models/mixers/sliding_window.h"
+#include "models/mixers/ttt.h"
 
 namespace zoolab {
 namespace {
@@ -186,6 +187,7 @@ const std::vector<MixerSpec>& mixer_registry() {
       gated_delta_net_spec(),
       nsa_spec(),
       rwkv7_spec(),
+      ttt_spec(),
   };
   return registry;
 }

@@ -135,6 +135,14 @@ std::vector<MixerCase> mixer_cases() {
                     {"a_low_rank_dim", 2},
                     {"elementwise_affine", false}},
                    0});
+  // TTT: mini-batches of 4 (kLen = 24 is six; causality within a mini-batch is checked at t = 5) with the
+  // gate and the shared q/k projection with its convolutions; and one mini-batch longer than the sequence.
+  cases.push_back({"ttt_mini_batch_4_gate_share_qk",
+                   "ttt",
+                   {{"mini_batch_size", 4}, {"use_gate", true}, {"share_qk", true}},
+                   1});
+  cases.push_back({"ttt_2_heads_mini_batch_32", "ttt", {{"num_heads", 2}, {"mini_batch_size", 32}}, 0});
+  cases.push_back({"ttt_mlp_mini_batch_8", "ttt", {{"ttt_layer_type", "mlp"}, {"mini_batch_size", 8}}, 0});
   return cases;
 }
 

@@ -62,17 +62,17 @@ TEST_P(Parity, MatchesZoologyLogitsLossAndGradients) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(ReferenceFixtures, Parity,
-                         ::testing::Values("attention", "base_conv", "base_conv_explicit_mlp", "based_taylor",
-                                           "based_linear", "selective", "selective_softmax", "selective_sma",
-                                           "sliding_window", "hybrid_base_conv_sliding", "attention_glu",
-                                           "hyena", "h3", "h3_head_dim_2", "h3_l_max_8", "mamba",
-                                           "mamba_options", "rwkv", "rwkv_n_layer_4_mlp", "mamba2",
-                                           "mamba2_options", "mamba2_no_rmsnorm", "gla", "gla_options",
-                                           "hybrid_base_conv_gla", "delta_net", "delta_net_options",
-                                           "gated_delta_net", "hybrid_base_conv_delta_net",
-                                           "hybrid_base_conv_gated_delta_net", "nsa", "nsa_gqa_options",
-                                           "hybrid_base_conv_nsa", "rwkv7", "hybrid_base_conv_rwkv7"));
+INSTANTIATE_TEST_SUITE_P(
+    ReferenceFixtures, Parity,
+    ::testing::Values("attention", "base_conv", "base_conv_explicit_mlp", "based_taylor", "based_linear",
+                      "selective", "selective_softmax", "selective_sma", "sliding_window",
+                      "hybrid_base_conv_sliding", "attention_glu", "hyena", "h3", "h3_head_dim_2",
+                      "h3_l_max_8", "mamba", "mamba_options", "rwkv", "rwkv_n_layer_4_mlp", "mamba2",
+                      "mamba2_options", "mamba2_no_rmsnorm", "gla", "gla_options", "hybrid_base_conv_gla",
+                      "delta_net", "delta_net_options", "gated_delta_net", "hybrid_base_conv_delta_net",
+                      "hybrid_base_conv_gated_delta_net", "nsa", "nsa_gqa_options", "hybrid_base_conv_nsa",
+                      "rwkv7", "hybrid_base_conv_rwkv7", "ttt_linear", "ttt_linear_remainder_gate_share_qk",
+                      "ttt_mlp_remainder", "hybrid_base_conv_ttt"));
 
 }  // namespace
 }  // namespace zoolab
