@@ -667,25 +667,41 @@ int64_t Store::create_sweep(const std::string& given_name, const std::string& sp
 
 namespace {
 
+// How a sweep file given again relates to the one stored under its name.
+enum class SweepDefinition { Same, Grown, Different };
+
 // Two sweep files define the same sweep when they agree on everything but the top-level "description":
 // a description is prose (the built-in presets' descriptions get reworded between releases), and
-// re-enqueueing a preset after such an edit must still add only its missing points. A text that fails to
-// parse compares as its bytes.
-bool same_sweep_definition(const std::string& stored, const std::string& given) {
+// re-enqueueing a preset after such an edit must still add only its missing points. A sweep has grown when
+// the given file only appends entries to the stored one's "parts" (a built-in sweep completed with models
+// added since, as based-figure2 with Mamba-2): its old points keep their names and runs, and the new ones
+// are added. A text that fails to parse compares as its bytes.
+SweepDefinition compare_sweep_definitions(const std::string& stored, const std::string& given) {
   if (stored == given) {
-    return true;
+    return SweepDefinition::Same;
   }
   try {
     auto a = parse_strict_json(stored);
     auto b = parse_strict_json(given);
     if (!a.is_object() || !b.is_object()) {
-      return false;
+      return SweepDefinition::Different;
     }
     a.erase("description");
     b.erase("description");
-    return a == b;
+    if (a == b) {
+      return SweepDefinition::Same;
+    }
+    const auto old_parts = a.find("parts"), new_parts = b.find("parts");
+    if (old_parts == a.end() || new_parts == b.end() || !old_parts->is_array() || !new_parts->is_array() ||
+        new_parts->size() <= old_parts->size() ||
+        !std::equal(old_parts->begin(), old_parts->end(), new_parts->begin())) {
+      return SweepDefinition::Different;
+    }
+    a.erase("parts");
+    b.erase("parts");
+    return a == b ? SweepDefinition::Grown : SweepDefinition::Different;
   } catch (const JsonSyntaxError&) {
-    return false;
+    return SweepDefinition::Different;
   }
 }
 
@@ -698,7 +714,12 @@ Store::SweepEnqueue Store::add_sweep_runs(const std::string& given_name, const s
   SqliteTransaction transaction(m_db);
   SweepEnqueue result;
   if (const auto existing = find_sweep(name)) {
-    if (!same_sweep_definition(existing->spec_json, clean(spec_json))) {
+    const auto relation = compare_sweep_definitions(existing->spec_json, clean(spec_json));
+    if (relation == SweepDefinition::Grown) {
+      SqliteStatement update(m_db, "UPDATE sweeps SET spec_json = ? WHERE id = ?");
+      update.bind(1, clean(spec_json)).bind(2, existing->id);
+      update.run();
+    } else if (relation == SweepDefinition::Different) {
       throw StoreError("a sweep named \"" + escape_for_terminal(name) + "\" already exists in " + m_path +
                        " with a different sweep file (enqueued " + existing->created_at +
                        "); give this sweep another \"name\", or compare the two with `sqlite3 " + m_path +

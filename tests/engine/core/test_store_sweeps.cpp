@@ -55,6 +55,27 @@ TEST_F(StoreTest, SweepRunsAreEnqueuedOnceAndCounted) {
   EXPECT_EQ(reworded.already_present, 1);
 }
 
+// A sweep file that appends parts to the stored one has grown: its new points join the same sweep and the
+// stored definition becomes the grown one. Changing or dropping a part is another sweep.
+TEST_F(StoreTest, ASweepGrownByPartsAddsItsNewPoints) {
+  Store store(db_path());
+  const std::string one_part = R"({"name":"fig","grid":[["x",[1]]],"parts":[{"base":{"name":"a"}}]})";
+  const std::string two_parts =
+      R"({"description":"now with b","name":"fig","grid":[["x",[1]]],"parts":[{"base":{"name":"a"}},{"base":{"name":"b"}}]})";
+  const auto first = store.add_sweep_runs("fig", one_part, named_runs({"a-1"}));
+  const auto grown = store.add_sweep_runs("fig", two_parts, named_runs({"a-1", "b-1"}));
+  EXPECT_EQ(grown.sweep_id, first.sweep_id);
+  ASSERT_EQ(grown.created.size(), 1u);
+  EXPECT_EQ(grown.already_present, 1);
+  EXPECT_EQ(store.list_sweeps().at(0).spec_json, two_parts);
+  // The old, shorter file is now a different sweep from the stored one, as is a changed part.
+  EXPECT_THROW(store.add_sweep_runs("fig", one_part, named_runs({"a-1"})), StoreError);
+  const std::string changed =
+      R"({"name":"fig","grid":[["x",[1]]],"parts":[{"base":{"name":"z"}},{"base":{"name":"b"}},{"base":{"name":"c"}}]})";
+  EXPECT_THROW(store.add_sweep_runs("fig", changed, named_runs({"z-1"})), StoreError);
+  EXPECT_EQ(store.list_runs().size(), 2u);
+}
+
 TEST_F(StoreTest, RunsGetDistinctUids) {
   Store store(db_path());
   const auto a = store.find_run(store.create_run(make_run("a")));

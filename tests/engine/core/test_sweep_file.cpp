@@ -159,9 +159,14 @@ TEST(SweepPresets, EveryBuiltInSweepParsesAndCountsItsRuns) {
       EXPECT_NO_THROW(parse_run_config(point.config)) << point.name;
   }
   EXPECT_EQ(counts.at("zoology-figure2"), 448u);
-  // 2 attention + 9 Based + 8 sliding window + 9 Mamba + 3 Hyena + 3 H3 models x 4 learning rates.
-  EXPECT_EQ(counts.at("based-figure2"), 136u);
+  // 2 attention + 9 Based + 8 sliding window + 9 Mamba + 3 Hyena + 3 H3 + 9 Mamba-2 models x 4 learning
+  // rates.
+  EXPECT_EQ(counts.at("based-figure2"), 172u);
   EXPECT_EQ(counts.at("zoology-figure2-mini"), 8u);
+  // 3 attention + 9 Based + 9 Mamba-2 + 8 sliding window + 3 each of DeltaNet, RWKV-7, GLA, Gated DeltaNet
+  // and NSA + 12 TTT models x 4 learning rates; the mini sweep one run per model.
+  EXPECT_EQ(counts.at("zoology-mqar-repro"), 224u);
+  EXPECT_EQ(counts.at("zoology-mqar-repro-mini"), 9u);
   try {
     load_sweep_preset("figure-9");
     FAIL() << "an unknown sweep preset loaded";
