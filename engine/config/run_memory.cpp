@@ -125,6 +125,43 @@ MixerCost mixer_cost(const std::string& name, const json& kwargs, int64_t d_mode
   if (name == "rwkv") {
     return {dd * 4 + d * 5, d * 4, 0};
   }
+  // The modern recurrences run chunkwise (kernels/): besides their projections, a token holds a few
+  // rows of its chunk's (C, C) maps per head, C = 64.
+  constexpr int64_t kChunk = 64;
+  const double expand_v_default = name == "gated_delta_net" ? 2.0 : 1.0;
+  const auto expand = [&kwargs](const char* key, double fallback) {
+    return kwargs.is_object() && kwargs.contains(key) && kwargs[key].is_number() ? kwargs[key].get<double>()
+                                                                                 : fallback;
+  };
+  if (name == "delta_net" || name == "gated_delta_net" || name == "gla") {
+    const int64_t heads = int_kwarg(kwargs, "num_heads", name == "gated_delta_net" ? 6 : 4);
+    const double key = expand("expand_k", name == "gla" ? 0.5 : 1.0);
+    const double value = expand("expand_v", expand_v_default);
+    // q and k, v, the output gate and o_proj, in units of d² (rounded up).
+    const auto projections = static_cast<int64_t>(2.0 * key + 3.0 * value + 1.0);
+    return {dd * projections + d * 32, d * 8 + CheckedSize(heads) * kChunk * 4, 0};
+  }
+  if (name == "mamba2") {
+    const int64_t state = int_kwarg(kwargs, "d_state", 128);
+    const CheckedSize inner = d * int_kwarg(kwargs, "expand", 2);
+    const CheckedSize heads(std::max<int64_t>(1, d_model * int_kwarg(kwargs, "expand", 2) / 64));
+    return {d * inner * 2 + d * state * 2 + inner * d + inner * 8,
+            inner * 4 + CheckedSize(state) * 4 + heads * kChunk * 2, 0};
+  }
+  if (name == "rwkv7") {
+    return {dd * 4 + d * 256, d * 12 + CheckedSize(kChunk) * 8, 0};
+  }
+  if (name == "ttt") {
+    const int64_t heads = std::max<int64_t>(1, int_kwarg(kwargs, "num_heads", 4));
+    const CheckedSize width(d_model / heads);
+    const CheckedSize batch(int_kwarg(kwargs, "mini_batch_size", 16));
+    return {dd * 5 + width * width * heads * 9, d * 8 + batch * heads * 4, 0};
+  }
+  if (name == "nsa") {
+    // Attention's projections and the compression MLPs; three (L, L) maps a head (compressed, selected,
+    // sliding) as attention's one.
+    return {dd * 5 + d * 64, d * 6, CheckedSize(int_kwarg(kwargs, "num_heads", 2)) * 3};
+  }
   if (name == "hybrid") {
     MixerCost widest{0, 0, 0};
     const auto configs = kwargs.is_object() ? kwargs.find("configs") : kwargs.end();

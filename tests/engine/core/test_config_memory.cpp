@@ -105,6 +105,26 @@ TEST(RunMemory, RefusalsNameTheFieldTheEstimateAndTheLimit) {
   EXPECT_NO_THROW(check_run_memory(quick, quick.model.sequence_mixer.kwargs, quick.model.state_mixer.kwargs));
 }
 
+// The modern mixers have estimates of their own (a fallback guess would ignore their kwargs): every zoo
+// preset is estimated, and Mamba-2's d_state widens its in_proj as the module's does.
+TEST(RunMemory, ModernMixersAreEstimatedByTheirOwnFormulas) {
+  for (const char* preset :
+       {"zoo-delta_net-L64-kv4-d64", "zoo-gated_delta_net-L64-kv4-d64", "zoo-gla-L64-kv4-d64",
+        "zoo-mamba2-L64-kv4-d64", "zoo-rwkv7-L64-kv4-d64", "zoo-nsa-L64-kv4-d64", "zoo-ttt-L64-kv4-d64"}) {
+    const RunConfig config = with_overrides(load_preset(preset), {});
+    const auto estimate =
+        estimate_run_memory(config, config.model.sequence_mixer.kwargs, config.model.state_mixer.kwargs);
+    ASSERT_TRUE(estimate.parameters.ok()) << preset;
+    EXPECT_GT(*estimate.parameters.value(), 0u) << preset;
+  }
+  const RunConfig mamba2 = with_overrides(load_preset("zoo-mamba2-L64-kv4-d64"), {});
+  json wide = mamba2.model.sequence_mixer.kwargs;
+  const auto narrow = estimate_run_memory(mamba2, wide, mamba2.model.state_mixer.kwargs).parameters;
+  wide["d_state"] = 4096;
+  const auto widened = estimate_run_memory(mamba2, wide, mamba2.model.state_mixer.kwargs).parameters;
+  EXPECT_GT(*widened.value(), *narrow.value() + 2 * 2 * 64 * 4000);  // in_proj's B and C columns, 2 layers
+}
+
 TEST(RunMemory, MixerKwargsCount) {
   const RunConfig base = with_overrides(load_preset("mqar-quick"), {"model.state_mixer.name=mlp"});
   const auto parameters = [&](const json& state_kwargs) {
