@@ -12,8 +12,8 @@
 //   Its points are not: the papers' figures give only a handful of isolated readings (one or two per model,
 //   "~" state sizes) rather than curves, and its metric is the mean accuracy over 7 test segments, which
 //   none of our single-segment valid/accuracy values is. Its models (GLA, DeltaNet, Mamba-2, RWKV-7, ...)
-//   are in zoolab now, so the zoology-mqar-repro sweep draws the same comparison from runs of our own. The same state-size unit (bytes = 4 × floats,
-//   docs/reference.md#state-size) makes the threshold comparable.
+//   are in zoolab now, so the zoology-mqar-repro sweep draws the same comparison from runs of our own. The
+//   same state-size unit (bytes = 4 × floats, docs/reference.md#state-size) makes the threshold comparable.
 // - Nothing the papers publish gives parameter counts or per-slice accuracies, so those dashboards pin
 // nothing.
 
