@@ -30,6 +30,34 @@ std::vector<std::pair<std::string, torch::Tensor>> delta_patterns(const torch::T
   return patterns;
 }
 
+std::vector<ParamSpec> shared_params(int64_t conv_size, double norm_eps) {
+  return {
+      ParamSpec::boolean("use_short_conv")
+          .defaults_to(true)
+          .described("Short causal convolutions on q, k, v; only true (Zoology refuses false)"),
+      ParamSpec::integer("conv_size")
+          .defaults_to(conv_size)
+          .at_least(1)
+          .at_most(kMaxTapsKwarg)
+          .described("Taps of the short convolutions"),
+      ParamSpec::boolean("conv_bias")
+          .defaults_to(false)
+          .described("Accepted for Zoology configs; Zoology never passes it on, so the convolutions have no "
+                     "bias either way"),
+      ParamSpec::number("norm_eps")
+          .defaults_to(norm_eps)
+          .at_least(0)
+          .at_most(1)
+          .described("Epsilon of the output RMSNorm"),
+      ParamSpec::string("mode")
+          .defaults_to("chunk")
+          .one_of({"chunk", "fused_recurrent"})
+          .described(
+              "Accepted for Zoology configs; selects one of fla's GPU kernels, same math, so no effect "
+              "here"),
+  };
+}
+
 }  // namespace delta_net_detail
 
 namespace {
@@ -181,18 +209,6 @@ MixerSpec delta_net_spec() {
       ParamSpec::boolean("use_gate")
           .defaults_to(defaults.use_gate())
           .described("Output gate: RMSNorm(o) · SiLU(g_proj u) instead of RMSNorm(o)"),
-      ParamSpec::boolean("use_short_conv")
-          .defaults_to(defaults.use_short_conv())
-          .described("Short causal convolutions on q, k, v; only true (Zoology refuses false)"),
-      ParamSpec::integer("conv_size")
-          .defaults_to(defaults.conv_size())
-          .at_least(1)
-          .at_most(kMaxTapsKwarg)
-          .described("Taps of the short convolutions"),
-      ParamSpec::boolean("conv_bias")
-          .defaults_to(defaults.conv_bias())
-          .described("Accepted for Zoology configs; Zoology never passes it on, so the convolutions have no "
-                     "bias either way"),
       ParamSpec::boolean("allow_neg_eigval")
           .defaults_to(defaults.allow_neg_eigval())
           .described("β doubled to (0, 2), so that I - β k kᵀ can have a negative eigenvalue"),
@@ -204,18 +220,9 @@ MixerSpec delta_net_spec() {
           .defaults_to(defaults.qk_norm())
           .one_of({"l2", "sum"})
           .described("Normalisation of q and k per head: unit L2 norm, or divided by their sum"),
-      ParamSpec::number("norm_eps")
-          .defaults_to(defaults.norm_eps())
-          .at_least(0)
-          .at_most(1)
-          .described("Epsilon of the output RMSNorm"),
-      ParamSpec::string("mode")
-          .defaults_to("chunk")
-          .one_of({"chunk", "fused_recurrent"})
-          .described(
-              "Accepted for Zoology configs; selects one of fla's GPU kernels, same math, so no effect "
-              "here"),
   };
+  const auto shared = delta_net_detail::shared_params(defaults.conv_size(), defaults.norm_eps());
+  spec.params.insert(spec.params.end(), shared.begin(), shared.end());
   spec.factory = [](const MixerContext& context, const nlohmann::json& kwargs) -> MixerPtr {
     return std::make_shared<DeltaNetImpl>(DeltaNetOptions(context.d_model)
                                               .expand_k(kwargs.at("expand_k").get<double>())

@@ -92,6 +92,9 @@ std::vector<std::pair<std::string, torch::Tensor>> delta_patterns(const torch::T
                                                                   const torch::Tensor& beta,
                                                                   const torch::Tensor& g, double scale);
 
+// The kwargs both delta-rule mixers take alike: use_short_conv, conv_size, conv_bias, norm_eps and mode.
+std::vector<ParamSpec> shared_params(int64_t conv_size, double norm_eps);
+
 }  // namespace delta_net_detail
 
 }  // namespace zoolab

@@ -123,30 +123,9 @@ MixerSpec gated_delta_net_spec() {
       ParamSpec::boolean("use_gate")
           .defaults_to(defaults.use_gate())
           .described("Output gate: RMSNorm(o) · SiLU(g_proj u) instead of RMSNorm(o)"),
-      ParamSpec::boolean("use_short_conv")
-          .defaults_to(defaults.use_short_conv())
-          .described("Short causal convolutions on q, k, v; only true (Zoology refuses false)"),
-      ParamSpec::integer("conv_size")
-          .defaults_to(defaults.conv_size())
-          .at_least(1)
-          .at_most(kMaxTapsKwarg)
-          .described("Taps of the short convolutions"),
-      ParamSpec::boolean("conv_bias")
-          .defaults_to(defaults.conv_bias())
-          .described("Accepted for Zoology configs; Zoology never passes it on, so the convolutions have no "
-                     "bias either way"),
-      ParamSpec::number("norm_eps")
-          .defaults_to(defaults.norm_eps())
-          .at_least(0)
-          .at_most(1)
-          .described("Epsilon of the output RMSNorm"),
-      ParamSpec::string("mode")
-          .defaults_to("chunk")
-          .one_of({"chunk", "fused_recurrent"})
-          .described(
-              "Accepted for Zoology configs; selects one of fla's GPU kernels, same math, so no effect "
-              "here"),
   };
+  const auto shared = delta_net_detail::shared_params(defaults.conv_size(), defaults.norm_eps());
+  spec.params.insert(spec.params.end(), shared.begin(), shared.end());
   spec.factory = [](const MixerContext& context, const nlohmann::json& kwargs) -> MixerPtr {
     return std::make_shared<GatedDeltaNetImpl>(GatedDeltaNetOptions(context.d_model)
                                                    .expand_v(kwargs.at("expand_v").get<double>())
