@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "kernels/chunking.h"
+
 namespace zoolab::kernels {
 namespace {
 
@@ -27,18 +29,6 @@ void delta_rule_check(const torch::Tensor& q, const torch::Tensor& k, const torc
   TORCH_CHECK(torch::isFloatingType(type), "gated_delta_rule: expected a floating dtype, got ", type);
 }
 
-// (B, H, L, ...) -> (B, H, N, C, ...): zeros appended to L, then split into N chunks of C positions.
-torch::Tensor delta_chunked(const torch::Tensor& x, int64_t chunks, int64_t chunk, int64_t pad) {
-  std::vector<int64_t> padding(2 * (x.dim() - 2), 0);
-  padding.back() = pad;  // constant_pad_nd reads pairs from the last dimension backwards; L is dim 2
-  const auto padded = pad > 0 ? torch::constant_pad_nd(x, padding) : x;
-  std::vector<int64_t> shape{x.size(0), x.size(1), chunks, chunk};
-  for (int64_t d = 3; d < x.dim(); ++d) {
-    shape.push_back(x.size(d));
-  }
-  return padded.reshape(shape);
-}
-
 }  // namespace
 
 torch::Tensor gated_delta_rule(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
@@ -51,13 +41,13 @@ torch::Tensor gated_delta_rule(const torch::Tensor& q, const torch::Tensor& k, c
     return v * 0;  // keeps the graph to v; nothing to mix
   }
   const int64_t chunk = std::min(chunk_size, len);
-  const int64_t chunks = (len + chunk - 1) / chunk, pad = chunks * chunk - len;
+  const int64_t chunks = (len + chunk - 1) / chunk;
 
-  const auto qc = delta_chunked(q, chunks, chunk, pad) * scale;           // (B, H, N, C, K)
-  const auto kc = delta_chunked(k, chunks, chunk, pad);                   // (B, H, N, C, K)
-  const auto vc = delta_chunked(v, chunks, chunk, pad);                   // (B, H, N, C, V)
-  const auto bc = delta_chunked(beta, chunks, chunk, pad).unsqueeze(-1);  // (B, H, N, C, 1)
-  const auto kt = kc.transpose(-1, -2);                                   // (B, H, N, K, C)
+  const auto qc = split_into_chunks(q, chunk) * scale;           // (B, H, N, C, K)
+  const auto kc = split_into_chunks(k, chunk);                   // (B, H, N, C, K)
+  const auto vc = split_into_chunks(v, chunk);                   // (B, H, N, C, V)
+  const auto bc = split_into_chunks(beta, chunk).unsqueeze(-1);  // (B, H, N, C, 1)
+  const auto kt = kc.transpose(-1, -2);                          // (B, H, N, K, C)
 
   auto kk = torch::matmul(kc * bc, kt);  // (B, H, N, C, C): β_i k_i·k_j
   auto qk = torch::matmul(qc, kt);       // (B, H, N, C, C): scale q_i·k_j
@@ -69,7 +59,7 @@ torch::Tensor gated_delta_rule(const torch::Tensor& q, const torch::Tensor& k, c
     // G_i = g_1 + ... + g_i within the chunk. Every factor below is e^{G_i - G_j} with i ≥ j, e^{G_i} or
     // e^{G_C - G_i}: all ≤ 1, so a strong gate underflows to 0 and nothing is divided by a cumulative decay
     // (fla's naive_chunk_gated_delta_rule masks the differences to i ≥ j before exp in the same way).
-    const auto cum = delta_chunked(g, chunks, chunk, pad).cumsum(-1);                // (B, H, N, C)
+    const auto cum = split_into_chunks(g, chunk).cumsum(-1);                         // (B, H, N, C)
     const auto gamma = (cum.unsqueeze(-1) - cum.unsqueeze(-2)).tril().exp().tril();  // (B, H, N, C, C)
     kk = kk * gamma;
     qk = qk * gamma;

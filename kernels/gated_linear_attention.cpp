@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "kernels/chunking.h"
+
 namespace zoolab::kernels {
 namespace {
 
@@ -44,16 +46,13 @@ torch::Tensor gated_linear_attention(const torch::Tensor& q_in, const torch::Ten
   const int64_t N = padded / chunk, n = chunk / sub;
 
   // Zeros at the end: q = k = v = 0 add nothing, g = 0 is the inert gate (α = 1).
-  auto pad = [&](const torch::Tensor& x) {
-    return padded == L ? x : torch::constant_pad_nd(x, {0, 0, 0, padded - L});
-  };
-  const auto q = (pad(q_in) * scale).view({B, H, N, chunk, K});
-  const auto k = pad(k_in).view({B, H, N, chunk, K});
-  const auto v = pad(v_in).view({B, H, N, chunk, V});
+  const auto q = split_into_chunks(q_in, chunk) * scale;
+  const auto k = split_into_chunks(k_in, chunk);
+  const auto v = split_into_chunks(v_in, chunk);
   // G_i = Σ_{t ≤ i} g_t within the chunk (inclusive): position i has decayed by exp(G_i) since the
   // chunk's start, and key j reaches query i ≥ j with exp(G_i - G_j).
-  const auto G = pad(g_in).view({B, H, N, chunk, K}).cumsum(3);  // (B, H, N, C, K)
-  const auto G_last = G.select(3, chunk - 1);                    // (B, H, N, K)
+  const auto G = split_into_chunks(g_in, chunk).cumsum(3);  // (B, H, N, C, K)
+  const auto G_last = G.select(3, chunk - 1);               // (B, H, N, K)
 
   // Inter-chunk: each chunk's contribution to the state at its end, k_j ⊙ exp(G_last - G_j) (exponent ≤
   // 0), then the states carried over chunks, S ← diag(exp(G_last)) S + Kᵀ V.

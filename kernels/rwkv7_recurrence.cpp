@@ -8,6 +8,8 @@
 
 #include <torch/torch.h>
 
+#include "kernels/chunking.h"
+
 namespace zoolab::kernels {
 
 namespace {
@@ -171,18 +173,15 @@ torch::Tensor rwkv7_recurrence(const torch::Tensor& r, const torch::Tensor& w_lo
   const int64_t c = len < chunk_size
                         ? std::min(chunk_size, (len + kRwkv7SubChunk - 1) / kRwkv7SubChunk * kRwkv7SubChunk)
                         : chunk_size;
-  const int64_t n = (len + c - 1) / c, pad = n * c - len;
+  const int64_t n = (len + c - 1) / c;
   int64_t sub = std::min(c, kRwkv7SubChunk);
   while (c % sub != 0) {
     --sub;
   }
   // Padding at the end: zero r, k, v, a, b and log decay 0 (decay 1) leave the earlier outputs unchanged.
-  auto chunks = [&](const torch::Tensor& t) {  // (B, H, L, X) -> (B, H, N, C, X)
-    const auto padded = pad ? torch::constant_pad_nd(t, {0, 0, 0, pad}) : t;
-    return padded.reshape({batch, heads, n, c, t.size(3)});
-  };
-  const auto rc = chunks(r) * scale, wc = chunks(w_log), kc = chunks(k), vc = chunks(v), ac = chunks(a),
-             bc = chunks(b);
+  const auto rc = split_into_chunks(r, c) * scale, wc = split_into_chunks(w_log, c),
+             kc = split_into_chunks(k, c), vc = split_into_chunks(v, c), ac = split_into_chunks(a, c),
+             bc = split_into_chunks(b, c);
 
   const auto g = wc.cumsum(-2);  // (B, H, N, C, K): G_i, log decay from the chunk start through i
   const auto g_prev = g - wc;    // G_{i-1}

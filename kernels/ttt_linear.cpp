@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include "kernels/chunking.h"
+
 namespace zoolab::kernels {
 namespace {
 
@@ -94,18 +96,12 @@ torch::Tensor ttt_linear(const torch::Tensor& q, const torch::Tensor& k, const t
   const auto [w_start, b_start] =
       ttt_check(q, k, v, eta_row, eta_col, w0, b0, ln_weight, ln_bias, mini_batch_size);
   const int64_t batch = q.size(0), heads = q.size(1), len = q.size(2), f = q.size(3);
-  const int64_t c = mini_batch_size, chunks = (len + c - 1) / c, pad = chunks * c - len;
+  const int64_t c = mini_batch_size, chunks = (len + c - 1) / c;
   // Inert padding (see ttt_linear.h): zero tokens and zero learning rates after the last token.
-  auto padded = [&](const torch::Tensor& t, bool vector) {
-    const auto p = pad == 0 ? t
-                   : vector ? torch::constant_pad_nd(t, {0, 0, 0, pad})
-                            : torch::constant_pad_nd(t, {0, pad});
-    return vector ? p.reshape({batch, heads, chunks, c, f}) : p.reshape({batch, heads, chunks, c});
-  };
-  const auto qc = padded(q, true);           // (B, H, N, C, F)
-  const auto kc = padded(k, true);           // (B, H, N, C, F)
-  const auto rows = padded(eta_row, false);  // (B, H, N, C)
-  const auto cols = padded(eta_col, false);  // (B, H, N, C)
+  const auto qc = split_into_chunks(q, c);          // (B, H, N, C, F)
+  const auto kc = split_into_chunks(k, c);          // (B, H, N, C, F)
+  const auto rows = split_into_chunks(eta_row, c);  // (B, H, N, C)
+  const auto cols = split_into_chunks(eta_col, c);  // (B, H, N, C)
 
   // Everything that does not depend on the state, for all mini-batches at once (the loop below is
   // then a few batched products per mini-batch; at these sizes their count, not their flops, is the
@@ -129,14 +125,15 @@ torch::Tensor ttt_linear(const torch::Tensor& q, const torch::Tensor& k, const t
   // d = (γ x̂ + β - (v - k)) γ = γ² x̂ + γ (β - v + k), the second term known beforehand, and
   // ∂ℓ/∂z = (d - mean(d) - x̂ mean(d x̂)) / σ.
   const auto gamma = ln_weight.view({1, heads, 1, 1, f});
-  const auto gamma_sq = (gamma * gamma).squeeze(2);                                        // (1, H, 1, F)
-  const auto offset = gamma * (ln_bias.view({1, heads, 1, 1, f}) - padded(v, true) + kc);  // (B, H, N, C, F)
+  const auto gamma_sq = (gamma * gamma).squeeze(2);  // (1, H, 1, F)
+  const auto offset =
+      gamma * (ln_bias.view({1, heads, 1, 1, f}) - split_into_chunks(v, c) + kc);  // (B, H, N, C, F)
 
   std::vector<torch::Tensor> outputs;
   std::vector<torch::Tensor> losses;
   outputs.reserve(static_cast<size_t>(chunks));
   // For inner_loss only: the reconstruction targets v - k.
-  const auto targets = inner_loss != nullptr ? (padded(v, true) - kc).detach() : torch::Tensor();
+  const auto targets = inner_loss != nullptr ? (split_into_chunks(v, c) - kc).detach() : torch::Tensor();
   // Per mini-batch views, taken with unbind: its backward stacks the N gradients once, where N
   // select()s would each write a gradient the size of the whole tensor (O(N²) work).
   const auto inputs_n = inputs.unbind(2), offset_n = offset.unbind(2), mixing_n = mixing.unbind(2);

@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include "kernels/chunking.h"
+
 namespace zoolab::kernels {
 namespace {
 
@@ -63,19 +65,13 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
                       double eps, torch::Tensor* inner_loss) {
   ttt_mlp_check(q, k, v, eta_row, eta_col, w1, b1, w2, b2, ln_weight, ln_bias, mini_batch_size);
   const int64_t batch = q.size(0), heads = q.size(1), len = q.size(2), f = q.size(3);
-  const int64_t c = mini_batch_size, chunks = (len + c - 1) / c, pad = chunks * c - len;
+  const int64_t c = mini_batch_size, chunks = (len + c - 1) / c;
   // Inert padding after the last token (kernels/ttt_linear.h).
-  auto padded = [&](const torch::Tensor& t, bool vector) {
-    const auto p = pad == 0 ? t
-                   : vector ? torch::constant_pad_nd(t, {0, 0, 0, pad})
-                            : torch::constant_pad_nd(t, {0, pad});
-    return vector ? p.reshape({batch, heads, chunks, c, f}) : p.reshape({batch, heads, chunks, c});
-  };
-  const auto qc = padded(q, true);           // (B, H, N, C, F)
-  const auto kc = padded(k, true);           // (B, H, N, C, F)
-  const auto target = padded(v, true) - kc;  // (B, H, N, C, F)
-  const auto rows = padded(eta_row, false);  // (B, H, N, C)
-  const auto cols = padded(eta_col, false);  // (B, H, N, C)
+  const auto qc = split_into_chunks(q, c);           // (B, H, N, C, F)
+  const auto kc = split_into_chunks(k, c);           // (B, H, N, C, F)
+  const auto target = split_into_chunks(v, c) - kc;  // (B, H, N, C, F)
+  const auto rows = split_into_chunks(eta_row, c);   // (B, H, N, C)
+  const auto cols = split_into_chunks(eta_col, c);   // (B, H, N, C)
   const auto causal = torch::ones({c, c}, q.options()).tril();
   const auto eta = rows.unsqueeze(-1) * cols.unsqueeze(-2) * causal;           // (B, H, N, C, C)
   const auto mixing1 = eta * (torch::matmul(qc, kc.transpose(-1, -2)) + 1.0);  // (B, H, N, C, C)
