@@ -23,7 +23,7 @@ second=$("$CLI" sweep --preset zoology-figure2 --db "$WORK/fig2.sqlite" --json)
 expect_contains "$("$CLI" sweeps --db "$WORK/fig2.sqlite")" "zoology-figure2: 0/448 finished, 0 running, 448 queued"
 # A shard of the based sweep, without a database (dry run).
 dry=$("$CLI" sweep --preset based-figure2 --shard 1/4 --dry-run --json)
-[ "$(json_field "['runs'].__len__()" <<<"$dry")" = 34 ] || fail "shard 1/4 of 136 runs is not 34 runs"
+[ "$(json_field "['runs'].__len__()" <<<"$dry")" = 43 ] || fail "shard 1/4 of 172 runs is not 43 runs"
 
 # --- A small sweep: two models x two widths x two learning rates, one epoch each.
 python3 - "$TINY" >"$WORK/small.json" <<'PY'
