@@ -16,20 +16,6 @@ torch::Tensor l2_normalise(const torch::Tensor& x) {
   return x * torch::rsqrt(x.pow(2).sum(-1, /*keepdim=*/true) + 1e-6);
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> delta_patterns(const torch::Tensor& q,
-                                                                  const torch::Tensor& k,
-                                                                  const torch::Tensor& beta,
-                                                                  const torch::Tensor& g, double scale) {
-  torch::NoGradGuard no_grad;
-  std::vector<std::pair<std::string, torch::Tensor>> patterns;
-  patterns.emplace_back("beta", beta);
-  if (g.defined()) {
-    patterns.emplace_back("decay", g.exp());
-  }
-  patterns.emplace_back("weights", kernels::gated_delta_rule_weights(q, k, beta, g, scale));
-  return patterns;
-}
-
 std::vector<ParamSpec> shared_params(int64_t conv_size, double norm_eps) {
   return {
       ParamSpec::boolean("use_short_conv")
@@ -167,13 +153,9 @@ torch::Tensor DeltaNetImpl::forward(const torch::Tensor& u) {
   const double scale = 1.0 / std::sqrt(static_cast<double>(m_head_k_dim));
   const auto o = kernels::gated_delta_rule(qh, kh, vh, bh, {}, scale).transpose(1, 2);  // (B, L, H, V)
   if (capturing()) {
-    for (const auto& [name, pattern] : delta_net_detail::delta_patterns(qh, kh, bh, {}, scale)) {
-      if (name == "weights") {
-        capture_value_weights(pattern);
-      } else {
-        capture(name, pattern);
-      }
-    }
+    torch::NoGradGuard no_grad;
+    capture("beta", bh);
+    capture_value_weights(kernels::gated_delta_rule_weights(qh, kh, bh, {}, scale));
   }
   const auto normed = m_options.use_gate()
                           ? o_norm_gated(o, g_proj(u).view({batch, len, heads, m_head_v_dim}))

@@ -12,7 +12,6 @@
 // v_conv1d, g_proj, o_norm, o_proj.
 
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <torch/arg.h>
@@ -82,15 +81,6 @@ namespace delta_net_detail {
 // fla's l2norm (fla/modules/l2norm.py, what `use_qk_l2norm_in_kernel` applies to q and k):
 // x / sqrt(Σ x² + 1e-6) over the last dimension.
 torch::Tensor l2_normalise(const torch::Tensor& x);
-
-// What both mixers capture for the inspector, by name: "beta" (B, H, L); with g defined "decay" (B, H, L),
-// the per-step gate e^g; and "weights" (B, H, L, L), the signed weights the recurrence applies to v
-// (kernels::gated_delta_rule_weights), which the mixers capture with MixerImpl::capture_value_weights.
-// q, k: (B, H, L, K), beta, g: (B, H, L) as the kernel takes them.
-std::vector<std::pair<std::string, torch::Tensor>> delta_patterns(const torch::Tensor& q,
-                                                                  const torch::Tensor& k,
-                                                                  const torch::Tensor& beta,
-                                                                  const torch::Tensor& g, double scale);
 
 // The kwargs both delta-rule mixers take alike: use_short_conv, conv_size, conv_bias, norm_eps and mode.
 std::vector<ParamSpec> shared_params(int64_t conv_size, double norm_eps);

@@ -88,13 +88,10 @@ torch::Tensor GatedDeltaNetImpl::forward(const torch::Tensor& u) {
   const double scale = 1.0 / std::sqrt(static_cast<double>(m_head_k_dim));
   const auto o = kernels::gated_delta_rule(qh, kh, vh, bh, gh, scale).transpose(1, 2);  // (B, L, H, V)
   if (capturing()) {
-    for (const auto& [name, pattern] : delta_net_detail::delta_patterns(qh, kh, bh, gh, scale)) {
-      if (name == "weights") {
-        capture_value_weights(pattern);
-      } else {
-        capture(name, pattern);
-      }
-    }
+    torch::NoGradGuard no_grad;
+    capture("beta", bh);
+    capture("decay", gh.exp());  // (B, H, L): the per-step gate e^g
+    capture_value_weights(kernels::gated_delta_rule_weights(qh, kh, bh, gh, scale));
   }
   const auto normed = m_options.use_gate()
                           ? o_norm_gated(o, g_proj(u).view({batch, len, heads, m_head_v_dim}))
