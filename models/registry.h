@@ -11,22 +11,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/param_spec.h"
 #include "models/mixer.h"
 
 namespace zoolab {
 
 enum class MixerKind { Sequence, State };
-
-enum class ParamType {
-  Int,
-  Float,
-  Bool,
-  String,
-  IntOrIntList,  // an int, or a list indexed by layer (e.g. BaseConv's kernel_size)
-  MixerList,     // a list of {name, kwargs} mixer configs (hybrids)
-};
-
-const char* to_string(ParamType type);
 
 // Upper bounds of integer kwargs, far above any model zoolab trains and low enough that a typo cannot
 // ask for terabytes; the run's memory estimate (engine/config/run_memory.h) bounds their combinations.
@@ -36,57 +26,6 @@ inline constexpr double kMaxTapsKwarg = 4096;       // state sizes, filter width
 inline constexpr double kMaxFeatureKwarg = 1024;    // Based's feature_dim (its feature map is 1 + f + f²)
 inline constexpr double kMaxExpandKwarg = 64;       // Mamba's expand (the inner width is expand · d_model)
 inline constexpr double kMaxDepthKwarg = 1024;      // depths assumed by initialisations (model.n_layers' cap)
-
-// One parameter of a mixer. Rows are written with the named builders, so that every number says what it is:
-//   ParamSpec::integer("kernel_size").defaults_to(3).at_least(1).at_most(kMaxTapsKwarg).described("...")
-struct ParamSpec {
-  std::string name;
-  ParamType type = ParamType::Int;
-  // Default value; null (no defaults_to) means "taken from the model" (l_max defaults to the longest
-  // sequence).
-  nlohmann::json default_value;
-  std::optional<double> min;  // inclusive bounds for numbers (and for each int of a list)
-  std::optional<double> max;
-  std::vector<std::string> choices;  // allowed strings, if restricted
-  std::string doc;
-
-  static ParamSpec integer(std::string name) { return typed(std::move(name), ParamType::Int); }
-  static ParamSpec number(std::string name) { return typed(std::move(name), ParamType::Float); }
-  static ParamSpec boolean(std::string name) { return typed(std::move(name), ParamType::Bool); }
-  static ParamSpec string(std::string name) { return typed(std::move(name), ParamType::String); }
-  static ParamSpec integer_or_list(std::string name) {
-    return typed(std::move(name), ParamType::IntOrIntList);
-  }
-  static ParamSpec mixer_list(std::string name) { return typed(std::move(name), ParamType::MixerList); }
-
-  static ParamSpec typed(std::string name, ParamType type) {
-    ParamSpec spec;
-    spec.name = std::move(name);
-    spec.type = type;
-    return spec;
-  }
-
-  ParamSpec& defaults_to(nlohmann::json value) {
-    default_value = std::move(value);
-    return *this;
-  }
-  ParamSpec& at_least(double bound) {
-    min = bound;
-    return *this;
-  }
-  ParamSpec& at_most(double bound) {
-    max = bound;
-    return *this;
-  }
-  ParamSpec& one_of(std::vector<std::string> values) {
-    choices = std::move(values);
-    return *this;
-  }
-  ParamSpec& described(std::string text) {
-    doc = std::move(text);
-    return *this;
-  }
-};
 
 // What the backbone tells each mixer it builds (Zoology passes d_model and layer_idx; l_max comes
 // from the data: the longest sequence of the run).

@@ -109,7 +109,7 @@ json ConfigEditor::defaultConfig() {
   RunConfig c;
   c.name = "mqar";
   SegmentConfig train;
-  train.num_kv_pairs = 4;
+  train.with("num_kv_pairs", 4);
   train.num_examples = 100000;
   SegmentConfig test = train;
   test.num_examples = 3000;

@@ -19,7 +19,7 @@
 #include <QString>
 #include <QWidget>
 
-#include "engine/data/mqar.h"
+#include "engine/data/tasks/mqar.h"
 #include "engine/inspect/query_records.h"
 #include "engine/inspect/recall_analysis.h"
 

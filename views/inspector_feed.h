@@ -19,7 +19,7 @@
 #include <QObject>
 #include <QString>
 
-#include "engine/data/mqar.h"
+#include "engine/data/tasks/mqar.h"
 #include "engine/inspect/query_records.h"
 #include "engine/inspect/recall_analysis.h"
 #include "engine/store/records.h"

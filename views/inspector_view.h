@@ -25,7 +25,7 @@
 #include <QString>
 #include <QWidget>
 
-#include "engine/data/mqar.h"
+#include "engine/data/tasks/mqar.h"
 #include "engine/inspect/query_records.h"
 #include "engine/store/records.h"
 #include "views/inspector_feed.h"

@@ -14,7 +14,7 @@
 #include <QObject>
 #include <QString>
 
-#include "engine/data/mqar.h"
+#include "engine/data/tasks/mqar.h"
 #include "engine/store/records.h"
 
 namespace zoolab {

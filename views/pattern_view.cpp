@@ -453,12 +453,8 @@ bool PatternView::exampleTokens(qint64 example, std::vector<int64_t>* tokens,
     }
     const TestExample test = test_example(*m_split, example);
     const TokenSegment& segment = m_split->at(static_cast<size_t>(test.segment));
-    const auto slice = [&](const char* key, int64_t fallback) {
-      const auto it = segment.slices.find(key);
-      return it == segment.slices.end() ? fallback : it->second;
-    };
-    *queries = mqar_query_facts(test.inputs.data(), test.labels.data(), segment.seq_len,
-                                slice("num_kv_pairs", 0), slice("num_passes", 1));
+    *queries = task_query_facts(segment.task, test.inputs.data(), test.labels.data(), segment.seq_len,
+                                segment.slices);
     *tokens = test.inputs;
     return true;
   } catch (const std::exception& error) {

@@ -30,7 +30,7 @@
 #include <QVector>
 #include <QWidget>
 
-#include "engine/data/mqar.h"
+#include "engine/data/tasks/mqar.h"
 #include "engine/inspect/query_records.h"
 #include "engine/store/records.h"
 #include "views/pattern_feed.h"

@@ -35,9 +35,13 @@ ProbeModelInfo modelInfo(const Probe& probe, qint64 runId) {
     info.maxLength = std::min(info.maxLength, config.model.max_position_embeddings);
   }
   for (const SegmentConfig& segment : config.data.test) {
-    QString text = QStringLiteral("L=%1, %2 kv pairs").arg(segment.input_seq_len).arg(segment.num_kv_pairs);
-    if (segment.num_passes > 1) {
-      text += QStringLiteral(", %1 passes").arg(segment.num_passes);
+    QString text =
+        QStringLiteral("%1, L=%2").arg(QString::fromStdString(segment.task)).arg(segment.input_seq_len);
+    if (segment.params.contains("num_kv_pairs")) {
+      text += QStringLiteral(", %1 kv pairs").arg(segment.integer("num_kv_pairs"));
+    }
+    if (segment.params.contains("num_passes") && segment.integer("num_passes") > 1) {
+      text += QStringLiteral(", %1 passes").arg(segment.integer("num_passes"));
     }
     info.segments.append(text);
   }

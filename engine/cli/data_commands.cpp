@@ -9,7 +9,7 @@
 #include <iostream>
 
 #include "engine/cli/commands.h"
-#include "engine/data/mqar.h"
+#include "engine/data/tasks/mqar.h"
 #include "engine/text/byte_level_bpe.h"
 #include "engine/text/corpus.h"
 #include "engine/text/sample_corpus.h"

@@ -8,7 +8,7 @@
 #include <torch/torch.h>
 
 #include "engine/cli/commands.h"
-#include "engine/data/mqar.h"
+#include "engine/data/tasks/mqar.h"
 #include "engine/store/run_queue.h"
 #include "engine/store/store.h"
 #include "engine/train/batches.h"

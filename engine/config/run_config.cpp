@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "engine/config/json_reader.h"
+#include "engine/data/task_registry.h"
 #include "engine/util/checked_size.h"
 
 namespace zoolab {
@@ -21,75 +22,44 @@ constexpr int64_t kMaxLayers = 1024;
 constexpr int64_t kMaxBatchSize = int64_t{1} << 20;
 constexpr int64_t kMaxSequenceLength = int64_t{1} << 20;  // input_seq_len, context_length, positions
 
-const std::vector<std::string> kTasks = {"mqar"};  // of a segment
 const std::vector<std::string> kDataTasks = {"mqar", "text"};
-const std::vector<std::string> kSliceKeys = {"num_kv_pairs", "input_seq_len", "num_passes"};
 const std::vector<std::string> kAccuracyAverages = {"example", "token"};
 const std::vector<std::string> kLmHeads = {"labelled", "all"};
 const std::vector<std::string> kBlockTypes = {"transformer", "mamba", "mamba2"};
 
-// One MQAR segment (Zoology's DataSegmentConfig and MQARConfig: docs/reference.md#segments-seeds-and-batches,
-// docs/reference.md#mqar-generator). The shape checks need data.vocab_size and run in check_segment_shape().
+// One segment (Zoology's DataSegmentConfig and its subclasses: docs/reference.md#segments-seeds-and-batches,
+// docs/tasks.md): the fields every segment has, then the task's own parameters, checked against the task's
+// specs. The checks that need data.vocab_size run in check_segment_shape().
 SegmentConfig parse_segment(const json& value, const std::string& path) {
   ObjectReader r(value, path);
   SegmentConfig s;
-  s.task = r.get_string("task", s.task, StringRule::one_of(kTasks));
+  s.task = r.get_string("task", s.task, StringRule::one_of(task_names()));
   s.input_seq_len = r.get_int64("input_seq_len", s.input_seq_len, IntRange::between(1, kMaxSequenceLength));
-  s.num_kv_pairs = r.get_int64("num_kv_pairs", s.num_kv_pairs, IntRange::positive());
   s.num_examples = r.get_int64("num_examples", s.num_examples, IntRange::positive());
-  s.power_a = r.get_double("power_a", s.power_a, DoubleRange::positive());
-  s.random_non_queries = r.get_bool("random_non_queries", s.random_non_queries);
-  s.num_passes = r.get_int64("num_passes", s.num_passes, IntRange::positive());
+  // Reading each of the task's parameters before finish() makes a misspelt key an "unknown key" error
+  // that lists the segment's allowed keys (and suggests the closest).
+  const TaskSpec& task = find_task(s.task, r.path_of("task"));
+  json given = json::object();
+  for (const auto& param : task.params) {
+    if (const json* v = r.get_raw(param.name)) {
+      given[param.name] = *v;
+    }
+  }
   r.finish();
+  s.params = resolve_task_params(task, given, path);
   return s;
 }
 
-// Zoology's asserts in multiquery_ar plus the vocabulary halves of its key and value draws, reported
-// against the segment's own fields. Products of configured counts are CheckedSize: 2^62 passes must be
-// refused, not wrapped into a small number that passes.
+// The checks every task shares, then the task's own (which need data.vocab_size or relate its fields).
 void check_segment_shape(const SegmentConfig& s, int64_t vocab_size, const std::string& path) {
-  const int64_t L = s.input_seq_len;
-  const int64_t kv = s.num_kv_pairs;
-  if (L % 2 != 0) {
-    throw ConfigError(path + ".input_seq_len",
-                      "must be even (keys and queries come in pairs), got " + std::to_string(L));
-  }
-  if (vocab_size <= L) {
-    throw ConfigError(
-        path + ".input_seq_len",
-        "must be less than data.vocab_size (" + std::to_string(vocab_size) + "), got " + std::to_string(L));
-  }
-  // The context (kv pairs, num_passes times) and one query slot per pair.
-  const CheckedSize one_pass = CheckedSize(kv) * 4;
-  const CheckedSize needed = CheckedSize(kv) * 2 * s.num_passes + CheckedSize(kv) * 2;
-  if (!needed.within(static_cast<uint64_t>(L))) {
-    const std::string passes =
-        s.num_passes == 1 ? std::string() : " with " + std::to_string(s.num_passes) + " passes";
-    if (!needed.ok() && one_pass.within(static_cast<uint64_t>(L))) {
-      throw ConfigError(path + ".num_passes",
-                        std::to_string(s.num_passes) + " passes over " + std::to_string(kv) +
-                            " kv pairs need more than 2^64 tokens; input_seq_len " + std::to_string(L) +
-                            " holds at most " + std::to_string((L - 2 * kv) / (2 * kv)) + " passes");
-    }
-    const std::string need_text =
-        needed.ok() ? "input_seq_len >= " + std::to_string(*needed.value()) : "more than 2^64 tokens";
-    throw ConfigError(path + ".num_kv_pairs", std::to_string(kv) + " kv pairs" + passes + " need " +
-                                                  need_text + ", got " + std::to_string(L));
-  }
   // Inputs and labels, 8 bytes a token: whether that fits this machine is checked with the model
   // (run_memory.h); a size past 2^64 bytes fits none.
-  if (!(CheckedSize(s.num_examples) * L * 16).ok()) {
+  if (!(CheckedSize(s.num_examples) * s.input_seq_len * 16).ok()) {
     throw ConfigError(path + ".num_examples", std::to_string(s.num_examples) + " examples of " +
-                                                  std::to_string(L) +
+                                                  std::to_string(s.input_seq_len) +
                                                   " tokens need more than 2^64 bytes; lower num_examples");
   }
-  // Keys come from [1, V/2) and values from [V/2, V), distinct within an example.
-  const int64_t num_keys = vocab_size / 2 - 1;
-  if (kv > num_keys) {
-    throw ConfigError(path + ".num_kv_pairs", std::to_string(kv) + " distinct keys need data.vocab_size >= " +
-                                                  std::to_string(2 * (kv + 1)) + ", got " +
-                                                  std::to_string(vocab_size));
-  }
+  find_task(s.task, path + ".task").check_shape(s, vocab_size, path);
 }
 
 std::vector<SegmentConfig> parse_segments(ObjectReader& r, const std::string& key, int64_t vocab_size) {
@@ -98,7 +68,7 @@ std::vector<SegmentConfig> parse_segments(ObjectReader& r, const std::string& ke
   if (!list || list->empty()) {
     throw ConfigError(path,
                       "expected a list of at least one segment, e.g. [{\"task\": \"mqar\", "
-                      "\"input_seq_len\": 64, \"num_kv_pairs\": 4}]");
+                      "\"input_seq_len\": 64, \"num_kv_pairs\": 4}] (`zoolab-cli tasks` lists the tasks)");
   }
   std::vector<SegmentConfig> segments;
   for (size_t i = 0; i < list->size(); ++i) {
@@ -284,7 +254,7 @@ TrainConfig parse_train(const json* value, const DataConfig& data) {
   t.early_stopping_metric =
       r.get_string("early_stopping_metric", t.early_stopping_metric, StringRule::non_empty());
   t.early_stopping_threshold = r.get_double("early_stopping_threshold", t.early_stopping_threshold);
-  t.slice_keys = r.get_string_list("slice_keys", t.slice_keys, StringRule::one_of(kSliceKeys));
+  t.slice_keys = r.get_string_list("slice_keys", t.slice_keys, StringRule::one_of(all_slice_keys()));
   t.shuffle = r.get_bool("shuffle", t.shuffle);
   t.accuracy_average =
       r.get_string("accuracy_average", t.accuracy_average, StringRule::one_of(kAccuracyAverages));
@@ -352,13 +322,11 @@ RunConfig load_run_config_file(const std::string& path) {
 }
 
 nlohmann::json segment_to_json(const SegmentConfig& s) {
-  return json{{"task", s.task},
-              {"input_seq_len", s.input_seq_len},
-              {"num_kv_pairs", s.num_kv_pairs},
-              {"num_examples", s.num_examples},
-              {"power_a", s.power_a},
-              {"random_non_queries", s.random_non_queries},
-              {"num_passes", s.num_passes}};
+  json out = resolve_task_params(find_task(s.task), s.params, "segment");
+  out["task"] = s.task;
+  out["input_seq_len"] = s.input_seq_len;
+  out["num_examples"] = s.num_examples;
+  return out;
 }
 
 namespace {

@@ -14,16 +14,27 @@
 
 namespace zoolab {
 
-// One data segment (Zoology's DataSegmentConfig / MQARConfig). Every segment of a run shares
+// One data segment (Zoology's DataSegmentConfig and its subclasses): a task of the task registry
+// (engine/data/task_registry.h) with the task's own parameters. Every segment of a run shares
 // DataConfig::vocab_size.
 struct SegmentConfig {
-  std::string task = "mqar";  // only "mqar" for now
+  std::string task = "mqar";
   int64_t input_seq_len = 64;
-  int64_t num_kv_pairs = 8;
   int64_t num_examples = 1000;
-  double power_a = 0.01;
-  bool random_non_queries = true;
-  int64_t num_passes = 1;  // context repetitions (JRT); Zoology's default 1
+  // The task's parameters by their reference names ({"num_kv_pairs": 8, "power_a": 0.01, ...}); a parsed
+  // segment has every one, defaults filled in. Segments built in code may set only what they change: the
+  // accessors fall back to the task's defaults.
+  nlohmann::json params = nlohmann::json::object();
+
+  // A task parameter's value; throws ConfigError naming the key when the task has no such parameter.
+  int64_t integer(const std::string& key) const;
+  double number(const std::string& key) const;
+  bool flag(const std::string& key) const;
+  // Sets a task parameter (builders for segments made in code).
+  SegmentConfig& with(const std::string& key, nlohmann::json value) {
+    params[key] = std::move(value);
+    return *this;
+  }
 };
 
 // Language modelling on token shards (docs/architecture.md#text-pipeline): contiguous windows of
@@ -121,7 +132,8 @@ RunConfig parse_run_config(const nlohmann::json& json);
 // Reads and parses a JSON file; a syntax error names the file, line and column.
 RunConfig load_run_config_file(const std::string& path);
 
-// One MQAR segment with every default filled in (the editor shows these for keys a segment leaves out).
+// One segment with every default of its task filled in (the editor shows these for keys a segment leaves
+// out): {"task", "input_seq_len", "num_examples", and the task's parameters}.
 nlohmann::json segment_to_json(const SegmentConfig& segment);
 
 // The full configuration with every default filled in (what the database stores for a run).

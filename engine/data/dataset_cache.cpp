@@ -71,17 +71,16 @@ uint64_t fnv1a64(const std::string& text) {
 
 std::string dataset_cache_key(const SegmentConfig& config, int64_t vocab_size, uint64_t seed) {
   // nlohmann::json objects keep their keys sorted and dump() prints doubles in shortest round-trip
-  // form, so the same fields always give the same text.
-  const nlohmann::json key{{"generator", config.task},
-                           {"generator_version", kMqarGeneratorVersion},
-                           {"input_seq_len", config.input_seq_len},
-                           {"num_examples", config.num_examples},
-                           {"num_kv_pairs", config.num_kv_pairs},
-                           {"num_passes", config.num_passes},
-                           {"power_a", config.power_a},
-                           {"random_non_queries", config.random_non_queries},
-                           {"seed", seed},
-                           {"vocab_size", vocab_size}};
+  // form, so the same fields always give the same text. For MQAR these are the fields of the first
+  // version of this key, so caches written before the task registry stay valid.
+  const TaskSpec& task = find_task(config.task);
+  nlohmann::json key = resolve_task_params(task, config.params, "segment");
+  key["generator"] = config.task;
+  key["generator_version"] = task.generator_version;
+  key["input_seq_len"] = config.input_seq_len;
+  key["num_examples"] = config.num_examples;
+  key["seed"] = seed;
+  key["vocab_size"] = vocab_size;
   return key.dump();
 }
 
@@ -232,16 +231,16 @@ bool read_dataset_file(const std::string& path, TokenSegment* segment) {
 TokenSegment load_or_generate(const SegmentConfig& config, int64_t vocab_size, uint64_t seed,
                               const std::string& cache_dir) {
   if (cache_dir.empty())
-    return generate_mqar(config, vocab_size, seed);
+    return generate_segment(config, vocab_size, seed);
   const std::string path = dataset_cache_path(cache_dir, config, vocab_size, seed);
   TokenSegment cached;
   // The key already pins every field; checking the shape again guards against hash collisions.
   if (read_dataset_file(path, &cached) && cached.num_examples == config.num_examples &&
-      cached.seq_len == config.input_seq_len && cached.slices.count("num_kv_pairs") &&
-      cached.slices.at("num_kv_pairs") == config.num_kv_pairs) {
+      cached.seq_len == config.input_seq_len) {
+    cached.task = config.task;
     return cached;
   }
-  TokenSegment segment = generate_mqar(config, vocab_size, seed);
+  TokenSegment segment = generate_segment(config, vocab_size, seed);
   write_dataset_file(path, segment);
   return segment;
 }

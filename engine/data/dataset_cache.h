@@ -3,7 +3,7 @@
 // An on-disk cache of generated data segments, keyed by a content hash of everything that
 // determines them (as Zoology caches `data_<md5(config + seed)>.pt`).
 //
-// File "<cache_dir>/mqar-<16 hex digits>.zlds", all integers little-endian:
+// File "<cache_dir>/<task>-<16 hex digits>.zlds", all integers little-endian:
 //   char[4]  magic "ZLDS"
 //   uint32   format version (kDatasetFileVersion)
 //   uint64   N (examples), uint64 L (sequence length)
@@ -19,25 +19,25 @@
 #include <string_view>
 
 #include "engine/config/run_config.h"
-#include "engine/data/mqar.h"
+#include "engine/data/task_registry.h"
 
 namespace zoolab {
 
 inline constexpr uint32_t kDatasetFileVersion = 2;
-// Bump when generate_mqar's output for a given (config, vocab, seed) changes: old entries then
-// hash to other names and are never read.
-inline constexpr int kMqarGeneratorVersion = 1;
 
 // FNV-1a 64-bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3).
 uint64_t fnv1a64(const void* data, size_t size, uint64_t hash = 0xcbf29ce484222325ULL);
 uint64_t fnv1a64(const std::string& text);
 
-// The canonical JSON (sorted keys, no spaces) that identifies a segment:
-// {"generator":"mqar","generator_version":1,"input_seq_len":..,"num_examples":..,"num_kv_pairs":..,
-//  "num_passes":..,"power_a":..,"random_non_queries":..,"seed":..,"vocab_size":..}
+// The canonical JSON (sorted keys, no spaces) that identifies a segment: its task's parameters and
+// {"generator": task, "generator_version": TaskSpec::generator_version, "input_seq_len", "num_examples",
+//  "seed", "vocab_size"}, e.g. for MQAR {"generator":"mqar","generator_version":1,"input_seq_len":..,
+//  "num_examples":..,"num_kv_pairs":..,"num_passes":..,"power_a":..,"random_non_queries":..,"seed":..,
+//  "vocab_size":..}. A generator whose output changes bumps its version: old entries then hash to other
+// names and are never read.
 std::string dataset_cache_key(const SegmentConfig& config, int64_t vocab_size, uint64_t seed);
 
-// "<cache_dir>/mqar-<fnv1a64(key) as 16 lowercase hex digits>.zlds".
+// "<cache_dir>/<task>-<fnv1a64(key) as 16 lowercase hex digits>.zlds".
 std::string dataset_cache_path(const std::string& cache_dir, const SegmentConfig& config, int64_t vocab_size,
                                uint64_t seed);
 
@@ -53,7 +53,7 @@ TokenSegment decode_dataset_file(std::string_view bytes, const std::string& path
 // the memory budget or does not check out in any way (decode_dataset_file).
 bool read_dataset_file(const std::string& path, TokenSegment* segment);
 
-// The segment from the cache when a valid file exists, otherwise generated (generate_mqar) and
+// The segment from the cache when a valid file exists, otherwise generated (generate_segment) and
 // written to the cache. An empty cache_dir disables caching.
 TokenSegment load_or_generate(const SegmentConfig& config, int64_t vocab_size, uint64_t seed,
                               const std::string& cache_dir);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "engine/config/run_config.h"
-#include "engine/data/mqar.h"
+#include "engine/data/tasks/mqar.h"
 #include "engine/inspect/query_records.h"
 #include "engine/store/records.h"
 

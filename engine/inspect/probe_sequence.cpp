@@ -3,7 +3,7 @@
 #include <limits>
 #include <optional>
 
-#include "engine/data/mqar.h"
+#include "engine/data/tasks/mqar.h"
 #include "engine/text/utf8.h"
 
 namespace zoolab {

@@ -58,7 +58,8 @@ class Reader {
 nlohmann::json header_json(const QueryRecordSet& set) {
   nlohmann::json segments = nlohmann::json::array();
   for (const auto& segment : set.segments) {
-    segments.push_back({{"seq_len", segment.seq_len},
+    segments.push_back({{"task", segment.task},
+                        {"seq_len", segment.seq_len},
                         {"num_examples", segment.num_examples},
                         {"first_example", segment.first_example},
                         {"slices", segment.slices}});
@@ -151,6 +152,14 @@ QueryRecordSet decode_query_records(std::string_view bytes) {
       throw InputError(where + "is not an object");
     }
     RecordSegment segment;
+    // Sets written before the task registry name no task: they are MQAR's.
+    const auto task = s.find("task");
+    if (task != s.end()) {
+      if (!task->is_string() || task->get<std::string>().empty() || task->get<std::string>().size() > 64) {
+        throw InputError(where + "header field \"task\" is not a task name");
+      }
+      segment.task = task->get<std::string>();
+    }
     segment.seq_len = header_int(s, "seq_len", 0, kMax, where);
     segment.num_examples = header_int(s, "num_examples", 0, kMax, where);
     segment.first_example = header_int(s, "first_example", 0, kMax, where);
@@ -187,35 +196,6 @@ QueryRecordSet decode_query_records(std::string_view bytes) {
     r.correct = in.get<uint8_t>("correct") != 0;
   }
   return set;
-}
-
-std::vector<QueryFacts> mqar_query_facts(const int64_t* inputs, const int64_t* labels, int64_t seq_len,
-                                         int64_t num_kv_pairs, int64_t num_passes) {
-  constexpr int64_t kIgnore = -100;
-  const int64_t context = std::min<int64_t>(2 * num_kv_pairs * num_passes, seq_len);
-  std::vector<QueryFacts> facts;
-  for (int64_t p = 0; p < seq_len; ++p) {
-    if (labels[p] == kIgnore) {
-      continue;
-    }
-    QueryFacts f;
-    f.position = static_cast<int32_t>(p);
-    f.key = static_cast<int32_t>(inputs[p]);
-    f.target = static_cast<int32_t>(labels[p]);
-    // Keys sit at even context offsets (k v k v ...); with several passes the latest occurrence
-    // before the query is the one a recurrent model saw last.
-    const int64_t limit = std::min(context, p);  // context positions before the query
-    for (int64_t k = limit > 0 ? ((limit - 1) / 2) * 2 : -2; k >= 0; k -= 2) {
-      if (inputs[k] == inputs[p]) {
-        f.key_position = static_cast<int32_t>(k);
-        f.gap = static_cast<int32_t>(p - k);
-        f.kv_index = static_cast<int16_t>((k / 2) % std::max<int64_t>(num_kv_pairs, 1));
-        break;
-      }
-    }
-    facts.push_back(f);
-  }
-  return facts;
 }
 
 }  // namespace zoolab

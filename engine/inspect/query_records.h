@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/data/query_facts.h"
+
 namespace zoolab {
 
 struct QueryRecord {
@@ -35,6 +37,7 @@ struct RecordSegment {
   int64_t num_examples = 0;
   int64_t first_example = 0;
   std::map<std::string, int64_t> slices;  // e.g. num_kv_pairs, input_seq_len, num_passes
+  std::string task = "mqar";              // the registry name of the segment's task
 };
 
 struct QueryRecordSet {
@@ -52,20 +55,5 @@ std::string encode_query_records(const QueryRecordSet& set);
 // Throws InputError naming what is wrong (magic, version, checksum, truncation, header field); never
 // reads outside `bytes`. The torch-free entry point for fuzzing.
 QueryRecordSet decode_query_records(std::string_view bytes);
-
-// The facts of one MQAR query that do not depend on the model.
-struct QueryFacts {
-  int32_t position = 0;
-  int32_t key = 0;
-  int32_t target = 0;
-  int32_t key_position = -1;  // latest occurrence of the key in the context before the query, or -1
-  int32_t gap = 0;            // position - key_position (0 when the key is not in the context)
-  int16_t kv_index = -1;      // key_position / 2 modulo num_kv_pairs (the pair it was stored as)
-};
-
-// Every labelled position of one example (labels != -100), in order. The context is the first
-// 2·num_kv_pairs·num_passes tokens, laid out k v k v ...
-std::vector<QueryFacts> mqar_query_facts(const int64_t* inputs, const int64_t* labels, int64_t seq_len,
-                                         int64_t num_kv_pairs, int64_t num_passes);
 
 }  // namespace zoolab

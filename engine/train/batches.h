@@ -12,7 +12,7 @@
 #include <torch/types.h>
 
 #include "engine/config/run_config.h"
-#include "engine/data/mqar.h"
+#include "engine/data/tasks/mqar.h"
 
 namespace zoolab {
 

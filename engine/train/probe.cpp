@@ -6,7 +6,7 @@
 
 #include <torch/torch.h>
 
-#include "engine/data/mqar.h"
+#include "engine/data/tasks/mqar.h"
 #include "engine/store/store.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/model_setup.h"
@@ -155,7 +155,7 @@ ProbeResult Probe::run(const std::vector<int64_t>& tokens, const std::vector<int
   result.predictions.assign(predictions.data_ptr<int64_t>(), predictions.data_ptr<int64_t>() + len);
   result.p_prediction.assign(p_best.data_ptr<float>(), p_best.data_ptr<float>() + len);
 
-  // The context's shape comes from the run's test segments: MQAR queries every key once, so the
+  // For MQAR the context's shape comes from the run's test segments: MQAR queries every key once, so the
   // number of labels is num_kv_pairs; num_passes is that of the first test segment of this length with
   // that many pairs (else of this length, else 1). A sequence typed by hand thus gets kv = its labels.
   const int64_t kv = std::count_if(result.labels.begin(), result.labels.end(),
@@ -165,14 +165,21 @@ ProbeResult Probe::run(const std::vector<int64_t>& tokens, const std::vector<int
   auto same_len =
       std::find_if(test.begin(), test.end(), [&](const SegmentConfig& s) { return s.input_seq_len == len; });
   auto same_shape = std::find_if(test.begin(), test.end(), [&](const SegmentConfig& s) {
-    return s.input_seq_len == len && s.num_kv_pairs == kv;
+    return s.task == "mqar" && s.input_seq_len == len && s.integer("num_kv_pairs") == kv;
   });
   if (same_shape != test.end()) {
-    passes = same_shape->num_passes;
+    passes = same_shape->integer("num_passes");
   } else if (same_len != test.end()) {
-    passes = same_len->num_passes;
+    passes = same_len->task == "mqar" ? same_len->integer("num_passes") : 1;
   }
-  result.queries = mqar_query_facts(result.tokens.data(), result.labels.data(), len, kv, passes);
+  // Other tasks find their sources by their own rule (engine/data/query_facts.h): the task of the first
+  // test segment of this length, else of the first test segment.
+  const std::string task = same_len != test.end() ? same_len->task
+                           : test.empty()         ? "mqar"
+                                                  : test.front().task;
+  result.queries = task == "mqar"
+                       ? mqar_query_facts(result.tokens.data(), result.labels.data(), len, kv, passes)
+                       : task_query_facts(task, result.tokens.data(), result.labels.data(), len, {});
   const auto* p = probs.data_ptr<float>();
   for (const auto& query : result.queries) {
     result.p_target.push_back(p[static_cast<int64_t>(query.position) * vocab + query.target]);

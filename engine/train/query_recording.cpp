@@ -8,15 +8,6 @@
 
 namespace zoolab {
 
-namespace {
-
-int64_t slice_or(const std::map<std::string, int64_t>& slices, const std::string& key, int64_t fallback) {
-  const auto found = slices.find(key);
-  return found == slices.end() ? fallback : found->second;
-}
-
-}  // namespace
-
 std::vector<int64_t> segment_first_examples(const SplitData& split) {
   std::vector<int64_t> first;
   int64_t next = 0;
@@ -48,6 +39,7 @@ QueryRecorder::QueryRecorder(const SplitData& split, RecordRequest request)
     info.seq_len = segment.seq_len;
     info.num_examples = segment.num_examples;
     info.first_example = m_first_examples[s];
+    info.task = segment.task;
     info.slices = segment.slices;
     m_set.segments.push_back(std::move(info));
   }
@@ -71,8 +63,6 @@ void QueryRecorder::add(const Batch& batch, const torch::Tensor& log_probs,
   }
   const auto& segment = m_set.segments.at(static_cast<size_t>(batch.segment));
   const int64_t seq_len = batch.inputs.size(1);
-  const int64_t num_kv_pairs = slice_or(segment.slices, "num_kv_pairs", 0);
-  const int64_t num_passes = slice_or(segment.slices, "num_passes", 1);
 
   // The facts need the tokens; labelled positions are in row-major order (batches.cpp), so the facts of
   // rows 0..rows-1 in turn line up with the first labelled positions of the batch.
@@ -81,8 +71,8 @@ void QueryRecorder::add(const Batch& batch, const torch::Tensor& log_probs,
   std::vector<std::vector<QueryFacts>> facts(static_cast<size_t>(rows));
   int64_t count = 0;
   for (int64_t r = 0; r < rows; ++r) {
-    facts[r] = mqar_query_facts(inputs.data_ptr<int64_t>() + r * seq_len,
-                                labels.data_ptr<int64_t>() + r * seq_len, seq_len, num_kv_pairs, num_passes);
+    facts[r] = task_query_facts(segment.task, inputs.data_ptr<int64_t>() + r * seq_len,
+                                labels.data_ptr<int64_t>() + r * seq_len, seq_len, segment.slices);
     count += static_cast<int64_t>(facts[r].size());
   }
   const int64_t labelled = batch.targets.size(0);

@@ -16,7 +16,7 @@
 
 #include "engine/config/run_config.h"
 #include "engine/data/dataset_cache.h"
-#include "engine/data/mqar.h"
+#include "engine/data/tasks/mqar.h"
 #include "engine/formats/checkpoint_format.h"
 #include "engine/inspect/query_records.h"
 #include "engine/text/bigram_counts.h"
@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
   {
     SegmentConfig segment;
     segment.input_seq_len = 16;
-    segment.num_kv_pairs = 2;
+    segment.with("num_kv_pairs", 2);
     segment.num_examples = 3;
     const std::string path = out + "/dataset_cache/mqar.zlds";
     write_dataset_file(path, generate_mqar(segment, 64, 1));

@@ -33,11 +33,11 @@ TEST(Config, DefaultsFollowZoology) {
   const SegmentConfig& s = c.data.train[0];
   EXPECT_EQ(s.task, "mqar");
   EXPECT_EQ(s.input_seq_len, 64);
-  EXPECT_EQ(s.num_kv_pairs, 4);
+  EXPECT_EQ(s.integer("num_kv_pairs"), 4);
   EXPECT_EQ(s.num_examples, 1000);
-  EXPECT_DOUBLE_EQ(s.power_a, 0.01);
-  EXPECT_TRUE(s.random_non_queries);
-  EXPECT_EQ(s.num_passes, 1);
+  EXPECT_DOUBLE_EQ(s.number("power_a"), 0.01);
+  EXPECT_TRUE(s.flag("random_non_queries"));
+  EXPECT_EQ(s.integer("num_passes"), 1);
   EXPECT_EQ(c.model.d_model, 128);
   EXPECT_EQ(c.model.n_layers, 2);
   EXPECT_EQ(c.model.max_position_embeddings, 64);
@@ -57,7 +57,7 @@ TEST(Config, DefaultsFollowZoology) {
   EXPECT_EQ(max_seq_len(c.data), 64);
   // Zoology's MQARConfig default of 8 kv pairs.
   const RunConfig bare = parse_run_config(json::parse(R"({"data": {"train": [{}], "test": [{}]}})"));
-  EXPECT_EQ(bare.data.train[0].num_kv_pairs, 8);
+  EXPECT_EQ(bare.data.train[0].integer("num_kv_pairs"), 8);
   EXPECT_EQ(bare.data.test[0].input_seq_len, 64);
 }
 
@@ -79,7 +79,7 @@ TEST(Config, DesignExampleParsesWithEveryField) {
   EXPECT_EQ(c.data.test_batch_size, 256);
   EXPECT_EQ(c.data.seed, 0u);
   EXPECT_EQ(c.data.train[0].num_examples, 100000);
-  EXPECT_FALSE(c.data.train[0].random_non_queries);
+  EXPECT_FALSE(c.data.train[0].flag("random_non_queries"));
   EXPECT_EQ(c.model.sequence_mixer.kwargs, json({{"num_heads", 1}, {"dropout", 0.1}}));
   EXPECT_EQ(c.model.state_mixer.kwargs, json::object());
   EXPECT_EQ(effective_vocab_size(c), 8200);
@@ -94,7 +94,7 @@ TEST(Config, ToJsonRoundTripsExactly) {
   c.seed = 18446744073709551615ULL;  // the largest uint64 survives
   c.data.test_batch_size = 17;
   c.data.cache_dir = "/tmp/x";
-  c.data.train[0].power_a = 0.1 + 0.2;  // not representable in short decimal
+  c.data.train[0].with("power_a", 0.1 + 0.2);  // not representable in short decimal
   c.model.embed_dropout = 1.0 / 3.0;
   c.model.sequence_mixer = {"base_conv", json{{"kernel_size", {3, -1}}, {"l_max", 64}}};
   c.train.slice_keys = {"num_passes"};
@@ -104,7 +104,7 @@ TEST(Config, ToJsonRoundTripsExactly) {
   const RunConfig back = parse_run_config(json::parse(once.dump()));
   EXPECT_EQ(to_json(back), once);
   EXPECT_EQ(back.seed, c.seed);
-  EXPECT_EQ(back.data.train[0].power_a, c.data.train[0].power_a);
+  EXPECT_EQ(back.data.train[0].number("power_a"), c.data.train[0].number("power_a"));
   EXPECT_EQ(back.model.embed_dropout, c.model.embed_dropout);
   EXPECT_EQ(back.model.sequence_mixer.kwargs, c.model.sequence_mixer.kwargs);
   EXPECT_EQ(back.data.test_batch_size, 17);
@@ -162,7 +162,7 @@ TEST(Config, WrongTypesNameValueAndExpectation) {
   j["data"]["train"][0]["num_kv_pairs"] = "four";
   ConfigError e = parse_error(j);
   EXPECT_EQ(e.path(), "data.train[0].num_kv_pairs");
-  EXPECT_STREQ(e.what(), "data.train[0].num_kv_pairs: expected a positive integer, got \"four\"");
+  EXPECT_STREQ(e.what(), "data.train[0].num_kv_pairs: expected an integer, got \"four\"");
 
   j = minimal_config();
   j["data"]["train"][0]["num_kv_pairs"] = 4.0;  // 4.0 is not an integer
@@ -345,7 +345,7 @@ TEST(Config, EveryBuiltInPresetParses) {
   EXPECT_EQ(attention.data.vocab_size, 8192);
   EXPECT_EQ(attention.data.train[0].num_examples, 100000);
   EXPECT_EQ(attention.data.test[0].num_examples, 3000);
-  EXPECT_FALSE(attention.data.train[0].random_non_queries);
+  EXPECT_FALSE(attention.data.train[0].flag("random_non_queries"));
   EXPECT_EQ(attention.model.max_position_embeddings, 64);
   EXPECT_EQ(attention.model.state_mixer.name, "identity");
   const RunConfig conv = load_preset("fig2-base_conv-L64-d64");
@@ -378,7 +378,7 @@ class ConfigFileTest : public ::testing::Test {
 
 TEST_F(ConfigFileTest, LoadsAValidFile) {
   const std::string path = write("ok.json", minimal_config().dump(2));
-  EXPECT_EQ(load_run_config_file(path).data.train[0].num_kv_pairs, 4);
+  EXPECT_EQ(load_run_config_file(path).data.train[0].integer("num_kv_pairs"), 4);
 }
 
 TEST_F(ConfigFileTest, MissingFileNamesThePath) {

@@ -11,7 +11,7 @@
 #include "engine/config/config_overrides.h"
 #include "engine/config/presets.h"
 #include "engine/config/run_config.h"
-#include "engine/data/mqar.h"
+#include "engine/data/tasks/mqar.h"
 #include "tests/engine/core/config_test_support.h"
 
 namespace zoolab {
@@ -65,10 +65,10 @@ TEST(ConfigLimits, ExamplesWhoseBytesOverflowAreRefused) {
 TEST(ConfigLimits, GenerateMqarChecksBeforeAllocating) {
   SegmentConfig s;
   s.input_seq_len = 64;
-  s.num_kv_pairs = 4;
-  s.num_passes = int64_t{1} << 62;
+  s.with("num_kv_pairs", 4);
+  s.with("num_passes", int64_t{1} << 62);
   EXPECT_THROW(generate_mqar(s, 8192, 1), ConfigError);
-  s.num_passes = 1;
+  s.with("num_passes", 1);
   s.num_examples = int64_t{1} << 60;  // N·L wraps to 0 in int64
   EXPECT_THROW(generate_mqar(s, 8192, 1), ConfigError);
   s.num_examples = 1000000000000;  // 10^12 examples: 954 TiB
@@ -76,7 +76,7 @@ TEST(ConfigLimits, GenerateMqarChecksBeforeAllocating) {
     generate_mqar(s, 8192, 1);
     ADD_FAILURE() << "no ConfigError";
   } catch (const ConfigError& e) {
-    EXPECT_EQ(e.path(), "num_examples");
+    EXPECT_EQ(e.path(), "segment.num_examples");
     EXPECT_TRUE(contains(e.what(), "1000000000000 examples of 64 tokens")) << e.what();
     EXPECT_TRUE(contains(e.what(), "more than the limit of")) << e.what();
   }

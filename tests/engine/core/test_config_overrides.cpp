@@ -57,8 +57,8 @@ TEST(ConfigOverrides, AddressesListElementsByNumberInEitherForm) {
   const auto base = load_preset("mqar-quick");
   const auto dotted = with_overrides(base, {"data.train.0.num_kv_pairs=2"});
   const auto bracketed = with_overrides(base, {"data.train[0].num_kv_pairs=2"});
-  EXPECT_EQ(dotted.data.train.at(0).num_kv_pairs, 2);
-  EXPECT_EQ(bracketed.data.train.at(0).num_kv_pairs, 2);
+  EXPECT_EQ(dotted.data.train.at(0).integer("num_kv_pairs"), 2);
+  EXPECT_EQ(bracketed.data.train.at(0).integer("num_kv_pairs"), 2);
 }
 
 TEST(ConfigOverrides, RefusesAnAssignmentWithoutAPath) {

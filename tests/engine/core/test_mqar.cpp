@@ -9,7 +9,7 @@
 #include <set>
 
 #include "engine/data/dataset_cache.h"
-#include "engine/data/mqar.h"
+#include "engine/data/tasks/mqar.h"
 #include "engine/formats/crc32c.h"
 #include "engine/util/input_error.h"
 #include "tests/support/temp_dir.h"
@@ -22,18 +22,18 @@ namespace fs = std::filesystem;
 SegmentConfig segment(int64_t L, int64_t kv, int64_t n, bool random_fill, int64_t passes = 1) {
   SegmentConfig s;
   s.input_seq_len = L;
-  s.num_kv_pairs = kv;
+  s.with("num_kv_pairs", kv);
   s.num_examples = n;
-  s.power_a = 0.01;
-  s.random_non_queries = random_fill;
-  s.num_passes = passes;
+  s.with("power_a", 0.01);
+  s.with("random_non_queries", random_fill);
+  s.with("num_passes", passes);
   return s;
 }
 
 // Checks every invariant of docs/reference.md#mqar-generator on every row of a segment generated without
 // random fill.
 void expect_mqar_structure(const TokenSegment& seg, const SegmentConfig& c, int64_t V) {
-  const int64_t L = c.input_seq_len, kv = c.num_kv_pairs, C = 2 * kv * c.num_passes;
+  const int64_t L = c.input_seq_len, kv = c.integer("num_kv_pairs"), C = 2 * kv * c.integer("num_passes");
   ASSERT_EQ(seg.num_examples, c.num_examples);
   ASSERT_EQ(seg.seq_len, L);
   ASSERT_EQ(seg.inputs.size(), static_cast<size_t>(c.num_examples * L));
@@ -164,7 +164,7 @@ TEST(Mqar, ImpossibleShapesAreConfigErrors) {
     generate_mqar(segment(12, 4, 1, false), 8192, 0);
     FAIL() << "4 kv pairs in 12 tokens must be refused";
   } catch (const ConfigError& e) {
-    EXPECT_EQ(e.path(), "num_kv_pairs");
+    EXPECT_EQ(e.path(), "segment.num_kv_pairs");
     EXPECT_NE(std::string(e.what()).find("16"), std::string::npos) << e.what();
   }
   EXPECT_THROW(generate_mqar(segment(63, 4, 1, false), 8192, 0), ConfigError);

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/data/mqar.h"
+#include "engine/data/tasks/mqar.h"
 #include "engine/inspect/inspection.h"
 #include "engine/inspect/recall_analysis.h"
 #include "engine/store/store.h"
@@ -321,11 +321,11 @@ RunConfig two_segment_config() {
   config.data.seed = 9;
   SegmentConfig a;
   a.input_seq_len = 16;
-  a.num_kv_pairs = 2;
+  a.with("num_kv_pairs", 2);
   a.num_examples = 5;
   SegmentConfig b;
   b.input_seq_len = 32;
-  b.num_kv_pairs = 4;
+  b.with("num_kv_pairs", 4);
   b.num_examples = 3;
   config.data.test = {a, b};
   config.data.train = {a};

@@ -124,9 +124,9 @@ TEST(SweepPresets, ZoologyFigure2IsThePapersGrid) {
   for (const auto& point : spec.points) {
     const RunConfig c = parse_run_config(point.config);
     const int seq = static_cast<int>(c.data.train.at(0).input_seq_len);
-    EXPECT_EQ(c.data.train.at(0).num_kv_pairs, kv.at(seq)) << point.name;
+    EXPECT_EQ(c.data.train.at(0).integer("num_kv_pairs"), kv.at(seq)) << point.name;
     EXPECT_EQ(c.data.test.at(0).input_seq_len, seq) << point.name;
-    EXPECT_EQ(c.data.test.at(0).num_kv_pairs, kv.at(seq)) << point.name;
+    EXPECT_EQ(c.data.test.at(0).integer("num_kv_pairs"), kv.at(seq)) << point.name;
     EXPECT_EQ(c.data.train.at(0).num_examples, 100000) << point.name;
     EXPECT_EQ(c.data.test.at(0).num_examples, 3000) << point.name;
     EXPECT_EQ(c.data.train_batch_size, batch.at(seq)) << point.name;

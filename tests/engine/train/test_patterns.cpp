@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "engine/data/mqar.h"
+#include "engine/data/tasks/mqar.h"
 #include "engine/inspect/query_records.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/model_setup.h"
@@ -266,7 +266,7 @@ TEST(TrainedAttention, QueriesAttendToTheTokenAfterTheirKey) {
   for (int64_t n = 0; n < data.num_examples; ++n) {
     const std::vector<int64_t> tokens(data.inputs.begin() + n * len, data.inputs.begin() + (n + 1) * len);
     const auto facts = mqar_query_facts(tokens.data(), data.labels.data() + n * len, len,
-                                        segment.num_kv_pairs, segment.num_passes);
+                                        segment.integer("num_kv_pairs"), segment.integer("num_passes"));
     const auto records = capture_patterns(model, tokens, n, PatternOptions{false});
     std::vector<double> mean(static_cast<size_t>(len * len), 0.0);  // mean over the last layer's heads
     int64_t heads = 0;

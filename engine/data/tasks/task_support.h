@@ -1,0 +1,30 @@
+#pragma once
+
+// What several task generators share: the checks a generator runs before it allocates, and Zoology's
+// power-law weights of query gaps.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/config/run_config.h"
+
+namespace zoolab {
+
+// The checks a generator runs on a segment that did not come through parse_run_config (direct callers):
+// the counts every segment has, the task's own shape check (`check_shape` with the path "segment") and the
+// memory the segment's inputs and labels need (engine/util/memory_budget.h). Throws ConfigError.
+void check_generated_segment(
+    const SegmentConfig& segment, int64_t vocab_size,
+    void (*check_shape)(const SegmentConfig& segment, int64_t vocab_size, const std::string& path));
+
+// Query-gap probabilities of Zoology's MQAR generators (docs/reference.md#mqar-generator, step 4):
+// p_i = a·i^(a-1) for i = 1..space, normalised; gap g has probability p_{g+1}. With a = 0.01 this is nearly
+// 1/i, so queries cluster right after the context. Throws ConfigError at `path`.power_a when the weights
+// are not finite.
+std::vector<double> power_law_gap_weights(int64_t space, double power_a, const std::string& path = "segment");
+
+// Throws ConfigError at path.key unless `value` > 0 (power_a: the spec's bound is inclusive).
+void require_positive(double value, const std::string& path, const std::string& key);
+
+}  // namespace zoolab
