@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/json_rules.h"
+#include "engine/data/tasks/circuits.h"
 #include "engine/data/tasks/mqar.h"
 
 namespace zoolab {
@@ -11,6 +12,10 @@ const std::vector<TaskSpec>& task_registry() {
   // One line per task.
   static const std::vector<TaskSpec> registry = {
       mqar_task_spec(),
+      parity_task_spec(),
+      majority_task_spec(),
+      cumulative_parity_task_spec(),
+      cumulative_majority_task_spec(),
   };
   return registry;
 }
