@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "common/json_rules.h"
+#include "engine/data/tasks/compositional_mqar.h"
+#include "engine/data/tasks/forgetting_mqar.h"
 #include "engine/data/tasks/mqar.h"
 
 namespace zoolab {
@@ -11,6 +13,8 @@ const std::vector<TaskSpec>& task_registry() {
   // One line per task.
   static const std::vector<TaskSpec> registry = {
       mqar_task_spec(),
+      forgetting_mqar_task_spec(),
+      compositional_mqar_task_spec(),
   };
   return registry;
 }
