@@ -4,6 +4,8 @@
 
 #include "common/json_rules.h"
 #include "engine/data/tasks/circuits.h"
+#include "engine/data/tasks/compositional_mqar.h"
+#include "engine/data/tasks/forgetting_mqar.h"
 #include "engine/data/tasks/mqar.h"
 
 namespace zoolab {
@@ -12,6 +14,8 @@ const std::vector<TaskSpec>& task_registry() {
   // One line per task.
   static const std::vector<TaskSpec> registry = {
       mqar_task_spec(),
+      forgetting_mqar_task_spec(),
+      compositional_mqar_task_spec(),
       parity_task_spec(),
       majority_task_spec(),
       cumulative_parity_task_spec(),
