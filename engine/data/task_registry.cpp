@@ -3,6 +3,9 @@
 #include <algorithm>
 
 #include "common/json_rules.h"
+#include "engine/data/tasks/mad_compression.h"
+#include "engine/data/tasks/mad_copying.h"
+#include "engine/data/tasks/mad_memorization.h"
 #include "engine/data/tasks/mqar.h"
 
 namespace zoolab {
@@ -11,6 +14,9 @@ const std::vector<TaskSpec>& task_registry() {
   // One line per task.
   static const std::vector<TaskSpec> registry = {
       mqar_task_spec(),
+      selective_copying_task_spec(),
+      memorization_task_spec(),
+      compression_task_spec(),
   };
   return registry;
 }
@@ -44,10 +50,13 @@ std::vector<std::string> all_slice_keys() {
   return keys;
 }
 
-nlohmann::json resolve_task_params(const TaskSpec& spec, const nlohmann::json& given, const std::string& path) {
+nlohmann::json resolve_task_params(const TaskSpec& spec, const nlohmann::json& given,
+                                   const std::string& path) {
   try {
-    return resolve_params(spec.params, given, path, "task \"" + spec.name + "\" (or of every segment: task, "
-                                                        "input_seq_len, num_examples)");
+    return resolve_params(spec.params, given, path,
+                          "task \"" + spec.name +
+                              "\" (or of every segment: task, "
+                              "input_seq_len, num_examples)");
   } catch (const ParamError& error) {
     throw ConfigError(error.path(), error.message());
   }
@@ -91,7 +100,8 @@ const nlohmann::json& param_value(const SegmentConfig& segment, const std::strin
 int64_t SegmentConfig::integer(const std::string& key) const {
   int64_t value = 0;
   if (!json_as_int64(param_value(*this, key), &value)) {
-    throw ConfigError("segment." + key, "expected an integer, got " + describe_json_value(param_value(*this, key)));
+    throw ConfigError("segment." + key,
+                      "expected an integer, got " + describe_json_value(param_value(*this, key)));
   }
   return value;
 }
