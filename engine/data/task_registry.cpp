@@ -6,6 +6,9 @@
 #include "engine/data/tasks/circuits.h"
 #include "engine/data/tasks/compositional_mqar.h"
 #include "engine/data/tasks/forgetting_mqar.h"
+#include "engine/data/tasks/mad_compression.h"
+#include "engine/data/tasks/mad_copying.h"
+#include "engine/data/tasks/mad_memorization.h"
 #include "engine/data/tasks/mqar.h"
 
 namespace zoolab {
@@ -20,6 +23,9 @@ const std::vector<TaskSpec>& task_registry() {
       majority_task_spec(),
       cumulative_parity_task_spec(),
       cumulative_majority_task_spec(),
+      selective_copying_task_spec(),
+      memorization_task_spec(),
+      compression_task_spec(),
   };
   return registry;
 }
@@ -53,10 +59,13 @@ std::vector<std::string> all_slice_keys() {
   return keys;
 }
 
-nlohmann::json resolve_task_params(const TaskSpec& spec, const nlohmann::json& given, const std::string& path) {
+nlohmann::json resolve_task_params(const TaskSpec& spec, const nlohmann::json& given,
+                                   const std::string& path) {
   try {
-    return resolve_params(spec.params, given, path, "task \"" + spec.name + "\" (or of every segment: task, "
-                                                        "input_seq_len, num_examples)");
+    return resolve_params(spec.params, given, path,
+                          "task \"" + spec.name +
+                              "\" (or of every segment: task, "
+                              "input_seq_len, num_examples)");
   } catch (const ParamError& error) {
     throw ConfigError(error.path(), error.message());
   }
@@ -100,7 +109,8 @@ const nlohmann::json& param_value(const SegmentConfig& segment, const std::strin
 int64_t SegmentConfig::integer(const std::string& key) const {
   int64_t value = 0;
   if (!json_as_int64(param_value(*this, key), &value)) {
-    throw ConfigError("segment." + key, "expected an integer, got " + describe_json_value(param_value(*this, key)));
+    throw ConfigError("segment." + key,
+                      "expected an integer, got " + describe_json_value(param_value(*this, key)));
   }
   return value;
 }
