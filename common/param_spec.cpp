@@ -151,8 +151,10 @@ nlohmann::json resolve_params(const std::vector<ParamSpec>& specs, const nlohman
 nlohmann::json param_specs_to_json(const std::vector<ParamSpec>& specs) {
   auto params = nlohmann::json::array();
   for (const auto& param : specs) {
-    nlohmann::json p = {
-        {"name", param.name}, {"type", to_string(param.type)}, {"default", param.default_value}, {"doc", param.doc}};
+    nlohmann::json p = {{"name", param.name},
+                        {"type", to_string(param.type)},
+                        {"default", param.default_value},
+                        {"doc", param.doc}};
     if (param.min) {
       p["min"] = *param.min;
     }

@@ -25,7 +25,8 @@ enum class ParamType {
 
 const char* to_string(ParamType type);
 
-// One parameter of a mixer or a task. Rows are written with the named builders, so that every number says what it is:
+// One parameter of a mixer or a task. Rows are written with the named builders, so that every number says
+// what it is:
 //   ParamSpec::integer("kernel_size").defaults_to(3).at_least(1).at_most(kMaxTapsKwarg).described("...")
 struct ParamSpec {
   std::string name;
@@ -81,7 +82,9 @@ struct ParamSpec {
 class ParamError : public std::invalid_argument {
  public:
   ParamError(std::string path, std::string message)
-      : std::invalid_argument(path + ": " + message), m_path(std::move(path)), m_message(std::move(message)) {}
+      : std::invalid_argument(path + ": " + message),
+        m_path(std::move(path)),
+        m_message(std::move(message)) {}
   const std::string& path() const { return m_path; }
   const std::string& message() const { return m_message; }
 

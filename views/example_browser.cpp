@@ -19,6 +19,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include "engine/data/task_registry.h"
 #include "engine/inspect/inspection.h"
 #include "views/example_list_model.h"
 #include "views/token_strip.h"
@@ -50,21 +51,40 @@ QString legendText() {
 
 QString slicesText(const RecordSegment& segment) {
   QStringList parts;
+  if (segment.task != "mqar") {
+    parts.append(QString::fromStdString(segment.task));
+  }
   for (const auto& [key, value] : segment.slices) {
     parts.append(QStringLiteral("%1 %2").arg(QString::fromStdString(key)).arg(value));
   }
   return parts.join(QStringLiteral(", "));
 }
 
-// The context's length: 2 · num_kv_pairs · num_passes tokens (docs/reference.md#mqar-generator), from the
-// segment's slices; 0 when they do not say.
-int contextLength(const std::map<std::string, int64_t>& slices) {
-  const auto kv = slices.find("num_kv_pairs");
-  if (kv == slices.end()) {
-    return 0;
+// The length of a k v k v ... context, from the segment's slices: MQAR's 2 · num_kv_pairs · num_passes
+// tokens (docs/reference.md#mqar-generator), forgetting MQAR's 2 · (num_kv_pairs + num_updates)
+// (docs/tasks.md); 0 for tasks without such a context (their sources are still marked by the queries).
+int contextLength(const std::string& task, const std::map<std::string, int64_t>& slices) {
+  const auto slice = [&](const char* key, int64_t otherwise) {
+    const auto found = slices.find(key);
+    return found == slices.end() ? otherwise : found->second;
+  };
+  if (task == "mqar") {
+    return static_cast<int>(2 * slice("num_kv_pairs", 0) * slice("num_passes", 1));
   }
-  const auto passes = slices.find("num_passes");
-  return static_cast<int>(2 * kv->second * (passes == slices.end() ? 1 : passes->second));
+  if (task == "forgetting_mqar") {
+    return static_cast<int>(2 * (slice("num_kv_pairs", 0) + slice("num_updates", 0)));
+  }
+  return 0;
+}
+
+// TaskSpec::source_label of a registered task, "key" otherwise (records of a task this build lacks).
+QString sourceLabel(const std::string& task) {
+  for (const auto& spec : task_registry()) {
+    if (spec.name == task) {
+      return QString::fromStdString(spec.source_label);
+    }
+  }
+  return QStringLiteral("key");
 }
 
 QString examplesText(size_t count) {
@@ -599,10 +619,12 @@ void ExampleBrowser::showCurrentExample() {
   }
 
   std::map<std::string, int64_t> slices;
+  std::string task = "mqar";
   QString segmentText;
   if (first.segment >= 0 && first.segment < static_cast<int>(m_records->segments.size())) {
     const RecordSegment& segment = m_records->segments[static_cast<size_t>(first.segment)];
     slices = segment.slices;
+    task = segment.task;
     segmentText = slicesText(segment);
   }
 
@@ -646,7 +668,8 @@ void ExampleBrowser::showCurrentExample() {
   m_noteLabel->setText(note);
   m_noteLabel->setVisible(!note.isEmpty());
   m_scroll->horizontalScrollBar()->setValue(0);
-  m_strip->setExample(m_currentExample, std::move(tokens), contextLength(slices), std::move(queries));
+  m_strip->setSourceLabel(sourceLabel(task));
+  m_strip->setExample(m_currentExample, std::move(tokens), contextLength(task, slices), std::move(queries));
   fillQueryTable();
   scrollToQuery(m_strip->currentQuery());
 }
@@ -669,7 +692,7 @@ void ExampleBrowser::fillQueryTable() {
     cell(row, 3, QString::number(q.prediction));
     cell(row, 4, QString::number(q.p_target, 'f', 4));
     cell(row, 5, QString::number(q.loss, 'f', 4));
-    cell(row, 6, q.kv_index >= 0 ? QString::number(q.gap) : QStringLiteral("–"));
+    cell(row, 6, q.keyPosition() >= 0 ? QString::number(q.gap) : QStringLiteral("–"));
     cell(row, 7, q.kv_index >= 0 ? QString::number(q.kv_index) : QStringLiteral("–"));
     QTableWidgetItem* right = cell(row, 8, q.correct ? tr("yes") : tr("no"));
     right->setTextAlignment(Qt::AlignCenter);

@@ -57,14 +57,27 @@ QStandardItem* realItem(double value, int decimals = 4) {
   return item;
 }
 
+// Whether any run's queries name a stored pair (MQAR's kv index). Tasks whose queries do not (circuits,
+// copying, MAD's recall) show accuracy by query position in that panel instead.
+bool anyKvIndex(const std::vector<RecallAnalysisView::Run>& runs) {
+  for (const auto& run : runs) {
+    for (const AccuracyBin& bin : run.summary.by_kv_index) {
+      if (bin.value >= 0) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 const std::vector<AccuracyBin>& binsOf(const RecallSummary& summary, RecallAnalysisView::Panel panel,
-                                       const std::string& sliceKey) {
+                                       const std::string& sliceKey, bool byPosition) {
   static const std::vector<AccuracyBin> kNone;
   switch (panel) {
     case RecallAnalysisView::Panel::Gap:
       return summary.by_gap;
     case RecallAnalysisView::Panel::KvIndex:
-      return summary.by_kv_index;
+      return byPosition ? summary.by_position : summary.by_kv_index;
     case RecallAnalysisView::Panel::Slice: {
       const auto it = summary.by_slice.find(sliceKey);
       return it == summary.by_slice.end() ? kNone : it->second;
@@ -73,12 +86,13 @@ const std::vector<AccuracyBin>& binsOf(const RecallSummary& summary, RecallAnaly
   return kNone;
 }
 
-QString panelTitle(RecallAnalysisView::Panel panel, const QString& sliceKey) {
+QString panelTitle(RecallAnalysisView::Panel panel, const QString& sliceKey, bool byPosition) {
   switch (panel) {
     case RecallAnalysisView::Panel::Gap:
       return RecallAnalysisView::tr("Accuracy by gap (query position − key position)");
     case RecallAnalysisView::Panel::KvIndex:
-      return RecallAnalysisView::tr("Accuracy by key-value pair");
+      return byPosition ? RecallAnalysisView::tr("Accuracy by query position")
+                        : RecallAnalysisView::tr("Accuracy by key-value pair");
     case RecallAnalysisView::Panel::Slice:
       return sliceKey.isEmpty() ? RecallAnalysisView::tr("Accuracy by slice")
                                 : RecallAnalysisView::tr("Accuracy by %1 (mean over examples)").arg(sliceKey);
@@ -86,12 +100,13 @@ QString panelTitle(RecallAnalysisView::Panel panel, const QString& sliceKey) {
   return QString();
 }
 
-QString panelAxis(RecallAnalysisView::Panel panel, const QString& sliceKey) {
+QString panelAxis(RecallAnalysisView::Panel panel, const QString& sliceKey, bool byPosition) {
   switch (panel) {
     case RecallAnalysisView::Panel::Gap:
       return RecallAnalysisView::tr("gap (tokens)");
     case RecallAnalysisView::Panel::KvIndex:
-      return RecallAnalysisView::tr("kv index (pair of the context)");
+      return byPosition ? RecallAnalysisView::tr("query position")
+                        : RecallAnalysisView::tr("kv index (pair of the context)");
     case RecallAnalysisView::Panel::Slice:
       return sliceKey;
   }
@@ -229,7 +244,7 @@ void RecallAnalysisView::buildLayout() {
   root->setRowStretchFactor(1, 0.001);
 
   for (const auto& [panel, rect] : m_rects) {
-    styleRect(rect, panelAxis(panel, QString()), tr("accuracy"));
+    styleRect(rect, panelAxis(panel, QString(), false), tr("accuracy"));
   }
   styleRect(m_heatmapRect, tr("gap (tokens)"), tr("epoch"));
 }
@@ -361,6 +376,7 @@ void RecallAnalysisView::fillTables() {
     };
     addBins(QStringLiteral("gap"), summary.by_gap);
     addBins(QStringLiteral("kv_index"), summary.by_kv_index);
+    addBins(QStringLiteral("position"), summary.by_position);
     for (const auto& [key, bins] : summary.by_slice) {
       addBins(QString::fromStdString(key), bins);
     }
@@ -374,17 +390,18 @@ void RecallAnalysisView::redrawCurves() {
   m_drawn.clear();
   const QString sliceName = sliceKey();
   const std::string slice = sliceName.toStdString();
+  const bool byPosition = !m_runs.empty() && !anyKvIndex(m_runs);
   for (const auto& [panel, rect] : m_rects) {
-    m_titles[panel]->setText(panelTitle(panel, sliceName));
+    m_titles[panel]->setText(panelTitle(panel, sliceName, byPosition));
     m_titles[panel]->setFont(m_style.font());
-    rect->axis(QCPAxis::atBottom)->setLabel(panelAxis(panel, sliceName));
+    rect->axis(QCPAxis::atBottom)->setLabel(panelAxis(panel, sliceName, byPosition));
     QCPAxis* x = rect->axis(QCPAxis::atBottom);
     QCPAxis* y = rect->axis(QCPAxis::atLeft);
     std::set<int64_t> values;
     // Drawn back to front, so the first run lies on top.
     for (size_t r = m_runs.size(); r-- > 0;) {
       const Run& run = m_runs[r];
-      const std::vector<AccuracyBin>& bins = binsOf(run.summary, panel, slice);
+      const std::vector<AccuracyBin>& bins = binsOf(run.summary, panel, slice, byPosition);
       QVector<QCPGraphData> data;
       data.reserve(static_cast<int>(bins.size()));
       for (const AccuracyBin& bin : bins) {
@@ -580,7 +597,7 @@ QString RecallAnalysisView::toolTipAt(const QPointF& pixel) const {
         best = dx * dx + dy * dy;
         const QString unit = drawn.panel == Panel::Slice ? tr("examples") : tr("queries");
         text = tr("%1\n%2 %3: accuracy %4 (%5 %6)")
-                   .arg(m_runs[drawn.run].name, panelAxis(drawn.panel, sliceKey()))
+                   .arg(m_runs[drawn.run].name, panelAxis(drawn.panel, sliceKey(), !anyKvIndex(m_runs)))
                    .arg(bin.value)
                    .arg(QString::number(bin.accuracy, 'f', 4))
                    .arg(bin.n)

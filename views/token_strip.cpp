@@ -221,11 +221,18 @@ QString TokenStrip::describe(int position) const {
   const int q = queryAt(position);
   if (q >= 0) {
     const Query& query = m_queries[static_cast<size_t>(q)];
-    const QString where = query.keyPosition() >= 0 ? tr("its key at position %1 (pair %2, gap %3)")
-                                                         .arg(query.keyPosition())
-                                                         .arg(query.kv_index)
-                                                         .arg(query.gap)
-                                                   : tr("its key is not in the context");
+    QString where;
+    if (query.keyPosition() >= 0 && query.kv_index >= 0) {
+      where = tr("its %1 at position %2 (pair %3, gap %4)")
+                  .arg(m_sourceLabel)
+                  .arg(query.keyPosition())
+                  .arg(query.kv_index)
+                  .arg(query.gap);
+    } else if (query.keyPosition() >= 0) {
+      where = tr("its %1 at position %2 (gap %3)").arg(m_sourceLabel).arg(query.keyPosition()).arg(query.gap);
+    } else {
+      where = tr("its %1 is not in the sequence before it").arg(m_sourceLabel);
+    }
     return tr("%1, query %2 of %3; %4\ntarget %5, predicted %6 (%7), p(target) %8, loss %9")
         .arg(head)
         .arg(q + 1)

@@ -35,10 +35,10 @@ class TokenStrip : public QWidget {
     float p_target = 0.0f;
     float loss = 0.0f;
     bool correct = false;
-    int gap = 0;        // position - key position; 0 when the key is not in the context
-    int kv_index = -1;  // -1 when the key is not in the context
-    // The key's position in the context, or -1.
-    int keyPosition() const { return kv_index >= 0 && gap > 0 ? position - gap : -1; }
+    int gap = 0;        // position - source position (the key, for recall); 0 without a source
+    int kv_index = -1;  // the context pair of MQAR's key; -1 for other tasks or a key not in the context
+    // The position of the query's source (its key, for recall tasks), or -1.
+    int keyPosition() const { return gap > 0 ? position - gap : -1; }
   };
 
   static QColor roleColour(Role role, bool correct = true);
@@ -51,6 +51,8 @@ class TokenStrip : public QWidget {
   static constexpr int64_t kUnknownToken = -1;
   void setExample(int64_t example, std::vector<int64_t> tokens, int contextLength,
                   std::vector<Query> queries);
+  // What the task calls a query's source ("key" for recall, "source" for copying: TaskSpec::source_label).
+  void setSourceLabel(const QString& label) { m_sourceLabel = label; }
   void clear();
 
   int64_t example() const { return m_example; }
@@ -100,6 +102,7 @@ class TokenStrip : public QWidget {
   int64_t m_example = -1;
   std::vector<int64_t> m_tokens;
   std::vector<Role> m_roles;
+  QString m_sourceLabel = QStringLiteral("key");
   std::vector<int> m_queryOf;  // position -> query index or -1
   std::vector<Query> m_queries;
   int m_current = -1;

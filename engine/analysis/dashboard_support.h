@@ -73,5 +73,7 @@ void accuracy_by_slice(Figure& figure, const Selection& selection, const Dashboa
                        const std::string& slice, const std::string& x_title, bool log_x);
 void parallel_coordinates(Figure& figure, const Selection& selection, const DashboardOptions& options);
 void pivot_table(Figure& figure, const Selection& selection, const DashboardOptions& options);
+// dashboard_scorecard.cpp: MAD's per-task accuracy and MAD score per architecture.
+void mad_scorecard(Figure& figure, const Selection& selection, const DashboardOptions& options);
 
 }  // namespace zoolab::dashboard

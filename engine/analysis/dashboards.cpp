@@ -28,6 +28,9 @@ const std::vector<DashboardInfo>& dashboard_list() {
        "A table of the metric with chosen rows and columns (mixer, sweep, status or a config path), each "
        "cell "
        "the best, mean or last run value"},
+      {"mad-scorecard", "MAD scorecard",
+       "Accuracy on each MAD task per architecture (mean over the task's difficulty settings of the best run "
+       "over learning rate and weight decay) and the MAD score, their mean (MAD protocol)"},
   };
   return list;
 }
@@ -68,13 +71,16 @@ Figure build_dashboard(const std::string& name, const std::vector<RunFacts>& run
   } else if (name == "parallel-coordinates") {
     figure.title = "Configurations vs " + options.metric;
     dashboard::parallel_coordinates(figure, selection, options);
+  } else if (name == "mad-scorecard") {
+    figure.title = "MAD scorecard: " + options.metric + " per task and architecture";
+    dashboard::mad_scorecard(figure, selection, options);
   } else {
     figure.title = options.metric + " by " + options.rows + " and " + options.columns;
     dashboard::pivot_table(figure, selection, options);
   }
   if (options.pin_paper &&
       (name == "accuracy-vs-parameters" || name == "accuracy-by-kv-pairs" || name == "accuracy-by-seq-len" ||
-       name == "parallel-coordinates" || name == "pivot-table")) {
+       name == "parallel-coordinates" || name == "pivot-table" || name == "mad-scorecard")) {
     // the papers report no numbers these axes could hold (docs/reference.md#the-papers-values,
     // engine/analysis/paper_reference.h).
     figure.notes.push_back("the papers report no values for this dashboard, so none are pinned");

@@ -45,7 +45,7 @@ struct DashboardInfo {
 
 // Every dashboard, in the GUI's order: accuracy-vs-width, accuracy-vs-state-size,
 // accuracy-vs-parameters, accuracy-by-kv-pairs, accuracy-by-seq-len, parallel-coordinates,
-// pivot-table.
+// pivot-table, mad-scorecard.
 const std::vector<DashboardInfo>& dashboard_list();
 
 // Throws std::invalid_argument naming the dashboard and listing the known ones, or naming a bad

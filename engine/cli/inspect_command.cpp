@@ -176,6 +176,7 @@ void print_summary(const RecallSummary& summary) {
     }
   }
   print_bins("accuracy by kv index (-1: key not in the context)", "kv index", summary.by_kv_index, "queries");
+  print_bins("accuracy by query position", "position", summary.by_position, "queries");
   for (const auto& [key, slice] : summary.by_slice) {
     print_bins(("accuracy by " + key + " (mean per example)").c_str(), key.c_str(), slice, "examples");
   }

@@ -73,8 +73,8 @@ std::vector<QueryFacts> sourceless_query_facts(const int64_t* inputs, const int6
   return facts;
 }
 
-std::vector<QueryFacts> task_query_facts(const std::string& task, const int64_t* inputs, const int64_t* labels,
-                                         int64_t seq_len, const Slices& slices) {
+std::vector<QueryFacts> task_query_facts(const std::string& task, const int64_t* inputs,
+                                         const int64_t* labels, int64_t seq_len, const Slices& slices) {
   return find_task(task).query_facts(inputs, labels, seq_len, slices);
 }
 

@@ -16,8 +16,8 @@ namespace zoolab {
 
 struct QueryFacts {
   int32_t position = 0;
-  int32_t key = 0;     // the input token at the query
-  int32_t target = 0;  // the label there
+  int32_t key = 0;            // the input token at the query
+  int32_t target = 0;         // the label there
   int32_t key_position = -1;  // the source of the answer before the query, or -1 (none, or not found)
   int32_t gap = 0;            // position - key_position (0 without a source)
   int16_t kv_index = -1;      // which stored item the source is (MQAR: its pair of the context), or -1
@@ -46,7 +46,7 @@ std::vector<QueryFacts> sourceless_query_facts(const int64_t* inputs, const int6
                                                const Slices& slices);
 
 // The facts by the rule of `task` (a registry name); throws ConfigError for an unknown task.
-std::vector<QueryFacts> task_query_facts(const std::string& task, const int64_t* inputs, const int64_t* labels,
-                                         int64_t seq_len, const Slices& slices);
+std::vector<QueryFacts> task_query_facts(const std::string& task, const int64_t* inputs,
+                                         const int64_t* labels, int64_t seq_len, const Slices& slices);
 
 }  // namespace zoolab

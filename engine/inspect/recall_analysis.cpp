@@ -86,7 +86,7 @@ std::vector<ExampleOutcome> example_outcomes(const QueryRecordSet& set) {
 
 RecallSummary summarize_recall(const QueryRecordSet& set) {
   RecallSummary summary;
-  std::map<int64_t, Tally> by_gap, by_kv_index;
+  std::map<int64_t, Tally> by_gap, by_kv_index, by_position;
   int64_t correct = 0;
   double loss_sum = 0.0;
   for (const auto& record : set.records) {
@@ -99,6 +99,9 @@ RecallSummary summarize_recall(const QueryRecordSet& set) {
     auto& kv = by_kv_index[record.kv_index];
     ++kv.n;
     kv.correct += right;
+    auto& position = by_position[record.position];
+    ++position.n;
+    position.correct += right;
   }
   summary.queries = static_cast<int64_t>(set.records.size());
   if (summary.queries > 0) {
@@ -107,6 +110,7 @@ RecallSummary summarize_recall(const QueryRecordSet& set) {
   }
   summary.by_gap = bins_of(by_gap);
   summary.by_kv_index = bins_of(by_kv_index);
+  summary.by_position = bins_of(by_position);
 
   // Per-example accuracy, averaged over examples and over the examples of each slice value, as the
   // trainer's valid/accuracy and valid/<key>/accuracy-<value> are (Zoology's pandas mean).
@@ -250,6 +254,7 @@ nlohmann::json to_json(const RecallSummary& summary) {
           {"mean_loss", summary.mean_loss},
           {"by_gap", bins_json(summary.by_gap, "gap")},
           {"by_kv_index", bins_json(summary.by_kv_index, "kv_index")},
+          {"by_position", bins_json(summary.by_position, "position")},
           {"by_slice", by_slice}};
 }
 

@@ -32,6 +32,9 @@ struct RecallSummary {
   double mean_loss = 0.0;                // over queries
   std::vector<AccuracyBin> by_gap;       // ascending gap
   std::vector<AccuracyBin> by_kv_index;  // ascending kv index
+  // Ascending query position: for tasks whose queries have no source (circuits, memorization) the gap
+  // says nothing, and where in the sequence a query sits is what varies.
+  std::vector<AccuracyBin> by_position;
   std::map<std::string, std::vector<AccuracyBin>> by_slice;  // slice key -> ascending values
 };
 
@@ -69,6 +72,7 @@ GapHistory gap_history(const std::vector<QueryRecordSet>& sets);
 
 // JSON shapes of `zoolab-cli inspect --json`: {"examples", "queries", "accuracy", "query_accuracy",
 // "mean_loss", "by_gap": [{"gap", "n", "accuracy"}], "by_kv_index": [{"kv_index", "n", "accuracy"}],
+// "by_position": [{"position", "n", "accuracy"}],
 // "by_slice": {"num_kv_pairs": [{"value", "n", "accuracy"}]}}.
 nlohmann::json to_json(const RecallSummary& summary);
 nlohmann::json to_json(const QueryRecord& record);

@@ -85,6 +85,17 @@ EvaluationResult evaluate(LanguageModel& model, const SplitData& split, const Tr
           sum_count.first / static_cast<double>(sum_count.second);
     }
   }
+  // A split that mixes tasks (multi-task runs) reports each task's accuracy apart: valid/<task>/accuracy.
+  std::map<std::string, std::pair<double, int64_t>> by_task;  // task -> (sum, count)
+  for (size_t s = 0; s < split.segments.size(); ++s) {
+    by_task[split.segments[s].task].first += segment_accuracy_sum[s];
+    by_task[split.segments[s].task].second += segment_examples[s];
+  }
+  if (by_task.size() > 1) {
+    for (const auto& [task, sum_count] : by_task) {
+      metrics["valid/" + task + "/accuracy"] = sum_count.first / static_cast<double>(sum_count.second);
+    }
+  }
   return result;
 }
 

@@ -79,9 +79,9 @@ swept=$("$CLI" dashboard accuracy-vs-width --sweep only-w16 --csv)
 expect_contains "$swept" ",16,"
 
 listing=$("$CLI" dashboard --list)
-[ "$(wc -l <<<"$listing")" = 7 ] || fail "--list: $listing"
+[ "$(wc -l <<<"$listing")" = 8 ] || fail "--list: $listing"
 for name in accuracy-vs-width accuracy-vs-state-size accuracy-vs-parameters accuracy-by-kv-pairs \
-  accuracy-by-seq-len parallel-coordinates pivot-table; do
+  accuracy-by-seq-len parallel-coordinates pivot-table mad-scorecard; do
   expect_contains "$listing" "$name"
   "$CLI" dashboard "$name" --json >/dev/null || fail "dashboard $name failed"
 done

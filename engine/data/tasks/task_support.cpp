@@ -8,11 +8,12 @@
 
 namespace zoolab {
 
-void check_generated_segment(
-    const SegmentConfig& segment, int64_t vocab_size,
-    void (*check_shape)(const SegmentConfig& segment, int64_t vocab_size, const std::string& path)) {
+void check_generated_segment(const SegmentConfig& segment, int64_t vocab_size,
+                             void (*check_shape)(const SegmentConfig& segment, int64_t vocab_size,
+                                                 const std::string& path)) {
   if (segment.input_seq_len <= 0) {
-    throw ConfigError("segment.input_seq_len", "must be positive, got " + std::to_string(segment.input_seq_len));
+    throw ConfigError("segment.input_seq_len",
+                      "must be positive, got " + std::to_string(segment.input_seq_len));
   }
   if (segment.num_examples < 0) {
     throw ConfigError("segment.num_examples",
@@ -23,10 +24,10 @@ void check_generated_segment(
   }
   check_shape(segment, vocab_size, "segment");
   if (const auto shortfall = memory_shortfall(segment_bytes(segment))) {
-    throw ConfigError("segment.num_examples", std::to_string(segment.num_examples) + " examples of " +
-                                                  std::to_string(segment.input_seq_len) +
-                                                  " tokens: holding their inputs and labels (8 bytes a token) " +
-                                                  *shortfall);
+    throw ConfigError("segment.num_examples",
+                      std::to_string(segment.num_examples) + " examples of " +
+                          std::to_string(segment.input_seq_len) +
+                          " tokens: holding their inputs and labels (8 bytes a token) " + *shortfall);
   }
 }
 

@@ -14,9 +14,9 @@ namespace zoolab {
 // The checks a generator runs on a segment that did not come through parse_run_config (direct callers):
 // the counts every segment has, the task's own shape check (`check_shape` with the path "segment") and the
 // memory the segment's inputs and labels need (engine/util/memory_budget.h). Throws ConfigError.
-void check_generated_segment(
-    const SegmentConfig& segment, int64_t vocab_size,
-    void (*check_shape)(const SegmentConfig& segment, int64_t vocab_size, const std::string& path));
+void check_generated_segment(const SegmentConfig& segment, int64_t vocab_size,
+                             void (*check_shape)(const SegmentConfig& segment, int64_t vocab_size,
+                                                 const std::string& path));
 
 // Query-gap probabilities of Zoology's MQAR generators (docs/reference.md#mqar-generator, step 4):
 // p_i = a·i^(a-1) for i = 1..space, normalised; gap g has probability p_{g+1}. With a = 0.01 this is nearly

@@ -653,7 +653,7 @@ TEST_F(DashboardTest, PivotCellsAreBestMeanOrNewest) {
 TEST_F(DashboardTest, UnknownDashboardAndBadAggregateAreRejectedWithTheChoices) {
   std::string message = error_of([&] { build("accuracy-vs-depth"); });
   EXPECT_NE(message.find("\"accuracy-vs-depth\""), std::string::npos) << message;
-  ASSERT_EQ(dashboard_list().size(), 7u);
+  ASSERT_EQ(dashboard_list().size(), 8u);
   for (const auto& info : dashboard_list()) {
     EXPECT_NE(message.find(info.name), std::string::npos) << message;
     EXPECT_FALSE(info.description.empty());
@@ -782,6 +782,50 @@ TEST_F(DashboardTest, JsonHasTheDocumentedShape) {
   EXPECT_TRUE(pivot["panels"].empty());
   EXPECT_EQ(pivot["table"]["columns"], json({"mixer \\ model.d_model", "64"}));
   EXPECT_EQ(pivot["table"]["rows"], json::array({json::array({"attention", "0.75"})}));
+}
+
+// A MAD run: one task in train and test, a difficulty setting (vocabulary, length) and an optimisation point.
+json mad_config(const std::string& name, const std::string& mixer, const std::string& task,
+                int64_t vocab_size, int64_t seq_len, double learning_rate, double weight_decay) {
+  const json segment = {{"task", task}, {"input_seq_len", seq_len}, {"num_examples", 100}};
+  return {{"name", name},
+          {"data",
+           {{"vocab_size", vocab_size}, {"train", json::array({segment})}, {"test", json::array({segment})}}},
+          {"model", {{"d_model", 64}, {"n_layers", 2}, {"sequence_mixer", mixer_config(mixer)}}},
+          {"train", {{"learning_rate", learning_rate}, {"weight_decay", weight_decay}}}};
+}
+
+TEST_F(DashboardTest, MadScorecardAveragesTheBestRunOfEachSettingThenTheTasks) {
+  const auto add = [&](const std::string& name, const std::string& mixer, const std::string& task,
+                       int64_t vocab, int64_t length, double lr, double wd, double accuracy) {
+    const int64_t id = add_run_with_config(name, mixer, mad_config(name, mixer, task, vocab, length, lr, wd));
+    log(id, "valid/accuracy", 10, accuracy);
+  };
+  // attention, selective copying: setting (16, 64) best 0.9 over the grid, setting (32, 64) 0.5 -> 0.7.
+  add("a0", "attention", "selective_copying", 16, 64, 5e-4, 0.0, 0.1);
+  add("a1", "attention", "selective_copying", 16, 64, 1e-3, 0.0, 0.9);
+  add("a2", "attention", "selective_copying", 16, 64, 1e-4, 0.1, 0.2);
+  add("a3", "attention", "selective_copying", 32, 64, 1e-3, 0.0, 0.5);
+  // attention, memorization: one setting, 0.3. MAD score (0.7 + 0.3) / 2 = 0.5.
+  add("a4", "attention", "memorization", 256, 32, 1e-3, 0.0, 0.3);
+  // base_conv: only selective copying, 0.4: its score is partial.
+  add("b1", "base_conv", "selective_copying", 16, 64, 1e-3, 0.0, 0.4);
+  // Left out: an MQAR run.
+  log(add_run("m1", "attention", 64, 64, 1e-3), "valid/accuracy", 10, 0.99);
+
+  const Figure figure = build("mad-scorecard");
+  ASSERT_TRUE(figure.table.has_value());
+  const FigureTable& table = *figure.table;
+  EXPECT_EQ(table.columns,
+            (std::vector<std::string>{"architecture", "memorization", "selective_copying", "MAD score"}));
+  ASSERT_EQ(table.rows.size(), 2u);
+  EXPECT_EQ(table.rows[0], (std::vector<std::string>{"attention", "0.3 (1)", "0.7 (2)", "0.5"}));
+  EXPECT_EQ(table.rows[1], (std::vector<std::string>{"base_conv", "", "0.4 (1)", "0.4 (partial)"}));
+  bool noted = false;
+  for (const auto& note : figure.notes) {
+    noted = noted || note.find("outside the MAD suite") != std::string::npos;
+  }
+  EXPECT_TRUE(noted);
 }
 
 }  // namespace

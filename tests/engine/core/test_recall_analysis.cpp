@@ -85,6 +85,11 @@ TEST(RecallAnalysis, ByGapAndByKvIndexCountQueries) {
   expect_bin(summary.by_kv_index[1], 0, 3, 2.0 / 3.0);
   expect_bin(summary.by_kv_index[2], 1, 3, 1.0 / 3.0);
   expect_bin(summary.by_kv_index[3], 2, 1, 0.0);
+  ASSERT_EQ(summary.by_position.size(), 6u);
+  expect_bin(summary.by_position[0], 4, 2, 0.5);
+  expect_bin(summary.by_position[1], 6, 1, 1.0);
+  expect_bin(summary.by_position[2], 8, 2, 0.5);
+  expect_bin(summary.by_position[5], 14, 1, 0.0);
 }
 
 TEST(RecallAnalysis, BySliceAveragesExamplesOfEachSegment) {

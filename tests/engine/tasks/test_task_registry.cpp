@@ -19,7 +19,8 @@ SegmentConfig example_segment(const TaskSpec& spec) {
   segment["task"] = spec.name;
   json config = {{"name", "t"},
                  {"data",
-                  {{"vocab_size", spec.example_vocab_size}, {"train", json::array({segment})},
+                  {{"vocab_size", spec.example_vocab_size},
+                   {"train", json::array({segment})},
                    {"test", json::array({segment})}}},
                  {"model", {{"d_model", 16}, {"sequence_mixer", {{"name", "attention"}}}}}};
   return parse_run_config(config).data.train.at(0);
@@ -101,12 +102,13 @@ TEST(TaskRegistry, SegmentsRoundTripThroughTheirJson) {
 }
 
 TEST(TaskRegistry, BadSegmentsNameTheirField) {
-  const json base = {{"name", "t"},
-                     {"data",
-                      {{"vocab_size", 64},
-                       {"train", json::array({{{"task", "mqar"}, {"input_seq_len", 16}, {"num_kv_pairs", 2}}})},
-                       {"test", json::array({{{"task", "mqar"}, {"input_seq_len", 16}, {"num_kv_pairs", 2}}})}}},
-                     {"model", {{"d_model", 16}, {"sequence_mixer", {{"name", "attention"}}}}}};
+  const json base = {
+      {"name", "t"},
+      {"data",
+       {{"vocab_size", 64},
+        {"train", json::array({{{"task", "mqar"}, {"input_seq_len", 16}, {"num_kv_pairs", 2}}})},
+        {"test", json::array({{{"task", "mqar"}, {"input_seq_len", 16}, {"num_kv_pairs", 2}}})}}},
+      {"model", {{"d_model", 16}, {"sequence_mixer", {{"name", "attention"}}}}}};
   json bad = base;
   bad["data"]["train"][0]["task"] = "mqra";
   try {
