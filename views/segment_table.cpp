@@ -267,6 +267,7 @@ void SegmentTable::rebuild() {
       combo->setItemData(combo->count() - 1, tr("Not a registered task"), Qt::ToolTipRole);
     }
     combo->setCurrentIndex(combo->findText(task));
+    combo->setFocusPolicy(Qt::StrongFocus);  // a wheel does not focus it (see eventFilter)
     connect(combo, qOverload<int>(&QComboBox::currentIndexChanged), this,
             [this, row, combo](int index) { onTaskChosen(row, combo->itemText(index)); });
     m_table->setCellWidget(row, 0, combo);
@@ -347,14 +348,26 @@ void SegmentTable::watchEditor(QWidget* editor, int row) {
 }
 
 bool SegmentTable::eventFilter(QObject* watched, QEvent* event) {
+  const QEvent::Type type = event->type();
+  if (m_loading ||
+      (type != QEvent::FocusIn && type != QEvent::Wheel && type != QEvent::DynamicPropertyChange))
+    return QWidget::eventFilter(watched, event);
   const QVariant rowProperty = watched->property(kSegmentRowProperty);
-  if (!rowProperty.isValid() || m_loading)
+  if (!rowProperty.isValid())
     return QWidget::eventFilter(watched, event);
   const int row = rowProperty.toInt();
-  if (event->type() == QEvent::FocusIn) {
+  if (type == QEvent::Wheel) {
+    // Choosing a task replaces the row's parameters: a wheel turned to scroll the page over an unfocused
+    // task combo scrolls the page instead.
+    auto* combo = qobject_cast<QComboBox*>(watched);
+    if (combo && !combo->hasFocus()) {
+      event->ignore();  // passed on to the parents
+      return true;
+    }
+  } else if (type == QEvent::FocusIn) {
     if (row != m_table->currentRow())
       selectRow(row);
-  } else if (event->type() == QEvent::DynamicPropertyChange &&
+  } else if (type == QEvent::DynamicPropertyChange &&
              static_cast<QDynamicPropertyChangeEvent*>(event)->propertyName() == "invalid") {
     // The config editor marks the editor its validator's message names: show that row's form, once per
     // marking (so the panel does not jump back there while the user edits another row).

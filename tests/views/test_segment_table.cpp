@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QLabel>
@@ -11,6 +12,7 @@
 #include <QTableWidget>
 #include <QTest>
 #include <QToolButton>
+#include <QWheelEvent>
 
 #include "engine/data/task_registry.h"
 #include "views/mixer_form.h"
@@ -222,6 +224,26 @@ TEST_F(SegmentTableTest, SwitchingTaskResetsParametersAndDropsTheOldKeys) {
   EXPECT_EQ(m_table.segments(), expected);
   EXPECT_EQ(editor<QSpinBox>(1, "num_kv_pairs")->value(), 4);  // mqar's example
   EXPECT_EQ(m_changes, 5);
+}
+
+TEST_F(SegmentTableTest, WheelOverAnUnfocusedTaskComboDoesNotSwitchTheTask) {
+  m_table.setTasks(tasksWithToy());
+  m_table.setSegments(kLoaded);
+  QComboBox* combo = m_table.taskCombo(0);
+  const auto turn = [&] {
+    QWheelEvent wheel(QPointF(5, 5), combo->mapToGlobal(QPointF(5, 5)), QPoint(), QPoint(0, -120),
+                      Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(combo, &wheel);
+  };
+  m_table.addButton()->setFocus();
+  turn();
+  EXPECT_EQ(combo->currentText(), "mqar");
+  EXPECT_EQ(m_table.segments(), kLoaded);
+  // Focused, the combo takes the wheel as usual.
+  combo->setFocus();
+  turn();
+  EXPECT_EQ(combo->currentText(), "toy");
+  EXPECT_EQ(m_table.segments()[0]["task"], "toy");
 }
 
 TEST_F(SegmentTableTest, UnregisteredTaskIsShownAndKept) {
