@@ -414,7 +414,7 @@ QStringList RunConfigForm::fieldPaths() const {
   for (const char* key : {"train", "test"}) {
     SegmentTable* table = std::string(key) == "train" ? m_train : m_test;
     for (int row = 0; row < table->rowCount(); ++row) {
-      for (const QString& field : SegmentTable::fields())
+      for (const QString& field : table->fieldsOf(row))
         out << QStringLiteral("data.%1.%2.%3").arg(QLatin1String(key)).arg(row).arg(field);
     }
   }

@@ -94,6 +94,10 @@ TEST_F(ConfigEditorTest, SegmentPathsMarkTheirCell) {
   EXPECT_FALSE(m_editor.launchButton()->isEnabled());
   EXPECT_EQ(m_editor.invalidWidget(), kv);
   EXPECT_EQ(m_editor.config()["data"]["train"][0]["num_kv_pairs"], 40);
+  // A sweep can vary the common fields and the row's task parameters.
+  const QStringList paths = m_editor.form()->fieldPaths();
+  EXPECT_TRUE(paths.contains("data.train.0.input_seq_len"));
+  EXPECT_TRUE(paths.contains("data.train.0.num_kv_pairs"));
   QTest::mouseClick(train->addButton(), Qt::LeftButton);
   EXPECT_EQ(m_editor.config()["data"]["train"].size(), 2u);
 }
