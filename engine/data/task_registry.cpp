@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/json_rules.h"
+#include "engine/data/tasks/mad_recall.h"
 #include "engine/data/tasks/mqar.h"
 
 namespace zoolab {
@@ -11,6 +12,9 @@ const std::vector<TaskSpec>& task_registry() {
   // One line per task.
   static const std::vector<TaskSpec> registry = {
       mqar_task_spec(),
+      in_context_recall_task_spec(),
+      noisy_in_context_recall_task_spec(),
+      fuzzy_in_context_recall_task_spec(),
   };
   return registry;
 }
