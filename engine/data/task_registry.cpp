@@ -9,6 +9,7 @@
 #include "engine/data/tasks/mad_compression.h"
 #include "engine/data/tasks/mad_copying.h"
 #include "engine/data/tasks/mad_memorization.h"
+#include "engine/data/tasks/mad_recall.h"
 #include "engine/data/tasks/mqar.h"
 
 namespace zoolab {
@@ -26,6 +27,9 @@ const std::vector<TaskSpec>& task_registry() {
       selective_copying_task_spec(),
       memorization_task_spec(),
       compression_task_spec(),
+      in_context_recall_task_spec(),
+      noisy_in_context_recall_task_spec(),
+      fuzzy_in_context_recall_task_spec(),
   };
   return registry;
 }
