@@ -23,8 +23,8 @@ struct CliState {
 };
 
 void add_train_commands(CLI::App& app, CliState& state);      // train, resume
-void add_query_commands(CLI::App& app, CliState& state);      // runs, show, presets, mixers
-void add_data_commands(CLI::App& app, CliState& state);       // data mqar, corpus, tokenize
+void add_query_commands(CLI::App& app, CliState& state);      // runs, show, presets, mixers, tasks
+void add_data_commands(CLI::App& app, CliState& state);       // data mqar, export, corpus, tokenize
 void add_bench_command(CLI::App& app, CliState& state);       // bench
 void add_weight_commands(CLI::App& app, CliState& state);     // export, import
 void add_worker_commands(CLI::App& app, CliState& state);     // enqueue, worker, cancel, requeue

@@ -1,19 +1,29 @@
 // zoolab-cli data mqar: the generated data as JSON lines, so anyone can check it from outside.
+// zoolab-cli data export: the same for every task of the task registry (engine/data/task_registry.h), one
+// segment at a time, streamed to a temporary file that is renamed into place.
 // zoolab-cli data corpus / data tokenize: the text pipeline's input (docs/architecture.md#text-pipeline):
 // Pile-format corpora from files, folders or the Debian-packaged sample texts, and token shards from a corpus
 // and a tokenizer.
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "engine/cli/commands.h"
+#include "engine/data/task_registry.h"
 #include "engine/data/tasks/mqar.h"
 #include "engine/text/byte_level_bpe.h"
 #include "engine/text/corpus.h"
+#include "engine/text/file_header.h"
 #include "engine/text/sample_corpus.h"
 #include "engine/text/tokenize_corpus.h"
+#include "engine/util/input_error.h"
 
 namespace zoolab {
 
@@ -181,6 +191,181 @@ void add_tokenize_command(CLI::App& data, CliState& state) {
   });
 }
 
+// The fields every exported line has; a slice key of the same name would overwrite one of them.
+constexpr const char* kExportFields[] = {"segment", "task", "inputs", "labels"};
+
+void export_append_tokens(std::string& line, const int64_t* values, int64_t count) {
+  line += '[';
+  char digits[24];
+  for (int64_t i = 0; i < count; ++i) {
+    if (i > 0) {
+      line += ',';
+    }
+    const auto end = std::to_chars(digits, digits + sizeof(digits), values[i]).ptr;
+    line.append(digits, end);
+  }
+  line += ']';
+}
+
+// Where `data export` writes: standard output for "-", else a temporary file beside the target that
+// commit() renames into place, so an interrupted or failed export never leaves a half-written file under the
+// target's name (and a file that was there stays as it was). The temporary file is removed unless committed.
+class ExportOutput {
+ public:
+  explicit ExportOutput(const std::string& out) : m_out(out) {
+    if (out == "-") {
+      return;
+    }
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    // A link is followed, as a plain write would: the file it names is replaced, not the link.
+    m_target = out;
+    if (fs::is_symlink(fs::symlink_status(out, ec))) {
+      m_target = fs::weakly_canonical(out, ec).string();
+      if (ec) {
+        throw InputError("--out " + out + ": cannot follow the link (" + ec.message() + ")");
+      }
+    }
+    if (fs::is_directory(m_target, ec)) {
+      throw InputError("--out " + out + " is a folder; give the file to write, e.g. " +
+                       (fs::path(out) / "test.jsonl").string());
+    }
+    fs::path folder = fs::path(m_target).parent_path();
+    if (folder.empty()) {
+      folder = ".";
+    }
+    if (!fs::is_directory(folder, ec)) {
+      throw InputError("--out " + out + ": " +
+                       (fs::exists(folder, ec)
+                            ? folder.string() + " is not a folder"
+                            : "the folder " + folder.string() + " does not exist (create it first)"));
+    }
+    if (fs::exists(fs::symlink_status(m_target, ec)) && ::access(m_target.c_str(), W_OK) != 0) {
+      throw InputError("--out " + out + ": the file cannot be written (" + std::strerror(errno) + ")");
+    }
+    m_temp = temporary_path_for(m_target);
+    m_file.open(m_temp, std::ios::binary | std::ios::trunc);
+    if (!m_file) {
+      const std::string reason = std::strerror(errno);
+      throw InputError("--out " + out + ": cannot write in the folder " + folder.string() + " (" + reason +
+                       ")");
+    }
+  }
+  ~ExportOutput() {
+    if (!m_temp.empty() && !m_committed) {
+      m_file.close();
+      std::error_code ignored;
+      std::filesystem::remove(m_temp, ignored);
+    }
+  }
+  ExportOutput(const ExportOutput&) = delete;
+  ExportOutput& operator=(const ExportOutput&) = delete;
+
+  std::ostream& stream() { return m_out == "-" ? std::cout : m_file; }
+
+  // Checks that every byte got out (a full disk shows here), then moves the file into place.
+  void commit() {
+    stream().flush();
+    if (m_out != "-") {
+      m_file.close();
+    }
+    if (!stream()) {
+      throw std::runtime_error("writing " + (m_out == "-" ? std::string("standard output") : m_out) +
+                               " failed (disk full?)");
+    }
+    if (m_out != "-") {
+      commit_temporary(m_temp, m_target);
+      m_committed = true;
+    }
+  }
+
+ private:
+  std::string m_out;
+  std::string m_target;
+  std::string m_temp;
+  std::ofstream m_file;
+  bool m_committed = false;
+};
+
+void add_export_command(CLI::App& data, CliState& state) {
+  struct ExportArgs {
+    ConfigSource source;
+    std::string split = "train";
+    std::string out;
+  };
+  auto args = std::make_shared<ExportArgs>();
+  auto* command = data.add_subcommand(
+      "export", "Write every example of a split, of any task (`zoolab-cli tasks`), as JSON lines");
+  add_config_options(command, args->source);
+  command->add_option("--split", args->split, "train or test (default: train)")
+      ->check(CLI::IsMember({"train", "test"}));
+  command
+      ->add_option("--out", args->out,
+                   "Output file (.jsonl), replaced when it exists; '-' for standard output. One line per "
+                   "example: {\"segment\", \"task\", \"inputs\", \"labels\", and the segment's slices}")
+      ->required();
+  command->callback([args, &state]() {
+    const auto config = load_config_option(args->source);
+    if (is_text_task(config.data)) {
+      throw ConfigError("data.task",
+                        "`data export` writes the segments of a task run; a text run's data are token shards "
+                        "(`zoolab-cli data tokenize`)");
+    }
+    // The seeds and the generator training uses (load_or_generate without its cache, which gives the same
+    // tokens): the export is the data a run of this configuration trains or is evaluated on.
+    const auto seeds = segment_seeds(config.data);
+    const bool train = args->split == "train";
+    const auto& segments = train ? config.data.train : config.data.test;
+    const auto& split_seeds = train ? seeds.train : seeds.test;
+
+    ExportOutput output(args->out);
+    std::ostream& out = output.stream();
+    std::string line;
+    int64_t written = 0;
+    for (size_t s = 0; s < segments.size(); ++s) {
+      // One segment in memory at a time, and one line of it as text.
+      const auto segment = generate_segment(segments[s], config.data.vocab_size, split_seeds[s]);
+      const int64_t length = segment.seq_len;
+      if (static_cast<int64_t>(segment.inputs.size()) != segment.num_examples * length ||
+          segment.labels.size() != segment.inputs.size()) {
+        throw std::logic_error("task \"" + segment.task + "\" generated a segment of the wrong size");
+      }
+      std::string slices;
+      for (const auto& [key, value] : segment.slices) {
+        for (const char* field : kExportFields) {
+          if (key == field) {
+            throw std::logic_error("task \"" + segment.task + "\" has a slice key \"" + key +
+                                   "\", a field of every exported line");
+          }
+        }
+        slices += "," + nlohmann::json(key).dump() + ":" + std::to_string(value);
+      }
+      const std::string head = "{\"segment\":" + std::to_string(s) +
+                               ",\"task\":" + nlohmann::json(segment.task).dump() + ",\"inputs\":";
+      for (int64_t i = 0; i < segment.num_examples; ++i) {
+        line = head;
+        export_append_tokens(line, segment.inputs.data() + i * length, length);
+        line += ",\"labels\":";
+        export_append_tokens(line, segment.labels.data() + i * length, length);
+        line += slices;
+        line += "}\n";
+        out.write(line.data(), static_cast<std::streamsize>(line.size()));
+        ++written;
+      }
+      if (!out) {
+        break;  // commit() reports it
+      }
+    }
+    output.commit();
+    if (args->out != "-") {
+      std::cerr << "wrote " << written << " examples of " << segments.size()
+                << (segments.size() == 1 ? " segment" : " segments") << " (" << args->split << " split) to "
+                << args->out << "\n";
+    }
+    state.exit_code = 0;
+  });
+}
+
 }  // namespace
 
 void add_data_commands(CLI::App& app, CliState& state) {
@@ -241,6 +426,7 @@ void add_data_commands(CLI::App& app, CliState& state) {
     }
     state.exit_code = 0;
   });
+  add_export_command(*data, state);
   add_corpus_command(*data, state);
   add_tokenize_command(*data, state);
 }

@@ -1,10 +1,11 @@
-// zoolab-cli runs, show, presets and mixers: reading what is there.
+// zoolab-cli runs, show, presets, mixers and tasks: reading what is there.
 
 #include <cstdio>
 #include <iostream>
 
 #include "engine/cli/commands.h"
 #include "engine/config/presets.h"
+#include "engine/data/task_registry.h"
 #include "engine/store/store.h"
 #include "engine/text/utf8.h"
 #include "models/registry.h"
@@ -28,6 +29,35 @@ std::string metric_cell(const std::vector<MetricSummary>& summaries, const std::
     }
   }
   return "-";
+}
+
+// A bound of a parameter spec as people write it: 1, not 1.0; 0.01, not 0.01000000.
+std::string query_bound_text(const nlohmann::json& bound) {
+  const double value = bound.get<double>();
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.10g", value);
+  return text;
+}
+
+// The allowed values of one parameter of `param_specs_to_json`: "[1, 64]", ">= 0", "<= 1", "one of a, b", or
+// "" when any value of its type goes; `tasks` prints it in parentheses after the default.
+std::string query_range_text(const nlohmann::json& param) {
+  std::string range;
+  if (param.contains("min") && param.contains("max")) {
+    range = "[" + query_bound_text(param["min"]) + ", " + query_bound_text(param["max"]) + "]";
+  } else if (param.contains("min")) {
+    range = ">= " + query_bound_text(param["min"]);
+  } else if (param.contains("max")) {
+    range = "<= " + query_bound_text(param["max"]);
+  }
+  if (param.contains("choices")) {
+    std::string choices;
+    for (const auto& choice : param["choices"]) {
+      choices += (choices.empty() ? "" : ", ") + choice.get<std::string>();
+    }
+    range += (range.empty() ? "one of " : ", one of ") + choices;
+  }
+  return range;
 }
 
 }  // namespace
@@ -136,6 +166,44 @@ void add_query_commands(CLI::App& app, CliState& state) {
         std::cout << "    " << param["name"].get<std::string>() << ": " << param["type"].get<std::string>()
                   << " = " << param["default"].dump() << "  " << param["doc"].get<std::string>() << "\n";
       }
+    }
+    state.exit_code = 0;
+  });
+
+  auto* tasks =
+      app.add_subcommand("tasks", "List the registered data tasks, their parameters and slice keys");
+  tasks->add_flag("--json", args->json, "The registry as JSON");
+  tasks->callback([args, &state]() {
+    const auto registry = task_registry_to_json();
+    if (args->json) {
+      std::cout << registry.dump(2) << std::endl;
+      return;
+    }
+    // The registry's text is ours, but it is escaped as every listed text is: a doc with a newline or a
+    // control character still prints as one line.
+    for (const auto& task : registry) {
+      const auto name = task["name"].get<std::string>();
+      std::cout << escape_for_terminal(name) << " (" << escape_for_terminal(task["family"].get<std::string>())
+                << "): " << escape_for_terminal(task["summary"].get<std::string>()) << "\n";
+      if (task["params"].empty()) {
+        std::cout << "    (no parameters besides input_seq_len and num_examples)\n";
+      }
+      for (const auto& param : task["params"]) {
+        const auto range = query_range_text(param);
+        std::cout << "    " << escape_for_terminal(param["name"].get<std::string>()) << ": "
+                  << param["type"].get<std::string>() << " = " << escape_for_terminal(param["default"].dump())
+                  << (range.empty() ? "" : " (" + escape_for_terminal(range) + ")") << "  "
+                  << escape_for_terminal(param["doc"].get<std::string>()) << "\n";
+      }
+      std::string slice_keys;
+      for (const auto& key : task["slice_keys"]) {
+        slice_keys += (slice_keys.empty() ? "" : ", ") + key.get<std::string>();
+      }
+      std::cout << "    slice keys: " << escape_for_terminal(slice_keys.empty() ? "(none)" : slice_keys)
+                << "\n";
+      const TaskSpec& spec = find_task(name);
+      std::cout << "    example segment: " << escape_for_terminal(spec.example.dump())
+                << " with data.vocab_size " << spec.example_vocab_size << "\n";
     }
     state.exit_code = 0;
   });
