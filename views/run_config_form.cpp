@@ -6,6 +6,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -18,6 +19,7 @@
 
 #include "engine/config/run_config.h"
 #include "engine/config/sweep_grid.h"
+#include "engine/data/task_registry.h"
 #include "views/mixer_form.h"
 #include "views/mixer_param_field.h"
 #include "views/scientific_spin_box.h"
@@ -29,8 +31,14 @@ using nlohmann::json;
 
 namespace {
 
-const QStringList kSliceKeys = {QStringLiteral("num_kv_pairs"), QStringLiteral("input_seq_len"),
-                                QStringLiteral("num_passes")};
+// Every task's slice keys (engine/data/task_registry.h), in registration order.
+QStringList sliceKeys() {
+  QStringList keys;
+  for (const auto& key : all_slice_keys()) {
+    keys.append(QString::fromStdString(key));
+  }
+  return keys;
+}
 
 QWidget* scrolled(QWidget* page) {
   auto* area = new QScrollArea();
@@ -268,34 +276,37 @@ QWidget* RunConfigForm::choiceField(const QString& path, const QStringList& choi
 QWidget* RunConfigForm::sliceKeysField() {
   auto* widget = new QWidget();
   widget->setObjectName(QStringLiteral("train.slice_keys"));
-  auto* row = new QHBoxLayout(widget);
-  row->setContentsMargins(0, 0, 0, 0);
+  auto* grid = new QGridLayout(widget);
+  grid->setContentsMargins(0, 0, 0, 0);
+  const QStringList keys = sliceKeys();
+  constexpr int kColumns = 4;
   std::vector<QCheckBox*> boxes;
-  for (const QString& key : kSliceKeys) {
+  for (const QString& key : keys) {
+    const int at = static_cast<int>(boxes.size());
     boxes.push_back(new QCheckBox(key, widget));
-    row->addWidget(boxes.back());
+    grid->addWidget(boxes.back(), at / kColumns, at % kColumns);
   }
-  row->addStretch(1);
-  const int index = bind({QStringLiteral("train.slice_keys"), widget,
-                          [boxes](const json* v) {
-                            for (size_t i = 0; i < boxes.size(); ++i) {
-                              bool on = false;
-                              if (v && v->is_array()) {
-                                for (const auto& k : *v)
-                                  on = on || (k.is_string() &&
-                                              QString::fromStdString(k.get<std::string>()) == kSliceKeys[i]);
-                              }
-                              boxes[i]->setChecked(on);
-                            }
-                          },
-                          [boxes] {
-                            json list = json::array();
-                            for (size_t i = 0; i < boxes.size(); ++i) {
-                              if (boxes[i]->isChecked())
-                                list.push_back(kSliceKeys[i].toStdString());
-                            }
-                            return list;
-                          }});
+  grid->setColumnStretch(kColumns, 1);
+  const int index =
+      bind({QStringLiteral("train.slice_keys"), widget,
+            [boxes, keys](const json* v) {
+              for (size_t i = 0; i < boxes.size(); ++i) {
+                bool on = false;
+                if (v && v->is_array()) {
+                  for (const auto& k : *v)
+                    on = on || (k.is_string() && QString::fromStdString(k.get<std::string>()) == keys[i]);
+                }
+                boxes[i]->setChecked(on);
+              }
+            },
+            [boxes, keys] {
+              json list = json::array();
+              for (size_t i = 0; i < boxes.size(); ++i) {
+                if (boxes[i]->isChecked())
+                  list.push_back(keys[i].toStdString());
+              }
+              return list;
+            }});
   for (auto* box : boxes)
     connect(box, &QCheckBox::toggled, this, [this, index] { onBindingEdited(index); });
   return widget;

@@ -392,6 +392,13 @@ void add_data_commands(CLI::App& app, CliState& state) {
     const bool train = args->split == "train";
     const auto& segments = train ? config.data.train : config.data.test;
     const auto& segment_seeds_used = train ? seeds.train : seeds.test;
+    for (size_t s = 0; s < segments.size(); ++s) {
+      if (segments[s].task != "mqar") {
+        throw ConfigError("data." + args->split + "[" + std::to_string(s) + "].task",
+                          "`data mqar` writes MQAR segments, this one is \"" + segments[s].task +
+                              "\"; `zoolab-cli data export` writes the segments of every task");
+      }
+    }
 
     std::ofstream file;
     if (args->out != "-") {

@@ -24,12 +24,12 @@ const std::vector<TaskSpec>& task_registry() {
       majority_task_spec(),
       cumulative_parity_task_spec(),
       cumulative_majority_task_spec(),
-      selective_copying_task_spec(),
-      memorization_task_spec(),
-      compression_task_spec(),
       in_context_recall_task_spec(),
-      noisy_in_context_recall_task_spec(),
       fuzzy_in_context_recall_task_spec(),
+      noisy_in_context_recall_task_spec(),
+      selective_copying_task_spec(),
+      compression_task_spec(),
+      memorization_task_spec(),
   };
   return registry;
 }
@@ -86,7 +86,9 @@ nlohmann::json task_registry_to_json() {
                    {"family", spec.family},
                    {"summary", spec.summary},
                    {"params", param_specs_to_json(spec.params)},
-                   {"slice_keys", spec.slice_keys}});
+                   {"slice_keys", spec.slice_keys},
+                   {"example", spec.example},
+                   {"example_vocab_size", spec.example_vocab_size}});
   }
   return out;
 }

@@ -71,7 +71,7 @@ nlohmann::json resolve_task_params(const TaskSpec& spec, const nlohmann::json& g
 TokenSegment generate_segment(const SegmentConfig& segment, int64_t vocab_size, uint64_t seed);
 
 // The registry as JSON (what `zoolab-cli tasks --json` prints): [{"name", "family", "summary", "params",
-// "slice_keys"}].
+// "slice_keys", "example", "example_vocab_size"}].
 nlohmann::json task_registry_to_json();
 
 }  // namespace zoolab

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "engine/data/task_registry.h"
 #include "engine/store/store.h"
 
 namespace zoolab {
@@ -67,7 +68,7 @@ std::vector<TokenSegment> regenerate_test_split(const RunConfig& config) {
   std::vector<TokenSegment> split;
   split.reserve(config.data.test.size());
   for (size_t s = 0; s < config.data.test.size(); ++s) {
-    split.push_back(generate_mqar(config.data.test[s], config.data.vocab_size, seeds.test[s]));
+    split.push_back(generate_segment(config.data.test[s], config.data.vocab_size, seeds.test[s]));
   }
   return split;
 }

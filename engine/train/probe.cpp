@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "engine/data/task_registry.h"
 #include "engine/data/tasks/mqar.h"
 #include "engine/store/store.h"
 #include "engine/train/checkpoint.h"
@@ -103,7 +104,7 @@ std::pair<std::vector<int64_t>, std::vector<int64_t>> Probe::generate(int64_t se
   }
   auto segment_config = test[static_cast<size_t>(segment)];
   segment_config.num_examples = 1;
-  auto data = generate_mqar(segment_config, m_impl->config.data.vocab_size, seed);
+  auto data = generate_segment(segment_config, m_impl->config.data.vocab_size, seed);
   return {std::move(data.inputs), std::move(data.labels)};
 }
 
