@@ -64,15 +64,11 @@ QString slicesText(const RecordSegment& segment) {
 // tokens (docs/reference.md#mqar-generator), forgetting MQAR's 2 · (num_kv_pairs + num_updates)
 // (docs/tasks.md); 0 for tasks without such a context (their sources are still marked by the queries).
 int contextLength(const std::string& task, const std::map<std::string, int64_t>& slices) {
-  const auto slice = [&](const char* key, int64_t otherwise) {
-    const auto found = slices.find(key);
-    return found == slices.end() ? otherwise : found->second;
-  };
   if (task == "mqar") {
-    return static_cast<int>(2 * slice("num_kv_pairs", 0) * slice("num_passes", 1));
+    return static_cast<int>(2 * slice_or(slices, "num_kv_pairs", 0) * slice_or(slices, "num_passes", 1));
   }
   if (task == "forgetting_mqar") {
-    return static_cast<int>(2 * (slice("num_kv_pairs", 0) + slice("num_updates", 0)));
+    return static_cast<int>(2 * (slice_or(slices, "num_kv_pairs", 0) + slice_or(slices, "num_updates", 0)));
   }
   return 0;
 }

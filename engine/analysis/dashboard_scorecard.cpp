@@ -99,13 +99,20 @@ void mad_scorecard(Figure& figure, const Selection& selection, const DashboardOp
   }
   FigureTable table;
   table.columns.push_back("architecture");
-  table.columns.insert(table.columns.end(), tasks.begin(), tasks.end());
+  // The tasks in the registry's order (MAD's: recall, copying, compression, memorization).
+  std::vector<std::string> ordered;
+  for (const auto& spec : task_registry()) {
+    if (tasks.count(spec.name) > 0) {
+      ordered.push_back(spec.name);
+    }
+  }
+  table.columns.insert(table.columns.end(), ordered.begin(), ordered.end());
   table.columns.push_back("MAD score");
   for (const auto& [architecture, by_task] : best) {
     std::vector<std::string> line = {architecture};
     double score_sum = 0.0;
     int64_t scored = 0;
-    for (const auto& task : tasks) {
+    for (const auto& task : ordered) {
       const auto found = by_task.find(task);
       if (found == by_task.end()) {
         line.emplace_back();

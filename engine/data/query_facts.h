@@ -21,6 +21,13 @@ struct QueryFacts {
   int32_t key_position = -1;  // the source of the answer before the query, or -1 (none, or not found)
   int32_t gap = 0;            // position - key_position (0 without a source)
   int16_t kv_index = -1;      // which stored item the source is (MQAR: its pair of the context), or -1
+
+  // Records the source at `source` (before the query) and, where the task numbers its items, which one.
+  void set_source(int64_t source, int64_t index = -1) {
+    key_position = static_cast<int32_t>(source);
+    gap = static_cast<int32_t>(position - source);
+    kv_index = index >= 0 && index <= INT16_MAX ? static_cast<int16_t>(index) : int16_t{-1};
+  }
 };
 
 // Slices of the example's segment (TokenSegment::slices), for rules that need the segment's shape.
@@ -29,6 +36,14 @@ using Slices = std::map<std::string, int64_t>;
 // The facts of every labelled position (labels != -100) of one example, in order.
 using QueryFactsRule = std::function<std::vector<QueryFacts>(const int64_t* inputs, const int64_t* labels,
                                                              int64_t seq_len, const Slices& slices)>;
+
+// The facts of every labelled position of one example, in order, with position, key and target filled in;
+// `locate` (when given) finds each one's source (QueryFacts::set_source). The rules below are built on it.
+std::vector<QueryFacts> labelled_query_facts(const int64_t* inputs, const int64_t* labels, int64_t seq_len,
+                                             const std::function<void(QueryFacts& facts)>& locate = {});
+
+// A slice's value, or `otherwise` when the example's segment has no such slice.
+int64_t slice_or(const Slices& slices, const std::string& key, int64_t otherwise);
 
 // MQAR: the context is the first 2·num_kv_pairs·num_passes tokens, laid out k v k v ...; the source is the
 // latest occurrence of the query's key there, and kv_index its pair.

@@ -46,14 +46,7 @@ void check_cumulative_shape(const SegmentConfig& s, int64_t vocab_size, const st
 }
 
 TokenSegment circuits_empty_segment(const SegmentConfig& config) {
-  TokenSegment segment;
-  segment.task = config.task;
-  segment.num_examples = config.num_examples;
-  segment.seq_len = config.input_seq_len;
-  // check_generated_segment bounded N·L·16 bytes by the memory budget.
-  const auto tokens = static_cast<size_t>(config.num_examples) * static_cast<size_t>(config.input_seq_len);
-  segment.inputs.assign(tokens, kCircuitZero);
-  segment.labels.assign(tokens, kIgnoreLabel);
+  TokenSegment segment = empty_token_segment(config, kCircuitZero);
   // Zoology's parity and cumulative tasks carry {"input_seq_len": input_seq_len}; its majority carries
   // none (its ratio slice is commented out). Every zoolab segment carries input_seq_len.
   segment.slices = {{"input_seq_len", config.input_seq_len}};

@@ -32,14 +32,7 @@ void check_compositional_mqar_shape(const SegmentConfig& s, int64_t vocab_size, 
   const int64_t L = s.input_seq_len;
   const int64_t kv = s.integer("num_kv_pairs");
   require_positive(s.number("power_a"), path, "power_a");
-  if (L <= 0 || L % 2 != 0) {
-    throw ConfigError(path + ".input_seq_len", "must be a positive even number, got " + std::to_string(L));
-  }
-  if (vocab_size <= L) {
-    throw ConfigError(
-        path + ".input_seq_len",
-        "must be less than data.vocab_size (" + std::to_string(vocab_size) + "), got " + std::to_string(L));
-  }
+  require_even_length_below_vocab(s, vocab_size, path);
   if (kv < 1) {
     throw ConfigError(path + ".num_kv_pairs", "must be a positive perfect square, got " + std::to_string(kv));
   }
@@ -93,13 +86,7 @@ TokenSegment generate_compositional_mqar(const SegmentConfig& config, int64_t vo
   const int64_t num_values = vocab_size - 2 * third;
   const std::vector<double> weights = power_law_gap_weights(space, power_a);
 
-  TokenSegment segment;
-  segment.num_examples = N;
-  segment.seq_len = L;
-  const auto tokens = static_cast<size_t>(N) * static_cast<size_t>(L);  // check_shape bounded N·L·16 bytes
-  segment.inputs.assign(tokens, 0);
-  segment.labels.assign(tokens, kIgnoreLabel);
-  segment.task = "compositional_mqar";
+  TokenSegment segment = empty_token_segment(config, 0);
   segment.slices = {{"num_kv_pairs", kv}, {"input_seq_len", L}};
 
   // Zoology draws each quantity for all examples at once with numpy (K1 sets, K2 sets, the permutations,
@@ -155,32 +142,19 @@ TokenSegment generate_compositional_mqar(const SegmentConfig& config, int64_t vo
 
 std::vector<QueryFacts> compositional_mqar_query_facts(const int64_t* inputs, const int64_t* labels,
                                                        int64_t seq_len, const Slices& slices) {
-  const auto found = slices.find("num_kv_pairs");
-  const int64_t kv = found == slices.end() ? 0 : std::max<int64_t>(found->second, 0);
+  const int64_t kv = std::max<int64_t>(slice_or(slices, "num_kv_pairs", 0), 0);
   const int64_t context = std::min<int64_t>(3 * kv, seq_len);
-  std::vector<QueryFacts> facts;
-  for (int64_t p = 0; p < seq_len; ++p) {
-    if (labels[p] == kIgnoreLabel) {
-      continue;
-    }
-    QueryFacts f;
-    f.position = static_cast<int32_t>(p);
-    f.key = static_cast<int32_t>(inputs[p]);
-    f.target = static_cast<int32_t>(labels[p]);
+  return labelled_query_facts(inputs, labels, seq_len, [&](QueryFacts& f) {
     // The context triple (before the query) with the query's K1 (at p - 1) and K2 and the label as its value;
     // its K2 is the source (its next token is the target). The grid makes the triple unique.
+    const int64_t p = f.position;
     for (int64_t j = 0; p >= 1 && 3 * j + 2 < std::min(context, p); ++j) {
-      if (inputs[3 * j] == inputs[p - 1] && inputs[3 * j + 1] == inputs[p] &&
-          inputs[3 * j + 2] == labels[p]) {
-        f.key_position = static_cast<int32_t>(3 * j + 1);
-        f.gap = static_cast<int32_t>(p - (3 * j + 1));
-        f.kv_index = static_cast<int16_t>(j);
-        break;
+      if (inputs[3 * j] == inputs[p - 1] && inputs[3 * j + 1] == f.key && inputs[3 * j + 2] == f.target) {
+        f.set_source(3 * j + 1, j);
+        return;
       }
     }
-    facts.push_back(f);
-  }
-  return facts;
+  });
 }
 
 TaskSpec compositional_mqar_task_spec() {

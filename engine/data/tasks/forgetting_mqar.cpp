@@ -18,16 +18,7 @@ void check_forgetting_mqar_shape(const SegmentConfig& s, int64_t vocab_size, con
   const int64_t kv = s.integer("num_kv_pairs");
   const int64_t updates = s.integer("num_updates");
   require_positive(s.number("power_a"), path, "power_a");
-  if (L <= 0 || L % 2 != 0) {
-    throw ConfigError(
-        path + ".input_seq_len",
-        "must be a positive even number (keys and queries come in pairs), got " + std::to_string(L));
-  }
-  if (vocab_size <= L) {
-    throw ConfigError(
-        path + ".input_seq_len",
-        "must be less than data.vocab_size (" + std::to_string(vocab_size) + "), got " + std::to_string(L));
-  }
+  require_even_length_below_vocab(s, vocab_size, path);
   if (kv < 1) {
     throw ConfigError(path + ".num_kv_pairs", "must be at least 1, got " + std::to_string(kv));
   }
@@ -80,13 +71,7 @@ TokenSegment generate_forgetting_mqar(const SegmentConfig& config, int64_t vocab
   const int64_t num_values = vocab_size - vocab_size / 2;
   const std::vector<double> weights = power_law_gap_weights(space, power_a);
 
-  TokenSegment segment;
-  segment.num_examples = N;
-  segment.seq_len = L;
-  const auto tokens = static_cast<size_t>(N) * static_cast<size_t>(L);  // check_shape bounded N·L·16 bytes
-  segment.inputs.assign(tokens, 0);
-  segment.labels.assign(tokens, kIgnoreLabel);
-  segment.task = "forgetting_mqar";
+  TokenSegment segment = empty_token_segment(config, 0);
   segment.slices = {{"num_kv_pairs", kv}, {"num_updates", num_updates}, {"input_seq_len", L}};
 
   // Zoology draws each quantity for all examples at once with numpy (keys, original values, updated values,
@@ -150,36 +135,21 @@ TokenSegment generate_forgetting_mqar(const SegmentConfig& config, int64_t vocab
 
 std::vector<QueryFacts> forgetting_mqar_query_facts(const int64_t* inputs, const int64_t* labels,
                                                     int64_t seq_len, const Slices& slices) {
-  const auto slice = [&](const char* key) {
-    const auto found = slices.find(key);
-    return found == slices.end() ? int64_t{0} : found->second;
-  };
-  const int64_t pairs = std::max<int64_t>(slice("num_kv_pairs") + slice("num_updates"), 0);
+  const int64_t pairs =
+      std::max<int64_t>(slice_or(slices, "num_kv_pairs", 0) + slice_or(slices, "num_updates", 0), 0);
   const int64_t context = std::min<int64_t>(2 * pairs, seq_len);
-  std::vector<QueryFacts> facts;
-  for (int64_t p = 0; p < seq_len; ++p) {
-    if (labels[p] == kIgnoreLabel) {
-      continue;
-    }
-    QueryFacts f;
-    f.position = static_cast<int32_t>(p);
-    f.key = static_cast<int32_t>(inputs[p]);
-    f.target = static_cast<int32_t>(labels[p]);
+  return labelled_query_facts(inputs, labels, seq_len, [&](QueryFacts& f) {
     // The latest context slot (k v at even offsets) before the query holding the key with the label as its
     // value: the update for an updated key, else the original pair. The noise after the context is not
     // searched, so a random key-value coincidence there is never taken for the source.
-    const int64_t limit = std::min(context, p);
+    const int64_t limit = std::min<int64_t>(context, f.position);
     for (int64_t k = limit > 1 ? ((limit - 2) / 2) * 2 : -2; k >= 0; k -= 2) {
-      if (inputs[k] == inputs[p] && inputs[k + 1] == labels[p]) {
-        f.key_position = static_cast<int32_t>(k);
-        f.gap = static_cast<int32_t>(p - k);
-        f.kv_index = static_cast<int16_t>(k / 2);
-        break;
+      if (inputs[k] == f.key && inputs[k + 1] == f.target) {
+        f.set_source(k, k / 2);
+        return;
       }
     }
-    facts.push_back(f);
-  }
-  return facts;
+  });
 }
 
 TaskSpec forgetting_mqar_task_spec() {

@@ -44,13 +44,7 @@ TokenSegment generate_compression(const SegmentConfig& config, int64_t vocab_siz
   const int64_t compression_token = vocab_size - 1;
   const int64_t ordinary = vocab_size - 1 - noise;  // ordinary tokens [0, V-1-noise), noise after them
 
-  TokenSegment segment;
-  segment.task = "compression";
-  segment.num_examples = N;
-  segment.seq_len = L;
-  const auto tokens = static_cast<size_t>(N) * static_cast<size_t>(L);  // check_shape bounded N·L·16 bytes
-  segment.inputs.assign(tokens, 0);
-  segment.labels.assign(tokens, kIgnoreLabel);
+  TokenSegment segment = empty_token_segment(config, 0);
   segment.slices = {{"input_seq_len", L}};
 
   Rng rng(seed);

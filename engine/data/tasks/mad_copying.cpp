@@ -1,7 +1,6 @@
 #include "engine/data/tasks/mad_copying.h"
 
 #include <algorithm>
-#include <limits>
 
 #include "engine/data/rng.h"
 #include "engine/data/tasks/task_support.h"
@@ -52,13 +51,7 @@ TokenSegment generate_selective_copying(const SegmentConfig& config, int64_t voc
   const int64_t num_blanks = L - 2 * n - 1;  // blanks among the tokens to copy
   const int64_t copy_position = L - n - 1;
 
-  TokenSegment segment;
-  segment.task = "selective_copying";
-  segment.num_examples = N;
-  segment.seq_len = L;
-  const auto tokens = static_cast<size_t>(N) * static_cast<size_t>(L);  // check_shape bounded N·L·16 bytes
-  segment.inputs.assign(tokens, blank_token);
-  segment.labels.assign(tokens, kIgnoreLabel);
+  TokenSegment segment = empty_token_segment(config, blank_token);
   segment.slices = {{"input_seq_len", L}, {"num_tokens_to_copy", n}};
 
   Rng rng(seed);
@@ -93,7 +86,6 @@ TokenSegment generate_selective_copying(const SegmentConfig& config, int64_t voc
 
 std::vector<QueryFacts> selective_copying_query_facts(const int64_t* inputs, const int64_t* labels,
                                                       int64_t seq_len, const Slices& /*slices*/) {
-  std::vector<QueryFacts> facts;
   int64_t first = -1;
   for (int64_t p = 0; p < seq_len; ++p) {
     if (labels[p] != kIgnoreLabel) {
@@ -102,7 +94,7 @@ std::vector<QueryFacts> selective_copying_query_facts(const int64_t* inputs, con
     }
   }
   if (first < 0) {
-    return facts;
+    return {};
   }
   // The sources: the tokens that are not blanks before the copy token (at first - 1).
   const int64_t blank = inputs[first];
@@ -112,26 +104,14 @@ std::vector<QueryFacts> selective_copying_query_facts(const int64_t* inputs, con
       sources.push_back(p);
     }
   }
+  // The i-th query copies the i-th of them.
   size_t i = 0;
-  for (int64_t p = first; p < seq_len; ++p) {
-    if (labels[p] == kIgnoreLabel) {
-      continue;
-    }
-    QueryFacts f;
-    f.position = static_cast<int32_t>(p);
-    f.key = static_cast<int32_t>(inputs[p]);
-    f.target = static_cast<int32_t>(labels[p]);
+  return labelled_query_facts(inputs, labels, seq_len, [&](QueryFacts& f) {
     if (i < sources.size()) {
-      f.key_position = static_cast<int32_t>(sources[i]);
-      f.gap = static_cast<int32_t>(p - sources[i]);
-      if (i <= static_cast<size_t>(std::numeric_limits<int16_t>::max())) {
-        f.kv_index = static_cast<int16_t>(i);
-      }
+      f.set_source(sources[i], static_cast<int64_t>(i));
     }
     ++i;
-    facts.push_back(f);
-  }
-  return facts;
+  });
 }
 
 TaskSpec selective_copying_task_spec() {

@@ -75,13 +75,7 @@ TokenSegment generate_memorization(const SegmentConfig& config, int64_t vocab_si
   const auto num_keys = static_cast<uint64_t>(value_of.size());
   const int64_t num_pairs = L / 2;
 
-  TokenSegment segment;
-  segment.task = "memorization";
-  segment.num_examples = N;
-  segment.seq_len = L;
-  const auto tokens = static_cast<size_t>(N) * static_cast<size_t>(L);  // check_shape bounded N·L·16 bytes
-  segment.inputs.assign(tokens, 0);
-  segment.labels.assign(tokens, kIgnoreLabel);
+  TokenSegment segment = empty_token_segment(config, 0);
   segment.slices = {{"input_seq_len", L}, {"num_keys", static_cast<int64_t>(num_keys)}};
 
   Rng rng(seed);

@@ -145,14 +145,7 @@ void mad_write_row(const std::vector<int64_t>& raw, const std::vector<int64_t>& 
 }
 
 TokenSegment mad_make_segment(const SegmentConfig& s, const MadRecallLayout& layout) {
-  TokenSegment segment;
-  segment.task = s.task;
-  segment.num_examples = s.num_examples;
-  segment.seq_len = s.input_seq_len;
-  // check_generated_segment bounded N·L·16 bytes.
-  const auto tokens = static_cast<size_t>(s.num_examples) * static_cast<size_t>(s.input_seq_len);
-  segment.inputs.assign(tokens, 0);
-  segment.labels.assign(tokens, kIgnoreLabel);
+  TokenSegment segment = empty_token_segment(s, 0);
   segment.slices = {{"input_seq_len", s.input_seq_len},
                     {"key_vocab_size", layout.key_vocab_size},
                     {"value_vocab_size", layout.value_vocab_size},
@@ -458,28 +451,18 @@ TokenSegment generate_fuzzy_in_context_recall(const SegmentConfig& segment, int6
 
 std::vector<QueryFacts> mad_recall_query_facts(const int64_t* inputs, const int64_t* labels, int64_t seq_len,
                                                const Slices& slices) {
-  const auto kv_found = slices.find("key_vocab_size");
-  const auto vv_found = slices.find("value_vocab_size");
-  if (kv_found == slices.end() || vv_found == slices.end()) {
+  const int64_t kv = slice_or(slices, "key_vocab_size", -1);
+  const int64_t vv = slice_or(slices, "value_vocab_size", -1);
+  if (kv < 0 || vv < 0) {
     return latest_pair_query_facts(inputs, labels, seq_len, slices);
   }
-  const int64_t kv = kv_found->second;
-  const int64_t vv = vv_found->second;
   const auto is_key = [kv](int64_t t) { return t >= 0 && t < kv; };
   const auto is_value = [kv, vv](int64_t t) { return t >= kv && t < kv + vv; };
-  std::vector<QueryFacts> facts;
-  for (int64_t p = 0; p < seq_len; ++p) {
-    if (labels[p] == kIgnoreLabel) {
-      continue;
-    }
-    QueryFacts f;
-    f.position = static_cast<int32_t>(p);
-    f.key = static_cast<int32_t>(inputs[p]);
-    f.target = static_cast<int32_t>(labels[p]);
-    facts.push_back(f);
-    const int64_t t = labels[p];
+  return labelled_query_facts(inputs, labels, seq_len, [&](QueryFacts& f) {
+    const int64_t p = f.position;
+    const int64_t t = f.target;
     if (!is_value(t)) {
-      continue;
+      return;
     }
     // The value tokens up to p, then the key motif before them.
     int64_t key_end = p;
@@ -487,7 +470,7 @@ std::vector<QueryFacts> mad_recall_query_facts(const int64_t* inputs, const int6
       --key_end;
     }
     if (key_end < 0 || !is_key(inputs[key_end])) {
-      continue;
+      return;
     }
     int64_t key_start = key_end;
     while (key_start > 0 && is_key(inputs[key_start - 1])) {
@@ -504,13 +487,11 @@ std::vector<QueryFacts> mad_recall_query_facts(const int64_t* inputs, const int6
         same = inputs[s + i] == inputs[key_start + i];
       }
       if (same) {
-        facts.back().key_position = static_cast<int32_t>(s + m - 1);
-        facts.back().gap = static_cast<int32_t>(p - (s + m - 1));
-        break;
+        f.set_source(s + m - 1);
+        return;
       }
     }
-  }
-  return facts;
+  });
 }
 
 TaskSpec in_context_recall_task_spec() {

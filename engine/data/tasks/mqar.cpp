@@ -20,16 +20,7 @@ void check_mqar_shape(const SegmentConfig& s, int64_t vocab_size, const std::str
   const int64_t kv = s.integer("num_kv_pairs");
   const int64_t passes = s.integer("num_passes");
   require_positive(s.number("power_a"), path, "power_a");
-  if (L <= 0 || L % 2 != 0) {
-    throw ConfigError(
-        path + ".input_seq_len",
-        "must be a positive even number (keys and queries come in pairs), got " + std::to_string(L));
-  }
-  if (vocab_size <= L) {
-    throw ConfigError(
-        path + ".input_seq_len",
-        "must be less than data.vocab_size (" + std::to_string(vocab_size) + "), got " + std::to_string(L));
-  }
+  require_even_length_below_vocab(s, vocab_size, path);
   // The context (kv pairs, num_passes times) and one query slot per pair.
   const CheckedSize one_pass = CheckedSize(kv) * 4;
   const CheckedSize needed = CheckedSize(kv) * 2 * passes + CheckedSize(kv) * 2;
@@ -72,13 +63,7 @@ TokenSegment generate_mqar(const SegmentConfig& config, int64_t vocab_size, uint
   const int64_t num_values = vocab_size - vocab_size / 2;
   const std::vector<double> weights = power_law_gap_weights(space, power_a);
 
-  TokenSegment segment;
-  segment.num_examples = N;
-  segment.seq_len = L;
-  const auto tokens = static_cast<size_t>(N) * static_cast<size_t>(L);  // check_shape bounded N·L·16 bytes
-  segment.inputs.assign(tokens, 0);
-  segment.labels.assign(tokens, kIgnoreLabel);
-  segment.task = "mqar";
+  TokenSegment segment = empty_token_segment(config, 0);
   segment.slices = {{"num_kv_pairs", kv}, {"input_seq_len", L}, {"num_passes", num_passes}};
 
   // Steps are numbered as in docs/reference.md#mqar-generator. One stream per segment. Zoology draws all key
@@ -171,11 +156,8 @@ TaskSpec mqar_task_spec() {
   spec.check_shape = check_mqar_shape;
   spec.generate = generate_mqar;
   spec.query_facts = [](const int64_t* inputs, const int64_t* labels, int64_t seq_len, const Slices& slices) {
-    const auto at = [&](const char* key, int64_t otherwise) {
-      const auto found = slices.find(key);
-      return found == slices.end() ? otherwise : found->second;
-    };
-    return mqar_query_facts(inputs, labels, seq_len, at("num_kv_pairs", 0), at("num_passes", 1));
+    return mqar_query_facts(inputs, labels, seq_len, slice_or(slices, "num_kv_pairs", 0),
+                            slice_or(slices, "num_passes", 1));
   };
   return spec;
 }

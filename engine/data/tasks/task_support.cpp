@@ -31,6 +31,17 @@ void check_generated_segment(const SegmentConfig& segment, int64_t vocab_size,
   }
 }
 
+TokenSegment empty_token_segment(const SegmentConfig& segment, int64_t fill) {
+  TokenSegment out;
+  out.task = segment.task;
+  out.num_examples = segment.num_examples;
+  out.seq_len = segment.input_seq_len;
+  const auto tokens = static_cast<size_t>(segment.num_examples) * static_cast<size_t>(segment.input_seq_len);
+  out.inputs.assign(tokens, fill);
+  out.labels.assign(tokens, kIgnoreLabel);
+  return out;
+}
+
 // std::pow is within an ulp on common libms; a one-ulp difference changes a draw only if the uniform lands
 // on that ulp.
 std::vector<double> power_law_gap_weights(int64_t space, double power_a, const std::string& path) {
@@ -47,6 +58,21 @@ std::vector<double> power_law_gap_weights(int64_t space, double power_a, const s
   for (double& x : p)
     x /= total;
   return p;
+}
+
+void require_even_length_below_vocab(const SegmentConfig& segment, int64_t vocab_size,
+                                     const std::string& path) {
+  const int64_t L = segment.input_seq_len;
+  if (L <= 0 || L % 2 != 0) {
+    throw ConfigError(
+        path + ".input_seq_len",
+        "must be a positive even number (keys and queries come in pairs), got " + std::to_string(L));
+  }
+  if (vocab_size <= L) {
+    throw ConfigError(
+        path + ".input_seq_len",
+        "must be less than data.vocab_size (" + std::to_string(vocab_size) + "), got " + std::to_string(L));
+  }
 }
 
 void require_positive(double value, const std::string& path, const std::string& key) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/config/run_config.h"
+#include "engine/data/token_segment.h"
 
 namespace zoolab {
 
@@ -18,11 +19,21 @@ void check_generated_segment(const SegmentConfig& segment, int64_t vocab_size,
                              void (*check_shape)(const SegmentConfig& segment, int64_t vocab_size,
                                                  const std::string& path));
 
+// A segment of `segment.num_examples` examples of `segment.input_seq_len` tokens, every input `fill` and
+// every label kIgnoreLabel, named by the segment's task: what a generator fills in. Call it after
+// check_generated_segment, which bounded its N·L·16 bytes by the memory budget.
+TokenSegment empty_token_segment(const SegmentConfig& segment, int64_t fill);
+
 // Query-gap probabilities of Zoology's MQAR generators (docs/reference.md#mqar-generator, step 4):
 // p_i = a·i^(a-1) for i = 1..space, normalised; gap g has probability p_{g+1}. With a = 0.01 this is nearly
 // 1/i, so queries cluster right after the context. Throws ConfigError at `path`.power_a when the weights
 // are not finite.
 std::vector<double> power_law_gap_weights(int64_t space, double power_a, const std::string& path = "segment");
+
+// Zoology's first two asserts in its MQAR generators: input_seq_len is positive and even (keys and queries
+// come in pairs) and below data.vocab_size. Throws ConfigError at path.input_seq_len.
+void require_even_length_below_vocab(const SegmentConfig& segment, int64_t vocab_size,
+                                     const std::string& path);
 
 // Throws ConfigError at path.key unless `value` > 0 (power_a: the spec's bound is inclusive).
 void require_positive(double value, const std::string& path, const std::string& key);

@@ -817,10 +817,10 @@ TEST_F(DashboardTest, MadScorecardAveragesTheBestRunOfEachSettingThenTheTasks) {
   ASSERT_TRUE(figure.table.has_value());
   const FigureTable& table = *figure.table;
   EXPECT_EQ(table.columns,
-            (std::vector<std::string>{"architecture", "memorization", "selective_copying", "MAD score"}));
+            (std::vector<std::string>{"architecture", "selective_copying", "memorization", "MAD score"}));
   ASSERT_EQ(table.rows.size(), 2u);
-  EXPECT_EQ(table.rows[0], (std::vector<std::string>{"attention", "0.3 (1)", "0.7 (2)", "0.5"}));
-  EXPECT_EQ(table.rows[1], (std::vector<std::string>{"base_conv", "", "0.4 (1)", "0.4 (partial)"}));
+  EXPECT_EQ(table.rows[0], (std::vector<std::string>{"attention", "0.7 (2)", "0.3 (1)", "0.5"}));
+  EXPECT_EQ(table.rows[1], (std::vector<std::string>{"base_conv", "0.4 (1)", "", "0.4 (partial)"}));
   bool noted = false;
   for (const auto& note : figure.notes) {
     noted = noted || note.find("outside the MAD suite") != std::string::npos;
