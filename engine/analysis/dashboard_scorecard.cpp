@@ -133,6 +133,11 @@ void mad_scorecard(Figure& figure, const Selection& selection, const DashboardOp
                                      (scored < static_cast<int64_t>(tasks.size()) ? " (partial)" : ""));
     table.rows.push_back(std::move(line));
   }
+  if (tasks.count("compression") > 0) {
+    figure.notes.push_back(
+        "compression: MAD scores it with an encoder-decoder; zoolab's causal language model "
+        "makes it the identity (docs/tasks.md#compression), so its column is not MAD's");
+  }
   figure.notes.push_back(
       "each task cell: mean over its difficulty settings (their count in parentheses) of the "
       "best run per setting over learning rate and weight decay; MAD score: mean over tasks");

@@ -821,11 +821,19 @@ TEST_F(DashboardTest, MadScorecardAveragesTheBestRunOfEachSettingThenTheTasks) {
   ASSERT_EQ(table.rows.size(), 2u);
   EXPECT_EQ(table.rows[0], (std::vector<std::string>{"attention", "0.7 (2)", "0.3 (1)", "0.5"}));
   EXPECT_EQ(table.rows[1], (std::vector<std::string>{"base_conv", "0.4 (1)", "", "0.4 (partial)"}));
-  bool noted = false;
-  for (const auto& note : figure.notes) {
-    noted = noted || note.find("outside the MAD suite") != std::string::npos;
-  }
-  EXPECT_TRUE(noted);
+  const auto noted = [&](const std::string& text) {
+    return std::any_of(figure.notes.begin(), figure.notes.end(),
+                       [&](const std::string& note) { return note.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(noted("outside the MAD suite"));
+  EXPECT_FALSE(noted("compression:"));  // no compression run here
+  add("c1", "attention", "compression", 16, 32, 1e-3, 0.0, 1.0);
+  EXPECT_TRUE([&] {
+    const Figure with_compression = build("mad-scorecard");
+    return std::any_of(
+        with_compression.notes.begin(), with_compression.notes.end(),
+        [](const std::string& note) { return note.find("compression:") != std::string::npos; });
+  }());
 }
 
 }  // namespace
