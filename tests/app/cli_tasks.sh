@@ -121,6 +121,34 @@ cmp -s "$WORK/test.jsonl" "$WORK/kept.jsonl" || fail "a failed export changed th
 if ls "$WORK" | grep -q '\.tmp'; then fail "a temporary file was left behind: $(ls "$WORK")"; fi
 expect_failure "token shards" "$CLI" data export --preset text-tiny-attention --out "$WORK/x.jsonl"
 
+# Every registered task exports its example segment (from tasks --json): as many lines as examples, each
+# with its task, tokens inside the vocabulary and at least one label.
+python3 - "$WORK/tasks.json" "$WORK" <<'PY' || fail "writing the example configurations failed"
+import json, sys
+tasks, work = json.load(open(sys.argv[1])), sys.argv[2]
+for t in tasks:
+    segment = dict(t["example"], task=t["name"], num_examples=8)
+    config = {"name": "example-" + t["name"],
+              "data": {"vocab_size": t["example_vocab_size"], "train": [segment], "test": [segment]},
+              "model": {"d_model": 16, "sequence_mixer": {"name": "attention"}}}
+    json.dump(config, open(f"{work}/example-{t['name']}.json", "w"))
+PY
+for name in $(python3 -c 'import json,sys; print(" ".join(t["name"] for t in json.load(open(sys.argv[1]))))' \
+  "$WORK/tasks.json"); do
+  "$CLI" data export --config "$WORK/example-$name.json" --split test --out "$WORK/example-$name.jsonl" ||
+    fail "data export of $name's example failed"
+  python3 - "$WORK/example-$name.jsonl" "$name" "$WORK/tasks.json" <<'PY' || fail "$name's export is not well formed"
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+vocab = next(t for t in json.load(open(sys.argv[3])) if t["name"] == sys.argv[2])["example_vocab_size"]
+assert len(rows) == 8, len(rows)
+for row in rows:
+    assert row["task"] == sys.argv[2], row["task"]
+    assert all(0 <= x < vocab for x in row["inputs"]), row["inputs"]
+    assert any(label != -100 for label in row["labels"]), row["labels"]
+PY
+done
+
 $CLI tasks --help >/dev/null || fail "tasks --help"
 $CLI data export --help >/dev/null || fail "data export --help"
 echo "cli_tasks: ok"
