@@ -89,7 +89,7 @@ const std::vector<AccuracyBin>& binsOf(const RecallSummary& summary, RecallAnaly
 QString panelTitle(RecallAnalysisView::Panel panel, const QString& sliceKey, bool byPosition) {
   switch (panel) {
     case RecallAnalysisView::Panel::Gap:
-      return RecallAnalysisView::tr("Accuracy by gap (query position − key position)");
+      return RecallAnalysisView::tr("Accuracy by gap (query position − its key or source)");
     case RecallAnalysisView::Panel::KvIndex:
       return byPosition ? RecallAnalysisView::tr("Accuracy by query position")
                         : RecallAnalysisView::tr("Accuracy by key-value pair");

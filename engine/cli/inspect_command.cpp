@@ -166,8 +166,12 @@ void print_summary(const RecallSummary& summary) {
     group.first += bin.n;
     group.second += bin.accuracy * static_cast<double>(bin.n);
   }
-  std::printf("\naccuracy by gap (query position - key position)\n  %-14s %8s  %8s\n", "gap", "queries",
-              "accuracy");
+  // The source is the task's (docs/tasks.md#queries-and-the-inspector): the key for recall, the token to
+  // copy for copying; gap 0 is a query without one.
+  std::printf(
+      "\naccuracy by gap (query position - its source's: the key, or the token to copy; 0: none)\n"
+      "  %-14s %8s  %8s\n",
+      "gap", "queries", "accuracy");
   for (int64_t b = 0; b < bins.count(); ++b) {
     const auto& group = grouped[static_cast<size_t>(b)];
     if (group.first > 0) {
@@ -175,7 +179,8 @@ void print_summary(const RecallSummary& summary) {
                   group.second / static_cast<double>(group.first));
     }
   }
-  print_bins("accuracy by kv index (-1: key not in the context)", "kv index", summary.by_kv_index, "queries");
+  print_bins("accuracy by kv index (the stored pair or item; -1: none)", "kv index", summary.by_kv_index,
+             "queries");
   print_bins("accuracy by query position", "position", summary.by_position, "queries");
   for (const auto& [key, slice] : summary.by_slice) {
     print_bins(("accuracy by " + key + " (mean per example)").c_str(), key.c_str(), slice, "examples");
