@@ -129,13 +129,9 @@ TokenSegment generate_compositional_mqar(const SegmentConfig& config, int64_t vo
     }
   }
 
-  // Step 6: every input token equal to 0 becomes a uniform token in [0, V), as multiquery_ar (Zoology draws
-  // these from the global torch RNG; we continue the segment's stream after all structural draws).
+  // Step 6: the random fill of what is neither context nor query (task_support.h).
   if (config.flag("random_non_queries")) {
-    for (auto& token : segment.inputs) {
-      if (token == 0)
-        token = static_cast<int64_t>(rng.uniform_int(static_cast<uint64_t>(vocab_size)));
-    }
+    fill_zero_tokens_uniformly(segment, rng, vocab_size);
   }
   return segment;
 }
@@ -172,12 +168,8 @@ TaskSpec compositional_mqar_task_spec() {
           .at_least(1)
           .described(
               "(K1, K2) -> value triples in the context, a perfect square (the grid's cells: 4, 9, 16, ...)"),
-      ParamSpec::number("power_a").defaults_to(0.01).at_least(0).described(
-          "power-law exponent of the query gaps (> 0; 1 is uniform, small values put queries right after the "
-          "context)"),
-      ParamSpec::boolean("random_non_queries")
-          .defaults_to(true)
-          .described("fill the positions that are neither context nor query with uniform tokens"),
+      power_a_param(),
+      random_non_queries_param(),
   };
   spec.slice_keys = {"num_kv_pairs", "input_seq_len"};
   spec.generator_version = 1;

@@ -122,13 +122,9 @@ TokenSegment generate_forgetting_mqar(const SegmentConfig& config, int64_t vocab
     }
   }
 
-  // Step 6: every input token equal to 0 becomes a uniform token in [0, V), as multiquery_ar (Zoology draws
-  // these from the global torch RNG; we continue the segment's stream after all structural draws).
+  // Step 6: the random fill of what is neither context nor query (task_support.h).
   if (config.flag("random_non_queries")) {
-    for (auto& token : segment.inputs) {
-      if (token == 0)
-        token = static_cast<int64_t>(rng.uniform_int(static_cast<uint64_t>(vocab_size)));
-    }
+    fill_zero_tokens_uniformly(segment, rng, vocab_size);
   }
   return segment;
 }
@@ -168,12 +164,8 @@ TaskSpec forgetting_mqar_task_spec() {
           .defaults_to(4)
           .at_least(0)
           .described("keys (distinct, at most num_kv_pairs) given a new value after the original pairs"),
-      ParamSpec::number("power_a").defaults_to(0.01).at_least(0).described(
-          "power-law exponent of the query gaps (> 0; 1 is uniform, small values put queries right after the "
-          "context)"),
-      ParamSpec::boolean("random_non_queries")
-          .defaults_to(true)
-          .described("fill the positions that are neither context nor query with uniform tokens"),
+      power_a_param(),
+      random_non_queries_param(),
   };
   spec.slice_keys = {"num_kv_pairs", "num_updates", "input_seq_len"};
   spec.generator_version = 1;

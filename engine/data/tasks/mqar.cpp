@@ -92,15 +92,9 @@ TokenSegment generate_mqar(const SegmentConfig& config, int64_t vocab_size, uint
     }
   }
 
-  // Step 6: every input token equal to 0 becomes a uniform token in [0, V) (which may coincide with a
-  // key, a value or 0). Zoology draws these from the global torch RNG (seeded by TrainConfig.seed);
-  // we continue the segment's own stream after all structural draws, so the same seed gives the
-  // same keys, values and query positions with or without the random fill.
+  // Step 6: the random fill of what is neither context nor query (task_support.h).
   if (config.flag("random_non_queries")) {
-    for (auto& token : segment.inputs) {
-      if (token == 0)
-        token = static_cast<int64_t>(rng.uniform_int(static_cast<uint64_t>(vocab_size)));
-    }
+    fill_zero_tokens_uniformly(segment, rng, vocab_size);
   }
   return segment;
 }
@@ -138,12 +132,8 @@ TaskSpec mqar_task_spec() {
           .defaults_to(8)
           .at_least(1)
           .described("key-value pairs in the context, each queried once"),
-      ParamSpec::number("power_a").defaults_to(0.01).at_least(0).described(
-          "power-law exponent of the query gaps (> 0; 1 is uniform, small values put queries right after the "
-          "context)"),
-      ParamSpec::boolean("random_non_queries")
-          .defaults_to(true)
-          .described("fill the positions that are neither context nor query with uniform tokens"),
+      power_a_param(),
+      random_non_queries_param(),
       ParamSpec::integer("num_passes")
           .defaults_to(1)
           .at_least(1)

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/config/run_memory.h"
+#include "engine/data/rng.h"
 #include "engine/util/checked_size.h"
 #include "engine/util/memory_budget.h"
 
@@ -72,6 +73,26 @@ void require_even_length_below_vocab(const SegmentConfig& segment, int64_t vocab
     throw ConfigError(
         path + ".input_seq_len",
         "must be less than data.vocab_size (" + std::to_string(vocab_size) + "), got " + std::to_string(L));
+  }
+}
+
+ParamSpec power_a_param() {
+  return ParamSpec::number("power_a").defaults_to(0.01).at_least(0).described(
+      "power-law exponent of the query gaps (> 0; 1 is uniform, small values put queries right after the "
+      "context)");
+}
+
+ParamSpec random_non_queries_param() {
+  return ParamSpec::boolean("random_non_queries")
+      .defaults_to(true)
+      .described("fill the positions that are neither context nor query with uniform tokens");
+}
+
+void fill_zero_tokens_uniformly(TokenSegment& segment, Rng& rng, int64_t vocab_size) {
+  for (auto& token : segment.inputs) {
+    if (token == 0) {
+      token = static_cast<int64_t>(rng.uniform_int(static_cast<uint64_t>(vocab_size)));
+    }
   }
 }
 

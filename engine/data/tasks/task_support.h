@@ -7,10 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "common/param_spec.h"
 #include "engine/config/run_config.h"
 #include "engine/data/token_segment.h"
 
 namespace zoolab {
+
+class Rng;
 
 // The checks a generator runs on a segment that did not come through parse_run_config (direct callers):
 // the counts every segment has, the task's own shape check (`check_shape` with the path "segment") and the
@@ -34,6 +37,17 @@ std::vector<double> power_law_gap_weights(int64_t space, double power_a, const s
 // come in pairs) and below data.vocab_size. Throws ConfigError at path.input_seq_len.
 void require_even_length_below_vocab(const SegmentConfig& segment, int64_t vocab_size,
                                      const std::string& path);
+
+// The parameters Zoology's MQAR generators share, with MQAR's defaults and docs: power_a (0.01) and
+// random_non_queries (true).
+ParamSpec power_a_param();
+ParamSpec random_non_queries_param();
+
+// Zoology's random fill of its MQAR generators: every input token equal to 0 becomes a uniform token in
+// [0, V) (which may coincide with a key, a value or 0). Zoology draws these from the global torch RNG; we
+// continue the segment's own stream after all structural draws, so the same seed gives the same keys,
+// values and query positions with or without the fill.
+void fill_zero_tokens_uniformly(TokenSegment& segment, Rng& rng, int64_t vocab_size);
 
 // Throws ConfigError at path.key unless `value` > 0 (power_a: the spec's bound is inclusive).
 void require_positive(double value, const std::string& path, const std::string& key);
