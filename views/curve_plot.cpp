@@ -710,15 +710,16 @@ Figure CurvePlot::toFigure() const {
     const std::string name = runName(runId).toStdString();
     FigureSeries raw{name, name, SeriesStyle::Line, std::nullopt, {}};
     for (size_t i = 0; i < series->values.size(); ++i) {
-      raw.points.push_back(
-          {xOf(*series, i), series->values[i], runId,
-           "step " + std::to_string(series->steps[i]) + ", epoch " + std::to_string(series->epochs[i])});
+      raw.points.push_back(FigurePoint::of_run(
+          xOf(*series, i), series->values[i], runId,
+          "step " + std::to_string(series->steps[i]) + ", epoch " + std::to_string(series->epochs[i])));
     }
     panel.series.push_back(std::move(raw));
     if (m_smoothing > 0.0) {
       FigureSeries smoothed{name + " (smoothed)", name, SeriesStyle::Line, std::nullopt, {}};
       for (const QPointF& point : plottedPoints(runId, true)) {
-        smoothed.points.push_back({point.x(), point.y(), runId, "EMA weight " + std::to_string(m_smoothing)});
+        smoothed.points.push_back(
+            FigurePoint::of_run(point.x(), point.y(), runId, "EMA weight " + std::to_string(m_smoothing)));
       }
       panel.series.push_back(std::move(smoothed));
     }

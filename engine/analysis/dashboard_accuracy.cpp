@@ -46,9 +46,10 @@ void add_model_series(FigurePanel& panel, const CellsByModel& cells, SeriesStyle
     series.group = model;
     series.style = style;
     for (const auto& [x, cell] : by_x) {
-      series.points.push_back({static_cast<double>(x), cell.best.value, cell.best.run->run.id,
-                               describe_run(cell.best, options) + ", " + x_name + " " + std::to_string(x) +
-                                   competed(cell.competitors)});
+      series.points.push_back(FigurePoint::of_run(static_cast<double>(x), cell.best.value,
+                                                  cell.best.run->run.id,
+                                                  describe_run(cell.best, options) + ", " + x_name + " " +
+                                                      std::to_string(x) + competed(cell.competitors)));
     }
     panel.series.push_back(std::move(series));
   }
@@ -145,12 +146,12 @@ void accuracy_vs_width(Figure& figure, const Selection& selection, const Dashboa
         series.group = model;
         series.style = SeriesStyle::Reference;
         for (const auto& value : values) {
-          series.points.push_back({static_cast<double>(value.d_model), value.accuracy, 0,
-                                   "Zoology Fig. 2: " + model + ", sequence length " +
-                                       std::to_string(value.seq_len) + " (" +
-                                       std::to_string(value.num_kv_pairs) + " kv pairs), d_model " +
-                                       std::to_string(value.d_model) + ": accuracy " +
-                                       format_value(value.accuracy) + " (read off the plot, ±0.03)"});
+          series.points.push_back(FigurePoint::reference(
+              static_cast<double>(value.d_model), value.accuracy,
+              "Zoology Fig. 2: " + model + ", sequence length " + std::to_string(value.seq_len) + " (" +
+                  std::to_string(value.num_kv_pairs) + " kv pairs), d_model " +
+                  std::to_string(value.d_model) + ": accuracy " + format_value(value.accuracy) +
+                  " (read off the plot, ±0.03)"));
         }
         panel.series.push_back(std::move(series));
       }
@@ -269,10 +270,10 @@ void accuracy_by_slice(Figure& figure, const Selection& selection, const Dashboa
     series.name = model + " (run " + std::to_string(choice.best.run->run.id) + ")";
     series.group = model;
     for (const auto& [x, value_key] : choice.slices) {
-      series.points.push_back({static_cast<double>(x), value_key.first, choice.best.run->run.id,
-                               describe_run(choice.best, options) + " (" + model + "'s best); " +
-                                   options.aggregate + " " + value_key.second + " " +
-                                   format_value(value_key.first)});
+      series.points.push_back(FigurePoint::of_run(
+          static_cast<double>(x), value_key.first, choice.best.run->run.id,
+          describe_run(choice.best, options) + " (" + model + "'s best); " + options.aggregate + " " +
+              value_key.second + " " + format_value(value_key.first)));
     }
     panel.series.push_back(std::move(series));
   }

@@ -138,8 +138,8 @@ void parallel_coordinates(Figure& figure, const Selection& selection, const Dash
       const std::string text = !value                     ? "(none)"
                                : value->is_number_float() ? format_value(value->get<double>())
                                                           : scalar_text(*value);
-      series.points.push_back(
-          {static_cast<double>(a), positions[a][r], runs[r].run->run.id, axes[a].name + " = " + text});
+      series.points.push_back(FigurePoint::of_run(static_cast<double>(a), positions[a][r],
+                                                  runs[r].run->run.id, axes[a].name + " = " + text));
     }
     panel.series.push_back(std::move(series));
   }

@@ -27,6 +27,11 @@ struct DashboardOptions {
   bool include_unfinished = false;  // also running/cancelled/... runs that logged the metric
   bool pin_paper = false;           // add the paper's values (docs/reference.md#the-papers-values)
   std::optional<int64_t> sweep_id;  // only the runs of this sweep
+  // A point of a seed group (engine/analysis/seed_group.h) is the group mean with error bars: "std"
+  // (mean ± sample standard deviation), "minmax" (min to max) or "none".
+  std::string error_bars = "std";
+  // The key of the task definition to compare (Figure::task_definitions); empty: the one with most runs.
+  std::string task_definition;
   // pivot-table: rows and columns are dotted config paths or run fields ("mixer" = the model label),
   // cell one of "best", "mean", "last" (the best, mean or newest run value in the cell).
   std::string rows = "mixer";

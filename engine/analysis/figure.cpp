@@ -68,6 +68,24 @@ json axis_to_json(const FigureAxis& axis) {
 
 }  // namespace
 
+FigurePoint FigurePoint::of_run(double x, double y, int64_t run_id, std::string label) {
+  FigurePoint point;
+  point.x = x;
+  point.y = y;
+  point.run_id = run_id;
+  point.label = std::move(label);
+  point.run_ids = {run_id};
+  return point;
+}
+
+FigurePoint FigurePoint::reference(double x, double y, std::string label) {
+  FigurePoint point;
+  point.x = x;
+  point.y = y;
+  point.label = std::move(label);
+  return point;
+}
+
 std::string figure_to_csv(const Figure& figure) {
   std::string out;
   if (figure.table) {

@@ -15,11 +15,32 @@
 
 namespace zoolab {
 
+// A point that stands for a seed group (engine/analysis/seed_group.h): y is the group's mean, and the
+// error bar runs from low to high (mean ± std, or min to max, as DashboardOptions::error_bars chose).
+struct FigureSpread {
+  int64_t n = 0;
+  double mean = 0.0;
+  double std = 0.0;
+  double min = 0.0;
+  double max = 0.0;
+  double low = 0.0;
+  double high = 0.0;
+};
+
 struct FigurePoint {
   double x = 0.0;
   double y = 0.0;
-  int64_t run_id = 0;  // the run behind the point; 0 for reference values (the paper's)
+  int64_t run_id = 0;  // the run behind the point (a group's best member); 0 for reference values
   std::string label;   // hover text: which run was chosen and why ("run 12 fig2-... lr=0.01, last 0.97")
+  // Every run behind the point, run_id among them (the group's members; just run_id for a single run;
+  // empty for reference values). Clicking the point selects these runs.
+  std::vector<int64_t> run_ids;
+  std::optional<FigureSpread> spread;  // set when the point summarises a group of more than one run
+
+  // A point of one run (run_ids = {run_id}).
+  static FigurePoint of_run(double x, double y, int64_t run_id, std::string label);
+  // A published value, no run behind it.
+  static FigurePoint reference(double x, double y, std::string label);
 };
 
 enum class SeriesStyle {
@@ -68,6 +89,14 @@ struct FigureTable {
   std::vector<std::vector<std::string>> rows;
 };
 
+// Runs compare only with runs of the same task definition: the same data, vocabulary and training budget,
+// everything but what the dashboard plots and chooses over (docs/architecture.md#a-dashboard).
+struct FigureTaskDefinition {
+  std::string key;    // DashboardOptions::task_definition selects it
+  std::string label;  // "mqar L=64 kv=4 V=8192, 64 epochs"
+  int64_t runs = 0;   // runs of this definition that took part
+};
+
 struct Figure {
   std::string name;                  // dashboard name, "accuracy-vs-width"
   std::string title;                 // "MQAR accuracy vs model width (Zoology Fig. 2)"
@@ -75,6 +104,10 @@ struct Figure {
   std::optional<FigureTable> table;  // set for table dashboards (then panels is empty)
   // What was left out and why ("3 runs have no valid/accuracy yet"), shown under the figure.
   std::vector<std::string> notes;
+  // The task definitions present among the runs, and the key of the one plotted (empty where the
+  // dashboard does not separate them: parallel coordinates, pivot table).
+  std::vector<FigureTaskDefinition> task_definitions;
+  std::string task_definition;
 };
 
 // Every point as one CSV row: panel,series,group,style,x,y,run_id,label (RFC 4180 quoting, full

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "engine/analysis/seed_group.h"
 #include "engine/store/store.h"
 #include "engine/util/strict_json.h"
 
@@ -80,6 +81,7 @@ std::vector<RunFacts> load_run_facts(const Store& store) {
       facts.config = json();  // shown without its configuration, as one that does not parse
     }
     const json& config = facts.config;
+    facts.seed_group = seed_group_key(config);
     const json model = config.is_object() && config.contains("model") ? config["model"] : json();
     facts.model = model_label(model);
     if (facts.model.empty()) {

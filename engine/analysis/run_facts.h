@@ -25,7 +25,8 @@ struct RunFacts {
   int64_t seq_len = 0;       // longest input_seq_len of the training segments
   int64_t num_kv_pairs = 0;  // of the training segment with the longest input_seq_len
   double learning_rate = 0.0;
-  std::string sweep;                                         // the sweep's name, "" for a run outside a sweep
+  std::string seed_group;  // seed_group_key(config): runs differing only in seed share it
+  std::string sweep;       // the sweep's name, "" for a run outside a sweep
   std::unordered_map<std::string, MetricSummary> summaries;  // by metric key
 };
 
