@@ -770,6 +770,23 @@ TEST_F(InspectorViewsTest, ATextRunPointsToTheTextToolsAndIsNoRunB) {
   EXPECT_EQ(compare->runBCombo()->findData(QVariant::fromValue<qint64>(text2)), 1);
 }
 
+// A run cancelled before its first evaluation stopped; it did not fail, nor was it trained without
+// records: the status line says so in the ordinary colour.
+TEST_F(InspectorViewsTest, ARunCancelledBeforeItsFirstEvaluationSaysItStopped) {
+  NewRun run;
+  run.name = "stopped-early";
+  run.task = "mqar";
+  run.config_json = to_json(parse_run_config(fixtureConfig())).dump();
+  run.status = RunStatus::Cancelled;
+  const int64_t id = m_store->create_run(run);
+  const auto view = openInspector(id);
+  const QString status = view->statusLabel()->text();
+  EXPECT_TRUE(status.contains("was cancelled before an evaluation wrote query records; Resume continues it"))
+      << status.toStdString();
+  EXPECT_FALSE(status.contains("train.inspect.records")) << status.toStdString();
+  EXPECT_NE(view->statusLabel()->palette().color(QPalette::WindowText), QColor(0xd3, 0x2f, 0x2f));
+}
+
 // ---- The feed ----
 
 TEST_F(InspectorViewsTest, TheFeedReadsOnItsThreadAndTheViewDropsAnswersAboutAnotherDatabaseOrRun) {
