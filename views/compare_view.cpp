@@ -122,7 +122,8 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   clear(tr("No records."));
 }
 
-void CompareView::setRunA(qint64 id, const QString& name, std::shared_ptr<const QueryRecordSet> records) {
+void CompareView::setRunA(qint64 id, const QString& name, std::shared_ptr<const QueryRecordSet> records,
+                          const QString& whyNone) {
   m_runA = id;
   m_nameA = name;
   m_recordsA = std::move(records);
@@ -137,7 +138,10 @@ void CompareView::setRunA(qint64 id, const QString& name, std::shared_ptr<const 
     // B's records must match A's subset: ask for them again.
     Q_EMIT runBChosen(m_runB);
   } else {
-    showMessage(m_recordsA ? tr("Choose run B to compare with.") : tr("Run A has no records."), false);
+    showMessage(m_recordsA          ? tr("Choose run B to compare with.")
+                : whyNone.isEmpty() ? tr("Run A has no records.")
+                                    : whyNone,
+                false);
   }
 }
 

@@ -37,9 +37,13 @@ class CompareView : public QWidget {
   // "bothRightButton", "onlyAButton", "onlyBButton", "bothWrongButton".
   explicit CompareView(QWidget* parent = nullptr);
 
-  void setRunA(qint64 id, const QString& name, std::shared_ptr<const QueryRecordSet> records);
+  // Run A and its records; without records, `whyNone` (if given) says why instead of "Run A has no
+  // records." (a text run, a run still training).
+  void setRunA(qint64 id, const QString& name, std::shared_ptr<const QueryRecordSet> records,
+               const QString& whyNone = QString());
   qint64 runA() const { return m_runA; }
-  // The runs B may be, (id, name) in the order listed; run A is left out.
+  // The runs B may be, (id, name) in the order listed: the inspector lists the runs comparable with run A
+  // (of its task), run A left out.
   void setCandidates(const QList<QPair<qint64, QString>>& runs);
   // Picks B in the list (emits runBChosen); false when it is not a candidate.
   bool chooseRunB(qint64 runId);

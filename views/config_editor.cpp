@@ -4,6 +4,7 @@
 #include <QFontDatabase>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QStyle>
@@ -144,12 +145,52 @@ void ConfigEditor::setValidator(Validator validator) {
   scheduleValidation();
 }
 
+namespace {
+
+// What a description speaks about: everything but the name and the description itself.
+json describedBody(json config) {
+  if (config.is_object()) {
+    config.erase("name");
+    config.erase("description");
+  }
+  return config;
+}
+
+}  // namespace
+
 json ConfigEditor::config() const {
-  return m_form->config();
+  return withOriginDescription(m_form->config());
+}
+
+json ConfigEditor::withOriginDescription(json config) const {
+  if (m_originDescription.empty() || !config.is_object() || describedBody(config) == m_originBody) {
+    return config;
+  }
+  const auto found = config.find("description");
+  if (found == config.end() || !found->is_string() || found->get<std::string>() != m_originDescription) {
+    return config;  // the user's own description
+  }
+  if (m_originPreset.isEmpty()) {
+    config.erase("description");
+  } else {
+    config["description"] = tr("Edited from preset %1.").arg(m_originPreset).toStdString();
+  }
+  return config;
 }
 
 void ConfigEditor::setConfig(const nlohmann::json& config) {
+  loadOrigin(config, QString());
+}
+
+void ConfigEditor::loadOrigin(const nlohmann::json& config, const QString& preset) {
   m_form->setConfig(config);
+  const json loaded = m_form->config();
+  const auto description = loaded.find("description");
+  m_originDescription = description != loaded.end() && description->is_string()
+                            ? description->get<std::string>()
+                            : std::string();
+  m_originPreset = preset;
+  m_originBody = describedBody(loaded);
   m_jsonParseError.clear();
   showJson();
   Q_EMIT configChanged();
@@ -158,6 +199,7 @@ void ConfigEditor::setConfig(const nlohmann::json& config) {
 
 void ConfigEditor::onFormChanged() {
   m_jsonParseError.clear();  // the form wins: the text is rewritten from it
+  showDescription();
   showJson();
   Q_EMIT configChanged();
   scheduleValidation();
@@ -165,7 +207,7 @@ void ConfigEditor::onFormChanged() {
 
 void ConfigEditor::showJson() {
   m_showingJson = true;
-  m_json->setPlainText(QString::fromStdString(m_form->config().dump(2)));
+  m_json->setPlainText(QString::fromStdString(config().dump(2)));
   m_showingJson = false;
   m_jsonError->hide();
 }
@@ -193,15 +235,30 @@ void ConfigEditor::onJsonEdited() {
   }
   m_jsonError->hide();
   m_form->setConfig(parsed);  // the text stays as typed
+  showDescription();
   Q_EMIT configChanged();
   scheduleValidation();
+}
+
+void ConfigEditor::showDescription() {
+  // The description field shows what a launch would store (config()); setText is no user edit, so the
+  // form still holds the origin's text, and config() keeps replacing it.
+  auto* field = qobject_cast<QLineEdit*>(m_form->widgetForPath(QStringLiteral("description")));
+  const json described = config();
+  const auto found = described.find("description");
+  const QString text = found != described.end() && found->is_string()
+                           ? QString::fromStdString(found->get<std::string>())
+                           : QString();
+  if (field && field->text() != text) {
+    field->setText(text);
+  }
 }
 
 void ConfigEditor::onPresetChosen(int index) {
   if (index == 0) {
     setConfig(defaultConfig());
   } else if (index - 1 < static_cast<int>(m_presetConfigs.size())) {
-    setConfig(m_presetConfigs[index - 1].second);
+    loadOrigin(m_presetConfigs[index - 1].second, m_presetConfigs[index - 1].first);
   }
 }
 

@@ -41,8 +41,13 @@ class ConfigEditor : public QWidget {
   // Without a validator every configuration counts as valid.
   void setValidator(Validator validator);
 
+  // The configuration as launched. A description that came with a preset or a duplicated run states what
+  // that configuration measured ("measured 0.9935"): once anything but the name is edited, it no longer
+  // describes this run, so it becomes "Edited from preset NAME." (or is dropped for a duplicated run)
+  // unless the user wrote a description of their own.
   nlohmann::json config() const;
-  // Shows `config` in the form and the JSON text, and validates it.
+  // Shows `config` in the form and the JSON text, and validates it; its description is kept until the
+  // configuration is edited (see config()).
   void setConfig(const nlohmann::json& config);
   // "From scratch": a small MQAR run with the engine's defaults (attention + MLP, one segment each).
   static nlohmann::json defaultConfig();
@@ -79,6 +84,11 @@ class ConfigEditor : public QWidget {
   void showJson();
   void scheduleValidation();
   void markInvalid(QWidget* widget);
+  // Loads `config` and remembers it as the origin whose description config() guards; `preset` names it.
+  void loadOrigin(const nlohmann::json& config, const QString& preset);
+  // `config` with the origin's description replaced when the configuration was edited (config()).
+  nlohmann::json withOriginDescription(nlohmann::json config) const;
+  void showDescription();
 
   RunConfigForm* m_form = nullptr;
   QComboBox* m_presets = nullptr;
@@ -94,6 +104,11 @@ class ConfigEditor : public QWidget {
   QString m_message;
   QString m_jsonParseError;
   bool m_showingJson = false;
+  // What was loaded last (setConfig or a preset): its description, its preset's name ("" for a
+  // duplicated run) and the form's configuration then, without name and description.
+  std::string m_originDescription;
+  QString m_originPreset;
+  nlohmann::json m_originBody;
 };
 
 }  // namespace zoolab

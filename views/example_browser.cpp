@@ -161,6 +161,9 @@ ExampleBrowser::ExampleBrowser(QWidget* parent) : QWidget(parent) {
   m_exampleLabel = new QLabel(this);
   m_exampleLabel->setObjectName(QStringLiteral("exampleLabel"));
   m_exampleLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  // Wrapped: a long message (why a run has no records) must not widen the tab and move the window's
+  // splitter.
+  m_exampleLabel->setWordWrap(true);
   QFont bold = m_exampleLabel->font();
   bold.setBold(true);
   m_exampleLabel->setFont(bold);
@@ -300,6 +303,9 @@ void ExampleBrowser::setRecords(std::shared_ptr<const QueryRecordSet> records,
 
 void ExampleBrowser::clear(const QString& message) {
   setRecords(nullptr, nullptr);
+  // setRecords keeps the strip when no example was current before (nothing "changed"): empty it here.
+  m_currentExample = -1;
+  showCurrentExample();
   m_exampleLabel->setText(message);
 }
 

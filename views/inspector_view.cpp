@@ -22,6 +22,9 @@ namespace zoolab {
 
 namespace {
 
+// The task of text runs (data.task "text"): they record per-token losses, not per-query records.
+constexpr char kTextTask[] = "text";
+
 bool sameSets(const std::vector<QueryRecordSetInfo>& a, const std::vector<QueryRecordSetInfo>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
     return x.run_id == y.run_id && x.step == y.step && x.subset == y.subset && x.count == y.count &&
@@ -42,21 +45,27 @@ QString setText(const QueryRecordSetInfo& info) {
 InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
   m_runCombo = new QComboBox(this);
   m_runCombo->setObjectName(QStringLiteral("runCombo"));
-  m_runCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
-  m_runCombo->setMinimumContentsLength(16);
+  // Fixed widths (longer items are elided, the popup shows them whole): a picker that grew with its
+  // contents would widen the tab, and the window's splitter would move the run table under the mouse.
+  m_runCombo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  m_runCombo->setMinimumContentsLength(24);
   m_runCombo->setToolTip(tr("The run to inspect"));
   m_followCheck = new QCheckBox(tr("Follow the run table's selection"), this);
   m_followCheck->setObjectName(QStringLiteral("followCheck"));
   m_followCheck->setChecked(true);
   m_stepCombo = new QComboBox(this);
   m_stepCombo->setObjectName(QStringLiteral("stepCombo"));
-  m_stepCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  m_stepCombo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  m_stepCombo->setMinimumContentsLength(36);
   m_stepCombo->setToolTip(
       tr("The evaluation whose records are shown: \"all\" holds every test query (final "
          "evaluation), \"tracked\" a fixed subset of examples (every evaluation)"));
   m_refreshButton = new QPushButton(tr("Refresh"), this);
   m_refreshButton->setObjectName(QStringLiteral("refreshButton"));
   m_status = new StatusLine(this);
+  // Room for two lines whatever the message, so the pages below do not move when it wraps.
+  m_status->setMinimumHeight(2 * m_status->fontMetrics().lineSpacing());
+  m_status->setAlignment(Qt::AlignLeft | Qt::AlignTop);
 
   m_browser = new ExampleBrowser(this);
   m_browser->setObjectName(QStringLiteral("exampleBrowser"));
@@ -315,9 +324,13 @@ void InspectorView::rebuildRunCombo() {
 }
 
 void InspectorView::updateCandidates() {
+  // Only runs of run A's task: query records are compared on the same test queries, and a text run
+  // has none (its per-token losses are compared on the Text tab).
+  const auto runA = runRecord(m_runId);
   QList<QPair<qint64, QString>> candidates;
   for (const RunRecord& run : m_runs) {
-    if (run.id != m_runId) {
+    const bool sameKind = runA ? run.task == runA->task : run.task != kTextTask;
+    if (run.id != m_runId && sameKind) {
       candidates.append(
           {run.id, QStringLiteral("%1 · %2").arg(run.id).arg(QString::fromStdString(run.name))});
     }
@@ -451,7 +464,20 @@ void InspectorView::showSet(const InspectorData& data) {
   if (!m_set) {
     m_records.reset();
     QString message;
-    if (run && !is_terminal(run->status)) {
+    if (run && run->task == kTextTask) {
+      message = tr("Run %1 is a text run: per-query recall records are for MQAR-family runs. Its "
+                   "per-token losses and AR hits are on the Text tab (or: zoolab-cli analyze %2).")
+                    .arg(runName(m_runId))
+                    .arg(m_runId);
+    } else if (run && run->status == RunStatus::Queued) {
+      message = tr("Run %1 has not started yet: its trainer writes query records at each evaluation.")
+                    .arg(runName(m_runId));
+    } else if (run && (run->status == RunStatus::Cancelled || run->status == RunStatus::Interrupted)) {
+      // Stopped, not failed: it may simply not have reached an evaluation.
+      message = tr("Run %1 was %2 before an evaluation wrote query records; Resume continues it.")
+                    .arg(runName(m_runId))
+                    .arg(QString::fromLatin1(to_string(run->status)));
+    } else if (run && !is_terminal(run->status)) {
       message = tr("Run %1 has no query records yet: its trainer writes them at each evaluation.")
                     .arg(runName(m_runId));
     } else {
@@ -462,7 +488,7 @@ void InspectorView::showSet(const InspectorData& data) {
     setStatus(message);
     m_browser->clear(message);
     m_recall->clear(message);
-    m_compare->setRunA(m_runId, runName(m_runId), nullptr);
+    m_compare->setRunA(m_runId, runName(m_runId), nullptr, message);
     Q_EMIT currentStepChanged(m_runId, -1, QString());
     return;
   }

@@ -14,7 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/config/run_config.h"
 #include "views/run_colours.h"
+#include "views/run_table_model.h"
+#include "views/view_colours.h"
 
 namespace zoolab {
 
@@ -22,6 +25,19 @@ namespace {
 
 QString orDash(const std::string& text) {
   return text.empty() ? QStringLiteral("–") : QString::fromStdString(text);
+}
+
+const MetricSummary* findSummary(const std::vector<MetricSummary>& summaries, const char* key) {
+  for (const auto& s : summaries) {
+    if (s.key == key) {
+      return &s;
+    }
+  }
+  return nullptr;
+}
+
+QString count(int64_t n) {
+  return QLocale().toString(static_cast<qlonglong>(n));
 }
 
 // The config as the user wrote it, indented; the raw text when it is not JSON (never hide what is stored).
@@ -95,7 +111,8 @@ RunDetailsView::RunDetailsView(QWidget* parent) : QWidget(parent) {
   auto* bodyLayout = new QVBoxLayout(m_body);
   bodyLayout->setContentsMargins(0, 0, 0, 0);
   bodyLayout->addLayout(m_form);
-  bodyLayout->addWidget(new QLabel(tr("Error"), m_body));
+  m_errorTitle = new QLabel(tr("Error"), m_body);
+  bodyLayout->addWidget(m_errorTitle);
   bodyLayout->addWidget(m_error);
   bodyLayout->addWidget(new QLabel(tr("Checkpoints"), m_body));
   bodyLayout->addWidget(m_checkpoints);
@@ -114,31 +131,66 @@ QLabel* RunDetailsView::addField(const QString& label) {
   auto* value = new QLabel(this);
   value->setTextInteractionFlags(Qt::TextSelectableByMouse);
   value->setWordWrap(true);
-  m_form->addRow(label + QLatin1Char(':'), value);
-  m_fields.emplace_back(label, value);
+  auto* title = new QLabel(label + QLatin1Char(':'), this);
+  m_form->addRow(title, value);
+  m_fields.push_back({label, label, title, value});
   return value;
 }
 
+void RunDetailsView::setField(const QString& key, const QString& text) {
+  for (const Field& field : m_fields) {
+    if (field.key == key) {
+      field.value->setText(text);
+    }
+  }
+}
+
+void RunDetailsView::relabel(const QString& key, const QString& shown) {
+  for (Field& field : m_fields) {
+    if (field.key == key && field.shown != shown) {
+      field.shown = shown;
+      field.label->setText(shown + QLatin1Char(':'));
+    }
+  }
+}
+
 QString RunDetailsView::fieldText(const QString& label) const {
-  if (label == tr("Error")) {
+  if (label == tr("Error") || label == m_errorTitle->text()) {
     return m_error->toPlainText();
   }
-  for (const auto& [name, value] : m_fields) {
-    if (name == label) {
-      return value->text();
+  for (const Field& field : m_fields) {
+    if (field.key == label || field.shown == label) {
+      return field.value->text();
     }
   }
   return {};
+}
+
+QString RunDetailsView::fieldLabel(const QString& key) const {
+  if (key == tr("Error")) {
+    return m_errorTitle->text();
+  }
+  for (const Field& field : m_fields) {
+    if (field.key == key) {
+      return field.shown;
+    }
+  }
+  return {};
+}
+
+QString RunDetailsView::hintText() const {
+  return m_hint->isVisible() || !m_runId ? m_hint->text() : QString();
 }
 
 QString RunDetailsView::configText() const {
   return m_config->toPlainText();
 }
 
-void RunDetailsView::clear() {
+void RunDetailsView::clear(const QString& hint) {
   m_runId.reset();
   m_configJson.clear();
   m_title->setText(tr("<b>No run selected</b>"));
+  m_hint->setText(hint.isEmpty() ? tr("Select a run in the table to see its details.") : hint);
   m_hint->show();
   m_body->hide();
 }
@@ -166,42 +218,30 @@ void RunDetailsView::setRun(const RunRecord& run, const std::vector<MetricSummar
     return value.is_string() ? QString::fromStdString(value.get<std::string>())
                              : QString::fromStdString(value.dump());
   };
-  const auto summary = [&](const char* key) -> const MetricSummary* {
-    for (const auto& s : summaries) {
-      if (s.key == key) {
-        return &s;
-      }
-    }
-    return nullptr;
-  };
+  const auto set = [this](const QString& label, const QString& text) { setField(label, text); };
 
-  const auto set = [&](const QString& label, const QString& text) {
-    for (auto& [name, value] : m_fields) {
-      if (name == label) {
-        value->setText(text);
-      }
-    }
-  };
   set(tr("Status"), QString::fromLatin1(to_string(run.status)));
-  set(tr("Progress"), tr("%1 of %2 epochs, %3 steps")
-                          .arg(run.epochs)
-                          .arg(setting("train", "max_epochs"))
-                          .arg(QLocale().toString(static_cast<qlonglong>(run.steps))));
+  // The state in its table colour: a cancelled run is amber like in the table, not red like a failure.
+  for (const Field& field : m_fields) {
+    if (field.key == tr("Status")) {
+      QPalette palette = field.value->palette();
+      palette.setColor(QPalette::WindowText, RunTableModel::statusColour(run.status));
+      field.value->setPalette(palette);
+    }
+  }
+  if (run.task == "text") {
+    showTextProgress(run, summaries);
+  } else {
+    showProgress(run, summaries);
+  }
   set(tr("Mixer"), QString::fromStdString(run.mixer));
-  set(tr("Model"),
-      tr("d_model %1, %2 layers, %3 parameters, state size %4")
-          .arg(setting("model", "d_model"), setting("model", "n_layers"))
-          .arg(run.num_parameters > 0 ? QLocale().toString(static_cast<qlonglong>(run.num_parameters))
-                                      : QStringLiteral("?"))
-          .arg(run.state_size > 0 ? QLocale().toString(static_cast<qlonglong>(run.state_size))
-                                  : QStringLiteral("?")));
-  const MetricSummary* accuracy = summary("valid/accuracy");
-  set(tr("Best accuracy"), accuracy
-                               ? tr("%1 at step %2").arg(accuracy->best, 0, 'f', 4).arg(accuracy->best_step)
-                               : QStringLiteral("–"));
-  const MetricSummary* loss = summary("valid/loss");
+  set(tr("Model"), tr("d_model %1, %2 layers, %3 parameters, state size %4")
+                       .arg(setting("model", "d_model"), setting("model", "n_layers"))
+                       .arg(run.num_parameters > 0 ? count(run.num_parameters) : QStringLiteral("?"))
+                       .arg(run.state_size > 0 ? count(run.state_size) : QStringLiteral("?")));
+  const MetricSummary* loss = findSummary(summaries, "valid/loss");
   if (!loss) {
-    loss = summary("train/loss");
+    loss = findSummary(summaries, "train/loss");
   }
   set(tr("Last loss"), loss ? tr("%1 (%2) at step %3")
                                   .arg(loss->last, 0, 'f', 4)
@@ -212,12 +252,9 @@ void RunDetailsView::setRun(const RunRecord& run, const std::vector<MetricSummar
   set(tr("Device"), orDash(run.device));
   set(tr("Created"), orDash(run.created_at));
   set(tr("Started"), orDash(run.started_at));
-  set(tr("Finished"), orDash(run.finished_at));
+  showEnd(run);
   set(tr("Tags"), orDash(run.tags));
   set(tr("Notes"), orDash(run.notes));
-
-  m_error->setPlainText(QString::fromStdString(run.error));
-  m_error->setPlaceholderText(tr("No error"));
 
   m_checkpoints->clear();
   for (const CheckpointRecord& checkpoint : checkpoints) {
@@ -243,6 +280,97 @@ void RunDetailsView::setRun(const RunRecord& run, const std::vector<MetricSummar
   m_deleteButton->setToolTip(run.status == RunStatus::Running
                                  ? tr("Cancel the run first: a running run cannot be deleted")
                                  : tr("Delete the run, its metrics and its checkpoint files"));
+}
+
+void RunDetailsView::showProgress(const RunRecord& run, const std::vector<MetricSummary>& summaries) {
+  const auto json = nlohmann::json::parse(run.config_json, nullptr, /*allow_exceptions=*/false);
+  QString maxEpochs = QStringLiteral("?");
+  if (json.is_object() && json.contains("train") && json["train"].is_object() &&
+      json["train"].contains("max_epochs") && json["train"]["max_epochs"].is_number_integer()) {
+    maxEpochs = QString::number(json["train"]["max_epochs"].get<int64_t>());
+  }
+  relabel(tr("Progress"), tr("Progress"));
+  setField(tr("Progress"), tr("%1 of %2 epochs, %3 steps").arg(run.epochs).arg(maxEpochs, count(run.steps)));
+  relabel(tr("Best accuracy"), tr("Best accuracy"));
+  const MetricSummary* accuracy = findSummary(summaries, "valid/accuracy");
+  setField(tr("Best accuracy"),
+           accuracy ? tr("%1 at step %2").arg(accuracy->best, 0, 'f', 4).arg(accuracy->best_step)
+                    : QStringLiteral("–"));
+}
+
+void RunDetailsView::showTextProgress(const RunRecord& run, const std::vector<MetricSummary>& summaries) {
+  // A text run trains by token budget, not epochs: steps and tokens of the budget, and its quality is
+  // the validation perplexity (engine/train/text_trainer.cpp logs valid/loss and valid/perplexity).
+  QString progress;
+  try {
+    const RunConfig config =
+        parse_run_config(nlohmann::json::parse(run.config_json, nullptr, /*allow_exceptions=*/false));
+    const int64_t totalSteps = text_train_steps(config.data);
+    const int64_t perStep = config.data.train_batch_size * config.data.text.context_length;
+    progress = tr("%1 of %2 steps, %3 of %4 tokens")
+                   .arg(count(run.steps), count(totalSteps), count(run.steps * perStep),
+                        count(config.data.text.train_tokens));
+  } catch (const std::exception&) {
+    // A stored configuration this build cannot read: what the run record knows.
+    progress = tr("%1 steps").arg(count(run.steps));
+  }
+  relabel(tr("Progress"), tr("Progress"));
+  setField(tr("Progress"), progress);
+  relabel(tr("Best accuracy"), tr("Best perplexity"));
+  const MetricSummary* perplexity = findSummary(summaries, "valid/perplexity");
+  const MetricSummary* loss = findSummary(summaries, "valid/loss");
+  if (!perplexity) {
+    setField(tr("Best accuracy"), tr("– (no validation yet)"));
+  } else if (loss) {
+    setField(tr("Best accuracy"), tr("%1 (valid loss %2) at step %3")
+                                      .arg(perplexity->best, 0, 'f', 2)
+                                      .arg(loss->best, 0, 'f', 4)
+                                      .arg(perplexity->best_step));
+  } else {
+    setField(tr("Best accuracy"),
+             tr("%1 at step %2").arg(perplexity->best, 0, 'f', 2).arg(perplexity->best_step));
+  }
+}
+
+void RunDetailsView::showEnd(const RunRecord& run) {
+  // How the run ended, named for what it is: a cancelled or interrupted run stopped (and can be resumed),
+  // it did not fail, so its message is a reason in the ordinary colour, not an error.
+  QString ended = tr("Finished");
+  QString errorTitle = tr("Error");
+  QString placeholder = tr("No error");
+  m_errorIsFailure = false;
+  switch (run.status) {
+    case RunStatus::Cancelled:
+      ended = tr("Cancelled");
+      errorTitle = tr("Why it stopped");
+      placeholder = tr("Cancelled; Resume continues it from its last checkpoint");
+      break;
+    case RunStatus::Interrupted:
+      ended = tr("Interrupted");
+      errorTitle = tr("Why it stopped");
+      placeholder = tr("Interrupted; Resume continues it from its last checkpoint");
+      break;
+    case RunStatus::Failed:
+      ended = tr("Failed");
+      m_errorIsFailure = !run.error.empty();
+      break;
+    case RunStatus::Diverged:
+      ended = tr("Diverged");
+      m_errorIsFailure = !run.error.empty();
+      break;
+    case RunStatus::Finished:
+    case RunStatus::Queued:
+    case RunStatus::Running:
+      break;
+  }
+  relabel(tr("Finished"), ended);
+  setField(tr("Finished"), orDash(run.finished_at));
+  m_errorTitle->setText(errorTitle);
+  m_error->setPlainText(QString::fromStdString(run.error));
+  m_error->setPlaceholderText(placeholder);
+  QPalette palette = m_error->palette();
+  palette.setColor(QPalette::Text, m_errorIsFailure ? kErrorColour : this->palette().color(QPalette::Text));
+  m_error->setPalette(palette);
 }
 
 }  // namespace zoolab

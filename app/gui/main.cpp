@@ -235,19 +235,37 @@ int main(int argc, char* argv[]) {
                qPrintable(parser.value(dashboardOption)));
     }
   }
-  if (parser.isSet(selectOption) && !window.selectRun(parser.value(selectOption))) {
-    qWarning("zoolab: no run \"%s\" in %s", qPrintable(parser.value(selectOption)),
-             qPrintable(window.databasePath()));
-  }
-  if (screenshot) {
-    const QString out = parser.value(screenshotOption);
-    // After the first layout and the coalesced replots have run.
+  // --select and the screenshot wait until the window has read the database (its runs, and the worker
+  // the status bar names): before the first poll there is nothing to select, and a screenshot taken
+  // then would say "no worker" while one serves the database.
+  const QString select = parser.isSet(selectOption) ? parser.value(selectOption) : QString();
+  const QString out = screenshot ? parser.value(screenshotOption) : QString();
+  const auto whenReady = [&window, select, out] {
+    if (!select.isEmpty() && !window.selectRun(select)) {
+      qWarning("zoolab: no run \"%s\" in %s", qPrintable(select), qPrintable(window.databasePath()));
+    }
+    if (out.isEmpty()) {
+      return;
+    }
+    // After the selection's details, the first layout and the coalesced replots have run.
     QTimer::singleShot(600, &window, [&window, out] {
       const bool saved = window.grab().save(out, "PNG");
       if (!saved) {
         qCritical("zoolab: cannot write the screenshot %s", qPrintable(out));
       }
       QApplication::exit(saved ? 0 : 1);
+    });
+  };
+  if (window.isReady()) {
+    whenReady();
+  } else {
+    QObject::connect(&window, &zoolab::MainWindow::ready, &window, whenReady, Qt::SingleShotConnection);
+  }
+  if (screenshot) {
+    // A database that never answers (a hung file system) still gives a picture of the window as it is.
+    QTimer::singleShot(30000, &window, [&window, out] {
+      qWarning("zoolab: the database did not answer in 30 s; taking the screenshot anyway");
+      QApplication::exit(window.grab().save(out, "PNG") ? 0 : 1);
     });
   }
   return app.exec();

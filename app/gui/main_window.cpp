@@ -77,6 +77,15 @@ bool isDefaultDatabase(const QString& path) {
   }
 }
 
+// The command that queues a first run into the database at `path` (--db unless it is the default one).
+QString firstRunCommand(const QString& path) {
+  QString command = QLatin1String(kFirstRunCommand);
+  if (!isDefaultDatabase(path)) {
+    command += QStringLiteral(" --db ") + shellQuoted(path);
+  }
+  return command;
+}
+
 }  // namespace
 
 MainWindow::MainWindow(Settings& settings, QWidget* parent)
@@ -170,7 +179,8 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   m_dashboards->setFigureStyle(m_settings.figureStyle());
   m_curves->setFigureStyle(m_settings.figureStyle());
   m_inspector->setFigureStyle(m_settings.figureStyle());
-  m_tabs->setCurrentIndex(qBound(0, m_settings.currentTab(), m_tabs->count() - 1));
+  // The run in full first (the first poll selects the newest run), whatever tab was shown last time.
+  m_tabs->setCurrentWidget(m_details);
   m_runView->restoreHeaderState(m_settings.runTableHeaderState());
 
   m_feedThread.setObjectName(QStringLiteral("zoolab-feeds"));
@@ -243,6 +253,9 @@ void MainWindow::openDatabase(const QString& path) {
   m_databaseError.clear();
   m_workerError.clear();
   m_loaded = false;
+  m_windowAnswered = false;
+  m_readyEmitted = false;
+  m_initialSelectionDone = false;
   m_lastWorkerCheckMs = 0;
   m_workerStartedMs = 0;
   m_runModel->setRuns({}, {});
@@ -333,7 +346,6 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   m_settings.setMainWindowGeometry(saveGeometry());
   m_settings.setMainWindowState(saveState());
   m_settings.setMainSplitterState(m_splitter->saveState());
-  m_settings.setCurrentTab(m_tabs->currentIndex());
   m_settings.setRunTableHeaderState(m_runView->saveHeaderState());
   m_settings.sync();
   QMainWindow::closeEvent(event);
@@ -470,16 +482,39 @@ void MainWindow::onRunsChanged(const std::vector<RunRecord>& runs,
   m_text->setDatabaseRuns(runs);
   m_databaseError.clear();
   m_loaded = true;
+  selectInitialRun();
   refreshDetails();
   if (m_runModel->countWithStatus(RunStatus::Queued) > 0) {
     ensureWorker(/*force=*/false);
   }
   updateStatus();
+  emitReadyOnce();
+}
+
+void MainWindow::selectInitialRun() {
+  if (m_initialSelectionDone) {
+    return;
+  }
+  m_initialSelectionDone = true;
+  if (m_pendingSelection != 0 || !m_runView->selectedRunIds().isEmpty() || m_runs.empty()) {
+    return;
+  }
+  // Ids grow with creation: the newest run is the largest id (m_runs is ordered by id).
+  m_runView->selectRun(m_runs.rbegin()->first);
+}
+
+void MainWindow::emitReadyOnce() {
+  // A database that cannot be read is ready too: the window shows its error.
+  if (!m_readyEmitted && ((m_loaded && m_windowAnswered) || !m_databaseError.isEmpty())) {
+    m_readyEmitted = true;
+    Q_EMIT ready();
+  }
 }
 
 void MainWindow::onDatabaseError(const QString& message) {
   m_databaseError = message;
   updateStatus();
+  emitReadyOnce();
 }
 
 void MainWindow::onSelectionChanged(const QList<qint64>& runIds) {
@@ -514,7 +549,12 @@ void MainWindow::showDetails() {
   const QList<qint64> selected = m_runView->selectedRunIds();
   const auto it = selected.isEmpty() ? m_runs.end() : m_runs.find(selected.front());
   if (it == m_runs.end()) {
-    m_details->clear();
+    // An empty database: the details say how to start, as the run table does.
+    m_details->clear(m_loaded && m_runs.empty()
+                         ? tr("No runs yet. Configure one in the Configure tab (File › New Run), or queue "
+                              "one from a terminal:\n\n%1")
+                               .arg(firstRunCommand(m_databasePath))
+                         : QString());
     return;
   }
   std::vector<CheckpointRecord> checkpoints;
@@ -536,11 +576,13 @@ void MainWindow::setWindowData(std::shared_ptr<const WindowData> data) {
   m_checkpointRun = data->runId;
   m_checkpoint = data->latestCheckpoint;
   m_liveWorker = data->liveWorker;
+  m_windowAnswered = true;
   const QList<qint64> selected = m_runView->selectedRunIds();
   if (checkpointChanged && !selected.isEmpty() && selected.front() == data->runId) {
     showDetails();
   }
   updateStatus();
+  emitReadyOnce();
 }
 
 void MainWindow::onRunActivated(qint64 runId) {
@@ -643,10 +685,7 @@ void MainWindow::updateStatus() {
     m_runView->setEmptyText(QString());
     return;
   }
-  QString command = QLatin1String(kFirstRunCommand);
-  if (!isDefaultDatabase(m_databasePath)) {
-    command += QStringLiteral(" --db ") + shellQuoted(m_databasePath);
-  }
+  const QString command = firstRunCommand(m_databasePath);
   m_runView->setEmptyText(tr("<p><b>No runs yet.</b></p><p>Configure one in the Configure tab "
                              "(File › New Run), or queue one from a terminal:</p>"
                              "<p><code>%1</code></p><p>It appears here as soon as it is queued.</p>")

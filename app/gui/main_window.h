@@ -54,8 +54,9 @@ class MainWindow : public QMainWindow {
  public:
   enum Tab { CurvesTab, DetailsTab, ConfigureTab, DashboardsTab, InspectorTab, TextTab };
 
-  // Restores the window geometry, splitter, tab and table layout from `settings`, which must outlive the
-  // window.
+  // Restores the window geometry, splitter and table layout from `settings`, which must outlive the
+  // window. It opens on the Details tab: the first poll selects the newest run (or, in a database
+  // without runs, the details show how to start one).
   explicit MainWindow(Settings& settings, QWidget* parent = nullptr);
   ~MainWindow() override;
 
@@ -66,6 +67,11 @@ class MainWindow : public QMainWindow {
   void pollNow();
   // Selects a run by id or name; false when there is none.
   bool selectRun(const QString& idOrName);
+  // Whether the window has read the database it shows: its runs (the first poll, or the poll's error)
+  // and the worker serving it (the status bar). ready() is emitted once per openDatabase when it
+  // becomes true: what a screenshot or a --select waits for.
+  bool isReady() const { return m_readyEmitted; }
+  Q_SIGNAL void ready();
   // Whether queued runs make the window start a background worker (off for screenshots and some tests).
   void setWorkerAutostart(bool enabled) { m_workerAutostart = enabled; }
 
@@ -114,6 +120,9 @@ class MainWindow : public QMainWindow {
   void refreshDetails();
   void showDetails();
   void updateStatus();
+  // On the first poll of a database: the newest run selected, unless a selection exists or is pending.
+  void selectInitialRun();
+  void emitReadyOnce();
 
   Settings& m_settings;
   RunTableModel* m_runModel = nullptr;
@@ -156,7 +165,10 @@ class MainWindow : public QMainWindow {
   QString m_databasePath;
   QString m_databaseError;  // shown instead of the run count until a poll succeeds again
   QString m_workerError;
-  bool m_loaded = false;  // a poll has succeeded since the database was opened
+  bool m_loaded = false;                // a poll has succeeded since the database was opened
+  bool m_windowAnswered = false;        // the window feed has answered (the live worker is known)
+  bool m_readyEmitted = false;          // ready() was emitted for this database
+  bool m_initialSelectionDone = false;  // the first poll's selection was made
   bool m_workerAutostart = true;
   qint64 m_lastWorkerCheckMs = 0;
   qint64 m_workerStartedMs = 0;  // when this window last started a worker

@@ -1,6 +1,7 @@
 #include "engine/cli/commands.h"
 #include "engine/config/config_overrides.h"
 #include "engine/config/presets.h"
+#include "engine/store/metric_summary.h"
 #include "engine/store/store.h"
 #include "engine/train/model_setup.h"
 #include "engine/util/strict_json.h"
@@ -75,7 +76,9 @@ nlohmann::json run_to_json(const Store& store, const RunRecord& run) {
   nlohmann::json best = nlohmann::json::object();
   for (const auto& summary : store.summary(run.id)) {
     metrics[summary.key] = summary.last;
-    best[summary.key] = summary.best;
+    if (has_best(summary.key)) {  // a learning rate has a last value, not a best one
+      best[summary.key] = summary.best;
+    }
   }
   // A damaged or hostile row shows as a null config rather than failing the whole listing.
   nlohmann::json config;

@@ -78,6 +78,13 @@ nlohmann::json steps_json(const std::vector<QueryRecordSetInfo>& sets) {
 QueryRecordSetInfo pick_set(const RunRecord& run, const std::vector<QueryRecordSetInfo>& sets,
                             std::optional<int64_t> step, const std::string& subset) {
   const std::string name = "run " + std::to_string(run.id) + " \"" + run.name + "\"";
+  if (sets.empty() && run.task == "text") {
+    // A text run records per-token validation losses, never per-query records: point to its tools.
+    throw std::runtime_error(name +
+                             " is a text run: per-query recall records are for MQAR-family runs. Its "
+                             "per-token losses and AR hits: `zoolab-cli analyze " +
+                             std::to_string(run.id) + "` (or the window's Text tab).");
+  }
   if (sets.empty()) {
     std::string why = name +
                       " has no query records. The trainer writes them at each evaluation when "

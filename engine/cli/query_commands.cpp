@@ -6,6 +6,7 @@
 #include "engine/cli/commands.h"
 #include "engine/config/presets.h"
 #include "engine/data/task_registry.h"
+#include "engine/store/metric_summary.h"
 #include "engine/store/store.h"
 #include "engine/text/utf8.h"
 #include "models/registry.h"
@@ -124,9 +125,14 @@ void add_query_commands(CLI::App& app, CliState& state) {
     if (!run.error.empty()) {
       std::cout << "  " << escape_for_terminal(run.error) << "\n";
     }
+    // "best" only where the metric has a direction (accuracy, loss, perplexity): not for a learning rate.
     for (const auto& summary : store.summary(run.id)) {
-      std::printf("  %-36s last %.6g  best %.6g (step %lld)\n", escape_for_terminal(summary.key).c_str(),
-                  summary.last, summary.best, static_cast<long long>(summary.best_step));
+      if (has_best(summary.key)) {
+        std::printf("  %-36s last %.6g  best %.6g (step %lld)\n", escape_for_terminal(summary.key).c_str(),
+                    summary.last, summary.best, static_cast<long long>(summary.best_step));
+      } else {
+        std::printf("  %-36s last %.6g\n", escape_for_terminal(summary.key).c_str(), summary.last);
+      }
     }
     state.exit_code = 0;
   });

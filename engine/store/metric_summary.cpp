@@ -41,6 +41,10 @@ bool lower_is_better(const std::string& key) {
   return key.find("loss") != std::string::npos || key.find("perplexity") != std::string::npos;
 }
 
+bool has_best(const std::string& key) {
+  return lower_is_better(key) || key.find("accuracy") != std::string::npos;
+}
+
 SummaryCache::Entry& SummaryCache::entry(int64_t run, const std::string& key) {
   const auto found = m_entries.find({run, key});
   if (found != m_entries.end()) {

@@ -2,6 +2,8 @@
 
 // Maintenance of the run_summary table (internal to engine/store): one row per (run, key) with the last,
 // min, max and best value, updated incrementally on every append and rebuilt after a truncation.
+// lower_is_better and has_best, the store's notion of a metric's direction, are shared with the
+// dashboards and the CLI.
 
 #include <cstdint>
 #include <map>
@@ -25,6 +27,10 @@ void bind_nullable_real(SqliteStatement& statement, int index, double value);
 // Keys containing "loss" or "perplexity" (text runs) improve downwards, everything else (accuracies)
 // upwards.
 bool lower_is_better(const std::string& key);
+// Whether a best value means something for `key`: a metric with a direction (accuracy, loss,
+// perplexity). Schedule values and bookkeeping (train/learning_rate, train/grad_norm, tokens_per_s,
+// epoch) have none: the store keeps a best for every key, but it is reported as last only.
+bool has_best(const std::string& key);
 
 // Summaries of the (run, key) pairs touched by a batch: loaded from run_summary on first use, updated
 // point by point in memory, written back once. Use inside the caller's transaction.

@@ -28,6 +28,22 @@ for field in id name status epochs steps num_parameters state_size metrics best;
   python3 -c "import json,sys; assert '$field' in json.load(sys.stdin)" <<<"$json" || fail "show --json lacks $field"
 done
 [ "$(json_field "['metrics']['valid/accuracy'] <= 1.0" <<<"$json")" = True ] || fail "bad valid/accuracy"
+# "best" is for metrics with a direction (accuracy, loss); a schedule value (the learning rate) is
+# reported as its last value only.
+printf '%s' "$json" >"$WORK/show.json"
+python3 - "$WORK/show.json" <<'PY' || fail "show --json reports a best of a metric without a direction"
+import json, sys
+run = json.load(open(sys.argv[1]))
+metrics, best = run["metrics"], run["best"]
+assert "train/learning_rate" in metrics and "train/learning_rate" not in best, sorted(best)
+assert "epoch" not in best, sorted(best)
+assert "valid/accuracy" in best and "valid/loss" in best and "train/loss" in best, sorted(best)
+assert best["valid/accuracy"] >= metrics["valid/accuracy"], (best, metrics)
+PY
+text=$("$CLI" show "$id")
+expect_contains "$text" "valid/accuracy"
+lr=$(grep -F "train/learning_rate" <<<"$text") || fail "show lists no train/learning_rate: $text"
+if grep -qF "best" <<<"$lr"; then fail "show gives the learning rate a best: $lr"; fi
 expect_contains "$("$CLI" runs)" "shown"
 expect_contains "$("$CLI" presets)" "mqar-quick"
 "$CLI" bench --config "$TINY" --steps 3 --warmup 1 --threads 1 | json_field "['train_examples_per_s'] > 0" | grep -q True \

@@ -95,4 +95,14 @@ PY
 "$CLI" train --config "$WORK/norecords.json" --threads 1 >/dev/null
 expect_failure "has no query records" "$CLI" inspect norecords
 expect_contains "$out" "train.inspect.records is true"
+
+# A text run has per-token losses, not per-query records: inspect says so and names the text tools
+# instead of telling how to record queries.
+mkdir -p "$WORK/shards"
+"$CLI" enqueue --preset text-tiny-attention --shards "$WORK/shards" --name textrun >/dev/null
+text_id=$(sqlite3 "$ZOOLAB_DB" "SELECT id FROM runs WHERE name = 'textrun'")
+expect_failure "run $text_id \"textrun\" is a text run: per-query recall records are for MQAR-family runs" \
+  "$CLI" inspect textrun
+expect_contains "$out" "zoolab-cli analyze $text_id"
+if grep -qF "train.inspect" <<<"$out"; then fail "inspect tells a text run to record queries: $out"; fi
 echo "cli_inspect: ok"

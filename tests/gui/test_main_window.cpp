@@ -11,6 +11,7 @@
 #include <optional>
 
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QLabel>
 #include <QPushButton>
 #include <QSpinBox>
@@ -215,6 +216,7 @@ TEST_F(WorkbenchTest, ASweepFromTheEditorIsANamedSweepWithProgress) {
   EXPECT_EQ(sweep()->total, 2);
 }
 
+// Reopening restores the window's size and splitter; the tab is Details (see below), not the last one.
 TEST_F(WorkbenchTest, ReopeningRestoresTheLayout) {
   QList<int> sizes;
   {
@@ -227,7 +229,7 @@ TEST_F(WorkbenchTest, ReopeningRestoresTheLayout) {
     window->close();
   }
   auto window = openWindow();
-  EXPECT_EQ(window->tabs()->currentWidget(), window->configEditor());
+  EXPECT_EQ(window->tabs()->currentWidget(), window->detailsView());
   EXPECT_EQ(window->size(), QSize(1300, 760));
   EXPECT_EQ(window->splitter()->sizes(), sizes);
 }
@@ -249,6 +251,69 @@ TEST_F(WorkbenchTest, TheWindowDropsAFeedAnswerAboutAnotherDatabase) {
   window->setWindowData(std::make_shared<const WindowData>(answer));
   EXPECT_TRUE(window->workerStatus().startsWith(QStringLiteral("worker pid 4242")))
       << window->workerStatus().toStdString();
+}
+
+// The window opens on the newest run's details, whatever tab was shown last; a database without runs
+// shows how to start one.
+TEST_F(WorkbenchTest, OpensOnTheNewestRunsDetails) {
+  m_settings->setCurrentTab(MainWindow::ConfigureTab);
+  {
+    MainWindow empty(*m_settings);
+    empty.setWorkerAutostart(false);
+    empty.openDatabase(m_dir.filePath(QStringLiteral("empty.sqlite")));
+    empty.show();
+    empty.pollNow();
+    ASSERT_TRUE(QTest::qWaitFor([&] { return empty.isReady(); }, 10000));
+    EXPECT_EQ(empty.tabs()->currentWidget(), empty.detailsView());
+    EXPECT_FALSE(empty.detailsView()->runId().has_value());
+    EXPECT_TRUE(empty.detailsView()->hintText().startsWith("No runs yet."))
+        << empty.detailsView()->hintText().toStdString();
+    EXPECT_TRUE(empty.detailsView()->hintText().contains("zoolab-cli enqueue --preset mqar-quick"));
+  }
+  qint64 newest = 0;
+  {
+    Store store(m_db.toStdString());
+    for (const char* name : {"older", "newest"}) {
+      NewRun run;
+      run.name = name;
+      run.task = "mqar";
+      run.config_json = tinyConfig(1).dump();
+      run.status = RunStatus::Finished;
+      newest = store.create_run(run);
+    }
+  }
+  MainWindow window(*m_settings);
+  window.setWorkerAutostart(false);
+  window.openDatabase(m_db);
+  window.show();
+  window.pollNow();
+  ASSERT_TRUE(QTest::qWaitFor([&] { return window.isReady(); }, 10000));
+  EXPECT_EQ(window.tabs()->currentWidget(), window.detailsView());
+  EXPECT_EQ(window.runView()->selectedRunIds(), QList<qint64>{newest});
+  EXPECT_EQ(window.detailsView()->runId(), newest);
+}
+
+// ready() (what `zoolab --screenshot` waits for) comes once the worker serving the database is known:
+// the status bar then names it rather than "no worker".
+TEST_F(WorkbenchTest, IsReadyOnceTheWorkerIsRead) {
+  Store store(m_db.toStdString());
+  const int64_t worker = store.register_worker(QCoreApplication::applicationPid(), 3);
+  MainWindow window(*m_settings);
+  window.setWorkerAutostart(false);
+  bool statusAtReady = false;
+  QString status;
+  QObject::connect(&window, &MainWindow::ready, &window, [&] {
+    statusAtReady = true;
+    status = window.workerStatus();
+  });
+  window.openDatabase(m_db);
+  window.show();
+  window.pollNow();
+  EXPECT_FALSE(window.isReady());
+  ASSERT_TRUE(QTest::qWaitFor([&] { return statusAtReady; }, 10000));
+  EXPECT_TRUE(status.startsWith(QStringLiteral("worker pid %1").arg(QCoreApplication::applicationPid())))
+      << status.toStdString();
+  store.remove_worker(worker);
 }
 
 }  // namespace

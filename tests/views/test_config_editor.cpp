@@ -175,5 +175,49 @@ TEST_F(ConfigEditorTest, PresetSelectionLoadsItAndUnshownFieldsSurvive) {
   EXPECT_EQ(m_editor.config(), ConfigEditor::defaultConfig());
 }
 
+// A preset's description states what that configuration measured: an edited launch must not carry the
+// claim to another run. Renaming is no edit; the user's own description is kept.
+TEST_F(ConfigEditorTest, AnEditedPresetNoLongerCarriesItsMeasuredDescription) {
+  json preset = loadFixture("preset_small.json");
+  preset["description"] = "Attention at d_model 48: measured 0.9935";
+  m_editor.setPresets({{"small-attention", preset}});
+  m_editor.presetCombo()->setCurrentIndex(1);
+  Q_EMIT m_editor.presetCombo()->activated(1);
+  auto* description = qobject_cast<QLineEdit*>(m_editor.form()->widgetForPath("description"));
+  ASSERT_NE(description, nullptr);
+  auto* name = qobject_cast<QLineEdit*>(m_editor.form()->widgetForPath("name"));
+  name->clear();
+  QTest::keyClicks(name, "renamed");
+  EXPECT_EQ(m_editor.config()["description"], "Attention at d_model 48: measured 0.9935");
+
+  QSpinBox* dModel = spin("model.d_model");
+  dModel->selectAll();
+  QTest::keyClicks(dModel, "64");
+  ASSERT_EQ(m_editor.config()["model"]["d_model"], 64);
+  EXPECT_EQ(m_editor.config()["description"], "Edited from preset small-attention.");
+  EXPECT_EQ(description->text(), "Edited from preset small-attention.");
+  EXPECT_TRUE(m_editor.jsonEdit()->toPlainText().contains("Edited from preset small-attention."));
+  m_editor.validateNow();
+  ASSERT_TRUE(m_editor.isValid()) << m_editor.validationMessage().toStdString();
+  std::vector<json> launched;
+  QObject::connect(&m_editor, &ConfigEditor::launchRequested, &m_editor,
+                   [&launched](const json& config) { launched.push_back(config); });
+  m_editor.launchButton()->click();
+  ASSERT_EQ(launched.size(), 1u);
+  EXPECT_EQ(launched[0]["description"], "Edited from preset small-attention.");
+
+  // The user's own description stays.
+  description->selectAll();
+  QTest::keyClicks(description, "wider model");
+  EXPECT_EQ(m_editor.config()["description"], "wider model");
+
+  // A duplicated run's configuration (no preset name): an edit drops the description.
+  m_editor.setConfig(preset);
+  EXPECT_EQ(m_editor.config()["description"], "Attention at d_model 48: measured 0.9935");
+  dModel->selectAll();
+  QTest::keyClicks(dModel, "96");
+  EXPECT_FALSE(m_editor.config().contains("description")) << m_editor.config().dump();
+}
+
 }  // namespace
 }  // namespace zoolab

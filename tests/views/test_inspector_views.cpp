@@ -16,6 +16,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSplitter>
 #include <QStandardItemModel>
 #include <QTabWidget>
 #include <QTableView>
@@ -679,6 +680,111 @@ TEST_F(InspectorViewsTest, ARunWithoutRecordsSaysSo) {
   ASSERT_TRUE(view->currentSet().has_value());
   EXPECT_EQ(view->currentSet()->subset, "tracked");
   EXPECT_EQ(view->exampleBrowser()->listedExamples(), (std::vector<int64_t>{0, 1}));
+}
+
+// A text run (task "text"): per-token losses, no query records.
+int64_t createTextRun(Store& store, const std::string& name, RunStatus status) {
+  NewRun run;
+  run.name = name;
+  run.task = "text";
+  run.mixer = "attention";
+  run.config_json = R"({"name": "text", "data": {"task": "text"}})";
+  run.status = status;
+  return store.create_run(run);
+}
+
+// Selecting a run without records after one with: the example shown before goes, the pages say why,
+// and the tab keeps its width, so the window's splitter (the run table beside it) does not move.
+TEST_F(InspectorViewsTest, ARunWithoutRecordsClearsTheExampleAndKeepsTheLayout) {
+  const int64_t a = createRun("a", patternA);
+  const int64_t text =
+      createTextRun(*m_store, "text-tiny-attention-with-a-rather-long-name", RunStatus::Finished);
+  NewRun empty;
+  empty.name = "mqar-without-records";
+  empty.task = "mqar";
+  empty.config_json = to_json(parse_run_config(fixtureConfig())).dump();
+  empty.status = RunStatus::Finished;
+  const int64_t none = m_store->create_run(empty);
+
+  QSplitter splitter(Qt::Horizontal);
+  auto* table = new QTableView;
+  splitter.addWidget(table);
+  auto view = makeInspector();
+  InspectorView* inspector = view.release();  // the splitter owns it
+  splitter.addWidget(inspector);
+  splitter.setChildrenCollapsible(false);
+  splitter.resize(1400, 800);
+  splitter.setSizes({500, 900});
+  splitter.show();
+  inspector->setRuns(m_store->list_runs());
+  ASSERT_TRUE(inspector->setCurrentRun(a));
+  settle(*inspector);
+  ASSERT_TRUE(inspector->currentRecords());
+  ExampleBrowser* browser = inspector->exampleBrowser();
+  ASSERT_GE(browser->tokenStrip()->example(), 0);
+  QCoreApplication::processEvents();
+  const QList<int> sizes = splitter.sizes();
+
+  for (const int64_t run : {text, none, a, none}) {
+    ASSERT_TRUE(inspector->setCurrentRun(run));
+    settle(*inspector);
+    QCoreApplication::processEvents();
+    EXPECT_EQ(splitter.sizes(), sizes) << "run " << run;
+    if (run == a) {
+      EXPECT_GE(browser->tokenStrip()->example(), 0);
+      continue;
+    }
+    EXPECT_EQ(browser->tokenStrip()->example(), -1) << "run " << run;
+    EXPECT_TRUE(browser->listedExamples().empty());
+    EXPECT_EQ(browser->exampleLabel()->text(), inspector->statusLabel()->text());
+  }
+  EXPECT_TRUE(inspector->statusLabel()->text().contains("no query records (it was trained without"))
+      << inspector->statusLabel()->text().toStdString();
+}
+
+// A text run is described as what it is, and Compare offers only runs of run A's task as run B.
+TEST_F(InspectorViewsTest, ATextRunPointsToTheTextToolsAndIsNoRunB) {
+  const int64_t a = createRun("a", patternA);
+  const int64_t b = createRun("b", patternB);
+  const int64_t text = createTextRun(*m_store, "text-run", RunStatus::Running);
+  const int64_t text2 = createTextRun(*m_store, "text-run-2", RunStatus::Finished);
+  const auto view = openInspector(a);
+  CompareView* compare = view->compareView();
+  EXPECT_TRUE(compare->chooseRunB(b));
+  settle(*view);
+  EXPECT_FALSE(compare->chooseRunB(text));
+  EXPECT_FALSE(compare->chooseRunB(text2));
+
+  ASSERT_TRUE(view->setCurrentRun(text));
+  settle(*view);
+  const QString status = view->statusLabel()->text();
+  EXPECT_TRUE(status.contains("is a text run: per-query recall records are for MQAR-family runs"))
+      << status.toStdString();
+  EXPECT_TRUE(status.contains("Text tab")) << status.toStdString();
+  EXPECT_TRUE(status.contains("zoolab-cli analyze " + QString::number(text))) << status.toStdString();
+  EXPECT_FALSE(status.contains("train.inspect.records")) << status.toStdString();
+  EXPECT_EQ(compare->message(), status);
+  // Another text run is of its kind; no MQAR run is.
+  EXPECT_FALSE(compare->chooseRunB(a));
+  EXPECT_FALSE(compare->chooseRunB(b));
+  EXPECT_EQ(compare->runBCombo()->findData(QVariant::fromValue<qint64>(text2)), 1);
+}
+
+// A run cancelled before its first evaluation stopped; it did not fail, nor was it trained without
+// records: the status line says so in the ordinary colour.
+TEST_F(InspectorViewsTest, ARunCancelledBeforeItsFirstEvaluationSaysItStopped) {
+  NewRun run;
+  run.name = "stopped-early";
+  run.task = "mqar";
+  run.config_json = to_json(parse_run_config(fixtureConfig())).dump();
+  run.status = RunStatus::Cancelled;
+  const int64_t id = m_store->create_run(run);
+  const auto view = openInspector(id);
+  const QString status = view->statusLabel()->text();
+  EXPECT_TRUE(status.contains("was cancelled before an evaluation wrote query records; Resume continues it"))
+      << status.toStdString();
+  EXPECT_FALSE(status.contains("train.inspect.records")) << status.toStdString();
+  EXPECT_NE(view->statusLabel()->palette().color(QPalette::WindowText), QColor(0xd3, 0x2f, 0x2f));
 }
 
 // ---- The feed ----
