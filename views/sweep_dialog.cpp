@@ -49,6 +49,17 @@ SweepDialog::SweepDialog(nlohmann::json base, QStringList paths, Validator valid
   auto* nameRow = new QHBoxLayout;
   nameRow->addWidget(new QLabel(tr("Sweep name"), this));
   nameRow->addWidget(m_name, 1);
+  // Repetitions over run seeds: the dashboards plot each group of repetitions as a mean with error bars.
+  m_seeds = new QSpinBox(this);
+  m_seeds->setObjectName(QStringLiteral("sweepSeedsSpin"));
+  m_seeds->setRange(1, static_cast<int>(kMaxSweepSeeds));
+  m_seeds->setValue(1);
+  m_seeds->setToolTip(
+      tr("Repeat every run over this many seeds (seed, seed + 1, ...): the model's initialisation and batch "
+         "order change, the dataset (data.seed) stays the same"));
+  connect(m_seeds, qOverload<int>(&QSpinBox::valueChanged), this, [this] { m_timer->start(); });
+  nameRow->addWidget(new QLabel(tr("Seeds"), this));
+  nameRow->addWidget(m_seeds);
   layout->addLayout(nameRow);
 
   m_rowsTable = new QTableWidget(0, 4, this);
@@ -198,7 +209,7 @@ void SweepDialog::updatePreview() {
     for (const auto& [group, pairs] : zips)
       zip.push_back(pairs);
     try {
-      m_points = expand_sweep(m_base, grid, zip);
+      m_points = expand_sweep(m_base, grid, zip, m_seeds->value());
     } catch (const ConfigError& e) {
       error = QString::fromStdString(e.what());
     }
@@ -208,6 +219,9 @@ void SweepDialog::updatePreview() {
       m_points.clear();
     }
     m_spec = {{"name", name.toStdString()}, {"base", m_base}, {"grid", grid}, {"zip", zip}};
+    if (m_seeds->value() > 1) {
+      m_spec["seeds"] = m_seeds->value();
+    }
   }
   m_error->setText(error);
   m_error->setVisible(!error.isEmpty());
@@ -243,7 +257,9 @@ void SweepDialog::updatePreview() {
   m_preview->resizeColumnsToContents();
   setWindowTitle(error.isEmpty() ? tr("Sweep \u2014 %n run(s)", nullptr, static_cast<int>(m_points.size()))
                                  : tr("Sweep"));
-  m_ok->setEnabled(error.isEmpty() && !m_rows.empty() && !m_points.empty() && allValid);
+  // Repeating the base over seeds is a sweep even without a field row.
+  const bool varies = !m_rows.empty() || m_seeds->value() > 1;
+  m_ok->setEnabled(error.isEmpty() && varies && !m_points.empty() && allValid);
   m_ok->setToolTip(allValid ? QString() : tr("Some runs are invalid (marked in the preview)"));
 }
 

@@ -49,12 +49,15 @@ class SweepDialog : public QDialog {
   QLabel* errorLabel() const { return m_error; }
   // The sweep's name ("sweepNameEdit"); by default the base name and the time the dialog opened.
   QLineEdit* nameEdit() const { return m_name; }
+  // How many run seeds every point is repeated over ("sweepSeedsSpin", 1..1000, default 1): the sweep
+  // file's "seeds", expanded as expand_sweep does.
+  QSpinBox* seedsSpin() const { return m_seeds; }
 
   // The expansion of the rows as they are now (empty after an error).
   const std::vector<SweepPoint>& points() const { return m_points; }
   std::vector<nlohmann::json> configs() const;
-  // The sweep file of the rows as they are now: {"name", "base", "grid", "zip"}
-  // (docs/architecture.md#configuration).
+  // The sweep file of the rows as they are now: {"name", "base", "grid", "zip"} and "seeds" when more
+  // than 1 (docs/architecture.md#configuration).
   nlohmann::json spec() const { return m_spec; }
   // Recomputes the preview now (edits schedule it after a short delay).
   void updatePreview();
@@ -78,6 +81,7 @@ class SweepDialog : public QDialog {
   std::vector<SweepPoint> m_points;
   nlohmann::json m_spec;
   QLineEdit* m_name = nullptr;
+  QSpinBox* m_seeds = nullptr;
   QTableWidget* m_rowsTable = nullptr;
   QTableWidget* m_preview = nullptr;
   QLabel* m_error = nullptr;

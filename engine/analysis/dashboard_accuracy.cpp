@@ -1,12 +1,14 @@
 // The accuracy dashboards: vs width (Zoology Fig. 2), vs state size (Based paper Fig. 2), vs parameters,
 // and by slice (kv pairs, sequence length). Selection follows Zoology's plotting scripts
-// (docs/reference.md#choosing-the-best-run): per plotted cell the run with the highest value wins.
+// (docs/reference.md#choosing-the-best-run): per plotted cell the run with the highest value wins, where
+// runs repeating one setting over seeds compete as one group by their mean (dashboard_groups.h).
 
 #include <cmath>
 #include <map>
 #include <set>
 #include <string>
 
+#include "engine/analysis/dashboard_groups.h"
 #include "engine/analysis/dashboard_support.h"
 #include "engine/analysis/paper_reference.h"
 
@@ -14,42 +16,68 @@ namespace zoolab::dashboard {
 
 namespace {
 
-// The best run of one plotted cell and how many runs competed for it (the learning rates, seeds, ...).
+// The runs of one plotted cell; resolved into the best seed group over the other settings (learning
+// rates, ...) by its mean.
 struct Cell {
-  RunValue best;
-  size_t competitors = 0;
+  std::vector<RunValue> runs;
 };
 
-void offer(Cell& cell, const RunValue& candidate, bool lower) {
-  if (cell.competitors == 0 || better(candidate, cell.best, lower)) {
-    cell.best = candidate;
-  }
-  ++cell.competitors;
+void offer(Cell& cell, const RunValue& candidate) {
+  cell.runs.push_back(candidate);
 }
 
-std::string competed(size_t competitors) {
-  return competitors == 1 ? " (the only run)" : " (best of " + std::to_string(competitors) + " runs)";
+struct Choice {
+  RunGroup best;
+  size_t groups = 0;
+  size_t runs = 0;
+};
+
+Choice choose(const Cell& cell, bool lower) {
+  const std::vector<RunGroup> groups = group_by_seed(cell.runs, lower);
+  Choice choice;
+  choice.best = groups.front();
+  for (const auto& group : groups) {
+    if (better_group(group, choice.best, lower)) {
+      choice.best = group;
+    }
+  }
+  choice.groups = groups.size();
+  choice.runs = cell.runs.size();
+  return choice;
+}
+
+// "(the only run)", "(best of 4 runs)" when every group is one run; else "(best of 3 settings, 9 runs)".
+std::string competed(const Choice& choice) {
+  if (choice.runs == 1) {
+    return " (the only run)";
+  }
+  if (choice.groups == choice.runs) {
+    return " (best of " + std::to_string(choice.runs) + " runs)";
+  }
+  return " (best of " + std::to_string(choice.groups) + (choice.groups == 1 ? " setting, " : " settings, ") +
+         std::to_string(choice.runs) + " runs)";
 }
 
 std::string plural(size_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
-// One series per model of its cells' best runs, in x order; `detail` adds the x value to the label.
+// One series per model of its cells' best groups, in x order; the label adds the x value.
 using CellsByModel = std::map<std::string, std::map<int64_t, Cell>>;
 
 void add_model_series(FigurePanel& panel, const CellsByModel& cells, SeriesStyle style,
                       const DashboardOptions& options, const std::string& x_name) {
+  const bool lower = lower_wins(options);
   for (const auto& [model, by_x] : cells) {
     FigureSeries series;
     series.name = model;
     series.group = model;
     series.style = style;
     for (const auto& [x, cell] : by_x) {
-      series.points.push_back(FigurePoint::of_run(static_cast<double>(x), cell.best.value,
-                                                  cell.best.run->run.id,
-                                                  describe_run(cell.best, options) + ", " + x_name + " " +
-                                                      std::to_string(x) + competed(cell.competitors)));
+      const Choice choice = choose(cell, lower);
+      series.points.push_back(group_point(static_cast<double>(x), choice.best, choice.best.stats, options,
+                                          describe_group(choice.best, choice.best.stats, options) + ", " +
+                                              x_name + " " + std::to_string(x) + competed(choice)));
     }
     panel.series.push_back(std::move(series));
   }
@@ -65,11 +93,9 @@ std::vector<double> xs_of(const FigurePanel& panel) {
   return {xs.begin(), xs.end()};
 }
 
-// Best run per (model, x) over the runs for which x_of gives a positive x; the rest are counted.
+// The runs per (model, x) for which x_of gives a positive x; the rest are counted.
 template <typename XOf>
-CellsByModel best_by_model_and_x(const Selection& selection, const DashboardOptions& options, XOf x_of,
-                                 size_t& without_x) {
-  const bool lower = lower_wins(options);
+CellsByModel cells_by_model_and_x(const Selection& selection, XOf x_of, size_t& without_x) {
   CellsByModel cells;
   for (const auto& candidate : selection.runs) {
     const int64_t x = x_of(*candidate.run);
@@ -77,7 +103,7 @@ CellsByModel best_by_model_and_x(const Selection& selection, const DashboardOpti
       ++without_x;
       continue;
     }
-    offer(cells[candidate.run->model][x], candidate, lower);
+    offer(cells[candidate.run->model][x], candidate);
   }
   return cells;
 }
@@ -85,7 +111,6 @@ CellsByModel best_by_model_and_x(const Selection& selection, const DashboardOpti
 }  // namespace
 
 void accuracy_vs_width(Figure& figure, const Selection& selection, const DashboardOptions& options) {
-  const bool lower = lower_wins(options);
   std::map<int64_t, CellsByModel> panels;  // seq_len -> model -> d_model -> cell
   size_t without_shape = 0;
   for (const auto& candidate : selection.runs) {
@@ -94,7 +119,7 @@ void accuracy_vs_width(Figure& figure, const Selection& selection, const Dashboa
       ++without_shape;
       continue;
     }
-    offer(panels[run.seq_len][run.model][run.d_model], candidate, lower);
+    offer(panels[run.seq_len][run.model][run.d_model], candidate);
   }
   if (without_shape > 0) {
     figure.notes.push_back(plural(without_shape, "run has", "runs have") +
@@ -163,8 +188,8 @@ void accuracy_vs_width(Figure& figure, const Selection& selection, const Dashboa
 
 void accuracy_vs_state_size(Figure& figure, const Selection& selection, const DashboardOptions& options) {
   size_t without_state = 0;
-  const CellsByModel cells = best_by_model_and_x(
-      selection, options, [](const RunFacts& run) { return run.run.state_size; }, without_state);
+  const CellsByModel cells = cells_by_model_and_x(
+      selection, [](const RunFacts& run) { return run.run.state_size; }, without_state);
   if (without_state > 0) {
     figure.notes.push_back(plural(without_state, "run has", "runs have") +
                            " no state size recorded (the trainer records it when it starts)");
@@ -178,10 +203,11 @@ void accuracy_vs_state_size(Figure& figure, const Selection& selection, const Da
   panel.y = metric_axis(options.metric);
   add_model_series(panel, cells, SeriesStyle::Scatter, options, "state size (bytes)");
   if (!lower_wins(options)) {
+    // A seed group reaches 0.99 when its mean (the plotted value) does.
     std::optional<int64_t> smallest;
     for (const auto& [model, by_x] : cells) {
       for (const auto& [x, cell] : by_x) {
-        if (cell.best.value >= 0.99 && (!smallest || x < *smallest)) {
+        if (choose(cell, false).best.stats.mean >= 0.99 && (!smallest || x < *smallest)) {
           smallest = x;
         }
       }
@@ -201,8 +227,8 @@ void accuracy_vs_state_size(Figure& figure, const Selection& selection, const Da
 
 void accuracy_vs_parameters(Figure& figure, const Selection& selection, const DashboardOptions& options) {
   size_t without_count = 0;
-  const CellsByModel cells = best_by_model_and_x(
-      selection, options, [](const RunFacts& run) { return run.run.num_parameters; }, without_count);
+  const CellsByModel cells = cells_by_model_and_x(
+      selection, [](const RunFacts& run) { return run.run.num_parameters; }, without_count);
   if (without_count > 0) {
     figure.notes.push_back(plural(without_count, "run has", "runs have") +
                            " no parameter count recorded (the trainer records it when it starts)");
@@ -226,11 +252,9 @@ void accuracy_by_slice(Figure& figure, const Selection& selection, const Dashboa
   const std::string prefix = head + slice + "/" + tail + "-";
 
   const bool lower = lower_wins(options);
-  struct Choice {
-    RunValue best;
-    std::map<int64_t, std::pair<double, std::string>> slices;  // slice value -> (metric value, key)
-  };
-  std::map<std::string, Choice> by_model;
+  // Each run's slices: slice value -> (metric value, key).
+  std::map<int64_t, std::map<int64_t, std::pair<double, std::string>>> slices_of;
+  std::map<std::string, std::vector<RunValue>> by_model;
   size_t without_slices = 0;
   for (const auto& candidate : selection.runs) {
     std::map<int64_t, std::pair<double, std::string>> slices;
@@ -251,10 +275,8 @@ void accuracy_by_slice(Figure& figure, const Selection& selection, const Dashboa
       ++without_slices;
       continue;
     }
-    auto found = by_model.find(candidate.run->model);
-    if (found == by_model.end() || better(candidate, found->second.best, lower)) {
-      by_model[candidate.run->model] = {candidate, std::move(slices)};
-    }
+    slices_of[candidate.run->run.id] = std::move(slices);
+    by_model[candidate.run->model].push_back(candidate);
   }
   if (without_slices > 0) {
     figure.notes.push_back(plural(without_slices, "run has", "runs have") + " no " + prefix +
@@ -265,15 +287,39 @@ void accuracy_by_slice(Figure& figure, const Selection& selection, const Dashboa
   panel.x.title = x_title;
   panel.x.log = log_x;
   panel.y = metric_axis(options.metric);
-  for (const auto& [model, choice] : by_model) {
+  for (const auto& [model, runs] : by_model) {
+    // The model's best seed group by its mean of the metric itself; each slice is then that group's
+    // mean over the members that logged it.
+    const std::vector<RunGroup> groups = group_by_seed(runs, lower);
+    const RunGroup* best = &groups.front();
+    for (const auto& group : groups) {
+      if (better_group(group, *best, lower)) {
+        best = &group;
+      }
+    }
+    const int64_t best_id = best->best.run->run.id;
+    std::map<int64_t, std::vector<double>> values;
+    std::map<int64_t, std::string> keys;
+    for (const auto& member : best->members) {
+      for (const auto& [x, value_key] : slices_of.at(member.run->run.id)) {
+        values[x].push_back(value_key.first);
+        keys[x] = value_key.second;
+      }
+    }
     FigureSeries series;
-    series.name = model + " (run " + std::to_string(choice.best.run->run.id) + ")";
+    series.name = best->members.size() == 1 ? model + " (run " + std::to_string(best_id) + ")"
+                                            : model + " (n=" + std::to_string(best->members.size()) +
+                                                  ", best run " + std::to_string(best_id) + ")";
     series.group = model;
-    for (const auto& [x, value_key] : choice.slices) {
-      series.points.push_back(FigurePoint::of_run(
-          static_cast<double>(x), value_key.first, choice.best.run->run.id,
-          describe_run(choice.best, options) + " (" + model + "'s best); " + options.aggregate + " " +
-              value_key.second + " " + format_value(value_key.first)));
+    for (const auto& [x, list] : values) {
+      const SpreadStats stats = spread_of(list);
+      const std::string what = options.aggregate + " " + keys[x] + " " + format_value(stats.mean);
+      series.points.push_back(
+          group_point(static_cast<double>(x), *best, stats, options,
+                      describe_group(*best, best->stats, options) + " (" + model + "'s best); " +
+                          (stats.n > 1 ? "mean " + what + " ± " + format_value(stats.std) + " over " +
+                                             std::to_string(stats.n) + " runs"
+                                       : what)));
     }
     panel.series.push_back(std::move(series));
   }

@@ -1,10 +1,14 @@
 // The pivot table: the metric's run values grouped by two keys (rows, columns), one cell each.
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 
+#include "engine/analysis/dashboard_groups.h"
 #include "engine/analysis/dashboard_support.h"
 
 namespace zoolab::dashboard {
@@ -44,13 +48,53 @@ std::vector<std::string> sorted_unique(std::vector<std::string> texts) {
   return texts;
 }
 
+// One number format for the whole table, so a column reads "0.2600" above "0.2602", not "0.26": four
+// decimals for accuracies (0..1), else fixed decimals giving the largest magnitude 4 significant digits,
+// or scientific notation for all when the values are huge or tiny.
+struct CellFormat {
+  bool scientific = false;
+  int decimals = 4;
+  std::string operator()(double value) const {
+    char text[48];
+    std::snprintf(text, sizeof(text), scientific ? "%.*e" : "%.*f", scientific ? 3 : decimals, value);
+    return text;
+  }
+};
+
+CellFormat format_for(const std::string& metric, const std::vector<double>& values) {
+  CellFormat format;
+  double largest = 0.0;
+  for (const double value : values) {
+    if (std::isfinite(value)) {
+      largest = std::max(largest, std::fabs(value));
+    }
+  }
+  if (metric.find("accuracy") != std::string::npos && largest <= 1.0) {
+    return format;
+  }
+  if (largest >= 1e6 || (largest > 0.0 && largest < 1e-3)) {
+    format.scientific = true;
+    return format;
+  }
+  const int magnitude = largest > 0.0 ? static_cast<int>(std::floor(std::log10(largest))) : 0;
+  format.decimals = std::clamp(3 - magnitude, 0, 6);
+  return format;
+}
+
+// A cell's value, or a seed group's mean, std and size.
+struct CellValue {
+  double value = 0.0;
+  std::optional<SpreadStats> group;
+};
+
 }  // namespace
 
 void pivot_table(Figure& figure, const Selection& selection, const DashboardOptions& options) {
-  if (options.cell != "best" && options.cell != "mean" && options.cell != "last") {
+  if (options.cell != "best" && options.cell != "mean" && options.cell != "last" && options.cell != "group") {
     throw std::invalid_argument(
         "pivot-table option cell: \"" + options.cell +
-        "\" is not one of best, mean, last (the best, mean or newest run value of a cell)");
+        "\" is not one of best, mean, last, group (the best, mean or newest run value "
+        "of a cell, or its best seed group as mean ± std (n))");
   }
   const auto& runs = selection.runs;
   const std::vector<std::string> row_of = key_texts(runs, "rows", options.rows);
@@ -64,31 +108,54 @@ void pivot_table(Figure& figure, const Selection& selection, const DashboardOpti
   table.columns.push_back(options.rows + " \\ " + options.columns);
   const std::vector<std::string> columns = sorted_unique(column_of);
   table.columns.insert(table.columns.end(), columns.begin(), columns.end());
-  for (const auto& row : sorted_unique(row_of)) {
+  std::vector<std::string> row_keys = sorted_unique(row_of);
+  std::map<std::pair<std::string, std::string>, CellValue> values;
+  std::vector<double> shown;  // every number the table prints, for its format
+  for (const auto& [where, members] : cells) {
+    CellValue cell;
+    if (options.cell == "mean") {
+      cell.value = std::accumulate(members.begin(), members.end(), 0.0,
+                                   [](double sum, const RunValue& run) { return sum + run.value; }) /
+                   static_cast<double>(members.size());
+    } else if (options.cell == "best") {
+      cell.value =
+          std::min_element(members.begin(), members.end(), [lower](const RunValue& a, const RunValue& b) {
+            return better(a, b, lower);
+          })->value;
+    } else if (options.cell == "last") {  // the newest run: run ids increase with creation
+      cell.value = std::max_element(members.begin(), members.end(), [](const RunValue& a, const RunValue& b) {
+                     return a.run->run.id < b.run->run.id;
+                   })->value;
+    } else {  // the best seed group by its mean, as the accuracy dashboards choose a point
+      const std::vector<RunGroup> groups = group_by_seed(members, lower);
+      const RunGroup* best = &groups.front();
+      for (const auto& group : groups) {
+        if (better_group(group, *best, lower)) {
+          best = &group;
+        }
+      }
+      cell.value = best->stats.mean;
+      cell.group = best->stats;
+      shown.push_back(best->stats.std);
+    }
+    shown.push_back(cell.value);
+    values[where] = cell;
+  }
+  const CellFormat format = format_for(options.metric, shown);
+  for (const auto& row : row_keys) {
     std::vector<std::string> line = {row};
     for (const auto& column : columns) {
-      const auto found = cells.find({row, column});
-      if (found == cells.end()) {
+      const auto found = values.find({row, column});
+      if (found == values.end()) {
         line.emplace_back();
-        continue;
+      } else if (!found->second.group) {
+        line.push_back(format(found->second.value));
+      } else {
+        // "0.9512 ± 0.0213 (3)"; a group of one has no spread to show: "0.9512 (1)".
+        const SpreadStats& stats = *found->second.group;
+        line.push_back(format(stats.mean) + (stats.n > 1 ? " ± " + format(stats.std) : std::string()) + " (" +
+                       std::to_string(stats.n) + ")");
       }
-      const auto& members = found->second;
-      double value = 0.0;
-      if (options.cell == "mean") {
-        value = std::accumulate(members.begin(), members.end(), 0.0,
-                                [](double sum, const RunValue& run) { return sum + run.value; }) /
-                static_cast<double>(members.size());
-      } else if (options.cell == "best") {
-        value =
-            std::min_element(members.begin(), members.end(), [lower](const RunValue& a, const RunValue& b) {
-              return better(a, b, lower);
-            })->value;
-      } else {  // the newest run: run ids increase with creation
-        value = std::max_element(members.begin(), members.end(), [](const RunValue& a, const RunValue& b) {
-                  return a.run->run.id < b.run->run.id;
-                })->value;
-      }
-      line.push_back(format_value(value));
     }
     table.rows.push_back(std::move(line));
   }

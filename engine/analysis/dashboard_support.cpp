@@ -50,7 +50,12 @@ std::optional<double> as_number(const std::string& text) {
 
 }  // namespace
 
-Selection select_runs(const std::vector<RunFacts>& runs, const DashboardOptions& options) {
+bool is_text_run(const RunFacts& run) {
+  const json* task = find_sweep_path(run.config, "data.task");
+  return task != nullptr && task->is_string() && *task == "text";
+}
+
+Selection select_runs(const std::vector<RunFacts>& runs, const DashboardOptions& options, bool mqar_only) {
   if (options.aggregate != "last" && options.aggregate != "best") {
     throw std::invalid_argument("dashboard option aggregate: \"" + options.aggregate +
                                 "\" is not one of last, best (the run's last or best value of the metric)");
@@ -59,8 +64,13 @@ Selection select_runs(const std::vector<RunFacts>& runs, const DashboardOptions&
   size_t unfinished = 0;
   size_t missing = 0;
   size_t not_finite = 0;
+  size_t text = 0;
   for (const auto& run : runs) {
     if (options.sweep_id && run.run.sweep_id != options.sweep_id) {
+      continue;
+    }
+    if (mqar_only && is_text_run(run)) {
+      ++text;
       continue;
     }
     if (!options.include_unfinished && run.run.status != RunStatus::Finished) {
@@ -75,6 +85,10 @@ Selection select_runs(const std::vector<RunFacts>& runs, const DashboardOptions&
     } else {
       selection.runs.push_back({&run, *value});
     }
+  }
+  if (text > 0) {
+    selection.notes.push_back(count_runs(text) + " of language modelling (data.task \"text\") left out: " +
+                              "these dashboards compare MQAR runs");
   }
   if (unfinished > 0) {
     selection.notes.push_back(count_runs(unfinished) +

@@ -31,8 +31,15 @@ struct Selection {
 
 // The runs of the sweep (if any) that are finished (or any status with include_unfinished) and have a
 // finite value of options.metric, aggregated per options.aggregate; every run left out is counted in
-// a note. Throws std::invalid_argument for an aggregate other than "last" or "best".
-Selection select_runs(const std::vector<RunFacts>& runs, const DashboardOptions& options);
+// a note. With mqar_only, text runs (data.task "text") are left out first, under a note of their own:
+// they are language modelling, not what the MQAR accuracy dashboards compare, and counting them as
+// runs with "no valid/accuracy yet" would suggest they will get one. Throws std::invalid_argument for
+// an aggregate other than "last" or "best".
+Selection select_runs(const std::vector<RunFacts>& runs, const DashboardOptions& options,
+                      bool mqar_only = false);
+
+// Whether the run is a text (language modelling) run: data.task "text".
+bool is_text_run(const RunFacts& run);
 
 // The run's value of `key` ("last" or "best" of its summary), if it logged the key.
 std::optional<double> summary_value(const RunFacts& run, const std::string& key,

@@ -2,7 +2,9 @@
 
 #include <stdexcept>
 
+#include "engine/analysis/dashboard_groups.h"
 #include "engine/analysis/dashboard_support.h"
+#include "engine/analysis/task_definition.h"
 #include "engine/store/store.h"
 
 namespace zoolab {
@@ -10,8 +12,8 @@ namespace zoolab {
 const std::vector<DashboardInfo>& dashboard_list() {
   static const std::vector<DashboardInfo> list = {
       {"accuracy-vs-width", "Accuracy vs model width",
-       "MQAR accuracy against d_model, one panel per sequence length and one line per mixer, best run over "
-       "the other settings (Zoology Fig. 2)"},
+       "MQAR accuracy against d_model, one panel per sequence length and one line per mixer, best run (or "
+       "mean of a seed group) over the other settings (Zoology Fig. 2)"},
       {"accuracy-vs-state-size", "Accuracy vs state size",
        "Accuracy against the recurrent state size in bytes, best run per mixer and size, with the smallest "
        "state reaching 0.99 marked (Based paper Fig. 2)"},
@@ -26,8 +28,7 @@ const std::vector<DashboardInfo>& dashboard_list() {
        "metric"},
       {"pivot-table", "Pivot table",
        "A table of the metric with chosen rows and columns (mixer, sweep, status or a config path), each "
-       "cell "
-       "the best, mean or last run value"},
+       "cell the best, mean or last run value, or the best seed group's mean ± std (n)"},
       {"mad-scorecard", "MAD scorecard",
        "Accuracy on each MAD task per architecture (mean over the task's difficulty settings of the best run "
        "over learning rate and weight decay) and the MAD score, their mean (MAD protocol)"},
@@ -48,10 +49,19 @@ Figure build_dashboard(const std::string& name, const std::vector<RunFacts>& run
   if (info == nullptr) {
     throw std::invalid_argument("unknown dashboard \"" + name + "\"; the dashboards are " + known);
   }
-  const dashboard::Selection selection = dashboard::select_runs(runs, options);
+  dashboard::check_error_bars(options);
+  // The accuracy dashboards compare MQAR runs of one task definition (task_definition.h); the
+  // parallel coordinates, the pivot table and the MAD scorecard show whatever runs they are given.
+  const bool accuracy = name == "accuracy-vs-width" || name == "accuracy-vs-state-size" ||
+                        name == "accuracy-vs-parameters" || name == "accuracy-by-kv-pairs" ||
+                        name == "accuracy-by-seq-len";
+  dashboard::Selection selection = dashboard::select_runs(runs, options, accuracy);
   Figure figure;
   figure.name = name;
   figure.title = info->title;
+  if (accuracy) {
+    dashboard::keep_one_task_definition(figure, selection, name, options);
+  }
   figure.notes = selection.notes;
   if (name == "accuracy-vs-width") {
     figure.title = "MQAR accuracy vs model width (Zoology Fig. 2)";

@@ -7,7 +7,10 @@
 // Selection follows Zoology's plotting scripts (docs/reference.md#choosing-the-best-run): a run's value is
 // the summary of `metric` (its last logged value by default, as W&B's run summary is), and for every (model,
 // d_model, sequence length) cell the run with the highest value over the other settings (learning rates) is
-// chosen; the hover label of each point names the chosen run.
+// chosen; the hover label of each point names the chosen run. Runs repeating one setting over seeds (a seed
+// group) compete as one by their mean and are plotted as the mean with an error bar; and the accuracy
+// dashboards compare runs of one task definition only (the same data and training budget), the one with
+// most runs unless DashboardOptions::task_definition names another.
 
 #include <cstdint>
 #include <optional>
@@ -33,7 +36,8 @@ struct DashboardOptions {
   // The key of the task definition to compare (Figure::task_definitions); empty: the one with most runs.
   std::string task_definition;
   // pivot-table: rows and columns are dotted config paths or run fields ("mixer" = the model label),
-  // cell one of "best", "mean", "last" (the best, mean or newest run value in the cell).
+  // cell one of "best", "mean", "last" (the best, mean or newest run value in the cell) or "group" (the
+  // cell's best seed group by its mean, shown as "mean ± std (n)").
   std::string rows = "mixer";
   std::string columns = "model.d_model";
   std::string cell = "best";
@@ -54,7 +58,7 @@ struct DashboardInfo {
 const std::vector<DashboardInfo>& dashboard_list();
 
 // Throws std::invalid_argument naming the dashboard and listing the known ones, or naming a bad
-// option value (aggregate, cell, an unknown path).
+// option value (aggregate, error_bars, task_definition, cell, an unknown path).
 Figure build_dashboard(const std::string& name, const std::vector<RunFacts>& runs,
                        const DashboardOptions& options = {});
 Figure build_dashboard(const std::string& name, const Store& store, const DashboardOptions& options = {});

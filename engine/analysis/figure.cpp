@@ -95,13 +95,33 @@ std::string figure_to_csv(const Figure& figure) {
     }
     return out;
   }
-  append_row(out, {"panel", "series", "group", "style", "x", "y", "run_id", "label"});
+  append_row(out, {"panel", "series", "group", "style", "x", "y", "run_id", "label", "n", "mean", "std",
+                   "min", "max", "error_low", "error_high", "run_ids"});
   for (const auto& panel : figure.panels) {
     for (const auto& series : panel.series) {
       for (const auto& point : series.points) {
-        append_row(out,
-                   {panel.title, series.name, series.group, style_name(series.style), csv_number(point.x),
-                    csv_number(point.y), std::to_string(point.run_id), point.label});
+        std::vector<std::string> row = {panel.title,
+                                        series.name,
+                                        series.group,
+                                        style_name(series.style),
+                                        csv_number(point.x),
+                                        csv_number(point.y),
+                                        std::to_string(point.run_id),
+                                        point.label};
+        // A point of one run is a group of one: n = 1, its value as mean, min and max, no spread.
+        const FigureSpread spread = point.spread.value_or(
+            FigureSpread{point.run_ids.empty() ? 0 : 1, point.y, 0.0, point.y, point.y, point.y, point.y});
+        row.push_back(std::to_string(spread.n));
+        for (const double value :
+             {spread.mean, spread.std, spread.min, spread.max, spread.low, spread.high}) {
+          row.push_back(spread.n == 0 ? "" : csv_number(value));
+        }
+        std::string ids;
+        for (const int64_t id : point.run_ids) {
+          ids += (ids.empty() ? "" : " ") + std::to_string(id);
+        }
+        row.push_back(ids);
+        append_row(out, row);
       }
     }
   }
@@ -119,7 +139,22 @@ json figure_to_json(const Figure& figure) {
     for (const auto& series : panel.series) {
       json points = json::array();
       for (const auto& point : series.points) {
-        points.push_back({{"x", point.x}, {"y", point.y}, {"run_id", point.run_id}, {"label", point.label}});
+        json entry = {{"x", point.x},
+                      {"y", point.y},
+                      {"run_id", point.run_id},
+                      {"label", point.label},
+                      {"runs", point.run_ids}};
+        if (point.spread) {
+          const FigureSpread& spread = *point.spread;
+          entry.update({{"n", spread.n},
+                        {"mean", spread.mean},
+                        {"std", spread.std},
+                        {"min", spread.min},
+                        {"max", spread.max},
+                        {"error_low", spread.low},
+                        {"error_high", spread.high}});
+        }
+        points.push_back(std::move(entry));
       }
       series_list.push_back({{"name", series.name},
                              {"group", series.group},
@@ -138,9 +173,15 @@ json figure_to_json(const Figure& figure) {
   if (figure.table) {
     table = {{"columns", figure.table->columns}, {"rows", figure.table->rows}};
   }
+  json definitions = json::array();
+  for (const auto& definition : figure.task_definitions) {
+    definitions.push_back({{"key", definition.key}, {"label", definition.label}, {"runs", definition.runs}});
+  }
   return {{"name", figure.name},
           {"title", figure.title},
           {"notes", figure.notes},
+          {"task_definitions", definitions},
+          {"task_definition", figure.task_definition},
           {"panels", panels},
           {"table", table}};
 }

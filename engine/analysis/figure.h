@@ -110,12 +110,16 @@ struct Figure {
   std::string task_definition;
 };
 
-// Every point as one CSV row: panel,series,group,style,x,y,run_id,label (RFC 4180 quoting, full
-// precision); a table figure is written as its own header and rows.
+// Every point as one CSV row: panel,series,group,style,x,y,run_id,label,n,mean,std,min,max,error_low,
+// error_high,run_ids (RFC 4180 quoting, full precision; a point of one run has n 1 and its value as
+// mean, min, max and both error ends; reference values have n 0 and empty statistics; run_ids separated
+// by spaces); a table figure is written as its own header and rows.
 std::string figure_to_csv(const Figure& figure);
 
-// The figure as JSON (`zoolab-cli dashboard --json`): {name, title, notes, panels: [{title, x, y,
-// markers, series: [{name, group, style, points: [{x, y, run_id, label}]}]}], table}.
+// The figure as JSON (`zoolab-cli dashboard --json`): {name, title, notes, task_definitions: [{key,
+// label, runs}], task_definition, panels: [{title, x, y, markers, series: [{name, group, style, points:
+// [{x, y, run_id, label, runs, and with a spread: n, mean, std, min, max, error_low, error_high}]}]}],
+// table}.
 nlohmann::json figure_to_json(const Figure& figure);
 
 }  // namespace zoolab

@@ -11,6 +11,7 @@
 #include "engine/analysis/figure.h"
 #include "engine/cli/commands.h"
 #include "engine/store/store.h"
+#include "engine/text/utf8.h"
 
 namespace zoolab {
 namespace {
@@ -67,9 +68,38 @@ void print_table(const FigureTable& table) {
   }
 }
 
+// The task definitions among the runs, the plotted one starred, with the key --task-definition takes.
+void print_task_definitions(const Figure& figure) {
+  if (figure.task_definitions.empty()) {
+    return;
+  }
+  std::cout << "\ntask definitions (choose with --task-definition KEY):\n";
+  for (const auto& definition : figure.task_definitions) {
+    std::cout << (definition.key == figure.task_definition ? "* " : "  ") << definition.key << "  "
+              << escape_for_terminal(definition.label) << "  (" << definition.runs
+              << (definition.runs == 1 ? " run)" : " runs)") << "\n";
+  }
+}
+
+// "n" and "error bar" columns: a seed group's size and its bar; a single run is n 1, no bar.
+std::string group_size(const FigurePoint& point) {
+  if (point.spread) {
+    return std::to_string(point.spread->n);
+  }
+  return point.run_ids.empty() ? "-" : "1";
+}
+
+std::string error_bar(const FigurePoint& point) {
+  if (!point.spread) {
+    return "-";
+  }
+  return number_text(point.spread->low, "%.4g") + ".." + number_text(point.spread->high, "%.4g");
+}
+
 // Readable text: each panel's points, one line each, with the hover label naming the chosen run.
 void print_figure(const Figure& figure) {
   std::cout << figure.title << "\n";
+  print_task_definitions(figure);
   if (figure.table) {
     std::cout << "\n";
     print_table(*figure.table);
@@ -82,12 +112,15 @@ void print_figure(const Figure& figure) {
     for (const auto& series : panel.series) {
       width = std::max(width, series.name.size());
     }
-    std::printf("  %-*s %12s %10s %6s  %s\n", static_cast<int>(width), "series", "x", "y", "run", "chosen");
+    std::printf("  %-*s %12s %10s %4s %15s %6s  %s\n", static_cast<int>(width), "series", "x", "y", "n",
+                "error bar", "run", "chosen");
     for (const auto& series : panel.series) {
       for (const auto& point : series.points) {
-        std::printf("  %-*s %12s %10s %6s  %s\n", static_cast<int>(width), series.name.c_str(),
+        std::printf("  %-*s %12s %10s %4s %15s %6s  %s\n", static_cast<int>(width), series.name.c_str(),
                     number_text(point.x, "%.6g").c_str(), number_text(point.y, "%.4g").c_str(),
-                    point.run_id == 0 ? "-" : std::to_string(point.run_id).c_str(), point.label.c_str());
+                    group_size(point).c_str(), error_bar(point).c_str(),
+                    point.run_id == 0 ? "-" : std::to_string(point.run_id).c_str(),
+                    escape_for_terminal(point.label).c_str());
       }
     }
     for (const auto& marker : panel.markers) {
@@ -134,15 +167,28 @@ void add_dashboard_command(CLI::App& app, CliState& state) {
       ->add_option("--columns", args->options.columns,
                    "pivot-table columns: mixer, sweep, status or a dotted config path")
       ->capture_default_str();
-  command->add_option("--cell", args->options.cell, "pivot-table cell: best, mean or last (newest run)")
+  command
+      ->add_option("--cell", args->options.cell,
+                   "pivot-table cell: best, mean, last (newest run) or group (the best seed group as mean ± "
+                   "std (n))")
       ->capture_default_str();
+  command
+      ->add_option("--error-bars", args->options.error_bars,
+                   "A seed group's error bar: std (mean ± sample std), minmax or none")
+      ->capture_default_str();
+  command->add_option(
+      "--task-definition", args->options.task_definition,
+      "Plot the runs of this task definition (a key the text or --json output lists; default: "
+      "the one with most runs)");
   command
       ->add_option("--dimension", args->options.dimensions,
                    "parallel-coordinates axis (repeatable; default: every config value that differs)")
       ->allow_extra_args(false);
   auto* json = command->add_flag("--json", args->json, "The figure as one JSON object");
   auto* csv =
-      command->add_flag("--csv", args->csv, "Every point as CSV (panel,series,group,style,x,y,run_id,label)");
+      command->add_flag("--csv", args->csv,
+                        "Every point as CSV (panel,series,group,style,x,y,run_id,label,n,mean,std,min,"
+                        "max,error_low,error_high,run_ids)");
   json->excludes(csv);
   list->excludes(json);
   list->excludes(csv);

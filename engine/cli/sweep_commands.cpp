@@ -18,6 +18,7 @@ struct SweepArgs {
   std::string file;
   std::string preset;
   std::string shard;
+  int64_t seeds = 1;  // used when --seeds is given; else the sweep file's own "seeds"
   bool dry_run = false;
   bool json = false;
 };
@@ -51,6 +52,8 @@ void add_sweep_commands(CLI::App& app, CliState& state) {
       "  {\"name\", \"base\": CONFIG, \"grid\": {\"model.d_model\": [64, 128], ...}, \"zip\": [...]}\n"
       "or, for models whose fields follow the sweep differently,\n"
       "  {\"name\", \"grid\", \"parts\": [{\"base\", \"grid\", \"zip\"}, ...]}.\n"
+      "\"seeds\": N (top level, or per part) repeats every point over N run seeds: \"seed\" = the base's\n"
+      "seed, + 1, ..., runs named ...-seed=124; data.seed stays, so the repetitions see the same data.\n"
       "Runs already in the database under the same sweep name are not enqueued again, so re-running the\n"
       "command after a crash or with another shard is safe. Built-in sweeps: `zoolab-cli sweep --list`.");
   auto* file_option = sweep->add_option("file", args->file, "Sweep file (JSON)");
@@ -59,10 +62,13 @@ void add_sweep_commands(CLI::App& app, CliState& state) {
   sweep->add_option("--db", args->db, kDatabaseOptionHelp);
   sweep->add_option("--shard", args->shard,
                     "i/n: enqueue only every n-th run starting at run i (0-based), for job arrays");
+  auto* seeds_option =
+      sweep->add_option("--seeds", args->seeds,
+                        "Repeat every point over N run seeds (1 to 1000), replacing the file's \"seeds\"");
   sweep->add_flag("--dry-run", args->dry_run, "Validate and list the runs without enqueueing them");
   sweep->add_flag("--json", args->json, "Print {sweep, enqueued, already_present, runs} as JSON");
   auto* list = sweep->add_flag("--list", "List the built-in sweeps");
-  sweep->callback([args, list, &state]() {
+  sweep->callback([args, list, seeds_option, &state]() {
     if (list->count() > 0) {
       for (const auto& preset : list_sweep_presets()) {
         std::cout << preset.name << " (" << preset.num_runs << " runs)\n    " << preset.description << "\n";
@@ -74,7 +80,10 @@ void add_sweep_commands(CLI::App& app, CliState& state) {
       throw ConfigError("",
                         "give a sweep file or --preset NAME (built-in sweeps: `zoolab-cli sweep --list`)");
     }
-    const SweepSpec spec = args->file.empty() ? load_sweep_preset(args->preset) : load_sweep_file(args->file);
+    SweepSpec spec = args->file.empty() ? load_sweep_preset(args->preset) : load_sweep_file(args->file);
+    if (seeds_option->count() > 0) {
+      spec = with_seeds(spec, args->seeds);
+    }
     std::vector<SweepPoint> points = spec.points;
     if (!args->shard.empty()) {
       const auto [shard, count] = parse_shard(args->shard);

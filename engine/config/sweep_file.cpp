@@ -39,10 +39,10 @@ json concat_grids(const json& shared, const json& own, const std::string& path) 
 }
 
 // expand_sweep's errors name the path inside the grid; this says which part of which file it was in.
-std::vector<SweepPoint> expand_part(const json& base, const json& grid, const json& zip,
+std::vector<SweepPoint> expand_part(const json& base, const json& grid, const json& zip, int64_t seeds,
                                     const std::string& where) {
   try {
-    return expand_sweep(base, grid, zip);
+    return expand_sweep(base, grid, zip, seeds);
   } catch (const ConfigError& error) {
     throw ConfigError(where, error.what());
   }
@@ -60,8 +60,11 @@ SweepSpec parse_sweep(const json& source) {
   const json* parts = reader.get_array("parts");
   const json* grid = reader.get_raw("grid");
   const json* zip = reader.get_raw("zip");
+  const json* seeds_value = reader.get_raw("seeds");
   reader.finish();
   const json shared_grid = grid ? *grid : json();
+  // Repetitions of every point over run seeds (expand_sweep); a part may give its own.
+  const int64_t seeds = seeds_value ? parse_sweep_seeds(*seeds_value, "seeds") : 1;
 
   if ((base == nullptr) == (parts == nullptr)) {
     throw ConfigError("base",
@@ -69,7 +72,8 @@ SweepSpec parse_sweep(const json& source) {
                       "{\"base\", \"grid\", \"zip\"} sharing the top-level grid)");
   }
   if (base != nullptr) {
-    spec.points = expand_part(*base, concat_grids(shared_grid, json(), "grid"), zip ? *zip : json(), "");
+    spec.points =
+        expand_part(*base, concat_grids(shared_grid, json(), "grid"), zip ? *zip : json(), seeds, "");
   } else {
     if (zip != nullptr) {
       throw ConfigError("zip", "with \"parts\", give each part its own \"zip\" (zip groups are per part)");
@@ -81,19 +85,23 @@ SweepSpec parse_sweep(const json& source) {
     // are on the whole sweep, and a shared grid copied into many parts must be counted first.
     const SweepSize shared = measure_sweep(json::object(), shared_grid);
     SweepSize whole{0, 0};
+    std::vector<int64_t> part_seeds;
     for (size_t i = 0; i < parts->size(); ++i) {
       const std::string where = "parts[" + std::to_string(i) + "]";
       ObjectReader part(parts->at(i), where);
       const json* part_base = part.get_object("base");
       const json* part_grid = part.get_raw("grid");
       const json* part_zip = part.get_raw("zip");
+      const json* own_seeds = part.get_raw("seeds");
       part.finish();
       if (part_base == nullptr) {
         throw ConfigError(where + ".base", "missing; each part needs a base run configuration");
       }
+      part_seeds.push_back(own_seeds ? parse_sweep_seeds(*own_seeds, where + ".seeds") : seeds);
       SweepSize own;
       try {
-        own = measure_sweep(*part_base, part_grid ? *part_grid : json(), part_zip ? *part_zip : json());
+        own = measure_sweep(*part_base, part_grid ? *part_grid : json(), part_zip ? *part_zip : json(),
+                            part_seeds.back());
       } catch (const ConfigError& error) {
         throw ConfigError(where, error.what());
       }
@@ -111,7 +119,7 @@ SweepSpec parse_sweep(const json& source) {
       const json* part_zip = part.contains("zip") ? &part["zip"] : nullptr;
       auto points = expand_part(part["base"],
                                 concat_grids(shared_grid, part_grid ? *part_grid : json(), where + ".grid"),
-                                part_zip ? *part_zip : json(), where);
+                                part_zip ? *part_zip : json(), part_seeds[i], where);
       std::move(points.begin(), points.end(), std::back_inserter(spec.points));
     }
   }
@@ -134,6 +142,20 @@ SweepSpec load_sweep_file(const std::string& path) {
   } catch (const ConfigError& error) {
     throw ConfigError("", path + ": " + error.what());
   }
+}
+
+SweepSpec with_seeds(const SweepSpec& spec, int64_t seeds) {
+  check_sweep_seeds(seeds, "--seeds");
+  json source = spec.source;
+  source["seeds"] = seeds;
+  if (source.contains("parts") && source["parts"].is_array()) {
+    for (auto& part : source["parts"]) {
+      if (part.is_object()) {
+        part.erase("seeds");
+      }
+    }
+  }
+  return parse_sweep(source);
 }
 
 namespace {

@@ -10,6 +10,8 @@
 //   {"name": "zoology-figure2", "grid": [["model.d_model", [64, 128, 256, 512]], ...],
 //    "parts": [{"base": CONFIG, "zip": [...]}, ...]}
 //
+// "seeds": N (top level, or per part to override it) repeats every point over N run seeds, see
+// expand_sweep: {"name": "widths", "base": CONFIG, "grid": {...}, "seeds": 3} is 3 runs per point.
 // A part's own "grid" dimensions come after the shared ones. Run names must be unique over the whole
 // sweep: they are how `zoolab-cli sweep` recognises the points already enqueued.
 
@@ -36,6 +38,11 @@ SweepSpec parse_sweep(const nlohmann::json& json);
 
 // Reads a sweep file; a syntax error names the file, line and column.
 SweepSpec load_sweep_file(const std::string& path);
+
+// The sweep `spec` came from, repeating every point over `seeds` run seeds instead of the file's own
+// "seeds" (`zoolab-cli sweep --seeds N`): the source's top-level "seeds" is set and the parts' removed,
+// so the stored sweep file says what was enqueued. Throws ConfigError("--seeds", ...) out of 1..1000.
+SweepSpec with_seeds(const SweepSpec& spec, int64_t seeds);
 
 // Built-in sweeps: resources/presets/sweeps/NAME.json, embedded at build time.
 struct SweepPresetInfo {

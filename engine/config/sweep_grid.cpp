@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 
 #include "engine/config/json_reader.h"
+#include "engine/config/run_config.h"
 #include "engine/text/utf8.h"
 #include "engine/util/memory_budget.h"
 
@@ -91,7 +93,9 @@ json& resolve_for_write(json& config, const std::string& path) {
     if (!node->contains(part)) {
       const bool in_kwargs = i > 0 && parts[i - 1] == "kwargs";
       const bool new_kwargs = part == "kwargs" && i + 1 < parts.size() && node->contains("name");
-      if (!in_kwargs && !new_kwargs) {
+      // The run seed is what repetitions vary: a base leaving it at its default can still be swept.
+      const bool run_seed = parts.size() == 1 && part == "seed";
+      if (!in_kwargs && !new_kwargs && !run_seed) {
         std::string keys;
         for (auto it = node->begin(); it != node->end(); ++it)
           keys += (keys.empty() ? "" : ", ") + escape_for_terminal(it.key());
@@ -273,6 +277,43 @@ std::vector<Dimension> sweep_dimensions(const nlohmann::json& grid, const nlohma
   return dimensions;
 }
 
+// The repetitions of every point over `seeds` run seeds (see expand_sweep): a last dimension over
+// "seed", from the base's seed up.
+void add_seed_dimension(std::vector<Dimension>& dimensions, const nlohmann::json& base, int64_t seeds) {
+  check_sweep_seeds(seeds);
+  if (seeds == 1) {
+    return;
+  }
+  for (const auto& d : dimensions) {
+    for (const auto& path : d.paths) {
+      if (path == "seed") {
+        throw ConfigError("seeds",
+                          std::to_string(seeds) +
+                              " seeds, but the grid already varies \"seed\"; give either \"seeds\": N "
+                              "or a seed dimension, not both");
+      }
+    }
+  }
+  uint64_t first = RunConfig().seed;
+  const json* given = base.is_object() ? find_sweep_path(base, "seed") : nullptr;
+  if (given != nullptr && given->is_number_unsigned()) {
+    first = given->get<uint64_t>();
+  } else if (given != nullptr && given->is_number_integer() && given->get<int64_t>() >= 0) {
+    first = static_cast<uint64_t>(given->get<int64_t>());
+  }
+  const uint64_t repetitions = static_cast<uint64_t>(seeds);
+  if (first > std::numeric_limits<uint64_t>::max() - (repetitions - 1)) {
+    throw ConfigError("seeds", std::to_string(seeds) + " seeds from the base's seed " +
+                                   std::to_string(first) +
+                                   " pass 2^64 - 1; give the base a smaller \"seed\"");
+  }
+  json values = json::array();
+  for (uint64_t i = 0; i < repetitions; ++i) {
+    values.push_back(first + i);
+  }
+  dimensions.push_back({{"seed"}, {values}, repetitions});
+}
+
 SweepSize measure_dimensions(const nlohmann::json& base, const std::vector<Dimension>& dimensions) {
   SweepSize size{1, base.dump().size()};
   for (const auto& d : dimensions) {
@@ -291,8 +332,35 @@ SweepSize measure_dimensions(const nlohmann::json& base, const std::vector<Dimen
 
 }  // namespace
 
-SweepSize measure_sweep(const nlohmann::json& base, const nlohmann::json& grid, const nlohmann::json& zip) {
-  return measure_dimensions(base, sweep_dimensions(grid, zip));
+void check_sweep_seeds(int64_t seeds, const std::string& where) {
+  if (seeds < 1 || seeds > kMaxSweepSeeds) {
+    throw ConfigError(where,
+                      "expected the number of seeds to repeat every point over, an integer from 1 to " +
+                          std::to_string(kMaxSweepSeeds) + ", got " + std::to_string(seeds));
+  }
+}
+
+int64_t parse_sweep_seeds(const nlohmann::json& value, const std::string& where) {
+  if (!value.is_number_integer()) {
+    throw ConfigError(where,
+                      "expected the number of seeds to repeat every point over, an integer from 1 to " +
+                          std::to_string(kMaxSweepSeeds) + ", got " + describe_json_value(value));
+  }
+  if (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(kMaxSweepSeeds)) {
+    throw ConfigError(where,
+                      "expected the number of seeds to repeat every point over, an integer from 1 to " +
+                          std::to_string(kMaxSweepSeeds) + ", got " + value.dump());
+  }
+  const int64_t seeds = value.get<int64_t>();
+  check_sweep_seeds(seeds, where);
+  return seeds;
+}
+
+SweepSize measure_sweep(const nlohmann::json& base, const nlohmann::json& grid, const nlohmann::json& zip,
+                        int64_t seeds) {
+  std::vector<Dimension> dimensions = sweep_dimensions(grid, zip);
+  add_seed_dimension(dimensions, base, seeds);
+  return measure_dimensions(base, dimensions);
 }
 
 void check_sweep_size(const SweepSize& size, const std::string& what) {
@@ -312,11 +380,12 @@ void check_sweep_size(const SweepSize& size, const std::string& what) {
 }
 
 std::vector<SweepPoint> expand_sweep(const nlohmann::json& base, const nlohmann::json& grid,
-                                     const nlohmann::json& zip) {
+                                     const nlohmann::json& zip, int64_t seeds) {
   if (!base.is_object()) {
     throw ConfigError("base", "expected a run configuration object, got " + describe_json_value(base));
   }
-  const std::vector<Dimension> dimensions = sweep_dimensions(grid, zip);
+  std::vector<Dimension> dimensions = sweep_dimensions(grid, zip);
+  add_seed_dimension(dimensions, base, seeds);
   check_sweep_size(measure_dimensions(base, dimensions), "grid");
 
   std::vector<std::string> all_paths;

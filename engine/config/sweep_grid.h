@@ -41,10 +41,23 @@ struct SweepPoint {
 // object a new key may be added, since mixer kwargs are optional), a value list that is not a
 // non-empty array, zip lists of unequal length, and a path given twice (or inside another one).
 //
-// The points are counted before anything is expanded: more than kMaxSweepPoints, or more than the
-// memory limit can hold (check_sweep_size), is refused under the path "grid".
+// `seeds` > 1 repeats every point over that many run seeds: one more dimension, the last (so a point's
+// repetitions are neighbours), setting "seed" to the base's seed (123 when the base has none), + 1, ...
+// and naming the runs "...-seed=124". Only the run seed changes (model initialisation and batch order):
+// data.seed stays, so the repetitions train and test on the same dataset. A grid that already varies
+// "seed" cannot also have seeds > 1 (ConfigError "seeds").
+//
+// The points are counted before anything is expanded, repetitions included: more than kMaxSweepPoints,
+// or more than the memory limit can hold (check_sweep_size), is refused under the path "grid".
 std::vector<SweepPoint> expand_sweep(const nlohmann::json& base, const nlohmann::json& grid,
-                                     const nlohmann::json& zip = nlohmann::json());
+                                     const nlohmann::json& zip = nlohmann::json(), int64_t seeds = 1);
+
+// The most seeds a sweep may repeat each point over.
+inline constexpr int64_t kMaxSweepSeeds = 1000;
+// Throws ConfigError(`where`, ...) naming the value unless 1 <= seeds <= kMaxSweepSeeds.
+void check_sweep_seeds(int64_t seeds, const std::string& where = "seeds");
+// A sweep file's "seeds" value: an integer from 1 to kMaxSweepSeeds, else ConfigError(`where`, ...).
+int64_t parse_sweep_seeds(const nlohmann::json& value, const std::string& where = "seeds");
 
 // The most points one sweep may have (all its parts together). A tiny file can describe 30^7 points;
 // 100,000 is far above any study zoolab runs (Figure 2 is 448) and far below what exhausts memory.
@@ -57,10 +70,10 @@ struct SweepSize {
   CheckedSize bytes_per_point;  // the base's JSON text plus the longest value of every list
 };
 
-// How many points `grid` and `zip` expand to over `base`, and how large one may be, without expanding
-// them. Throws ConfigError as expand_sweep does for a malformed grid or zip.
+// How many points `grid`, `zip` and `seeds` expand to over `base`, and how large one may be, without
+// expanding them. Throws ConfigError as expand_sweep does for a malformed grid, zip or seeds.
 SweepSize measure_sweep(const nlohmann::json& base, const nlohmann::json& grid,
-                        const nlohmann::json& zip = nlohmann::json());
+                        const nlohmann::json& zip = nlohmann::json(), int64_t seeds = 1);
 
 // Throws ConfigError(`what`, ...) when the sweep has more than kMaxSweepPoints points or its points
 // would take more than memory_limit_bytes().

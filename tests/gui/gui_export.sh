@@ -34,7 +34,7 @@ assert len(lines) >= 3, len(lines)  # axes, the attention line and its legend ic
 PY
 
 "$GUI" --db "$ZOOLAB_DB" --export accuracy-vs-width --out "$WORK/width.csv" >/dev/null 2>&1 || fail "CSV export failed"
-[ "$(head -n 1 "$WORK/width.csv")" = "panel,series,group,style,x,y,run_id,label" ] || fail "bad CSV header"
+[ "$(head -n 1 "$WORK/width.csv")" = "panel,series,group,style,x,y,run_id,label,n,mean,std,min,max,error_low,error_high,run_ids" ] || fail "bad CSV header"
 [ "$(($(wc -l <"$WORK/width.csv") - 1))" -eq 2 ] || fail "the CSV should hold the two runs: $(cat "$WORK/width.csv")"
 "$GUI" --db "$ZOOLAB_DB" --export accuracy-vs-width --out "$WORK/width.png" --dpi 150 >/dev/null 2>&1 ||
   fail "PNG export failed"

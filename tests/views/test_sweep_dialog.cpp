@@ -115,5 +115,33 @@ TEST(SweepDialog, ValuesParseAsJsonOrStrings) {
   EXPECT_THROW(SweepDialog::parseValues("  "), std::invalid_argument);
 }
 
+TEST(SweepDialog, SeedsRepeatEveryRunAndGoIntoTheSweepFile) {
+  SweepDialog dialog(base(), {"model.d_model"}, nullptr);
+  QSpinBox* seeds = dialog.findChild<QSpinBox*>(QStringLiteral("sweepSeedsSpin"));
+  ASSERT_EQ(seeds, dialog.seedsSpin());
+  EXPECT_EQ(seeds->value(), 1);
+  EXPECT_EQ(seeds->maximum(), 1000);
+  seeds->setValue(3);
+  dialog.updatePreview();
+  // The base alone over 3 seeds is a sweep: no field row needed.
+  EXPECT_EQ(dialog.previewTable()->rowCount(), 3);
+  EXPECT_TRUE(dialog.okButton()->isEnabled());
+  dialog.addRow("model.d_model", "64, 128");
+  dialog.updatePreview();
+  ASSERT_EQ(dialog.previewTable()->rowCount(), 6);
+  const uint64_t first = base()["seed"].get<uint64_t>();
+  EXPECT_EQ(dialog.previewTable()->item(1, 0)->text().toStdString(),
+            "sw-d_model=64-seed=" + std::to_string(first + 1));
+  const json spec = dialog.spec();
+  EXPECT_EQ(spec["seeds"], 3);
+  const SweepSpec parsed = parse_sweep(spec);
+  ASSERT_EQ(parsed.points.size(), 6u);
+  EXPECT_EQ(parsed.points[5].config, dialog.configs()[5]);
+  EXPECT_EQ(dialog.configs()[5]["seed"], first + 2);
+  seeds->setValue(1);
+  dialog.updatePreview();
+  EXPECT_FALSE(dialog.spec().contains("seeds"));
+}
+
 }  // namespace
 }  // namespace zoolab

@@ -326,8 +326,8 @@ TEST_F(DashboardTest, SweepOptionKeepsOnlyThatSweepsRuns) {
   const Figure table = build("pivot-table", options);
   ASSERT_TRUE(table.table.has_value());
   ASSERT_EQ(table.table->rows.size(), 2u);
-  EXPECT_EQ(table.table->rows[0], (std::vector<std::string>{"(none)", "0.9"}));
-  EXPECT_EQ(table.table->rows[1], (std::vector<std::string>{"lr-sweep", "0.5"}));
+  EXPECT_EQ(table.table->rows[0], (std::vector<std::string>{"(none)", "0.9000"}));
+  EXPECT_EQ(table.table->rows[1], (std::vector<std::string>{"lr-sweep", "0.5000"}));
 }
 
 TEST_F(DashboardTest, PinnedPaperValuesEqualZoologyFigure2) {
@@ -422,7 +422,8 @@ TEST_F(DashboardTest, StateSizeKeepsTheBestRunPerSizeAndMarksTheSmallestReaching
                                    {"hyena", 256, 0.2},        {"hyena", 0, 0.999}};
   std::vector<int64_t> ids;
   for (const auto& spec : specs) {
-    const int64_t run = add_run(spec.mixer, spec.mixer, 64, 64, 1e-3);
+    // Another learning rate each: runs of one configuration would be one seed group (repetitions).
+    const int64_t run = add_run(spec.mixer, spec.mixer, 64, 64, 1e-3 * static_cast<double>(ids.size() + 1));
     m_store.set_model_info(run, 1000, spec.state);
     log(run, "valid/accuracy", 1, spec.value);
     ids.push_back(run);
@@ -464,7 +465,7 @@ TEST_F(DashboardTest, ParametersAreLinesOfTheBestRunPerCountInOrder) {
                                                                        {"rwkv", 100000, 0.1}};
   std::vector<int64_t> ids;
   for (const auto& [mixer, params, value] : specs) {
-    const int64_t run = add_run(mixer, mixer, 64, 64, 1e-3);
+    const int64_t run = add_run(mixer, mixer, 64, 64, 1e-3 * static_cast<double>(ids.size() + 1));
     m_store.set_model_info(run, params, 100);
     log(run, "valid/accuracy", 1, value);
     ids.push_back(run);
@@ -619,19 +620,19 @@ TEST_F(DashboardTest, PivotCellsAreBestMeanOrNewest) {
   const FigureTable best = table("best");
   EXPECT_EQ(best.columns, (std::vector<std::string>{"mixer \\ model.d_model", "64", "128"}));
   ASSERT_EQ(best.rows.size(), 2u);
-  EXPECT_EQ(best.rows[0], (std::vector<std::string>{"attention", "0.9", "0.25"}));
-  EXPECT_EQ(best.rows[1], (std::vector<std::string>{"hyena", "0.125", ""}));
-  EXPECT_EQ(table("mean").rows[0], (std::vector<std::string>{"attention", "0.7", "0.25"}));
-  EXPECT_EQ(table("last").rows[0], (std::vector<std::string>{"attention", "0.7", "0.25"}));
+  EXPECT_EQ(best.rows[0], (std::vector<std::string>{"attention", "0.9000", "0.2500"}));
+  EXPECT_EQ(best.rows[1], (std::vector<std::string>{"hyena", "0.1250", ""}));
+  EXPECT_EQ(table("mean").rows[0], (std::vector<std::string>{"attention", "0.7000", "0.2500"}));
+  EXPECT_EQ(table("last").rows[0], (std::vector<std::string>{"attention", "0.7000", "0.2500"}));
   options.cell = "best";
   options.rows = "model.d_model";
   options.columns = "status";
   const Figure swapped = build("pivot-table", options);
   EXPECT_EQ(swapped.table->columns, (std::vector<std::string>{"model.d_model \\ status", "finished"}));
-  EXPECT_EQ(swapped.table->rows[0], (std::vector<std::string>{"64", "0.9"}));
-  EXPECT_EQ(swapped.table->rows[1], (std::vector<std::string>{"128", "0.25"}));
+  EXPECT_EQ(swapped.table->rows[0], (std::vector<std::string>{"64", "0.9000"}));
+  EXPECT_EQ(swapped.table->rows[1], (std::vector<std::string>{"128", "0.2500"}));
 
-  // 4 significant digits.
+  // Accuracies with 4 fixed decimals, the same for every cell of the table.
   const int64_t precise = add_run("p", "rwkv", 64, 64, 1e-3);
   log(precise, "valid/accuracy", 1, 0.123456);
   options.rows = "mixer";
@@ -642,7 +643,7 @@ TEST_F(DashboardTest, PivotCellsAreBestMeanOrNewest) {
   std::string message = error_of([&] { build("pivot-table", options); });
   EXPECT_NE(message.find("cell"), std::string::npos) << message;
   EXPECT_NE(message.find("\"median\""), std::string::npos) << message;
-  EXPECT_NE(message.find("best, mean, last"), std::string::npos) << message;
+  EXPECT_NE(message.find("best, mean, last, group"), std::string::npos) << message;
   options.cell = "best";
   options.columns = "model.dmodel";
   message = error_of([&] { build("pivot-table", options); });
@@ -717,14 +718,15 @@ TEST_F(DashboardTest, CsvHoldsEveryPointAndRoundTripsNumbersExactly) {
   const auto rows = parse_csv(figure_to_csv(figure));
   ASSERT_FALSE(rows.empty());
   EXPECT_EQ(rows[0],
-            (std::vector<std::string>{"panel", "series", "group", "style", "x", "y", "run_id", "label"}));
+            (std::vector<std::string>{"panel", "series", "group", "style", "x", "y", "run_id", "label", "n",
+                                      "mean", "std", "min", "max", "error_low", "error_high", "run_ids"}));
   size_t row = 1;
   for (const auto& panel : figure.panels) {
     for (const auto& series : panel.series) {
       for (const auto& point : series.points) {
         ASSERT_LT(row, rows.size());
         const auto& fields = rows[row++];
-        ASSERT_EQ(fields.size(), 8u);
+        ASSERT_EQ(fields.size(), 16u);
         EXPECT_EQ(fields[0], panel.title);
         EXPECT_EQ(fields[1], series.name);
         EXPECT_EQ(fields[2], series.group);
@@ -733,6 +735,13 @@ TEST_F(DashboardTest, CsvHoldsEveryPointAndRoundTripsNumbersExactly) {
         EXPECT_EQ(std::strtod(fields[5].c_str(), nullptr), point.y);
         EXPECT_EQ(std::stoll(fields[6]), point.run_id);
         EXPECT_EQ(fields[7], point.label);
+        // Single runs (a group of one: n 1, no spread) and the paper's values (no run: n 0).
+        EXPECT_EQ(fields[8], point.run_id == 0 ? "0" : "1");
+        EXPECT_EQ(fields[15], point.run_id == 0 ? "" : std::to_string(point.run_id));
+        if (point.run_id != 0) {
+          EXPECT_EQ(std::strtod(fields[9].c_str(), nullptr), point.y);
+          EXPECT_EQ(fields[10], "0");
+        }
       }
     }
   }
@@ -773,6 +782,12 @@ TEST_F(DashboardTest, JsonHasTheDocumentedShape) {
   EXPECT_EQ(series["points"][0]["y"], 0.75);
   EXPECT_EQ(series["points"][0]["run_id"], run);
   EXPECT_TRUE(series["points"][0]["label"].is_string());
+  EXPECT_EQ(series["points"][0]["runs"], json::array({run}));
+  EXPECT_FALSE(series["points"][0].contains("std")) << "a single run has no spread";
+  ASSERT_EQ(width["task_definitions"].size(), 1u);
+  EXPECT_EQ(width["task_definition"], width["task_definitions"][0]["key"]);
+  EXPECT_EQ(width["task_definitions"][0]["runs"], 1);
+  EXPECT_EQ(width["task_definitions"][0]["label"], "mqar V=8192, 4 epochs, train kv 4");
 
   const json state = figure_to_json(build("accuracy-vs-state-size"));
   EXPECT_EQ(state["panels"][0]["series"][0]["style"], "scatter");
@@ -781,7 +796,7 @@ TEST_F(DashboardTest, JsonHasTheDocumentedShape) {
   const json pivot = figure_to_json(build("pivot-table"));
   EXPECT_TRUE(pivot["panels"].empty());
   EXPECT_EQ(pivot["table"]["columns"], json({"mixer \\ model.d_model", "64"}));
-  EXPECT_EQ(pivot["table"]["rows"], json::array({json::array({"attention", "0.75"})}));
+  EXPECT_EQ(pivot["table"]["rows"], json::array({json::array({"attention", "0.7500"})}));
 }
 
 // A MAD run: one task in train and test, a difficulty setting (vocabulary, length) and an optimisation point.
