@@ -139,6 +139,12 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   connect(m_editor, &ConfigEditor::sweepRequested, this, &MainWindow::launchSweep);
 
   connect(m_runView, &RunTableView::runActivated, this, &MainWindow::onRunActivated);
+  connect(m_dashboards, &DashboardView::runsClicked, this, &MainWindow::selectDashboardRuns);
+  connect(m_dashboards, &DashboardView::runActivated, this, [this](qint64 runId) {
+    if (m_runView->selectRun(runId)) {
+      onRunActivated(runId);
+    }
+  });
   connect(m_runView, &RunTableView::selectedRunsChanged, this, &MainWindow::onSelectionChanged);
   connect(m_runView, &RunTableView::contextMenuRequested, m_actions, &RunActions::showContextMenu);
   connect(m_details, &RunDetailsView::cancelRequested, m_actions, &RunActions::cancel);
@@ -168,6 +174,7 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
     m_splitter->setSizes({560, 840});
   }
   m_dashboards->setFigureStyle(m_settings.figureStyle());
+  m_dashboards->setErrorBars(m_settings.dashboardErrorBars());
   m_curves->setFigureStyle(m_settings.figureStyle());
   m_inspector->setFigureStyle(m_settings.figureStyle());
   m_tabs->setCurrentIndex(qBound(0, m_settings.currentTab(), m_tabs->count() - 1));
@@ -335,6 +342,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   m_settings.setMainSplitterState(m_splitter->saveState());
   m_settings.setCurrentTab(m_tabs->currentIndex());
   m_settings.setRunTableHeaderState(m_runView->saveHeaderState());
+  m_settings.setDashboardErrorBars(m_dashboards->errorBars());
   m_settings.sync();
   QMainWindow::closeEvent(event);
 }
@@ -546,6 +554,18 @@ void MainWindow::setWindowData(std::shared_ptr<const WindowData> data) {
 void MainWindow::onRunActivated(qint64 runId) {
   if (m_runs.count(runId)) {
     m_tabs->setCurrentWidget(m_details);
+  }
+}
+
+void MainWindow::selectDashboardRuns(const QList<qint64>& runIds) {
+  const int selected = m_runView->selectRuns(runIds);
+  if (selected < runIds.size()) {
+    // Selecting a run the filter hides would leave the explorer showing nothing of it: say so instead.
+    statusBar()->showMessage(
+        tr("Selected %1 of the dashboard's %2 runs; the others are hidden by the run filter")
+            .arg(selected)
+            .arg(runIds.size()),
+        5000);
   }
 }
 
