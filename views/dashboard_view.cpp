@@ -462,6 +462,12 @@ void DashboardView::rebuildFigure() {
     m_errorLabel->clear();
     m_errorLabel->setVisible(false);
   } catch (const std::exception& error) {
+    if (!m_taskDefinition.isEmpty()) {
+      // The chosen task definition left the database (its runs deleted): back to the default one.
+      m_taskDefinition.clear();
+      rebuildFigure();
+      return;
+    }
     // A bad option (a typed pivot path no run has): say so and keep the last figure.
     showError(QString::fromUtf8(error.what()));
   }

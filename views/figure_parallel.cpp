@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include <QFontMetricsF>
+#include <QtMath>
+
 namespace zoolab {
 
 namespace {
@@ -14,6 +17,7 @@ const QColor kTickLabelColour(40, 40, 40);
 // Labels sit over the run lines: a pale backing keeps them readable without hiding the lines.
 const QColor kTickLabelBacking(255, 255, 255, 190);
 constexpr double kTolerance = 1e-9;
+constexpr double kVerticalRoom = 0.06;
 
 }  // namespace
 
@@ -21,17 +25,33 @@ void drawParallelAxes(QCustomPlot* plot, QCPAxisRect* rect, const FigurePanel& p
                       const FigureStyle& style) {
   QCPAxis* xAxis = rect->axis(QCPAxis::atBottom);
   QCPAxis* yAxis = rect->axis(QCPAxis::atLeft);
+  // Room above and below, so the labels of the top and bottom values clear the frame.
+  yAxis->setRange(-kVerticalRoom, 1.0 + kVerticalRoom);
   yAxis->setTicks(false);
   yAxis->setTickLabels(false);
   yAxis->setLabel(QString());
   yAxis->grid()->setVisible(false);
   xAxis->grid()->setVisible(false);  // the axes below replace the grid lines at each x
+  // The axes and their labels over the run lines (whose layer brushing changes), under the legend.
+  static const QString kLayer = QStringLiteral("parallelAxes");
+  if (!plot->layer(kLayer)) {
+    plot->addLayer(kLayer, plot->layer(QStringLiteral("main")), QCustomPlot::limAbove);
+  }
 
+  // The first axis's name slants down to the left of the frame: QCustomPlot drops a tick label that
+  // would cross the widget's edge, so leave it room.
+  if (!panel.x.ticks.empty() && xAxis->tickLabelRotation() != 0.0) {
+    const double width = QFontMetricsF(xAxis->tickLabelFont())
+                             .horizontalAdvance(QString::fromStdString(panel.x.ticks.front().second));
+    const double slant = std::cos(qDegreesToRadians(xAxis->tickLabelRotation()));
+    rect->setMinimumMargins(QMargins(static_cast<int>(width * slant) + 8, 0, 0, 0));
+  }
   for (size_t a = 0; a < panel.parallel_axes.size(); ++a) {
     const FigureParallelAxis& axis = panel.parallel_axes[a];
     const double x = static_cast<double>(a);
     auto* line = new QCPItemLine(plot);
     line->setClipAxisRect(rect);
+    line->setLayer(kLayer);
     line->setPen(QPen(kAxisColour, 1.2));
     for (QCPItemPosition* position : {line->start, line->end}) {
       position->setAxes(xAxis, yAxis);
@@ -42,6 +62,7 @@ void drawParallelAxes(QCustomPlot* plot, QCPAxisRect* rect, const FigurePanel& p
     for (const auto& [position, label] : axis.ticks) {
       auto* tick = new QCPItemLine(plot);
       tick->setClipAxisRect(rect);
+      tick->setLayer(kLayer);
       tick->setPen(QPen(kAxisColour, 1.2));
       tick->start->setAxes(xAxis, yAxis);
       tick->start->setAxisRect(rect);
@@ -51,6 +72,7 @@ void drawParallelAxes(QCustomPlot* plot, QCPAxisRect* rect, const FigurePanel& p
 
       auto* text = new QCPItemText(plot);
       text->setClipToAxisRect(false);  // the last axis's labels may reach into the margin
+      text->setLayer(kLayer);
       text->position->setAxes(xAxis, yAxis);
       text->position->setAxisRect(rect);
       text->position->setCoords(x, position);

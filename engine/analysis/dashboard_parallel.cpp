@@ -30,8 +30,9 @@ constexpr size_t kMaxCategoryTicks = 12;
 // About this many values along a numeric axis.
 constexpr int kNumericTicks = 5;
 
-// Round values between low and high, about `count` of them, at 1, 2 or 5 times a power of ten.
-std::vector<double> nice_values(double low, double high, int count) {
+// Round values between low and high, about `count` of them, at 1, 2 or 5 times a power of ten (whole
+// numbers only when every value is whole: seeds and layer counts have no 5.5).
+std::vector<double> nice_values(double low, double high, int count, bool whole) {
   const double raw = (high - low) / count;
   const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
   double step = magnitude;
@@ -40,6 +41,9 @@ std::vector<double> nice_values(double low, double high, int count) {
     if (step >= raw) {
       break;
     }
+  }
+  if (whole) {
+    step = std::max(step, 1.0);
   }
   std::vector<double> values;
   for (double v = std::ceil(low / step - 1e-9) * step; v <= high + step * 1e-9; v += step) {
@@ -79,7 +83,9 @@ std::vector<double> normalise(const Axis& axis, FigureParallelAxis& out_axis) {
         values.push_back(std::pow(10.0, e));
       }
     } else {
-      values = nice_values(*low, *high, kNumericTicks);
+      const bool whole =
+          std::all_of(numbers.begin(), numbers.end(), [](double v) { return v == std::floor(v); });
+      values = nice_values(*low, *high, kNumericTicks, whole);
     }
     if (values.size() < 2) {  // nothing round in between: name the ends
       values = {*low, *high};

@@ -112,5 +112,18 @@ TEST(ParallelCoordinatesAxes, ASingleValueIsNamedInTheMiddle) {
   EXPECT_EQ(width.ticks, (std::vector<std::pair<double, std::string>>{{0.5, "64"}}));
 }
 
+TEST(ParallelCoordinatesAxes, WholeNumbersAreTickedAtWholeNumbers) {
+  std::vector<RunFacts> runs = {makeRun(1, "attention", 64, 1e-3, 0.5),
+                                makeRun(2, "attention", 64, 1e-3, 0.75)};
+  runs[0].config["seed"] = 5;
+  runs[1].config["seed"] = 6;
+  DashboardOptions options;
+  options.dimensions = {"seed"};
+  const Figure figure = build_dashboard("parallel-coordinates", runs, options);
+  // Not 5, 5.2, 5.4, ...: a seed is whole.
+  EXPECT_EQ(figure.panels.at(0).parallel_axes.at(0).ticks,
+            (std::vector<std::pair<double, std::string>>{{0.0, "5"}, {1.0, "6"}}));
+}
+
 }  // namespace
 }  // namespace zoolab
