@@ -393,6 +393,8 @@ void FigureView::buildPanels() {
     root->setRowStretchFactor(0, 0.001);
   }
 
+  const bool anyPanelTitle = std::any_of(m_figure.panels.begin(), m_figure.panels.end(),
+                                         [](const FigurePanel& panel) { return !panel.title.empty(); });
   QSet<QString> legendNames;
   QString previousYTitle;
   for (size_t p = 0; p < m_figure.panels.size(); ++p) {
@@ -401,11 +403,14 @@ void FigureView::buildPanels() {
     panels->addElement(0, static_cast<int>(p), cell);
     QFont titleFont = m_style.font();
     titleFont.setBold(false);
-    auto* title = new QCPTextElement(m_plot, QString::fromStdString(panel.title), titleFont);
-    cell->addElement(0, 0, title);
-    cell->setRowStretchFactor(0, 0.001);
+    // Without panel titles (a lone parallel-coordinates panel) no empty line is left above the panels.
+    if (anyPanelTitle) {
+      auto* title = new QCPTextElement(m_plot, QString::fromStdString(panel.title), titleFont);
+      cell->addElement(0, 0, title);
+      cell->setRowStretchFactor(0, 0.001);
+    }
     auto* rect = new QCPAxisRect(m_plot);
-    cell->addElement(1, 0, rect);
+    cell->addElement(anyPanelTitle ? 1 : 0, 0, rect);
     rect->setMarginGroup(QCP::msTop | QCP::msBottom, m_marginGroup);
     m_panelRects.push_back(rect);
 
@@ -556,10 +561,12 @@ void FigureView::buildPanels() {
     // rects rather than with their titles.
     auto* cell = new QCPLayoutGrid;
     panels->addElement(0, panels->columnCount(), cell);
-    cell->addElement(0, 0, new QCPTextElement(m_plot, QStringLiteral(" "), m_style.font()));
-    cell->setRowStretchFactor(0, 0.001);
+    if (anyPanelTitle) {
+      cell->addElement(0, 0, new QCPTextElement(m_plot, QStringLiteral(" "), m_style.font()));
+      cell->setRowStretchFactor(0, 0.001);
+    }
     m_colourScale = new QCPColorScale(m_plot);
-    cell->addElement(1, 0, m_colourScale);
+    cell->addElement(anyPanelTitle ? 1 : 0, 0, m_colourScale);
     m_colourScale->setType(QCPAxis::atRight);
     m_colourScale->setGradient(gradient);
     m_colourScale->setDataRange(colourRange);

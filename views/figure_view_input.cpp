@@ -15,7 +15,7 @@ namespace zoolab {
 namespace {
 
 // Lines outside a brush fade to this, so the brushed runs stand out while the others keep their shape.
-const QColor kDimmedColour(200, 200, 200, 90);
+const QColor kDimmedColour(175, 175, 175, 110);
 const QColor kBrushColour(30, 100, 200);
 constexpr double kBrushHalfWidth = 0.06;  // of the spacing between axes
 
