@@ -143,6 +143,8 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   connect(m_dashboards, &DashboardView::runActivated, this, [this](qint64 runId) {
     if (m_runView->selectRun(runId)) {
       onRunActivated(runId);
+    } else {
+      statusBar()->showMessage(tr("Run %1 is hidden by the run filter").arg(runId), 5000);
     }
   });
   connect(m_runView, &RunTableView::selectedRunsChanged, this, &MainWindow::onSelectionChanged);
