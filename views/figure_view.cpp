@@ -656,10 +656,8 @@ QString FigureView::toolTipText(const HoverPoint& point) const {
 void FigureView::onPlotMouseMove(QMouseEvent* event) {
   if (m_pressed && m_brushAxis >= 0) {
     // Dragging along an axis: the brush follows, and the lines outside fade as it moves.
-    const QCPAxis* yAxis = m_panelRects[static_cast<size_t>(m_brushPanel)]->axis(QCPAxis::atLeft);
-    const double here = std::clamp(yAxis->pixelToCoord(event->position().y()), 0.0, 1.0);
     if (std::abs(event->position().y() - m_pressPixel.y()) >= kClickSlopPx) {
-      setBrush(m_brushPanel, m_brushAxis, std::clamp(m_brushStart, 0.0, 1.0), here);
+      brushTo(event->position().y());
     }
     return;
   }

@@ -64,6 +64,9 @@ class FigureView : public QWidget {
   // shorter than kClickSlopPx is a click.
   static constexpr double kBrushGrabPx = 10.0;
   static constexpr double kClickSlopPx = 4.0;
+  // A brush reaches this far beyond where the drag began and ended, so a drag from a run's pixel takes
+  // the run in however the pixel rounds.
+  static constexpr double kBrushSlackPx = 2.0;
 
   // A drawn point: series `series` of panel `panel`, its point `point` in the Figure.
   struct HoverPoint {
@@ -163,6 +166,8 @@ class FigureView : public QWidget {
   QList<qint64> runsOf(const HoverPoint& hit) const;
   // Dims the lines outside the brushes and draws the brushed ranges.
   void applyBrushes();
+  // Brushes the axis being dragged from where the press was to `pixelY`.
+  void brushTo(double pixelY);
 
   Figure m_figure;
   FigureStyle m_style;
@@ -179,7 +184,6 @@ class FigureView : public QWidget {
   bool m_pressed = false;
   int m_brushPanel = -1;
   int m_brushAxis = -1;
-  double m_brushStart = 0.0;
   std::vector<QCPItemRect*> m_brushItems;  // the brushed ranges drawn
 
   QStackedWidget* m_stack = nullptr;

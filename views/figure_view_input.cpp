@@ -145,11 +145,6 @@ void FigureView::onPlotMousePress(QMouseEvent* event) {
   m_pressPixel = event->position();
   m_brushPanel = panelAt(m_pressPixel);
   m_brushAxis = m_brushPanel >= 0 ? parallelAxisAt(m_brushPanel, m_pressPixel) : -1;
-  if (m_brushAxis >= 0) {
-    m_brushStart = m_panelRects[static_cast<size_t>(m_brushPanel)]
-                       ->axis(QCPAxis::atLeft)
-                       ->pixelToCoord(m_pressPixel.y());
-  }
 }
 
 void FigureView::onPlotMouseRelease(QMouseEvent* event) {
@@ -164,10 +159,8 @@ void FigureView::onPlotMouseRelease(QMouseEvent* event) {
     const QString axis = QString::fromStdString(panel.parallel_axes[static_cast<size_t>(m_brushAxis)].name);
     if (dragged || m_brushes.brush(axis)) {
       // A drag brushes the axis from where it began to here; a click on a brushed axis clears it.
-      const QCPAxis* yAxis = m_panelRects[static_cast<size_t>(m_brushPanel)]->axis(QCPAxis::atLeft);
-      const double here = std::clamp(yAxis->pixelToCoord(pixel.y()), 0.0, 1.0);
       if (dragged) {
-        setBrush(m_brushPanel, m_brushAxis, std::clamp(m_brushStart, 0.0, 1.0), here);
+        brushTo(pixel.y());
       } else {
         setBrush(m_brushPanel, m_brushAxis, 0.0, 0.0);
       }
@@ -238,6 +231,15 @@ void FigureView::setBrush(int panel, int axis, double low, double high) {
     m_brushes.setBrush(name, low, high);
   }
   applyBrushes();
+}
+
+void FigureView::brushTo(double pixelY) {
+  const QCPAxis* yAxis = m_panelRects[static_cast<size_t>(m_brushPanel)]->axis(QCPAxis::atLeft);
+  // Pixels grow downwards: the lower pixel is the upper end.
+  const double top = std::min(pixelY, m_pressPixel.y()) - kBrushSlackPx;
+  const double bottom = std::max(pixelY, m_pressPixel.y()) + kBrushSlackPx;
+  setBrush(m_brushPanel, m_brushAxis, std::clamp(yAxis->pixelToCoord(bottom), 0.0, 1.0),
+           std::clamp(yAxis->pixelToCoord(top), 0.0, 1.0));
 }
 
 void FigureView::clearBrushes() {

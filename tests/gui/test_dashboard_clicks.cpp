@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <memory>
@@ -113,6 +114,39 @@ TEST_F(DashboardClicksTest, AClickSelectsThePointsRunsInTheExplorerAndADoubleCli
   QTest::mouseDClick(view->customPlot(), Qt::LeftButton, {}, pixelOf(*view, 0, 1, second));
   EXPECT_EQ(window->runView()->selectedRunIds(), QList<qint64>{second.run_id});
   EXPECT_EQ(window->tabs()->currentWidget(), window->detailsView());
+}
+
+TEST_F(DashboardClicksTest, BrushingParallelCoordinatesSelectsTheBrushedRunsInTheExplorer) {
+  QList<qint64> good;
+  {
+    Store store(m_db.toStdString());
+    good.append(addRun(store, "attention", 32, 0.6));
+    good.append(addRun(store, "attention", 64, 0.8));
+    addRun(store, "hyena", 32, 0.3);
+    addRun(store, "hyena", 64, 0.4);
+  }
+  auto window = openDashboard(4);
+  DashboardView* dashboards = window->dashboardView();
+  ASSERT_TRUE(dashboards->setDashboard(QStringLiteral("parallel-coordinates")));
+  QTest::qWait(FigureView::kReplotIntervalMs + 100);
+  const FigureView* view = dashboards->figureView();
+  ASSERT_EQ(view->panelCount(), 1);
+  const FigurePanel& panel = view->figure().panels[0];
+  ASSERT_FALSE(panel.parallel_axes.empty());
+  const double metricAxis = static_cast<double>(panel.parallel_axes.size() - 1);
+  EXPECT_EQ(panel.parallel_axes.back().name, "valid/accuracy");
+  const QCPAxisRect* rect = view->panelRect(0);
+  const auto pixel = [&](double y) {
+    return QPoint(static_cast<int>(std::lround(rect->axis(QCPAxis::atBottom)->coordToPixel(metricAxis))),
+                  static_cast<int>(std::lround(rect->axis(QCPAxis::atLeft)->coordToPixel(y))));
+  };
+  // Accuracies 0.3..0.8 sit at 0..1 on the metric's axis: 0.5..1 holds 0.6 and 0.8.
+  QTest::mousePress(view->customPlot(), Qt::LeftButton, {}, pixel(1.0));
+  QTest::mouseMove(view->customPlot(), pixel(0.75));
+  QTest::mouseRelease(view->customPlot(), Qt::LeftButton, {}, pixel(0.5));
+  QList<qint64> selected = window->runView()->selectedRunIds();
+  std::sort(selected.begin(), selected.end());
+  EXPECT_EQ(selected, good);
 }
 
 TEST_F(DashboardClicksTest, TheErrorBarChoiceIsKeptAcrossWindows) {
