@@ -25,6 +25,10 @@ namespace zoolab {
 namespace {
 
 constexpr char kPivotTable[] = "pivot-table";
+constexpr char kParallelCoordinates[] = "parallel-coordinates";
+// Wide enough for a dotted path such as "model.d_model" before any run was read (a combo without items
+// would otherwise size itself to 7 characters and clip the default).
+constexpr int kPathComboChars = 18;
 constexpr qlonglong kAllRuns = -1;
 
 // "fig2: 12/448 finished, 2 running": how far a sweep is, in the sweep chooser.
@@ -122,6 +126,7 @@ void DashboardView::buildControls() {
     combo->setInsertPolicy(QComboBox::NoInsert);
     combo->setToolTip(tr("A run field (mixer, sweep, status) or a dotted configuration path"));
     combo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    combo->setMinimumContentsLength(kPathComboChars);
   }
   const DashboardOptions defaults;
   m_pivotRowsCombo->setCurrentText(QString::fromStdString(defaults.rows));
@@ -130,6 +135,40 @@ void DashboardView::buildControls() {
   m_pivotCellCombo->setObjectName(QStringLiteral("pivotCellCombo"));
   m_pivotCellCombo->addItems({QStringLiteral("best"), QStringLiteral("mean"), QStringLiteral("last")});
   m_pivotCellCombo->setToolTip(tr("Each cell: the best, mean or newest run value"));
+
+  m_errorBarsCombo = new QComboBox(this);
+  m_errorBarsCombo->setObjectName(QStringLiteral("errorBarsCombo"));
+  m_errorBarsCombo->addItem(tr("std"), QStringLiteral("std"));
+  m_errorBarsCombo->addItem(tr("min–max"), QStringLiteral("minmax"));
+  m_errorBarsCombo->addItem(tr("none"), QStringLiteral("none"));
+  m_errorBarsCombo->setToolTip(
+      tr("Runs differing only in their seed are drawn as one point, their mean, with an error bar: "
+         "mean ± standard deviation, or minimum to maximum"));
+  m_errorBarsCombo->setCurrentIndex(
+      std::max(0, m_errorBarsCombo->findData(QString::fromStdString(defaults.error_bars))));
+  m_errorBarsCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  m_errorBarsControls = new QWidget(this);
+  auto* errorBars = new QHBoxLayout(m_errorBarsControls);
+  errorBars->setContentsMargins(0, 0, 0, 0);
+  errorBars->addWidget(new QLabel(tr("Error bars"), m_errorBarsControls));
+  errorBars->addWidget(m_errorBarsCombo);
+
+  m_taskDefinitionCombo = new QComboBox(this);
+  m_taskDefinitionCombo->setObjectName(QStringLiteral("taskDefinitionCombo"));
+  m_taskDefinitionCombo->setToolTip(
+      tr("Runs compare only with runs of the same task definition (data, vocabulary, training budget)"));
+  m_taskDefinitionCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  m_taskDefinitionCombo->setMinimumContentsLength(kPathComboChars);
+  connect(m_taskDefinitionCombo, &QComboBox::activated, this, [this] {
+    m_taskDefinition = m_taskDefinitionCombo->currentData().toString();
+    rebuildFigure();
+  });
+  m_taskDefinitionControls = new QWidget(this);
+  auto* taskDefinition = new QHBoxLayout(m_taskDefinitionControls);
+  taskDefinition->setContentsMargins(0, 0, 0, 0);
+  taskDefinition->addWidget(new QLabel(tr("Task definition"), m_taskDefinitionControls));
+  taskDefinition->addWidget(m_taskDefinitionCombo);
+  m_taskDefinitionControls->setVisible(false);  // until a figure has two or more
 
   m_dpiSpin = new QSpinBox(this);
   m_dpiSpin->setObjectName(QStringLiteral("dpiSpin"));
@@ -142,7 +181,8 @@ void DashboardView::buildControls() {
   m_exportButton->setToolTip(tr("Save the figure as PDF or SVG (vector), PNG, or CSV of every point"));
   connect(m_exportButton, &QPushButton::clicked, this, &DashboardView::chooseExportFile);
 
-  for (QComboBox* combo : {m_metricCombo, m_aggregateCombo, m_sweepCombo, m_pivotCellCombo}) {
+  for (QComboBox* combo :
+       {m_metricCombo, m_aggregateCombo, m_sweepCombo, m_pivotCellCombo, m_errorBarsCombo}) {
     connect(combo, &QComboBox::activated, this, &DashboardView::rebuildFigure);
   }
   for (QComboBox* combo : {m_pivotRowsCombo, m_pivotColumnsCombo}) {
@@ -181,8 +221,15 @@ void DashboardView::buildControls() {
   options->addWidget(m_unfinishedCheck);
   options->addWidget(m_paperCheck);
   options->addSpacing(8);
-  options->addWidget(m_pivotControls);
+  options->addWidget(m_errorBarsControls);
   options->addStretch(1);
+
+  // The choices only some dashboards or databases have, on a line of their own so the pivot's path
+  // boxes get their width.
+  auto* more = new QHBoxLayout;
+  more->addWidget(m_taskDefinitionControls);
+  more->addWidget(m_pivotControls);
+  more->addStretch(1);
 
   m_errorLabel = new QLabel(this);
   m_errorLabel->setObjectName(QStringLiteral("errorLabel"));
@@ -193,11 +240,14 @@ void DashboardView::buildControls() {
 
   m_figureView = new FigureView(this);
   m_figureView->setObjectName(QStringLiteral("figureView"));
+  connect(m_figureView, &FigureView::runsClicked, this, &DashboardView::runsClicked);
+  connect(m_figureView, &FigureView::runActivated, this, &DashboardView::runActivated);
 
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(6, 6, 6, 6);
   layout->addLayout(top);
   layout->addLayout(options);
+  layout->addLayout(more);
   layout->addWidget(m_errorLabel);
   layout->addWidget(m_figureView, 1);
 }
@@ -322,7 +372,50 @@ DashboardOptions DashboardView::options() const {
   options.rows = m_pivotRowsCombo->currentText().trimmed().toStdString();
   options.columns = m_pivotColumnsCombo->currentText().trimmed().toStdString();
   options.cell = m_pivotCellCombo->currentText().toStdString();
+  options.error_bars = errorBars().toStdString();
+  options.task_definition = m_taskDefinition.toStdString();
   return options;
+}
+
+bool DashboardView::setErrorBars(const QString& errorBars) {
+  const int index = m_errorBarsCombo->findData(errorBars);
+  if (index < 0) {
+    return false;
+  }
+  if (index != m_errorBarsCombo->currentIndex()) {
+    m_errorBarsCombo->setCurrentIndex(index);
+    rebuildFigure();
+  }
+  return true;
+}
+
+QString DashboardView::errorBars() const {
+  return m_errorBarsCombo->currentData().toString();
+}
+
+void DashboardView::showFigure(const Figure& figure) {
+  m_figureView->setFigure(figure);
+  refreshTaskDefinitionCombo();
+}
+
+void DashboardView::refreshTaskDefinitionCombo() {
+  // The figure's definitions, the one plotted current; a choice that disappeared from the database falls
+  // back to the engine's default.
+  const Figure& figure = m_figureView->figure();
+  const QSignalBlocker blocker(m_taskDefinitionCombo);
+  m_taskDefinitionCombo->clear();
+  for (const FigureTaskDefinition& definition : figure.task_definitions) {
+    const QString runs = definition.runs == 1 ? tr("1 run") : tr("%1 runs").arg(definition.runs);
+    m_taskDefinitionCombo->addItem(
+        QStringLiteral("%1 (%2)").arg(QString::fromStdString(definition.label), runs),
+        QString::fromStdString(definition.key));
+  }
+  const QString plotted = QString::fromStdString(figure.task_definition);
+  m_taskDefinitionCombo->setCurrentIndex(std::max(0, m_taskDefinitionCombo->findData(plotted)));
+  if (!m_taskDefinition.isEmpty() && m_taskDefinitionCombo->findData(m_taskDefinition) < 0) {
+    m_taskDefinition.clear();
+  }
+  m_taskDefinitionControls->setVisible(figure.task_definitions.size() >= 2);
 }
 
 void DashboardView::refreshMetricCombo() {
@@ -348,6 +441,8 @@ void DashboardView::refreshPivotCombos() {
 void DashboardView::updateOptionVisibility() {
   const bool pivot = dashboard() == QLatin1String(kPivotTable);
   m_pivotControls->setVisible(pivot);
+  // A pivot cell and a parallel-coordinates line are single values: no error bar to choose.
+  m_errorBarsControls->setVisible(!pivot && dashboard() != QLatin1String(kParallelCoordinates));
 }
 
 // ---- Figure ----
@@ -362,10 +457,17 @@ void DashboardView::rebuildFigure() {
   ++m_rebuildCount;
   try {
     m_figureView->setFigure(build_dashboard(dashboard().toStdString(), m_data->runs, options()));
+    refreshTaskDefinitionCombo();
     m_lastError.clear();
     m_errorLabel->clear();
     m_errorLabel->setVisible(false);
   } catch (const std::exception& error) {
+    if (!m_taskDefinition.isEmpty()) {
+      // The chosen task definition left the database (its runs deleted): back to the default one.
+      m_taskDefinition.clear();
+      rebuildFigure();
+      return;
+    }
     // A bad option (a typed pivot path no run has): say so and keep the last figure.
     showError(QString::fromUtf8(error.what()));
   }

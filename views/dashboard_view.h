@@ -10,12 +10,18 @@
 // per kMinRebuildIntervalMs, one at a time, and only while it is visible; a hidden tab catches up when
 // shown. It never opens the database itself: the feed answers with the parsed runs (setData). Changing
 // an option redraws from the runs already received.
+//
+// Points of seed groups are drawn with error bars (mean ± std, min–max, or none, chosen in the tab);
+// when the runs hold several task definitions a chooser picks the one compared. Clicking a point or a
+// line, or brushing parallel coordinates, reports its runs (runsClicked) and double-clicking opens one
+// (runActivated): the window selects them in the run explorer and shows their details.
 
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include <QElapsedTimer>
+#include <QList>
 #include <QString>
 #include <QStringList>
 #include <QWidget>
@@ -47,7 +53,8 @@ class DashboardView : public QWidget {
 
   // Child widgets carry these object names: "dashboardCombo", "metricCombo", "aggregateCombo",
   // "includeUnfinishedCheck", "pinPaperCheck", "sweepCombo", "pivotRowsCombo", "pivotColumnsCombo",
-  // "pivotCellCombo", "dpiSpin", "exportButton", "errorLabel", "figureView".
+  // "pivotCellCombo", "errorBarsCombo", "taskDefinitionCombo", "dpiSpin", "exportButton", "errorLabel",
+  // "figureView".
   explicit DashboardView(QWidget* parent = nullptr);
   ~DashboardView() override;
 
@@ -69,6 +76,13 @@ class DashboardView : public QWidget {
   QString dashboard() const;
   // The options as the controls set them.
   DashboardOptions options() const;
+  // The error bars drawn for seed groups: "std", "minmax" or "none" (DashboardOptions::error_bars); an
+  // unknown value keeps the current one and returns false. Kept in the window's settings.
+  bool setErrorBars(const QString& errorBars);
+  QString errorBars() const;
+  // Shows a Figure built elsewhere, with the choosers it offers (task definitions); the tab builds its
+  // own from the runs, this is for tests of the choosers with hand-made figures.
+  void showFigure(const Figure& figure);
 
   // Writes the shown figure to `path` (format by suffix, views/figure_export.h) at the DPI chosen in
   // the view; returns the error message, empty on success.
@@ -83,6 +97,10 @@ class DashboardView : public QWidget {
   const QString& lastError() const { return m_lastError; }
 
   Q_SIGNAL void figureRebuilt();
+  // Forwarded from the figure: the runs behind a clicked point or line (or the brushed ones), and the run
+  // of a double-clicked one.
+  Q_SIGNAL void runsClicked(const QList<qint64>& runIds);
+  Q_SIGNAL void runActivated(qint64 runId);
   // Asks the feed for a fresh read of the database (answered by setData).
   Q_SIGNAL void reloadRequested();
 
@@ -98,6 +116,7 @@ class DashboardView : public QWidget {
   void refreshMetricCombo();
   void refreshSweepCombo();
   void refreshPivotCombos();
+  void refreshTaskDefinitionCombo();
   void updateOptionVisibility();
   void showError(const QString& message);
   void chooseExportFile();
@@ -123,6 +142,12 @@ class DashboardView : public QWidget {
   QComboBox* m_pivotRowsCombo = nullptr;
   QComboBox* m_pivotColumnsCombo = nullptr;
   QComboBox* m_pivotCellCombo = nullptr;
+  QComboBox* m_errorBarsCombo = nullptr;
+  QWidget* m_errorBarsControls = nullptr;
+  QComboBox* m_taskDefinitionCombo = nullptr;
+  QWidget* m_taskDefinitionControls = nullptr;
+  // The task definition the user picked (its key); empty: the engine's default, the one with most runs.
+  QString m_taskDefinition;
   QSpinBox* m_dpiSpin = nullptr;
   QPushButton* m_exportButton = nullptr;
   QLabel* m_errorLabel = nullptr;

@@ -33,6 +33,13 @@ constexpr double kBoundsPadding = 0.02;  // the same beyond bounds the Figure gi
 // single decade tick otherwise); wider ones at powers of ten.
 constexpr double kBinaryLogSpan = 100.0;
 const QColor kMarkerColour(90, 90, 90);
+// "n = 3 · mean 0.91 ± 0.02 · min–max 0.89–0.93": what a group's point summarises.
+QString spreadText(const FigureSpread& spread) {
+  const auto number = [](double value) { return QString::number(value, 'g', 4); };
+  return QStringLiteral("n = %1 · mean %2 ± %3 · min–max %4–%5")
+      .arg(spread.n)
+      .arg(number(spread.mean), number(spread.std), number(spread.min), number(spread.max));
+}
 
 QFont titleFont(const FigureStyle& style) {
   QFont font = style.font(1.0);
@@ -172,6 +179,9 @@ FigureView::FigureView(QWidget* parent) : QWidget(parent) {
   m_plot->setMouseTracking(true);    // hover tooltips need moves without a button held
   m_plot->setBackground(Qt::white);  // a figure is white in a dark theme too, as it will be printed
   connect(m_plot, &QCustomPlot::mouseMove, this, &FigureView::onPlotMouseMove);
+  connect(m_plot, &QCustomPlot::mousePress, this, &FigureView::onPlotMousePress);
+  connect(m_plot, &QCustomPlot::mouseRelease, this, &FigureView::onPlotMouseRelease);
+  connect(m_plot, &QCustomPlot::mouseDoubleClick, this, &FigureView::onPlotDoubleClick);
 
   m_tableModel = new QStandardItemModel(this);
   m_table = new QTableView(this);
@@ -232,6 +242,15 @@ QCPGraph* FigureView::seriesGraph(int panel, int series) const {
   return nullptr;
 }
 
+QCPErrorBars* FigureView::seriesErrorBars(int panel, int series) const {
+  for (const DrawnSeries& drawn : m_drawn) {
+    if (drawn.panel == panel && drawn.series == series) {
+      return drawn.errorBars;
+    }
+  }
+  return nullptr;
+}
+
 QColor FigureView::groupColour(const QString& group) const {
   return m_style.colour(m_groupIndex.value(group, 0));
 }
@@ -275,6 +294,7 @@ void FigureView::rebuild() {
 
 void FigureView::clearPlot() {
   m_drawn.clear();
+  m_brushItems.clear();  // items, deleted with the others below
   m_panelRects.clear();
   m_plot->clearItems();
   m_plot->clearPlottables();
@@ -373,6 +393,8 @@ void FigureView::buildPanels() {
     root->setRowStretchFactor(0, 0.001);
   }
 
+  const bool anyPanelTitle = std::any_of(m_figure.panels.begin(), m_figure.panels.end(),
+                                         [](const FigurePanel& panel) { return !panel.title.empty(); });
   QSet<QString> legendNames;
   QString previousYTitle;
   for (size_t p = 0; p < m_figure.panels.size(); ++p) {
@@ -381,11 +403,14 @@ void FigureView::buildPanels() {
     panels->addElement(0, static_cast<int>(p), cell);
     QFont titleFont = m_style.font();
     titleFont.setBold(false);
-    auto* title = new QCPTextElement(m_plot, QString::fromStdString(panel.title), titleFont);
-    cell->addElement(0, 0, title);
-    cell->setRowStretchFactor(0, 0.001);
+    // Without panel titles (a lone parallel-coordinates panel) no empty line is left above the panels.
+    if (anyPanelTitle) {
+      auto* title = new QCPTextElement(m_plot, QString::fromStdString(panel.title), titleFont);
+      cell->addElement(0, 0, title);
+      cell->setRowStretchFactor(0, 0.001);
+    }
     auto* rect = new QCPAxisRect(m_plot);
-    cell->addElement(1, 0, rect);
+    cell->addElement(anyPanelTitle ? 1 : 0, 0, rect);
     rect->setMarginGroup(QCP::msTop | QCP::msBottom, m_marginGroup);
     m_panelRects.push_back(rect);
 
@@ -395,6 +420,10 @@ void FigureView::buildPanels() {
       for (const FigurePoint& point : series.points) {
         xs.push_back(point.x);
         ys.push_back(point.y);
+        if (point.spread) {  // the error bars fit in the frame too
+          ys.push_back(point.spread->low);
+          ys.push_back(point.spread->high);
+        }
       }
     }
     for (const FigureMarker& marker : panel.markers) {
@@ -468,9 +497,38 @@ void FigureView::buildPanels() {
         graph->addToLegend(m_legend);
       }
       drawn.graph = graph;
+      drawn.pen = pen;
+      const bool spread = std::any_of(series.points.begin(), series.points.end(),
+                                      [](const FigurePoint& point) { return point.spread.has_value(); });
+      if (spread) {
+        // One bar per graph point, in the graph's (x-sorted) order; NaN draws none for a point without.
+        auto* bars = new QCPErrorBars(xAxis, yAxis);
+        bars->setDataPlottable(graph);
+        bars->setErrorType(QCPErrorBars::etValueError);
+        QVector<double> minus;
+        QVector<double> plus;
+        for (const int index : drawn.order) {
+          const FigurePoint& point = series.points[static_cast<size_t>(index)];
+          const double none = std::numeric_limits<double>::quiet_NaN();
+          minus.append(point.spread ? std::max(0.0, point.y - point.spread->low) : none);
+          plus.append(point.spread ? std::max(0.0, point.spread->high - point.y) : none);
+        }
+        bars->setData(minus, plus);
+        QPen barPen(colour, std::max(1.0, m_style.lineWidth * 0.7));
+        barPen.setCapStyle(Qt::FlatCap);
+        bars->setPen(barPen);
+        bars->setWhiskerWidth(std::max(4.0, m_style.markerSize * 1.2));
+        bars->setSymbolGap(0.0);
+        bars->setSelectable(QCP::stNone);
+        bars->setAntialiased(true);
+        drawn.errorBars = bars;
+      }
       m_drawn.push_back(std::move(drawn));
     }
 
+    if (!panel.parallel_axes.empty()) {
+      drawParallelAxes(m_plot, rect, panel, m_style);
+    }
     for (const FigureMarker& marker : panel.markers) {
       auto* line = new QCPItemStraightLine(m_plot);
       line->setClipAxisRect(rect);
@@ -503,10 +561,12 @@ void FigureView::buildPanels() {
     // rects rather than with their titles.
     auto* cell = new QCPLayoutGrid;
     panels->addElement(0, panels->columnCount(), cell);
-    cell->addElement(0, 0, new QCPTextElement(m_plot, QStringLiteral(" "), m_style.font()));
-    cell->setRowStretchFactor(0, 0.001);
+    if (anyPanelTitle) {
+      cell->addElement(0, 0, new QCPTextElement(m_plot, QStringLiteral(" "), m_style.font()));
+      cell->setRowStretchFactor(0, 0.001);
+    }
     m_colourScale = new QCPColorScale(m_plot);
-    cell->addElement(1, 0, m_colourScale);
+    cell->addElement(anyPanelTitle ? 1 : 0, 0, m_colourScale);
     m_colourScale->setType(QCPAxis::atRight);
     m_colourScale->setGradient(gradient);
     m_colourScale->setDataRange(colourRange);
@@ -519,6 +579,7 @@ void FigureView::buildPanels() {
   if (m_legend->itemCount() == 0) {
     m_legend->setVisible(false);
   }
+  applyBrushes();
 }
 
 // ---- Replots ----
@@ -582,14 +643,24 @@ QString FigureView::toolTipText(const HoverPoint& point) const {
     return QString();
   }
   const FigurePoint& p = series.points[static_cast<size_t>(point.point)];
-  if (!p.label.empty()) {
-    return QString::fromStdString(p.label);
+  QString text = !p.label.empty() ? QString::fromStdString(p.label)
+                                  : QStringLiteral("%1: %2, %3")
+                                        .arg(legendName(series), QString::number(p.x, 'g', 6),
+                                             QString::number(p.y, 'g', 6));
+  if (p.spread) {
+    text += QLatin1Char('\n') + spreadText(*p.spread);
   }
-  return QStringLiteral("%1: %2, %3")
-      .arg(legendName(series), QString::number(p.x, 'g', 6), QString::number(p.y, 'g', 6));
+  return text;
 }
 
 void FigureView::onPlotMouseMove(QMouseEvent* event) {
+  if (m_pressed && m_brushAxis >= 0) {
+    // Dragging along an axis: the brush follows, and the lines outside fade as it moves.
+    if (std::abs(event->position().y() - m_pressPixel.y()) >= kClickSlopPx) {
+      brushTo(event->position().y());
+    }
+    return;
+  }
   const HoverPoint point = nearestPoint(event->position());
   if (point.valid) {
     QToolTip::showText(event->globalPosition().toPoint(), toolTipText(point), m_plot);

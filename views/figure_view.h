@@ -8,6 +8,13 @@
 // a colour scale, and hovering a point shows its label (which run was chosen, and why). A table Figure
 // (pivot table) is shown in a table view instead. Notes (what was left out) appear under the plot.
 //
+// A point that summarises a seed group carries a spread: it is drawn with an error bar (low to high) in
+// its series' colour, and its hover text adds n, mean ± std and min–max. Clicking a point or a line
+// reports the runs behind it (runsClicked) and double-clicking one opens its run (runActivated); the
+// window selects them in the run explorer. A parallel-coordinates panel names the values along each
+// axis, and dragging along an axis brushes a range: the runs outside it are dimmed and the ones inside
+// every brushed range reported (runsClicked).
+//
 // The drawing is rebuilt synchronously by setFigure and setFigureStyle, so an export right after sees
 // the new figure; only the on-screen replot is coalesced (at most one per kReplotIntervalMs), as in
 // views/curve_plot.cpp.
@@ -16,15 +23,20 @@
 
 #include <QElapsedTimer>
 #include <QHash>
+#include <QList>
+#include <QPen>
 #include <QPointF>
 #include <QSize>
 #include <QString>
 #include <QWidget>
 
 #include "engine/analysis/figure.h"
+#include "views/figure_parallel.h"
 #include "views/figure_style.h"
 
 class QCPAxisRect;
+class QCPErrorBars;
+class QCPItemRect;
 class QCPColorScale;
 class QCPGraph;
 class QCPLegend;
@@ -46,6 +58,15 @@ class FigureView : public QWidget {
   static constexpr int kReplotIntervalMs = 250;
   // A point this close to the cursor (pixels) shows its tooltip.
   static constexpr double kHoverRadiusPx = 16.0;
+  // A click this close to a drawn line (pixels) picks it.
+  static constexpr double kLineHitRadiusPx = 5.0;
+  // A press this close to a parallel-coordinates axis (pixels) starts a brush along it, and a drag
+  // shorter than kClickSlopPx is a click.
+  static constexpr double kBrushGrabPx = 10.0;
+  static constexpr double kClickSlopPx = 4.0;
+  // A brush reaches this far beyond where the drag began and ended, so a drag from a run's pixel takes
+  // the run in however the pixel rounds.
+  static constexpr double kBrushSlackPx = 2.0;
 
   // A drawn point: series `series` of panel `panel`, its point `point` in the Figure.
   struct HoverPoint {
@@ -75,6 +96,8 @@ class FigureView : public QWidget {
   QCPAxisRect* panelRect(int panel) const;
   // The graph of series `series` of panel `panel`; nullptr when out of range.
   QCPGraph* seriesGraph(int panel, int series) const;
+  // The error bars of that series; nullptr when none of its points has a spread.
+  QCPErrorBars* seriesErrorBars(int panel, int series) const;
   QCPLegend* legend() const { return m_legend; }
   QCPColorScale* colourScale() const { return m_colourScale; }
   // The colour of a group (palette colours in order of first appearance over the panels).
@@ -89,12 +112,39 @@ class FigureView : public QWidget {
   // The point's label (the run chosen and why); "series: x, y" for a point without one.
   QString toolTipText(const HoverPoint& point) const;
 
+  // ---- Click-through ----
+  // The runs a click at `pixel` picks: those behind the nearest point (FigurePoint::run_ids, else its
+  // run_id), else every run of a line passing within kLineHitRadiusPx; empty over reference values.
+  QList<qint64> runsAt(const QPointF& pixel) const;
+  // The run a double click at `pixel` opens (the point's run, or a line's only run); 0 for none.
+  qint64 runToOpenAt(const QPointF& pixel) const;
+
+  // ---- Brushing (parallel coordinates) ----
+  // The panel's axis whose line is within kBrushGrabPx of `pixel`; -1 for none.
+  int parallelAxisAt(int panel, const QPointF& pixel) const;
+  // Sets (or, with low == high, clears) the brush of axis `axis` of panel `panel`, in positions 0..1,
+  // and dims the lines outside; what dragging along the axis does.
+  void setBrush(int panel, int axis, double low, double high);
+  void clearBrushes();
+  const ParallelBrushes& brushes() const { return m_brushes; }
+  // The runs passing through every brushed range (empty when nothing is brushed).
+  QList<qint64> brushedRuns() const;
+  // Whether a series' line is drawn dimmed (outside a brush).
+  bool isDimmed(int panel, int series) const;
+
   void scheduleReplot();
   int replotCount() const { return m_replotCount; }
+
+  // The user clicked a point or line (or brushed axes) standing for these runs.
+  Q_SIGNAL void runsClicked(const QList<qint64>& runIds);
+  // The user double-clicked a point or line of this run.
+  Q_SIGNAL void runActivated(qint64 runId);
 
  private:
   struct DrawnSeries {
     QCPGraph* graph = nullptr;
+    QCPErrorBars* errorBars = nullptr;
+    QPen pen;  // as drawn undimmed
     int panel = 0;
     int series = 0;
     std::vector<int> order;  // graph data index -> Figure point index (points sorted by x)
@@ -106,6 +156,18 @@ class FigureView : public QWidget {
   void buildTable();
   void replotNow();
   void onPlotMouseMove(QMouseEvent* event);
+  void onPlotMousePress(QMouseEvent* event);
+  void onPlotMouseRelease(QMouseEvent* event);
+  void onPlotDoubleClick(QMouseEvent* event);
+  // The panel whose axis rect holds `pixel`; -1 for none.
+  int panelAt(const QPointF& pixel) const;
+  // The series of a line passing within kLineHitRadiusPx of `pixel`, as a HoverPoint with point -1.
+  HoverPoint nearestLine(const QPointF& pixel) const;
+  QList<qint64> runsOf(const HoverPoint& hit) const;
+  // Dims the lines outside the brushes and draws the brushed ranges.
+  void applyBrushes();
+  // Brushes the axis being dragged from where the press was to `pixelY`.
+  void brushTo(double pixelY);
 
   Figure m_figure;
   FigureStyle m_style;
@@ -116,6 +178,13 @@ class FigureView : public QWidget {
   QCPColorScale* m_colourScale = nullptr;
   QCPMarginGroup* m_marginGroup = nullptr;
   int m_legendColumns = 1;
+  ParallelBrushes m_brushes;
+  // A press and drag in progress: where it began, and the axis it brushes (-1: a click or none).
+  QPointF m_pressPixel;
+  bool m_pressed = false;
+  int m_brushPanel = -1;
+  int m_brushAxis = -1;
+  std::vector<QCPItemRect*> m_brushItems;  // the brushed ranges drawn
 
   QStackedWidget* m_stack = nullptr;
   QCustomPlot* m_plot = nullptr;

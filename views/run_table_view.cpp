@@ -158,6 +158,32 @@ bool RunTableView::selectRun(qint64 runId) {
   return true;
 }
 
+int RunTableView::selectRuns(const QList<qint64>& runIds) {
+  QItemSelection selection;
+  QModelIndex first;
+  int count = 0;
+  for (const qint64 id : runIds) {
+    const int sourceRow = m_model->rowOfRun(id);
+    const QModelIndex proxyIndex = m_proxy->mapFromSource(m_model->index(sourceRow, RunTableModel::ColumnId));
+    if (!proxyIndex.isValid()) {
+      continue;
+    }
+    selection.select(proxyIndex, proxyIndex);
+    if (!first.isValid()) {
+      first = proxyIndex;
+    }
+    ++count;
+  }
+  if (count == 0) {
+    return 0;
+  }
+  m_table->selectionModel()->select(selection,
+                                    QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+  m_table->selectionModel()->setCurrentIndex(first, QItemSelectionModel::NoUpdate);
+  m_table->scrollTo(first);
+  return count;
+}
+
 QByteArray RunTableView::saveHeaderState() const {
   QByteArray state;
   QDataStream stream(&state, QIODevice::WriteOnly);

@@ -33,6 +33,9 @@ class RunTableView : public QWidget {
   QList<qint64> selectedRunIds() const;
   // Selects the run and scrolls to it; false when no visible row has that id.
   bool selectRun(qint64 runId);
+  // Selects exactly these runs (one selection change) and scrolls to the first; returns how many have a
+  // visible row (the others are hidden by the filter or not listed). Selects nothing when none has.
+  int selectRuns(const QList<qint64>& runIds);
 
   // Rich text shown across the empty table when the model has no runs (how to start one, or why none could
   // be read).

@@ -148,6 +148,14 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   connect(m_editor, &ConfigEditor::sweepRequested, this, &MainWindow::launchSweep);
 
   connect(m_runView, &RunTableView::runActivated, this, &MainWindow::onRunActivated);
+  connect(m_dashboards, &DashboardView::runsClicked, this, &MainWindow::selectDashboardRuns);
+  connect(m_dashboards, &DashboardView::runActivated, this, [this](qint64 runId) {
+    if (m_runView->selectRun(runId)) {
+      onRunActivated(runId);
+    } else {
+      statusBar()->showMessage(tr("Run %1 is hidden by the run filter").arg(runId), 5000);
+    }
+  });
   connect(m_runView, &RunTableView::selectedRunsChanged, this, &MainWindow::onSelectionChanged);
   connect(m_runView, &RunTableView::contextMenuRequested, m_actions, &RunActions::showContextMenu);
   connect(m_details, &RunDetailsView::cancelRequested, m_actions, &RunActions::cancel);
@@ -177,6 +185,7 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
     m_splitter->setSizes({560, 840});
   }
   m_dashboards->setFigureStyle(m_settings.figureStyle());
+  m_dashboards->setErrorBars(m_settings.dashboardErrorBars());
   m_curves->setFigureStyle(m_settings.figureStyle());
   m_inspector->setFigureStyle(m_settings.figureStyle());
   // The run in full first (the first poll selects the newest run), whatever tab was shown last time.
@@ -347,6 +356,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   m_settings.setMainWindowState(saveState());
   m_settings.setMainSplitterState(m_splitter->saveState());
   m_settings.setRunTableHeaderState(m_runView->saveHeaderState());
+  m_settings.setDashboardErrorBars(m_dashboards->errorBars());
   m_settings.sync();
   QMainWindow::closeEvent(event);
 }
@@ -588,6 +598,18 @@ void MainWindow::setWindowData(std::shared_ptr<const WindowData> data) {
 void MainWindow::onRunActivated(qint64 runId) {
   if (m_runs.count(runId)) {
     m_tabs->setCurrentWidget(m_details);
+  }
+}
+
+void MainWindow::selectDashboardRuns(const QList<qint64>& runIds) {
+  const int selected = m_runView->selectRuns(runIds);
+  if (selected < runIds.size()) {
+    // Selecting a run the filter hides would leave the explorer showing nothing of it: say so instead.
+    statusBar()->showMessage(
+        tr("Selected %1 of the dashboard's %2 runs; the others are hidden by the run filter")
+            .arg(selected)
+            .arg(runIds.size()),
+        5000);
   }
 }
 

@@ -19,6 +19,7 @@ constexpr char kWorkerThreads[] = "worker/threads";
 constexpr char kTheme[] = "appearance/theme";
 constexpr char kMainSplitterState[] = "mainWindow/splitterState";
 constexpr char kCurrentTab[] = "mainWindow/currentTab";
+constexpr char kDashboardErrorBars[] = "dashboards/errorBars";
 
 constexpr int kMaxWorkerSlots = 64;
 constexpr int kMaxWorkerThreads = 1024;
@@ -133,6 +134,17 @@ int Settings::currentTab() const {
 
 void Settings::setCurrentTab(int index) {
   m_settings.setValue(kCurrentTab, index);
+}
+
+QString Settings::dashboardErrorBars() const {
+  const QString value = m_settings.value(kDashboardErrorBars).toString();
+  const bool known =
+      value == QLatin1String("std") || value == QLatin1String("minmax") || value == QLatin1String("none");
+  return known ? value : QStringLiteral("std");
+}
+
+void Settings::setDashboardErrorBars(const QString& errorBars) {
+  m_settings.setValue(kDashboardErrorBars, errorBars);
 }
 
 FigureStyle Settings::figureStyle() const {

@@ -58,6 +58,11 @@ class Settings {
   int currentTab() const;
   void setCurrentTab(int index);
 
+  // The error bars the Dashboards tab draws for seed groups: "std" (default), "minmax" or "none"; an
+  // unknown stored value reads as the default.
+  QString dashboardErrorBars() const;
+  void setDashboardErrorBars(const QString& errorBars);
+
   // The look of dashboards and exported figures (views/figure_style.h keeps its keys, group
   // "figureStyle"), shared by the window and `zoolab --export`.
   FigureStyle figureStyle() const;

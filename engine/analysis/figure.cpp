@@ -168,6 +168,18 @@ json figure_to_json(const Figure& figure) {
                       {"markers", markers},
                       {"colour_scale_title", panel.colour_scale_title},
                       {"series", series_list}});
+    if (!panel.parallel_axes.empty()) {
+      json axes = json::array();
+      for (const auto& axis : panel.parallel_axes) {
+        json ticks = json::array();
+        for (const auto& [position, label] : axis.ticks) {
+          ticks.push_back({{"position", position}, {"label", label}});
+        }
+        axes.push_back(
+            {{"name", axis.name}, {"categorical", axis.categorical}, {"log", axis.log}, {"ticks", ticks}});
+      }
+      panels.back()["parallel_axes"] = axes;
+    }
   }
   json table;  // null for plot figures
   if (figure.table) {

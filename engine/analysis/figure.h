@@ -74,6 +74,16 @@ struct FigureMarker {
   std::string label;
 };
 
+// One vertical axis of a parallel-coordinates panel (at x = its index): every run sits at its position
+// 0..1 on the axis (the panel's y), and the ticks say what those positions mean in the axis's own units.
+struct FigureParallelAxis {
+  std::string name;          // the configuration path, run field or metric
+  bool categorical = false;  // text values (sorted categories) rather than numbers
+  bool log = false;          // positions proportional to log10 of the value
+  // (position 0..1, label): a few values along a numeric axis, every category of a categorical one.
+  std::vector<std::pair<double, std::string>> ticks;
+};
+
 struct FigurePanel {
   std::string title;  // "Sequence Length: 64"
   FigureAxis x;
@@ -81,6 +91,8 @@ struct FigurePanel {
   std::vector<FigureSeries> series;
   std::vector<FigureMarker> markers;
   std::string colour_scale_title;  // non-empty when some series has a colour_value
+  // Parallel coordinates: the axes, one per x = 0, 1, ...; empty for every other panel.
+  std::vector<FigureParallelAxis> parallel_axes;
 };
 
 // A pivot table: a header row and rows of cells; empty cells are "".

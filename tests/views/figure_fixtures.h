@@ -79,6 +79,71 @@ inline Figure widthFigure() {
   return figure;
 }
 
+// widthFigure with seed groups: the first panel's attention points at d64 and d256 each stand for three
+// runs (their error bars from low to high), and the others for one run each.
+inline Figure spreadFigure() {
+  Figure figure = widthFigure();
+  for (FigurePoint& point : figure.panels[0].series[0].points) {
+    if (point.x == 64 || point.x == 256) {
+      FigureSpread spread;
+      spread.n = 3;
+      spread.mean = point.y;
+      spread.std = 0.05;
+      spread.min = point.y - 0.07;
+      spread.max = point.y + 0.04;
+      spread.low = point.y - 0.05;
+      spread.high = point.y + 0.05;
+      point.spread = spread;
+      point.run_ids = {point.run_id, 100 + point.run_id, 200 + point.run_id};
+    } else {
+      point.run_ids = {point.run_id};
+    }
+  }
+  return figure;
+}
+
+// Parallel coordinates of four runs over three axes ("width", "mixer", the metric), as the engine draws
+// them: x = the axis index, y = the run's position 0..1 on it, ticks per axis in its own units.
+inline Figure parallelFigure() {
+  Figure figure;
+  figure.name = "parallel-coordinates";
+  figure.title = "Runs across settings";
+  FigurePanel panel;
+  panel.x.ticks = {{0.0, "width"}, {1.0, "mixer"}, {2.0, "valid/accuracy"}};
+  panel.x.min = -0.25;
+  panel.x.max = 2.4;
+  panel.y.min = 0.0;
+  panel.y.max = 1.0;
+  panel.colour_scale_title = "valid/accuracy";
+  FigureParallelAxis width;
+  width.name = "width";
+  width.ticks = {{0.0, "64"}, {0.5, "128"}, {1.0, "192"}};
+  FigureParallelAxis mixer;
+  mixer.name = "mixer";
+  mixer.categorical = true;
+  mixer.ticks = {{0.0, "attention"}, {0.5, "based"}, {1.0, "hyena"}};
+  FigureParallelAxis metric;
+  metric.name = "valid/accuracy";
+  metric.ticks = {{0.0, "0.2"}, {1.0, "0.8"}};
+  panel.parallel_axes = {width, mixer, metric};
+  // run id -> positions on the three axes
+  const std::vector<std::pair<int64_t, std::vector<double>>> runs = {
+      {11, {0.0, 0.0, 0.1}}, {12, {0.5, 0.5, 0.4}}, {13, {1.0, 1.0, 0.9}}, {14, {0.25, 0.5, 0.7}}};
+  for (const auto& [run, ys] : runs) {
+    std::vector<FigurePoint> points;
+    for (size_t a = 0; a < ys.size(); ++a) {
+      FigurePoint point = makeFigurePoint(static_cast<double>(a), ys[a], run, "run " + std::to_string(run));
+      point.run_ids = {run};
+      points.push_back(point);
+    }
+    FigureSeries series = makeFigureSeries("run " + std::to_string(run), "", SeriesStyle::Line, points);
+    series.colour_value = ys.back();
+    panel.series.push_back(series);
+  }
+  figure.panels.push_back(panel);
+  return figure;
+}
+
 inline Figure tableFigure() {
   Figure figure;
   figure.name = "pivot-table";
