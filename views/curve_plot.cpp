@@ -600,7 +600,10 @@ void CurvePlot::fit() {
 }
 
 void CurvePlot::rescaleToData() {
-  if (!m_curves.empty()) {
+  if (m_groupsDirty) {
+    rebuildGroups();  // the group graphs must hold what is fitted
+  }
+  if (!m_curves.empty() || !m_drawnGroups.empty()) {
     m_plot->rescaleAxes(true);  // only visible graphs: the raw ones are hidden at smoothing 0
   }
 }

@@ -123,6 +123,11 @@ class CurveGroupsOnDatabase : public ::testing::Test {
       point.epoch = (step - 1) / 10;
       point.wall_time = 0.1 * static_cast<double>(step);
       points.push_back(point);
+      if (step % 10 == 0) {
+        point.key = "valid/accuracy";
+        point.value = 0.5 + 0.01 * seed + 0.001 * static_cast<double>(step);
+        points.push_back(point);
+      }
     }
     store.append_metrics(points);
     return id;
@@ -217,6 +222,26 @@ TEST_F(CurveGroupsOnDatabase, GroupSeedsDrawsOneMeanWithABand) {
   EXPECT_EQ(view.graphCount(), 4);
   EXPECT_TRUE(view.drawnGroups().empty());
   EXPECT_EQ(plot->legend->itemCount(), 4);
+}
+
+TEST_F(CurveGroupsOnDatabase, AxesFitTheGroupsOfTheMetricShown) {
+  CurvePlot view;
+  feed(view);
+  view.setGroupSeeds(true);
+  view.setRuns({m_seeds[0], m_seeds[1], m_seeds[2]});  // one group, no run on its own
+  view.setLogY(false);
+  view.fit();
+  EXPECT_GT(view.customPlot()->yAxis->range().upper, 2.0) << "the losses start at 2.1 to 2.3";
+  view.setMetric(QStringLiteral("valid/accuracy"));
+  ASSERT_EQ(view.drawnGroups().size(), 1u);
+  ASSERT_EQ(view.drawnGroups().front().points.size(), 3u);
+  const QCPRange y = view.customPlot()->yAxis->range();
+  EXPECT_LT(y.upper, 0.6) << "fitted to the accuracies, not the losses shown before";
+  EXPECT_GT(y.lower, 0.4);
+  view.setXAxis(CurvePlot::XAxis::Epoch);
+  const QCPRange x = view.customPlot()->xAxis->range();
+  EXPECT_LE(x.upper, 3.5);
+  EXPECT_GE(x.lower, 0.5);
 }
 
 TEST_F(CurveGroupsOnDatabase, ALoneMemberOfAGroupIsDrawnAsItself) {
