@@ -655,6 +655,7 @@ void CurvePlot::replotNow() {
   }
   updateDrawingQuality();
   const size_t entries = m_curves.size() + m_drawnGroups.size();
+  orderLegend();
   placeLegend(entries > 0 && entries <= kLegendMaxRuns);
   updateEmptyState();
   ++m_replotCount;

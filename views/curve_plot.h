@@ -235,6 +235,8 @@ class CurvePlot : public QWidget {
   bool drawable(qint64 runId) const;
   QString legendName(const QString& name) const;
   void placeLegend(bool visible);
+  // Legend entries in the order of the runs (the explorer's), a group where its first member is.
+  void orderLegend();
   void onLegendClick(QCPAbstractLegendItem* item);
   void updateEmptyState();
   // Smoothing: the weight for the current metric, applied without recording a user choice.

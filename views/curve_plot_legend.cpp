@@ -46,6 +46,35 @@ void CurvePlot::placeLegend(bool visible) {
   m_plot->legend->setVisible(visible);
 }
 
+void CurvePlot::orderLegend() {
+  QList<QCPAbstractPlottable*> order;
+  for (qint64 runId : m_runs) {
+    const auto found = m_curves.find(runId);
+    if (found != m_curves.end()) {
+      order.append(found->second.smoothed);
+      continue;
+    }
+    for (size_t g = 0; g < m_drawnGroups.size(); ++g) {
+      if (m_drawnGroups[g].members.front() == runId) {
+        order.append(m_groupGraphs[3 * g + 2]);  // low, high, mean per group
+      }
+    }
+  }
+  QList<QCPAbstractPlottable*> shown;
+  for (int i = 0; i < m_plot->legend->itemCount(); ++i) {
+    if (auto* entry = qobject_cast<QCPPlottableLegendItem*>(m_plot->legend->item(i))) {
+      shown.append(entry->plottable());
+    }
+  }
+  if (shown == order) {
+    return;
+  }
+  m_plot->legend->clearItems();
+  for (QCPAbstractPlottable* plottable : order) {
+    plottable->addToLegend();
+  }
+}
+
 void CurvePlot::onLegendClick(QCPAbstractLegendItem* item) {
   auto* entry = qobject_cast<QCPPlottableLegendItem*>(item);
   if (entry == nullptr) {
