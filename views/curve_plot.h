@@ -83,6 +83,10 @@ class CurvePlot : public QWidget {
     double wallTime = 0.0;
     double raw = 0.0;
     double smoothed = 0.0;
+    // A seed group's mean instead of a run: its index in drawnGroups() and its point (runId is then the
+    // group's first member); -1 for a run.
+    int group = -1;
+    CurveGroupPoint groupPoint;
   };
 
   // Child widgets carry these object names (tests and style sheets find them): "metricCombo",

@@ -157,7 +157,34 @@ CurvePlot::HoverPoint CurvePlot::nearestPoint(const QPointF& pixel) const {
       }
     }
   }
-  if (best.valid) {
+  // Seed groups: the mean curve's points (few: one per step every member logged).
+  for (size_t g = 0; g < m_drawnGroups.size(); ++g) {
+    for (const CurveGroupPoint& point : m_drawnGroups[g].points) {
+      if (point.x < low || point.x > high || !std::isfinite(point.spread.mean)) {
+        continue;
+      }
+      const double dx = keyAxis->coordToPixel(point.x) - pixel.x();
+      const double dy = valueAxis->coordToPixel(point.spread.mean) - pixel.y();
+      const double distance = dx * dx + dy * dy;
+      if (distance < bestDistance) {
+        bestDistance = distance;
+        best = HoverPoint();
+        best.valid = true;
+        best.group = static_cast<int>(g);
+        best.groupPoint = point;
+        best.runId = m_drawnGroups[g].members.front();
+        best.x = point.x;
+      }
+    }
+  }
+  if (best.valid && best.group >= 0) {
+    const CurveGroupPoint& point = best.groupPoint;
+    best.step = point.step;
+    best.epoch = point.epoch + 1;
+    best.wallTime = m_xAxis == XAxis::Elapsed ? point.x : 0.0;
+    best.raw = point.spread.mean;
+    best.smoothed = point.spread.mean;
+  } else if (best.valid) {
     const CurveSeries* series = m_store.series(best.runId, m_metricKey);
     if (series != nullptr && best.index < series->size()) {
       best.step = series->steps[best.index];
@@ -174,7 +201,8 @@ QString CurvePlot::toolTipText(const HoverPoint& point) const {
     return QString();
   }
   QStringList lines;
-  lines << runName(point.runId);
+  const bool group = point.group >= 0 && point.group < static_cast<int>(m_drawnGroups.size());
+  lines << (group ? m_drawnGroups[static_cast<size_t>(point.group)].label : runName(point.runId));
   QString where = tr("step %1").arg(point.step);
   if (m_xAxis == XAxis::Epoch) {
     where += tr(", epoch %1").arg(point.epoch);
@@ -186,6 +214,19 @@ QString CurvePlot::toolTipText(const HoverPoint& point) const {
                            .toString(QStringLiteral("yyyy-MM-dd hh:mm:ss")));
   }
   lines << where;
+  if (group) {
+    const SpreadStats& spread = point.groupPoint.spread;
+    lines << tr("mean %1 of %2 runs%3")
+                 .arg(curveValueText(spread.mean))
+                 .arg(spread.n)
+                 .arg(m_smoothing > 0.0 ? tr(" (smoothed curves)") : QString());
+    lines << tr("std %1, min %2, max %3")
+                 .arg(curveValueText(spread.std), curveValueText(spread.min), curveValueText(spread.max));
+    lines << tr("band (%1) %2 to %3")
+                 .arg(QString::fromLatin1(curveBandName(m_band)), curveValueText(point.groupPoint.low),
+                      curveValueText(point.groupPoint.high));
+    return lines.join(QLatin1Char('\n'));
+  }
   lines << tr("smoothed %1").arg(curveValueText(point.smoothed));
   lines << tr("raw %1").arg(curveValueText(point.raw));
   return lines.join(QLatin1Char('\n'));

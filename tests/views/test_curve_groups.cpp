@@ -252,6 +252,34 @@ TEST_F(CurveGroupsOnDatabase, AxesFitTheGroupsOfTheMetricShown) {
   EXPECT_GE(x.lower, 0.5);
 }
 
+TEST_F(CurveGroupsOnDatabase, HoverOverAGroupShowsItsSpread) {
+  CurvePlot view;
+  view.resize(900, 500);
+  view.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&view));
+  feed(view);
+  view.setGroupSeeds(true);
+  view.setRuns({m_seeds[0], m_seeds[1], m_seeds[2]});
+  view.setSmoothing(0.0);
+  view.setLogY(false);
+  view.fit();
+  QCustomPlot* plot = view.customPlot();
+  plot->replot(QCustomPlot::rpImmediateRefresh);
+  ASSERT_EQ(view.drawnGroups().size(), 1u);
+  const CurveGroupPoint& target = view.drawnGroups().front().points[19];  // step 20
+  const QPointF pixel(plot->xAxis->coordToPixel(target.x), plot->yAxis->coordToPixel(target.spread.mean));
+  const CurvePlot::HoverPoint hover = view.nearestPoint(pixel);
+  ASSERT_TRUE(hover.valid);
+  EXPECT_EQ(hover.group, 0);
+  EXPECT_EQ(hover.step, 20);
+  EXPECT_EQ(hover.epoch, 2);  // stored epoch 1
+  const QString text = view.toolTipText(hover);
+  EXPECT_TRUE(text.startsWith(QStringLiteral("fig2-lr=0.01 (n=3)\nstep 20"))) << text.toStdString();
+  EXPECT_TRUE(text.contains(QStringLiteral("of 3 runs"))) << text.toStdString();
+  EXPECT_TRUE(text.contains(QStringLiteral("std 0.1,"))) << text.toStdString();
+  EXPECT_TRUE(text.contains(QStringLiteral("band (std)"))) << text.toStdString();
+}
+
 TEST_F(CurveGroupsOnDatabase, ALoneMemberOfAGroupIsDrawnAsItself) {
   CurvePlot view;
   feed(view);
