@@ -10,16 +10,14 @@
 
 #include <QCheckBox>
 #include <QComboBox>
-#include <QFileDialog>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QMessageBox>
 #include <QMouseEvent>
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QSlider>
+#include <QStackedWidget>
 #include <QTimer>
-#include <QToolTip>
 #include <QVBoxLayout>
 
 namespace zoolab {
@@ -31,9 +29,8 @@ constexpr char kTrainLoss[] = "train/loss";
 constexpr char kValidAccuracy[] = "valid/accuracy";
 
 constexpr char kRawLayer[] = "rawCurves";
-constexpr int kSliderSteps = 1000;       // the slider works in thousandths of the weight
-constexpr double kRawAlpha = 0.25;       // the raw curve beneath the smoothed one
-constexpr double kHoverRadiusPx = 12.0;  // points this far left or right of the cursor are candidates
+constexpr int kSliderSteps = 1000;  // the slider works in thousandths of the weight
+constexpr double kRawAlpha = 0.25;  // the raw curve beneath the smoothed one
 // Beyond this many points in the graphs, curves are drawn 1 px wide without antialiasing: antialiased
 // 1.5 px lines make a full replot of 50 runs x 100,000 points about three times slower (bench_views).
 constexpr qint64 kAntialiasPointBudget = 500000;
@@ -46,20 +43,9 @@ bool isLossKey(const QString& key) {
   return key.contains(QLatin1String("loss"), Qt::CaseInsensitive);
 }
 
-QString formatValue(double value) {
-  return QString::number(value, 'g', 6);
-}
-
-// Seconds as h:mm:ss, the wall-time axis' format.
-QString formatDuration(double seconds) {
-  if (!std::isfinite(seconds)) {
-    return QString::number(seconds);
-  }
-  const qint64 total = static_cast<qint64>(std::llround(seconds));
-  return QStringLiteral("%1:%2:%3")
-      .arg(total / 3600)
-      .arg((total / 60) % 60, 2, 10, QLatin1Char('0'))
-      .arg(total % 60, 2, 10, QLatin1Char('0'));
+// Metrics logged once per evaluation: a handful of points that smoothing would only distort.
+bool isEvaluationKey(const QString& key) {
+  return key.startsWith(QLatin1String("valid/")) || key.startsWith(QLatin1String("test/"));
 }
 
 // QCPDataContainer::add(batch, true) puts a batch whose keys are all <= the first key in front of the old
@@ -93,7 +79,11 @@ CurvePlot::CurvePlot(QWidget* parent) : QWidget(parent), m_batches(std::make_uni
   configurePlot();
 }
 
-CurvePlot::~CurvePlot() = default;
+CurvePlot::~CurvePlot() {
+  if (!m_legendPlaced && m_legendColumn != nullptr) {
+    m_plot->plotLayout()->addElement(0, 1, m_legendColumn);  // the plot deletes what its layout holds
+  }
+}
 
 void CurvePlot::buildControls() {
   m_metricCombo = new QComboBox(this);
@@ -109,7 +99,12 @@ void CurvePlot::buildControls() {
   m_xAxisCombo->setToolTip(tr("What the horizontal axis counts"));
   m_xAxisCombo->addItem(tr("Step"), static_cast<int>(XAxis::Step));
   m_xAxisCombo->addItem(tr("Epoch"), static_cast<int>(XAxis::Epoch));
-  m_xAxisCombo->addItem(tr("Wall time"), static_cast<int>(XAxis::WallTime));
+  m_xAxisCombo->addItem(tr("Relative time"), static_cast<int>(XAxis::Elapsed));
+  m_xAxisCombo->addItem(tr("Wall clock"), static_cast<int>(XAxis::WallClock));
+  m_xAxisCombo->setItemData(2, tr("Elapsed training time (h:mm:ss); it continues across resumes"),
+                            Qt::ToolTipRole);
+  m_xAxisCombo->setItemData(3, tr("The run's start plus its training time, as a local date and time"),
+                            Qt::ToolTipRole);
   connect(m_xAxisCombo, &QComboBox::activated, this,
           [this](int index) { setXAxis(static_cast<XAxis>(m_xAxisCombo->itemData(index).toInt())); });
 
@@ -117,7 +112,9 @@ void CurvePlot::buildControls() {
   m_smoothingSlider->setObjectName(QStringLiteral("smoothingSlider"));
   m_smoothingSlider->setRange(0, static_cast<int>(std::lround(kMaxSmoothing * kSliderSteps)));
   m_smoothingSlider->setToolTip(
-      tr("Smoothing: TensorBoard's debiased exponential moving average; the raw curve stays faint beneath"));
+      tr("Smoothing of this metric: TensorBoard's debiased exponential moving average; the raw curve stays "
+         "faint beneath. Metrics with few points (validation) start unsmoothed; each metric keeps its "
+         "weight"));
   m_smoothingSlider->setMinimumWidth(120);
   connect(m_smoothingSlider, &QSlider::valueChanged, this,
           [this](int value) { setSmoothing(static_cast<double>(value) / kSliderSteps); });
@@ -143,6 +140,20 @@ void CurvePlot::buildControls() {
   m_exportButton->setToolTip(tr("Save the plot as PDF or SVG (vector), PNG, or its data as CSV"));
   connect(m_exportButton, &QPushButton::clicked, this, &CurvePlot::onExportClicked);
 
+  m_groupSeedsCheck = new QCheckBox(tr("Group seeds"), this);
+  m_groupSeedsCheck->setObjectName(QStringLiteral("groupSeedsCheck"));
+  m_groupSeedsCheck->setToolTip(
+      tr("Draw selected runs that differ only in their seeds as one mean curve with a band"));
+  connect(m_groupSeedsCheck, &QCheckBox::toggled, this, &CurvePlot::setGroupSeeds);
+  m_bandCombo = new QComboBox(this);
+  m_bandCombo->setObjectName(QStringLiteral("bandCombo"));
+  m_bandCombo->setToolTip(tr("The band around a group's mean: ± one standard deviation, or min to max"));
+  m_bandCombo->addItem(QStringLiteral("std"), static_cast<int>(CurveBand::Std));
+  m_bandCombo->addItem(QStringLiteral("minmax"), static_cast<int>(CurveBand::MinMax));
+  m_bandCombo->setEnabled(false);
+  connect(m_bandCombo, &QComboBox::activated, this,
+          [this](int index) { setBand(static_cast<CurveBand>(m_bandCombo->itemData(index).toInt())); });
+
   auto* controls = new QHBoxLayout;
   controls->addWidget(new QLabel(tr("Metric"), this));
   controls->addWidget(m_metricCombo);
@@ -155,16 +166,29 @@ void CurvePlot::buildControls() {
   controls->addWidget(m_smoothingLabel);
   controls->addWidget(m_logXCheck);
   controls->addWidget(m_logYCheck);
+  controls->addWidget(m_groupSeedsCheck);
+  controls->addWidget(m_bandCombo);
   controls->addWidget(m_fitButton);
   controls->addWidget(m_exportButton);
 
+  controls->setContentsMargins(0, 0, 0, 0);
+  m_controls = new QWidget(this);
+  m_controls->setLayout(controls);
+
   m_plot = new QCustomPlot(this);
   m_plot->setObjectName(QStringLiteral("customPlot"));
+  m_emptyLabel = new QLabel(this);
+  m_emptyLabel->setObjectName(QStringLiteral("emptyMessage"));
+  m_emptyLabel->setAlignment(Qt::AlignCenter);
+  m_emptyLabel->setWordWrap(true);
+  m_stack = new QStackedWidget(this);
+  m_stack->addWidget(m_plot);
+  m_stack->addWidget(m_emptyLabel);
 
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
-  layout->addLayout(controls);
-  layout->addWidget(m_plot, 1);
+  layout->addWidget(m_controls);
+  layout->addWidget(m_stack, 1);
 
   const QSignalBlocker blocker(m_smoothingSlider);
   m_smoothingSlider->setValue(static_cast<int>(std::lround(m_smoothing * kSliderSteps)));
@@ -180,13 +204,17 @@ void CurvePlot::configurePlot() {
   // Raw curves on their own layer below the main one: every smoothed curve stays above every raw one.
   m_plot->addLayer(QString::fromLatin1(kRawLayer), m_plot->layer(QStringLiteral("main")),
                    QCustomPlot::limBelow);
-  m_plot->legend->setVisible(true);
-  m_plot->legend->setBrush(QColor(255, 255, 255, 200));
-  m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  // The legend gets its own column right of the axis rect (placeLegend), so it never covers a curve.
+  m_plot->legend->setBrush(Qt::NoBrush);
+  m_plot->legend->setBorderPen(Qt::NoPen);
+  placeLegend(false);
+  connect(m_plot, &QCustomPlot::legendClick, this,
+          [this](QCPLegend*, QCPAbstractLegendItem* item, QMouseEvent*) { onLegendClick(item); });
   connect(m_plot, &QCustomPlot::mouseMove, this, &CurvePlot::onPlotMouseMove);
   connect(m_plot, &QCustomPlot::mouseWheel, this, [this](QWheelEvent*) { m_autoFit = false; });
   connect(m_plot, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) { fit(); });
   updateAxisScales();
+  updateEmptyState();
 }
 
 // ---- Data ----
@@ -208,6 +236,7 @@ void CurvePlot::appendMetrics(const std::vector<MetricPoint>& points) {
     }
   }
   if (changed) {
+    refreshDefaultSmoothing();
     scheduleReplot();
   }
 }
@@ -217,6 +246,7 @@ void CurvePlot::setRunHistory(qint64 runId, const std::vector<MetricPoint>& poin
   refreshMetricCombo();
   if (m_runSet.count(runId) != 0) {
     syncRun(runId, true);
+    refreshDefaultSmoothing();
     scheduleReplot();
   }
 }
@@ -226,15 +256,22 @@ void CurvePlot::removeRunData(qint64 runId) {
   refreshMetricCombo();
   if (m_curves.count(runId) != 0) {
     removeCurve(runId);
+  }
+  if (m_runSet.count(runId) != 0) {
+    m_groupsDirty = true;
     scheduleReplot();
   }
 }
 
 void CurvePlot::clearData() {
   m_store.clear();
+  m_groupKeys.clear();  // another database: its run ids name other runs
+  m_startTimes.clear();
+  regroup();
   while (!m_curves.empty()) {
     removeCurve(m_curves.begin()->first);
   }
+  m_groupsDirty = true;
   refreshMetricCombo();
   scheduleReplot();
 }
@@ -247,6 +284,7 @@ void CurvePlot::setRuns(const QVector<qint64>& runIds) {
   }
   m_runs = runIds;
   m_runSet = std::set<qint64>(runIds.cbegin(), runIds.cend());
+  regroup();
   std::vector<qint64> gone;
   for (const auto& entry : m_curves) {
     if (m_runSet.count(entry.first) == 0) {
@@ -259,6 +297,8 @@ void CurvePlot::setRuns(const QVector<qint64>& runIds) {
   for (qint64 runId : m_runs) {
     syncRun(runId, false);
   }
+  refreshDefaultSmoothing();
+  rebuildGroups();
   if (m_autoFit) {
     rescaleToData();
   }
@@ -293,6 +333,35 @@ void CurvePlot::setRunName(qint64 runId, const QString& name) {
     styleCurve(runId, found->second);
     scheduleReplot();
   }
+  if (m_groupedRuns.count(runId) != 0) {
+    m_groupsDirty = true;
+    scheduleReplot();
+  }
+}
+
+void CurvePlot::setRunStartTime(qint64 runId, const QDateTime& startedAt) {
+  if (m_startTimes.value(runId) == startedAt) {
+    return;
+  }
+  m_startTimes.insert(runId, startedAt);
+  if (m_xAxis == XAxis::WallClock && m_runSet.count(runId) != 0) {
+    syncRun(runId, true);
+    m_groupsDirty = true;
+    scheduleReplot();
+  }
+}
+
+void CurvePlot::setRunGroup(qint64 runId, const QString& groupKey) {
+  if (m_groupKeys.value(runId) == groupKey && m_groupKeys.contains(runId)) {
+    return;
+  }
+  m_groupKeys.insert(runId, groupKey);
+  if (m_groupSeeds && m_runSet.count(runId) != 0) {
+    regroup();
+    syncAllRuns(false);
+    m_groupsDirty = true;
+    scheduleReplot();
+  }
 }
 
 QString CurvePlot::runName(qint64 runId) const {
@@ -319,7 +388,10 @@ void CurvePlot::chooseMetric(const QString& key, bool byUser) {
     m_logYCheck->setChecked(isLossKey(key));
   }
   updateAxisScales();
+  m_smoothing = m_smoothingChoices.value(key, defaultSmoothing(key));
+  showSmoothing(m_smoothing);
   syncAllRuns(true);
+  m_groupsDirty = true;
   m_autoFit = true;
   rescaleToData();
   replotNow();
@@ -380,6 +452,7 @@ void CurvePlot::setXAxis(XAxis axis) {
   }
   updateAxisScales();
   syncAllRuns(true);
+  m_groupsDirty = true;
   m_autoFit = true;
   rescaleToData();
   replotNow();
@@ -387,11 +460,50 @@ void CurvePlot::setXAxis(XAxis axis) {
 
 void CurvePlot::setSmoothing(double weight) {
   weight = std::isfinite(weight) ? std::clamp(weight, 0.0, kMaxSmoothing) : kDefaultSmoothingWeight;
-  {
-    const QSignalBlocker blocker(m_smoothingSlider);
-    m_smoothingSlider->setValue(static_cast<int>(std::lround(weight * kSliderSteps)));
+  if (!m_metric.isEmpty()) {
+    m_smoothingChoices.insert(m_metric, weight);
   }
+  applySmoothing(weight);
+}
+
+void CurvePlot::setSmoothingChoices(const QHash<QString, double>& choices) {
+  m_smoothingChoices.clear();
+  for (auto it = choices.cbegin(); it != choices.cend(); ++it) {
+    if (std::isfinite(it.value())) {
+      m_smoothingChoices.insert(it.key(), std::clamp(it.value(), 0.0, kMaxSmoothing));
+    }
+  }
+  applySmoothing(m_smoothingChoices.value(m_metric, defaultSmoothing(m_metric)));
+}
+
+double CurvePlot::defaultSmoothing(const QString& key) const {
+  if (isEvaluationKey(key)) {
+    return 0.0;
+  }
+  const std::string stdKey = key.toStdString();
+  size_t longest = 0;
+  for (qint64 runId : m_runs) {
+    if (const CurveSeries* series = m_store.series(runId, stdKey)) {
+      longest = std::max(longest, series->size());
+    }
+  }
+  return longest < kFewPoints ? 0.0 : kDefaultSmoothingWeight;
+}
+
+void CurvePlot::refreshDefaultSmoothing() {
+  if (!m_metric.isEmpty() && !m_smoothingChoices.contains(m_metric)) {
+    applySmoothing(defaultSmoothing(m_metric));
+  }
+}
+
+void CurvePlot::showSmoothing(double weight) {
+  const QSignalBlocker blocker(m_smoothingSlider);
+  m_smoothingSlider->setValue(static_cast<int>(std::lround(weight * kSliderSteps)));
   m_smoothingLabel->setText(QString::number(weight, 'f', 3));
+}
+
+void CurvePlot::applySmoothing(double weight) {
+  showSmoothing(weight);
   if (weight == m_smoothing) {
     return;
   }
@@ -402,6 +514,7 @@ void CurvePlot::setSmoothing(double weight) {
     }
     entry.second.raw->setVisible(m_smoothing > 0.0);  // at 0 both curves are the same
   }
+  m_groupsDirty = true;
   replotNow();
 }
 
@@ -449,9 +562,14 @@ void CurvePlot::updateAxisScales() {
   y->setScaleType(wantLogY ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
   if (wantLogX) {
     x->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
-  } else if (m_xAxis == XAxis::WallTime) {
+  } else if (m_xAxis == XAxis::Elapsed) {
     auto ticker = QSharedPointer<QCPAxisTickerTime>::create();
     ticker->setTimeFormat(QStringLiteral("%h:%m:%s"));
+    x->setTicker(ticker);
+  } else if (m_xAxis == XAxis::WallClock) {
+    auto ticker = QSharedPointer<QCPAxisTickerDateTime>::create();
+    ticker->setDateTimeFormat(QStringLiteral("MMM d\nhh:mm:ss"));
+    ticker->setDateTimeSpec(Qt::LocalTime);
     x->setTicker(ticker);
   } else {
     x->setTicker(QSharedPointer<QCPAxisTicker>::create());
@@ -465,8 +583,11 @@ void CurvePlot::updateAxisScales() {
     case XAxis::Epoch:
       x->setLabel(tr("Epoch"));
       break;
-    case XAxis::WallTime:
-      x->setLabel(tr("Wall time (h:mm:ss)"));
+    case XAxis::Elapsed:
+      x->setLabel(tr("Training time (h:mm:ss)"));
+      break;
+    case XAxis::WallClock:
+      x->setLabel(tr("Wall clock (local time)"));
       break;
   }
   y->setLabel(m_metric);
@@ -479,7 +600,10 @@ void CurvePlot::fit() {
 }
 
 void CurvePlot::rescaleToData() {
-  if (!m_curves.empty()) {
+  if (m_groupsDirty) {
+    rebuildGroups();  // the group graphs must hold what is fitted
+  }
+  if (!m_curves.empty() || !m_drawnGroups.empty()) {
     m_plot->rescaleAxes(true);  // only visible graphs: the raw ones are hidden at smoothing 0
   }
 }
@@ -501,6 +625,9 @@ void CurvePlot::scheduleReplot() {
 }
 
 void CurvePlot::onScheduledReplot() {
+  if (m_groupsDirty) {
+    rebuildGroups();
+  }
   if (m_autoFit) {
     rescaleToData();
   }
@@ -523,8 +650,14 @@ void CurvePlot::updateDrawingQuality() {
 }
 
 void CurvePlot::replotNow() {
+  if (m_groupsDirty) {
+    rebuildGroups();
+  }
   updateDrawingQuality();
-  m_plot->legend->setVisible(!m_curves.empty() && m_curves.size() <= kLegendMaxRuns);
+  const size_t entries = m_curves.size() + m_drawnGroups.size();
+  orderLegend();
+  placeLegend(entries > 0 && entries <= kLegendMaxRuns);
+  updateEmptyState();
   ++m_replotCount;
   m_sinceReplot.start();
   m_plot->replot(QCustomPlot::rpQueuedReplot);
@@ -532,16 +665,26 @@ void CurvePlot::replotNow() {
 
 // ---- Curves ----
 
-double CurvePlot::xOf(const CurveSeries& series, size_t index) const {
+double CurvePlot::xOf(qint64 runId, const CurveSeries& series, size_t index) const {
   switch (m_xAxis) {
     case XAxis::Step:
       return static_cast<double>(series.steps[index]);
     case XAxis::Epoch:
-      return static_cast<double>(series.epochs[index]);
-    case XAxis::WallTime:
+      return static_cast<double>(series.epochs[index] + 1);  // stored 0-based, shown 1-based
+    case XAxis::Elapsed:
       return series.wallTimes[index];
+    case XAxis::WallClock: {
+      const QDateTime start = m_startTimes.value(runId);
+      return start.isValid()
+                 ? static_cast<double>(start.toMSecsSinceEpoch()) / 1000.0 + series.wallTimes[index]
+                 : std::numeric_limits<double>::quiet_NaN();
+    }
   }
   return 0.0;
+}
+
+bool CurvePlot::drawable(qint64 runId) const {
+  return m_xAxis != XAxis::WallClock || m_startTimes.value(runId).isValid();
 }
 
 void CurvePlot::syncAllRuns(bool rebuild) {
@@ -552,13 +695,19 @@ void CurvePlot::syncAllRuns(bool rebuild) {
 
 void CurvePlot::syncRun(qint64 runId, bool rebuild) {
   const CurveSeries* series = m_store.series(runId, m_metricKey);
-  if (series == nullptr || series->size() == 0) {
+  if (m_groupedRuns.count(runId) != 0) {
+    removeCurve(runId);  // drawn in its group
+    m_groupsDirty = true;
+    return;
+  }
+  if (series == nullptr || series->size() == 0 || !drawable(runId)) {
     removeCurve(runId);
     return;
   }
   auto found = m_curves.find(runId);
   if (found == m_curves.end()) {
     RunCurve curve;
+    curve.runId = runId;
     curve.raw = m_plot->addGraph();
     curve.raw->setLayer(QString::fromLatin1(kRawLayer));
     curve.raw->removeFromLegend();
@@ -598,11 +747,12 @@ void CurvePlot::styleCurve(qint64 runId, RunCurve& curve) {
   curve.smoothed->setPen(QPen(colour, m_detailed ? m_style.lineWidth : 1.0));
   curve.raw->setAntialiased(m_detailed);
   curve.smoothed->setAntialiased(m_detailed);
-  curve.smoothed->setName(runName(runId));
-  curve.raw->setName(runName(runId));
+  curve.smoothed->setName(legendName(runName(runId)));
+  curve.raw->setName(legendName(runName(runId)));
 }
 
 void CurvePlot::appendNewPoints(RunCurve& curve, const CurveSeries& series) {
+  const qint64 runId = curve.runId;
   QCPGraphDataContainer& raw = *curve.raw->data();
   QCPGraphDataContainer& smoothed = *curve.smoothed->data();
   const size_t begin = curve.consumed;
@@ -611,7 +761,7 @@ void CurvePlot::appendNewPoints(RunCurve& curve, const CurveSeries& series) {
   double previous = raw.isEmpty() ? -std::numeric_limits<double>::infinity() : (raw.constEnd() - 1)->key;
   bool inOrder = curve.order.empty();
   for (size_t i = begin; i < end && inOrder; ++i) {
-    const double x = xOf(series, i);
+    const double x = xOf(runId, series, i);
     inOrder = x >= previous;  // false for a NaN x too
     previous = x;
   }
@@ -627,7 +777,7 @@ void CurvePlot::appendNewPoints(RunCurve& curve, const CurveSeries& series) {
   bool resmooth = false;
   for (int k = 0; k < count; ++k) {
     const size_t i = begin + static_cast<size_t>(k);
-    const double x = xOf(series, i);
+    const double x = xOf(runId, series, i);
     const double value = series.values[i];
     const double smooth = curve.smoother.add(value);
     resmooth = resmooth || curve.smoother.invalidatedEarlier();
@@ -643,18 +793,19 @@ void CurvePlot::appendNewPoints(RunCurve& curve, const CurveSeries& series) {
 }
 
 void CurvePlot::rebuildCurve(RunCurve& curve, const CurveSeries& series) {
+  const qint64 runId = curve.runId;
   const size_t count = series.size();
   curve.order.clear();
   bool inOrder = true;
   for (size_t i = 1; i < count && inOrder; ++i) {
-    inOrder = xOf(series, i) >= xOf(series, i - 1);
+    inOrder = xOf(runId, series, i) >= xOf(runId, series, i - 1);
   }
   if (!inOrder) {
     curve.order.resize(count);
     std::iota(curve.order.begin(), curve.order.end(), size_t{0});
     // Stable, so points sharing an x stay in the order they were written.
     std::stable_sort(curve.order.begin(), curve.order.end(),
-                     [&](size_t a, size_t b) { return xOf(series, a) < xOf(series, b); });
+                     [&](size_t a, size_t b) { return xOf(runId, series, a) < xOf(runId, series, b); });
   }
   curve.smoother = EmaSmoother(m_smoothing);
   const std::vector<double> smoothedValues = curve.smoother.smoothAll(series.values);
@@ -667,12 +818,13 @@ void CurvePlot::rebuildCurve(RunCurve& curve, const CurveSeries& series) {
   smoothed.resize(static_cast<qsizetype>(count));
   for (size_t k = 0; k < count; ++k) {
     const size_t i = curve.order.empty() ? k : curve.order[k];
-    const double x = xOf(series, i);
+    const double x = xOf(runId, series, i);
     raw[static_cast<int>(k)] = QCPGraphData(x, series.values[i]);
     smoothed[static_cast<int>(k)] = QCPGraphData(x, smoothedValues[i]);
   }
   curve.raw->data()->set(raw, true);
   curve.smoothed->data()->set(smoothed, true);
+  curve.raw->setVisible(m_smoothing > 0.0);  // at 0 both curves are the same
   curve.generation = series.generation;
   curve.consumed = count;
 }
@@ -689,174 +841,6 @@ void CurvePlot::resmoothCurve(RunCurve& curve, const CurveSeries& series) {
   // smoothAll left the smoother after the last point of the series, so the graphs must hold all of them
   // (they do: every arriving row is synced at once).
   Q_ASSERT(curve.consumed == series.size());
-}
-
-// ---- Inspection ----
-
-// ---- Export ----
-
-Figure CurvePlot::toFigure() const {
-  FigurePanel panel;
-  panel.title = m_metric.toStdString();
-  panel.x.title = m_plot->xAxis->label().toStdString();
-  panel.x.log = logX();
-  panel.y.title = m_metric.toStdString();
-  panel.y.log = logY();
-  for (qint64 runId : m_runs) {
-    const CurveSeries* series = m_store.series(runId, m_metricKey);
-    if (series == nullptr || series->values.empty()) {
-      continue;
-    }
-    const std::string name = runName(runId).toStdString();
-    FigureSeries raw{name, name, SeriesStyle::Line, std::nullopt, {}};
-    for (size_t i = 0; i < series->values.size(); ++i) {
-      raw.points.push_back(FigurePoint::of_run(
-          xOf(*series, i), series->values[i], runId,
-          "step " + std::to_string(series->steps[i]) + ", epoch " + std::to_string(series->epochs[i])));
-    }
-    panel.series.push_back(std::move(raw));
-    if (m_smoothing > 0.0) {
-      FigureSeries smoothed{name + " (smoothed)", name, SeriesStyle::Line, std::nullopt, {}};
-      for (const QPointF& point : plottedPoints(runId, true)) {
-        smoothed.points.push_back(
-            FigurePoint::of_run(point.x(), point.y(), runId, "EMA weight " + std::to_string(m_smoothing)));
-      }
-      panel.series.push_back(std::move(smoothed));
-    }
-  }
-  Figure figure;
-  figure.name = "curves";
-  figure.title = m_metric.toStdString();
-  figure.panels.push_back(std::move(panel));
-  return figure;
-}
-
-QString CurvePlot::exportTo(const QString& path, const FigureExportOptions& options) const {
-  return exportFigure(m_plot, toFigure(), path, options, m_plot->size());
-}
-
-void CurvePlot::onExportClicked() {
-  const QString path =
-      QFileDialog::getSaveFileName(this, tr("Export curves"), QString(), figureExportFilters());
-  if (path.isEmpty()) {
-    return;
-  }
-  if (const QString error = exportTo(path); !error.isEmpty()) {
-    QMessageBox::warning(this, tr("Export curves"), error);
-  }
-}
-
-void CurvePlot::setFigureStyle(const FigureStyle& style) {
-  m_style = style;
-  for (QCPAxis* axis : {m_plot->xAxis, m_plot->yAxis}) {
-    axis->setLabelFont(style.font());
-    axis->setTickLabelFont(style.font(-1));
-  }
-  m_plot->legend->setFont(style.font(-1));
-  for (auto& [runId, curve] : m_curves) {
-    styleCurve(runId, curve);
-  }
-  scheduleReplot();
-}
-
-QVector<QPointF> CurvePlot::plottedPoints(qint64 runId, bool smoothed) const {
-  QVector<QPointF> points;
-  auto found = m_curves.find(runId);
-  if (found == m_curves.end()) {
-    return points;
-  }
-  const QCPGraphDataContainer& data = *(smoothed ? found->second.smoothed : found->second.raw)->data();
-  points.reserve(data.size());
-  for (auto it = data.constBegin(); it != data.constEnd(); ++it) {
-    points.append(QPointF(it->key, it->value));
-  }
-  return points;
-}
-
-CurvePlot::HoverPoint CurvePlot::nearestPoint(const QPointF& pixel) const {
-  HoverPoint best;
-  double bestDistance = std::numeric_limits<double>::infinity();
-  const QCPAxis* keyAxis = m_plot->xAxis;
-  const QCPAxis* valueAxis = m_plot->yAxis;
-  const double a = keyAxis->pixelToCoord(pixel.x() - kHoverRadiusPx);
-  const double b = keyAxis->pixelToCoord(pixel.x() + kHoverRadiusPx);
-  const double low = std::min(a, b);
-  const double high = std::max(a, b);
-  for (const auto& entry : m_curves) {
-    const RunCurve& curve = entry.second;
-    for (const QCPGraph* graph : {curve.smoothed, curve.raw}) {
-      if (!graph->visible()) {
-        continue;
-      }
-      const QCPGraphDataContainer& data = *graph->data();
-      // One point beyond the window on each side: the cursor may sit on a long segment between two.
-      const auto first = data.findBegin(low, true);
-      const auto last = data.findEnd(high, true);
-      for (auto it = first; it != last; ++it) {
-        if (!std::isfinite(it->value)) {
-          continue;
-        }
-        const double dx = keyAxis->coordToPixel(it->key) - pixel.x();
-        const double dy = valueAxis->coordToPixel(it->value) - pixel.y();
-        const double distance = dx * dx + dy * dy;
-        if (distance < bestDistance) {
-          bestDistance = distance;
-          best.valid = true;
-          best.runId = entry.first;
-          const size_t k = static_cast<size_t>(it - data.constBegin());
-          best.index = curve.order.empty() ? k : curve.order[k];
-          best.x = it->key;
-          best.smoothed = (curve.smoothed->data()->constBegin() + static_cast<int>(k))->value;
-        }
-      }
-    }
-  }
-  if (best.valid) {
-    const CurveSeries* series = m_store.series(best.runId, m_metricKey);
-    if (series != nullptr && best.index < series->size()) {
-      best.step = series->steps[best.index];
-      best.epoch = series->epochs[best.index];
-      best.wallTime = series->wallTimes[best.index];
-      best.raw = series->values[best.index];
-    }
-  }
-  return best;
-}
-
-QString CurvePlot::toolTipText(const HoverPoint& point) const {
-  if (!point.valid) {
-    return QString();
-  }
-  QStringList lines;
-  lines << runName(point.runId);
-  QString where = tr("step %1").arg(point.step);
-  if (m_xAxis == XAxis::Epoch) {
-    where += tr(", epoch %1").arg(point.epoch);
-  } else if (m_xAxis == XAxis::WallTime) {
-    where += tr(", %1").arg(formatDuration(point.wallTime));
-  }
-  lines << where;
-  lines << tr("smoothed %1").arg(formatValue(point.smoothed));
-  lines << tr("raw %1").arg(formatValue(point.raw));
-  return lines.join(QLatin1Char('\n'));
-}
-
-void CurvePlot::onPlotMouseMove(QMouseEvent* event) {
-  if (event->buttons() != Qt::NoButton) {
-    m_autoFit = false;  // the user is dragging the view: stop following the data
-    QToolTip::hideText();
-    return;
-  }
-  if (!m_plot->axisRect()->rect().contains(event->position().toPoint())) {
-    QToolTip::hideText();
-    return;
-  }
-  const HoverPoint point = nearestPoint(event->position());
-  if (point.valid) {
-    QToolTip::showText(event->globalPosition().toPoint(), toolTipText(point), m_plot);
-  } else {
-    QToolTip::hideText();
-  }
 }
 
 }  // namespace zoolab

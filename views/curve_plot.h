@@ -1,7 +1,11 @@
 #pragma once
 
-// The live curves view: one metric of the selected runs against step, epoch or wall time, each run in its
-// colour, smoothed with TensorBoard's debiased EMA over its raw curve drawn faint (QCustomPlot).
+// The live curves view: one metric of the selected runs against step, epoch, elapsed training time or the
+// wall clock, each run in its colour, smoothed with TensorBoard's debiased EMA over its raw curve drawn
+// faint (QCustomPlot). With "Group seeds" on, selected runs that differ only in their seeds are drawn as
+// one mean curve with a band (views/curve_groups.h). The legend sits right of the axes, never over the
+// curves; clicking an entry asks for its runs to be selected (legendClicked). With no run selected the
+// view shows what to do instead of empty axes.
 //
 // Data arrives from the GUI's poller as plain MetricPoint rows (appendMetrics for new rows, setRunHistory
 // for a run's full history) and is kept in a CurveStore whatever is selected, so switching runs or metric
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include <QColor>
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QHash>
 #include <QPointF>
@@ -26,6 +31,7 @@
 
 #include "engine/analysis/figure.h"
 #include "engine/store/records.h"
+#include "views/curve_groups.h"
 #include "views/curve_smoothing.h"
 #include "views/curve_store.h"
 #include "views/figure_export.h"
@@ -38,7 +44,10 @@ class QCustomPlot;
 class QLabel;
 class QMouseEvent;
 class QPushButton;
+class QCPAbstractLegendItem;
+class QCPLayoutGrid;
 class QSlider;
+class QStackedWidget;
 class QTimer;
 
 namespace zoolab {
@@ -47,13 +56,21 @@ class CurvePlot : public QWidget {
   Q_OBJECT
 
  public:
-  enum class XAxis { Step, Epoch, WallTime };
+  // Elapsed: the run's training time in seconds (metrics.wall_time, which continues across resumes).
+  // WallClock: the run's started_at plus its elapsed training time, as a local date and time; exact for a
+  // run trained in one go, while a resumed run's later points leave out the time it was stopped.
+  enum class XAxis { Step, Epoch, Elapsed, WallClock };
 
   // Data arriving more often than this is drawn together. When a replot takes longer than a quarter of
   // it, the interval grows to four replot times, so streaming data never takes the GUI thread over.
   static constexpr int kReplotIntervalMs = 250;
   // The slider's range: 0 (raw) .. 0.999, in thousandths.
   static constexpr double kMaxSmoothing = 0.999;
+  // A metric whose longest drawn series has fewer points than this (validation metrics logged once an
+  // epoch), or whose key starts with "valid/" or "test/", is drawn unsmoothed until the user sets a weight.
+  static constexpr size_t kFewPoints = 20;
+  // Legend names longer than this many pixels are elided in the middle (the tooltip has the whole name).
+  static constexpr int kLegendNameMaxPx = 220;
 
   // What the hover tooltip shows: the point of a drawn run nearest to a pixel of the plot.
   struct HoverPoint {
@@ -62,15 +79,19 @@ class CurvePlot : public QWidget {
     size_t index = 0;  // position in the run's CurveSeries
     double x = 0.0;    // on the current x axis
     qint64 step = 0;
-    qint64 epoch = 0;
+    qint64 epoch = 0;  // 1-based, as shown ("epoch 1" is the first)
     double wallTime = 0.0;
     double raw = 0.0;
     double smoothed = 0.0;
+    // A seed group's mean instead of a run: its index in drawnGroups() and its point (runId is then the
+    // group's first member); -1 for a run.
+    int group = -1;
+    CurveGroupPoint groupPoint;
   };
 
   // Child widgets carry these object names (tests and style sheets find them): "metricCombo",
   // "xAxisCombo", "smoothingSlider", "smoothingLabel", "logXCheck", "logYCheck", "fitButton", "exportButton",
-  // "customPlot".
+  // "groupSeedsCheck", "bandCombo", "customPlot", "emptyMessage".
   explicit CurvePlot(QWidget* parent = nullptr);
   ~CurvePlot() override;
 
@@ -96,6 +117,27 @@ class CurvePlot : public QWidget {
   // The legend and tooltip name; "run <id>" until set.
   void setRunName(qint64 runId, const QString& name);
   QString runName(qint64 runId) const;
+  // When the run started training (runs.started_at): the origin of its points on the wall-clock axis,
+  // which does not draw runs without one.
+  void setRunStartTime(qint64 runId, const QDateTime& startedAt);
+  // The run's seed group (seed_group_key of its configuration); runs without one are groups of their own.
+  void setRunGroup(qint64 runId, const QString& groupKey);
+  bool hasRunGroup(qint64 runId) const { return m_groupKeys.contains(runId); }
+
+  // ---- Seed groups ----
+  // Off by default. When on, selected runs of one group with points of the metric are drawn as their
+  // mean with a band, named "<first member's name without its seed> (n=<members>)".
+  void setGroupSeeds(bool grouped);
+  bool groupSeeds() const { return m_groupSeeds; }
+  void setBand(CurveBand band);
+  CurveBand band() const { return m_band; }
+  // The drawn groups of more than one run: label (legend text before eliding) and members.
+  struct DrawnGroup {
+    QString label;
+    QVector<qint64> members;
+    std::vector<CurveGroupPoint> points;
+  };
+  const std::vector<DrawnGroup>& drawnGroups() const { return m_drawnGroups; }
 
   // ---- The controls (each also has its widget) ----
   // Until a metric is set (or picked in the combo), the view shows "train/loss", else "valid/accuracy",
@@ -107,10 +149,15 @@ class CurvePlot : public QWidget {
   QStringList availableMetrics() const;
   void setXAxis(XAxis axis);
   XAxis xAxis() const { return m_xAxis; }
-  // TensorBoard's smoothing weight, clamped to [0, kMaxSmoothing]; 0 draws the raw curves only.
-  // Default kDefaultSmoothingWeight (0.6).
+  // TensorBoard's smoothing weight of the current metric, clamped to [0, kMaxSmoothing]; 0 draws the raw
+  // curves only. Each metric keeps the weight the user set for it; until then it is
+  // defaultSmoothing(metric): kDefaultSmoothingWeight (0.6), or 0 for metrics with few points (kFewPoints).
   void setSmoothing(double weight);
   double smoothing() const { return m_smoothing; }
+  double defaultSmoothing(const QString& key) const;
+  // The weights the user set, per metric (to keep them between sessions).
+  const QHash<QString, double>& smoothingChoices() const { return m_smoothingChoices; }
+  void setSmoothingChoices(const QHash<QString, double>& choices);
   void setLogX(bool logarithmic);
   bool logX() const;
   void setLogY(bool logarithmic);
@@ -123,6 +170,11 @@ class CurvePlot : public QWidget {
   // The drawn curves as a Figure, the data behind an export: one panel, and per drawn run a series of
   // every raw point (labelled with its step and epoch) and, when smoothing, one of the smoothed curve.
   Figure toFigure() const;
+  // The CSV columns (zoolab::figure_to_csv): panel, series, group, style, x, y, run_id, label. x is on the
+  // axis shown: step; epoch, 1-based (the first epoch is 1, as `zoolab-cli train` prints "epoch 1/N");
+  // elapsed training seconds; or the wall clock as seconds since 1970-01-01 UTC. label is "step S, epoch E"
+  // with the same 1-based epoch. A seed group adds its mean ("<label> (mean)", each point with every member's
+  // run id in the figure) and its band ("<label> (low)", "<label> (high)").
   // Writes the plot as drawn (.pdf, .svg, .png at options.dpi) or toFigure() (.csv) to `path`; returns
   // the error message, empty on success (views/figure_export.h).
   QString exportTo(const QString& path, const FigureExportOptions& options = {}) const;
@@ -134,9 +186,11 @@ class CurvePlot : public QWidget {
   void scheduleReplot();
 
   // ---- For tests, the screenshot hook and benchmarks ----
-  // Runs drawn (each a smoothed graph with its raw graph beneath). The legend names them while there are
-  // at most 20.
+  // Runs drawn one by one (each a smoothed graph with its raw graph beneath), seed groups not counted. The
+  // legend names runs and groups while there are at most 20.
   int graphCount() const { return static_cast<int>(m_curves.size()); }
+  // The message shown instead of the plot; empty while the plot is shown.
+  QString emptyMessage() const;
   // The (x, y) points of a run's smoothed or raw graph, sorted by x; empty when the run is not drawn.
   QVector<QPointF> plottedPoints(qint64 runId, bool smoothed) const;
   // Replots this view asked QCustomPlot for (its own mouse zoom and pan are not counted).
@@ -149,10 +203,13 @@ class CurvePlot : public QWidget {
   QString toolTipText(const HoverPoint& point) const;
 
   Q_SIGNAL void metricChanged(const QString& key);
+  // The user clicked a legend entry: the run (or every member of the group) it names.
+  Q_SIGNAL void legendClicked(const QList<qint64>& runIds);
 
  private:
   // The graphs of one drawn run, and how far into its series they are.
   struct RunCurve {
+    qint64 runId = 0;
     QCPGraph* raw = nullptr;
     QCPGraph* smoothed = nullptr;
     uint64_t generation = 0;  // CurveSeries::generation the graphs were built from
@@ -177,7 +234,25 @@ class CurvePlot : public QWidget {
   void resmoothCurve(RunCurve& curve, const CurveSeries& series);
   void removeCurve(qint64 runId);
   void styleCurve(qint64 runId, RunCurve& curve);
-  double xOf(const CurveSeries& series, size_t index) const;
+  // The x of a series point on the current axis; NaN on the wall-clock axis for a run without a start time.
+  double xOf(qint64 runId, const CurveSeries& series, size_t index) const;
+  bool drawable(qint64 runId) const;
+  QString legendName(const QString& name) const;
+  void placeLegend(bool visible);
+  // Legend entries in the order of the runs (the explorer's), a group where its first member is.
+  void orderLegend();
+  void onLegendClick(QCPAbstractLegendItem* item);
+  void updateEmptyState();
+  // Smoothing: the weight for the current metric, applied without recording a user choice.
+  void applySmoothing(double weight);
+  void showSmoothing(double weight);  // the slider and label, without signals
+  void refreshDefaultSmoothing();
+  // Seed groups: which runs are drawn in a group (regroup), and the group graphs (rebuildGroups, at the
+  // next replot after a member's points changed).
+  void regroup();
+  void rebuildGroups();
+  void clearGroupGraphs();
+  void addGroupsToFigure(FigurePanel& panel) const;
 
   void refreshMetricCombo();
   void chooseMetric(const QString& key, bool byUser);
@@ -197,12 +272,23 @@ class CurvePlot : public QWidget {
   std::map<qint64, RunCurve> m_curves;
   QHash<qint64, QColor> m_colours;
   QHash<qint64, QString> m_names;
+  QHash<qint64, QDateTime> m_startTimes;
+  QHash<qint64, QString> m_groupKeys;
+
+  bool m_groupSeeds = false;
+  CurveBand m_band = CurveBand::Std;
+  std::set<qint64> m_groupedRuns;  // selected runs drawn inside a group of several, not on their own
+  bool m_groupsDirty = false;
+  std::vector<DrawnGroup> m_drawnGroups;
+  std::vector<QCPGraph*> m_groupGraphs;          // mean, low, high per drawn group
+  QHash<QCPGraph*, QList<qint64>> m_legendRuns;  // legend graph -> runs it names
 
   QString m_metric;
   std::string m_metricKey;      // m_metric as the store's keys are spelled
   bool m_metricChosen = false;  // by setMetric or the combo; until then the default follows the data
   XAxis m_xAxis = XAxis::Step;
   double m_smoothing = kDefaultSmoothingWeight;
+  QHash<QString, double> m_smoothingChoices;
   bool m_autoFit = true;
   bool m_detailed = true;  // see updateDrawingQuality()
 
@@ -216,6 +302,13 @@ class CurvePlot : public QWidget {
   int m_replotCount = 0;
 
   QCustomPlot* m_plot = nullptr;
+  QStackedWidget* m_stack = nullptr;
+  QLabel* m_emptyLabel = nullptr;
+  QWidget* m_controls = nullptr;
+  QCheckBox* m_groupSeedsCheck = nullptr;
+  QComboBox* m_bandCombo = nullptr;
+  QCPLayoutGrid* m_legendColumn = nullptr;  // the legend's column (placeLegend); in the plot while placed
+  bool m_legendPlaced = false;
   QComboBox* m_metricCombo = nullptr;
   QComboBox* m_xAxisCombo = nullptr;
   QSlider* m_smoothingSlider = nullptr;

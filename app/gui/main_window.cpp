@@ -10,6 +10,8 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QItemSelection>
+#include <QItemSelectionModel>
 #include <QKeySequence>
 #include <QLabel>
 #include <QMenuBar>
@@ -17,6 +19,7 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTableView>
 
 #include "app/gui/engine_bridge.h"
 #include "app/gui/probe_runner.h"
@@ -24,6 +27,7 @@
 #include "app/gui/settings.h"
 #include "app/gui/settings_dialog.h"
 #include "app/gui/worker_launcher.h"
+#include "engine/analysis/seed_group.h"
 #include "engine/store/store.h"
 #include "views/config_editor.h"
 #include "views/curve_plot.h"
@@ -38,6 +42,7 @@
 #include "views/probe_view.h"
 #include "views/run_colours.h"
 #include "views/run_details_view.h"
+#include "views/run_filter_proxy_model.h"
 #include "views/run_table_model.h"
 #include "views/run_table_view.h"
 #include "views/text_feed.h"
@@ -158,6 +163,26 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   });
   connect(m_runView, &RunTableView::selectedRunsChanged, this, &MainWindow::onSelectionChanged);
   connect(m_runView, &RunTableView::contextMenuRequested, m_actions, &RunActions::showContextMenu);
+  // A legend entry of the curves names a run or a seed group: select its runs in the explorer.
+  connect(m_curves, &CurvePlot::legendClicked, this, [this](const QList<qint64>& runIds) {
+    QItemSelection selection;
+    QModelIndex first;
+    for (const qint64 id : runIds) {
+      const QModelIndex index = m_runView->proxyModel()->mapFromSource(
+          m_runModel->index(m_runModel->rowOfRun(id), RunTableModel::ColumnId));
+      if (index.isValid()) {
+        selection.select(index, index);
+        first = first.isValid() ? first : index;
+      }
+    }
+    if (!first.isValid()) {
+      return;  // hidden by the filter
+    }
+    QItemSelectionModel* model = m_runView->tableView()->selectionModel();
+    model->setCurrentIndex(first, QItemSelectionModel::NoUpdate);
+    model->select(selection, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_runView->tableView()->scrollTo(first);
+  });
   connect(m_details, &RunDetailsView::cancelRequested, m_actions, &RunActions::cancel);
   connect(m_details, &RunDetailsView::resumeRequested, m_actions, &RunActions::resume);
   connect(m_details, &RunDetailsView::duplicateRequested, this, &MainWindow::duplicateRun);
@@ -187,6 +212,7 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   m_dashboards->setFigureStyle(m_settings.figureStyle());
   m_dashboards->setErrorBars(m_settings.dashboardErrorBars());
   m_curves->setFigureStyle(m_settings.figureStyle());
+  m_curves->setSmoothingChoices(m_settings.curveSmoothing());
   m_inspector->setFigureStyle(m_settings.figureStyle());
   // The run in full first (the first poll selects the newest run), whatever tab was shown last time.
   m_tabs->setCurrentWidget(m_details);
@@ -357,6 +383,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   m_settings.setMainSplitterState(m_splitter->saveState());
   m_settings.setRunTableHeaderState(m_runView->saveHeaderState());
   m_settings.setDashboardErrorBars(m_dashboards->errorBars());
+  m_settings.setCurveSmoothing(m_curves->smoothingChoices());
   m_settings.sync();
   QMainWindow::closeEvent(event);
 }
@@ -478,6 +505,15 @@ void MainWindow::onRunsChanged(const std::vector<RunRecord>& runs,
     }
     m_curves->setRunColour(run.id, runColour(run.id, run.colour));
     m_curves->setRunName(run.id, QString::fromStdString(run.name));
+    // The wall-clock axis starts each run at its first start; started_at is ISO 8601 UTC ("...Z").
+    m_curves->setRunStartTime(run.id,
+                              QDateTime::fromString(QString::fromStdString(run.started_at), Qt::ISODate));
+    if (!m_curves->hasRunGroup(run.id)) {  // a run's configuration never changes: parsed once
+      const auto config = nlohmann::json::parse(run.config_json, nullptr, false);
+      m_curves->setRunGroup(run.id, config.is_discarded()
+                                        ? QStringLiteral("run %1").arg(run.id)  // a group of its own
+                                        : QString::fromStdString(seed_group_key(config)));
+    }
     byId.emplace(run.id,
                  std::make_pair(run, i < summaries.size() ? summaries[i] : std::vector<MetricSummary>{}));
   }

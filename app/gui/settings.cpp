@@ -1,5 +1,6 @@
 #include "app/gui/settings.h"
 
+#include <QVariantMap>
 #include <QtGlobal>
 
 #include "views/database_poller.h"
@@ -20,6 +21,7 @@ constexpr char kTheme[] = "appearance/theme";
 constexpr char kMainSplitterState[] = "mainWindow/splitterState";
 constexpr char kCurrentTab[] = "mainWindow/currentTab";
 constexpr char kDashboardErrorBars[] = "dashboards/errorBars";
+constexpr char kCurveSmoothing[] = "curves/smoothing";
 
 constexpr int kMaxWorkerSlots = 64;
 constexpr int kMaxWorkerThreads = 1024;
@@ -145,6 +147,27 @@ QString Settings::dashboardErrorBars() const {
 
 void Settings::setDashboardErrorBars(const QString& errorBars) {
   m_settings.setValue(kDashboardErrorBars, errorBars);
+}
+
+QHash<QString, double> Settings::curveSmoothing() const {
+  QHash<QString, double> weights;
+  const QVariantMap stored = m_settings.value(kCurveSmoothing).toMap();
+  for (auto it = stored.cbegin(); it != stored.cend(); ++it) {
+    bool ok = false;
+    const double weight = it.value().toDouble(&ok);
+    if (ok) {
+      weights.insert(it.key(), weight);  // CurvePlot clamps it
+    }
+  }
+  return weights;
+}
+
+void Settings::setCurveSmoothing(const QHash<QString, double>& weights) {
+  QVariantMap stored;
+  for (auto it = weights.cbegin(); it != weights.cend(); ++it) {
+    stored.insert(it.key(), it.value());
+  }
+  m_settings.setValue(kCurveSmoothing, stored);
 }
 
 FigureStyle Settings::figureStyle() const {

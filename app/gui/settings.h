@@ -5,6 +5,7 @@
 // spells a key itself.
 
 #include <QByteArray>
+#include <QHash>
 #include <QSettings>
 #include <QString>
 
@@ -67,6 +68,10 @@ class Settings {
   // "figureStyle"), shared by the window and `zoolab --export`.
   FigureStyle figureStyle() const;
   void setFigureStyle(const FigureStyle& style);
+
+  // The curves tab's smoothing weight per metric, as the user set them (CurvePlot::smoothingChoices).
+  QHash<QString, double> curveSmoothing() const;
+  void setCurveSmoothing(const QHash<QString, double>& weights);
 
   // Writes pending changes now (they are also written on destruction).
   void sync();

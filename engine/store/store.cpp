@@ -713,6 +713,12 @@ std::vector<MetricPoint> Store::metrics_after(int64_t run, int64_t after_id) con
   return points;
 }
 
+double Store::last_wall_time(int64_t run) const {
+  SqliteStatement query(m_db, "SELECT COALESCE(MAX(wall_time), 0) FROM metrics WHERE run_id = ?");
+  query.bind(1, run);
+  return query.step() ? query.column_double(0) : 0.0;
+}
+
 std::vector<MetricSummary> Store::summary(int64_t run) const {
   return read_summaries(m_db, run);
 }

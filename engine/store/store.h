@@ -171,6 +171,9 @@ class Store {
   std::unordered_map<int64_t, std::vector<MetricSummary>> all_summaries() const;
   // Drops points with step > `step` and rebuilds the run's summary (resume from a checkpoint).
   void truncate_metrics_after(int64_t run, int64_t step);
+  // The largest wall_time of the run's points, 0 without any: where a resumed run's elapsed training
+  // time continues from, so that wall_time never decreases along a run.
+  double last_wall_time(int64_t run) const;
 
   // Inspector records (engine/inspect). Both replace what the same key held, and truncate_metrics_after
   // drops those of later steps, so a resumed run never shows two histories.

@@ -170,6 +170,7 @@ TrainResult TrainingSession::train(TaskFactory make_task) {
 
   const std::string hash = config_hash(m_config);
   StepPosition start;
+  double elapsed_before = 0.0;  // training seconds of the run before this session (a resume)
   if (m_options.resume) {
     if (const auto latest = m_store.latest_checkpoint(m_run_id)) {
       const auto& path = latest->path;
@@ -185,6 +186,9 @@ TrainResult TrainingSession::train(TaskFactory make_task) {
     }
     // Whatever was logged after the checkpoint is recomputed, identically.
     m_store.truncate_metrics_after(m_run_id, start.step);
+    // wall_time is elapsed training time: it continues from the checkpoint's points instead of restarting
+    // at 0, so a time axis never runs backwards, and it leaves out the time the run was stopped.
+    elapsed_before = m_store.last_wall_time(m_run_id);
   }
   if (const auto text = task->start_message(); !text.empty()) {
     message(text);
@@ -218,7 +222,7 @@ TrainResult TrainingSession::train(TaskFactory make_task) {
       totals.examples += result.examples;
       totals.loss_sum += result.loss;
       m_result.steps = step;
-      const double wall = seconds_since(started);
+      const double wall = elapsed_before + seconds_since(started);
       writer.add("train/loss", step, result.loss, epoch, wall);
       for (const auto& [key, value] : result.logged) {
         writer.add(key, step, value, epoch, wall);
@@ -241,7 +245,7 @@ TrainResult TrainingSession::train(TaskFactory make_task) {
     }
 
     auto evaluation = task->evaluate(model, epoch, totals);
-    const double wall = seconds_since(started);
+    const double wall = elapsed_before + seconds_since(started);
     for (const auto& [key, value] : evaluation.metrics) {
       writer.add(key, step, value, epoch, wall);
     }

@@ -150,9 +150,9 @@ TEST(CurvePlot, MetricXAxisAndScalesChangeWhatIsPlotted) {
   EXPECT_EQ(xs(view.plottedPoints(1, false)), (std::vector<double>{9, 19, 29, 39}));
 
   view.setXAxis(CurvePlot::XAxis::Epoch);
-  EXPECT_EQ(xs(view.plottedPoints(1, false)), (std::vector<double>{0, 1, 2, 3}));
+  EXPECT_EQ(xs(view.plottedPoints(1, false)), (std::vector<double>{1, 2, 3, 4})) << "epochs shown 1-based";
   EXPECT_EQ(view.customPlot()->xAxis->label(), QStringLiteral("Epoch"));
-  view.setXAxis(CurvePlot::XAxis::WallTime);
+  view.setXAxis(CurvePlot::XAxis::Elapsed);
   EXPECT_EQ(xs(view.plottedPoints(1, true)), (std::vector<double>{4.5, 9.5, 14.5, 19.5}));
 
   view.setLogX(true);
@@ -307,6 +307,8 @@ TEST(CurvePlot, StepsLoggedAgainAfterAResumeStaySorted) {
   CurvePlot view;
   RowWriter writer;
   view.setRuns({1});
+  view.setMetric(QStringLiteral("train/loss"));
+  view.setSmoothing(0.6);  // six points: unsmoothed by default
   view.appendMetrics({writer.row(1, "train/loss", 1, 5.0, 0, 1), writer.row(1, "train/loss", 2, 4.0, 0, 2),
                       writer.row(1, "train/loss", 3, 3.0, 0, 3)});
   // Interrupted after step 3, resumed from the checkpoint of step 1.
