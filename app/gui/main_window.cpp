@@ -153,7 +153,9 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   connect(m_editor, &ConfigEditor::sweepRequested, this, &MainWindow::launchSweep);
 
   connect(m_runView, &RunTableView::runActivated, this, &MainWindow::onRunActivated);
-  connect(m_dashboards, &DashboardView::runsClicked, this, &MainWindow::selectDashboardRuns);
+  // A dashboard's point or line, or a legend entry of the curves (a run or a seed group), names runs:
+  // select them in the explorer.
+  connect(m_dashboards, &DashboardView::runsClicked, this, &MainWindow::selectFigureRuns);
   connect(m_dashboards, &DashboardView::runActivated, this, [this](qint64 runId) {
     if (m_runView->selectRun(runId)) {
       onRunActivated(runId);
@@ -163,26 +165,7 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   });
   connect(m_runView, &RunTableView::selectedRunsChanged, this, &MainWindow::onSelectionChanged);
   connect(m_runView, &RunTableView::contextMenuRequested, m_actions, &RunActions::showContextMenu);
-  // A legend entry of the curves names a run or a seed group: select its runs in the explorer.
-  connect(m_curves, &CurvePlot::legendClicked, this, [this](const QList<qint64>& runIds) {
-    QItemSelection selection;
-    QModelIndex first;
-    for (const qint64 id : runIds) {
-      const QModelIndex index = m_runView->proxyModel()->mapFromSource(
-          m_runModel->index(m_runModel->rowOfRun(id), RunTableModel::ColumnId));
-      if (index.isValid()) {
-        selection.select(index, index);
-        first = first.isValid() ? first : index;
-      }
-    }
-    if (!first.isValid()) {
-      return;  // hidden by the filter
-    }
-    QItemSelectionModel* model = m_runView->tableView()->selectionModel();
-    model->setCurrentIndex(first, QItemSelectionModel::NoUpdate);
-    model->select(selection, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
-    m_runView->tableView()->scrollTo(first);
-  });
+  connect(m_curves, &CurvePlot::legendClicked, this, &MainWindow::selectFigureRuns);
   connect(m_details, &RunDetailsView::cancelRequested, m_actions, &RunActions::cancel);
   connect(m_details, &RunDetailsView::resumeRequested, m_actions, &RunActions::resume);
   connect(m_details, &RunDetailsView::duplicateRequested, this, &MainWindow::duplicateRun);
@@ -637,12 +620,12 @@ void MainWindow::onRunActivated(qint64 runId) {
   }
 }
 
-void MainWindow::selectDashboardRuns(const QList<qint64>& runIds) {
+void MainWindow::selectFigureRuns(const QList<qint64>& runIds) {
   const int selected = m_runView->selectRuns(runIds);
   if (selected < runIds.size()) {
     // Selecting a run the filter hides would leave the explorer showing nothing of it: say so instead.
     statusBar()->showMessage(
-        tr("Selected %1 of the dashboard's %2 runs; the others are hidden by the run filter")
+        tr("Selected %1 of the figure's %2 runs; the others are hidden by the run filter")
             .arg(selected)
             .arg(runIds.size()),
         5000);

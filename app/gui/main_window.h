@@ -108,8 +108,8 @@ class MainWindow : public QMainWindow {
   void onDatabaseError(const QString& message);
   void onSelectionChanged(const QList<qint64>& runIds);
   void onRunActivated(qint64 runId);
-  // A dashboard's point, line or brush: its runs selected in the explorer (those the filter shows).
-  void selectDashboardRuns(const QList<qint64>& runIds);
+  // A dashboard's point, line or brush, or a curves legend entry: its runs selected in the explorer.
+  void selectFigureRuns(const QList<qint64>& runIds);
   void duplicateRun(qint64 runId);
   void launch(const std::vector<nlohmann::json>& configs);
   void launchSweep(const nlohmann::json& spec);
