@@ -88,6 +88,7 @@ void DashboardView::buildControls() {
                                   Qt::ToolTipRole);
   }
   connect(m_dashboardCombo, &QComboBox::currentIndexChanged, this, [this] {
+    m_taskDefinition.clear();  // a task definition's key is the dashboard's own: start from the default
     updateOptionVisibility();
     rebuildFigure();
   });
@@ -133,8 +134,10 @@ void DashboardView::buildControls() {
   m_pivotColumnsCombo->setCurrentText(QString::fromStdString(defaults.columns));
   m_pivotCellCombo = new QComboBox(this);
   m_pivotCellCombo->setObjectName(QStringLiteral("pivotCellCombo"));
-  m_pivotCellCombo->addItems({QStringLiteral("best"), QStringLiteral("mean"), QStringLiteral("last")});
-  m_pivotCellCombo->setToolTip(tr("Each cell: the best, mean or newest run value"));
+  m_pivotCellCombo->addItems(
+      {QStringLiteral("best"), QStringLiteral("mean"), QStringLiteral("last"), QStringLiteral("group")});
+  m_pivotCellCombo->setToolTip(
+      tr("Each cell: the best, mean or newest run value, or the best seed group as mean ± std (n)"));
 
   m_errorBarsCombo = new QComboBox(this);
   m_errorBarsCombo->setObjectName(QStringLiteral("errorBarsCombo"));

@@ -83,6 +83,43 @@ TEST(DashboardChoosers, TaskDefinitionsAreListedWithTheirRunsAndOnlyShownWhenThe
   EXPECT_EQ(view.options().task_definition, "");
 }
 
+TEST(DashboardChoosers, AnotherDashboardStartsFromItsDefaultTaskDefinition) {
+  DashboardView view;
+  view.resize(1200, 700);
+  view.show();
+  ASSERT_TRUE(view.setDashboard(QStringLiteral("accuracy-vs-width")));
+  Figure figure = testing::widthFigure();
+  FigureTaskDefinition first;
+  first.key = "k-first";
+  first.label = "mqar V=8192, 64 epochs";
+  first.runs = 4;
+  FigureTaskDefinition second = first;
+  second.key = "k-second";
+  second.label = "mqar V=256, 3 epochs";
+  figure.task_definitions = {first, second};
+  figure.task_definition = "k-first";
+  view.showFigure(figure);
+  auto* combo = view.findChild<QComboBox*>(QStringLiteral("taskDefinitionCombo"));
+  ASSERT_NE(combo, nullptr);
+  combo->setCurrentIndex(1);
+  Q_EMIT combo->activated(1);
+  EXPECT_EQ(view.options().task_definition, "k-second");
+  // Keys are each dashboard's own: the state-size dashboard must not be asked for the width one's.
+  ASSERT_TRUE(view.setDashboard(QStringLiteral("accuracy-vs-state-size")));
+  EXPECT_EQ(view.options().task_definition, "");
+}
+
+TEST(DashboardChoosers, ThePivotCellOffersTheSeedGroup) {
+  DashboardView view;
+  ASSERT_TRUE(view.setDashboard(QStringLiteral("pivot-table")));
+  auto* combo = view.findChild<QComboBox*>(QStringLiteral("pivotCellCombo"));
+  ASSERT_NE(combo, nullptr);
+  const int group = combo->findText(QStringLiteral("group"));
+  ASSERT_GE(group, 0);
+  combo->setCurrentIndex(group);
+  EXPECT_EQ(view.options().cell, "group");
+}
+
 TEST(DashboardChoosers, PivotPathBoxesFitAPathBeforeAnyRunIsRead) {
   DashboardView view;
   view.resize(900, 600);
