@@ -171,6 +171,7 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   m_curves->setFigureStyle(m_settings.figureStyle());
   m_inspector->setFigureStyle(m_settings.figureStyle());
   m_tabs->setCurrentIndex(qBound(0, m_settings.currentTab(), m_tabs->count() - 1));
+  m_runModel->setAddedColumns(m_settings.runTableColumns());  // first: the header state counts them
   m_runView->restoreHeaderState(m_settings.runTableHeaderState());
 
   m_feedThread.setObjectName(QStringLiteral("zoolab-feeds"));
@@ -271,6 +272,12 @@ void MainWindow::openDatabase(const QString& path) {
               onRunsChanged(runs, summaries);
             }
           });
+  connect(m_poller, &DatabasePoller::sweepNamesChanged, this,
+          [this, current](const QMap<qint64, QString>& names) {
+            if (current()) {
+              m_runModel->setSweepNames(names);
+            }
+          });
   connect(m_poller, &DatabasePoller::errorOccurred, this, [this, current](const QString& message) {
     if (current()) {
       onDatabaseError(message);
@@ -335,6 +342,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   m_settings.setMainSplitterState(m_splitter->saveState());
   m_settings.setCurrentTab(m_tabs->currentIndex());
   m_settings.setRunTableHeaderState(m_runView->saveHeaderState());
+  m_settings.setRunTableColumns(m_runModel->addedColumns());
   m_settings.sync();
   QMainWindow::closeEvent(event);
 }
