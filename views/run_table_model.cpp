@@ -257,7 +257,7 @@ void RunTableModel::setRuns(const std::vector<RunRecord>& runs,
   rows.reserve(runs.size());
   for (size_t i = 0; i < runs.size(); ++i) {
     // Polls usually return the same runs in the same order: the previous row at i is the likely match.
-    const Row* previous = nullptr;
+    Row* previous = nullptr;
     if (i < m_rows.size() && m_rows[i].facts.run.id == runs[i].id) {
       previous = &m_rows[i];
     }
@@ -414,7 +414,7 @@ RunTableModel::ConfigFacts RunTableModel::parseConfigFacts(const nlohmann::json&
 }
 
 RunTableModel::Row RunTableModel::makeRow(const RunRecord& run, const std::vector<MetricSummary>* summaries,
-                                          const Row* previous) const {
+                                          Row* previous) const {
   Row row;
   std::string sweep;
   if (run.sweep_id) {
@@ -423,8 +423,21 @@ RunTableModel::Row RunTableModel::makeRow(const RunRecord& run, const std::vecto
   }
   static const std::vector<MetricSummary> kNone;
   if (previous && previous->facts.run.config_json == run.config_json) {
-    // Polls repeat the same configurations: their parsed form is reused, not parsed again.
-    row.facts = make_run_facts(run, previous->facts.config, summaries ? *summaries : kNone, sweep);
+    // Polls repeat the same configurations: the parsed form moves over (the old row is replaced right
+    // after, and comparing rows never reads it), and what was derived from it is copied.
+    const RunFacts& before = previous->facts;
+    row.facts.config = std::move(previous->facts.config);
+    row.facts.model = before.model;
+    row.facts.d_model = before.d_model;
+    row.facts.seq_len = before.seq_len;
+    row.facts.num_kv_pairs = before.num_kv_pairs;
+    row.facts.learning_rate = before.learning_rate;
+    row.facts.seed_group = before.seed_group;
+    row.facts.run = run;
+    row.facts.sweep = sweep;
+    for (const MetricSummary& summary : summaries ? *summaries : kNone) {
+      row.facts.summaries.emplace(summary.key, summary);
+    }
     row.config = previous->config;
   } else {
     nlohmann::json config = nlohmann::json::parse(run.config_json, nullptr, /*allow_exceptions=*/false);

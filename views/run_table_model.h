@@ -116,8 +116,9 @@ class RunTableModel : public QAbstractTableModel {
     std::optional<double> lastValidLoss;
   };
 
-  // `previous` (the row this run had before, if any) lends its parsed facts when the config is the same.
-  Row makeRow(const RunRecord& run, const std::vector<MetricSummary>* summaries, const Row* previous) const;
+  // `previous` (the row this run had before, if any) gives its parsed configuration when the config text is
+  // the same (moved out: the row is replaced after).
+  Row makeRow(const RunRecord& run, const std::vector<MetricSummary>* summaries, Row* previous) const;
   static ConfigFacts parseConfigFacts(const nlohmann::json& config);
   // Whether anything a cell can show (text, tooltip, colour) differs between the two rows.
   static bool sameCells(const Row& a, const Row& b);

@@ -237,14 +237,15 @@ const std::vector<Alias>& aliases() {
   return table;
 }
 
-const Alias* find_alias(const std::string& name) {
+// The index of the alias in aliases(), -1 for none.
+int find_alias(const std::string& name) {
   const std::string key = lower(name) == "tags" ? "tag" : lower(name);
-  for (const auto& alias : aliases()) {
-    if (key == alias.name) {
-      return &alias;
+  for (size_t i = 0; i < aliases().size(); ++i) {
+    if (key == aliases()[i].name) {
+      return static_cast<int>(i);
     }
   }
-  return nullptr;
+  return -1;
 }
 
 std::optional<RunField::Aggregate> aggregate_named(const std::string& name) {
@@ -342,7 +343,8 @@ RunField RunField::parse(const std::string& text) {
   }
   RunField field;
   field.m_text = text;
-  if (find_alias(text) != nullptr) {
+  field.m_alias = find_alias(text);
+  if (field.m_alias >= 0) {
     field.m_kind = Kind::Alias;
     field.m_name = lower(text);
     return field;
@@ -364,7 +366,7 @@ RunField RunField::parse(const std::string& text) {
 std::vector<FieldValue> RunField::values(const RunFacts& facts) const {
   switch (m_kind) {
     case Kind::Alias:
-      return find_alias(m_name)->values(facts);
+      return aliases()[static_cast<size_t>(m_alias)].values(facts);
     case Kind::Metric:
       return metric_values(facts, m_name, m_aggregate);
     case Kind::ConfigPath:

@@ -74,6 +74,7 @@ class RunField {
   Kind m_kind = Kind::ConfigPath;
   std::string m_text;
   std::string m_name;  // alias, path or metric key
+  int m_alias = -1;    // the alias's index, found once here rather than per run
   Aggregate m_aggregate = Aggregate::Last;
 };
 

@@ -158,6 +158,34 @@ TEST(RunTableColumns, TheHeaderStateKeepsAddedColumns) {
   EXPECT_EQ(cell(*restored.tableView()->model(), 0, RunTableModel::ColumnCount), "64");
 }
 
+TEST(RunTableColumns, APollWithTheSameRunsKeepsWhatTheFilterAndColumnsRead) {
+  RunTableModel model;
+  feed(model);
+  model.addColumn("kv");
+  RunFilterProxyModel proxy;
+  proxy.setSourceModel(&model);
+  proxy.setFilterText("d_model>=512 kv>=8");
+  EXPECT_EQ(proxy.rowCount(), 2);
+  // The same runs again (the parsed configurations are reused), then with a sweep named.
+  feed(model);
+  feed(model);
+  EXPECT_EQ(proxy.rowCount(), 2);
+  EXPECT_EQ(cell(model, 2, RunTableModel::ColumnCount), "16");
+  EXPECT_EQ(model.facts(2).config["model"]["d_model"], 512);
+  EXPECT_EQ(model.configPaths().size(), 6);
+
+  proxy.setFilterText("sweep:fig2");
+  EXPECT_EQ(proxy.rowCount(), 0);
+  std::vector<RunRecord> runs = {mqarRun(3, "c", 1024, 0.001, 8), mqarRun(2, "b", 64, 0.01, 4),
+                                 mqarRun(1, "a", 512, 0.0003, 16)};
+  runs[1].sweep_id = 7;
+  model.setRuns(runs, {});
+  EXPECT_EQ(proxy.rowCount(), 0);
+  model.setSweepNames(QMap<qint64, QString>{{7, QStringLiteral("fig2")}});  // the poller names it later
+  ASSERT_EQ(proxy.rowCount(), 1);
+  EXPECT_EQ(cell(proxy, 0, RunTableModel::ColumnName), "b");
+}
+
 TEST(RunTableColumns, TextRunsShowTheirContextLengthAndStepBudget) {
   RunRecord run = makeRun(1, "text-gpt", "attention", RunStatus::Running);
   run.task = "text";
