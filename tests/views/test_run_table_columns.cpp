@@ -3,14 +3,21 @@
 
 #include <gtest/gtest.h>
 
+#include <QApplication>
+#include <QCompleter>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QPushButton>
 #include <QScrollBar>
+#include <QStringListModel>
 #include <QTableView>
 #include <QTest>
+#include <QTimer>
 
 #include "tests/views/run_fixtures.h"
 #include "views/number_text.h"
@@ -137,6 +144,36 @@ TEST(RunTableColumns, ListsThePathsAndMetricsOfTheRuns) {
   ASSERT_NE(remove, nullptr);
   remove->trigger();
   EXPECT_EQ(model.addedColumns(), QStringList{"best(valid/accuracy)"});
+}
+
+TEST(RunTableColumns, TheFieldDialogChecksWhatIsTypedAndAddsTheColumn) {
+  RunTableModel model;
+  feed(model);
+  bool sawError = false;
+  QTimer::singleShot(0, [&] {
+    auto* dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+    ASSERT_NE(dialog, nullptr);
+    auto* edit = dialog->findChild<QLineEdit*>();
+    auto* buttons = dialog->findChild<QDialogButtonBox*>();
+    ASSERT_NE(edit, nullptr);
+    // The completer offers the runs' paths and metric fields.
+    const QStringList offered = qobject_cast<QStringListModel*>(edit->completer()->model())->stringList();
+    EXPECT_TRUE(offered.contains("model.sequence_mixer.kwargs.num_heads"));
+    EXPECT_TRUE(offered.contains("best(valid/accuracy)"));
+    edit->setText("avg(valid/accuracy)");
+    buttons->button(QDialogButtonBox::Ok)->click();
+    for (QLabel* label : dialog->findChildren<QLabel*>()) {
+      sawError =
+          sawError || (label->isVisibleTo(dialog) && label->text().startsWith("column 1: expected last"));
+    }
+    EXPECT_TRUE(dialog->isVisible());  // stays open on an error
+    edit->setText("model.sequence_mixer.kwargs.num_heads");
+    buttons->button(QDialogButtonBox::Ok)->click();
+  });
+  askForRunColumn(&model, nullptr);
+  EXPECT_TRUE(sawError);
+  EXPECT_EQ(model.addedColumns(), QStringList{"model.sequence_mixer.kwargs.num_heads"});
+  EXPECT_EQ(cell(model, 0, RunTableModel::ColumnCount), "2");
 }
 
 TEST(RunTableColumns, TheHeaderStateKeepsAddedColumns) {
