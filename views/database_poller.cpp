@@ -85,6 +85,17 @@ void DatabasePoller::poll() {
       openStore();
     }
     std::vector<RunRecord> runs = m_store->list_runs();
+    // Sweeps are read again only when a run names one not known yet: their names do not change.
+    const bool newSweep = std::any_of(runs.begin(), runs.end(), [&](const RunRecord& run) {
+      return run.sweep_id && !m_sweepNames.contains(*run.sweep_id);
+    });
+    if (newSweep) {
+      m_sweepNames.clear();
+      for (const SweepRecord& sweep : m_store->list_sweeps()) {
+        m_sweepNames.insert(sweep.id, QString::fromStdString(sweep.name));
+      }
+      Q_EMIT sweepNamesChanged(m_sweepNames);
+    }
 
     // Summaries of a terminal run whose row did not change cannot have changed either (nothing
     // trains it), so they come from the cache; the few queued and running runs are read every poll.

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include <QMap>
 #include <QObject>
 #include <QString>
 
@@ -55,6 +56,9 @@ class DatabasePoller : public QObject {
   // summaries[i] belongs to runs[i]; runs are newest first (Store::list_runs).
   Q_SIGNAL void runsChanged(const std::vector<zoolab::RunRecord>& runs,
                             const std::vector<std::vector<zoolab::MetricSummary>>& summaries);
+  // The names of the sweeps by id, before the runsChanged that first lists a run of a sweep not named yet
+  // (the run table's `sweep:` filter names them).
+  Q_SIGNAL void sweepNamesChanged(const QMap<qint64, QString>& names);
   // A failure to open or read the database, once per distinct message. The next successful poll
   // emits runsChanged even when the runs are the same, so listeners can clear the error.
   Q_SIGNAL void errorOccurred(const QString& message);
@@ -72,6 +76,7 @@ class DatabasePoller : public QObject {
   bool m_hasEmitted = false;
   std::vector<RunRecord> m_runs;
   std::vector<std::vector<MetricSummary>> m_summaries;
+  QMap<qint64, QString> m_sweepNames;
   QString m_lastError;
 };
 

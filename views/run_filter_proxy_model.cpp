@@ -12,34 +12,39 @@ RunFilterProxyModel::RunFilterProxyModel(QObject* parent) : QSortFilterProxyMode
   setDynamicSortFilter(true);
 }
 
-void RunFilterProxyModel::setFilterText(const QString& text) {
+bool RunFilterProxyModel::setFilterText(const QString& text) {
   if (text == m_filterText) {
-    return;
+    return m_error.isEmpty();
   }
   m_filterText = text;
-  m_words = text.split(QLatin1Char(' '), Qt::SkipEmptyParts);
-  invalidateFilter();
+  QString error;
+  int column = 0;
+  try {
+    RunQuery query = RunQuery::parse(text.toStdString());
+    if (query.text() != m_query.text()) {
+      m_query = std::move(query);
+      invalidateFilter();
+    }
+  } catch (const ParseError& e) {
+    // Typing goes through invalid texts ("d_model>=" before the number): the table keeps showing the
+    // last valid filter's runs rather than flashing to none or all.
+    error = QString::fromStdString(e.what());
+    column = static_cast<int>(e.column());
+  }
+  m_errorColumn = column;
+  if (error != m_error) {
+    m_error = error;
+    Q_EMIT filterErrorChanged(m_error);
+  }
+  return m_error.isEmpty();
 }
 
 bool RunFilterProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const {
-  if (m_words.isEmpty()) {
+  if (m_query.empty() || sourceParent.isValid()) {
     return true;
   }
-  const QAbstractItemModel* model = sourceModel();
-  const auto text = [&](int column) {
-    return model->index(sourceRow, column, sourceParent).data(Qt::DisplayRole).toString();
-  };
-  const QString name = text(RunTableModel::ColumnName);
-  const QString mixer = text(RunTableModel::ColumnMixer);
-  const QString status = text(RunTableModel::ColumnStatus);
-  const QString tags = text(RunTableModel::ColumnTags);
-  for (const QString& word : m_words) {
-    const auto has = [&](const QString& field) { return field.contains(word, Qt::CaseInsensitive); };
-    if (!has(name) && !has(mixer) && !has(status) && !has(tags)) {
-      return false;
-    }
-  }
-  return true;
+  const auto* model = qobject_cast<const RunTableModel*>(sourceModel());
+  return model == nullptr || m_query.matches(model->facts(sourceRow));
 }
 
 }  // namespace zoolab

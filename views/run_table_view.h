@@ -1,14 +1,18 @@
 #pragma once
 
-// The run table widget: a filter line above a sortable QTableView over a RunTableModel. It shows runs and
-// reports which one the user opens; it does not own the model (the main window shares it with other views).
+// The run table widget: a filter line (a run query, engine/analysis/run_query.h) above a sortable QTableView
+// over a RunTableModel. It shows runs and reports which one the user opens; it does not own the model (the
+// main window shares it with other views). ID and Name stay in view when the table scrolls right: a second
+// table over the first shows only them (Qt's "Frozen Column" example), sharing model and selection.
 
 #include <QByteArray>
 #include <QList>
 #include <QString>
 #include <QWidget>
 
+class QHeaderView;
 class QLabel;
+class QResizeEvent;
 class QLineEdit;
 class QModelIndex;
 class QPoint;
@@ -26,6 +30,10 @@ class RunTableView : public QWidget {
   explicit RunTableView(RunTableModel* model, QWidget* parent = nullptr);
 
   QTableView* tableView() const { return m_table; }
+  // The overlay that keeps ID and Name in view.
+  QTableView* frozenView() const { return m_frozen; }
+  // Under the filter line: the query's error while it does not parse; hidden otherwise.
+  QLabel* filterErrorLabel() const { return m_filterError; }
   QLineEdit* filterEdit() const { return m_filterEdit; }
   RunFilterProxyModel* proxyModel() const { return m_proxy; }
 
@@ -56,9 +64,19 @@ class RunTableView : public QWidget {
 
  protected:
   bool eventFilter(QObject* watched, QEvent* event) override;
+  void resizeEvent(QResizeEvent* event) override;
 
  private:
   void activateIndex(const QModelIndex& proxyIndex);
+  void requestContextMenu(QTableView* view, const QPoint& position);
+  void showHeaderMenu(QHeaderView* header, const QPoint& position);
+  void showFilterError(const QString& error);
+  // The overlay's columns, widths and place follow the table's.
+  void setUpFrozenView();
+  void updateFrozenColumns();
+  void updateFrozenGeometry();
+  // ID and Name first, whatever a restored header state or a drag did: the overlay covers the first two.
+  void keepFrozenColumnsFirst();
   void rememberSelection();
   void restoreSelection();
   void updateEmptyLabel();
@@ -67,6 +85,8 @@ class RunTableView : public QWidget {
   RunFilterProxyModel* m_proxy = nullptr;
   QLineEdit* m_filterEdit = nullptr;
   QTableView* m_table = nullptr;
+  QTableView* m_frozen = nullptr;
+  QLabel* m_filterError = nullptr;
   QLabel* m_emptyLabel = nullptr;  // a child of the table's viewport, covering it while no row shows
   QString m_emptyText;
   // Selection carried across a model reset (a new run appeared), by run id.

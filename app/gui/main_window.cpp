@@ -199,6 +199,7 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   m_inspector->setFigureStyle(m_settings.figureStyle());
   // The run in full first (the first poll selects the newest run), whatever tab was shown last time.
   m_tabs->setCurrentWidget(m_details);
+  m_runModel->setAddedColumns(m_settings.runTableColumns());  // first: the header state counts them
   m_runView->restoreHeaderState(m_settings.runTableHeaderState());
 
   m_feedThread.setObjectName(QStringLiteral("zoolab-feeds"));
@@ -302,6 +303,12 @@ void MainWindow::openDatabase(const QString& path) {
               onRunsChanged(runs, summaries);
             }
           });
+  connect(m_poller, &DatabasePoller::sweepNamesChanged, this,
+          [this, current](const QMap<qint64, QString>& names) {
+            if (current()) {
+              m_runModel->setSweepNames(names);
+            }
+          });
   connect(m_poller, &DatabasePoller::errorOccurred, this, [this, current](const QString& message) {
     if (current()) {
       onDatabaseError(message);
@@ -367,6 +374,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   m_settings.setRunTableHeaderState(m_runView->saveHeaderState());
   m_settings.setDashboardErrorBars(m_dashboards->errorBars());
   m_settings.setCurveSmoothing(m_curves->smoothingChoices());
+  m_settings.setRunTableColumns(m_runModel->addedColumns());
   m_settings.sync();
   QMainWindow::closeEvent(event);
 }

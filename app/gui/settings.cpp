@@ -15,6 +15,7 @@ constexpr char kPollIntervalMs[] = "database/pollIntervalMs";
 constexpr char kMainWindowGeometry[] = "mainWindow/geometry";
 constexpr char kMainWindowState[] = "mainWindow/state";
 constexpr char kRunTableHeaderState[] = "runTable/headerState";
+constexpr char kRunTableColumns[] = "runTable/addedColumns";
 constexpr char kWorkerSlots[] = "worker/slots";
 constexpr char kWorkerThreads[] = "worker/threads";
 constexpr char kTheme[] = "appearance/theme";
@@ -75,6 +76,14 @@ QByteArray Settings::runTableHeaderState() const {
 
 void Settings::setRunTableHeaderState(const QByteArray& state) {
   m_settings.setValue(kRunTableHeaderState, state);
+}
+
+QStringList Settings::runTableColumns() const {
+  return m_settings.value(kRunTableColumns).toStringList();
+}
+
+void Settings::setRunTableColumns(const QStringList& fields) {
+  m_settings.setValue(kRunTableColumns, fields);
 }
 
 int Settings::workerSlots() const {

@@ -8,6 +8,7 @@
 #include <QHash>
 #include <QSettings>
 #include <QString>
+#include <QStringList>
 
 #include "views/figure_style.h"
 
@@ -40,6 +41,9 @@ class Settings {
   // RunTableView::saveHeaderState.
   QByteArray runTableHeaderState() const;
   void setRunTableHeaderState(const QByteArray& state);
+  // The run table's added columns (RunTableModel::addedColumns): query fields such as "model.d_model".
+  QStringList runTableColumns() const;
+  void setRunTableColumns(const QStringList& fields);
 
   // How many runs the worker this window starts trains at once (clamped to 1..64).
   int workerSlots() const;

@@ -66,6 +66,40 @@ std::string model_label(const json& model_config) {
   return mixer_label(model_config["sequence_mixer"]);
 }
 
+RunFacts make_run_facts(RunRecord run, json config, const std::vector<MetricSummary>& summaries,
+                        std::string sweep) {
+  RunFacts facts;
+  facts.config = std::move(config);
+  const json& parsed = facts.config;
+  facts.seed_group = seed_group_key(parsed);
+  const json model = parsed.is_object() && parsed.contains("model") ? parsed["model"] : json();
+  facts.model = model_label(model);
+  if (facts.model.empty()) {
+    facts.model = run.mixer;  // an unparsable configuration still has the recorded mixer name
+  }
+  facts.d_model = integer_at(model, "d_model");
+  if (parsed.is_object() && parsed.contains("data") && parsed["data"].is_object() &&
+      parsed["data"].contains("train") && parsed["data"]["train"].is_array()) {
+    for (const auto& segment : parsed["data"]["train"]) {
+      const int64_t length = integer_at(segment, "input_seq_len");
+      if (length > facts.seq_len) {  // the first segment of the longest length gives the kv pairs
+        facts.seq_len = length;
+        facts.num_kv_pairs = integer_at(segment, "num_kv_pairs");
+      }
+    }
+  }
+  if (parsed.is_object() && parsed.contains("train") && parsed["train"].is_object() &&
+      parsed["train"].contains("learning_rate") && parsed["train"]["learning_rate"].is_number()) {
+    facts.learning_rate = parsed["train"]["learning_rate"].get<double>();
+  }
+  facts.sweep = std::move(sweep);
+  for (const auto& summary : summaries) {
+    facts.summaries.emplace(summary.key, summary);
+  }
+  facts.run = std::move(run);
+  return facts;
+}
+
 std::vector<RunFacts> load_run_facts(const Store& store) {
   std::map<int64_t, std::string> sweep_names;
   for (const auto& sweep : store.list_sweeps()) {
@@ -74,47 +108,21 @@ std::vector<RunFacts> load_run_facts(const Store& store) {
   auto summaries = store.all_summaries();
   std::vector<RunFacts> out;
   for (auto& run : store.list_runs()) {
-    RunFacts facts;
+    json config;
     try {
-      facts.config = parse_strict_json(run.config_json);
+      config = parse_strict_json(run.config_json);
     } catch (const JsonSyntaxError&) {
-      facts.config = json();  // shown without its configuration, as one that does not parse
+      config = json();  // shown without its configuration, as one that does not parse
     }
-    const json& config = facts.config;
-    facts.seed_group = seed_group_key(config);
-    const json model = config.is_object() && config.contains("model") ? config["model"] : json();
-    facts.model = model_label(model);
-    if (facts.model.empty()) {
-      facts.model = run.mixer;  // an unparsable configuration still has the recorded mixer name
-    }
-    facts.d_model = integer_at(model, "d_model");
-    if (config.is_object() && config.contains("data") && config["data"].is_object() &&
-        config["data"].contains("train") && config["data"]["train"].is_array()) {
-      for (const auto& segment : config["data"]["train"]) {
-        const int64_t length = integer_at(segment, "input_seq_len");
-        if (length > facts.seq_len) {  // the first segment of the longest length gives the kv pairs
-          facts.seq_len = length;
-          facts.num_kv_pairs = integer_at(segment, "num_kv_pairs");
-        }
-      }
-    }
-    if (config.is_object() && config.contains("train") && config["train"].is_object() &&
-        config["train"].contains("learning_rate") && config["train"]["learning_rate"].is_number()) {
-      facts.learning_rate = config["train"]["learning_rate"].get<double>();
-    }
+    std::string sweep;
     if (run.sweep_id) {
       const auto found = sweep_names.find(*run.sweep_id);
-      facts.sweep = found == sweep_names.end() ? "" : found->second;
+      sweep = found == sweep_names.end() ? "" : found->second;
     }
     const auto found = summaries.find(run.id);
-    if (found != summaries.end()) {
-      for (auto& summary : found->second) {
-        std::string key = summary.key;
-        facts.summaries.emplace(std::move(key), std::move(summary));
-      }
-    }
-    facts.run = std::move(run);
-    out.push_back(std::move(facts));
+    static const std::vector<MetricSummary> kNone;
+    out.push_back(make_run_facts(std::move(run), std::move(config),
+                                 found == summaries.end() ? kNone : found->second, std::move(sweep)));
   }
   return out;
 }

@@ -35,4 +35,9 @@ std::string model_label(const nlohmann::json& model_config);
 
 std::vector<RunFacts> load_run_facts(const Store& store);
 
+// The facts of one run from what a caller already holds (the window's poller has the records and
+// summaries): `config` is the parsed config_json (null when it does not parse), `sweep` the sweep's name.
+RunFacts make_run_facts(RunRecord run, nlohmann::json config, const std::vector<MetricSummary>& summaries,
+                        std::string sweep);
+
 }  // namespace zoolab

@@ -1,14 +1,19 @@
 // zoolab-cli runs, show, presets, mixers and tasks: reading what is there.
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <set>
 
+#include "engine/analysis/run_facts.h"
+#include "engine/analysis/run_query.h"
 #include "engine/cli/commands.h"
 #include "engine/config/presets.h"
 #include "engine/data/task_registry.h"
 #include "engine/store/metric_summary.h"
 #include "engine/store/store.h"
 #include "engine/text/utf8.h"
+#include "engine/util/input_error.h"
 #include "models/registry.h"
 
 namespace zoolab {
@@ -17,6 +22,7 @@ namespace {
 struct QueryArgs {
   std::string db;
   std::string run;
+  std::string where;
   bool json = false;
 };
 
@@ -61,6 +67,27 @@ std::string query_range_text(const nlohmann::json& param) {
   return range;
 }
 
+// The ids of the runs `where` keeps, evaluated as the window's filter box does (engine/analysis/run_query.h).
+// A query that does not parse is an input error naming the column, with the query and a caret under it.
+std::set<int64_t> runs_where(const Store& store, const std::string& where) {
+  RunQuery query;
+  try {
+    query = RunQuery::parse(where);
+  } catch (const ParseError& error) {
+    throw InputError("--where: " + std::string(error.what()) + "\n" +
+                     caret_line(to_valid_utf8(where), error.column()) +
+                     "\n(terms: field:value, field>=N, name~regex, best(valid/accuracy)>0.9, words; "
+                     "joined by and, or, not and parentheses)");
+  }
+  std::set<int64_t> ids;
+  for (const auto& facts : load_run_facts(store)) {
+    if (query.matches(facts)) {
+      ids.insert(facts.run.id);
+    }
+  }
+  return ids;
+}
+
 }  // namespace
 
 void add_query_commands(CLI::App& app, CliState& state) {
@@ -69,16 +96,31 @@ void add_query_commands(CLI::App& app, CliState& state) {
   auto* runs = app.add_subcommand("runs", "List the runs in the database, newest first");
   runs->add_option("--db", args->db, kDatabaseOptionHelp);
   runs->add_flag("--json", args->json, "One JSON array of runs");
+  runs->add_option("--where", args->where,
+                   "Only the runs a query keeps, as the window's filter box: 'mixer:based d_model>=64', "
+                   "'best(valid/accuracy)>=0.99 or tag:baseline', 'name~^fig2 not status:failed'");
   runs->callback([args, &state]() {
     Store store(database_path(args->db), Store::Access::Read);
     store.reap_dead_runs();
-    const auto records = store.list_runs();
+    auto records = store.list_runs();
+    if (!args->where.empty()) {
+      const std::set<int64_t> kept = runs_where(store, args->where);
+      records.erase(std::remove_if(records.begin(), records.end(),
+                                   [&](const RunRecord& run) { return kept.count(run.id) == 0; }),
+                    records.end());
+    }
     if (args->json) {
       auto out = nlohmann::json::array();
       for (const auto& run : records) {
         out.push_back(run_to_json(store, run));
       }
       std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+      return;
+    }
+    if (records.empty() && !args->where.empty()) {
+      std::cout << "no run in " << escape_for_terminal(store.path()) << " matches --where "
+                << escape_for_terminal(args->where) << "\n";
+      state.exit_code = 0;
       return;
     }
     if (records.empty()) {

@@ -48,6 +48,29 @@ class DatabasePollerTest : public ::testing::Test {
   std::unique_ptr<Store> m_store;  // the writer, like a trainer process
 };
 
+TEST_F(DatabasePollerTest, NamesTheSweepsOfTheRunsBeforeListingThem) {
+  createRun("outside");
+  DatabasePoller poller(m_path);
+  QSignalSpy names(&poller, &DatabasePoller::sweepNamesChanged);
+  poller.poll();
+  EXPECT_EQ(names.count(), 0);  // no run of a sweep: nothing to name
+
+  const int64_t sweep = m_store->create_sweep("fig2", "{}");
+  NewRun run;
+  run.name = "in-sweep";
+  run.task = "mqar";
+  run.mixer = "attention";
+  run.config_json = "{}";
+  run.sweep_id = sweep;
+  m_store->create_run(run);
+  poller.poll();
+  ASSERT_EQ(names.count(), 1);
+  const auto named = names.at(0).at(0).value<QMap<qint64, QString>>();
+  EXPECT_EQ(named.value(sweep), "fig2");
+  poller.poll();
+  EXPECT_EQ(names.count(), 1);  // known already: sweeps are not read again
+}
+
 TEST_F(DatabasePollerTest, EmitsRunsWithTheirBestValidAccuracy) {
   const int64_t id = createRun("attention-d64");
   m_store->append_metrics({point(id, "valid/accuracy", 10, 0.5), point(id, "valid/accuracy", 20, 0.97),

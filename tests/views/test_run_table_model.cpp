@@ -8,6 +8,7 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QPixmap>
 #include <QSignalSpy>
 #include <QTableView>
@@ -66,7 +67,10 @@ TEST(RunTableModel, ShowsTheConfigurationProgressDurationTagsAndColour) {
   EXPECT_EQ(cell(model, 0, RunTableModel::ColumnSeqLen), "64, 128");
   EXPECT_EQ(cell(model, 0, RunTableModel::ColumnStatus), "running 3/8");
   EXPECT_EQ(cell(model, 0, RunTableModel::ColumnStatus, RunTableModel::SortRole), "running");
-  EXPECT_EQ(cell(model, 0, RunTableModel::ColumnStateSize), "4.10 K");
+  EXPECT_EQ(cell(model, 0, RunTableModel::ColumnStateSize), "4 KiB");  // bytes, in binary units
+  EXPECT_EQ(cell(model, 0, RunTableModel::ColumnStateSize, Qt::ToolTipRole),
+            QStringLiteral("%1 bytes (%2 floats of 4 bytes)")
+                .arg(QLocale().toString(4096), QLocale().toString(1024)));
   EXPECT_EQ(cell(model, 0, RunTableModel::ColumnTags), "fig2, baseline");
   EXPECT_EQ(cell(model, 0, RunTableModel::ColumnTask), "mqar");
   // Running: measured against now, so at least the years since the fixture's start.
@@ -103,8 +107,10 @@ TEST(RunTableModel, CountsRowsAndColumns) {
   EXPECT_EQ(model.rowCount(), 3);
   // A table: rows have no children.
   EXPECT_EQ(model.rowCount(model.index(0, 0)), 0);
+  // Headers name the metric and its aggregate, as added metric columns do.
   EXPECT_EQ(model.headerData(RunTableModel::ColumnValidAccuracy, Qt::Horizontal).toString(),
-            "Valid accuracy");
+            "valid/accuracy (best)");
+  EXPECT_EQ(model.headerData(RunTableModel::ColumnValidLoss, Qt::Horizontal).toString(), "valid/loss (last)");
 }
 
 TEST(RunTableModel, ShowsTheFieldsOfEachRun) {
