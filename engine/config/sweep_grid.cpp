@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "engine/config/config_overrides.h"
 #include "engine/config/json_reader.h"
 #include "engine/text/utf8.h"
 #include "engine/util/memory_budget.h"
@@ -188,8 +189,9 @@ std::vector<std::string> short_keys(const std::vector<std::string>& paths) {
   return out;
 }
 
+// Shared with `--set` (engine/config/config_overrides.h): JSON objects are summarised, not pasted whole.
 std::string value_text(const json& value) {
-  return value.is_string() ? value.get<std::string>() : value.dump();
+  return value_name_text(value);
 }
 
 }  // namespace
