@@ -19,6 +19,7 @@
 #include <QTabWidget>
 
 #include "app/gui/engine_bridge.h"
+#include "app/gui/launch_cost_estimator.h"
 #include "app/gui/probe_runner.h"
 #include "app/gui/run_actions.h"
 #include "app/gui/settings.h"
@@ -32,6 +33,7 @@
 #include "views/database_poller.h"
 #include "views/inspector_feed.h"
 #include "views/inspector_view.h"
+#include "views/launch_cost_view.h"
 #include "views/metric_feed.h"
 #include "views/pattern_feed.h"
 #include "views/pattern_view.h"
@@ -137,6 +139,21 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   connect(m_editor, &ConfigEditor::launchRequested, this,
           [this](const nlohmann::json& config) { launch({config}); });
   connect(m_editor, &ConfigEditor::sweepRequested, this, &MainWindow::launchSweep);
+  // What a launch costs (parameters, state, time per epoch), estimated off the GUI thread while the
+  // Configure tab is shown, again after each change.
+  {
+    auto* costView = new LaunchCostView();
+    m_editor->setLaunchInfo(costView);
+    auto* estimator = new LaunchCostEstimator(WorkerLauncher::findCli(), this);
+    estimator->setObjectName(QStringLiteral("launchCostEstimator"));
+    connect(estimator, &LaunchCostEstimator::costChanged, costView, &LaunchCostView::setCost);
+    connect(m_editor, &ConfigEditor::configChanged, estimator,
+            [this, estimator] { estimator->setConfig(m_editor->config()); });
+    connect(m_tabs, &QTabWidget::currentChanged, estimator,
+            [this, estimator] { estimator->setActive(m_tabs->currentWidget() == m_editor); });
+    estimator->setActive(m_tabs->currentWidget() == m_editor);
+    estimator->setConfig(m_editor->config());
+  }
 
   connect(m_runView, &RunTableView::runActivated, this, &MainWindow::onRunActivated);
   connect(m_runView, &RunTableView::selectedRunsChanged, this, &MainWindow::onSelectionChanged);
