@@ -181,6 +181,16 @@ TEST(LaunchCost, AMixersComplaintMarksThatParametersField) {
   ASSERT_FALSE(editor.isValid());
   QWidget* heads = editor.form()->sequenceMixerForm()->field(QStringLiteral("num_heads"))->editor();
   EXPECT_EQ(editor.invalidWidget(), heads) << editor.validationMessage().toStdString();
+
+  // With ZOOLAB_SCREENSHOT_DIR set, the Model page with the marked field.
+  const QString shots = qEnvironmentVariable("ZOOLAB_SCREENSHOT_DIR");
+  if (!shots.isEmpty()) {
+    editor.form()->tabs()->setCurrentIndex(1);
+    editor.resize(900, 1000);
+    editor.show();
+    QTest::qWait(100);
+    EXPECT_TRUE(editor.grab().save(QDir(shots).filePath(QStringLiteral("configure_num_heads.png"))));
+  }
 }
 
 TEST(LaunchCost, TheWindowShowsTheEstimateBesideLaunch) {
