@@ -725,13 +725,6 @@ void PatternView::drawHeatmap(const PatternRecord& record) {
   const bool rowTokens = rows == length && length > 0;
   const bool colTokens = cols == length && length > 0;
   const AxisNames names = axisNames(m_kind, rowTokens || (rows > 1 && rows == cols), colTokens);
-  const auto positions = [](int count) {
-    QStringList list;
-    for (int i = 0; i < count; ++i) {
-      list.append(QString::number(i));
-    }
-    return list;
-  };
   QCPAxis* xAxis = m_heatPlot->axisRect()->axis(QCPAxis::atBottom);
   QCPAxis* yAxis = m_heatPlot->axisRect()->axis(QCPAxis::atLeft);
   // Token axes move ticks off filler onto the queries, keys and values near them.
@@ -739,13 +732,11 @@ void PatternView::drawHeatmap(const PatternRecord& record) {
     if (tokens) {
       return QSharedPointer<TokenAxisTicker>::create(m_tokens, m_roles);
     }
-    return QSharedPointer<PositionTicker>::create(positions(count));
+    return QSharedPointer<PositionTicker>::create(positionAxisLabels(count));
   };
   xAxis->setTicker(ticker(cols, colTokens));
   yAxis->setTicker(ticker(rows, rowTokens));
-  // Name the filler once on the axis, since its positions show "#n" rather than the token.
-  const std::optional<int64_t> filler = fillerToken(m_tokens, m_roles);
-  const QString tokenNote = filler ? tr(" (token; #n: position n, filler %1)").arg(*filler) : tr(" (token)");
+  const QString tokenNote = tokenAxisNote(m_tokens, m_roles);
   xAxis->setLabel(colTokens ? names.col + tokenNote : names.col);
   yAxis->setLabel(rowTokens ? names.row + tokenNote : names.row);
   m_colorScale->axis()->setLabel(names.value);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <set>
 
+#include <QCoreApplication>
+
 namespace zoolab {
 
 std::optional<int64_t> fillerToken(const std::vector<int64_t>& tokens, const std::map<int, QString>& roles) {
@@ -38,6 +40,21 @@ QStringList tokenAxisLabels(const std::vector<int64_t>& tokens, const std::map<i
     }
   }
   return labels;
+}
+
+QStringList positionAxisLabels(int count) {
+  QStringList labels;
+  for (int i = 0; i < count; ++i) {
+    labels.append(QString::number(i));
+  }
+  return labels;
+}
+
+QString tokenAxisNote(const std::vector<int64_t>& tokens, const std::map<int, QString>& roles) {
+  const std::optional<int64_t> filler = fillerToken(tokens, roles);
+  return filler
+             ? QCoreApplication::translate("PatternView", " (token; #n: position n, filler %1)").arg(*filler)
+             : QCoreApplication::translate("PatternView", " (token)");
 }
 
 TokenAxisTicker::TokenAxisTicker(const std::vector<int64_t>& tokens, const std::map<int, QString>& roles)

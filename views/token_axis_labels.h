@@ -26,6 +26,13 @@ std::optional<int64_t> fillerToken(const std::vector<int64_t>& tokens, const std
 // One label per position: "<role> <token>", "<token>", or "#<position>" at a filler position.
 QStringList tokenAxisLabels(const std::vector<int64_t>& tokens, const std::map<int, QString>& roles);
 
+// The positions themselves ("0", "1", ...): an axis that is not the example's tokens.
+QStringList positionAxisLabels(int count);
+
+// What a token axis's title adds: " (token)", or with a filler " (token; #n: position n, filler 0)", since
+// its positions show "#n" rather than the token.
+QString tokenAxisNote(const std::vector<int64_t>& tokens, const std::map<int, QString>& roles);
+
 // PositionTicker's evenly spaced ticks, except that a tick on a filler position moves to the nearest
 // position within half a step that is not filler (and has no tick yet).
 class TokenAxisTicker : public PositionTicker {
