@@ -49,6 +49,12 @@ QValidator::State ScientificSpinBox::validate(QString& text, int& /*pos*/) const
   }
   bool ok = false;
   const double v = t.toDouble(&ok);
+  // Above a positive maximum, more digits only make it larger: the box would show it and keep the old
+  // value. (An exponent could bring it back, "5000e-3", but that is typed as 5.)
+  if (ok && v > maximum() && maximum() > 0.0 && !t.contains(QLatin1Char('e'), Qt::CaseInsensitive)) {
+    refuse(tr("%1 is above the largest value here, %2.").arg(t, textFromValue(maximum())));
+    return QValidator::Invalid;
+  }
   if (ok)
     return v >= minimum() && v <= maximum() ? QValidator::Acceptable : QValidator::Intermediate;
   // Partial numbers while typing: "-", "1e", "1e-", "2.".

@@ -7,6 +7,7 @@
 // A box whose minimum is not negative refuses a minus sign as it is typed and says why (inputRefused,
 // and a tooltip at the box): QDoubleSpinBox would otherwise take "-0" as the value -0 and keep it
 // while "-0.5" is shown, so the box and the configuration (and the validator's "got -0.0") disagreed.
+// Likewise a digit that takes the number above a positive maximum is refused.
 
 #include <QDoubleSpinBox>
 #include <QString>

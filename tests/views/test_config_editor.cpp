@@ -113,6 +113,14 @@ TEST_F(ConfigEditorTest, ANegativeLearningRateIsRefusedAsTypedNotShownAsZero) {
   EXPECT_EQ(rate->text(), QStringLiteral("0"));
   EXPECT_EQ(m_editor.validationMessage(), QStringLiteral("train.learning_rate: must be positive, got 0.0"));
   EXPECT_EQ(m_editor.invalidWidget(), rate);
+
+  // Past the maximum (1000) the digit is refused too, rather than shown and silently not taken.
+  rate->selectAll();
+  QTest::keyClicks(rate, "5000");
+  EXPECT_EQ(rate->text(), QStringLiteral("500"));
+  EXPECT_EQ(m_editor.config()["train"]["learning_rate"], 500.0);
+  EXPECT_TRUE(rate->lastRefusal().contains("5000 is above the largest value here, 1000"))
+      << rate->lastRefusal().toStdString();
 }
 
 TEST_F(ConfigEditorTest, SegmentPathsMarkTheirCell) {
