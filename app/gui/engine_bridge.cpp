@@ -108,6 +108,17 @@ std::string refined_mixer_path(const nlohmann::json& config, const std::string& 
   return path;
 }
 
+// The error's text, with a mixer's complaint given the path of the parameter it names.
+std::string config_error_text(const nlohmann::json& config, const ConfigError& error) {
+  const std::string what = error.what();
+  const std::string& path = error.path();
+  if (path.empty() || what.compare(0, path.size() + 2, path + ": ") != 0) {
+    return what;
+  }
+  const std::string detail = what.substr(path.size() + 2);
+  return refined_mixer_path(config, path, detail) + ": " + detail;
+}
+
 }  // namespace
 
 nlohmann::json mixerRegistryJson() {
@@ -127,13 +138,7 @@ QString validateConfig(const nlohmann::json& config) {
     checkedConfig(config);
     return {};
   } catch (const ConfigError& error) {
-    const std::string what = error.what();
-    const std::string& path = error.path();
-    if (path.empty() || what.compare(0, path.size() + 2, path + ": ") != 0) {
-      return QString::fromStdString(what);
-    }
-    const std::string detail = what.substr(path.size() + 2);
-    return QString::fromStdString(refined_mixer_path(config, path, detail) + ": " + detail);
+    return QString::fromStdString(config_error_text(config, error));
   } catch (const std::exception& error) {
     // Anything else the model build throws is still the configuration's fault; say so plainly.
     return QString::fromStdString(std::string("model: ") + error.what());
@@ -144,8 +149,10 @@ ModelFacts modelFacts(const nlohmann::json& config) {
   RunConfig parsed;
   try {
     parsed = checkedConfig(config);
+  } catch (const ConfigError& error) {
+    throw std::runtime_error(config_error_text(config, error));
   } catch (const std::exception& error) {
-    throw std::runtime_error(error.what());
+    throw std::runtime_error(std::string("model: ") + error.what());
   }
   ModelFacts facts;
   facts.textTask = is_text_task(parsed.data);

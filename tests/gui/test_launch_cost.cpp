@@ -155,7 +155,9 @@ TEST(LaunchCost, AConfigurationThatDoesNotBuildSaysWhy) {
   config["model"]["sequence_mixer"]["kwargs"]["num_heads"] = 3;  // does not divide d_model 32
   estimator.setConfig(config);
   ASSERT_TRUE(waitFor([&] { return estimator.cost().state == LaunchCost::State::Failed; }));
-  EXPECT_TRUE(estimator.cost().error.contains(QStringLiteral("num_heads")))
+  // The message the form shows, the parameter's path included.
+  EXPECT_EQ(estimator.cost().error, validateConfig(config));
+  EXPECT_TRUE(estimator.cost().error.startsWith(QStringLiteral("model.sequence_mixer.kwargs.num_heads: ")))
       << estimator.cost().error.toStdString();
   // Without zoolab-cli the model's numbers still come, and the time says why it is missing.
   estimator.setConfig(tinyConfig());
