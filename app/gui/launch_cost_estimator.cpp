@@ -47,6 +47,10 @@ void LaunchCostEstimator::setBenchSteps(int steps) {
   m_benchSteps = std::max(1, steps);
 }
 
+void LaunchCostEstimator::setBenchThreads(std::function<int()> threads) {
+  m_benchThreads = std::move(threads);
+}
+
 void LaunchCostEstimator::setBenchTimeoutS(int seconds) {
   m_benchTimeoutMs = std::max(1, seconds) * 1000;
 }
@@ -153,9 +157,13 @@ void LaunchCostEstimator::startBench(int generation, int64_t epochTokens) {
   }
   m_bench = new QProcess(this);
   m_bench->setProgram(m_cli);
-  m_bench->setArguments({QStringLiteral("bench"), QStringLiteral("--config"), m_benchConfig->fileName(),
-                         QStringLiteral("--steps"), QString::number(m_benchSteps), QStringLiteral("--warmup"),
-                         QStringLiteral("1")});
+  QStringList arguments{QStringLiteral("bench"),   QStringLiteral("--config"),    m_benchConfig->fileName(),
+                        QStringLiteral("--steps"), QString::number(m_benchSteps), QStringLiteral("--warmup"),
+                        QStringLiteral("1")};
+  if (const int threads = m_benchThreads ? m_benchThreads() : 0; threads > 0) {
+    arguments << QStringLiteral("--threads") << QString::number(threads);
+  }
+  m_bench->setArguments(arguments);
   QProcess* process = m_bench;
   connect(process, &QProcess::finished, this, [this, generation, epochTokens, process] {
     if (process == m_bench)

@@ -7,6 +7,7 @@
 // the estimate after a short debounce; the estimate of an older one is cancelled (the bench is killed,
 // a model still being built is dropped when it finishes).
 
+#include <functional>
 #include <memory>
 
 #include <QObject>
@@ -34,6 +35,9 @@ class LaunchCostEstimator : public QObject {
   // Milliseconds of quiet before estimating (default 700); steps `zoolab-cli bench` times (default 4).
   void setDebounceMs(int ms);
   void setBenchSteps(int steps);
+  // The CPU threads the bench may use, asked at each bench (a training process's share of the cores, as
+  // the worker would give it); 0 or unset: every core.
+  void setBenchThreads(std::function<int()> threads);
   // Seconds the bench may take before it is stopped and reported as too slow (default 180).
   void setBenchTimeoutS(int seconds);
 
@@ -70,6 +74,7 @@ class LaunchCostEstimator : public QObject {
   bool m_active = true;
   bool m_dirty = false;  // m_config's estimate is missing or was stopped
   int m_benchSteps = 4;
+  std::function<int()> m_benchThreads;
   int m_benchTimeoutMs = 180000;
   QTimer* m_debounce = nullptr;
   QTimer* m_benchTimeout = nullptr;

@@ -1,5 +1,6 @@
 #include "app/gui/main_window.h"
 
+#include <algorithm>
 #include <initializer_list>
 #include <utility>
 
@@ -146,6 +147,13 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
     m_editor->setLaunchInfo(costView);
     auto* estimator = new LaunchCostEstimator(WorkerLauncher::findCli(), this);
     estimator->setObjectName(QStringLiteral("launchCostEstimator"));
+    // Timed with the threads one training process of the worker gets (it divides the cores among its
+    // slots unless told a number).
+    estimator->setBenchThreads([this] {
+      const int threads = m_settings.workerThreads();
+      return threads > 0 ? threads
+                         : std::max(1, QThread::idealThreadCount() / std::max(1, m_settings.workerSlots()));
+    });
     connect(estimator, &LaunchCostEstimator::costChanged, costView, &LaunchCostView::setCost);
     connect(m_editor, &ConfigEditor::configChanged, estimator,
             [this, estimator] { estimator->setConfig(m_editor->config()); });
