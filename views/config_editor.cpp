@@ -83,6 +83,7 @@ ConfigEditor::ConfigEditor(QWidget* parent) : QWidget(parent) {
   layout->addWidget(m_messageLabel);
 
   auto* buttons = new QHBoxLayout();
+  m_buttonRow = buttons;
   buttons->addStretch(1);
   m_sweep = new QPushButton(tr("Sweep\u2026"), this);
   m_sweep->setToolTip(tr("Launch several runs that vary some fields of this configuration"));
@@ -295,6 +296,18 @@ void ConfigEditor::markInvalid(QWidget* widget) {
     widget->setProperty("invalid", true);
     widget->setStyleSheet(QStringLiteral("border: 1px solid #c0392b;"));
   }
+}
+
+void ConfigEditor::setLaunchInfo(QWidget* widget) {
+  // On its own full-width line just above the Launch button's row.
+  auto* column = qobject_cast<QVBoxLayout*>(layout());
+  for (int i = 0; i < column->count(); ++i) {
+    if (column->itemAt(i)->layout() == m_buttonRow) {
+      column->insertWidget(i, widget);
+      return;
+    }
+  }
+  column->addWidget(widget);
 }
 
 void ConfigEditor::onLaunch() {

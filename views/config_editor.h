@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 class QComboBox;
+class QHBoxLayout;
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
@@ -65,6 +66,8 @@ class ConfigEditor : public QWidget {
   QLabel* messageLabel() const { return m_messageLabel; }
   QPushButton* launchButton() const { return m_launch; }
   QPushButton* sweepButton() const { return m_sweep; }
+  // Puts `widget` (app/'s launch cost) on a line just above the Launch button; the editor owns it.
+  void setLaunchInfo(QWidget* widget);
   // The field the last message points at (marked with the property "invalid"), or nullptr.
   QWidget* invalidWidget() const { return m_invalidWidget; }
 
@@ -97,6 +100,7 @@ class ConfigEditor : public QWidget {
   QLabel* m_messageLabel = nullptr;
   QPushButton* m_launch = nullptr;
   QPushButton* m_sweep = nullptr;
+  QHBoxLayout* m_buttonRow = nullptr;
   QTimer* m_validateTimer = nullptr;
   QPointer<QWidget> m_invalidWidget;
   std::vector<std::pair<QString, nlohmann::json>> m_presetConfigs;

@@ -2,6 +2,7 @@
 
 #include "views/position_ticker.h"
 #include "views/qcustomplot_include.h"
+#include "views/token_axis_labels.h"
 #include "views/viridis.h"
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <stdexcept>
 
 #include <QComboBox>
+#include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMouseEvent>
@@ -192,6 +194,10 @@ void PatternView::buildPlots() {
   m_colorScale->setType(QCPAxis::atRight);
   m_colorScale->setBarWidth(12);
   m_colorMap->setColorScale(m_colorScale);
+  // The value's name runs down the bar's right side. QCustomPlot sizes that margin by the label font's
+  // line, but the mixing matrix's ‖∂y_i/∂x_j‖ is drawn partly from a taller fallback font and was cut at
+  // the plot's edge: leave half a line more.
+  m_colorScale->axis()->setPadding(QFontMetrics(m_colorScale->axis()->labelFont()).height() / 2 + 2);
   m_colorMap->setGradient(viridis());
   auto* margins = new QCPMarginGroup(m_heatPlot);
   rect->setMarginGroup(QCP::msTop | QCP::msBottom, margins);
@@ -719,19 +725,20 @@ void PatternView::drawHeatmap(const PatternRecord& record) {
   const bool rowTokens = rows == length && length > 0;
   const bool colTokens = cols == length && length > 0;
   const AxisNames names = axisNames(m_kind, rowTokens || (rows > 1 && rows == cols), colTokens);
-  const auto labels = [&](int count, bool tokens) {
-    QStringList list;
-    for (int i = 0; i < count; ++i) {
-      list.append(tokens ? tokenLabel(i) : QString::number(i));
-    }
-    return list;
-  };
   QCPAxis* xAxis = m_heatPlot->axisRect()->axis(QCPAxis::atBottom);
   QCPAxis* yAxis = m_heatPlot->axisRect()->axis(QCPAxis::atLeft);
-  xAxis->setTicker(QSharedPointer<PositionTicker>::create(labels(cols, colTokens)));
-  yAxis->setTicker(QSharedPointer<PositionTicker>::create(labels(rows, rowTokens)));
-  xAxis->setLabel(colTokens ? names.col + tr(" (token)") : names.col);
-  yAxis->setLabel(rowTokens ? names.row + tr(" (token)") : names.row);
+  // Token axes move ticks off filler onto the queries, keys and values near them.
+  const auto ticker = [&](int count, bool tokens) -> QSharedPointer<QCPAxisTicker> {
+    if (tokens) {
+      return QSharedPointer<TokenAxisTicker>::create(m_tokens, m_roles);
+    }
+    return QSharedPointer<PositionTicker>::create(positionAxisLabels(count));
+  };
+  xAxis->setTicker(ticker(cols, colTokens));
+  yAxis->setTicker(ticker(rows, rowTokens));
+  const QString tokenNote = tokenAxisNote(m_tokens, m_roles);
+  xAxis->setLabel(colTokens ? names.col + tokenNote : names.col);
+  yAxis->setLabel(rowTokens ? names.row + tokenNote : names.row);
   m_colorScale->axis()->setLabel(names.value);
   // A new shape starts from the whole matrix; the same shape (another head or layer) keeps the zoom, so
   // one region can be compared across heads.

@@ -24,8 +24,27 @@ nlohmann::json mixerRegistryJson();
 std::vector<std::pair<QString, nlohmann::json>> presetConfigs();
 
 // Empty when the configuration would train, else the engine's message, which starts with the JSON path
-// ("model.d_model: ..."). Checks what `zoolab-cli train` checks, the model build included.
+// ("model.d_model: ..."). Checks what `zoolab-cli train` checks, the model build included. A mixer's
+// complaint found only while building the model ("attention: num_heads must divide d_model ...") is
+// given the path of the parameter it names ("model.sequence_mixer.kwargs.num_heads"), so the form marks
+// that field rather than the mixer.
 QString validateConfig(const nlohmann::json& config);
+
+// What a launch of a configuration would build, as training records it (Store::set_model_info).
+struct ModelFacts {
+  int64_t numParameters = 0;  // trainable, the tied LM head counted once
+  int64_t stateBytes = 0;     // the recurrent state at stateLength tokens, in bytes (4 per float)
+  int64_t stateLength = 0;    // the sequence length the state is measured at (the longest test sequence)
+  // What one epoch trains on: examples and tokens over every training segment (0 for a text run).
+  int64_t epochExamples = 0;
+  int64_t epochTokens = 0;
+  int64_t maxEpochs = 0;
+  bool textTask = false;
+};
+
+// Validates `config` and builds its model on the CPU, as a launch would. Takes up to seconds for a
+// large model: call it off the GUI thread. Throws std::runtime_error with the engine's message.
+ModelFacts modelFacts(const nlohmann::json& config);
 
 // Validates and adds a queued run for the worker; returns its id. Throws std::runtime_error with the
 // engine's message when the configuration is invalid, and StoreError when the database refuses it.

@@ -1,5 +1,6 @@
 #include "app/gui/main_window.h"
 
+#include <algorithm>
 #include <initializer_list>
 #include <utility>
 
@@ -22,6 +23,7 @@
 #include <QTableView>
 
 #include "app/gui/engine_bridge.h"
+#include "app/gui/launch_cost_estimator.h"
 #include "app/gui/probe_runner.h"
 #include "app/gui/run_actions.h"
 #include "app/gui/settings.h"
@@ -36,6 +38,7 @@
 #include "views/database_poller.h"
 #include "views/inspector_feed.h"
 #include "views/inspector_view.h"
+#include "views/launch_cost_view.h"
 #include "views/metric_feed.h"
 #include "views/pattern_feed.h"
 #include "views/pattern_view.h"
@@ -151,6 +154,28 @@ MainWindow::MainWindow(Settings& settings, QWidget* parent)
   connect(m_editor, &ConfigEditor::launchRequested, this,
           [this](const nlohmann::json& config) { launch({config}); });
   connect(m_editor, &ConfigEditor::sweepRequested, this, &MainWindow::launchSweep);
+  // What a launch costs (parameters, state, time per epoch), estimated off the GUI thread while the
+  // Configure tab is shown, again after each change.
+  {
+    auto* costView = new LaunchCostView();
+    m_editor->setLaunchInfo(costView);
+    auto* estimator = new LaunchCostEstimator(WorkerLauncher::findCli(), this);
+    estimator->setObjectName(QStringLiteral("launchCostEstimator"));
+    // Timed with the threads one training process of the worker gets (it divides the cores among its
+    // slots unless told a number).
+    estimator->setBenchThreads([this] {
+      const int threads = m_settings.workerThreads();
+      return threads > 0 ? threads
+                         : std::max(1, QThread::idealThreadCount() / std::max(1, m_settings.workerSlots()));
+    });
+    connect(estimator, &LaunchCostEstimator::costChanged, costView, &LaunchCostView::setCost);
+    connect(m_editor, &ConfigEditor::configChanged, estimator,
+            [this, estimator] { estimator->setConfig(m_editor->config()); });
+    connect(m_tabs, &QTabWidget::currentChanged, estimator,
+            [this, estimator] { estimator->setActive(m_tabs->currentWidget() == m_editor); });
+    estimator->setActive(m_tabs->currentWidget() == m_editor);
+    estimator->setConfig(m_editor->config());
+  }
 
   connect(m_runView, &RunTableView::runActivated, this, &MainWindow::onRunActivated);
   // A dashboard's point or line, or a legend entry of the curves (a run or a seed group), names runs:

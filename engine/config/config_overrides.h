@@ -21,4 +21,14 @@ namespace zoolab {
 // configuration does not have, a value of the wrong type, or a path given twice.
 RunConfig with_overrides(const RunConfig& config, const std::vector<std::string>& assignments);
 
+// How a value set by `--set` or a sweep reads in the run's name ("...-<key>=<this>"). Strings, numbers,
+// booleans and short lists of them read as they are ("hyena", "0.002", "[3,-1]"). An object or a longer
+// list would put its whole JSON into the name, so it reads as a short summary: an object's "name"
+// ("attention"), a list of named objects' names ("attention+base_conv"), else the keys set
+// ("{l_max,kernel_size}") or the list's length ("list5"), followed by "~" and six hex digits of the whole
+// value ("hybrid~3fa2c1"), so different values never name two runs of a sweep alike (a sweep skips the
+// points whose names it already has). An object that is only a name ({"name": "attention"} or with
+// empty kwargs) needs no digits. The configuration keeps the full value.
+std::string value_name_text(const nlohmann::json& value);
+
 }  // namespace zoolab

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <limits>
 
+#include "engine/config/config_overrides.h"
 #include "engine/config/json_reader.h"
 #include "engine/config/run_config.h"
 #include "engine/text/utf8.h"
@@ -192,8 +193,9 @@ std::vector<std::string> short_keys(const std::vector<std::string>& paths) {
   return out;
 }
 
+// Shared with `--set` (engine/config/config_overrides.h): JSON objects are summarised, not pasted whole.
 std::string value_text(const json& value) {
-  return value.is_string() ? value.get<std::string>() : value.dump();
+  return value_name_text(value);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "views/mixer_form.h"
 #include "views/mixer_param_field.h"
 #include "views/run_config_form.h"
+#include "views/scientific_spin_box.h"
 #include "views/segment_table.h"
 
 namespace zoolab {
@@ -32,6 +33,10 @@ QString fakeValidator(const json& config) {
   const int d = model.value("d_model", 128);
   if (d % heads != 0)
     return QStringLiteral("model.d_model: must be a multiple of num_heads (%1), got %2").arg(heads).arg(d);
+  // The engine quotes the value it read, as the real validator does ("got -0.0").
+  if (const double lr = config["train"].value("learning_rate", 1e-3); !(lr > 0.0))
+    return QStringLiteral("train.learning_rate: must be positive, got %1")
+        .arg(QString::fromStdString(json(lr).dump()));
   if (config["data"]["train"][0].value("num_kv_pairs", 8) * 4 >
       config["data"]["train"][0].value("input_seq_len", 64))
     return QStringLiteral("data.train[0].num_kv_pairs: too many kv pairs");
@@ -83,6 +88,39 @@ TEST_F(ConfigEditorTest, InvalidValueDisablesLaunchUntilFixed) {
   EXPECT_EQ(launched[0]["model"]["d_model"], 64);
   EXPECT_EQ(launched[0]["model"]["sequence_mixer"],
             json::parse(R"({"name": "attention", "kwargs": {"num_heads": 4}})"));
+}
+
+TEST_F(ConfigEditorTest, ANegativeLearningRateIsRefusedAsTypedNotShownAsZero) {
+  auto* rate = qobject_cast<ScientificSpinBox*>(m_editor.form()->widgetForPath("train.learning_rate"));
+  ASSERT_NE(rate, nullptr);
+  QStringList refusals;
+  QObject::connect(rate, &ScientificSpinBox::inputRefused, [&](const QString& why) { refusals << why; });
+  rate->selectAll();
+  QTest::keyClicks(rate, "-0.5");
+  m_editor.validateNow();
+  // The box and the configuration hold the same number: the minus sign was refused, and said so.
+  EXPECT_EQ(rate->text(), QStringLiteral("0.5"));
+  EXPECT_EQ(m_editor.config()["train"]["learning_rate"], 0.5);
+  EXPECT_TRUE(m_editor.isValid()) << m_editor.validationMessage().toStdString();
+  EXPECT_TRUE(rate->lastRefusal().contains("negative")) << rate->lastRefusal().toStdString();
+  ASSERT_TRUE(waitFor([&] { return !refusals.isEmpty(); }));
+  EXPECT_TRUE(refusals.front().contains("smallest value is 0")) << refusals.front().toStdString();
+
+  // Zero is in the box's range but not the engine's: the message quotes what the box shows.
+  rate->selectAll();
+  QTest::keyClicks(rate, "0");
+  m_editor.validateNow();
+  EXPECT_EQ(rate->text(), QStringLiteral("0"));
+  EXPECT_EQ(m_editor.validationMessage(), QStringLiteral("train.learning_rate: must be positive, got 0.0"));
+  EXPECT_EQ(m_editor.invalidWidget(), rate);
+
+  // Past the maximum (1000) the digit is refused too, rather than shown and silently not taken.
+  rate->selectAll();
+  QTest::keyClicks(rate, "5000");
+  EXPECT_EQ(rate->text(), QStringLiteral("500"));
+  EXPECT_EQ(m_editor.config()["train"]["learning_rate"], 500.0);
+  EXPECT_TRUE(rate->lastRefusal().contains("5000 is above the largest value here, 1000"))
+      << rate->lastRefusal().toStdString();
 }
 
 TEST_F(ConfigEditorTest, SegmentPathsMarkTheirCell) {

@@ -13,6 +13,9 @@
 
 #include <QComboBox>
 #include <QCoreApplication>
+#include <QImage>
+#include <QRegularExpression>
+#include <QSet>
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTest>
@@ -201,6 +204,83 @@ TEST(PatternView, AxesAndHoverNameTokensWithTheirRoles) {
 
   // Rows grow downwards: row 0 is above row 3.
   EXPECT_LT(yAxis->coordToPixel(0.0), yAxis->coordToPixel(3.0));
+}
+
+TEST(PatternView, FillerTokensDoNotCrowdTheAxis) {
+  // An MQAR example: 4 key-value pairs, then a query region padded with 0 between its 4 queries.
+  std::vector<int64_t> tokens = {11, 31, 12, 32, 13, 33, 14, 34};
+  std::vector<QueryFacts> facts;
+  for (int i = 0; i < 24; ++i) {
+    tokens.push_back(0);
+  }
+  for (int q = 0; q < 4; ++q) {
+    const int position = 9 + 6 * q;
+    tokens[static_cast<size_t>(position)] = 11 + q;
+    facts.push_back(testing::makeQuery(position, 11 + q, 31 + q, 2 * q, q));
+  }
+  const int length = static_cast<int>(tokens.size());
+  PatternView view;
+  view.setPatterns({makePattern(0, "attention", 0, length, length, 0.0f)}, tokens, facts);
+  view.resize(900, 700);
+  view.show();
+  QCoreApplication::processEvents();
+  QCustomPlot* plot = view.heatmapPlot();
+  plot->replot(QCustomPlot::rpImmediateRefresh);
+  QCPAxis* xAxis = plot->axisRect()->axis(QCPAxis::atBottom);
+  const QStringList labels = xAxis->tickVectorLabels();
+  const QString shown = labels.join(QLatin1Char(','));
+  ASSERT_GE(labels.size(), 8) << shown.toStdString();
+  // No tick repeats the filler token; a filler position says where it is, the others keep their token.
+  EXPECT_EQ(labels.count(QStringLiteral("0")), 0) << shown.toStdString();
+  EXPECT_TRUE(labels.contains(QStringLiteral("k 11"))) << shown.toStdString();
+  // Ticks that fell on filler moved to the queries beside them, so every query is labelled.
+  for (const char* query : {"q 11", "q 12", "q 13", "q 14"}) {
+    EXPECT_TRUE(labels.contains(QString::fromLatin1(query))) << query << " in " << shown.toStdString();
+  }
+  EXPECT_TRUE(labels.filter(QRegularExpression(QStringLiteral("^#\\d+$"))).size() >= 2)
+      << shown.toStdString();
+  EXPECT_EQ(QSet<QString>(labels.begin(), labels.end()).size(), labels.size()) << shown.toStdString();
+  EXPECT_TRUE(xAxis->label().contains(QStringLiteral("filler 0"))) << xAxis->label().toStdString();
+  // The hover still names the token itself.
+  EXPECT_TRUE(view.hoverText(10, 10).contains(QStringLiteral("position 10: 0")))
+      << view.hoverText(10, 10).toStdString();
+
+  // A sequence without a repeated filler keeps a token on every tick.
+  PatternView plain;
+  plain.setPatterns(examplePatterns(), kTokens, queries());
+  plain.resize(700, 500);
+  plain.show();
+  QCoreApplication::processEvents();
+  plain.heatmapPlot()->replot(QCustomPlot::rpImmediateRefresh);
+  EXPECT_EQ(plain.heatmapPlot()->axisRect()->axis(QCPAxis::atBottom)->tickVectorLabels(),
+            QStringList({"k 5", "v 40", "7", "q 5"}));
+}
+
+TEST(PatternView, TheColourScaleLabelFitsInThePlot) {
+  const auto patterns = examplePatterns();
+  PatternView view;
+  view.setPatterns(patterns, kTokens, queries());
+  ASSERT_TRUE(view.setKind(QStringLiteral("mixing")));
+  view.resize(700, 500);
+  view.show();
+  QCoreApplication::processEvents();
+  QCustomPlot* plot = view.heatmapPlot();
+  ASSERT_FALSE(view.colorScale()->axis()->label().isEmpty());
+  const QImage image = plot->toPixmap(plot->width(), plot->height()).toImage();
+  const QRect bar = view.colorScale()->rect();
+  // Ink right of the colour bar's tick labels is the label; none of it may touch the plot's right edge,
+  // where it would be cut (the mixing label's glyphs used to be clipped there).
+  const auto inkIn = [&](int x0, int x1) {
+    int ink = 0;
+    for (int x = x0; x < x1; ++x) {
+      for (int y = bar.top(); y <= bar.bottom(); ++y) {
+        ink += qGray(image.pixel(x, y)) < 160 ? 1 : 0;
+      }
+    }
+    return ink;
+  };
+  EXPECT_GT(inkIn(image.width() * 9 / 10, image.width()), 0) << "no label drawn";
+  EXPECT_EQ(inkIn(image.width() - 3, image.width()), 0) << "the label reaches the plot's edge";
 }
 
 TEST(PatternView, AFilterIsDrawnAsTapsAndSpectrumPerChannel) {

@@ -98,5 +98,39 @@ TEST(ConfigOverrides, RefusesBytesThatAreNotUtf8) {
   EXPECT_TRUE(contains(error.what(), "not valid UTF-8")) << error.what();
 }
 
+TEST(ConfigOverrides, AJsonObjectValueGetsAShortNameAndStaysWholeInTheConfiguration) {
+  // A hybrid mixer given whole: its JSON used to be pasted into the run name (about 150 characters).
+  const std::string hybrid =
+      R"({"name": "hybrid", "kwargs": {"configs": [{"name": "attention", "kwargs": {"num_heads": 2}},)"
+      R"( {"name": "base_conv", "kwargs": {"l_max": 64}}], "layer_mixers": [0, 1]}})";
+  const auto base = load_preset("mqar-quick");
+  const auto config = with_overrides(base, {"model.sequence_mixer=" + hybrid});
+  EXPECT_EQ(config.model.sequence_mixer.name, "hybrid");
+  EXPECT_EQ(config.model.sequence_mixer.kwargs, nlohmann::json::parse(hybrid)["kwargs"]);
+  const std::string suffix = config.name.substr(base.name.size());
+  EXPECT_EQ(suffix.rfind("-sequence_mixer=hybrid~", 0), 0u) << config.name;
+  EXPECT_EQ(suffix.size(), std::string("-sequence_mixer=hybrid~").size() + 6) << config.name;
+  EXPECT_EQ(config.name.find_first_of("{}\"\\ "), std::string::npos) << config.name;
+  // Other kwargs name another run (a sweep skips points whose names it has), and the same ones alike.
+  const auto other = with_overrides(base, {"model.sequence_mixer=" + std::string(R"({"name": "hybrid",)") +
+                                           R"( "kwargs": {"layer_mixers": [1, 0]}})"});
+  EXPECT_NE(other.name, config.name);
+  EXPECT_EQ(with_overrides(base, {"model.sequence_mixer=" + hybrid}).name, config.name);
+}
+
+TEST(ConfigOverrides, ValuesReadShortInRunNames) {
+  EXPECT_EQ(value_name_text(nlohmann::json("hyena")), "hyena");
+  EXPECT_EQ(value_name_text(nlohmann::json(2e-3)), "0.002");
+  EXPECT_EQ(value_name_text(nlohmann::json::parse("[3, -1]")), "[3,-1]");
+  EXPECT_EQ(value_name_text(nlohmann::json::parse(R"({"name": "attention", "kwargs": {}})")), "attention");
+  const std::string kwargs = value_name_text(nlohmann::json::parse(R"({"l_max": 64, "kernel_size": 3})"));
+  EXPECT_EQ(kwargs.rfind("{kernel_size,l_max}~", 0), 0u) << kwargs;
+  const std::string list =
+      value_name_text(nlohmann::json::parse(R"([{"name": "attention"}, {"name": "base_conv"}])"));
+  EXPECT_EQ(list.rfind("attention+base_conv~", 0), 0u) << list;
+  const std::string longList = value_name_text(nlohmann::json::parse("[1,2,3,4,5,6,7,8,9,10,11,12,13,14]"));
+  EXPECT_EQ(longList.rfind("list14~", 0), 0u) << longList;
+}
+
 }  // namespace
 }  // namespace zoolab
