@@ -1,7 +1,6 @@
 #include "app/gui/engine_bridge.h"
 
 #include <algorithm>
-#include <cctype>
 #include <stdexcept>
 
 #include <torch/utils.h>
@@ -26,99 +25,6 @@ RunConfig checkedConfig(const nlohmann::json& config) {
   return parsed;
 }
 
-// Whether `word` occurs in `text` at `at` as a whole identifier.
-bool word_at(const std::string& text, size_t at, const std::string& word) {
-  const auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
-  return (at == 0 || !ident(text[at - 1])) &&
-         (at + word.size() >= text.size() || !ident(text[at + word.size()]));
-}
-
-// The first parameter of `spec` that `text` names, or "".
-std::string first_parameter_named(const nlohmann::json& spec, const std::string& text) {
-  std::string best;
-  size_t best_at = std::string::npos;
-  for (const auto& param : spec.value("params", nlohmann::json::array())) {
-    const std::string name = param.value("name", std::string());
-    for (size_t at = text.find(name); !name.empty() && at != std::string::npos;
-         at = text.find(name, at + 1)) {
-      if (word_at(text, at, name)) {
-        if (at < best_at) {
-          best_at = at;
-          best = name;
-        }
-        break;
-      }
-    }
-  }
-  return best;
-}
-
-const nlohmann::json* registry_entry(const nlohmann::json& registry, const std::string& name) {
-  for (const auto& spec : registry) {
-    if (spec.value("name", std::string()) == name) {
-      return &spec;
-    }
-  }
-  return nullptr;
-}
-
-// The model build reports a mixer's complaint as "<mixer>: <what>" under "model.sequence_mixer.kwargs",
-// whichever module it came from. Finds the module (or the hybrid entry) of that mixer and the parameter
-// the complaint names first; `path` unchanged when either cannot be told.
-std::string refined_mixer_path(const nlohmann::json& config, const std::string& path,
-                               const std::string& detail) {
-  if (path != "model.sequence_mixer.kwargs" && path != "model.state_mixer.kwargs") {
-    return path;
-  }
-  const size_t colon = detail.find(": ");
-  if (colon == std::string::npos || !config.contains("model") || !config["model"].is_object()) {
-    return path;
-  }
-  const std::string mixer = detail.substr(0, colon);
-  const std::string what = detail.substr(colon + 2);
-  const nlohmann::json registry = registry_to_json();
-  const nlohmann::json* spec = registry_entry(registry, mixer);
-  if (!spec) {
-    return path;
-  }
-  for (const char* key : {"sequence_mixer", "state_mixer"}) {
-    const nlohmann::json module = config["model"].value(key, nlohmann::json::object());
-    if (!module.is_object()) {
-      continue;
-    }
-    std::string base;
-    if (module.value("name", std::string()) == mixer) {
-      base = std::string("model.") + key + ".kwargs";
-    } else if (const auto kwargs = module.value("kwargs", nlohmann::json::object());
-               kwargs.is_object() && kwargs.contains("configs") && kwargs["configs"].is_array()) {
-      // A hybrid's entries: the first of that mixer.
-      const auto& configs = kwargs["configs"];
-      for (size_t i = 0; i < configs.size() && base.empty(); ++i) {
-        if (configs[i].is_object() && configs[i].value("name", std::string()) == mixer) {
-          base = std::string("model.") + key + ".kwargs.configs[" + std::to_string(i) + "].kwargs";
-        }
-      }
-    }
-    if (base.empty()) {
-      continue;
-    }
-    const std::string parameter = first_parameter_named(*spec, what);
-    return parameter.empty() ? base : base + "." + parameter;
-  }
-  return path;
-}
-
-// The error's text, with a mixer's complaint given the path of the parameter it names.
-std::string config_error_text(const nlohmann::json& config, const ConfigError& error) {
-  const std::string what = error.what();
-  const std::string& path = error.path();
-  if (path.empty() || what.compare(0, path.size() + 2, path + ": ") != 0) {
-    return what;
-  }
-  const std::string detail = what.substr(path.size() + 2);
-  return refined_mixer_path(config, path, detail) + ": " + detail;
-}
-
 }  // namespace
 
 nlohmann::json mixerRegistryJson() {
@@ -138,7 +44,7 @@ QString validateConfig(const nlohmann::json& config) {
     checkedConfig(config);
     return {};
   } catch (const ConfigError& error) {
-    return QString::fromStdString(config_error_text(config, error));
+    return QString::fromStdString(error.what());
   } catch (const std::exception& error) {
     // Anything else the model build throws is still the configuration's fault; say so plainly.
     return QString::fromStdString(std::string("model: ") + error.what());
@@ -150,7 +56,7 @@ ModelFacts modelFacts(const nlohmann::json& config) {
   try {
     parsed = checkedConfig(config);
   } catch (const ConfigError& error) {
-    throw std::runtime_error(config_error_text(config, error));
+    throw std::runtime_error(error.what());
   } catch (const std::exception& error) {
     throw std::runtime_error(std::string("model: ") + error.what());
   }

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "engine/config/run_memory.h"
+#include "engine/train/mixer_complaint.h"
 #include "models/registry.h"
 
 namespace zoolab {
@@ -70,7 +71,9 @@ void validate_model_config(const RunConfig& config) {
     // vocabulary it is most of the cost (1024 x 768 x 50304 multiply-adds for text-paper-*-125m).
     model->backbone(torch::zeros({1, options.l_max}, torch::kLong));
   } catch (const std::invalid_argument& error) {
-    rethrow_as_config_error("model.sequence_mixer.kwargs", error.what());
+    // "<mixer>: <what>": placed on that mixer's module and the parameter it names (mixer_complaint.h).
+    throw ConfigError(mixer_complaint_path(config.model, error.what(), "model.sequence_mixer.kwargs"),
+                      error.what());
   } catch (const c10::Error& error) {
     throw ConfigError("model", error.what_without_backtrace());
   }
