@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/config/run_config.h"
+#include "views/number_text.h"
 #include "views/run_colours.h"
 #include "views/run_table_model.h"
 #include "views/view_colours.h"
@@ -235,10 +236,11 @@ void RunDetailsView::setRun(const RunRecord& run, const std::vector<MetricSummar
     showProgress(run, summaries);
   }
   set(tr("Mixer"), QString::fromStdString(run.mixer));
+  // State size counts bytes (4 per float of recurrent state, as Zoology reports it): binary units.
   set(tr("Model"), tr("d_model %1, %2 layers, %3 parameters, state size %4")
                        .arg(setting("model", "d_model"), setting("model", "n_layers"))
                        .arg(run.num_parameters > 0 ? count(run.num_parameters) : QStringLiteral("?"))
-                       .arg(run.state_size > 0 ? count(run.state_size) : QStringLiteral("?")));
+                       .arg(run.state_size > 0 ? formatBytes(run.state_size) : QStringLiteral("?")));
   const MetricSummary* loss = findSummary(summaries, "valid/loss");
   if (!loss) {
     loss = findSummary(summaries, "train/loss");

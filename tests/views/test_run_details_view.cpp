@@ -24,6 +24,7 @@ RunRecord failedRun() {
   run.epochs = 2;
   run.steps = 400;
   run.tags = "fig2";
+  run.state_size = 65536;
   return run;
 }
 
@@ -40,6 +41,7 @@ TEST(RunDetailsView, ShowsTheRunItsErrorCheckpointsAndConfig) {
   EXPECT_EQ(view.fieldText("Status"), "failed");
   EXPECT_EQ(view.fieldText("Progress"), "2 of 8 epochs, 400 steps");
   EXPECT_TRUE(view.fieldText("Model").startsWith("d_model 64, 2 layers"));
+  EXPECT_TRUE(view.fieldText("Model").endsWith("state size 64 KiB")) << view.fieldText("Model").toStdString();
   EXPECT_TRUE(view.fieldText("Best accuracy").startsWith("0.7500"));
   EXPECT_EQ(view.fieldText("Error"), "model.sequence_mixer.kwargs.l_max: must be at least 64");
   EXPECT_EQ(view.fieldText("Tags"), "fig2");
