@@ -21,6 +21,7 @@
 #include "engine/analysis/paper_reference.h"
 #include "engine/analysis/run_facts.h"
 #include "engine/store/store.h"
+#include "tests/engine/core/dashboard_test_support.h"
 
 namespace zoolab {
 namespace {
@@ -105,23 +106,8 @@ const FigureSeries* find_series(const FigurePanel& panel, const std::string& nam
   return nullptr;
 }
 
-std::string joined(const std::vector<std::string>& notes) {
-  std::string out;
-  for (const auto& note : notes) {
-    out += note + "\n";
-  }
-  return out;
-}
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& error) {
-    return error.what();
-  }
-  return "(no std::invalid_argument thrown)";
-}
+using dashboard_test::invalid_argument_of;
+using dashboard_test::joined;
 
 TEST(ModelLabelTest, NamesHybridsByTheirPartsOtherThanBaseConv) {
   EXPECT_EQ(model_label({{"sequence_mixer", mixer_config("attention")}}), "attention");
@@ -593,7 +579,7 @@ TEST_F(DashboardTest, ParallelCoordinatesNormaliseEachAxis) {
   EXPECT_EQ(chosen.panels[0].x.ticks[1].second, "mixer");
   EXPECT_EQ(chosen.panels[0].series[0].points[1].label, "mixer = attention");
   options.dimensions = {"model.width"};
-  const std::string message = error_of([&] { build("parallel-coordinates", options); });
+  const std::string message = invalid_argument_of([&] { build("parallel-coordinates", options); });
   EXPECT_NE(message.find("\"model.width\""), std::string::npos) << message;
   EXPECT_NE(message.find("model.d_model"), std::string::npos) << message;
 }
@@ -640,19 +626,19 @@ TEST_F(DashboardTest, PivotCellsAreBestMeanOrNewest) {
   EXPECT_EQ(build("pivot-table", options).table->rows[2], (std::vector<std::string>{"rwkv", "0.1235", ""}));
 
   options.cell = "median";
-  std::string message = error_of([&] { build("pivot-table", options); });
+  std::string message = invalid_argument_of([&] { build("pivot-table", options); });
   EXPECT_NE(message.find("cell"), std::string::npos) << message;
   EXPECT_NE(message.find("\"median\""), std::string::npos) << message;
   EXPECT_NE(message.find("best, mean, last, group"), std::string::npos) << message;
   options.cell = "best";
   options.columns = "model.dmodel";
-  message = error_of([&] { build("pivot-table", options); });
+  message = invalid_argument_of([&] { build("pivot-table", options); });
   EXPECT_NE(message.find("columns"), std::string::npos) << message;
   EXPECT_NE(message.find("\"model.dmodel\""), std::string::npos) << message;
 }
 
 TEST_F(DashboardTest, UnknownDashboardAndBadAggregateAreRejectedWithTheChoices) {
-  std::string message = error_of([&] { build("accuracy-vs-depth"); });
+  std::string message = invalid_argument_of([&] { build("accuracy-vs-depth"); });
   EXPECT_NE(message.find("\"accuracy-vs-depth\""), std::string::npos) << message;
   ASSERT_EQ(dashboard_list().size(), 8u);
   for (const auto& info : dashboard_list()) {
@@ -662,7 +648,7 @@ TEST_F(DashboardTest, UnknownDashboardAndBadAggregateAreRejectedWithTheChoices) 
   }
   DashboardOptions options;
   options.aggregate = "mean";
-  message = error_of([&] { build("accuracy-vs-width", options); });
+  message = invalid_argument_of([&] { build("accuracy-vs-width", options); });
   EXPECT_NE(message.find("aggregate"), std::string::npos) << message;
   EXPECT_NE(message.find("\"mean\""), std::string::npos) << message;
   EXPECT_NE(message.find("last, best"), std::string::npos) << message;
