@@ -627,7 +627,7 @@ QVariant RunTableModel::addedData(const Row& row, int column, int role) const {
       }
       QStringList texts;
       for (const FieldValue& value : values) {
-        texts << (value.number && field.isMetric() ? formatNumber(*value.number, 4)
+        texts << (value.number && field.is_metric() ? formatNumber(*value.number, 4)
                                                    : QString::fromStdString(value.text));
       }
       return texts.join(QStringLiteral(", "));

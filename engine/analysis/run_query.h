@@ -67,7 +67,7 @@ class RunField {
   const std::string& text() const { return m_text; }
   // A column header: "valid/accuracy (best)", "model.d_model".
   std::string label() const;
-  bool isMetric() const { return m_kind == Kind::Metric; }
+  bool is_metric() const { return m_kind == Kind::Metric; }
 
  private:
   enum class Kind { Alias, ConfigPath, Metric, ConfigOrMetric };

@@ -277,7 +277,7 @@ TEST(RunField, LabelsNameTheAggregate) {
   EXPECT_EQ(RunField::parse("min(train/loss)").text(), "min(train/loss)");
   EXPECT_EQ(RunField::metric("valid/loss", RunField::Aggregate::Min).label(), "valid/loss (min)");
   EXPECT_EQ(RunField::parse("model.d_model").label(), "model.d_model");
-  EXPECT_TRUE(RunField::parse("max(valid/loss)").isMetric());
+  EXPECT_TRUE(RunField::parse("max(valid/loss)").is_metric());
   EXPECT_THROW(RunField::parse(""), ParseError);
   EXPECT_THROW(RunField::parse("mean(valid/loss)"), ParseError);
 }
