@@ -628,7 +628,7 @@ QVariant RunTableModel::addedData(const Row& row, int column, int role) const {
       QStringList texts;
       for (const FieldValue& value : values) {
         texts << (value.number && field.is_metric() ? formatNumber(*value.number, 4)
-                                                   : QString::fromStdString(value.text));
+                                                    : QString::fromStdString(value.text));
       }
       return texts.join(QStringLiteral(", "));
     }
