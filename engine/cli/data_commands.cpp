@@ -17,7 +17,6 @@
 
 #include "engine/cli/commands.h"
 #include "engine/data/task_registry.h"
-#include "engine/data/tasks/mqar.h"
 #include "engine/text/byte_level_bpe.h"
 #include "engine/text/corpus.h"
 #include "engine/text/file_header.h"
@@ -287,6 +286,64 @@ class ExportOutput {
   bool m_committed = false;
 };
 
+// Every example of a split as JSON lines ({"segment", ["task",] "inputs", "labels", slices}), generated
+// segment by segment with the run's seeds, written atomically (or to standard output for "-").
+void write_split_jsonl(const RunConfig& config, const std::string& split, const std::string& out_path,
+                       bool with_task) {
+  // The seeds and the generator training uses (load_or_generate without its cache, which gives the same
+  // tokens): the export is the data a run of this configuration trains or is evaluated on.
+  const auto seeds = segment_seeds(config.data);
+  const bool train = split == "train";
+  const auto& segments = train ? config.data.train : config.data.test;
+  const auto& split_seeds = train ? seeds.train : seeds.test;
+
+  ExportOutput output(out_path);
+  std::ostream& out = output.stream();
+  std::string line;
+  int64_t written = 0;
+  for (size_t s = 0; s < segments.size(); ++s) {
+    // One segment in memory at a time, and one line of it as text.
+    const auto segment = generate_segment(segments[s], config.data.vocab_size, split_seeds[s]);
+    const int64_t length = segment.seq_len;
+    if (static_cast<int64_t>(segment.inputs.size()) != segment.num_examples * length ||
+        segment.labels.size() != segment.inputs.size()) {
+      throw std::logic_error("task \"" + segment.task + "\" generated a segment of the wrong size");
+    }
+    std::string slices;
+    for (const auto& [key, value] : segment.slices) {
+      for (const char* field : kExportFields) {
+        if (key == field) {
+          throw std::logic_error("task \"" + segment.task + "\" has a slice key \"" + key +
+                                 "\", a field of every exported line");
+        }
+      }
+      slices += "," + nlohmann::json(key).dump() + ":" + std::to_string(value);
+    }
+    const std::string head =
+        "{\"segment\":" + std::to_string(s) +
+        (with_task ? ",\"task\":" + nlohmann::json(segment.task).dump() : std::string()) + ",\"inputs\":";
+    for (int64_t i = 0; i < segment.num_examples; ++i) {
+      line = head;
+      export_append_tokens(line, segment.inputs.data() + i * length, length);
+      line += ",\"labels\":";
+      export_append_tokens(line, segment.labels.data() + i * length, length);
+      line += slices;
+      line += "}\n";
+      out.write(line.data(), static_cast<std::streamsize>(line.size()));
+      ++written;
+    }
+    if (!out) {
+      break;  // commit() reports it
+    }
+  }
+  output.commit();
+  if (out_path != "-") {
+    std::cerr << "wrote " << written << " examples of " << segments.size()
+              << (segments.size() == 1 ? " segment" : " segments") << " (" << split << " split) to "
+              << out_path << "\n";
+  }
+}
+
 void add_export_command(CLI::App& data, CliState& state) {
   struct ExportArgs {
     ConfigSource source;
@@ -311,57 +368,7 @@ void add_export_command(CLI::App& data, CliState& state) {
                         "`data export` writes the segments of a task run; a text run's data are token shards "
                         "(`zoolab-cli data tokenize`)");
     }
-    // The seeds and the generator training uses (load_or_generate without its cache, which gives the same
-    // tokens): the export is the data a run of this configuration trains or is evaluated on.
-    const auto seeds = segment_seeds(config.data);
-    const bool train = args->split == "train";
-    const auto& segments = train ? config.data.train : config.data.test;
-    const auto& split_seeds = train ? seeds.train : seeds.test;
-
-    ExportOutput output(args->out);
-    std::ostream& out = output.stream();
-    std::string line;
-    int64_t written = 0;
-    for (size_t s = 0; s < segments.size(); ++s) {
-      // One segment in memory at a time, and one line of it as text.
-      const auto segment = generate_segment(segments[s], config.data.vocab_size, split_seeds[s]);
-      const int64_t length = segment.seq_len;
-      if (static_cast<int64_t>(segment.inputs.size()) != segment.num_examples * length ||
-          segment.labels.size() != segment.inputs.size()) {
-        throw std::logic_error("task \"" + segment.task + "\" generated a segment of the wrong size");
-      }
-      std::string slices;
-      for (const auto& [key, value] : segment.slices) {
-        for (const char* field : kExportFields) {
-          if (key == field) {
-            throw std::logic_error("task \"" + segment.task + "\" has a slice key \"" + key +
-                                   "\", a field of every exported line");
-          }
-        }
-        slices += "," + nlohmann::json(key).dump() + ":" + std::to_string(value);
-      }
-      const std::string head = "{\"segment\":" + std::to_string(s) +
-                               ",\"task\":" + nlohmann::json(segment.task).dump() + ",\"inputs\":";
-      for (int64_t i = 0; i < segment.num_examples; ++i) {
-        line = head;
-        export_append_tokens(line, segment.inputs.data() + i * length, length);
-        line += ",\"labels\":";
-        export_append_tokens(line, segment.labels.data() + i * length, length);
-        line += slices;
-        line += "}\n";
-        out.write(line.data(), static_cast<std::streamsize>(line.size()));
-        ++written;
-      }
-      if (!out) {
-        break;  // commit() reports it
-      }
-    }
-    output.commit();
-    if (args->out != "-") {
-      std::cerr << "wrote " << written << " examples of " << segments.size()
-                << (segments.size() == 1 ? " segment" : " segments") << " (" << args->split << " split) to "
-                << args->out << "\n";
-    }
+    write_split_jsonl(config, args->split, args->out, /*with_task=*/true);
     state.exit_code = 0;
   });
 }
@@ -388,10 +395,7 @@ void add_data_commands(CLI::App& app, CliState& state) {
                         "`data mqar` writes MQAR segments; a text run's data are token shards "
                         "(`zoolab-cli data tokenize`)");
     }
-    const auto seeds = segment_seeds(config.data);
-    const bool train = args->split == "train";
-    const auto& segments = train ? config.data.train : config.data.test;
-    const auto& segment_seeds_used = train ? seeds.train : seeds.test;
+    const auto& segments = args->split == "train" ? config.data.train : config.data.test;
     for (size_t s = 0; s < segments.size(); ++s) {
       if (segments[s].task != "mqar") {
         throw ConfigError("data." + args->split + "[" + std::to_string(s) + "].task",
@@ -399,38 +403,8 @@ void add_data_commands(CLI::App& app, CliState& state) {
                               "\"; `zoolab-cli data export` writes the segments of every task");
       }
     }
-
-    std::ofstream file;
-    if (args->out != "-") {
-      file.open(args->out, std::ios::trunc);
-      if (!file) {
-        throw std::runtime_error("cannot write " + args->out);
-      }
-    }
-    std::ostream& out = args->out == "-" ? std::cout : file;
-    int64_t written = 0;
-    for (size_t s = 0; s < segments.size(); ++s) {
-      const auto segment = generate_mqar(segments[s], config.data.vocab_size, segment_seeds_used[s]);
-      for (int64_t i = 0; i < segment.num_examples; ++i) {
-        const auto begin = segment.inputs.begin() + i * segment.seq_len;
-        const auto label_begin = segment.labels.begin() + i * segment.seq_len;
-        nlohmann::json row = {{"segment", s},
-                              {"inputs", std::vector<int64_t>(begin, begin + segment.seq_len)},
-                              {"labels", std::vector<int64_t>(label_begin, label_begin + segment.seq_len)}};
-        for (const auto& [key, value] : segment.slices) {
-          row[key] = value;
-        }
-        out << row.dump() << '\n';
-        ++written;
-      }
-    }
-    out.flush();
-    if (!out) {
-      throw std::runtime_error("writing " + args->out + " failed (disk full?)");
-    }
-    if (args->out != "-") {
-      std::cerr << "wrote " << written << " examples to " << args->out << "\n";
-    }
+    // The lines of `data export` without their "task" (every segment is MQAR).
+    write_split_jsonl(config, args->split, args->out, /*with_task=*/false);
     state.exit_code = 0;
   });
   add_export_command(*data, state);
