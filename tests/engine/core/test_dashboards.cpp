@@ -52,7 +52,8 @@ json run_config(const std::string& name, const std::string& mixer, int64_t d_mod
           {"train", {{"learning_rate", learning_rate}, {"max_epochs", 4}}}};
 }
 
-class DashboardTest : public ::testing::Test {
+// The shared fixture (its store, log and build) with runs described by model and cell.
+class DashboardTest : public dashboard_test::DashboardFixture {
  protected:
   int64_t add_run(const std::string& name, const std::string& mixer, int64_t d_model, int64_t seq_len,
                   double learning_rate, RunStatus status = RunStatus::Finished, int64_t kv_pairs = 4) {
@@ -71,21 +72,6 @@ class DashboardTest : public ::testing::Test {
     run.sweep_id = sweep;
     return m_store.create_run(run);
   }
-
-  void log(int64_t run, const std::string& key, int64_t step, double value) {
-    MetricPoint point;
-    point.run_id = run;
-    point.key = key;
-    point.step = step;
-    point.value = value;
-    m_store.append_metrics({point});
-  }
-
-  Figure build(const std::string& name, const DashboardOptions& options = {}) {
-    return build_dashboard(name, m_store, options);
-  }
-
-  Store m_store{":memory:"};
 };
 
 const FigurePanel* find_panel(const Figure& figure, const std::string& title) {
