@@ -32,8 +32,9 @@ torch::Tensor wkv(const torch::Tensor& time_decay, const torch::Tensor& time_fir
 torch::Tensor wkv_reference(const torch::Tensor& time_decay, const torch::Tensor& time_first,
                             const torch::Tensor& k, const torch::Tensor& v);
 
-// The chunk length wkv_chunked uses when wkv dispatches to it: a (B, C, L, chunk) tensor of pairwise
-// weights (4 MiB per million of B·C·L in float at 32) and L / chunk steps of state passing.
+// The chunk length wkv_chunked uses when wkv dispatches to it: its pairwise weights are a (B, C, L, chunk)
+// tensor (at 32 in float, 128 MiB per million B·C·L; 0.5 GiB for Figure 2's RWKV at L 512, B 128,
+// d_model 64), and the state passes between chunks in L / chunk steps.
 constexpr int64_t kWkvChunk = 32;
 
 // The same recurrence chunkwise, for devices where a loop over positions is a launch per step (any
