@@ -497,8 +497,10 @@ torch::Tensor selective_scan_chunked(const torch::Tensor& u, const torch::Tensor
   const auto future = torch::ones({chunk, chunk}, u.options().dtype(torch::kBool)).triu(1);
   const auto decays =
       (cs.unsqueeze(-1) - cs.unsqueeze(-2)).masked_fill(future, -kInf).exp();  // (B,D,n,N,c,c)
-  const auto inputs = (Bc * xc).unsqueeze(-1);                                 // (B,D,n,N,c,1)
-  const auto within = torch::matmul(decays, inputs).squeeze(-1);               // (B,D,n,N,c)
+  // A (c×c)·(c) product per (batch, channel, chunk, state): as a broadcast product and a sum over s, one
+  // pass over the decays on any device (ATen's CPU bmm would dispatch each of the B·D·n·N tiny products).
+  const auto inputs = (Bc * xc).unsqueeze(-2);    // (B,D,n,N,1,c)
+  const auto within = (decays * inputs).sum(-1);  // (B,D,n,N,c)
 
   // Between chunks: the state entering chunk n is the one entering n-1 decayed over that chunk
   // (exp of its last cumulative decay) plus what n-1 built by its end (its last within-chunk state).

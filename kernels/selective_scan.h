@@ -42,10 +42,12 @@ int64_t selective_scan_chunk_length(int64_t batch, int64_t dim, int64_t len, int
 // device and floating dtype; the default for non-CPU tensors). As SSD and GLA chunk it: within a chunk,
 // the cumulative log decay cs_t,n = Σ Δ_s A_n, the masked pairwise decays exp(cs_t,n - cs_s,n) for
 // s ≤ t (the difference masked before the exp, so no positive exponent is ever taken), applied to
-// Δ_s B_s,n u_s by a batched (c×c)·(c) product per (batch, channel, state); between chunks the (B, D, N)
-// state is carried, one step per chunk. The pairwise decays are a (B, D, N, L, c) tensor, N·c times the
-// size of u: the chunk is shortened so it stays within kSelectiveScanPairwiseBytes
-// (selective_scan_chunk_length). Gradients by autograd through it.
+// Δ_s B_s,n u_s, a (c×c)·(c) product per (batch, channel, state) done as one broadcast product and sum;
+// between chunks the (B, D, N) state is carried, one step per chunk. The pairwise decays are a
+// (B, D, N, L, c) tensor, N·c times the size of u, and c times the arithmetic of the recurrence (slower
+// than the step-by-step loop on a CPU, where the fast kernel runs anyway; a few bandwidth-bound passes
+// on a GPU instead of L launches): the chunk is shortened so the tensor stays within
+// kSelectiveScanPairwiseBytes (selective_scan_chunk_length). Gradients by autograd through it.
 torch::Tensor selective_scan_chunked(const torch::Tensor& u, const torch::Tensor& delta,
                                      const torch::Tensor& A, const torch::Tensor& B, const torch::Tensor& C,
                                      const torch::Tensor& D, const torch::Tensor& z,
