@@ -5,6 +5,8 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "kernels/chunking.h"
+
 namespace zoolab::kernels {
 namespace {
 
@@ -195,6 +197,9 @@ torch::Tensor reference_normaliser(const torch::Tensor& q, const torch::Tensor& 
 torch::Tensor causal_linear_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                       double eps) {
   check_shapes(q, k, v);
+  if (!q.device().is_cpu()) {
+    return causal_linear_attention_chunked(q, k, v, eps).first;
+  }
   if (!runs_the_kernel(q, k, v)) {
     return causal_linear_attention_reference(q, k, v, eps);
   }
@@ -206,11 +211,60 @@ std::pair<torch::Tensor, torch::Tensor> causal_linear_attention_with_normaliser(
                                                                                 const torch::Tensor& v,
                                                                                 double eps) {
   check_shapes(q, k, v);
+  if (!q.device().is_cpu()) {
+    return causal_linear_attention_chunked(q, k, v, eps);
+  }
   if (!runs_the_kernel(q, k, v)) {
     return {causal_linear_attention_reference(q, k, v, eps), reference_normaliser(q, k, eps)};
   }
   auto outputs = CausalLinearAttention::apply(q.contiguous(), k.contiguous(), v.contiguous(), eps);
   return {outputs[0], outputs[1]};
+}
+
+std::pair<torch::Tensor, torch::Tensor> causal_linear_attention_chunked(const torch::Tensor& q,
+                                                                        const torch::Tensor& k,
+                                                                        const torch::Tensor& v, double eps,
+                                                                        int64_t chunk_size) {
+  check_shapes(q, k, v);
+  TORCH_CHECK(chunk_size >= 1, "causal_linear_attention_chunked: chunk_size must be at least 1, got ",
+              chunk_size);
+  const int64_t batch = q.size(0), heads = q.size(1), len = q.size(2);
+  if (len == 0) {
+    return {torch::zeros_like(v), torch::zeros({batch, heads, 0}, q.options())};
+  }
+  const int64_t chunk = std::min(chunk_size, len);
+  // Zeros appended to L: a zero key adds nothing to the state, and padded queries are cut.
+  const auto qc = split_into_chunks(q, chunk);  // (B, H, N, c, E)
+  const auto kc = split_into_chunks(k, chunk);  // (B, H, N, c, E)
+  const auto vc = split_into_chunks(v, chunk);  // (B, H, N, c, hd)
+  const int64_t chunks = qc.size(2);
+
+  // Within a chunk: (q_i · k_j) for j ≤ i.
+  const auto future = torch::ones({chunk, chunk}, q.options().dtype(torch::kBool)).triu(1);
+  const auto scores = torch::matmul(qc, kc.transpose(-1, -2)).masked_fill(future, 0.0);  // (B, H, N, c, c)
+  auto numerator = torch::matmul(scores, vc);                                            // (B, H, N, c, hd)
+  auto normaliser = scores.sum(-1);                                                      // (B, H, N, c)
+
+  // Between chunks: the state Σ k_j v_jᵀ and key sum Σ k_j of every earlier chunk, an exclusive prefix
+  // sum over chunks (the inclusive one shifted by a chunk), read by each query.
+  if (chunks > 1) {
+    const auto chunk_kv = torch::matmul(kc.transpose(-1, -2), vc);            // (B, H, N, E, hd)
+    const auto chunk_keys = kc.sum(3);                                        // (B, H, N, E)
+    const auto earlier_kv = chunk_kv.narrow(2, 0, chunks - 1).cumsum(2);      // (B, H, N-1, E, hd)
+    const auto earlier_keys = chunk_keys.narrow(2, 0, chunks - 1).cumsum(2);  // (B, H, N-1, E)
+    const auto later_q = qc.narrow(2, 1, chunks - 1);                         // (B, H, N-1, c, E)
+    numerator = torch::cat(
+        {numerator.narrow(2, 0, 1), numerator.narrow(2, 1, chunks - 1) + torch::matmul(later_q, earlier_kv)},
+        2);
+    normaliser = torch::cat(
+        {normaliser.narrow(2, 0, 1), normaliser.narrow(2, 1, chunks - 1) +
+                                         torch::matmul(later_q, earlier_keys.unsqueeze(-1)).squeeze(-1)},
+        2);
+  }
+  normaliser = normaliser.reshape({batch, heads, chunks * chunk}).narrow(2, 0, len) + eps;  // (B, H, L)
+  const auto y = numerator.reshape({batch, heads, chunks * chunk, v.size(3)}).narrow(2, 0, len) /
+                 normaliser.unsqueeze(-1);  // (B, H, L, hd)
+  return {y, normaliser};
 }
 
 torch::Tensor causal_linear_attention_reference(const torch::Tensor& q, const torch::Tensor& k,

@@ -17,7 +17,8 @@ namespace zoolab::kernels {
 
 // q, k: (B, H, L, E), v: (B, H, L, hd), all the same floating dtype. Returns y: (B, H, L, hd);
 // differentiable with respect to q, k and v (once: the backward is not itself differentiable).
-// CPU float/double run the kernel; anything else falls back to the reference.
+// CPU float/double run the kernel; tensors on other devices take the chunked form; other dtypes on
+// the CPU fall back to the reference.
 torch::Tensor causal_linear_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                       double eps);
 
@@ -26,6 +27,20 @@ std::pair<torch::Tensor, torch::Tensor> causal_linear_attention_with_normaliser(
                                                                                 const torch::Tensor& k,
                                                                                 const torch::Tensor& v,
                                                                                 double eps);
+
+// The chunk length the chunked form takes when the dispatchers above choose it.
+constexpr int64_t kCausalLinearAttentionChunk = 64;
+
+// The chunked form (Katharopoulos et al. 2020's linear attention in the chunkwise-parallel form of
+// Yang et al. 2024, GLA §3 without gates), for devices where per-position work is a launch per step
+// (any device and floating dtype). Within a chunk of `chunk_size` positions, the causally masked
+// (q kᵀ) product applied to v (and summed, for the normaliser); between chunks, the (E, hd) state
+// Σ k vᵀ and the (E,) key sum of all earlier chunks, an exclusive prefix sum over chunks (one cumsum,
+// no loop), read by q. Memory O(B·H·L·(chunk + E·hd / chunk)); gradients by autograd through it.
+// Returns {y (B, H, L, hd), normaliser (B, H, L)} as causal_linear_attention_with_normaliser.
+std::pair<torch::Tensor, torch::Tensor> causal_linear_attention_chunked(
+    const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double eps,
+    int64_t chunk_size = kCausalLinearAttentionChunk);
 
 // The plain-torch cumsum formula (Based's linear view before this kernel).
 torch::Tensor causal_linear_attention_reference(const torch::Tensor& q, const torch::Tensor& k,

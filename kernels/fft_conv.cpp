@@ -77,8 +77,13 @@ void check_shapes(const char* name, const torch::Tensor& u, const torch::Tensor&
 
 }  // namespace
 
-torch::Tensor causal_fft_conv(const torch::Tensor& u, const torch::Tensor& k, ConvPath path) {
+ConvPath device_conv_path(const torch::Tensor& u, ConvPath path) {
+  return path == ConvPath::kAuto && !u.device().is_cpu() ? ConvPath::kFft : path;
+}
+
+torch::Tensor causal_fft_conv(const torch::Tensor& u, const torch::Tensor& k, ConvPath requested) {
   check_shapes("causal_fft_conv", u, k);
+  const ConvPath path = device_conv_path(u, requested);
   const int64_t seq_len = u.size(2);
   TORCH_CHECK(k.size(1) >= seq_len, "causal_fft_conv: filter of length ", k.size(1),
               " is shorter than the sequence (", seq_len, ")");
@@ -90,8 +95,9 @@ torch::Tensor causal_fft_conv(const torch::Tensor& u, const torch::Tensor& k, Co
   return FftConv::apply(u, causal_taps);
 }
 
-torch::Tensor zoology_fft_conv(const torch::Tensor& u, const torch::Tensor& k, ConvPath path) {
+torch::Tensor zoology_fft_conv(const torch::Tensor& u, const torch::Tensor& k, ConvPath requested) {
   check_shapes("zoology_fft_conv", u, k);
+  const ConvPath path = device_conv_path(u, requested);
   const auto taps = k.to(u.scalar_type());
   if (use_toeplitz(path, u.size(2))) {
     return toeplitz_conv(u, first_taps(taps, 2 * u.size(2)));

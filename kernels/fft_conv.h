@@ -15,12 +15,20 @@
 
 namespace zoolab::kernels {
 
-// How the convolution is computed; kAuto picks by sequence length.
+// How the convolution is computed. kAuto picks by device and sequence length: on the CPU, the Toeplitz
+// product up to kToeplitzMaxLen and the FFT above; on any other device (a GPU), the FFT at every length
+// (device_conv_path), whose O(L log L) cost and O(L) memory per channel beat the Toeplitz product's
+// O(L²) of both once the few FFT launches are paid; the result is the same convolution, computed
+// without approximation. kFft forces that form on the CPU (tests, benchmarks).
 enum class ConvPath { kAuto, kToeplitz, kFft };
 
 // The longest sequence kAuto convolves through the Toeplitz matrix: at L = 64 and 128, H3 and BaseConv
 // trained faster this way than through the FFT (`zoolab-cli bench --threads 1`); above, the L² cost grows.
 constexpr int64_t kToeplitzMaxLen = 128;
+
+// The path kAuto resolves to for a tensor off the CPU: kFft (the other paths are returned as given, and
+// kAuto on the CPU stays kAuto, decided by length).
+ConvPath device_conv_path(const torch::Tensor& u, ConvPath path);
 
 // y[b, d, t] = Σ_{s<=t} k[d, t-s] · u[b, d, s], computed as a linear (zero-padded, n = 2L) FFT
 // convolution. u: (B, D, L); k: (D, Lk) with Lk >= L (only the first L taps are used).

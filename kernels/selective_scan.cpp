@@ -4,10 +4,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
+
+#include "kernels/chunking.h"
 
 namespace zoolab::kernels {
 namespace {
@@ -447,11 +450,81 @@ torch::Tensor selective_scan(const torch::Tensor& u, const torch::Tensor& delta,
                              const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D,
                              const torch::Tensor& z, const torch::Tensor& delta_bias, bool delta_softplus) {
   check_shapes(u, delta, A, B, C, D, z, delta_bias);
+  if (!u.device().is_cpu()) {
+    return selective_scan_chunked(u, delta, A, B, C, D, z, delta_bias, delta_softplus);
+  }
   if (!fast_path_applies({&u, &delta, &A, &B, &C, &D, &z, &delta_bias})) {
     return selective_scan_reference(u, delta, A, B, C, D, z, delta_bias, delta_softplus);
   }
   return SelectiveScan::apply(u, delta, A, B, C, optional(D), optional(z), optional(delta_bias),
                               delta_softplus);
+}
+
+int64_t selective_scan_chunk_length(int64_t batch, int64_t dim, int64_t len, int64_t nstate,
+                                    int64_t element_size, int64_t chunk_size) {
+  TORCH_CHECK(chunk_size >= 1, "selective_scan_chunked: chunk_size must be at least 1, got ", chunk_size);
+  const int64_t per_position = std::max<int64_t>(1, batch * dim * len * nstate * element_size);
+  const int64_t fits = std::max<int64_t>(1, kSelectiveScanPairwiseBytes / per_position);
+  return std::max<int64_t>(1, std::min({chunk_size, len, fits}));
+}
+
+torch::Tensor selective_scan_chunked(const torch::Tensor& u, const torch::Tensor& delta,
+                                     const torch::Tensor& A, const torch::Tensor& B, const torch::Tensor& C,
+                                     const torch::Tensor& D, const torch::Tensor& z,
+                                     const torch::Tensor& delta_bias, bool delta_softplus,
+                                     int64_t chunk_size) {
+  check_shapes(u, delta, A, B, C, D, z, delta_bias);
+  auto dt = delta_bias.defined() ? delta + delta_bias.unsqueeze(-1) : delta;  // (B, D, L)
+  if (delta_softplus) {
+    dt = torch::softplus(dt, /*beta=*/1, /*threshold=*/20);
+  }
+  const int64_t batch = u.size(0), dim = u.size(1), len = u.size(2), nstate = A.size(1);
+  const int64_t chunk = selective_scan_chunk_length(batch, dim, len, nstate, u.element_size(), chunk_size);
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  // Zeros appended to L: Δ = 0 is an inert step (no decay, no input), and the padded positions only
+  // reach outputs past L, which are cut.
+  const auto dtc = split_into_chunks(dt, chunk);  // (B, D, n, c)
+  const int64_t chunks = dtc.size(2);
+  const auto xc = split_into_chunks(dt * u, chunk).unsqueeze(3);  // (B, D, n, 1, c): Δ u
+  const auto Bc =
+      split_into_chunks(B.transpose(1, 2).unsqueeze(1), chunk).permute({0, 1, 2, 4, 3});  // (B,1,n,N,c)
+  const auto Cc =
+      split_into_chunks(C.transpose(1, 2).unsqueeze(1), chunk).permute({0, 1, 2, 4, 3});  // (B,1,n,N,c)
+  const auto cs = (dtc.unsqueeze(3) * A.view({1, dim, 1, nstate, 1})).cumsum(-1);         // (B, D, n, N, c)
+
+  // Within a chunk: h_t,n = Σ_{s ≤ t} exp(cs_t,n - cs_s,n) Δ_s B_s,n u_s, the state each position
+  // would have if the chunk started from zero. The difference is masked before the exp.
+  const auto future = torch::ones({chunk, chunk}, u.options().dtype(torch::kBool)).triu(1);
+  const auto decays =
+      (cs.unsqueeze(-1) - cs.unsqueeze(-2)).masked_fill(future, -kInf).exp();  // (B,D,n,N,c,c)
+  // A (c×c)·(c) product per (batch, channel, chunk, state): as a broadcast product and a sum over s, one
+  // pass over the decays on any device (ATen's CPU bmm would dispatch each of the B·D·n·N tiny products).
+  const auto inputs = (Bc * xc).unsqueeze(-2);    // (B,D,n,N,1,c)
+  const auto within = (decays * inputs).sum(-1);  // (B,D,n,N,c)
+
+  // Between chunks: the state entering chunk n is the one entering n-1 decayed over that chunk
+  // (exp of its last cumulative decay) plus what n-1 built by its end (its last within-chunk state).
+  const auto chunk_decay = cs.select(-1, chunk - 1).exp();  // (B, D, n, N)
+  const auto chunk_state = within.select(-1, chunk - 1);    // (B, D, n, N)
+  std::vector<torch::Tensor> entering;
+  entering.reserve(static_cast<size_t>(chunks));
+  auto h = torch::zeros({batch, dim, nstate}, u.options());  // (B, D, N)
+  for (int64_t n = 0; n < chunks; ++n) {
+    entering.push_back(h);
+    if (n + 1 < chunks) {
+      h = chunk_decay.select(2, n) * h + chunk_state.select(2, n);
+    }
+  }
+  // The full state at each position: the entering state decayed from the chunk's start, plus within.
+  const auto states = within + cs.exp() * torch::stack(entering, 2).unsqueeze(-1);          // (B, D, n, N, c)
+  auto out = (states * Cc).sum(3).reshape({batch, dim, chunks * chunk}).narrow(2, 0, len);  // (B, D, L)
+  if (D.defined()) {
+    out = out + u * D.unsqueeze(-1);
+  }
+  if (z.defined()) {
+    out = out * torch::silu(z);
+  }
+  return out;
 }
 
 torch::Tensor selective_scan_reference(const torch::Tensor& u, const torch::Tensor& delta,

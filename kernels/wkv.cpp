@@ -8,6 +8,8 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "kernels/chunking.h"
+
 namespace zoolab::kernels {
 namespace {
 
@@ -244,6 +246,9 @@ torch::Tensor wkv(const torch::Tensor& time_decay, const torch::Tensor& time_fir
   check_shapes(time_decay, time_first, k, v);
   const bool fast =
       k.device().is_cpu() && (k.scalar_type() == torch::kFloat || k.scalar_type() == torch::kDouble);
+  if (!k.device().is_cpu()) {
+    return wkv_chunked(time_decay, time_first, k, v);
+  }
   if (!fast) {
     return wkv_reference(time_decay, time_first, k, v);
   }
@@ -277,6 +282,84 @@ torch::Tensor wkv_reference(const torch::Tensor& time_decay, const torch::Tensor
     p = m;
   }
   return torch::stack(outputs, 1);  // (B, T, C)
+}
+
+torch::Tensor wkv_chunked(const torch::Tensor& time_decay, const torch::Tensor& time_first,
+                          const torch::Tensor& k, const torch::Tensor& v, int64_t chunk_size) {
+  check_shapes(time_decay, time_first, k, v);
+  TORCH_CHECK(chunk_size >= 1, "wkv_chunked: chunk_size must be at least 1, got ", chunk_size);
+  const int64_t batch = k.size(0), len = k.size(1), channels = k.size(2);
+  if (len == 0) {
+    return torch::zeros_like(k);
+  }
+  const int64_t chunk = std::min(chunk_size, len);
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const auto w = -torch::exp(time_decay);  // (C,)
+  // Channels before time, so the chunks split the last axes: zeros appended to T are inert (they
+  // only reach outputs past T, which are cut, and the state after the last chunk, which is unused).
+  const auto kc = split_into_chunks(k.transpose(1, 2), chunk);  // (B, C, N, c)
+  const auto vc = split_into_chunks(v.transpose(1, 2), chunk);  // (B, C, N, c)
+  const int64_t chunks = kc.size(2);
+
+  // Per channel, what is added to k_i in the logit of (output t, token i) of one chunk:
+  // (t-1-i)·w for i < t, u for i = t, -inf for i > t (the future, weight 0).
+  const auto position = torch::arange(chunk, k.options().requires_grad(false));       // (c,)
+  const auto distance = (position.view({chunk, 1}) - 1 - position.view({1, chunk}));  // (c, c): t-1-i
+  const auto before = torch::ones({chunk, chunk}, k.options().dtype(torch::kBool)).tril(-1);
+  const auto diagonal = torch::eye(chunk, k.options().dtype(torch::kBool));
+  const auto offsets = torch::where(
+      before, distance * w.view({channels, 1, 1}),
+      torch::where(diagonal, time_first.view({channels, 1, 1}), torch::full({1, 1, 1}, -kInf, k.options())));
+  const auto logits = kc.unsqueeze(3) + offsets.unsqueeze(1);  // (B, C, N, c, c): [t, i]
+
+  // What each chunk adds to the state by its end, relative to its own largest exponent:
+  // Σ_i e^{(c-1-i)·w + k_i - M} v_i and Σ_i e^{(c-1-i)·w + k_i - M}.
+  const auto to_end = kc + (chunk - 1 - position) * w.view({channels, 1, 1});  // (B, C, N, c)
+  const auto chunk_max = std::get<0>(to_end.max(-1)).detach();                 // (B, C, N)
+  const auto end_weights = torch::exp(to_end - chunk_max.unsqueeze(-1));       // (B, C, N, c)
+  const auto chunk_num = (end_weights * vc).sum(-1);                           // (B, C, N)
+  const auto chunk_den = end_weights.sum(-1);                                  // (B, C, N)
+
+  // State passing, one step per chunk: the state entering chunk n decays by e^{c·w} over it and
+  // takes what it added; (a, d) are divided by e^p, p detached as in the reference.
+  const auto chunk_decay = w * static_cast<double>(chunk);  // (C,)
+  auto a = torch::zeros({batch, channels}, k.options());    // (B, C)
+  auto d = torch::zeros_like(a);
+  auto p = torch::full_like(a, kEmpty);
+  std::vector<torch::Tensor> nums, dens, maxima;
+  nums.reserve(static_cast<size_t>(chunks));
+  dens.reserve(static_cast<size_t>(chunks));
+  maxima.reserve(static_cast<size_t>(chunks));
+  for (int64_t n = 0; n < chunks; ++n) {
+    nums.push_back(a);
+    dens.push_back(d);
+    maxima.push_back(p);
+    if (n + 1 < chunks) {
+      const auto decayed = p + chunk_decay;
+      const auto fresh = chunk_max.select(2, n);
+      const auto m = torch::maximum(decayed, fresh).detach();
+      const auto past_weight = torch::exp(decayed - m), new_weight = torch::exp(fresh - m);
+      a = past_weight * a + new_weight * chunk_num.select(2, n);
+      d = past_weight * d + new_weight * chunk_den.select(2, n);
+      p = m;
+    }
+  }
+  const auto past_num = torch::stack(nums, 2);  // (B, C, N)
+  const auto past_den = torch::stack(dens, 2);  // (B, C, N)
+  // The past's log weight at output t of the chunk: p + t·w.
+  const auto past_logit =
+      torch::stack(maxima, 2).unsqueeze(-1) + position * w.view({channels, 1, 1});  // (B,C,N,c)
+
+  // Each output row shifted by its own maximum (over the chunk's tokens and the past): the largest
+  // weight is 1, so neither a large k nor a strong decay overflows or empties a row.
+  const auto row_max = torch::maximum(std::get<0>(logits.max(-1)), past_logit).detach();  // (B, C, N, c)
+  const auto weights = torch::exp(logits - row_max.unsqueeze(-1));                        // (B, C, N, c, c)
+  const auto past_weight = torch::exp(past_logit - row_max);                              // (B, C, N, c)
+  const auto num =
+      torch::matmul(weights, vc.unsqueeze(-1)).squeeze(-1) + past_weight * past_num.unsqueeze(-1);
+  const auto den = weights.sum(-1) + past_weight * past_den.unsqueeze(-1);
+  const auto y = (num / den).reshape({batch, channels, chunks * chunk});  // (B, C, N·c)
+  return y.narrow(2, 0, len).transpose(1, 2).contiguous();                // (B, T, C)
 }
 
 torch::Tensor wkv_weights(const torch::Tensor& time_decay, const torch::Tensor& time_first,

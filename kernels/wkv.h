@@ -23,13 +23,30 @@ namespace zoolab::kernels {
 
 // time_decay, time_first: (C,); k, v: (B, T, C). Returns wkv: (B, T, C). Differentiable with
 // respect to all four inputs; the gradients of time_decay and time_first sum over the batch.
-// Float and double on CPU use the fast kernel; other devices and dtypes use wkv_reference.
+// Float and double on CPU use the fast kernel; other devices use wkv_chunked; other dtypes on CPU use
+// wkv_reference.
 torch::Tensor wkv(const torch::Tensor& time_decay, const torch::Tensor& time_first, const torch::Tensor& k,
                   const torch::Tensor& v);
 
 // The same recurrence in plain differentiable torch ops (one vectorised step per position).
 torch::Tensor wkv_reference(const torch::Tensor& time_decay, const torch::Tensor& time_first,
                             const torch::Tensor& k, const torch::Tensor& v);
+
+// The chunk length wkv_chunked uses when wkv dispatches to it: its pairwise weights are a (B, C, L, chunk)
+// tensor (at 32 in float, 128 MiB per million B·C·L; 0.5 GiB for Figure 2's RWKV at L 512, B 128,
+// d_model 64), and the state passes between chunks in L / chunk steps.
+constexpr int64_t kWkvChunk = 32;
+
+// The same recurrence chunkwise, for devices where a loop over positions is a launch per step (any
+// device and floating dtype; the default for non-CPU tensors). Within a chunk of `chunk_size`
+// positions, output t is a softmax-like average over the chunk's pairwise logits (t-1-i)·w + k_i
+// (i < t), u + k_t (i = t), and the past carried in from earlier chunks (log weight p + t·w, p its
+// running maximum exponent), each row shifted by its own maximum before the exp; between chunks the
+// state (numerator, denominator, maximum exponent) is carried as in the reference, one step per
+// chunk. Batched products and elementwise ops only; gradients by autograd through it (the maxima are
+// detached scales, as in the reference).
+torch::Tensor wkv_chunked(const torch::Tensor& time_decay, const torch::Tensor& time_first,
+                          const torch::Tensor& k, const torch::Tensor& v, int64_t chunk_size = kWkvChunk);
 
 // The mixing weights the recurrence applies, explicitly: (B, C, T, T) with row t holding
 // softmax_i over i ≤ t of [(t-1-i)·w + k_i for i < t; u + k_t for i = t] (zeros above the diagonal),

@@ -1,5 +1,7 @@
 // The long convolution, both paths (Toeplitz product, FFT custom autograd function), against its
-// direct-sum reference and against the same FFTs differentiated by autograd, values and gradients.
+// direct-sum reference and against the same FFTs differentiated by autograd, values and gradients; and
+// the path tensors off the CPU take (the FFT at every length) on ZOOLAB_TEST_DEVICE
+// (tests/support/test_device.h) against the CPU.
 
 #include <string>
 #include <tuple>
@@ -9,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "kernels/fft_conv.h"
+#include "tests/support/test_device.h"
 
 namespace zoolab::kernels {
 namespace {
@@ -86,6 +89,41 @@ INSTANTIATE_TEST_SUITE_P(Filters, ZoologyFftConv,
                            return "L" + std::to_string(shape.seq_len) + "K" +
                                   std::to_string(shape.filter_len) + path_name(std::get<1>(info.param));
                          });
+
+TEST(FftConvTest, TakesTheFftAtEveryLengthOffTheCpu) {
+  // A meta tensor (shape only) stands for any device but the CPU.
+  const auto off_cpu = torch::empty({1, 1, 8}, torch::TensorOptions().device(torch::kMeta));
+  EXPECT_EQ(device_conv_path(off_cpu, ConvPath::kAuto), ConvPath::kFft);
+  EXPECT_EQ(device_conv_path(off_cpu, ConvPath::kToeplitz), ConvPath::kToeplitz);
+  EXPECT_EQ(device_conv_path(torch::empty({1, 1, 8}), ConvPath::kAuto), ConvPath::kAuto);
+}
+
+TEST(FftConvTest, RunsOnTheTestDeviceAgainstTheDirectSumOnTheCpu) {
+  using test_support::on_test_device;
+  for (const auto dtype : {torch::kDouble, torch::kFloat}) {
+    for (const int64_t seq_len : {7, 64, 300}) {
+      torch::manual_seed(seq_len);
+      const auto u = torch::randn({3, 5, seq_len}, torch::kDouble).to(dtype).requires_grad_(true);
+      const auto k = torch::randn({5, seq_len + 3}, torch::kDouble).to(dtype).requires_grad_(true);
+      const auto y = causal_fft_conv(on_test_device(u), on_test_device(k)).cpu();
+      const auto ud = u.to(torch::kDouble), kd = k.to(torch::kDouble);
+      const auto y_ref = causal_conv_reference(ud, kd);
+      const double tol = dtype == torch::kDouble ? 1e-9 : 1e-4;
+      EXPECT_TRUE(torch::allclose(y.to(torch::kDouble), y_ref, tol, tol)) << "L " << seq_len;
+      const auto weights = torch::randn_like(y_ref);
+      const auto grads = torch::autograd::grad({(y * weights.to(dtype)).sum()}, {u, k});
+      const auto grads_ref = torch::autograd::grad({(y_ref * weights).sum()}, {u, k});
+      for (int i = 0; i < 2; ++i) {
+        EXPECT_TRUE(torch::allclose(grads[i].to(torch::kDouble), grads_ref[i].to(torch::kDouble), tol, tol))
+            << "L " << seq_len << " grad " << i;
+      }
+      // Zoology's whole-filter form: its own FFT reference, taken on the CPU.
+      const auto z = zoology_fft_conv(on_test_device(u), on_test_device(k)).cpu();
+      EXPECT_TRUE(torch::allclose(z.to(torch::kDouble), fft_conv_reference(ud, kd), tol, tol))
+          << "L " << seq_len;
+    }
+  }
+}
 
 TEST(FftConvTest, EqualsTheCausalConvolutionWhenTheFilterHasLTaps) {
   torch::manual_seed(3);

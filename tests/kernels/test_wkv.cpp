@@ -1,11 +1,13 @@
 // RWKV v4's WKV recurrence: the fast CPU kernel against the step-by-step reference and against the
 // explicit O(T²) weights, output and all four gradients, in double; large |k| exercises the running
-// maximum that keeps the exponentials finite.
+// maximum that keeps the exponentials finite. The chunked form (what tensors off the CPU run) against
+// the reference too, on the CPU and on ZOOLAB_TEST_DEVICE (tests/support/test_device.h).
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "kernels/wkv.h"
+#include "tests/support/test_device.h"
 
 namespace zoolab::kernels {
 namespace {
@@ -89,6 +91,89 @@ INSTANTIATE_TEST_SUITE_P(Sizes, Wkv,
 // The explicit form is O(T²): short sequences suffice.
 INSTANTIATE_TEST_SUITE_P(Sizes, WkvExplicit,
                          ::testing::Combine(::testing::Values(1, 7, 33), ::testing::Values(1.0, 300.0)));
+
+// The gradients of a random projection of y with respect to all four inputs; an input y does not reach
+// (time_decay when T = 1) gets zeros.
+std::vector<torch::Tensor> gradients(const torch::Tensor& y, const Inputs& in, const torch::Tensor& weights) {
+  auto grads = torch::autograd::grad({(y * weights).sum()}, all(in), {}, false, false, /*allow_unused=*/true);
+  const auto inputs = all(in);
+  for (size_t i = 0; i < grads.size(); ++i) {
+    if (!grads[i].defined()) {
+      grads[i] = torch::zeros_like(inputs[i]);
+    }
+  }
+  return grads;
+}
+
+// y = form(inputs) against the reference in double on the CPU: output and every gradient, to rtol.
+template <typename Form>
+void expect_form_matches_reference(const Inputs& in, Form&& form, double rtol) {
+  const torch::Tensor y = form(in.time_decay, in.time_first, in.k, in.v);
+  ASSERT_EQ(y.device(), torch::Device(torch::kCPU));
+  ASSERT_TRUE(torch::isfinite(y).all().item<bool>());
+  const Inputs as_double{in.time_decay.to(torch::kDouble), in.time_first.to(torch::kDouble),
+                         in.k.to(torch::kDouble), in.v.to(torch::kDouble)};
+  const auto y_ref = wkv_reference(as_double.time_decay, as_double.time_first, as_double.k, as_double.v);
+  expect_close(y.to(torch::kDouble), y_ref, rtol, "output");
+  const auto weights = torch::randn_like(y_ref);
+  const auto grads = gradients(y, in, weights.to(y.scalar_type()));
+  const auto grads_ref = gradients(y_ref, in, weights);
+  const char* names[] = {"time_decay", "time_first", "k", "v"};
+  for (size_t i = 0; i < grads.size(); ++i) {
+    ASSERT_TRUE(torch::isfinite(grads[i]).all().item<bool>()) << names[i];
+    expect_close(grads[i].to(torch::kDouble), grads_ref[i].to(torch::kDouble), 10 * rtol,
+                 std::string("grad ") + names[i]);
+  }
+}
+
+// Inputs whose decays are shifted by decay_shift in time_decay: +6 makes w = -exp(time_decay) reach
+// -10⁵ (a token is forgotten within a step, so whole chunks of pairwise weights underflow), -6 makes
+// w ≈ 0 (nothing is forgotten over the sequence).
+Inputs with_decay_shift(int64_t len, double key_scale, double decay_shift, torch::Dtype dtype) {
+  auto in = make_inputs(len, key_scale, dtype);
+  torch::NoGradGuard no_grad;
+  in.time_decay.add_(decay_shift);
+  return in;
+}
+
+// (T, chunk, key scale, decay shift)
+class WkvChunked : public ::testing::TestWithParam<std::tuple<int64_t, int64_t, double, double>> {};
+
+TEST_P(WkvChunked, MatchesTheReferenceInDoubleAndFloat) {
+  const auto [len, chunk, key_scale, decay_shift] = GetParam();
+  const auto chunked = [chunk = chunk](const auto&... args) { return wkv_chunked(args..., chunk); };
+  expect_form_matches_reference(with_decay_shift(len, key_scale, decay_shift, torch::kDouble), chunked,
+                                1e-10);
+  // Float against the double reference: |k| up to ~150 at key scale 50 overflows e^k in float.
+  const double float_scale = std::min(key_scale, 50.0);
+  expect_form_matches_reference(with_decay_shift(len, float_scale, decay_shift, torch::kFloat), chunked,
+                                2e-4);
+}
+
+// Lengths below, at and past a chunk, not multiples of it; chunks of 1 (every step its own chunk), 5 and
+// the default.
+INSTANTIATE_TEST_SUITE_P(Sizes, WkvChunked,
+                         ::testing::Combine(::testing::Values(1, 7, 33, 130),
+                                            ::testing::Values(1, 5, kWkvChunk), ::testing::Values(1.0, 300.0),
+                                            ::testing::Values(0.0, 6.0, -6.0)));
+
+TEST(WkvChunkedTest, RunsOnTheTestDeviceAgainstTheReferenceOnTheCpu) {
+  // The dispatcher on the test device: the chunked form off the CPU, the CPU kernel on it.
+  const auto on_device = [](const torch::Tensor& td, const torch::Tensor& tf, const torch::Tensor& k,
+                            const torch::Tensor& v) {
+    using test_support::on_test_device;
+    return wkv(on_test_device(td), on_test_device(tf), on_test_device(k), on_test_device(v)).cpu();
+  };
+  for (const double decay_shift : {0.0, 6.0}) {
+    expect_form_matches_reference(with_decay_shift(77, 300.0, decay_shift, torch::kDouble), on_device, 1e-10);
+    expect_form_matches_reference(with_decay_shift(77, 30.0, decay_shift, torch::kFloat), on_device, 2e-4);
+  }
+}
+
+TEST(WkvChunkedTest, RejectsAChunkBelowOne) {
+  const auto in = make_inputs(4, 1.0);
+  EXPECT_THROW(wkv_chunked(in.time_decay, in.time_first, in.k, in.v, 0), c10::Error);
+}
 
 TEST(WkvTest, FloatKernelStaysFiniteAndClose) {
   // |k| up to ~250 in float: e^{k} overflows float at 88.

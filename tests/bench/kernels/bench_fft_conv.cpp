@@ -1,7 +1,8 @@
 // The FFT long convolution at the size of H3's state convolution in the Figure 2 cell d_model 64,
 // head_dim 2 (B 64 examples, 128 channels): the custom autograd function vs the same FFTs
 // differentiated by LibTorch: the Toeplitz path, the FFT path and the reference. Arg: sequence length L.
-// fft_conv picks the path by L (kernels::kToeplitzMaxLen), as the mixers do.
+// fft_conv picks the path by L (kernels::kToeplitzMaxLen), as the mixers do, on the CPU; tensors off the
+// CPU take the FFT path at every length (kernels::device_conv_path), the one fft_conv_fft_path times.
 
 #include "kernels/fft_conv.h"
 #include "tests/bench/kernels/bench_common.h"
