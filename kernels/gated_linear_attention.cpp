@@ -62,153 +62,183 @@ torch::Tensor gla_merge(const torch::Tensor& x, const GlaGeometry& s) {
   return s.padded == s.L ? flat : flat.narrow(2, 0, s.L).contiguous();
 }
 
-// Within a sub-chunk, pairwise in log space: E_ijk = exp(G_ik - G_jk) for j < i, 0 on and above the
-// diagonal (the exponent is masked to -inf there before exp: above, it would be positive). (…, c, c, K).
-// The diagonal (E = 1) is left to the callers: kept apart, its terms cancel exactly in the gate's gradient.
-torch::Tensor gla_pair_decay(const torch::Tensor& G) {
-  const int64_t c = G.size(-2);
-  const auto pos = torch::arange(c, torch::TensorOptions().dtype(torch::kLong).device(G.device()));
-  const auto not_below = (pos.view({c, 1}) <= pos.view({1, c})).view({c, c, 1});  // j ≥ i
-  return (G.unsqueeze(-2) - G.unsqueeze(-3))
-      .masked_fill_(not_below, -std::numeric_limits<double>::infinity())
-      .exp_();
+// The pairs (i, j), j < i, of a sub-chunk of c positions, ordered by distance d = i - j (1 .. c - 1), then
+// by j: T = c (c - 1) / 2 of them. Only these are formed pairwise; the diagonal (weight q_i · k_i, decay 1)
+// is kept apart, so that its terms cancel exactly in the gate's gradient. Slices and concatenations only
+// (no gathers): x (…, c, D) along dim 4 -> (…, T, D), at the later (i) or the earlier (j) position.
+torch::Tensor gla_pair_side(const torch::Tensor& x, bool later) {
+  const int64_t c = x.size(4);
+  std::vector<torch::Tensor> parts;
+  for (int64_t d = 1; d < c; ++d) {
+    parts.push_back(x.narrow(4, later ? d : 0, c - d));
+  }
+  return torch::cat(parts, 4);
+}
+
+// The pair values of a (…, c, c) matrix, (…, T), or the reverse: writes them below its diagonal.
+torch::Tensor gla_pairs_of(const torch::Tensor& m) {
+  std::vector<torch::Tensor> parts;
+  for (int64_t d = 1; d < m.size(-1); ++d) {
+    parts.push_back(m.diagonal(-d, -2, -1));
+  }
+  return torch::cat(parts, -1);
+}
+
+void gla_pairs_into(torch::Tensor& m, const torch::Tensor& pair_values) {
+  const int64_t c = m.size(-1);
+  for (int64_t d = 1, offset = 0; d < c; offset += c - d, ++d) {
+    m.diagonal(-d, -2, -1).copy_(pair_values.narrow(-1, offset, c - d));
+  }
+}
+
+// Adds pair values (…, T, D) into x (…, c, D) at their later (i) or earlier (j) position.
+void gla_add_pairs(torch::Tensor& x, const torch::Tensor& pair_values, bool later) {
+  const int64_t c = x.size(4);
+  for (int64_t d = 1, offset = 0; d < c; offset += c - d, ++d) {
+    x.narrow(4, later ? d : 0, c - d).add_(pair_values.narrow(4, offset, c - d));
+  }
 }
 
 // The chunked form with a hand-written backward. Notation per chunk of n sub-chunks (a, b) of c positions:
-// G the within-chunk inclusive cumulative gate, G_end_b its value at the end of sub-chunk b, G_before_a
+// G the within-chunk inclusive cumulative gate, G_end_a its value at the end of sub-chunk a, G_before_a
 // its value just before sub-chunk a (0 for the first; G_before_n is the chunk's end). Every exponent
 // below is a difference "later minus earlier" of G, so every factor is a decay ≤ 1 and nothing divides by
 // a cumulative decay.
-//   U_b = (k_b ⊙ e^{G_end_b - G})ᵀ v_b                         what sub-chunk b adds to the state (K, V)
-//   P_a = Σ_{b<a} diag(e^{G_before_a - G_end_b}) U_b            the state entering a from its chunk
-//         + diag(e^{G_before_a}) S                               and from earlier chunks (S at the start)
-//   S' = diag(e^{G_before_n}) S + Σ_b diag(e^{G_before_n - G_end_b}) U_b     (the one sequential loop)
+//   U_a = (k_a ⊙ e^{G_end_a - G})ᵀ v_a                  what sub-chunk a adds to the state, (K, V)
+//   Z_0 = 0, Z_{a+1} = diag(e^{G_end_a - G_before_a}) Z_a + U_a
+//                                                         the state entering a+1 from its own chunk
+//   S' = diag(e^{G_before_n}) S + Z_n                     the state at the chunk's start, chunk to chunk
+//   P_a = diag(e^{G_before_a}) S + Z_a                    the whole state entering sub-chunk a
 //   o_i = (q_i ⊙ e^{G_i - G_before_a})ᵀ P_a + Σ_{j ≤ i in a} [Σ_k q_ik k_jk e^{G_ik - G_jk}] v_j.
-// The inter-chunk state is thus factorised across sub-chunks (the n × n decays D_ab mix the U_b of a
-// chunk in one batched product), and only within a sub-chunk are the weights formed pairwise.
+// The inter-chunk state is thus factorised across sub-chunks: two short sequential passes of (K, V)
+// updates (over the n sub-chunks of every chunk at once, then over the N chunks), every other product is
+// batched over all sub-chunks; only within a sub-chunk are the weights formed pairwise.
 struct GlaChunked : public torch::autograd::Function<GlaChunked> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& q_in,
                                const torch::Tensor& k_in, const torch::Tensor& v_in,
                                const torch::Tensor& g_in, double scale, int64_t chunk_size) {
     const auto s =
         gla_geometry(q_in.size(0), q_in.size(1), q_in.size(2), q_in.size(3), v_in.size(3), chunk_size);
-    const int64_t B = s.B, H = s.H, N = s.N, n = s.n, K = s.K, V = s.V;
+    const int64_t B = s.B, H = s.H, N = s.N, n = s.n, c = s.sub, K = s.K, V = s.V;
     const auto q = gla_split(q_in, s).mul(scale);  // (B, H, N, n, c, K)
     const auto k = gla_split(k_in, s);             // (B, H, N, n, c, K)
     const auto v = gla_split(v_in, s);             // (B, H, N, n, c, V)
     const auto G = gla_split(g_in, s).view({B, H, N, s.chunk, K}).cumsum(3).view(q.sizes());  // (…, c, K)
 
-    const auto G_end = G.select(4, s.sub - 1);                                      // (B, H, N, n, K)
-    const auto G_before = torch::constant_pad_nd(G_end, {0, 0, 1, 0});              // (B, H, N, n + 1, K)
-    const auto before_exp = torch::exp(G_before);                                   // (B, H, N, n + 1, K)
-    const auto q_in_decay = torch::exp(G - G_before.narrow(3, 0, n).unsqueeze(4));  // (…, c, K)
-    const auto k_out_decay = torch::exp(G_end.unsqueeze(4) - G);                    // (…, c, K)
-    const auto q_read = q * q_in_decay;                                             // (…, c, K)
-    const auto k_write = k * k_out_decay;                                           // (…, c, K)
-    const auto U = torch::matmul(k_write.transpose(-1, -2), v);                     // (B, H, N, n, K, V)
+    const auto G_end = G.select(4, c - 1);                              // (B, H, N, n, K)
+    const auto G_before = torch::constant_pad_nd(G_end, {0, 0, 1, 0});  // (B, H, N, n + 1, K)
+    const auto Gb = G_before.narrow(3, 0, n);                           // (B, H, N, n, K)
+    const auto q_in_decay = torch::exp(G - Gb.unsqueeze(4));            // (…, c, K)
+    const auto k_out_decay = torch::exp(G_end.unsqueeze(4) - G);        // (…, c, K)
+    const auto q_read = q * q_in_decay;                                 // (…, c, K)
+    const auto k_write = k * k_out_decay;                               // (…, c, K)
+    const auto U = torch::matmul(k_write.transpose(-1, -2), v);         // (B, H, N, n, K, V)
 
-    // D_ab = e^{G_before_a - G_end_b} for b < a, a = 0..n, batched over K as (B, H, N, K, n + 1, n).
-    const auto a_idx = torch::arange(n + 1, torch::TensorOptions().dtype(torch::kLong).device(q.device()));
-    const auto not_earlier =
-        (a_idx.narrow(0, 0, n).view({1, n}) >= a_idx.view({n + 1, 1})).view({n + 1, n, 1});
-    const auto D = (G_before.unsqueeze(4) - G_end.unsqueeze(3))
-                       .masked_fill_(not_earlier, -std::numeric_limits<double>::infinity())
-                       .exp_()
-                       .permute({0, 1, 2, 5, 3, 4})
-                       .contiguous();  // (B, H, N, K, n + 1, n)
-    const auto mixed =
-        torch::matmul(D, U.permute({0, 1, 2, 4, 3, 5})).permute({0, 1, 2, 4, 3, 5});  // (…, n+1, K, V)
-
-    // The only sequential part: the state at each chunk's start, S ← diag(e^{G_before_n}) S + mixed_n.
-    const auto chunk_decay = before_exp.select(3, n).unsqueeze(-1);  // (B, H, N, K, 1)
-    const auto chunk_adds = mixed.select(3, n);                      // (B, H, N, K, V)
-    auto S = torch::empty({B, H, N, K, V}, v.options());             // (B, H, N, K, V)
-    S.select(2, 0).zero_();
-    for (int64_t c = 1; c < N; ++c) {
-      S.select(2, c).copy_(
-          torch::addcmul(chunk_adds.select(2, c - 1), chunk_decay.select(2, c - 1), S.select(2, c - 1)));
+    // The two sequential passes.
+    const auto sub_decay = torch::exp(G_end - Gb).unsqueeze(-1);  // (B, H, N, n, K, 1)
+    auto Z = torch::empty({B, H, N, n + 1, K, V}, v.options());   // (B, H, N, n + 1, K, V)
+    Z.select(3, 0).zero_();
+    for (int64_t a = 0; a < n; ++a) {
+      auto out = Z.select(3, a + 1);
+      torch::addcmul_out(out, U.select(3, a), sub_decay.select(3, a), Z.select(3, a));
     }
-    const auto P =
-        before_exp.narrow(3, 0, n).unsqueeze(-1) * S.unsqueeze(3) + mixed.narrow(3, 0, n);  // (…, n, K, V)
+    const auto chunk_decay = torch::exp(G_before.select(3, n)).unsqueeze(-1);  // (B, H, N, K, 1)
+    auto S = torch::empty({B, H, N, K, V}, v.options());                       // (B, H, N, K, V)
+    S.select(2, 0).zero_();
+    for (int64_t i = 1; i < N; ++i) {
+      auto out = S.select(2, i);
+      torch::addcmul_out(out, Z.select(2, i - 1).select(2, n), chunk_decay.select(2, i - 1),
+                         S.select(2, i - 1));
+    }
+    const auto before_decay = torch::exp(Gb).unsqueeze(-1);            // (B, H, N, n, K, 1)
+    const auto P = before_decay * S.unsqueeze(3) + Z.narrow(3, 0, n);  // (B, H, N, n, K, V)
 
-    const auto E = gla_pair_decay(G);                               // (B, H, N, n, c, c, K)
-    auto A = (E * k.unsqueeze(4) * q.unsqueeze(5)).sum(-1);         // (B, H, N, n, c, c), j < i
-    A.diagonal(0, -2, -1).add_((q * k).sum(-1));                    // j = i: q_i · k_i
-    const auto o = torch::matmul(q_read, P) + torch::matmul(A, v);  // (B, H, N, n, c, V)
+    // Within a sub-chunk: the pairs j < i in log space, E = e^{G_i - G_j} (exponent ≤ 0).
+    const auto E = torch::exp(gla_pair_side(G, true) - gla_pair_side(G, false));  // (…, T, K)
+    const auto k_earlier = gla_pair_side(k, false);                               // (…, T, K)
+    const auto q_pair = gla_pair_side(q, true).mul_(E);                           // q_i E_ij, (…, T, K)
+    const auto k_pair = k_earlier * E;                                            // k_j E_ij, (…, T, K)
+    auto A = torch::zeros({B, H, N, n, c, c}, q.options());                       // (B, H, N, n, c, c)
+    gla_pairs_into(A, (q_pair * k_earlier).sum(-1));
+    A.diagonal(0, -2, -1).copy_((q * k).sum(-1));  // (B, H, N, n, c, c)
+
+    // Both terms of o in one product: [q_read | A] [P ; v].
+    const auto QA = torch::cat({q_read, A}, -1);  // (B, H, N, n, c, K + c)
+    const auto PV = torch::cat({P, v}, -2);       // (B, H, N, n, K + c, V)
+    const auto o = torch::matmul(QA, PV);         // (B, H, N, n, c, V)
 
     ctx->saved_data["q"] = q;
     ctx->saved_data["k"] = k;
     ctx->saved_data["v"] = v;
     ctx->saved_data["q_in_decay"] = q_in_decay;
     ctx->saved_data["k_out_decay"] = k_out_decay;
-    ctx->saved_data["q_read"] = q_read;
     ctx->saved_data["k_write"] = k_write;
-    ctx->saved_data["before_exp"] = before_exp;
-    ctx->saved_data["D"] = D;
-    ctx->saved_data["P"] = P;
-    ctx->saved_data["E"] = E;
-    ctx->saved_data["A"] = A;
+    ctx->saved_data["sub_decay"] = sub_decay;
+    ctx->saved_data["chunk_decay"] = chunk_decay;
+    ctx->saved_data["before_decay"] = before_decay;
+    ctx->saved_data["q_pair"] = q_pair;
+    ctx->saved_data["k_pair"] = k_pair;
+    ctx->saved_data["QA"] = QA;
+    ctx->saved_data["PV"] = PV;
     ctx->saved_data["scale"] = scale;
     ctx->saved_data["chunk_size"] = chunk_size;
     ctx->saved_data["L"] = s.L;
     return gla_merge(o, s);
   }
 
-  // The same structure run backwards: the state gradients flow from the last chunk to the first (the
-  // sequential loop), every other product is batched over chunks and sub-chunks. The gate's gradient
+  // The same structure run backwards: the state gradients flow from the last sub-chunk and chunk to the
+  // first (the two passes reversed), every other product is batched over sub-chunks. The gate's gradient
   // needs no pass of its own: o depends on g only through the decays e^{G_i - G_j}, so with G the global
   // cumulative gate, dG_t = q_t ⊙ dq_t - k_t ⊙ dk_t and dg_t = Σ_{s ≥ t} dG_s (fla's chunk GLA backward,
   // fla/ops/gla/chunk.py, chunk_gla_bwd_dqkg).
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     const auto& grad_o = grads[0];
-    const auto q = ctx->saved_data["q"].toTensor();
-    const auto k = ctx->saved_data["k"].toTensor();
-    const auto v = ctx->saved_data["v"].toTensor();
-    const auto q_in_decay = ctx->saved_data["q_in_decay"].toTensor();
-    const auto k_out_decay = ctx->saved_data["k_out_decay"].toTensor();
-    const auto q_read = ctx->saved_data["q_read"].toTensor();
-    const auto k_write = ctx->saved_data["k_write"].toTensor();
-    const auto before_exp = ctx->saved_data["before_exp"].toTensor();
-    const auto D = ctx->saved_data["D"].toTensor();
-    const auto P = ctx->saved_data["P"].toTensor();
-    const auto E = ctx->saved_data["E"].toTensor();
-    const auto A = ctx->saved_data["A"].toTensor();
-    const double scale = ctx->saved_data["scale"].toDouble();
-    const auto s = gla_geometry(q.size(0), q.size(1), ctx->saved_data["L"].toInt(), q.size(-1), v.size(-1),
-                                ctx->saved_data["chunk_size"].toInt());
-    const int64_t N = s.N, n = s.n;
     if (!grad_o.defined()) {
       return {torch::Tensor(), torch::Tensor(), torch::Tensor(),
               torch::Tensor(), torch::Tensor(), torch::Tensor()};
     }
+    auto saved = [&](const char* name) { return ctx->saved_data[name].toTensor(); };
+    const auto q = saved("q"), k = saved("k"), v = saved("v");
+    const auto q_in_decay = saved("q_in_decay"), k_out_decay = saved("k_out_decay"),
+               k_write = saved("k_write");
+    const auto sub_decay = saved("sub_decay"), chunk_decay = saved("chunk_decay");
+    const auto before_decay = saved("before_decay"), q_pair = saved("q_pair"), k_pair = saved("k_pair");
+    const auto QA = saved("QA"), PV = saved("PV");
+    const double scale = ctx->saved_data["scale"].toDouble();
+    const auto s = gla_geometry(q.size(0), q.size(1), ctx->saved_data["L"].toInt(), q.size(-1), v.size(-1),
+                                ctx->saved_data["chunk_size"].toInt());
+    const int64_t N = s.N, n = s.n, c = s.sub, K = s.K;
     const auto dO = gla_split(grad_o, s);  // (B, H, N, n, c, V)
 
-    // Through the states: dP_a = q_readᵀ dO_a, then to S (through e^{G_before_a}) and to the U_b.
-    const auto dP = torch::matmul(q_read.transpose(-1, -2), dO);             // (…, n, K, V)
-    auto dq = torch::matmul(dO, P.transpose(-1, -2)).mul_(q_in_decay);       // (…, c, K)
-    const auto dS = (before_exp.narrow(3, 0, n).unsqueeze(-1) * dP).sum(3);  // (B, H, N, K, V)
-    const auto chunk_decay = before_exp.select(3, n).unsqueeze(-1);          // (B, H, N, K, 1)
-    // dS_next[c]: the gradient of the state leaving chunk c, from the last chunk back.
-    auto dS_next = torch::empty_like(dS);  // (B, H, N, K, V)
-    dS_next.select(2, N - 1).zero_();
-    for (int64_t c = N - 2; c >= 0; --c) {
-      dS_next.select(2, c).copy_(
-          torch::addcmul(dS.select(2, c + 1), chunk_decay.select(2, c + 1), dS_next.select(2, c + 1)));
-    }
-    // dU_b = Σ_{a > b} D_ab ⊙ dP_a (a = n: the state leaving the chunk), batched over K like the forward.
-    const auto d_mixed =
-        torch::cat({dP, dS_next.unsqueeze(3)}, 3).permute({0, 1, 2, 4, 3, 5});  // (…, K, n+1, V)
-    const auto dU = torch::matmul(D.transpose(-1, -2), d_mixed).permute({0, 1, 2, 4, 3, 5});  // (…, n, K, V)
-    auto dk = torch::matmul(v, dU.transpose(-1, -2)).mul_(k_out_decay);                       // (…, c, K)
-    auto dv = torch::matmul(k_write, dU);                                                     // (…, c, V)
+    const auto dPV = torch::matmul(QA.transpose(-1, -2), dO);  // (…, K + c, V): [dP ; dv from the weights]
+    const auto dQA = torch::matmul(dO, PV.transpose(-1, -2));  // (…, c, K + c): [dq_read | dA]
+    const auto dP = dPV.narrow(-2, 0, K);                      // (B, H, N, n, K, V)
+    auto dv = dPV.narrow(-2, K, c).contiguous();               // (…, c, V)
+    auto dq = dQA.narrow(-1, 0, K) * q_in_decay;               // (…, c, K)
+    const auto dA = dQA.narrow(-1, K, c);                      // (…, c, c)
 
-    // Within a sub-chunk: A_ij = Σ_k q_ik k_jk E_ijk below the diagonal, q_i · k_i on it.
-    const auto dA = torch::matmul(dO, v.transpose(-1, -2));  // (…, c, c); E is 0 on and above the diagonal
-    dv.add_(torch::matmul(A.transpose(-1, -2), dO));
-    const auto W = dA.unsqueeze(-1) * E;  // (…, c, c, K)
-    dq.add_((W * k.unsqueeze(4)).sum(5));
-    dk.add_((W * q.unsqueeze(5)).sum(4));
+    // The two passes reversed: first over chunks (the state at each chunk's start), then over sub-chunks.
+    const auto dS = (before_decay * dP).sum(3);                         // (B, H, N, K, V)
+    auto dZ = torch::empty({s.B, s.H, N, n + 1, K, s.V}, v.options());  // (B, H, N, n + 1, K, V)
+    dZ.select(2, N - 1).select(2, n).zero_();
+    for (int64_t i = N - 2; i >= 0; --i) {
+      auto out = dZ.select(2, i).select(2, n);
+      torch::addcmul_out(out, dS.select(2, i + 1), chunk_decay.select(2, i + 1),
+                         dZ.select(2, i + 1).select(2, n));
+    }
+    for (int64_t a = n - 1; a >= 1; --a) {
+      auto out = dZ.select(3, a);
+      torch::addcmul_out(out, dP.select(3, a), sub_decay.select(3, a), dZ.select(3, a + 1));
+    }
+    const auto dU = dZ.narrow(3, 1, n);                                  // (B, H, N, n, K, V)
+    auto dk = torch::matmul(v, dU.transpose(-1, -2)).mul_(k_out_decay);  // (…, c, K)
+    dv.add_(torch::matmul(k_write, dU));                                 // (…, c, V)
+
+    // Within a sub-chunk, the pairs j < i: A_ij = Σ_k q_ik k_jk E_ijk.
+    const auto dA_pair = gla_pairs_of(dA).unsqueeze(-1);  // (…, T, 1)
+    gla_add_pairs(dq, dA_pair * k_pair, true);
+    gla_add_pairs(dk, dA_pair * q_pair, false);
 
     // The gate, before the diagonal joins dq and dk: its terms (dA_ii q_i ⊙ k_i in both) cancel in dG.
     const auto dG = q * dq - k * dk;                             // (B, H, N, n, c, K)
@@ -219,7 +249,6 @@ struct GlaChunked : public torch::autograd::Function<GlaChunked> {
     return {gla_merge(dq, s), gla_merge(dk, s), gla_merge(dv, s), dg, torch::Tensor(), torch::Tensor()};
   }
 };
-
 }  // namespace
 
 torch::Tensor gated_linear_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
