@@ -3,6 +3,7 @@
 #include <limits>
 #include <vector>
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include "kernels/chunking.h"
@@ -62,40 +63,35 @@ torch::Tensor gla_merge(const torch::Tensor& x, const GlaGeometry& s) {
   return s.padded == s.L ? flat : flat.narrow(2, 0, s.L).contiguous();
 }
 
-// The pairs (i, j), j < i, of a sub-chunk of c positions, ordered by distance d = i - j (1 .. c - 1), then
-// by j: T = c (c - 1) / 2 of them. Only these are formed pairwise; the diagonal (weight q_i · k_i, decay 1)
-// is kept apart, so that its terms cancel exactly in the gate's gradient. Slices and concatenations only
-// (no gathers): x (…, c, D) along dim 4 -> (…, T, D), at the later (i) or the earlier (j) position.
-torch::Tensor gla_pair_side(const torch::Tensor& x, bool later) {
-  const int64_t c = x.size(4);
-  std::vector<torch::Tensor> parts;
-  for (int64_t d = 1; d < c; ++d) {
-    parts.push_back(x.narrow(4, later ? d : 0, c - d));
+// LibTorch 1.13's CPU bmm multiplies the matrices of its batch one after another on one thread, and the
+// products here are thousands of small matrices (one per sub-chunk): on CPU the batch is split over the
+// intra-op threads. Anywhere else (or nested in a parallel region) it is the plain product.
+// a: (…, m, r), b: (…, r, p) with the same batch dimensions -> (…, m, p).
+torch::Tensor gla_matmul(const torch::Tensor& a, const torch::Tensor& b) {
+  if (!a.device().is_cpu() || at::get_num_threads() < 2 || at::in_parallel_region()) {
+    return torch::matmul(a, b);
   }
-  return torch::cat(parts, 4);
+  const int64_t m = a.size(-2), r = a.size(-1), p = b.size(-1);
+  const auto a3 = a.reshape({-1, m, r});  // (batch, m, r)
+  const auto b3 = b.reshape({-1, r, p});  // (batch, r, p)
+  auto out = torch::empty({a3.size(0), m, p}, a.options());
+  at::parallel_for(0, a3.size(0), 1, [&](int64_t begin, int64_t end) {
+    auto part = out.narrow(0, begin, end - begin);
+    at::bmm_out(part, a3.narrow(0, begin, end - begin), b3.narrow(0, begin, end - begin));
+  });
+  auto shape = a.sizes().vec();
+  shape.back() = p;
+  return out.view(shape);
 }
 
-// The pair values of a (…, c, c) matrix, (…, T), or the reverse: writes them below its diagonal.
-torch::Tensor gla_pairs_of(const torch::Tensor& m) {
-  std::vector<torch::Tensor> parts;
-  for (int64_t d = 1; d < m.size(-1); ++d) {
-    parts.push_back(m.diagonal(-d, -2, -1));
-  }
-  return torch::cat(parts, -1);
-}
-
-void gla_pairs_into(torch::Tensor& m, const torch::Tensor& pair_values) {
-  const int64_t c = m.size(-1);
+// The pairs (i, j), j < i, of a sub-chunk of c positions are laid out by distance d = i - j (1 .. c - 1),
+// then by j: T = c (c - 1) / 2 of them, pairs of distance d at offset Σ_{d' < d} (c - d'). Only these are
+// formed pairwise; the diagonal (weight q_i · k_i, decay 1) is kept apart, so that its terms cancel
+// exactly in the gate's gradient. `each(d, offset)` visits the distances.
+template <typename F>
+void gla_for_each_distance(int64_t c, F&& each) {
   for (int64_t d = 1, offset = 0; d < c; offset += c - d, ++d) {
-    m.diagonal(-d, -2, -1).copy_(pair_values.narrow(-1, offset, c - d));
-  }
-}
-
-// Adds pair values (…, T, D) into x (…, c, D) at their later (i) or earlier (j) position.
-void gla_add_pairs(torch::Tensor& x, const torch::Tensor& pair_values, bool later) {
-  const int64_t c = x.size(4);
-  for (int64_t d = 1, offset = 0; d < c; offset += c - d, ++d) {
-    x.narrow(4, later ? d : 0, c - d).add_(pair_values.narrow(4, offset, c - d));
+    each(d, offset);
   }
 }
 
@@ -120,19 +116,18 @@ struct GlaChunked : public torch::autograd::Function<GlaChunked> {
     const auto s =
         gla_geometry(q_in.size(0), q_in.size(1), q_in.size(2), q_in.size(3), v_in.size(3), chunk_size);
     const int64_t B = s.B, H = s.H, N = s.N, n = s.n, c = s.sub, K = s.K, V = s.V;
-    const auto q = gla_split(q_in, s).mul(scale);  // (B, H, N, n, c, K)
-    const auto k = gla_split(k_in, s);             // (B, H, N, n, c, K)
-    const auto v = gla_split(v_in, s);             // (B, H, N, n, c, V)
-    const auto G = gla_split(g_in, s).view({B, H, N, s.chunk, K}).cumsum(3).view(q.sizes());  // (…, c, K)
+    const auto q = gla_split(q_in * scale, s);                                  // (B, H, N, n, c, K)
+    const auto k = gla_split(k_in, s);                                          // (B, H, N, n, c, K)
+    const auto v = gla_split(v_in, s);                                          // (B, H, N, n, c, V)
+    const auto G = split_into_chunks(g_in, s.chunk).cumsum(3).view(q.sizes());  // (B, H, N, n, c, K)
 
     const auto G_end = G.select(4, c - 1);                              // (B, H, N, n, K)
     const auto G_before = torch::constant_pad_nd(G_end, {0, 0, 1, 0});  // (B, H, N, n + 1, K)
     const auto Gb = G_before.narrow(3, 0, n);                           // (B, H, N, n, K)
     const auto q_in_decay = torch::exp(G - Gb.unsqueeze(4));            // (…, c, K)
     const auto k_out_decay = torch::exp(G_end.unsqueeze(4) - G);        // (…, c, K)
-    const auto q_read = q * q_in_decay;                                 // (…, c, K)
     const auto k_write = k * k_out_decay;                               // (…, c, K)
-    const auto U = torch::matmul(k_write.transpose(-1, -2), v);         // (B, H, N, n, K, V)
+    const auto U = gla_matmul(k_write.transpose(-1, -2), v);            // (B, H, N, n, K, V)
 
     // The two sequential passes.
     const auto sub_decay = torch::exp(G_end - Gb).unsqueeze(-1);  // (B, H, N, n, K, 1)
@@ -150,22 +145,44 @@ struct GlaChunked : public torch::autograd::Function<GlaChunked> {
       torch::addcmul_out(out, Z.select(2, i - 1).select(2, n), chunk_decay.select(2, i - 1),
                          S.select(2, i - 1));
     }
-    const auto before_decay = torch::exp(Gb).unsqueeze(-1);            // (B, H, N, n, K, 1)
-    const auto P = before_decay * S.unsqueeze(3) + Z.narrow(3, 0, n);  // (B, H, N, n, K, V)
 
-    // Within a sub-chunk: the pairs j < i in log space, E = e^{G_i - G_j} (exponent ≤ 0).
-    const auto E = torch::exp(gla_pair_side(G, true) - gla_pair_side(G, false));  // (…, T, K)
-    const auto k_earlier = gla_pair_side(k, false);                               // (…, T, K)
-    const auto q_pair = gla_pair_side(q, true).mul_(E);                           // q_i E_ij, (…, T, K)
-    const auto k_pair = k_earlier * E;                                            // k_j E_ij, (…, T, K)
-    auto A = torch::zeros({B, H, N, n, c, c}, q.options());                       // (B, H, N, n, c, c)
-    gla_pairs_into(A, (q_pair * k_earlier).sum(-1));
-    A.diagonal(0, -2, -1).copy_((q * k).sum(-1));  // (B, H, N, n, c, c)
+    // Both terms of o come from one product, [q_read | A] [P ; v], its factors written in place.
+    auto QA = torch::empty({B, H, N, n, c, K + c}, q.options());  // (B, H, N, n, c, K + c)
+    auto PV = torch::empty({B, H, N, n, K + c, V}, v.options());  // (B, H, N, n, K + c, V)
+    auto q_read = QA.narrow(-1, 0, K);                            // q_i ⊙ e^{G_i - G_before_a}
+    torch::mul_out(q_read, q, q_in_decay);
+    const auto before_decay = torch::exp(Gb).unsqueeze(-1);  // (B, H, N, n, K, 1)
+    auto P = PV.narrow(-2, 0, K);
+    torch::addcmul_out(P, Z.narrow(3, 0, n), before_decay, S.unsqueeze(3));
+    PV.narrow(-2, K, c).copy_(v);
 
-    // Both terms of o in one product: [q_read | A] [P ; v].
-    const auto QA = torch::cat({q_read, A}, -1);  // (B, H, N, n, c, K + c)
-    const auto PV = torch::cat({P, v}, -2);       // (B, H, N, n, K + c, V)
-    const auto o = torch::matmul(QA, PV);         // (B, H, N, n, c, V)
+    // Within a sub-chunk, the pairs j < i of each distance d in log space, E = e^{G_i - G_j} (exponent ≤ 0):
+    // A_ij = Σ_k (q_ik E_ijk) k_jk.
+    const int64_t T = c * (c - 1) / 2;
+    auto q_pair = torch::empty({B, H, N, n, T, K}, q.options());  // q_i E_ij, (…, T, K)
+    auto k_pair = torch::empty_like(q_pair);                      // k_j E_ij, (…, T, K)
+    gla_for_each_distance(c, [&](int64_t d, int64_t offset) {
+      auto out = q_pair.narrow(4, offset, c - d);
+      torch::sub_out(out, G.narrow(4, d, c - d), G.narrow(4, 0, c - d));
+    });
+    q_pair.exp_();
+    auto weights = torch::empty_like(q_pair);  // (…, T, K)
+    gla_for_each_distance(c, [&](int64_t d, int64_t offset) {
+      auto k_out = k_pair.narrow(4, offset, c - d), q_out = q_pair.narrow(4, offset, c - d);
+      torch::mul_out(k_out, q_out, k.narrow(4, 0, c - d));
+      q_out.mul_(q.narrow(4, d, c - d));
+      auto w_out = weights.narrow(4, offset, c - d);
+      torch::mul_out(w_out, q_out, k.narrow(4, 0, c - d));
+    });
+    const auto pair_weights = weights.sum(-1);  // (…, T)
+    auto A = QA.narrow(-1, K, c);               // (B, H, N, n, c, c)
+    A.zero_();
+    gla_for_each_distance(c, [&](int64_t d, int64_t offset) {
+      A.diagonal(-d, -2, -1).copy_(pair_weights.narrow(-1, offset, c - d));
+    });
+    A.diagonal(0, -2, -1).copy_((q * k).sum(-1));
+
+    const auto o = gla_matmul(QA, PV);  // (B, H, N, n, c, V)
 
     ctx->saved_data["q"] = q;
     ctx->saved_data["k"] = k;
@@ -200,9 +217,8 @@ struct GlaChunked : public torch::autograd::Function<GlaChunked> {
     }
     auto saved = [&](const char* name) { return ctx->saved_data[name].toTensor(); };
     const auto q = saved("q"), k = saved("k"), v = saved("v");
-    const auto q_in_decay = saved("q_in_decay"), k_out_decay = saved("k_out_decay"),
-               k_write = saved("k_write");
-    const auto sub_decay = saved("sub_decay"), chunk_decay = saved("chunk_decay");
+    const auto q_in_decay = saved("q_in_decay"), k_out_decay = saved("k_out_decay");
+    const auto k_write = saved("k_write"), sub_decay = saved("sub_decay"), chunk_decay = saved("chunk_decay");
     const auto before_decay = saved("before_decay"), q_pair = saved("q_pair"), k_pair = saved("k_pair");
     const auto QA = saved("QA"), PV = saved("PV");
     const double scale = ctx->saved_data["scale"].toDouble();
@@ -211,12 +227,11 @@ struct GlaChunked : public torch::autograd::Function<GlaChunked> {
     const int64_t N = s.N, n = s.n, c = s.sub, K = s.K;
     const auto dO = gla_split(grad_o, s);  // (B, H, N, n, c, V)
 
-    const auto dPV = torch::matmul(QA.transpose(-1, -2), dO);  // (…, K + c, V): [dP ; dv from the weights]
-    const auto dQA = torch::matmul(dO, PV.transpose(-1, -2));  // (…, c, K + c): [dq_read | dA]
-    const auto dP = dPV.narrow(-2, 0, K);                      // (B, H, N, n, K, V)
-    auto dv = dPV.narrow(-2, K, c).contiguous();               // (…, c, V)
-    auto dq = dQA.narrow(-1, 0, K) * q_in_decay;               // (…, c, K)
-    const auto dA = dQA.narrow(-1, K, c);                      // (…, c, c)
+    const auto dPV = gla_matmul(QA.transpose(-1, -2), dO);  // (…, K + c, V): [dP ; dv through A]
+    const auto dQA = gla_matmul(dO, PV.transpose(-1, -2));  // (…, c, K + c): [dq_read | dA]
+    const auto dP = dPV.narrow(-2, 0, K);                   // (B, H, N, n, K, V)
+    auto dq = dQA.narrow(-1, 0, K) * q_in_decay;            // (…, c, K)
+    const auto dA = dQA.narrow(-1, K, c);                   // (…, c, c)
 
     // The two passes reversed: first over chunks (the state at each chunk's start), then over sub-chunks.
     const auto dS = (before_decay * dP).sum(3);                         // (B, H, N, K, V)
@@ -231,17 +246,19 @@ struct GlaChunked : public torch::autograd::Function<GlaChunked> {
       auto out = dZ.select(3, a);
       torch::addcmul_out(out, dP.select(3, a), sub_decay.select(3, a), dZ.select(3, a + 1));
     }
-    const auto dU = dZ.narrow(3, 1, n);                                  // (B, H, N, n, K, V)
-    auto dk = torch::matmul(v, dU.transpose(-1, -2)).mul_(k_out_decay);  // (…, c, K)
-    dv.add_(torch::matmul(k_write, dU));                                 // (…, c, V)
+    const auto dU = dZ.narrow(3, 1, n);                               // (B, H, N, n, K, V)
+    auto dk = gla_matmul(v, dU.transpose(-1, -2)).mul_(k_out_decay);  // (…, c, K)
+    auto dv = gla_matmul(k_write, dU).add_(dPV.narrow(-2, K, c));     // (…, c, V)
 
-    // Within a sub-chunk, the pairs j < i: A_ij = Σ_k q_ik k_jk E_ijk.
-    const auto dA_pair = gla_pairs_of(dA).unsqueeze(-1);  // (…, T, 1)
-    gla_add_pairs(dq, dA_pair * k_pair, true);
-    gla_add_pairs(dk, dA_pair * q_pair, false);
+    // Within a sub-chunk, the pairs j < i: A_ij = Σ_k (q_ik E_ijk) k_jk.
+    gla_for_each_distance(c, [&](int64_t d, int64_t offset) {
+      const auto dA_d = dA.diagonal(-d, -2, -1).unsqueeze(-1);  // (…, c - d, 1)
+      dq.narrow(4, d, c - d).addcmul_(dA_d, k_pair.narrow(4, offset, c - d));
+      dk.narrow(4, 0, c - d).addcmul_(dA_d, q_pair.narrow(4, offset, c - d));
+    });
 
     // The gate, before the diagonal joins dq and dk: its terms (dA_ii q_i ⊙ k_i in both) cancel in dG.
-    const auto dG = q * dq - k * dk;                             // (B, H, N, n, c, K)
+    const auto dG = torch::addcmul(q * dq, k, dk, -1);           // (B, H, N, n, c, K)
     const auto dg = gla_merge(dG, s).flip(2).cumsum(2).flip(2);  // (B, H, L, K)
     const auto dA_diag = dA.diagonal(0, -2, -1).unsqueeze(-1);   // (B, H, N, n, c, 1)
     dq.addcmul_(dA_diag, k).mul_(scale);
