@@ -84,15 +84,29 @@ torch::Tensor gla_matmul(const torch::Tensor& a, const torch::Tensor& b) {
   return out.view(shape);
 }
 
-// The pairs (i, j), j < i, of a sub-chunk of c positions are laid out by distance d = i - j (1 .. c - 1),
-// then by j: T = c (c - 1) / 2 of them, pairs of distance d at offset Σ_{d' < d} (c - d'). Only these are
-// formed pairwise; the diagonal (weight q_i · k_i, decay 1) is kept apart, so that its terms cancel
-// exactly in the gate's gradient. `each(d, offset)` visits the distances.
-template <typename F>
-void gla_for_each_distance(int64_t c, F&& each) {
-  for (int64_t d = 1, offset = 0; d < c; offset += c - d, ++d) {
-    each(d, offset);
-  }
+// Within a sub-chunk the pairs (i, j), j < i, are visited by distance d = i - j (1 .. c - 1), each
+// distance over the whole sequence at once: position t pairs with t - d, and the pairs that cross a
+// sub-chunk boundary (t mod c < d) are computed but never read. The tensors are key-dimension-major,
+// (B, H, K, L), so that a weight per pair (B, H, 1, L - d) scales every key dimension with the positions
+// innermost and contiguous. The exponent of distance d, D_d(t) = G_t - G_{t-d} = g_t + … + g_{t-d+1}
+// (≤ 0, a sum of log gates: in log space, no cumulative decay subtracted), is D_{d-1} plus one gate.
+// The diagonal (weight q_i · k_i, decay 1) is kept apart, so that its terms cancel exactly in the gate's
+// gradient.
+
+// The values of distance d below the diagonals of the (…, c, c) matrices of all sub-chunks, m (B, H, N,
+// n, c, c), from or to the position-major (B, H, L - d) of the pairs (t, t - d), t ≥ d.
+void gla_pairs_into(torch::Tensor& m, const torch::Tensor& pair_values, int64_t d) {
+  const int64_t c = m.size(-1);
+  const auto by_position = torch::constant_pad_nd(pair_values, {d, 0});  // (B, H, L): t
+  m.diagonal(-d, -2, -1).copy_(by_position.view(m.sizes().slice(0, 5)).narrow(-1, d, c - d));
+}
+
+torch::Tensor gla_pairs_of(const torch::Tensor& m, int64_t d) {
+  const int64_t c = m.size(-1);
+  auto by_position = torch::zeros(m.sizes().slice(0, 5), m.options());  // (B, H, N, n, c): t
+  by_position.narrow(-1, d, c - d).copy_(m.diagonal(-d, -2, -1));
+  const auto flat = by_position.view({m.size(0), m.size(1), -1});  // (B, H, L)
+  return flat.narrow(-1, d, flat.size(-1) - d);                    // (B, H, L - d), 0 across sub-chunks
 }
 
 // The chunked form with a hand-written backward. Notation per chunk of n sub-chunks (a, b) of c positions:
@@ -156,30 +170,24 @@ struct GlaChunked : public torch::autograd::Function<GlaChunked> {
     torch::addcmul_out(P, Z.narrow(3, 0, n), before_decay, S.unsqueeze(3));
     PV.narrow(-2, K, c).copy_(v);
 
-    // Within a sub-chunk, the pairs j < i of each distance d in log space, E = e^{G_i - G_j} (exponent ≤ 0):
-    // A_ij = Σ_k (q_ik E_ijk) k_jk.
-    const int64_t T = c * (c - 1) / 2;
-    auto q_pair = torch::empty({B, H, N, n, T, K}, q.options());  // q_i E_ij, (…, T, K)
-    auto k_pair = torch::empty_like(q_pair);                      // k_j E_ij, (…, T, K)
-    gla_for_each_distance(c, [&](int64_t d, int64_t offset) {
-      auto out = q_pair.narrow(4, offset, c - d);
-      torch::sub_out(out, G.narrow(4, d, c - d), G.narrow(4, 0, c - d));
-    });
-    q_pair.exp_();
-    auto weights = torch::empty_like(q_pair);  // (…, T, K)
-    gla_for_each_distance(c, [&](int64_t d, int64_t offset) {
-      auto k_out = k_pair.narrow(4, offset, c - d), q_out = q_pair.narrow(4, offset, c - d);
-      torch::mul_out(k_out, q_out, k.narrow(4, 0, c - d));
-      q_out.mul_(q.narrow(4, d, c - d));
-      auto w_out = weights.narrow(4, offset, c - d);
-      torch::mul_out(w_out, q_out, k.narrow(4, 0, c - d));
-    });
-    const auto pair_weights = weights.sum(-1);  // (…, T)
-    auto A = QA.narrow(-1, K, c);               // (B, H, N, n, c, c)
+    // Within a sub-chunk, the pairs j < i by distance (above): A_{t, t-d} = Σ_k (q_tk e^{D_d(t)}) k_{t-d,k}.
+    const int64_t Lp = s.padded;
+    const auto qT = q.view({B, H, Lp, K}).transpose(2, 3).contiguous();  // (B, H, K, L)
+    const auto kT = k.view({B, H, Lp, K}).transpose(2, 3).contiguous();  // (B, H, K, L)
+    const auto gT = split_into_chunks(g_in, s.chunk).view({B, H, Lp, K}).transpose(2, 3).contiguous();
+    auto A = QA.narrow(-1, K, c);  // (B, H, N, n, c, c)
     A.zero_();
-    gla_for_each_distance(c, [&](int64_t d, int64_t offset) {
-      A.diagonal(-d, -2, -1).copy_(pair_weights.narrow(-1, offset, c - d));
-    });
+    std::vector<torch::Tensor> q_pairs, k_pairs;  // q_t e^{D_d(t)}, k_{t-d} e^{D_d(t)}: (B, H, K, L - d)
+    torch::Tensor exponent;                       // D_d: (B, H, K, L - d)
+    for (int64_t d = 1; d < c; ++d) {
+      const int64_t len = Lp - d;
+      exponent = d == 1 ? gT.narrow(3, 1, len) : exponent.narrow(3, 1, len) + gT.narrow(3, 1, len);
+      const auto decay = torch::exp(exponent);
+      const auto k_earlier = kT.narrow(3, 0, len);
+      q_pairs.push_back(qT.narrow(3, d, len) * decay);
+      k_pairs.push_back(k_earlier * decay);
+      gla_pairs_into(A, (q_pairs.back() * k_earlier).sum(2), d);
+    }
     A.diagonal(0, -2, -1).copy_((q * k).sum(-1));
 
     const auto o = gla_matmul(QA, PV);  // (B, H, N, n, c, V)
@@ -193,8 +201,8 @@ struct GlaChunked : public torch::autograd::Function<GlaChunked> {
     ctx->saved_data["sub_decay"] = sub_decay;
     ctx->saved_data["chunk_decay"] = chunk_decay;
     ctx->saved_data["before_decay"] = before_decay;
-    ctx->saved_data["q_pair"] = q_pair;
-    ctx->saved_data["k_pair"] = k_pair;
+    ctx->saved_data["q_pairs"] = q_pairs;
+    ctx->saved_data["k_pairs"] = k_pairs;
     ctx->saved_data["QA"] = QA;
     ctx->saved_data["PV"] = PV;
     ctx->saved_data["scale"] = scale;
@@ -219,7 +227,9 @@ struct GlaChunked : public torch::autograd::Function<GlaChunked> {
     const auto q = saved("q"), k = saved("k"), v = saved("v");
     const auto q_in_decay = saved("q_in_decay"), k_out_decay = saved("k_out_decay");
     const auto k_write = saved("k_write"), sub_decay = saved("sub_decay"), chunk_decay = saved("chunk_decay");
-    const auto before_decay = saved("before_decay"), q_pair = saved("q_pair"), k_pair = saved("k_pair");
+    const auto before_decay = saved("before_decay");
+    const auto q_pairs = ctx->saved_data["q_pairs"].toTensorVector();
+    const auto k_pairs = ctx->saved_data["k_pairs"].toTensorVector();
     const auto QA = saved("QA"), PV = saved("PV");
     const double scale = ctx->saved_data["scale"].toDouble();
     const auto s = gla_geometry(q.size(0), q.size(1), ctx->saved_data["L"].toInt(), q.size(-1), v.size(-1),
@@ -250,12 +260,18 @@ struct GlaChunked : public torch::autograd::Function<GlaChunked> {
     auto dk = gla_matmul(v, dU.transpose(-1, -2)).mul_(k_out_decay);  // (…, c, K)
     auto dv = gla_matmul(k_write, dU).add_(dPV.narrow(-2, K, c));     // (…, c, V)
 
-    // Within a sub-chunk, the pairs j < i: A_ij = Σ_k (q_ik E_ijk) k_jk.
-    gla_for_each_distance(c, [&](int64_t d, int64_t offset) {
-      const auto dA_d = dA.diagonal(-d, -2, -1).unsqueeze(-1);  // (…, c - d, 1)
-      dq.narrow(4, d, c - d).addcmul_(dA_d, k_pair.narrow(4, offset, c - d));
-      dk.narrow(4, 0, c - d).addcmul_(dA_d, q_pair.narrow(4, offset, c - d));
-    });
+    // Within a sub-chunk, the pairs by distance, key-dimension-major like the forward.
+    const int64_t Lp = s.padded;
+    auto dqT = torch::zeros({s.B, s.H, K, Lp}, q.options());  // (B, H, K, L)
+    auto dkT = torch::zeros_like(dqT);                        // (B, H, K, L)
+    for (int64_t d = 1; d < c; ++d) {
+      const int64_t len = Lp - d;
+      const auto dA_d = gla_pairs_of(dA, d).unsqueeze(2);  // (B, H, 1, L - d)
+      dqT.narrow(3, d, len).addcmul_(dA_d, k_pairs[d - 1]);
+      dkT.narrow(3, 0, len).addcmul_(dA_d, q_pairs[d - 1]);
+    }
+    dq.view({s.B, s.H, Lp, K}).add_(dqT.transpose(2, 3));
+    dk.view({s.B, s.H, Lp, K}).add_(dkT.transpose(2, 3));
 
     // The gate, before the diagonal joins dq and dk: its terms (dA_ii q_i ⊙ k_i in both) cancel in dG.
     const auto dG = torch::addcmul(q * dq, k, dk, -1);           // (B, H, N, n, c, K)
