@@ -177,16 +177,15 @@ struct GlaChunked : public torch::autograd::Function<GlaChunked> {
     const auto gT = split_into_chunks(g_in, s.chunk).view({B, H, Lp, K}).transpose(2, 3).contiguous();
     auto A = QA.narrow(-1, K, c);  // (B, H, N, n, c, c)
     A.zero_();
-    std::vector<torch::Tensor> q_pairs, k_pairs;  // q_t e^{D_d(t)}, k_{t-d} e^{D_d(t)}: (B, H, K, L - d)
-    torch::Tensor exponent;                       // D_d: (B, H, K, L - d)
+    std::vector<torch::Tensor> decays;                     // e^{D_d(t)}: (B, H, K, L - d) for d = 1 .. c - 1
+    auto exponent = gT.narrow(3, 1, Lp - 1).contiguous();  // D_1: (B, H, K, L - 1)
     for (int64_t d = 1; d < c; ++d) {
       const int64_t len = Lp - d;
-      exponent = d == 1 ? gT.narrow(3, 1, len) : exponent.narrow(3, 1, len) + gT.narrow(3, 1, len);
-      const auto decay = torch::exp(exponent);
-      const auto k_earlier = kT.narrow(3, 0, len);
-      q_pairs.push_back(qT.narrow(3, d, len) * decay);
-      k_pairs.push_back(k_earlier * decay);
-      gla_pairs_into(A, (q_pairs.back() * k_earlier).sum(2), d);
+      auto next = d + 1 < c ? exponent.narrow(3, 1, len - 1) + gT.narrow(3, 1, len - 1) : torch::Tensor();
+      decays.push_back(exponent.exp_());  // the exponent itself is not needed again
+      const auto weights = qT.narrow(3, d, len) * kT.narrow(3, 0, len);  // (B, H, K, L - d)
+      gla_pairs_into(A, weights.mul_(decays.back()).sum(2), d);
+      exponent = next;
     }
     A.diagonal(0, -2, -1).copy_((q * k).sum(-1));
 
@@ -201,8 +200,9 @@ struct GlaChunked : public torch::autograd::Function<GlaChunked> {
     ctx->saved_data["sub_decay"] = sub_decay;
     ctx->saved_data["chunk_decay"] = chunk_decay;
     ctx->saved_data["before_decay"] = before_decay;
-    ctx->saved_data["q_pairs"] = q_pairs;
-    ctx->saved_data["k_pairs"] = k_pairs;
+    ctx->saved_data["qT"] = qT;
+    ctx->saved_data["kT"] = kT;
+    ctx->saved_data["decays"] = decays;
     ctx->saved_data["QA"] = QA;
     ctx->saved_data["PV"] = PV;
     ctx->saved_data["scale"] = scale;
@@ -228,8 +228,8 @@ struct GlaChunked : public torch::autograd::Function<GlaChunked> {
     const auto q_in_decay = saved("q_in_decay"), k_out_decay = saved("k_out_decay");
     const auto k_write = saved("k_write"), sub_decay = saved("sub_decay"), chunk_decay = saved("chunk_decay");
     const auto before_decay = saved("before_decay");
-    const auto q_pairs = ctx->saved_data["q_pairs"].toTensorVector();
-    const auto k_pairs = ctx->saved_data["k_pairs"].toTensorVector();
+    const auto qT = saved("qT"), kT = saved("kT");
+    const auto decays = ctx->saved_data["decays"].toTensorVector();
     const auto QA = saved("QA"), PV = saved("PV");
     const double scale = ctx->saved_data["scale"].toDouble();
     const auto s = gla_geometry(q.size(0), q.size(1), ctx->saved_data["L"].toInt(), q.size(-1), v.size(-1),
@@ -244,19 +244,19 @@ struct GlaChunked : public torch::autograd::Function<GlaChunked> {
     const auto dA = dQA.narrow(-1, K, c);                   // (…, c, c)
 
     // The two passes reversed: first over chunks (the state at each chunk's start), then over sub-chunks.
-    const auto dS = (before_decay * dP).sum(3);                         // (B, H, N, K, V)
-    auto dZ = torch::empty({s.B, s.H, N, n + 1, K, s.V}, v.options());  // (B, H, N, n + 1, K, V)
-    dZ.select(2, N - 1).select(2, n).zero_();
+    const auto dS = (before_decay * dP).sum(3);  // (B, H, N, K, V)
+    // dU_a is the gradient of Z_{a+1}: the last, Z_n, is the state leaving the chunk.
+    auto dU = torch::empty({s.B, s.H, N, n, K, s.V}, v.options());  // (B, H, N, n, K, V)
+    dU.select(2, N - 1).select(2, n - 1).zero_();
     for (int64_t i = N - 2; i >= 0; --i) {
-      auto out = dZ.select(2, i).select(2, n);
+      auto out = dU.select(2, i).select(2, n - 1);
       torch::addcmul_out(out, dS.select(2, i + 1), chunk_decay.select(2, i + 1),
-                         dZ.select(2, i + 1).select(2, n));
+                         dU.select(2, i + 1).select(2, n - 1));
     }
     for (int64_t a = n - 1; a >= 1; --a) {
-      auto out = dZ.select(3, a);
-      torch::addcmul_out(out, dP.select(3, a), sub_decay.select(3, a), dZ.select(3, a + 1));
+      auto out = dU.select(3, a - 1);
+      torch::addcmul_out(out, dP.select(3, a), sub_decay.select(3, a), dU.select(3, a));
     }
-    const auto dU = dZ.narrow(3, 1, n);                               // (B, H, N, n, K, V)
     auto dk = gla_matmul(v, dU.transpose(-1, -2)).mul_(k_out_decay);  // (…, c, K)
     auto dv = gla_matmul(k_write, dU).add_(dPV.narrow(-2, K, c));     // (…, c, V)
 
@@ -266,9 +266,9 @@ struct GlaChunked : public torch::autograd::Function<GlaChunked> {
     auto dkT = torch::zeros_like(dqT);                        // (B, H, K, L)
     for (int64_t d = 1; d < c; ++d) {
       const int64_t len = Lp - d;
-      const auto dA_d = gla_pairs_of(dA, d).unsqueeze(2);  // (B, H, 1, L - d)
-      dqT.narrow(3, d, len).addcmul_(dA_d, k_pairs[d - 1]);
-      dkT.narrow(3, 0, len).addcmul_(dA_d, q_pairs[d - 1]);
+      const auto dA_d = decays[d - 1] * gla_pairs_of(dA, d).unsqueeze(2);  // (B, H, K, L - d)
+      dqT.narrow(3, d, len).addcmul_(dA_d, kT.narrow(3, 0, len));
+      dkT.narrow(3, 0, len).addcmul_(dA_d, qT.narrow(3, d, len));
     }
     dq.view({s.B, s.H, Lp, K}).add_(dqT.transpose(2, 3));
     dk.view({s.B, s.H, Lp, K}).add_(dkT.transpose(2, 3));
