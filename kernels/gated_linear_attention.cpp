@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <ATen/Parallel.h>
+#include <ATen/ThreadLocalState.h>
 #include <torch/torch.h>
 
 #include "kernels/chunking.h"
@@ -75,7 +76,9 @@ torch::Tensor gla_matmul(const torch::Tensor& a, const torch::Tensor& b) {
   const auto a3 = a.reshape({-1, m, r});  // (batch, m, r)
   const auto b3 = b.reshape({-1, r, p});  // (batch, r, p)
   auto out = torch::empty({a3.size(0), m, p}, a.options());
+  const at::ThreadLocalState caller;  // grad and inference mode of the calling thread, for the workers
   at::parallel_for(0, a3.size(0), 1, [&](int64_t begin, int64_t end) {
+    const at::ThreadLocalStateGuard same_modes(caller);
     auto part = out.narrow(0, begin, end - begin);
     at::bmm_out(part, a3.narrow(0, begin, end - begin), b3.narrow(0, begin, end - begin));
   });

@@ -154,6 +154,12 @@ TEST(GatedLinearAttentionBackward, SameOnOneThreadAndTwo) {
     return grads;
   };
   const auto one = run(1), two = run(2);
+  {
+    // The worker threads run in the caller's modes: under inference mode they write inference tensors.
+    const c10::InferenceMode inference;
+    const auto o = gated_linear_attention(in.q, in.k, in.v, in.g, 0.5, 64);
+    gla_expect_close(o, one.back(), 1e-6, "inference mode");
+  }
   torch::set_num_threads(threads);
   for (size_t i = 0; i < one.size(); ++i) {
     gla_expect_close(two[i], one[i], 1e-6, "threads " + std::to_string(i));
