@@ -1,6 +1,5 @@
 #include "kernels/gated_linear_attention.h"
 
-#include <limits>
 #include <vector>
 
 #include <ATen/Parallel.h>
