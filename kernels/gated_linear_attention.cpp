@@ -1,8 +1,9 @@
 #include "kernels/gated_linear_attention.h"
 
-#include <limits>
 #include <vector>
 
+#include <ATen/Parallel.h>
+#include <ATen/ThreadLocalState.h>
 #include <torch/torch.h>
 
 #include "kernels/chunking.h"
@@ -10,8 +11,11 @@
 namespace zoolab::kernels {
 namespace {
 
-// The paper's secondary chunk (Yang et al. 2024, §4.2; fla's chunk.py uses BC = 16 likewise).
-constexpr int64_t kGlaSubChunk = 16;
+// The granularity chunk sizes are checked against (the interface: below 16 or a multiple of it).
+constexpr int64_t kGlaChunkUnit = 16;
+// The secondary chunk (Yang et al. 2024, §4.2; fla's chunk.py uses BC = 16). On CPU 8 is faster: the
+// pairwise tensor within a sub-chunk is L · c · K per head, the largest one the kernel makes.
+constexpr int64_t kGlaSubChunk = 8;
 
 void gla_check_inputs(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                       const torch::Tensor& g) {
@@ -26,85 +30,272 @@ void gla_check_inputs(const torch::Tensor& q, const torch::Tensor& k, const torc
               "gated_linear_attention: q, k, v and g must share a dtype");
 }
 
+// The sizes of one call: N chunks of n sub-chunks of c positions, L padded to N · n · c.
+struct GlaGeometry {
+  int64_t B = 0, H = 0, L = 0, K = 0, V = 0;
+  int64_t chunk = 0, sub = 0, N = 0, n = 0, padded = 0;
+};
+
+GlaGeometry gla_geometry(int64_t B, int64_t H, int64_t L, int64_t K, int64_t V, int64_t chunk_size) {
+  GlaGeometry s;
+  s.B = B;
+  s.H = H;
+  s.L = L;
+  s.K = K;
+  s.V = V;
+  s.sub = chunk_size % kGlaSubChunk == 0 ? kGlaSubChunk : chunk_size;
+  // A sequence shorter than a chunk is padded only to whole sub-chunks.
+  s.chunk = std::min(chunk_size, (s.L + s.sub - 1) / s.sub * s.sub);
+  s.padded = (s.L + s.chunk - 1) / s.chunk * s.chunk;
+  s.N = s.padded / s.chunk;
+  s.n = s.chunk / s.sub;
+  return s;
+}
+
+// (B, H, L, D) -> (B, H, N, n, c, D), zeros appended (inert: no query, key or value, and g = 0 is α = 1).
+torch::Tensor gla_split(const torch::Tensor& x, const GlaGeometry& s) {
+  return split_into_chunks(x, s.chunk).reshape({s.B, s.H, s.N, s.n, s.sub, x.size(3)}).contiguous();
+}
+
+// (B, H, N, n, c, D) -> (B, H, L, D).
+torch::Tensor gla_merge(const torch::Tensor& x, const GlaGeometry& s) {
+  const auto flat = x.reshape({s.B, s.H, s.padded, x.size(-1)});
+  return s.padded == s.L ? flat : flat.narrow(2, 0, s.L).contiguous();
+}
+
+// LibTorch 1.13's CPU bmm multiplies the matrices of its batch one after another on one thread, and the
+// products here are thousands of small matrices (one per sub-chunk): on CPU the batch is split over the
+// intra-op threads. Anywhere else (or nested in a parallel region) it is the plain product.
+// a: (…, m, r), b: (…, r, p) with the same batch dimensions -> (…, m, p).
+torch::Tensor gla_matmul(const torch::Tensor& a, const torch::Tensor& b) {
+  if (!a.device().is_cpu() || at::get_num_threads() < 2 || at::in_parallel_region()) {
+    return torch::matmul(a, b);
+  }
+  const int64_t m = a.size(-2), r = a.size(-1), p = b.size(-1);
+  const auto a3 = a.reshape({-1, m, r});  // (batch, m, r)
+  const auto b3 = b.reshape({-1, r, p});  // (batch, r, p)
+  auto out = torch::empty({a3.size(0), m, p}, a.options());
+  const at::ThreadLocalState caller;  // grad and inference mode of the calling thread, for the workers
+  at::parallel_for(0, a3.size(0), 1, [&](int64_t begin, int64_t end) {
+    const at::ThreadLocalStateGuard same_modes(caller);
+    auto part = out.narrow(0, begin, end - begin);
+    at::bmm_out(part, a3.narrow(0, begin, end - begin), b3.narrow(0, begin, end - begin));
+  });
+  auto shape = a.sizes().vec();
+  shape.back() = p;
+  return out.view(shape);
+}
+
+// Within a sub-chunk the pairs (i, j), j < i, are visited by distance d = i - j (1 .. c - 1), each
+// distance over the whole sequence at once: position t pairs with t - d, and the pairs that cross a
+// sub-chunk boundary (t mod c < d) are computed but never read. The tensors are key-dimension-major,
+// (B, H, K, L), so that a weight per pair (B, H, 1, L - d) scales every key dimension with the positions
+// innermost and contiguous. The exponent of distance d, D_d(t) = G_t - G_{t-d} = g_t + … + g_{t-d+1}
+// (≤ 0, a sum of log gates: in log space, no cumulative decay subtracted), is D_{d-1} plus one gate.
+// The diagonal (weight q_i · k_i, decay 1) is kept apart, so that its terms cancel exactly in the gate's
+// gradient.
+
+// The values of distance d below the diagonals of the (…, c, c) matrices of all sub-chunks, m (B, H, N,
+// n, c, c), from or to the position-major (B, H, L - d) of the pairs (t, t - d), t ≥ d.
+void gla_pairs_into(torch::Tensor& m, const torch::Tensor& pair_values, int64_t d) {
+  const int64_t c = m.size(-1);
+  const auto by_position = torch::constant_pad_nd(pair_values, {d, 0});  // (B, H, L): t
+  m.diagonal(-d, -2, -1).copy_(by_position.view(m.sizes().slice(0, 5)).narrow(-1, d, c - d));
+}
+
+torch::Tensor gla_pairs_of(const torch::Tensor& m, int64_t d) {
+  const int64_t c = m.size(-1);
+  auto by_position = torch::zeros(m.sizes().slice(0, 5), m.options());  // (B, H, N, n, c): t
+  by_position.narrow(-1, d, c - d).copy_(m.diagonal(-d, -2, -1));
+  const auto flat = by_position.view({m.size(0), m.size(1), -1});  // (B, H, L)
+  return flat.narrow(-1, d, flat.size(-1) - d);                    // (B, H, L - d), 0 across sub-chunks
+}
+
+// The chunked form with a hand-written backward. Notation per chunk of n sub-chunks (a, b) of c positions:
+// G the within-chunk inclusive cumulative gate, G_end_a its value at the end of sub-chunk a, G_before_a
+// its value just before sub-chunk a (0 for the first; G_before_n is the chunk's end). Every exponent
+// below is a difference "later minus earlier" of G, so every factor is a decay ≤ 1 and nothing divides by
+// a cumulative decay.
+//   U_a = (k_a ⊙ e^{G_end_a - G})ᵀ v_a                  what sub-chunk a adds to the state, (K, V)
+//   Z_0 = 0, Z_{a+1} = diag(e^{G_end_a - G_before_a}) Z_a + U_a
+//                                                         the state entering a+1 from its own chunk
+//   S' = diag(e^{G_before_n}) S + Z_n                     the state at the chunk's start, chunk to chunk
+//   P_a = diag(e^{G_before_a}) S + Z_a                    the whole state entering sub-chunk a
+//   o_i = (q_i ⊙ e^{G_i - G_before_a})ᵀ P_a + Σ_{j ≤ i in a} [Σ_k q_ik k_jk e^{G_ik - G_jk}] v_j.
+// The inter-chunk state is thus factorised across sub-chunks: two short sequential passes of (K, V)
+// updates (over the n sub-chunks of every chunk at once, then over the N chunks), every other product is
+// batched over all sub-chunks; only within a sub-chunk are the weights formed pairwise.
+struct GlaChunked : public torch::autograd::Function<GlaChunked> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& q_in,
+                               const torch::Tensor& k_in, const torch::Tensor& v_in,
+                               const torch::Tensor& g_in, double scale, int64_t chunk_size) {
+    const auto s =
+        gla_geometry(q_in.size(0), q_in.size(1), q_in.size(2), q_in.size(3), v_in.size(3), chunk_size);
+    const int64_t B = s.B, H = s.H, N = s.N, n = s.n, c = s.sub, K = s.K, V = s.V;
+    const auto q = gla_split(q_in * scale, s);                                  // (B, H, N, n, c, K)
+    const auto k = gla_split(k_in, s);                                          // (B, H, N, n, c, K)
+    const auto v = gla_split(v_in, s);                                          // (B, H, N, n, c, V)
+    const auto G = split_into_chunks(g_in, s.chunk).cumsum(3).view(q.sizes());  // (B, H, N, n, c, K)
+
+    const auto G_end = G.select(4, c - 1);                              // (B, H, N, n, K)
+    const auto G_before = torch::constant_pad_nd(G_end, {0, 0, 1, 0});  // (B, H, N, n + 1, K)
+    const auto Gb = G_before.narrow(3, 0, n);                           // (B, H, N, n, K)
+    const auto q_in_decay = torch::exp(G - Gb.unsqueeze(4));            // (…, c, K)
+    const auto k_out_decay = torch::exp(G_end.unsqueeze(4) - G);        // (…, c, K)
+    const auto k_write = k * k_out_decay;                               // (…, c, K)
+    const auto U = gla_matmul(k_write.transpose(-1, -2), v);            // (B, H, N, n, K, V)
+
+    // The two sequential passes.
+    const auto sub_decay = torch::exp(G_end - Gb).unsqueeze(-1);  // (B, H, N, n, K, 1)
+    auto Z = torch::empty({B, H, N, n + 1, K, V}, v.options());   // (B, H, N, n + 1, K, V)
+    Z.select(3, 0).zero_();
+    for (int64_t a = 0; a < n; ++a) {
+      auto out = Z.select(3, a + 1);
+      torch::addcmul_out(out, U.select(3, a), sub_decay.select(3, a), Z.select(3, a));
+    }
+    const auto chunk_decay = torch::exp(G_before.select(3, n)).unsqueeze(-1);  // (B, H, N, K, 1)
+    auto S = torch::empty({B, H, N, K, V}, v.options());                       // (B, H, N, K, V)
+    S.select(2, 0).zero_();
+    for (int64_t i = 1; i < N; ++i) {
+      auto out = S.select(2, i);
+      torch::addcmul_out(out, Z.select(2, i - 1).select(2, n), chunk_decay.select(2, i - 1),
+                         S.select(2, i - 1));
+    }
+
+    // Both terms of o come from one product, [q_read | A] [P ; v], its factors written in place.
+    auto QA = torch::empty({B, H, N, n, c, K + c}, q.options());  // (B, H, N, n, c, K + c)
+    auto PV = torch::empty({B, H, N, n, K + c, V}, v.options());  // (B, H, N, n, K + c, V)
+    auto q_read = QA.narrow(-1, 0, K);                            // q_i ⊙ e^{G_i - G_before_a}
+    torch::mul_out(q_read, q, q_in_decay);
+    const auto before_decay = torch::exp(Gb).unsqueeze(-1);  // (B, H, N, n, K, 1)
+    auto P = PV.narrow(-2, 0, K);
+    torch::addcmul_out(P, Z.narrow(3, 0, n), before_decay, S.unsqueeze(3));
+    PV.narrow(-2, K, c).copy_(v);
+
+    // Within a sub-chunk, the pairs j < i by distance (above): A_{t, t-d} = Σ_k (q_tk e^{D_d(t)}) k_{t-d,k}.
+    const int64_t Lp = s.padded;
+    const auto qT = q.view({B, H, Lp, K}).transpose(2, 3).contiguous();  // (B, H, K, L)
+    const auto kT = k.view({B, H, Lp, K}).transpose(2, 3).contiguous();  // (B, H, K, L)
+    const auto gT = split_into_chunks(g_in, s.chunk).view({B, H, Lp, K}).transpose(2, 3).contiguous();
+    auto A = QA.narrow(-1, K, c);  // (B, H, N, n, c, c)
+    A.zero_();
+    std::vector<torch::Tensor> decays;                     // e^{D_d(t)}: (B, H, K, L - d) for d = 1 .. c - 1
+    auto exponent = gT.narrow(3, 1, Lp - 1).contiguous();  // D_1: (B, H, K, L - 1)
+    for (int64_t d = 1; d < c; ++d) {
+      const int64_t len = Lp - d;
+      auto next = d + 1 < c ? exponent.narrow(3, 1, len - 1) + gT.narrow(3, 1, len - 1) : torch::Tensor();
+      decays.push_back(exponent.exp_());  // the exponent itself is not needed again
+      const auto weights = qT.narrow(3, d, len) * kT.narrow(3, 0, len);  // (B, H, K, L - d)
+      gla_pairs_into(A, weights.mul_(decays.back()).sum(2), d);
+      exponent = next;
+    }
+    A.diagonal(0, -2, -1).copy_((q * k).sum(-1));
+
+    const auto o = gla_matmul(QA, PV);  // (B, H, N, n, c, V)
+
+    ctx->saved_data["q"] = q;
+    ctx->saved_data["k"] = k;
+    ctx->saved_data["v"] = v;
+    ctx->saved_data["q_in_decay"] = q_in_decay;
+    ctx->saved_data["k_out_decay"] = k_out_decay;
+    ctx->saved_data["k_write"] = k_write;
+    ctx->saved_data["sub_decay"] = sub_decay;
+    ctx->saved_data["chunk_decay"] = chunk_decay;
+    ctx->saved_data["before_decay"] = before_decay;
+    ctx->saved_data["qT"] = qT;
+    ctx->saved_data["kT"] = kT;
+    ctx->saved_data["decays"] = decays;
+    ctx->saved_data["QA"] = QA;
+    ctx->saved_data["PV"] = PV;
+    ctx->saved_data["scale"] = scale;
+    ctx->saved_data["chunk_size"] = chunk_size;
+    ctx->saved_data["L"] = s.L;
+    return gla_merge(o, s);
+  }
+
+  // The same structure run backwards: the state gradients flow from the last sub-chunk and chunk to the
+  // first (the two passes reversed), every other product is batched over sub-chunks. The gate's gradient
+  // needs no pass of its own: o depends on g only through the decays e^{G_i - G_j}, so with G the global
+  // cumulative gate, dG_t = q_t ⊙ dq_t - k_t ⊙ dk_t and dg_t = Σ_{s ≥ t} dG_s (fla's chunk GLA backward,
+  // fla/ops/gla/chunk.py, chunk_gla_bwd_dqkg).
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto& grad_o = grads[0];
+    if (!grad_o.defined()) {
+      return {torch::Tensor(), torch::Tensor(), torch::Tensor(),
+              torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    }
+    auto saved = [&](const char* name) { return ctx->saved_data[name].toTensor(); };
+    const auto q = saved("q"), k = saved("k"), v = saved("v");
+    const auto q_in_decay = saved("q_in_decay"), k_out_decay = saved("k_out_decay");
+    const auto k_write = saved("k_write"), sub_decay = saved("sub_decay"), chunk_decay = saved("chunk_decay");
+    const auto before_decay = saved("before_decay");
+    const auto qT = saved("qT"), kT = saved("kT");
+    const auto decays = ctx->saved_data["decays"].toTensorVector();
+    const auto QA = saved("QA"), PV = saved("PV");
+    const double scale = ctx->saved_data["scale"].toDouble();
+    const auto s = gla_geometry(q.size(0), q.size(1), ctx->saved_data["L"].toInt(), q.size(-1), v.size(-1),
+                                ctx->saved_data["chunk_size"].toInt());
+    const int64_t N = s.N, n = s.n, c = s.sub, K = s.K;
+    const auto dO = gla_split(grad_o, s);  // (B, H, N, n, c, V)
+
+    const auto dPV = gla_matmul(QA.transpose(-1, -2), dO);  // (…, K + c, V): [dP ; dv through A]
+    const auto dQA = gla_matmul(dO, PV.transpose(-1, -2));  // (…, c, K + c): [dq_read | dA]
+    const auto dP = dPV.narrow(-2, 0, K);                   // (B, H, N, n, K, V)
+    auto dq = dQA.narrow(-1, 0, K) * q_in_decay;            // (…, c, K)
+    const auto dA = dQA.narrow(-1, K, c);                   // (…, c, c)
+
+    // The two passes reversed: first over chunks (the state at each chunk's start), then over sub-chunks.
+    const auto dS = (before_decay * dP).sum(3);  // (B, H, N, K, V)
+    // dU_a is the gradient of Z_{a+1}: the last, Z_n, is the state leaving the chunk.
+    auto dU = torch::empty({s.B, s.H, N, n, K, s.V}, v.options());  // (B, H, N, n, K, V)
+    dU.select(2, N - 1).select(2, n - 1).zero_();
+    for (int64_t i = N - 2; i >= 0; --i) {
+      auto out = dU.select(2, i).select(2, n - 1);
+      torch::addcmul_out(out, dS.select(2, i + 1), chunk_decay.select(2, i + 1),
+                         dU.select(2, i + 1).select(2, n - 1));
+    }
+    for (int64_t a = n - 1; a >= 1; --a) {
+      auto out = dU.select(3, a - 1);
+      torch::addcmul_out(out, dP.select(3, a), sub_decay.select(3, a), dU.select(3, a));
+    }
+    auto dk = gla_matmul(v, dU.transpose(-1, -2)).mul_(k_out_decay);  // (…, c, K)
+    auto dv = gla_matmul(k_write, dU).add_(dPV.narrow(-2, K, c));     // (…, c, V)
+
+    // Within a sub-chunk, the pairs by distance, key-dimension-major like the forward.
+    const int64_t Lp = s.padded;
+    auto dqT = torch::zeros({s.B, s.H, K, Lp}, q.options());  // (B, H, K, L)
+    auto dkT = torch::zeros_like(dqT);                        // (B, H, K, L)
+    for (int64_t d = 1; d < c; ++d) {
+      const int64_t len = Lp - d;
+      const auto dA_d = decays[d - 1] * gla_pairs_of(dA, d).unsqueeze(2);  // (B, H, K, L - d)
+      dqT.narrow(3, d, len).addcmul_(dA_d, kT.narrow(3, 0, len));
+      dkT.narrow(3, 0, len).addcmul_(dA_d, qT.narrow(3, d, len));
+    }
+    dq.view({s.B, s.H, Lp, K}).add_(dqT.transpose(2, 3));
+    dk.view({s.B, s.H, Lp, K}).add_(dkT.transpose(2, 3));
+
+    // The gate, before the diagonal joins dq and dk: its terms (dA_ii q_i ⊙ k_i in both) cancel in dG.
+    const auto dG = torch::addcmul(q * dq, k, dk, -1);           // (B, H, N, n, c, K)
+    const auto dg = gla_merge(dG, s).flip(2).cumsum(2).flip(2);  // (B, H, L, K)
+    const auto dA_diag = dA.diagonal(0, -2, -1).unsqueeze(-1);   // (B, H, N, n, c, 1)
+    dq.addcmul_(dA_diag, k).mul_(scale);
+    dk.addcmul_(dA_diag, q);
+    return {gla_merge(dq, s), gla_merge(dk, s), gla_merge(dv, s), dg, torch::Tensor(), torch::Tensor()};
+  }
+};
 }  // namespace
 
-torch::Tensor gated_linear_attention(const torch::Tensor& q_in, const torch::Tensor& k_in,
-                                     const torch::Tensor& v_in, const torch::Tensor& g_in, double scale,
-                                     int64_t chunk_size) {
-  gla_check_inputs(q_in, k_in, v_in, g_in);
-  TORCH_CHECK(chunk_size >= 1 && (chunk_size < kGlaSubChunk || chunk_size % kGlaSubChunk == 0),
-              "gated_linear_attention: chunk_size must be below ", kGlaSubChunk, " or a multiple of it, got ",
-              chunk_size);
-  const int64_t B = q_in.size(0), H = q_in.size(1), L = q_in.size(2), K = q_in.size(3), V = v_in.size(3);
-  if (L == 0) {
-    return torch::zeros({B, H, 0, V}, v_in.options());
+torch::Tensor gated_linear_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                     const torch::Tensor& g, double scale, int64_t chunk_size) {
+  gla_check_inputs(q, k, v, g);
+  TORCH_CHECK(chunk_size >= 1 && (chunk_size < kGlaChunkUnit || chunk_size % kGlaChunkUnit == 0),
+              "gated_linear_attention: chunk_size must be below ", kGlaChunkUnit,
+              " or a multiple of it, got ", chunk_size);
+  if (q.size(2) == 0) {
+    return torch::zeros({q.size(0), q.size(1), 0, v.size(3)}, v.options());
   }
-  const int64_t sub = std::min(chunk_size, kGlaSubChunk);
-  // A sequence shorter than a chunk is padded only to whole sub-chunks.
-  const int64_t chunk = std::min(chunk_size, (L + sub - 1) / sub * sub);
-  const int64_t padded = (L + chunk - 1) / chunk * chunk;
-  const int64_t N = padded / chunk, n = chunk / sub;
-
-  // Zeros at the end: q = k = v = 0 add nothing, g = 0 is the inert gate (α = 1).
-  const auto q = split_into_chunks(q_in, chunk) * scale;
-  const auto k = split_into_chunks(k_in, chunk);
-  const auto v = split_into_chunks(v_in, chunk);
-  // G_i = Σ_{t ≤ i} g_t within the chunk (inclusive): position i has decayed by exp(G_i) since the
-  // chunk's start, and key j reaches query i ≥ j with exp(G_i - G_j).
-  const auto G = split_into_chunks(g_in, chunk).cumsum(3);  // (B, H, N, C, K)
-  const auto G_last = G.select(3, chunk - 1);               // (B, H, N, K)
-
-  // Inter-chunk: each chunk's contribution to the state at its end, k_j ⊙ exp(G_last - G_j) (exponent ≤
-  // 0), then the states carried over chunks, S ← diag(exp(G_last)) S + Kᵀ V.
-  const auto kv =
-      torch::matmul((k * torch::exp(G_last.unsqueeze(3) - G)).transpose(-1, -2), v);  // (B,H,N,K,V)
-  const auto chunk_decay = torch::exp(G_last).unsqueeze(-1);                          // (B,H,N,K,1)
-  std::vector<torch::Tensor> starts;
-  starts.reserve(N);
-  auto state = torch::zeros({B, H, K, V}, v.options());
-  for (int64_t c = 0; c < N; ++c) {
-    starts.push_back(state);
-    if (c + 1 < N) {
-      state = chunk_decay.select(2, c) * state + kv.select(2, c);
-    }
-  }
-  const auto state_at_start = torch::stack(starts, 2);        // (B, H, N, K, V)
-  auto o = torch::matmul(q * torch::exp(G), state_at_start);  // (B, H, N, C, V)
-
-  // Across sub-chunks: for query i in sub-chunk a and key j in an earlier sub-chunk, with R_a = G at
-  // the first position of sub-chunk a, exp(G_i - G_j) = exp(G_i - R_a) · exp(R_a - G_j), both ≤ 1.
-  // Keys at or after sub-chunk a get exponent -inf (weight 0), so exp never sees a positive exponent.
-  const auto Gs = G.view({B, H, N, n, sub, K});
-  const auto R = Gs.select(4, 0).unsqueeze(4);                           // (B, H, N, n, 1, K)
-  const auto q_rel = q.view({B, H, N, n, sub, K}) * torch::exp(Gs - R);  // (B, H, N, n, c, K)
-  const auto key_position =
-      torch::arange(chunk, torch::TensorOptions().dtype(torch::kLong).device(q.device()));
-  const auto sub_start = torch::arange(n, key_position.options()) * sub;
-  const auto later_key =
-      (key_position.view({1, chunk}) >= sub_start.view({n, 1})).view({n, chunk, 1});  // (n, C, 1)
-  const auto key_exponent =
-      (R - G.unsqueeze(3))
-          .masked_fill_(later_key, -std::numeric_limits<double>::infinity());  // (B,H,N,n,C,K)
-  const auto k_rel = k.unsqueeze(3) * torch::exp(key_exponent);                // (B,H,N,n,C,K)
-  const auto across = torch::matmul(q_rel, k_rel.transpose(-1, -2)).view({B, H, N, chunk, chunk});
-  o = o + torch::matmul(across, v);
-
-  // Within a sub-chunk: pairwise in log space, A_ij = Σ_k q_ik k_jk exp(G_ik - G_jk) for j ≤ i (the
-  // exponent masked to -inf above the diagonal, where it would be positive). The masks are applied in
-  // place on the fresh differences: no copy of the largest intermediate, (B, H, L, c, K).
-  const auto i_pos = torch::arange(sub, key_position.options());
-  const auto above = (i_pos.view({sub, 1}) < i_pos.view({1, sub})).view({sub, sub, 1});  // (c, c, 1): j > i
-  const auto pair_exponent =
-      (Gs.unsqueeze(5) - Gs.unsqueeze(4))
-          .masked_fill_(above, -std::numeric_limits<double>::infinity());  // (…, c, c, K)
-  const auto qs = q.view({B, H, N, n, sub, K});
-  const auto ks = k.view({B, H, N, n, sub, K});
-  const auto within =
-      (qs.unsqueeze(5) * ks.unsqueeze(4) * torch::exp(pair_exponent)).sum(-1);  // (…, n, c, c)
-  o = o + torch::matmul(within, v.view({B, H, N, n, sub, V})).view({B, H, N, chunk, V});
-
-  o = o.view({B, H, padded, V});
-  return padded == L ? o : o.narrow(2, 0, L);
+  return GlaChunked::apply(q, k, v, g, scale, chunk_size);
 }
 
 torch::Tensor gated_linear_attention_reference(const torch::Tensor& q, const torch::Tensor& k,

@@ -104,6 +104,68 @@ INSTANTIATE_TEST_SUITE_P(Lengths, GatedLinearAttention,
                                            std::make_tuple(150, 64, true), std::make_tuple(45, 32, true),
                                            std::make_tuple(23, 4, true)));
 
+// The hand-written backward at more shapes: chunk sizes whose sub-chunks are the chunk itself (1, 12) or
+// several per chunk (48: 6 sub-chunks of 8), with only some inputs requiring gradients, and strided
+// inputs (heads split off the channels, as the mixer passes them).
+TEST(GatedLinearAttentionBackward, MatchesTheRecurrenceForOddChunksAndPartialGradients) {
+  for (const int64_t chunk : {1, 12, 48}) {
+    const auto in = gla_inputs(61, false);
+    const auto q = in.q.detach();  // no gradient wanted for q
+    gla_compare(
+        in,
+        [&](const GlaInputs& x) {
+          return gated_linear_attention(q, x.k, x.v, x.g, 0.7, chunk) + 0 * x.q.sum();
+        },
+        [&](const GlaInputs& x) {
+          return gated_linear_attention_reference(q, x.k, x.v, x.g, 0.7) + 0 * x.q.sum();
+        },
+        1e-10);
+  }
+  // (B, L, H·K) channels viewed as heads: (B, H, L, K) with L not the second-innermost stride.
+  torch::manual_seed(3);
+  const int64_t B = 2, L = 77, H = 3, K = 5, V = 4;
+  auto channels = [&](int64_t dim) {
+    return torch::randn({B, L, H * dim}, torch::kDouble).requires_grad_(true);
+  };
+  const auto qc = channels(K), kc = channels(K), vc = channels(V);
+  const auto gc = (torch::log_sigmoid(torch::randn({B, L, H * K}, torch::kDouble)) / 8).requires_grad_(true);
+  auto heads = [&](const torch::Tensor& x, int64_t dim) { return x.view({B, L, H, dim}).transpose(1, 2); };
+  const auto o = gated_linear_attention(heads(qc, K), heads(kc, K), heads(vc, V), heads(gc, K), 0.3, 32);
+  const auto o_ref =
+      gated_linear_attention_reference(heads(qc, K), heads(kc, K), heads(vc, V), heads(gc, K), 0.3);
+  gla_expect_close(o, o_ref, 1e-10, "strided output");
+  const auto weights = torch::randn_like(o_ref);
+  const auto grads = torch::autograd::grad({(o * weights).sum()}, {qc, kc, vc, gc});
+  const auto grads_ref = torch::autograd::grad({(o_ref * weights).sum()}, {qc, kc, vc, gc});
+  for (size_t i = 0; i < grads.size(); ++i) {
+    gla_expect_close(grads[i], grads_ref[i], 1e-10, "strided grad " + std::to_string(i));
+  }
+}
+
+// The batched products split over the intra-op threads on CPU: one thread and two give the same result.
+TEST(GatedLinearAttentionBackward, SameOnOneThreadAndTwo) {
+  const auto in = gla_inputs(130, true, torch::kFloat);
+  const int threads = torch::get_num_threads();
+  auto run = [&](int n) {
+    torch::set_num_threads(n);
+    const auto o = gated_linear_attention(in.q, in.k, in.v, in.g, 0.5, 64);
+    auto grads = torch::autograd::grad({(o * o).sum()}, gla_all(in));
+    grads.push_back(o.detach());
+    return grads;
+  };
+  const auto one = run(1), two = run(2);
+  {
+    // The worker threads run in the caller's modes: under inference mode they write inference tensors.
+    const c10::InferenceMode inference;
+    const auto o = gated_linear_attention(in.q, in.k, in.v, in.g, 0.5, 64);
+    gla_expect_close(o, one.back(), 1e-6, "inference mode");
+  }
+  torch::set_num_threads(threads);
+  for (size_t i = 0; i < one.size(); ++i) {
+    gla_expect_close(two[i], one[i], 1e-6, "threads " + std::to_string(i));
+  }
+}
+
 // The reason for the secondary chunking: with g ≈ -5 the cumulative decay over a chunk of 64 is e^-320,
 // so the first-level factorisation (q ⊙ e^G)(k ⊙ e^-G)ᵀ gives 0 · inf in float. The chunked kernel stays
 // finite and equals the recurrence (checked in float against double above; here the blow-up itself).

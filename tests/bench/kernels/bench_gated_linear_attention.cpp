@@ -1,5 +1,5 @@
 // Gated linear attention at the shapes of a d_model 64-128 GLA mixer (batch 16, 4 heads, K = V = 16):
-// the chunked kernel (chunk 64, sub-chunk 16) against the step-by-step plain-torch recurrence, forward
+// the chunked kernel (chunk 64, sub-chunks of 8) against the step-by-step plain-torch recurrence, forward
 // + backward. Arg: sequence length L.
 
 #include "kernels/gated_linear_attention.h"
