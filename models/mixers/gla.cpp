@@ -107,7 +107,7 @@ GlaImpl::GlaImpl(const GlaOptions& options) : m_options(options) {
                   std::to_string(options.conv_size()) + "/" + std::to_string(options.gate_low_rank_dim()),
                   "must both be positive");
   }
-  // The kernel's sub-chunks are 16 positions (kernels/gated_linear_attention.h).
+  // The kernel's chunk rule (kernels/gated_linear_attention.h): below 16, or a multiple of 16.
   if (options.chunk_size() < 1 || (options.chunk_size() > 16 && options.chunk_size() % 16 != 0)) {
     refuse_option("gla", "chunk_size", std::to_string(options.chunk_size()),
                   "must be from 1 to 16 or a multiple of 16");
