@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "kernels/gated_causal_conv.h"
+
 namespace zoolab {
 
 BaseConvImpl::BaseConvImpl(const BaseConvOptions& options) : m_options(options) {
@@ -26,6 +28,12 @@ BaseConvImpl::BaseConvImpl(const BaseConvOptions& options) : m_options(options) 
 torch::Tensor BaseConvImpl::forward(const torch::Tensor& u) {
   if (capturing()) {
     capture("filter", conv->filter(u.size(1)));  // (D, K)
+  }
+  if (!m_options.use_act()) {
+    if (const auto [taps, bias] = conv->causal_taps(u); taps.defined()) {
+      // conv(u) ⊙ (W u + b) + u in one fused pass (kernels/gated_causal_conv.h).
+      return kernels::gated_causal_conv(u, projection(u), taps, bias, /*residual=*/true);  // (B, L, D)
+    }
   }
   auto u_conv = conv->forward(u);  // (B, L, D)
   auto u_proj = projection(u);     // (B, L, D)

@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "kernels/causal_depthwise_conv.h"
 #include "kernels/fft_conv.h"
 
 namespace zoolab {
@@ -27,6 +28,20 @@ torch::Tensor long_conv_with_skip(const torch::Tensor& u, const torch::Tensor& k
   return y.transpose(1, 2);                                                                   // (B, L, D)
 }
 
+// Where the fused depthwise loop (kernels/causal_depthwise_conv.h) serves a long convolution: CPU
+// tensors at lengths where its O(L²) sum is faster than the FFT (kernels::kToeplitzMaxLen).
+bool fused_long_conv(const torch::Tensor& u) {
+  return u.device().is_cpu() && u.size(1) <= kernels::kToeplitzMaxLen;
+}
+
+// A causal filter (D, >= L) with the skip term + u as one more unit tap at lag 0: (D, L) taps by lag.
+torch::Tensor taps_with_skip(const torch::Tensor& u, const torch::Tensor& k) {
+  const int64_t seq_len = u.size(1);
+  auto impulse = torch::zeros({seq_len}, u.options());  // (L): 1 at lag 0
+  impulse[0] = 1.0;
+  return k.narrow(1, 0, seq_len).to(u.scalar_type()) + impulse;
+}
+
 }  // namespace
 
 ShortConvolutionImpl::ShortConvolutionImpl(int64_t d_model, int64_t kernel_size)
@@ -43,8 +58,20 @@ ShortConvolutionImpl::ShortConvolutionImpl(int64_t d_model, int64_t kernel_size)
 
 torch::Tensor ShortConvolutionImpl::forward(const torch::Tensor& u) {
   const int64_t seq_len = u.size(1);
+  if (const auto [taps, bias] = causal_taps(u); taps.defined()) {
+    return kernels::causal_depthwise_conv(u, taps, bias);  // (B, L, D)
+  }
   // Padding k-1 on both sides, then keeping the first L outputs, makes the convolution causal.
   return conv(u.transpose(1, 2)).narrow(2, 0, seq_len).transpose(1, 2);  // (B, L, D)
+}
+
+std::pair<torch::Tensor, torch::Tensor> ShortConvolutionImpl::causal_taps(const torch::Tensor& u) {
+  if (!u.device().is_cpu()) {
+    return {};
+  }
+  // The same causal sum in the (B, L, D) layout without padding or copies; Conv1d's last tap
+  // multiplies the current position, so the taps by lag are its weights reversed.
+  return {conv->weight.squeeze(1).flip({1}), conv->bias};  // (D, K), (D)
 }
 
 LongConvolutionImpl::LongConvolutionImpl(int64_t d_model, int64_t l_max) : m_d_model(d_model) {
@@ -53,8 +80,19 @@ LongConvolutionImpl::LongConvolutionImpl(int64_t d_model, int64_t l_max) : m_d_m
 
 torch::Tensor LongConvolutionImpl::forward(const torch::Tensor& u) {
   check_length("long convolution", u.size(1), filter_.size(1));
+  if (const auto [taps, bias] = causal_taps(u); taps.defined()) {
+    return kernels::causal_depthwise_conv(u, taps);  // (B, L, D)
+  }
   // Zoology hands the whole l_max filter to fft_conv: shorter sequences see wrapped-around taps.
   return long_conv_with_skip(u, filter_, /*whole_filter=*/true);
+}
+
+std::pair<torch::Tensor, torch::Tensor> LongConvolutionImpl::causal_taps(const torch::Tensor& u) {
+  // Only at l_max is Zoology's whole-filter convolution causal (no wrapped taps).
+  if (!fused_long_conv(u) || u.size(1) != filter_.size(1)) {
+    return {};
+  }
+  return {taps_with_skip(u, filter_), torch::Tensor()};
 }
 
 PositionalEmbeddingImpl::PositionalEmbeddingImpl(int64_t emb_dim, int64_t seq_len) {
@@ -92,7 +130,17 @@ torch::Tensor ImplicitLongConvolutionImpl::filter(int64_t seq_len) {
 }
 
 torch::Tensor ImplicitLongConvolutionImpl::forward(const torch::Tensor& u) {
+  if (const auto [taps, bias] = causal_taps(u); taps.defined()) {
+    return kernels::causal_depthwise_conv(u, taps);  // (B, L, D)
+  }
   return long_conv_with_skip(u, filter(u.size(1)), /*whole_filter=*/false);
+}
+
+std::pair<torch::Tensor, torch::Tensor> ImplicitLongConvolutionImpl::causal_taps(const torch::Tensor& u) {
+  if (!fused_long_conv(u)) {
+    return {};
+  }
+  return {taps_with_skip(u, filter(u.size(1))), torch::Tensor()};
 }
 
 }  // namespace zoolab

@@ -6,7 +6,9 @@
 
 #include <torch/torch.h>
 
+#include "kernels/causal_depthwise_conv.h"
 #include "kernels/fft_conv.h"
+#include "kernels/gated_causal_conv.h"
 #include "models/mixers/convolution.h"
 #include "models/mixers/option_error.h"
 
@@ -135,6 +137,9 @@ torch::Tensor HyenaImpl::forward(const torch::Tensor& u) {
                                 "; raise the mixer's l_max");
   }
   const int64_t d = m_options.d_model();
+  if (u.device().is_cpu() && seq_len <= kernels::kToeplitzMaxLen) {
+    return forward_cpu(u);
+  }
   auto x = in_proj(u).transpose(1, 2);        // (B, 3D, L)
   x = short_filter(x).narrow(2, 0, seq_len);  // (B, 3D, L)
   // chunk, not three narrows: its backward is one cat, theirs three zero-filled (B, 3D, L) tensors.
@@ -147,6 +152,28 @@ torch::Tensor HyenaImpl::forward(const torch::Tensor& u) {
   capture("filter", k);
   auto y = kernels::causal_fft_conv(v, k) + v * filter_fn->bias.view({1, d, 1});  // (B, D, L)
   return out_proj((y * x2).transpose(1, 2));                                      // (B, L, D) post-gating
+}
+
+torch::Tensor HyenaImpl::forward_cpu(const torch::Tensor& u) {
+  const int64_t seq_len = u.size(1), d = m_options.d_model();
+  // The same operations as forward, in the (B, L, ·) layout the projections produce: the short
+  // filter's taps by lag are its Conv1d weights reversed, and the skip term bias ⊙ v is the long
+  // filter's lag-0 tap plus bias, so both are causal depthwise convolutions (the long one fused with
+  // its gates when dropout is off).
+  auto x = kernels::causal_depthwise_conv(in_proj(u), short_filter->weight.squeeze(1).flip({1}),
+                                          short_filter->bias);  // (B, L, 3D)
+  const auto k = filter_fn->filter(seq_len);                    // (D, L)
+  capture("filter", k);
+  const auto taps =
+      (k + torch::constant_pad_nd(filter_fn->bias.view({d, 1}), {0, seq_len - 1}, 0.0)).to(x.scalar_type());
+  if (!dropout->is_training() || m_options.dropout() == 0.0) {
+    // x2 ⊙ (K ⋆ (x1 ⊙ v)) read straight from the three streams (kernels/gated_causal_conv.h).
+    return out_proj(kernels::hyena_gated_conv(x, taps));  // (B, L, D) post-gating
+  }
+  const auto streams = x.chunk(kProjections, 2);  // 3 × (B, L, D)
+  const auto &x1 = streams[0], &x2 = streams[1];
+  auto v = dropout(streams[2] * x1);                              // (B, L, D) pre-gating
+  return out_proj(kernels::causal_depthwise_conv(v, taps) * x2);  // (B, L, D) post-gating
 }
 
 MixerSpec hyena_spec() {

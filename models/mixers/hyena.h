@@ -92,6 +92,10 @@ class HyenaImpl : public MixerImpl {
   torch::nn::Dropout dropout{nullptr};
 
  private:
+  // forward for CPU tensors of length <= kernels::kToeplitzMaxLen: the same sums without leaving the
+  // (B, L, ·) layout (kernels/causal_depthwise_conv.h).
+  torch::Tensor forward_cpu(const torch::Tensor& u);
+
   HyenaOptions m_options;
 };
 TORCH_MODULE(Hyena);

@@ -1,0 +1,228 @@
+#include "kernels/causal_depthwise_conv.h"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include "kernels/causal_depthwise_conv_loops.h"
+
+namespace zoolab::kernels {
+namespace {
+
+using conv_loops::row_tap_sum;
+
+// One example's operands. Rows (positions) of x and dy are `*_row` elements apart, channels contiguous;
+// taps_t is the (K, C) transpose of the taps, y/dx/dtaps contiguous.
+template <typename T>
+struct ConvArgs {
+  const T* x = nullptr;
+  int64_t x_batch = 0, x_row = 0;
+  const T* dy = nullptr;
+  int64_t dy_batch = 0, dy_row = 0;
+  const T* taps_t = nullptr;  // (K, C)
+  const T* bias = nullptr;    // (C) or null
+  T* out = nullptr;           // y or dx: (B, L, C) contiguous
+  int64_t len = 0, channels = 0, taps = 0;
+};
+
+// y[b, t] = bias + Σ_{j <= min(t, K-1)} taps[j] ⊙ x[b, t-j]: the taps walk x backwards from row t.
+struct ForwardExamples {
+  template <typename T>
+  static ZOOLAB_CONV_INLINE void run(const ConvArgs<T>& a, int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      const T* x = a.x + b * a.x_batch;
+      T* y = a.out + b * a.len * a.channels;
+      for (int64_t t = 0; t < a.len; ++t) {
+        row_tap_sum(a.taps_t, x + t * a.x_row, -a.x_row, std::min(t + 1, a.taps), a.channels, a.bias,
+                    y + t * a.channels);
+      }
+    }
+  }
+};
+
+// dx[b, s] = Σ_{j <= min(K-1, L-1-s)} taps[j] ⊙ dy[b, s+j]: the adjoint walks dy forwards from row s.
+struct GradInputExamples {
+  template <typename T>
+  static ZOOLAB_CONV_INLINE void run(const ConvArgs<T>& a, int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      const T* dy = a.dy + b * a.dy_batch;
+      T* dx = a.out + b * a.len * a.channels;
+      for (int64_t s = 0; s < a.len; ++s) {
+        row_tap_sum<T>(a.taps_t, dy + s * a.dy_row, a.dy_row, std::min(a.len - s, a.taps), a.channels,
+                       nullptr, dx + s * a.channels);
+      }
+    }
+  }
+};
+
+// dtaps[j] += Σ_{t >= j} dy[b, t] ⊙ x[b, t-j] over the examples, into a (K, C) partial sum.
+struct GradTapsExamples {
+  template <typename T>
+  static ZOOLAB_CONV_INLINE void run(const ConvArgs<T>& a, int64_t begin, int64_t end, T* partial,
+                                     T* partial_bias) {
+    const int64_t used = std::min(a.taps, a.len);
+    for (int64_t b = begin; b < end; ++b) {
+      const T* dy = a.dy + b * a.dy_batch;
+      conv_loops::correlate_example(a.x + b * a.x_batch, a.x_row, dy, a.dy_row, a.len, a.channels, used,
+                                    partial);
+      if (partial_bias) {  // dbias += Σ_t dy[b, t], while the rows are in cache
+        for (int64_t t = 0; t < a.len; ++t) {
+          for (int64_t c = 0; c < a.channels; ++c) {
+            partial_bias[c] += dy[t * a.dy_row + c];
+          }
+        }
+      }
+    }
+  }
+};
+
+// The loops read channels with unit stride; anything else is copied once.
+torch::Tensor unit_channel_stride(const torch::Tensor& t) {
+  return t.stride(2) == 1 ? t : t.contiguous();
+}
+
+// Examples per parallel task: enough work per task that small inputs stay on one thread.
+int64_t conv_grain(int64_t len, int64_t channels, int64_t taps) {
+  return std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, len * channels * std::min(taps, len)));
+}
+
+template <typename T>
+ConvArgs<T> make_conv_args(const torch::Tensor& x, const torch::Tensor& taps_t, int64_t taps) {
+  ConvArgs<T> a;
+  a.x = x.data_ptr<T>();
+  a.x_batch = x.stride(0);
+  a.x_row = x.stride(1);
+  a.taps_t = taps_t.data_ptr<T>();
+  a.len = x.size(1);
+  a.channels = x.size(2);
+  a.taps = taps;
+  return a;
+}
+
+torch::Tensor conv_forward_cpu(const torch::Tensor& x, const torch::Tensor& taps, const torch::Tensor& bias) {
+  const auto taps_t = taps.t().contiguous();  // (K, C)
+  const auto bias_c = bias.defined() ? bias.contiguous() : bias;
+  auto y = torch::empty(x.sizes(), x.options());  // (B, L, C)
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "causal_depthwise_conv_forward", [&] {
+    auto a = make_conv_args<scalar_t>(x, taps_t, taps.size(1));
+    a.bias = bias_c.defined() ? bias_c.data_ptr<scalar_t>() : nullptr;
+    a.out = y.data_ptr<scalar_t>();
+    at::parallel_for(0, x.size(0), conv_grain(a.len, a.channels, a.taps), [&](int64_t begin, int64_t end) {
+      conv_loops::run_best_isa<ForwardExamples>(a, begin, end);
+    });
+  });
+  return y;
+}
+
+torch::Tensor conv_grad_input_cpu(const torch::Tensor& dy, const torch::Tensor& taps) {
+  const auto taps_t = taps.t().contiguous();  // (K, C)
+  auto dx = torch::empty(dy.sizes(), dy.options());
+  AT_DISPATCH_FLOATING_TYPES(dy.scalar_type(), "causal_depthwise_conv_grad_input", [&] {
+    auto a = make_conv_args<scalar_t>(dy, taps_t, taps.size(1));
+    a.dy = dy.data_ptr<scalar_t>();
+    a.dy_batch = dy.stride(0);
+    a.dy_row = dy.stride(1);
+    a.out = dx.data_ptr<scalar_t>();
+    at::parallel_for(0, dy.size(0), conv_grain(a.len, a.channels, a.taps), [&](int64_t begin, int64_t end) {
+      conv_loops::run_best_isa<GradInputExamples>(a, begin, end);
+    });
+  });
+  return dx;
+}
+
+// The gradients of the taps (C, K) and, with_bias, of the bias (C). Each task sums its own examples
+// into its own partials; the partials are added at the end, so the result does not depend on the
+// order the tasks run in.
+std::pair<torch::Tensor, torch::Tensor> conv_grad_params_cpu(const torch::Tensor& dy, const torch::Tensor& x,
+                                                             int64_t n_taps, bool with_bias) {
+  const int64_t batch = x.size(0), channels = x.size(2);
+  const int64_t tasks = std::max<int64_t>(1, std::min<int64_t>(batch, at::get_num_threads()));
+  // (tasks, K + 1, C): rows 0..K-1 the taps, row K the bias.
+  auto partials = torch::zeros({tasks, n_taps + 1, channels}, x.options());
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "causal_depthwise_conv_grad_params", [&] {
+    auto a = make_conv_args<scalar_t>(x, x, n_taps);  // taps_t unused here
+    a.dy = dy.data_ptr<scalar_t>();
+    a.dy_batch = dy.stride(0);
+    a.dy_row = dy.stride(1);
+    scalar_t* p = partials.data_ptr<scalar_t>();
+    at::parallel_for(0, tasks, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t task = begin; task < end; ++task) {
+        const int64_t first = batch * task / tasks, last = batch * (task + 1) / tasks;
+        scalar_t* partial = p + task * (n_taps + 1) * channels;
+        scalar_t* partial_bias = with_bias ? partial + n_taps * channels : nullptr;
+        conv_loops::run_best_isa<GradTapsExamples>(a, first, last, partial, partial_bias);
+      }
+    });
+  });
+  const auto total = partials.sum(0);  // (K + 1, C)
+  return {total.narrow(0, 0, n_taps).t(), with_bias ? total.select(0, n_taps) : torch::Tensor()};
+}
+
+class CausalDepthwiseConv : public torch::autograd::Function<CausalDepthwiseConv> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& taps, const torch::Tensor& bias) {
+    ctx->save_for_backward({x, taps});
+    return conv_forward_cpu(x, taps, bias.numel() > 0 ? bias : torch::Tensor());
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &x = saved[0], &taps = saved[1];
+    const auto dy = unit_channel_stride(grad_outputs[0]);  // (B, L, C)
+    torch::Tensor grad_x, grad_taps, grad_bias;
+    if (ctx->needs_input_grad(0)) {
+      grad_x = conv_grad_input_cpu(dy, taps);
+    }
+    if (ctx->needs_input_grad(1) || ctx->needs_input_grad(2)) {
+      std::tie(grad_taps, grad_bias) = conv_grad_params_cpu(dy, x, taps.size(1), ctx->needs_input_grad(2));
+      if (!ctx->needs_input_grad(1)) {
+        grad_taps = torch::Tensor();
+      }
+    }
+    return {grad_x, grad_taps, grad_bias};
+  }
+};
+
+void check_conv_shapes(const torch::Tensor& x, const torch::Tensor& taps, const torch::Tensor& bias) {
+  TORCH_CHECK(x.dim() == 3, "causal_depthwise_conv: x must be (B, L, C), got ", x.sizes());
+  TORCH_CHECK(taps.dim() == 2 && taps.size(0) == x.size(2) && taps.size(1) >= 1,
+              "causal_depthwise_conv: taps must be (C, K) with C = ", x.size(2), " and K >= 1, got ",
+              taps.sizes());
+  TORCH_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == x.size(2)),
+              "causal_depthwise_conv: bias must be (C) with C = ", x.size(2), ", got ", bias.sizes());
+}
+
+}  // namespace
+
+torch::Tensor causal_depthwise_conv(const torch::Tensor& x, const torch::Tensor& taps,
+                                    const torch::Tensor& bias) {
+  check_conv_shapes(x, taps, bias);
+  const auto dtype = x.scalar_type();
+  const bool fast = x.device().is_cpu() && taps.device().is_cpu() &&
+                    (dtype == torch::kFloat || dtype == torch::kDouble) && taps.scalar_type() == dtype &&
+                    (!bias.defined() || (bias.device().is_cpu() && bias.scalar_type() == dtype));
+  if (!fast || x.numel() == 0) {
+    return causal_depthwise_conv_reference(x, taps, bias);
+  }
+  // LibTorch 1.13's custom functions take no undefined inputs: no bias travels as an empty tensor.
+  return CausalDepthwiseConv::apply(unit_channel_stride(x), taps, bias.defined() ? bias : x.new_empty({0}));
+}
+
+torch::Tensor causal_depthwise_conv_reference(const torch::Tensor& x, const torch::Tensor& taps,
+                                              const torch::Tensor& bias) {
+  check_conv_shapes(x, taps, bias);
+  const int64_t len = x.size(1);
+  auto y = x * taps.select(1, 0);  // (B, L, C)
+  for (int64_t lag = 1; lag < std::min(taps.size(1), len); ++lag) {
+    // y[:, t] += taps[:, lag] · x[:, t - lag] for t >= lag: x shifted down by `lag` rows.
+    y = y + torch::constant_pad_nd(x.narrow(1, 0, len - lag) * taps.select(1, lag), {0, 0, lag, 0}, 0.0);
+  }
+  return bias.defined() ? y + bias : y;
+}
+
+}  // namespace zoolab::kernels

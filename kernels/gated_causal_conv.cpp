@@ -1,0 +1,353 @@
+#include "kernels/gated_causal_conv.h"
+
+#include <algorithm>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include "kernels/causal_depthwise_conv.h"
+#include "kernels/causal_depthwise_conv_loops.h"
+
+namespace zoolab::kernels {
+namespace {
+
+// A (B, L, C) operand: element (b, t, c) at data[b·batch + t·row + c].
+template <typename T>
+struct GatedRows {
+  T* data = nullptr;
+  int64_t batch = 0, row = 0;
+  T* example(int64_t b) const { return data + b * batch; }
+};
+
+template <typename T>
+GatedRows<T> gated_rows(const torch::Tensor& t, int64_t offset = 0) {
+  return {t.data_ptr<std::remove_const_t<T>>() + offset, t.stride(0), t.stride(1)};
+}
+
+// z = g ⊙ (bias + taps ⋆ (a ⊙ b)) [+ a], b optional. Forward writes z and the convolution c (kept
+// for the backward); the backward writes da, db, dg and adds into (K, C) and (C) partial sums.
+template <typename T>
+struct GatedArgs {
+  GatedRows<const T> a, b, g, dz;  // b.data null: no product stream
+  GatedRows<T> z, c, da, db, dg;
+  const T* taps_t = nullptr;  // (K, C)
+  const T* bias = nullptr;    // (C) or null
+  bool residual = false;
+  int64_t len = 0, channels = 0, taps = 0;
+};
+
+// The convolved stream of one example: a ⊙ b into `buffer`, or a itself.
+template <typename T>
+ZOOLAB_CONV_INLINE const T* gated_conv_input(const GatedArgs<T>& p, int64_t b, T* buffer, int64_t* row) {
+  const T* a = p.a.example(b);
+  if (!p.b.data) {
+    *row = p.a.row;
+    return a;
+  }
+  const T* bb = p.b.example(b);
+  for (int64_t t = 0; t < p.len; ++t) {
+    for (int64_t c = 0; c < p.channels; ++c) {
+      buffer[t * p.channels + c] = a[t * p.a.row + c] * bb[t * p.b.row + c];
+    }
+  }
+  *row = p.channels;
+  return buffer;
+}
+
+struct GatedForward {
+  template <typename T>
+  static ZOOLAB_CONV_INLINE void run(const GatedArgs<T>& p, int64_t begin, int64_t end, T* buffer) {
+    const int64_t ch = p.channels;
+    for (int64_t b = begin; b < end; ++b) {
+      int64_t v_row = 0;
+      const T* v = gated_conv_input(p, b, buffer, &v_row);
+      T* c = p.c.example(b);
+      for (int64_t t = 0; t < p.len; ++t) {
+        conv_loops::row_tap_sum(p.taps_t, v + t * v_row, -v_row, std::min(t + 1, p.taps), ch, p.bias,
+                                c + t * ch);
+      }
+      const T* g = p.g.example(b);
+      const T* a = p.a.example(b);
+      T* z = p.z.example(b);
+      for (int64_t t = 0; t < p.len; ++t) {
+        for (int64_t k = 0; k < ch; ++k) {
+          z[t * ch + k] = g[t * p.g.row + k] * c[t * ch + k] + (p.residual ? a[t * p.a.row + k] : T(0));
+        }
+      }
+    }
+  }
+};
+
+// dc = dz ⊙ g and dg = dz ⊙ c; dv = the adjoint convolution of dc; da = dv ⊙ b (+ dz), db = dv ⊙ a;
+// dtaps[j] += Σ_t dc[t] ⊙ v[t-j]; dbias += Σ_t dc[t]. buffer: three (L, C) scratch rows.
+struct GatedBackward {
+  template <typename T>
+  static ZOOLAB_CONV_INLINE void run(const GatedArgs<T>& p, int64_t begin, int64_t end, T* buffer,
+                                     T* partial_taps, T* partial_bias) {
+    const int64_t ch = p.channels, len = p.len, plane = len * ch;
+    T* dc = buffer;
+    T* dv = buffer + plane;
+    T* product = buffer + 2 * plane;
+    for (int64_t b = begin; b < end; ++b) {
+      const T* dz = p.dz.example(b);
+      const T* g = p.g.example(b);
+      const T* c = p.c.example(b);
+      T* dg = p.dg.example(b);
+      for (int64_t t = 0; t < len; ++t) {
+        for (int64_t k = 0; k < ch; ++k) {
+          const T dzk = dz[t * p.dz.row + k];
+          dc[t * ch + k] = dzk * g[t * p.g.row + k];
+          dg[t * p.dg.row + k] = dzk * c[t * ch + k];
+        }
+      }
+      for (int64_t s = 0; s < len; ++s) {
+        conv_loops::row_tap_sum<T>(p.taps_t, dc + s * ch, ch, std::min(len - s, p.taps), ch, nullptr,
+                                   dv + s * ch);
+      }
+      const T* a = p.a.example(b);
+      T* da = p.da.example(b);
+      if (p.b.data) {
+        const T* bb = p.b.example(b);
+        T* db = p.db.example(b);
+        for (int64_t t = 0; t < len; ++t) {
+          for (int64_t k = 0; k < ch; ++k) {
+            const T dvk = dv[t * ch + k];
+            da[t * p.da.row + k] = dvk * bb[t * p.b.row + k] + (p.residual ? dz[t * p.dz.row + k] : T(0));
+            db[t * p.db.row + k] = dvk * a[t * p.a.row + k];
+          }
+        }
+      } else {
+        for (int64_t t = 0; t < len; ++t) {
+          for (int64_t k = 0; k < ch; ++k) {
+            da[t * p.da.row + k] = dv[t * ch + k] + (p.residual ? dz[t * p.dz.row + k] : T(0));
+          }
+        }
+      }
+      int64_t v_row = 0;
+      const T* v = gated_conv_input(p, b, product, &v_row);
+      conv_loops::correlate_example(v, v_row, dc, ch, len, ch, std::min(p.taps, len), partial_taps);
+      if (partial_bias) {
+        for (int64_t t = 0; t < len; ++t) {
+          for (int64_t k = 0; k < ch; ++k) {
+            partial_bias[k] += dc[t * ch + k];
+          }
+        }
+      }
+    }
+  }
+};
+
+int64_t gated_grain(int64_t len, int64_t channels, int64_t taps) {
+  return std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, len * channels * std::min(taps, len)));
+}
+
+// Runs the forward over all examples; `fill` sets the operands of `args` for scalar type T.
+template <typename T>
+void gated_forward(GatedArgs<T>& args, int64_t batch) {
+  at::parallel_for(0, batch, gated_grain(args.len, args.channels, args.taps),
+                   [&](int64_t begin, int64_t end) {
+                     std::vector<T> scratch(args.b.data ? args.len * args.channels : 0);
+                     T* buffer = scratch.data();
+                     conv_loops::run_best_isa<GatedForward>(args, begin, end, buffer);
+                   });
+}
+
+// Runs the backward in a fixed number of tasks, each with its own partial sums, added at the end so
+// the result does not depend on the order the tasks run in. Returns (dtaps (C, K), dbias (C)).
+template <typename T>
+std::pair<torch::Tensor, torch::Tensor> gated_backward(GatedArgs<T>& args, int64_t batch,
+                                                       const torch::TensorOptions& options, bool with_bias) {
+  const int64_t tasks = std::max<int64_t>(1, std::min<int64_t>(batch, at::get_num_threads()));
+  const int64_t ch = args.channels;
+  torch::Tensor taps_partials = torch::zeros({tasks, args.taps, ch}, options);  // (tasks, K, C)
+  torch::Tensor bias_partials = torch::zeros({tasks, with_bias ? ch : 0}, options);
+  T* taps_p = taps_partials.data_ptr<T>();
+  T* bias_p = bias_partials.data_ptr<T>();
+  at::parallel_for(0, tasks, 1, [&](int64_t task_begin, int64_t task_end) {
+    std::vector<T> scratch(3 * args.len * ch);
+    T* buffer = scratch.data();
+    for (int64_t task = task_begin; task < task_end; ++task) {
+      const int64_t first = batch * task / tasks, last = batch * (task + 1) / tasks;
+      T* partial_taps = taps_p + task * args.taps * ch;
+      T* partial_bias = with_bias ? bias_p + task * ch : nullptr;
+      conv_loops::run_best_isa<GatedBackward>(args, first, last, buffer, partial_taps, partial_bias);
+    }
+  });
+  return {taps_partials.sum(0).t(), with_bias ? bias_partials.sum(0) : torch::Tensor()};
+}
+
+template <typename T>
+void gated_set_common(GatedArgs<T>& p, const torch::Tensor& taps_t, int64_t len, int64_t channels,
+                      int64_t taps) {
+  p.taps_t = taps_t.data_ptr<T>();
+  p.len = len;
+  p.channels = channels;
+  p.taps = taps;
+}
+
+torch::Tensor gated_unit_rows(const torch::Tensor& t) {
+  return t.stride(2) == 1 ? t : t.contiguous();
+}
+
+// BaseConv's form: a = u, no product stream, gate g.
+class GatedCausalConv : public torch::autograd::Function<GatedCausalConv> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& u,
+                               const torch::Tensor& g, const torch::Tensor& taps, const torch::Tensor& bias,
+                               bool residual) {
+    const auto taps_t = taps.t().contiguous();  // (K, C)
+    const bool with_bias = bias.numel() > 0;
+    const auto bias_c = bias.contiguous();
+    auto z = torch::empty(u.sizes(), u.options());  // (B, L, C)
+    auto c = torch::empty(u.sizes(), u.options());  // (B, L, C): bias + taps ⋆ u
+    AT_DISPATCH_FLOATING_TYPES(u.scalar_type(), "gated_causal_conv_forward", [&] {
+      GatedArgs<scalar_t> p;
+      p.a = gated_rows<const scalar_t>(u);
+      p.g = gated_rows<const scalar_t>(g);
+      p.z = gated_rows<scalar_t>(z);
+      p.c = gated_rows<scalar_t>(c);
+      p.bias = with_bias ? bias_c.data_ptr<scalar_t>() : nullptr;
+      p.residual = residual;
+      gated_set_common(p, taps_t, u.size(1), u.size(2), taps.size(1));
+      gated_forward(p, u.size(0));
+    });
+    ctx->save_for_backward({u, g, taps, c});
+    ctx->saved_data["residual"] = residual;
+    ctx->saved_data["with_bias"] = with_bias;
+    return z;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &u = saved[0], &g = saved[1], &taps = saved[2], &c = saved[3];
+    const bool with_bias = ctx->saved_data["with_bias"].toBool();
+    const auto dz = gated_unit_rows(grad_outputs[0]);  // (B, L, C)
+    const auto taps_t = taps.t().contiguous();         // (K, C)
+    auto du = torch::empty(u.sizes(), u.options());
+    auto dg = torch::empty(u.sizes(), u.options());
+    std::pair<torch::Tensor, torch::Tensor> grads;
+    AT_DISPATCH_FLOATING_TYPES(u.scalar_type(), "gated_causal_conv_backward", [&] {
+      GatedArgs<scalar_t> p;
+      p.a = gated_rows<const scalar_t>(u);
+      p.g = gated_rows<const scalar_t>(g);
+      p.c = gated_rows<scalar_t>(c);
+      p.dz = gated_rows<const scalar_t>(dz);
+      p.da = gated_rows<scalar_t>(du);
+      p.dg = gated_rows<scalar_t>(dg);
+      p.residual = ctx->saved_data["residual"].toBool();
+      gated_set_common(p, taps_t, u.size(1), u.size(2), taps.size(1));
+      grads = gated_backward(p, u.size(0), u.options(), with_bias);
+    });
+    return {du, dg, grads.first, with_bias ? grads.second : torch::Tensor(), torch::Tensor()};
+  }
+};
+
+// Hyena's form: x = [x1 | x2 | v]; a = v, product stream x1, gate x2, all read from and written to
+// the one (B, L, 3C) tensor and its gradient.
+class HyenaGatedConv : public torch::autograd::Function<HyenaGatedConv> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& taps) {
+    const int64_t ch = taps.size(0);
+    const auto taps_t = taps.t().contiguous();                       // (K, C)
+    auto z = torch::empty({x.size(0), x.size(1), ch}, x.options());  // (B, L, C)
+    auto c = torch::empty_like(z);                                   // taps ⋆ (x1 ⊙ v)
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "hyena_gated_conv_forward", [&] {
+      GatedArgs<scalar_t> p;
+      p.b = gated_rows<const scalar_t>(x);
+      p.g = gated_rows<const scalar_t>(x, ch);
+      p.a = gated_rows<const scalar_t>(x, 2 * ch);
+      p.z = gated_rows<scalar_t>(z);
+      p.c = gated_rows<scalar_t>(c);
+      gated_set_common(p, taps_t, x.size(1), ch, taps.size(1));
+      gated_forward(p, x.size(0));
+    });
+    ctx->save_for_backward({x, taps, c});
+    return z;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &x = saved[0], &taps = saved[1], &c = saved[2];
+    const int64_t ch = taps.size(0);
+    const auto dz = gated_unit_rows(grad_outputs[0]);  // (B, L, C)
+    const auto taps_t = taps.t().contiguous();         // (K, C)
+    auto dx = torch::empty(x.sizes(), x.options());    // (B, L, 3C), every element written
+    std::pair<torch::Tensor, torch::Tensor> grads;
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "hyena_gated_conv_backward", [&] {
+      GatedArgs<scalar_t> p;
+      p.b = gated_rows<const scalar_t>(x);
+      p.g = gated_rows<const scalar_t>(x, ch);
+      p.a = gated_rows<const scalar_t>(x, 2 * ch);
+      p.c = gated_rows<scalar_t>(c);
+      p.dz = gated_rows<const scalar_t>(dz);
+      p.db = gated_rows<scalar_t>(dx);
+      p.dg = gated_rows<scalar_t>(dx, ch);
+      p.da = gated_rows<scalar_t>(dx, 2 * ch);
+      gated_set_common(p, taps_t, x.size(1), ch, taps.size(1));
+      grads = gated_backward(p, x.size(0), x.options(), /*with_bias=*/false);
+    });
+    return {dx, grads.first};
+  }
+};
+
+bool gated_fused_ok(const torch::Tensor& x, std::initializer_list<torch::Tensor> others) {
+  const auto dtype = x.scalar_type();
+  if (!x.device().is_cpu() || (dtype != torch::kFloat && dtype != torch::kDouble) || x.numel() == 0) {
+    return false;
+  }
+  for (const auto& t : others) {
+    if (t.defined() && (!t.device().is_cpu() || t.scalar_type() != dtype)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+torch::Tensor gated_causal_conv(const torch::Tensor& u, const torch::Tensor& g, const torch::Tensor& taps,
+                                const torch::Tensor& bias, bool residual) {
+  TORCH_CHECK(u.dim() == 3 && g.sizes() == u.sizes(),
+              "gated_causal_conv: u and g must be (B, L, C) alike, got ", u.sizes(), " and ", g.sizes());
+  TORCH_CHECK(taps.dim() == 2 && taps.size(0) == u.size(2) && taps.size(1) >= 1,
+              "gated_causal_conv: taps must be (C, K) with C = ", u.size(2), ", got ", taps.sizes());
+  TORCH_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == u.size(2)),
+              "gated_causal_conv: bias must be (C) with C = ", u.size(2));
+  if (!gated_fused_ok(u, {g, taps, bias})) {
+    return gated_causal_conv_reference(u, g, taps, bias, residual);
+  }
+  // LibTorch 1.13's custom functions take no undefined inputs: no bias travels as an empty tensor.
+  return GatedCausalConv::apply(gated_unit_rows(u), gated_unit_rows(g), taps,
+                                bias.defined() ? bias : u.new_empty({0}), residual);
+}
+
+torch::Tensor gated_causal_conv_reference(const torch::Tensor& u, const torch::Tensor& g,
+                                          const torch::Tensor& taps, const torch::Tensor& bias,
+                                          bool residual) {
+  auto z = g * causal_depthwise_conv_reference(u, taps, bias);
+  return residual ? z + u : z;
+}
+
+torch::Tensor hyena_gated_conv(const torch::Tensor& x, const torch::Tensor& taps) {
+  TORCH_CHECK(taps.dim() == 2 && taps.size(1) >= 1, "hyena_gated_conv: taps must be (C, K), got ",
+              taps.sizes());
+  TORCH_CHECK(x.dim() == 3 && x.size(2) == 3 * taps.size(0),
+              "hyena_gated_conv: x must be (B, L, 3C) with C = ", taps.size(0), ", got ", x.sizes());
+  if (!gated_fused_ok(x, {taps})) {
+    return hyena_gated_conv_reference(x, taps);
+  }
+  return HyenaGatedConv::apply(gated_unit_rows(x), taps);
+}
+
+torch::Tensor hyena_gated_conv_reference(const torch::Tensor& x, const torch::Tensor& taps) {
+  const auto streams = x.chunk(3, 2);  // x1, x2, v: (B, L, C) each
+  return streams[1] * causal_depthwise_conv_reference(streams[0] * streams[2], taps);
+}
+
+}  // namespace zoolab::kernels
