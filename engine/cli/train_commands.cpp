@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <iostream>
-#include <thread>
 
 #include "engine/cli/commands.h"
 #include "engine/config/config_error.h"
@@ -89,45 +88,17 @@ std::string format_epoch(const EpochReport& report) {
 
 namespace {
 
-// This process's place in a data-parallel job: the ranks --nproc started, and the group.
-struct Ranks {
-  std::unique_ptr<LocalRanks> local;
-  std::unique_ptr<ProcessGroup> group;
+// This process's place in a data-parallel job (engine/train/distributed_launch.h).
+struct Ranks : JoinedRanks {
   bool published = false;  // the run went to the other ranks
   bool follower() const { return group && group->rank() != 0; }
 };
 
-// --nproc N starts ranks 1 .. N-1 (this process is rank 0) with `--threads` split among them; torchrun's or
-// srun's variables make this process one rank of their job. Then the rendezvous.
-Ranks join_ranks(TrainArgs& args) {
+Ranks join_train_ranks(TrainArgs& args) {
   Ranks ranks;
-  auto env = read_distributed_env();
-  if (args.nproc > 1) {
-    if (env.distributed()) {
-      throw std::invalid_argument("--nproc " + std::to_string(args.nproc) +
-                                  ": this process already is rank " + std::to_string(env.rank) + " of " +
-                                  std::to_string(env.world_size) + " (set by " + env.source +
-                                  "); leave --nproc out under torchrun or srun");
-    }
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const int threads = std::max(1, (args.threads > 0 ? args.threads : cores) / args.nproc);
-    args.threads = threads;
-    auto child_args = without_options(own_arguments(), {"--nproc", "--threads"});
-    child_args.insert(child_args.end(), {"--threads", std::to_string(threads)});
-    ranks.local = std::make_unique<LocalRanks>(args.nproc, child_args);
-    env = ranks.local->env();
-    if (!args.quiet) {
-      std::cout << args.nproc << " ranks on this machine, " << threads << " thread(s) each (rendezvous "
-                << env.master_addr << ":" << env.master_port << ")" << std::endl;
-    }
-  }
-  if (env.distributed()) {
-    ProcessGroupOptions options;
-    options.env = env;
-    options.timeout = std::chrono::milliseconds(static_cast<int64_t>(args.collective_timeout * 1000.0));
-    options.cuda = args.device == "cuda";
-    ranks.group = std::make_unique<ProcessGroup>(options);
-  }
+  static_cast<JoinedRanks&>(ranks) = join_ranks(args.nproc, args.threads, args.collective_timeout,
+                                                args.device == "cuda", args.quiet ? nullptr : &std::cout);
+  args.threads = ranks.threads;
   return ranks;
 }
 
@@ -212,7 +183,7 @@ int train_as_follower(const TrainArgs& args, ProcessGroup& group) {
 // Rank 0 (or a single process) runs `body`; on a data-parallel job the other ranks follow it. A failure
 // of rank 0 before the run starts is passed on to them, so that they stop now rather than at the timeout.
 int run_ranks(TrainArgs& args, const std::function<int(Ranks&)>& body) {
-  auto ranks = join_ranks(args);
+  auto ranks = join_train_ranks(args);
   if (ranks.follower()) {
     return train_as_follower(args, *ranks.group);
   }

@@ -219,6 +219,9 @@ int ProcessGroup::rank() const {
 int ProcessGroup::world_size() const {
   return m_impl->env.world_size;
 }
+int ProcessGroup::local_rank() const {
+  return m_impl->env.local_rank;
+}
 std::chrono::milliseconds ProcessGroup::timeout() const {
   return m_impl->timeout;
 }
@@ -323,6 +326,9 @@ int ProcessGroup::rank() const {
 }
 int ProcessGroup::world_size() const {
   return 1;
+}
+int ProcessGroup::local_rank() const {
+  return 0;
 }
 std::chrono::milliseconds ProcessGroup::timeout() const {
   return {};

@@ -65,6 +65,7 @@ class ProcessGroup {
 
   int rank() const;
   int world_size() const;
+  int local_rank() const;  // the rank on this machine: the GPU a CUDA rank uses
   std::chrono::milliseconds timeout() const;
 
   // Element-wise sum over the ranks, in double precision. `what` names the operation in errors.

@@ -214,4 +214,35 @@ LocalRanks::~LocalRanks() {
   }
 }
 
+JoinedRanks join_ranks(int nproc, int threads, double timeout_seconds, bool cuda, std::ostream* note) {
+  JoinedRanks ranks;
+  ranks.threads = threads;
+  auto env = read_distributed_env();
+  if (nproc > 1) {
+    if (env.distributed()) {
+      throw std::invalid_argument("--nproc " + std::to_string(nproc) + ": this process already is rank " +
+                                  std::to_string(env.rank) + " of " + std::to_string(env.world_size) +
+                                  " (set by " + env.source + "); leave --nproc out under torchrun or srun");
+    }
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    ranks.threads = std::max(1, (threads > 0 ? threads : cores) / nproc);
+    auto args = without_options(own_arguments(), {"--nproc", "--threads"});
+    args.insert(args.end(), {"--threads", std::to_string(ranks.threads)});
+    ranks.local = std::make_unique<LocalRanks>(nproc, args);
+    env = ranks.local->env();
+    if (note != nullptr) {
+      *note << nproc << " ranks on this machine, " << ranks.threads << " thread(s) each (rendezvous "
+            << env.master_addr << ":" << env.master_port << ")" << std::endl;
+    }
+  }
+  if (env.distributed()) {
+    ProcessGroupOptions options;
+    options.env = env;
+    options.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000.0));
+    options.cuda = cuda;
+    ranks.group = std::make_unique<ProcessGroup>(options);
+  }
+  return ranks;
+}
+
 }  // namespace zoolab

@@ -46,4 +46,20 @@ std::vector<std::string> without_options(const std::vector<std::string>& args,
 // A TCP port on 127.0.0.1 free at the time of the call.
 int free_loopback_port();
 
+// This process's place in a data-parallel job, joined: the ranks --nproc started (if any) and the group
+// (null for a single process).
+struct JoinedRanks {
+  std::unique_ptr<LocalRanks> local;
+  std::unique_ptr<ProcessGroup> group;
+  int threads = 0;  // this rank's CPU threads (0: every core)
+};
+
+// `--nproc N` (> 1) starts ranks 1 .. N-1 as copies of this command (without --nproc, with --threads
+// split: max(1, threads / N), threads 0 meaning every core) and makes this process rank 0; without it,
+// torchrun's or srun's variables (read_distributed_env) place this process. Then the rendezvous, with
+// `timeout_seconds` for it and every collective. `note` (may be null) gets one line about the ranks.
+// Throws std::invalid_argument for --nproc under torchrun/srun or a bad environment, CollectiveError
+// when the rendezvous fails.
+JoinedRanks join_ranks(int nproc, int threads, double timeout_seconds, bool cuda, std::ostream* note);
+
 }  // namespace zoolab

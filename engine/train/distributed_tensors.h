@@ -15,6 +15,7 @@
 
 #include <torch/optim/adamw.h>
 
+#include "engine/train/batches.h"
 #include "engine/train/distributed.h"
 #include "models/language_model.h"
 
@@ -27,6 +28,9 @@ struct RowBlock {
   int64_t count = 0;
 };
 RowBlock row_block(int64_t rows, int rank, int world_size);
+
+// The rows `block` of an MQAR batch, its labelled positions renumbered within them.
+Batch batch_rows(const Batch& batch, RowBlock block);
 
 class DataParallel {
  public:

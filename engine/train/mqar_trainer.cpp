@@ -48,24 +48,6 @@ std::vector<std::vector<int64_t>> first_examples(const SplitData& split, int64_t
   return examples;
 }
 
-// Rows [block.first, block.first + block.count) of a batch, its labelled positions renumbered within them.
-Batch batch_rows(const Batch& batch, RowBlock block) {
-  const int64_t length = batch.inputs.size(1);
-  Batch rows;
-  rows.segment = batch.segment;
-  rows.first_example = batch.first_example + block.first;
-  rows.inputs = batch.inputs.narrow(0, block.first, block.count);  // (b, L)
-  rows.labels = batch.labels.narrow(0, block.first, block.count);  // (b, L)
-  // positions are ordered by row: those of the block are one contiguous run.
-  const auto mine =
-      (batch.example_of >= block.first).logical_and(batch.example_of < block.first + block.count);
-  const auto picked = mine.nonzero().reshape({-1});                                 // (n,)
-  rows.positions = batch.positions.index_select(0, picked) - block.first * length;  // (n,)
-  rows.targets = batch.targets.index_select(0, picked);                             // (n,)
-  rows.example_of = batch.example_of.index_select(0, picked) - block.first;         // (n,)
-  return rows;
-}
-
 class MqarTask : public TrainingTask {
  public:
   explicit MqarTask(const TaskContext& context);

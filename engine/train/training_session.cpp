@@ -215,7 +215,11 @@ TrainResult TrainingSession::run(TaskFactory make_task) {
 }
 
 TrainResult TrainingSession::train(TaskFactory make_task) {
-  const torch::Device device = resolve_device(m_options.device);
+  torch::Device device = resolve_device(m_options.device);
+  if (m_parallel && device.is_cuda()) {  // one GPU per rank of a machine, as torchrun's LOCAL_RANK says
+    const auto gpus = static_cast<int>(torch::cuda::device_count());
+    device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(m_options.group->local_rank() % gpus));
+  }
   const int threads = configure_threads(m_options.threads);
   std::string run_uid;  // written into checkpoints
   if (m_store != nullptr) {
