@@ -209,7 +209,9 @@ void add_bench_command(CLI::App& app, CliState& state) {
     std::cout << result.dump() << std::endl;
     state.exit_code = 0;
     if (ranks.local) {
-      for (const auto& failure : ranks.local->wait()) {
+      const auto grace =
+          std::chrono::milliseconds(static_cast<int64_t>(args->collective_timeout * 1000.0) + 10000);
+      for (const auto& failure : ranks.local->wait(grace)) {
         std::cerr << "zoolab-cli: bench: " << failure << "\n";
         state.exit_code = 1;
       }

@@ -145,7 +145,10 @@ int train_and_report(Store& store, int64_t run_id, const RunConfig& config, cons
   }
   int code = result.input_error ? 2 : exit_code_for(result.status);
   if (ranks.local) {  // the ranks this process started: each one that failed, by rank
-    const auto failures = ranks.local->wait({code});
+    // A rank outlives rank 0 by at most one collective's timeout (its next collective fails).
+    const auto grace =
+        std::chrono::milliseconds(static_cast<int64_t>(args.collective_timeout * 1000.0) + 10000);
+    const auto failures = ranks.local->wait(grace, {code});
     for (const auto& failure : failures) {
       std::cerr << "zoolab-cli: run " << run_id << ": " << failure << "\n";
     }

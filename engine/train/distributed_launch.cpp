@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -165,22 +166,36 @@ LocalRanks::LocalRanks(int nproc, const std::vector<std::string>& args) {
   setenv("MASTER_PORT", std::to_string(m_env.master_port).c_str(), 1);
 }
 
-std::vector<std::string> LocalRanks::wait(const std::vector<int>& accepted) {
+std::vector<std::string> LocalRanks::wait(std::chrono::milliseconds grace, const std::vector<int>& accepted) {
   std::vector<std::string> failures;
+  const auto deadline = std::chrono::steady_clock::now() + grace;
   for (size_t i = 0; i < m_children.size(); ++i) {
-    if (m_children[i] <= 0) {
-      continue;
-    }
+    pid_t& pid = m_children[i];
+    const int rank = static_cast<int>(i) + 1;
     int status = 0;
-    while (waitpid(m_children[i], &status, 0) < 0 && errno == EINTR) {
+    while (pid > 0) {
+      const pid_t done = waitpid(pid, &status, WNOHANG);
+      if (done == pid) {
+        const bool ok = WIFEXITED(status) &&
+                        (WEXITSTATUS(status) == 0 ||
+                         std::find(accepted.begin(), accepted.end(), WEXITSTATUS(status)) != accepted.end());
+        if (!ok) {
+          failures.push_back(describe_status(rank, pid, status));
+        }
+        pid = 0;
+      } else if (done < 0 && errno != EINTR) {
+        pid = 0;
+      } else if (std::chrono::steady_clock::now() > deadline) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        failures.push_back("rank " + std::to_string(rank) + " (pid " + std::to_string(pid) +
+                           ") was still running " + std::to_string(grace.count() / 1000) +
+                           " s after rank 0 stopped (hung or stopped) and was killed");
+        pid = 0;
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
     }
-    const bool ok = WIFEXITED(status) &&
-                    (WEXITSTATUS(status) == 0 ||
-                     std::find(accepted.begin(), accepted.end(), WEXITSTATUS(status)) != accepted.end());
-    if (!ok) {
-      failures.push_back(describe_status(static_cast<int>(i) + 1, m_children[i], status));
-    }
-    m_children[i] = 0;
   }
   return failures;
 }
@@ -233,6 +248,14 @@ JoinedRanks join_ranks(int nproc, int threads, double timeout_seconds, bool cuda
     if (note != nullptr) {
       *note << nproc << " ranks on this machine, " << ranks.threads << " thread(s) each (rendezvous "
             << env.master_addr << ":" << env.master_port << ")" << std::endl;
+    }
+  }
+  if (env.distributed() && ranks.threads == 0) {
+    // torchrun says how many ranks share this machine: its cores are split among them, not each given all.
+    if (const char* local = std::getenv("LOCAL_WORLD_SIZE"); local != nullptr) {
+      const int sharing = std::max(1, std::atoi(local));
+      const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+      ranks.threads = std::max(1, cores / sharing);
     }
   }
   if (env.distributed()) {

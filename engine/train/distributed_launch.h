@@ -27,9 +27,10 @@ class LocalRanks {
   // This process's place: rank 0 of nproc at the rendezvous address the children got.
   const DistributedEnv& env() const { return m_env; }
 
-  // Waits for every started rank and returns one line per rank that did not exit with status 0 or with
-  // one of `accepted` ("rank 1 (pid 4242) was killed by signal 9").
-  std::vector<std::string> wait(const std::vector<int>& accepted = {});
+  // Waits up to `grace` for every started rank and returns one line per rank that did not exit with
+  // status 0 or with one of `accepted` ("rank 1 (pid 4242) was killed by signal 9"); a rank still running
+  // then (stopped, hung) is killed and named.
+  std::vector<std::string> wait(std::chrono::milliseconds grace, const std::vector<int>& accepted = {});
 
  private:
   DistributedEnv m_env;
@@ -56,7 +57,8 @@ struct JoinedRanks {
 
 // `--nproc N` (> 1) starts ranks 1 .. N-1 as copies of this command (without --nproc, with --threads
 // split: max(1, threads / N), threads 0 meaning every core) and makes this process rank 0; without it,
-// torchrun's or srun's variables (read_distributed_env) place this process. Then the rendezvous, with
+// torchrun's or srun's variables (read_distributed_env) place this process (threads 0 then means the
+// cores divided by LOCAL_WORLD_SIZE where torchrun sets it). Then the rendezvous, with
 // `timeout_seconds` for it and every collective. `note` (may be null) gets one line about the ranks.
 // Throws std::invalid_argument for --nproc under torchrun/srun or a bad environment, CollectiveError
 // when the rendezvous fails.
