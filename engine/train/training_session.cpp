@@ -310,8 +310,9 @@ TrainResult TrainingSession::train(TaskFactory make_task) {
       const auto step_start = Clock::now();
       const auto result = task->train_step(model, optimizer, {epoch, batch, step});
       double loss = result.loss;
-      bool stop = stop_requested();
-      if (m_parallel) {  // the batch's loss is the sum of the ranks' shares; a stop on any rank stops all
+      bool stop = false;  // data parallel: a stop requested on any rank, summed with the loss
+      if (m_parallel) {   // the batch's loss is the sum of the ranks' shares; a stop on any rank stops all
+        stop = stop_requested();
         const auto sums = m_options.group->all_reduce_sum(
             {loss, stop ? 1.0 : 0.0}, "all-reduce of the loss at step " + std::to_string(step + 1));
         loss = sums[0];
@@ -336,6 +337,9 @@ TrainResult TrainingSession::train(TaskFactory make_task) {
       writer.flush_if_due(epoch, step);
       if (m_options.on_step) {
         m_options.on_step(step, loss);
+      }
+      if (!m_parallel) {  // a single process also honours a stop requested during on_step
+        stop = stop_requested();
       }
       const bool evaluation_due = batch + 1 == steps;
       if (stop && (schedule.kind == Kind::Epochs || !evaluation_due)) {
