@@ -9,6 +9,8 @@
 #include "engine/config/config_error.h"
 #include "engine/store/run_queue.h"
 #include "engine/store/store.h"
+#include "engine/train/distributed.h"
+#include "engine/train/distributed_launch.h"
 #include "engine/train/model_setup.h"
 #include "engine/train/stop_request.h"
 #include "engine/train/trainer.h"
@@ -26,9 +28,22 @@ struct TrainArgs {
   int threads = 0;
   std::string device = "cpu";
   bool quiet = false;
+  int nproc = 1;
+  double collective_timeout = kDefaultCollectiveTimeoutSeconds;
 };
 
 void add_runtime_options(CLI::App* command, TrainArgs& args) {
+  command
+      ->add_option("--nproc", args.nproc,
+                   "Train with N processes on this machine (data parallel: each takes 1/N of every batch); "
+                   "--threads is split among them. Under torchrun or srun leave it out: RANK/WORLD_SIZE "
+                   "(or SLURM_PROCID/SLURM_NTASKS) and MASTER_ADDR/MASTER_PORT say where each process is")
+      ->check(CLI::Range(1, 1024));
+  command
+      ->add_option("--collective-timeout", args.collective_timeout,
+                   "Seconds a rank waits for the others at a collective (and at the rendezvous) before the "
+                   "run stops as interrupted")
+      ->check(CLI::Range(1.0, 86400.0));
   command->add_option("--db", args.db, kDatabaseOptionHelp);
   command->add_option("--threads", args.threads, "CPU threads (default: every core)")
       ->check(CLI::NonNegativeNumber);
@@ -73,6 +88,20 @@ std::string format_epoch(const EpochReport& report) {
 
 namespace {
 
+// This process's place in a data-parallel job (engine/train/distributed_launch.h).
+struct Ranks : JoinedRanks {
+  bool published = false;  // the run went to the other ranks
+  bool follower() const { return group && group->rank() != 0; }
+};
+
+Ranks join_train_ranks(TrainArgs& args) {
+  Ranks ranks;
+  static_cast<JoinedRanks&>(ranks) = join_ranks(args.nproc, args.threads, args.collective_timeout,
+                                                args.device == "cuda", args.quiet ? nullptr : &std::cout);
+  args.threads = ranks.threads;
+  return ranks;
+}
+
 int exit_code_for(RunStatus status) {
   switch (status) {
     case RunStatus::Finished:
@@ -87,12 +116,19 @@ int exit_code_for(RunStatus status) {
 }
 
 int train_and_report(Store& store, int64_t run_id, const RunConfig& config, const TrainArgs& args,
-                     bool resume) {
+                     bool resume, Ranks& ranks) {
   install_stop_signal_handlers();
   TrainOptions options;
   options.threads = args.threads;
   options.device = args.device;
   options.resume = resume;
+  options.group = ranks.group.get();
+  if (ranks.group) {
+    // The other ranks wait for the run: its id and configuration come from here (they need no database).
+    const nlohmann::json run = {{"run_id", run_id}, {"config", to_json(config).dump()}, {"resume", resume}};
+    ranks.group->broadcast_text("run", run.dump());
+    ranks.published = true;
+  }
   if (!args.quiet) {
     options.on_epoch = [](const EpochReport& report) { std::cout << format_epoch(report) << std::endl; };
     options.on_message = [](const std::string& text) { std::cout << text << std::endl; };
@@ -107,12 +143,72 @@ int train_and_report(Store& store, int64_t run_id, const RunConfig& config, cons
     std::cerr << "zoolab-cli: run " << run_id << " " << to_string(result.status) << ": " << result.message
               << "\n";
   }
+  int code = result.input_error ? 2 : exit_code_for(result.status);
+  if (ranks.local) {  // the ranks this process started: each one that failed, by rank
+    // A rank outlives rank 0 by at most one collective's timeout (its next collective fails).
+    const auto grace =
+        std::chrono::milliseconds(static_cast<int64_t>(args.collective_timeout * 1000.0) + 10000);
+    const auto failures = ranks.local->wait(grace, {code});
+    for (const auto& failure : failures) {
+      std::cerr << "zoolab-cli: run " << run_id << ": " << failure << "\n";
+    }
+    if (!failures.empty() && code == 0) {
+      code = 1;
+    }
+  }
   // Unusable input (a damaged checkpoint or shard, a bad configuration) exits 2, as it does before a run.
+  return code;
+}
+
+// A rank other than 0: the run comes from rank 0, and this rank writes nothing.
+int train_as_follower(const TrainArgs& args, ProcessGroup& group) {
+  install_stop_signal_handlers();
+  const std::string who = "zoolab-cli: rank " + std::to_string(group.rank()) + ": ";
+  const auto run = nlohmann::json::parse(group.broadcast_text("run", ""));
+  if (run.contains("error")) {
+    std::cerr << who << "rank 0 stopped before training: " << run["error"].get<std::string>() << "\n";
+    return 1;
+  }
+  const auto run_id = run["run_id"].get<int64_t>();
+  const auto config = parse_run_config(parse_strict_json(run["config"].get<std::string>()));
+  TrainOptions options;
+  options.threads = args.threads;
+  options.device = args.device;
+  options.resume = run["resume"].get<bool>();
+  options.group = &group;
+  const auto result = train_run_rank(run_id, config, options);
+  if (result.status != RunStatus::Finished) {
+    std::cerr << who << "run " << run_id << " " << to_string(result.status) << ": " << result.message << "\n";
+  }
   return result.input_error ? 2 : exit_code_for(result.status);
 }
 
+// Rank 0 (or a single process) runs `body`; on a data-parallel job the other ranks follow it. A failure
+// of rank 0 before the run starts is passed on to them, so that they stop now rather than at the timeout.
+int run_ranks(TrainArgs& args, const std::function<int(Ranks&)>& body) {
+  auto ranks = join_train_ranks(args);
+  if (ranks.follower()) {
+    return train_as_follower(args, *ranks.group);
+  }
+  try {
+    const int code = body(ranks);
+    if (ranks.group && !ranks.published) {  // e.g. a queued run cancelled before it started
+      ranks.group->broadcast_text("run", nlohmann::json{{"error", "the run did not start"}}.dump());
+    }
+    return code;
+  } catch (const std::exception& error) {
+    if (ranks.group && !ranks.published) {
+      try {
+        ranks.group->broadcast_text("run", nlohmann::json{{"error", error.what()}}.dump());
+      } catch (...) {  // already told them: the run key is written once
+      }
+    }
+    throw;
+  }
+}
+
 // `train --run`: a queued run, or one its worker (our parent) claimed for us.
-int train_queued_run(const TrainArgs& args) {
+int train_queued_run(const TrainArgs& args, Ranks& ranks) {
   // First, so that a cancel forwarded right after the worker started us still checkpoints cleanly.
   install_stop_signal_handlers();
   Store store(database_path(args.db));
@@ -155,7 +251,7 @@ int train_queued_run(const TrainArgs& args) {
     std::cout << "run " << run.id << ": resuming from the checkpoint at step " << checkpoint->step
               << std::endl;
   }
-  return train_and_report(store, run.id, config, args, resume);
+  return train_and_report(store, run.id, config, args, resume, ranks);
 }
 
 }  // namespace
@@ -180,27 +276,29 @@ void add_train_commands(CLI::App& app, CliState& state) {
   add_runtime_options(train, *args);
   train->callback([args, &state]() {
     if (!args->run.empty()) {
-      state.exit_code = train_queued_run(*args);
+      state.exit_code = run_ranks(*args, [&](Ranks& ranks) { return train_queued_run(*args, ranks); });
       return;
     }
     if (!args->source.given()) {
       throw ConfigError("", "give one of --config FILE, --preset NAME or --run ID");
     }
-    auto config = load_config_option(args->source);
-    if (!args->name.empty()) {
-      config.name = args->name;
-    }
-    apply_shards_option(config, args->shards);  // before the record: its hash is the stored config's
-    Store store(database_path(args->db));
-    store.reap_dead_runs();
-    // Created running under our pid: a queued row would be fair game for a worker until training starts.
-    auto record = new_run_record(config, RunStatus::Running);
-    record.pid = static_cast<int64_t>(getpid());
-    const auto run_id = store.create_run(record);
-    if (!args->quiet) {
-      std::cout << "run " << run_id << " \"" << config.name << "\" in " << store.path() << std::endl;
-    }
-    state.exit_code = train_and_report(store, run_id, config, *args, /*resume=*/false);
+    state.exit_code = run_ranks(*args, [&](Ranks& ranks) {
+      auto config = load_config_option(args->source);
+      if (!args->name.empty()) {
+        config.name = args->name;
+      }
+      apply_shards_option(config, args->shards);  // before the record: its hash is the stored config's
+      Store store(database_path(args->db));
+      store.reap_dead_runs();
+      // Created running under our pid: a queued row would be fair game for a worker until training starts.
+      auto record = new_run_record(config, RunStatus::Running);
+      record.pid = static_cast<int64_t>(getpid());
+      const auto run_id = store.create_run(record);
+      if (!args->quiet) {
+        std::cout << "run " << run_id << " \"" << config.name << "\" in " << store.path() << std::endl;
+      }
+      return train_and_report(store, run_id, config, *args, /*resume=*/false, ranks);
+    });
   });
 
   auto* resume =
@@ -208,11 +306,13 @@ void add_train_commands(CLI::App& app, CliState& state) {
   resume->add_option("run", args->run, "Run id or name")->required();
   add_runtime_options(resume, *args);
   resume->callback([args, &state]() {
-    Store store(database_path(args->db));
-    const auto run = find_stopped_run_or_throw(store, args->run, "resumed");
-    const auto config = parse_run_config(parse_strict_json(run.config_json));
-    validate_model_config(config);
-    state.exit_code = train_and_report(store, run.id, config, *args, /*resume=*/true);
+    state.exit_code = run_ranks(*args, [&](Ranks& ranks) {
+      Store store(database_path(args->db));
+      const auto run = find_stopped_run_or_throw(store, args->run, "resumed");
+      const auto config = parse_run_config(parse_strict_json(run.config_json));
+      validate_model_config(config);
+      return train_and_report(store, run.id, config, *args, /*resume=*/true, ranks);
+    });
   });
 }
 

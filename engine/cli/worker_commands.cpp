@@ -145,6 +145,12 @@ void add_worker_commands(CLI::App& app, CliState& state) {
                       ->add_option("--threads", args->worker.threads_per_child,
                                    "CPU threads per run (default: cores / slots)")
                       ->check(CLI::NonNegativeNumber);
+  auto* nproc =
+      worker
+          ->add_option("--nproc", args->worker.nproc,
+                       "Train each run data parallel in N processes (`train --nproc N`); --threads is "
+                       "then each run's total, split among them")
+          ->check(CLI::Range(1, 1024));
   auto* device = worker->add_option("--device", args->worker.device, "Device of every run: cpu or cuda")
                      ->check(CLI::IsMember({"cpu", "cuda"}))
                      ->capture_default_str();
@@ -162,7 +168,7 @@ void add_worker_commands(CLI::App& app, CliState& state) {
       worker->add_flag("--stop", args->stop, "Ask the live worker to stop and wait up to 30 s for it");
   json->needs(status);
   status->excludes(stop);
-  for (auto* serving : {slots, threads, device, poll, idle, log}) {
+  for (auto* serving : {slots, threads, nproc, device, poll, idle, log}) {
     status->excludes(serving);
     stop->excludes(serving);
   }

@@ -7,6 +7,7 @@
 
 #include "engine/store/store.h"
 #include "engine/train/batches.h"
+#include "engine/train/distributed_tensors.h"
 #include "engine/train/evaluation.h"
 #include "engine/train/pattern_capture.h"
 #include "engine/train/query_recording.h"
@@ -60,10 +61,11 @@ class MqarTask : public TrainingTask {
   void store_evaluation(LanguageModel& model, int64_t step, int64_t epochs, bool last) override;
 
  private:
-  Store& m_store;
+  Store* m_store;  // rank 0 (or a single process) only
   int64_t m_run_id;
   const RunConfig& m_config;
   const torch::Device& m_device;
+  DataParallel* m_parallel;
   std::vector<TokenSegment> m_train_segments;
   SplitData m_train_split;  // batched once without train.shuffle, else each epoch
   SplitData m_test_split;
@@ -75,11 +77,19 @@ class MqarTask : public TrainingTask {
 };
 
 MqarTask::MqarTask(const TaskContext& context)
-    : m_store(context.store), m_run_id(context.run_id), m_config(context.config), m_device(context.device) {
+    : m_store(context.store),
+      m_run_id(context.run_id),
+      m_config(context.config),
+      m_device(context.device),
+      m_parallel(context.parallel) {
   const auto& data = m_config.data;
-  const auto cache_dir = data.cache_dir.empty()
-                             ? (std::filesystem::path(m_store.files_dir()) / "cache").string()
-                             : data.cache_dir;
+  // The other ranks of a data-parallel run generate the data from its seeds without a cache: they may
+  // run on machines without the database's folder, and never write beside rank 0.
+  std::string cache_dir;
+  if (m_store != nullptr) {
+    cache_dir = data.cache_dir.empty() ? (std::filesystem::path(m_store->files_dir()) / "cache").string()
+                                       : data.cache_dir;
+  }
   const auto seeds = segment_seeds(data);
   m_train_segments = load_segments(data.train, seeds.train, data.vocab_size, cache_dir);
   m_test_split = make_batches(load_segments(data.test, seeds.test, data.vocab_size, cache_dir),
@@ -124,7 +134,20 @@ StepResult MqarTask::train_step(LanguageModel& model, torch::optim::AdamW& optim
                                 const StepPosition& position) {
   const auto& batch = m_train_split.batches[static_cast<size_t>(position.batch)];
   StepResult result;
-  result.loss = zoolab::train_step(model, optimizer, batch, m_config.train.lm_head == "all").loss;
+  const bool all_positions = m_config.train.lm_head == "all";
+  if (m_parallel != nullptr) {
+    // This rank's rows; its loss is its positions' summed loss over the batch's count of positions.
+    const auto block = m_parallel->rows(batch.inputs.size(0));
+    const auto rows = batch_rows(batch, block);
+    StepShare share;
+    share.loss_scale =
+        static_cast<double>(rows.positions.numel()) / static_cast<double>(batch.positions.numel());
+    share.auxiliary_scale = static_cast<double>(block.count) / static_cast<double>(batch.inputs.size(0));
+    share.reduce = [&]() { m_parallel->reduce_gradients(model); };
+    result.loss = zoolab::train_step(model, optimizer, rows, all_positions, &share).loss;
+  } else {
+    result.loss = zoolab::train_step(model, optimizer, batch, all_positions).loss;
+  }
   result.examples = batch.inputs.size(0);
   return result;
 }
@@ -157,8 +180,8 @@ Evaluation MqarTask::evaluate(LanguageModel& model, int64_t epoch, const EpochTo
 void MqarTask::store_evaluation(LanguageModel& model, int64_t step, int64_t epochs, bool last) {
   const auto& inspect = m_config.train.inspect;
   auto put = [&](const QueryRecordSet& set) {
-    m_store.put_query_records({m_run_id, step, epochs, set.subset, static_cast<int64_t>(set.records.size())},
-                              encode_query_records(set));
+    m_store->put_query_records({m_run_id, step, epochs, set.subset, static_cast<int64_t>(set.records.size())},
+                               encode_query_records(set));
   };
   if (auto records = std::move(m_records)) {
     m_records.reset();
@@ -189,7 +212,7 @@ void MqarTask::store_evaluation(LanguageModel& model, int64_t step, int64_t epoc
         patterns.push_back(std::move(pattern));
       }
     }
-    m_store.put_patterns(patterns);
+    m_store->put_patterns(patterns);
   }
 }
 

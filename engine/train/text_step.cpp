@@ -16,23 +16,39 @@ torch::Tensor all_hidden(LanguageModel& model, const torch::Tensor& inputs) {
   return model->backbone->ln_f(residual).reshape({-1, residual.size(-1)});  // (B·L, D)
 }
 
-}  // namespace
-
-TextStepResult text_train_step(LanguageModel& model, torch::optim::AdamW& optimizer, const TextBatch& batch,
-                               double gradient_clip) {
-  model->train();
-  optimizer.zero_grad();
+// Forward and backward of one batch; returns the loss (this rank's share with `share`).
+double text_forward_backward(LanguageModel& model, const TextBatch& batch, const StepShare* share) {
   // Every position is a prediction: the linear cross-entropy kernel never materialises the (B·L, V)
   // logits (kernels/linear_cross_entropy.h), which at B·L = 2048 and V = 4096 are 32 MiB per step.
   auto loss = kernels::linear_cross_entropy(all_hidden(model, batch.inputs), model->head_weight(),
                                             batch.targets.reshape({-1}));
   auto auxiliary = model->auxiliary_loss();
+  if (share != nullptr) {  // every row has the same number of positions: one scale for both
+    loss = loss * share->loss_scale;
+    if (auxiliary.defined()) {
+      auxiliary = auxiliary * share->auxiliary_scale;
+    }
+  }
   if (auxiliary.defined()) {
     loss = loss + auxiliary;
   }
   loss.backward();
+  return loss.item<double>();
+}
+
+}  // namespace
+
+TextStepResult text_train_step(LanguageModel& model, torch::optim::AdamW& optimizer, const TextBatch& batch,
+                               double gradient_clip, const StepShare* share) {
+  model->train();
+  optimizer.zero_grad();
   TextStepResult result;
-  result.loss = loss.item<double>();
+  if (share == nullptr || batch.inputs.size(0) > 0) {
+    result.loss = text_forward_backward(model, batch, share);
+  }
+  if (share != nullptr) {  // the global gradient, before it is measured and clipped
+    share->reduce();
+  }
   // With max_norm = infinity clip_grad_norm_ only measures (its scale factor is >= 1 and clamped to 1).
   const double max_norm = gradient_clip > 0 ? gradient_clip : std::numeric_limits<double>::infinity();
   result.grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), max_norm);

@@ -9,6 +9,7 @@
 #include <torch/optim/adamw.h>
 
 #include "engine/train/text_batches.h"
+#include "engine/train/train_step.h"
 #include "models/language_model.h"
 
 namespace zoolab {
@@ -20,8 +21,11 @@ struct TextStepResult {
 
 // zero_grad, forward, mean cross-entropy over the B·L positions, backward, clip the global gradient norm
 // to `gradient_clip` when it is > 0 (torch's clip_grad_norm_), AdamW step.
+// With `share` (data parallel, engine/train/distributed_tensors.h) the loss is this rank's share of the
+// batch's and the gradients are summed over the ranks before they are clipped (grad_norm is then the
+// global one); a batch of 0 rows only takes part in the reduce.
 TextStepResult text_train_step(LanguageModel& model, torch::optim::AdamW& optimizer, const TextBatch& batch,
-                               double gradient_clip);
+                               double gradient_clip, const StepShare* share = nullptr);
 
 // The loss of every predicted position of `batch`: (B, L) float32 on the CPU, row-major; entry [b, i]
 // is the loss of predicting targets[b, i] = window[i + 1] from window[0..i]. Runs under NoGradGuard

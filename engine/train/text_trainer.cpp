@@ -11,6 +11,7 @@
 #include "engine/text/bigram_counts.h"
 #include "engine/text/token_losses.h"
 #include "engine/text/token_shards.h"
+#include "engine/train/distributed_tensors.h"
 #include "engine/train/text_batches.h"
 #include "engine/train/text_step.h"
 #include "engine/train/train_step.h"
@@ -165,6 +166,7 @@ class TextTask : public TrainingTask {
         m_store(context.store),
         m_run_id(context.run_id),
         m_device(context.device),
+        m_parallel(context.parallel),
         m_data(open_text_data(m_config)),
         m_order(m_data.train.size(), m_config.data.text.context_length, m_config.data.seed,
                 m_data.folder.train),
@@ -201,7 +203,20 @@ class TextTask : public TrainingTask {
     set_learning_rate(optimizer, m_learning_rate);
     const auto batch = training_batch(m_data.train, m_order, position.step, batch_size,
                                       m_config.data.text.context_length, m_device);
-    const auto result = text_train_step(model, optimizer, batch, train.gradient_clip);
+    TextStepResult result;
+    if (m_parallel != nullptr) {
+      // This rank's rows; every row has context_length targets, so its share of the mean is rows / B.
+      const auto block = m_parallel->rows(batch_size);
+      TextBatch rows{batch.inputs.narrow(0, block.first, block.count),
+                     batch.targets.narrow(0, block.first, block.count)};
+      StepShare share;
+      share.loss_scale = static_cast<double>(block.count) / static_cast<double>(batch_size);
+      share.auxiliary_scale = share.loss_scale;
+      share.reduce = [&]() { m_parallel->reduce_gradients(model); };
+      result = text_train_step(model, optimizer, rows, train.gradient_clip, &share);
+    } else {
+      result = text_train_step(model, optimizer, batch, train.gradient_clip);
+    }
     return {result.loss,
             batch_size,
             {{"train/learning_rate", m_learning_rate}, {"train/grad_norm", result.grad_norm}}};
@@ -222,7 +237,7 @@ class TextTask : public TrainingTask {
   void store_evaluation(LanguageModel& /*model*/, int64_t step, int64_t epochs, bool /*last*/) override {
     m_validation.losses.step = step;
     m_validation.losses.epoch = epochs;
-    m_store.put_token_losses(m_run_id, step, epochs, encode_token_losses(m_validation.losses));
+    m_store->put_token_losses(m_run_id, step, epochs, encode_token_losses(m_validation.losses));
   }
 
  private:
@@ -231,9 +246,10 @@ class TextTask : public TrainingTask {
   }
 
   const RunConfig& m_config;
-  Store& m_store;
+  Store* m_store;  // rank 0 (or a single process) only
   int64_t m_run_id;
   const torch::Device& m_device;
+  DataParallel* m_parallel;
   TextData m_data;
   TextWindowOrder m_order;
   ValidationSet m_validation;

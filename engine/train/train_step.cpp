@@ -17,8 +17,13 @@ torch::Tensor labelled_logits(LanguageModel& model, const Batch& batch, bool all
 }
 
 StepLosses train_step(LanguageModel& model, torch::optim::AdamW& optimizer, const Batch& batch,
-                      bool all_positions) {
+                      bool all_positions, const StepShare* share) {
   optimizer.zero_grad();
+  if (share != nullptr && batch.positions.numel() == 0) {  // a rank with no labelled rows this step
+    share->reduce();
+    optimizer.step();
+    return {};
+  }
   torch::Tensor main_loss;
   if (all_positions) {
     // Exactly Zoology's: the head at every position, cross-entropy ignoring unlabelled ones.
@@ -31,12 +36,21 @@ StepLosses train_step(LanguageModel& model, torch::optim::AdamW& optimizer, cons
     main_loss = kernels::linear_cross_entropy(model->hidden_at(batch.inputs, batch.positions),
                                               model->head_weight(), batch.targets);
   }
-  auto loss = main_loss;
   auto auxiliary = model->auxiliary_loss();
+  if (share != nullptr) {
+    main_loss = main_loss * share->loss_scale;
+    if (auxiliary.defined()) {
+      auxiliary = auxiliary * share->auxiliary_scale;
+    }
+  }
+  auto loss = main_loss;
   if (auxiliary.defined()) {
     loss = loss + auxiliary;
   }
   loss.backward();
+  if (share != nullptr) {
+    share->reduce();
+  }
   optimizer.step();
   StepLosses losses;
   losses.loss = loss.item<double>();

@@ -3,6 +3,8 @@
 // One optimizer step on one batch, shared by the trainer and `zoolab-cli bench` so that what is
 // benchmarked is what trains.
 
+#include <functional>
+
 #include <torch/optim/adamw.h>
 
 #include "engine/train/batches.h"
@@ -20,10 +22,19 @@ struct StepLosses {
   double auxiliary_loss = 0.0;
 };
 
+// One rank's part of a data-parallel step (engine/train/distributed_tensors.h): its loss is its share of
+// the global batch's, and its gradients are summed over the ranks before the optimizer step.
+struct StepShare {
+  double loss_scale = 1.0;       // multiplies the main loss: this rank's labelled positions / the batch's
+  double auxiliary_scale = 1.0;  // multiplies the auxiliary loss: this rank's rows / the batch's
+  std::function<void()> reduce;  // after backward, before clipping and the optimizer step
+};
+
 // Zoology's training step (docs/reference.md#training-semantics): cross-entropy on labelled positions plus
-// the mixers' auxiliary losses, backward, AdamW step.
+// the mixers' auxiliary losses, backward, AdamW step. With `share` the losses returned are this rank's
+// scaled share (their sum over the ranks is the batch's); a batch of 0 rows only takes part in the reduce.
 StepLosses train_step(LanguageModel& model, torch::optim::AdamW& optimizer, const Batch& batch,
-                      bool all_positions);
+                      bool all_positions, const StepShare* share = nullptr);
 
 // Cosine annealing to 0 over max_epochs, stepped once per epoch (docs/reference.md#training-semantics); the
 // closed form of PyTorch's CosineAnnealingLR, so a resumed run gets the same rate without scheduler state.

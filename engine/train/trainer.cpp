@@ -39,7 +39,12 @@ std::string config_hash(const RunConfig& config) {
 }
 
 TrainResult train_run(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options) {
-  TrainingSession session(store, run_id, config, options);
+  TrainingSession session(&store, run_id, config, options);
+  return session.run(is_text_task(config.data) ? make_text_task : make_mqar_task);
+}
+
+TrainResult train_run_rank(int64_t run_id, const RunConfig& config, const TrainOptions& options) {
+  TrainingSession session(nullptr, run_id, config, options);
   return session.run(is_text_task(config.data) ? make_text_task : make_mqar_task);
 }
 

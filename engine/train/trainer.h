@@ -17,6 +17,7 @@
 
 namespace zoolab {
 
+class ProcessGroup;
 class Store;
 
 // After each MQAR epoch, or each validation of a text run (then `epoch` counts validations,
@@ -41,6 +42,9 @@ struct TrainOptions {
   std::function<void(const EpochReport&)> on_epoch;
   std::function<void(int64_t step, double loss)> on_step;  // after every optimizer step
   std::function<void(const std::string&)> on_message;
+  // Data parallel (engine/train/distributed.h): this process is one rank of the group, which trains
+  // the run together. nullptr: a single process.
+  ProcessGroup* group = nullptr;
 };
 
 struct TrainResult {
@@ -58,6 +62,11 @@ struct TrainResult {
 // checkpoint, data that moved) is left interrupted with the error instead: nothing of it was changed,
 // and `zoolab-cli resume` works again once the cause is fixed (the file restored).
 TrainResult train_run(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options);
+
+// A rank other than 0 of a data-parallel run (options.group): it trains its rows of every batch with
+// rank 0 and writes nothing (rank 0 is the one writer of the run's database, status and checkpoints).
+// Its failures are returned (and told to the other ranks), never recorded.
+TrainResult train_run_rank(int64_t run_id, const RunConfig& config, const TrainOptions& options);
 
 // at::set_num_threads with 0 meaning every core; returns the count used.
 int configure_threads(int threads);

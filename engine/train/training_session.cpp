@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include <torch/torch.h>
 
@@ -12,6 +13,8 @@
 #include "engine/train/checkpoint.h"
 #include "engine/train/checkpoint_files.h"
 #include "engine/train/device.h"
+#include "engine/train/distributed.h"
+#include "engine/train/distributed_tensors.h"
 #include "engine/train/metric_writer.h"
 #include "engine/train/model_setup.h"
 #include "engine/train/resume_checks.h"
@@ -106,15 +109,57 @@ EpochReport epoch_report(const TrainingSchedule& schedule, int64_t epoch, int64_
   return report;
 }
 
+// Rank 0's metric writer; the other ranks of a data-parallel run write nothing.
+class RankWriter {
+ public:
+  RankWriter(Store* store, int64_t run_id) {
+    if (store != nullptr) {
+      m_writer.emplace(*store, run_id);
+    }
+  }
+  void add(const std::string& key, int64_t step, double value, int64_t epoch, double wall_time) {
+    if (m_writer) {
+      m_writer->add(key, step, value, epoch, wall_time);
+    }
+  }
+  void flush_if_due(int64_t epochs, int64_t steps) {
+    if (m_writer) {
+      m_writer->flush_if_due(epochs, steps);
+    }
+  }
+  void flush(int64_t epochs, int64_t steps) {
+    if (m_writer) {
+      m_writer->flush(epochs, steps);
+    }
+  }
+
+ private:
+  std::optional<MetricWriter> m_writer;
+};
+
 }  // namespace
 
-TrainingSession::TrainingSession(Store& store, int64_t run_id, const RunConfig& config,
+TrainingSession::TrainingSession(Store* store, int64_t run_id, const RunConfig& config,
                                  const TrainOptions& options)
     : m_store(store),
       m_run_id(run_id),
       m_config(config),
       m_options(options),
-      m_phase(options.resume ? SessionPhase::Restoring : SessionPhase::Starting) {}
+      m_phase(options.resume ? SessionPhase::Restoring : SessionPhase::Starting) {
+  if (options.group != nullptr) {
+    m_parallel = std::make_unique<DataParallel>(*options.group);
+  }
+}
+
+TrainingSession::~TrainingSession() = default;
+
+bool TrainingSession::any_stop(const std::string& when) {
+  const bool stop = stop_requested();
+  if (!m_parallel) {
+    return stop;
+  }
+  return m_options.group->all_reduce_sum({stop ? 1.0 : 0.0}, "all-reduce of the stop flag " + when)[0] > 0;
+}
 
 void TrainingSession::message(const std::string& text) const {
   if (m_options.on_message) {
@@ -123,17 +168,31 @@ void TrainingSession::message(const std::string& text) const {
 }
 
 TrainResult TrainingSession::finish(RunStatus status, const std::string& text) {
-  m_store.set_status(m_run_id, status, status == RunStatus::Finished ? std::string() : text);
+  if (m_store != nullptr) {
+    m_store->set_status(m_run_id, status, status == RunStatus::Finished ? std::string() : text);
+  }
   m_result.status = status;
   m_result.message = text;
   return m_result;
 }
 
 TrainResult TrainingSession::fail(const std::exception& error) {
-  // A resume that fails before changing anything leaves the run as it was: resumable.
-  const auto status = m_phase == SessionPhase::Restoring ? RunStatus::Interrupted : RunStatus::Failed;
-  const std::string text = error.what();
-  m_store.set_status(m_run_id, status, text);
+  // A resume that fails before changing anything leaves the run as it was: resumable. So does a rank of
+  // a data-parallel run that died or failed: the run continues from its last checkpoint.
+  const bool collective = dynamic_cast<const CollectiveError*>(&error) != nullptr;
+  const auto status =
+      m_phase == SessionPhase::Restoring || collective ? RunStatus::Interrupted : RunStatus::Failed;
+  std::string text = error.what();
+  if (m_options.group != nullptr) {
+    // The other ranks learn why, and stop waiting for this one now rather than at their timeout.
+    m_options.group->abort(text, collective);
+    if (collective) {
+      text += "; resume with `zoolab-cli resume " + std::to_string(m_run_id) + "`";
+    }
+  }
+  if (m_store != nullptr) {
+    m_store->set_status(m_run_id, status, text);
+  }
   TrainResult result;
   result.status = status;
   result.message = text;
@@ -145,7 +204,10 @@ TrainResult TrainingSession::fail(const std::exception& error) {
 TrainResult TrainingSession::run(TaskFactory make_task) {
   try {
     return train(make_task);
-  } catch (const StoreError&) {
+  } catch (const StoreError& error) {
+    if (m_options.group != nullptr) {
+      m_options.group->abort(error.what());
+    }
     throw;
   } catch (const std::exception& error) {
     return fail(error);
@@ -153,26 +215,38 @@ TrainResult TrainingSession::run(TaskFactory make_task) {
 }
 
 TrainResult TrainingSession::train(TaskFactory make_task) {
-  const torch::Device device = resolve_device(m_options.device);
+  torch::Device device = resolve_device(m_options.device);
+  if (m_parallel && device.is_cuda()) {  // one GPU per rank of a machine, as torchrun's LOCAL_RANK says
+    const auto gpus = static_cast<int>(torch::cuda::device_count());
+    device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(m_options.group->local_rank() % gpus));
+  }
   const int threads = configure_threads(m_options.threads);
-  const std::string run_uid = checkpoint_run_uid(m_store, m_run_id);  // written into checkpoints
-  m_store.mark_started(m_run_id, static_cast<int64_t>(getpid()),
-                       device.is_cuda() ? "cuda" : "cpu:" + std::to_string(threads) + " threads");
+  std::string run_uid;  // written into checkpoints
+  if (m_store != nullptr) {
+    run_uid = checkpoint_run_uid(*m_store, m_run_id);
+    std::string where = device.is_cuda() ? "cuda" : "cpu:" + std::to_string(threads) + " threads";
+    if (m_parallel) {
+      where += " x " + std::to_string(m_parallel->world_size()) + " ranks";
+    }
+    m_store->mark_started(m_run_id, static_cast<int64_t>(getpid()), where);
+  }
 
   // Data first, then the model, as Zoology 0bb9665 does; both are functions of the seeds only.
-  const auto task = make_task({m_store, m_run_id, m_config, device});
+  const auto task = make_task({m_store, m_run_id, m_config, device, m_parallel.get()});
   const auto schedule = task->schedule();
   torch::manual_seed(m_config.seed);
   LanguageModel model(language_model_options(m_config));
   model->to(device);
   auto optimizer = make_optimizer(model, m_config);
-  m_store.set_model_info(m_run_id, model->num_parameters(), model->state_size(task->state_length()));
+  if (m_store != nullptr) {
+    m_store->set_model_info(m_run_id, model->num_parameters(), model->state_size(task->state_length()));
+  }
 
   const std::string hash = config_hash(m_config);
   StepPosition start;
   double elapsed_before = 0.0;  // training seconds of the run before this session (a resume)
-  if (m_options.resume) {
-    if (const auto latest = m_store.latest_checkpoint(m_run_id)) {
+  if (m_options.resume && m_store != nullptr) {
+    if (const auto latest = m_store->latest_checkpoint(m_run_id)) {
       const auto& path = latest->path;
       // Checksum, header, owner and position are all checked before the payload reaches the model:
       // a batch of -3 would otherwise index before the run's batches.
@@ -185,21 +259,40 @@ TrainResult TrainingSession::train(TaskFactory make_task) {
       message("no checkpoint yet: restarting from the beginning");
     }
     // Whatever was logged after the checkpoint is recomputed, identically.
-    m_store.truncate_metrics_after(m_run_id, start.step);
+    m_store->truncate_metrics_after(m_run_id, start.step);
     // wall_time is elapsed training time: it continues from the checkpoint's points instead of restarting
     // at 0, so a time axis never runs backwards, and it leaves out the time the run was stopped.
-    elapsed_before = m_store.last_wall_time(m_run_id);
+    elapsed_before = m_store->last_wall_time(m_run_id);
+  }
+  if (m_parallel) {
+    // Rank 0's position, weights and (resuming) AdamW state on every rank; the ranks built the same
+    // model from the same seed, this makes sure of it. Rank 0 failing to restore ends this broadcast on
+    // the others (ProcessGroup::abort).
+    const bool lead = m_parallel->rank() == 0;
+    const auto position = m_options.group->all_reduce_sum(
+        {lead ? static_cast<double>(start.epoch) : 0.0, lead ? static_cast<double>(start.batch) : 0.0,
+         lead ? static_cast<double>(start.step) : 0.0},
+        "broadcast of the start position from rank 0");
+    start = {static_cast<int64_t>(position[0]), static_cast<int64_t>(position[1]),
+             static_cast<int64_t>(position[2])};
+    m_parallel->broadcast_state(model, optimizer, m_options.resume);
+    if (!lead) {  // dropout masks of its own rows, not a copy of rank 0's
+      torch::manual_seed(m_config.seed + 1000003ULL * static_cast<uint64_t>(m_parallel->rank()) +
+                         static_cast<uint64_t>(start.step));
+    }
   }
   if (const auto text = task->start_message(); !text.empty()) {
     message(text);
   }
 
-  MetricWriter writer(m_store, m_run_id);
+  RankWriter writer(m_store, m_run_id);
   const auto started = Clock::now();
   int64_t step = start.step;
   auto checkpoint = [&](int64_t epoch, int64_t batch) {
-    write_checkpoint(m_store, {m_run_id, epoch, stored_batch(schedule, batch, step), step, hash, run_uid},
-                     model, optimizer);
+    if (m_store != nullptr) {  // rank 0 writes it: every rank holds the same weights
+      write_checkpoint(*m_store, {m_run_id, epoch, stored_batch(schedule, batch, step), step, hash, run_uid},
+                       model, optimizer);
+    }
   };
   auto stopped_message = [&](const std::string& when) {
     return "stopped on request " + when + "; resume with `zoolab-cli resume " + std::to_string(m_run_id) +
@@ -216,28 +309,40 @@ TrainResult TrainingSession::train(TaskFactory make_task) {
     for (int64_t batch = epoch == start.epoch ? start.batch : 0; batch < steps; ++batch) {
       const auto step_start = Clock::now();
       const auto result = task->train_step(model, optimizer, {epoch, batch, step});
+      double loss = result.loss;
+      bool stop = false;  // data parallel: a stop requested on any rank, summed with the loss
+      if (m_parallel) {   // the batch's loss is the sum of the ranks' shares; a stop on any rank stops all
+        stop = stop_requested();
+        const auto sums = m_options.group->all_reduce_sum(
+            {loss, stop ? 1.0 : 0.0}, "all-reduce of the loss at step " + std::to_string(step + 1));
+        loss = sums[0];
+        stop = sums[1] > 0;
+      }
       totals.seconds += seconds_since(step_start);
       ++step;
       ++totals.steps;
       totals.examples += result.examples;
-      totals.loss_sum += result.loss;
+      totals.loss_sum += loss;
       m_result.steps = step;
       const double wall = elapsed_before + seconds_since(started);
-      writer.add("train/loss", step, result.loss, epoch, wall);
+      writer.add("train/loss", step, loss, epoch, wall);
       for (const auto& [key, value] : result.logged) {
         writer.add(key, step, value, epoch, wall);
       }
-      if (!std::isfinite(result.loss)) {
+      if (!std::isfinite(loss)) {
         writer.flush(epoch, step);
-        return finish(RunStatus::Diverged, "loss became " + std::to_string(result.loss) + " at " +
-                                               step_name(schedule, epoch, step));
+        return finish(RunStatus::Diverged,
+                      "loss became " + std::to_string(loss) + " at " + step_name(schedule, epoch, step));
       }
       writer.flush_if_due(epoch, step);
       if (m_options.on_step) {
-        m_options.on_step(step, result.loss);
+        m_options.on_step(step, loss);
+      }
+      if (!m_parallel) {  // a single process also honours a stop requested during on_step
+        stop = stop_requested();
       }
       const bool evaluation_due = batch + 1 == steps;
-      if (stop_requested() && (schedule.kind == Kind::Epochs || !evaluation_due)) {
+      if (stop && (schedule.kind == Kind::Epochs || !evaluation_due)) {
         writer.flush(epoch, step);
         checkpoint(epoch, batch + 1);
         return finish(RunStatus::Cancelled, stopped_message("at step " + std::to_string(step)));
@@ -258,21 +363,37 @@ TrainResult TrainingSession::train(TaskFactory make_task) {
     m_result.epochs = epoch + 1;
     m_result.metrics = evaluation.metrics;
 
-    const bool early_stop = !evaluation.early_stop.empty();
-    const bool stopping = stop_requested();  // a stop honoured after this evaluation makes it the last
+    bool early_stop = !evaluation.early_stop.empty();
+    bool stopping = stop_requested();  // a stop honoured after this evaluation makes it the last
+    if (m_parallel) {  // rank 0's early stop (every rank evaluated the same weights), any rank's stop
+      const bool lead = m_parallel->rank() == 0;
+      const auto sums = m_options.group->all_reduce_sum(
+          {stopping ? 1.0 : 0.0, lead && early_stop ? 1.0 : 0.0},
+          "all-reduce of the stop flags after " + evaluation_name(schedule, epoch, step));
+      stopping = sums[0] > 0;
+      early_stop = sums[1] > 0;
+      if (early_stop && evaluation.early_stop.empty()) {
+        evaluation.early_stop = "early stop after rank 0's evaluation";
+      }
+    }
     const bool last_epoch = epoch + 1 == schedule.epochs;
-    task->store_evaluation(model, step, epoch + 1, early_stop || stopping || last_epoch);
+    if (m_store != nullptr) {
+      task->store_evaluation(model, step, epoch + 1, early_stop || stopping || last_epoch);
+    }
 
     if (m_options.on_epoch) {
       m_options.on_epoch(epoch_report(schedule, epoch, step, totals, evaluation));
     }
     checkpoint(epoch + 1, 0);
-    m_store.set_progress(m_run_id, epoch + 1, step);
+    if (m_store != nullptr) {
+      m_store->set_progress(m_run_id, epoch + 1, step);
+    }
 
     if (early_stop) {
       return finish(RunStatus::Finished, evaluation.early_stop);
     }
-    if ((stopping || stop_requested()) && (schedule.kind == Kind::Epochs || !last_epoch)) {
+    if ((stopping || any_stop("after the checkpoint of " + evaluation_name(schedule, epoch, step))) &&
+        (schedule.kind == Kind::Epochs || !last_epoch)) {
       return finish(RunStatus::Cancelled, stopped_message("after " + evaluation_name(schedule, epoch, step)));
     }
   }

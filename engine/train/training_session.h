@@ -5,6 +5,14 @@
 // latest checkpoint when asked (checked against the run before it reaches the model), then trains epoch
 // by epoch: steps with divergence and stop checks, an evaluation, a checkpoint and the run's progress.
 // It records how the run ended (finished, early stop, cancelled, diverged, failed) on the run.
+//
+// Data parallel (TrainOptions::group): every rank runs this loop in step; each trains its rows of every
+// batch (engine/train/distributed_tensors.h), the ranks sum their losses and stop flags after every step
+// and after every evaluation, so a stop request or a diverged loss ends every rank at the same step. Rank
+// 0 is the one writer: status, metrics, checkpoints and evaluation records; the other ranks get no Store.
+// Every rank evaluates the whole test set (the same weights give the same metrics; no rank waits on
+// another's shard). A rank that dies or fails makes the others' next collective fail: rank 0 then marks
+// the run interrupted, naming the rank, and `zoolab-cli resume` continues it from its last checkpoint.
 // No torch in this header.
 
 #include <cstdint>
@@ -17,6 +25,7 @@
 
 namespace zoolab {
 
+class DataParallel;
 class Store;
 class TrainingTask;
 struct TaskContext;
@@ -33,7 +42,9 @@ enum class SessionPhase {
 
 class TrainingSession {
  public:
-  TrainingSession(Store& store, int64_t run_id, const RunConfig& config, const TrainOptions& options);
+  // `store` is nullptr on the ranks other than 0 of a data-parallel run (they write nothing).
+  TrainingSession(Store* store, int64_t run_id, const RunConfig& config, const TrainOptions& options);
+  ~TrainingSession();
 
   // Trains the run with the task `make_task` builds. Failures are recorded on the run (failed, or
   // interrupted while Restoring) and returned; only a store that cannot be written throws.
@@ -46,13 +57,15 @@ class TrainingSession {
   TrainResult finish(RunStatus status, const std::string& text);
   TrainResult fail(const std::exception& error);
   void message(const std::string& text) const;
+  bool any_stop(const std::string& when);  // this rank's stop request, or (data parallel) any rank's
 
-  Store& m_store;
+  Store* m_store;
   int64_t m_run_id;
   const RunConfig& m_config;
   const TrainOptions& m_options;
   SessionPhase m_phase;
   TrainResult m_result;
+  std::unique_ptr<DataParallel> m_parallel;
 };
 
 }  // namespace zoolab

@@ -81,12 +81,19 @@ struct Evaluation {
   std::string early_stop;  // not empty: the run finishes after this evaluation, with this message
 };
 
+class DataParallel;
+
 // What a factory gets; the references outlive the task.
 struct TaskContext {
-  Store& store;
+  // The run's database: only rank 0 of a data-parallel run has one (the one writer); the others get
+  // nullptr and never call store_evaluation().
+  Store* store;
   int64_t run_id;
   const RunConfig& config;
   const torch::Device& device;
+  // Data parallel (engine/train/distributed_tensors.h): each train_step() takes this rank's rows of the
+  // global batch as a StepShare (engine/train/train_step.h). nullptr: a single process.
+  DataParallel* parallel = nullptr;
 };
 
 class TrainingTask {
@@ -101,6 +108,8 @@ class TrainingTask {
 
   // Before the first step of `epoch` (also when the run resumes inside it).
   virtual void begin_epoch(int64_t /*epoch*/, LanguageModel& /*model*/, torch::optim::AdamW& /*optimizer*/) {}
+  // The step's loss and examples are the whole batch's, also in a data-parallel run (the session sums
+  // the ranks' losses: each returns its share).
   virtual StepResult train_step(LanguageModel& model, torch::optim::AdamW& optimizer,
                                 const StepPosition& position) = 0;
   virtual Evaluation evaluate(LanguageModel& model, int64_t epoch, const EpochTotals& totals) = 0;

@@ -230,9 +230,12 @@ void Worker::start_children() {
     const std::string id = std::to_string(run->id);
     const std::string log_path =
         (std::filesystem::path(m_store.files_dir()) / "logs" / ("run-" + id + ".log")).string();
-    const std::vector<std::string> args = {
+    std::vector<std::string> args = {
         m_options.program_name,    "train",    "--run",          id,       "--db", m_db_path, "--threads",
         std::to_string(m_threads), "--device", m_options.device, "--quiet"};
+    if (m_options.nproc > 1) {  // the child is rank 0 of a data-parallel job and starts the others
+      args.insert(args.end(), {"--nproc", std::to_string(m_options.nproc)});
+    }
     pid_t pid = 0;
     try {
       pid = spawn_logged(m_options.program, args, log_path);

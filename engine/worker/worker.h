@@ -20,8 +20,10 @@ struct WorkerOptions {
   int slots = 1;                            // runs trained at once, >= 1
   int threads_per_child = 0;                // 0: the machine's cores divided by slots (at least 1)
   std::string device = "cpu";               // passed to each child's --device
-  int poll_ms = 500;                        // database poll interval, 10..60000
-  bool exit_when_idle = false;              // return once nothing is queued and no child runs
+  int nproc = 1;      // > 1: each run trains data parallel in nproc processes (`train --nproc`), its threads
+                      // split among them
+  int poll_ms = 500;  // database poll interval, 10..60000
+  bool exit_when_idle = false;  // return once nothing is queued and no child runs
 };
 
 // Serves until SIGTERM or SIGINT arrives, a stop is requested through the database (`zoolab-cli worker
