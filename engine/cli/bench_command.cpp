@@ -1,7 +1,13 @@
 // zoolab-cli bench: training throughput of a configuration, measured on the trainer's own step.
 
+#include <sys/resource.h>
+
 #include <chrono>
+#include <ctime>
+#include <fstream>
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include <torch/torch.h>
 #if __has_include(<torch/csrc/autograd/profiler_legacy.h>)
@@ -14,12 +20,77 @@
 #include "engine/train/distributed.h"
 #include "engine/train/distributed_launch.h"
 #include "engine/train/distributed_tensors.h"
+#include "engine/train/evaluation.h"
 #include "engine/train/model_setup.h"
 #include "engine/train/text_step.h"
 #include "engine/train/train_step.h"
 #include "engine/train/trainer.h"
 
 namespace zoolab {
+namespace {
+
+// Peak resident set size of this process so far, in bytes: VmHWM of /proc/self/status where there is one
+// (Linux), else getrusage's ru_maxrss (bytes on macOS, KiB elsewhere).
+int64_t peak_rss_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) {
+      return std::stoll(line.substr(6)) * 1024;  // "VmHWM:    12345 kB"
+    }
+  }
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+#ifdef __APPLE__
+  return static_cast<int64_t>(usage.ru_maxrss);
+#else
+  return static_cast<int64_t>(usage.ru_maxrss) * 1024;
+#endif
+}
+
+// The memory and evaluation fields of bench's line: the peak RSS after the timed training steps and, unless
+// skipped, the speed of one evaluation pass over the config's test split exactly as the trainer runs it
+// (engine/train/mqar_trainer.cpp: per-query records of every example when train.inspect.records), with the
+// peak RSS after it. The test split is generated here, after the training steps, so that it does not count
+// in the training figure.
+void add_memory_and_evaluation_fields(nlohmann::json& result, LanguageModel& model, const RunConfig& config,
+                                      const torch::Device& device, bool evaluate_test_split,
+                                      const std::string& profile) {
+  result["peak_rss_bytes"] = peak_rss_bytes();
+  if (!evaluate_test_split) {
+    return;
+  }
+  const auto seeds = segment_seeds(config.data);
+  const auto split = make_batches(load_segments(config.data.test, seeds.test, config.data.vocab_size, ""),
+                                  config.data.test_batch_size, device);
+  std::optional<RecordRequest> request;
+  if (config.train.inspect.records) {
+    request = RecordRequest{"all", 0};
+  }
+  EvaluationResult evaluation;
+  const auto start = std::chrono::steady_clock::now();
+  const std::clock_t start_cpu = std::clock();
+  if (profile.empty()) {
+    evaluation = evaluate(model, split, config.train, request);
+  } else {
+#ifdef ZOOLAB_HAS_RECORD_PROFILE
+    torch::autograd::profiler::RecordProfile record(profile);
+    evaluation = evaluate(model, split, config.train, request);
+#else
+    throw std::runtime_error("--eval-profile: this LibTorch has no legacy profiler");
+#endif
+  }
+  const double cpu_seconds = static_cast<double>(std::clock() - start_cpu) / CLOCKS_PER_SEC;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result["eval_examples_per_s"] = static_cast<double>(split.num_examples()) / seconds;
+  result["eval_examples"] = split.num_examples();
+  result["eval_seconds"] = seconds;
+  result["eval_cpu_seconds"] = cpu_seconds;  // of every thread: steadier than wall time on a busy machine
+  result["eval_records"] = evaluation.records ? static_cast<int64_t>(evaluation.records->records.size()) : 0;
+  result["peak_rss_after_eval_bytes"] = peak_rss_bytes();
+}
+
+}  // namespace
 
 void add_bench_command(CLI::App& app, CliState& state) {
   struct BenchArgs {
@@ -32,6 +103,8 @@ void add_bench_command(CLI::App& app, CliState& state) {
     std::string profile;
     int nproc = 1;
     double collective_timeout = kDefaultCollectiveTimeoutSeconds;
+    bool skip_eval = false;
+    std::string eval_profile;
   };
   auto args = std::make_shared<BenchArgs>();
   auto* bench = app.add_subcommand("bench", "Measure training throughput (examples/s); prints one JSON line");
@@ -56,6 +129,12 @@ void add_bench_command(CLI::App& app, CliState& state) {
       ->check(CLI::Range(1, 1024));
   bench->add_option("--collective-timeout", args->collective_timeout, "Seconds a rank waits at a collective")
       ->check(CLI::Range(1.0, 86400.0));
+  bench->add_flag(
+      "--skip-eval", args->skip_eval,
+      "Do not time an evaluation pass over the test split (eval_examples_per_s); it takes seconds "
+      "to minutes for the large presets");
+  bench->add_option("--eval-profile", args->eval_profile,
+                    "Write a Chrome trace of the timed evaluation pass to FILE");
   bench->callback([args, &state]() {
     auto config = load_config_option(args->source);
     const bool text = is_text_task(config.data);
@@ -206,6 +285,9 @@ void add_bench_command(CLI::App& app, CliState& state) {
     if (!per_rank.is_null()) {
       result.update(per_rank);
     }
+    // A text configuration has no MQAR test split: its validation is not timed here.
+    add_memory_and_evaluation_fields(result, model, config, device, !args->skip_eval && !text,
+                                     args->eval_profile);
     std::cout << result.dump() << std::endl;
     state.exit_code = 0;
     if (ranks.local) {

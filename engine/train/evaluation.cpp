@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "engine/train/labelled_outputs.h"
 #include "engine/train/train_step.h"
 
 namespace zoolab {
@@ -23,36 +24,47 @@ EvaluationResult evaluate(LanguageModel& model, const SplitData& split, const Tr
   model->eval();
   const bool all_positions = config.lm_head == "all";
 
-  double loss_sum = 0.0;
-  double correct_tokens = 0.0, labelled_tokens = 0.0;
-  // Example accuracies grouped per segment (slices are constant within a segment).
-  std::vector<double> segment_accuracy_sum(split.segments.size(), 0.0);
-  std::vector<int64_t> segment_examples(split.segments.size(), 0);
-
+  // Each batch's sums stay tensors until one copy to the host after the last batch: no host sync inside
+  // the loop. A row per batch: (loss, correct positions, sum of example accuracies, examples with labels).
+  std::vector<torch::Tensor> batch_sums;
+  batch_sums.reserve(split.batches.size());
+  double labelled_tokens = 0.0;
   for (const auto& batch : split.batches) {
-    auto logits = labelled_logits(model, batch, all_positions);  // (N, V)
-    auto predictions = logits.argmax(-1);                        // (N,)
+    // The head at the labelled positions, then their target log-probabilities and predictions block by
+    // block (engine/train/labelled_outputs.h): the same values as log_softmax and argmax of the whole.
+    const auto logits = labelled_logits(model, batch, all_positions);  // (N, V)
+    const auto outputs = labelled_outputs(logits, batch.targets);
+    const auto loss = cross_entropy_of(outputs);  // == cross_entropy(logits, targets), bit for bit
     if (recorder && recorder->wants(batch)) {
-      // cross_entropy is nll_loss of log_softmax (ATen's cross_entropy_loss without label smoothing), so
-      // computing the log-probabilities once serves the metric, bit for bit, and the records.
-      auto log_probs = torch::log_softmax(logits, 1);  // (N, V)
-      loss_sum += torch::nll_loss(log_probs, batch.targets).item<double>();
-      recorder->add(batch, log_probs, predictions);
-    } else {
-      loss_sum += torch::nn::functional::cross_entropy(logits, batch.targets).item<double>();
+      recorder->add_outputs(batch, outputs.target_log_probs, outputs.predictions);
     }
-    auto correct = (predictions == batch.targets).to(torch::kDouble);  // (N,)
+    auto correct = (outputs.predictions == batch.targets).to(torch::kDouble);  // (N,)
     const int64_t rows = batch.inputs.size(0);
     auto per_row_correct = torch::zeros({rows}, correct.options()).index_add_(0, batch.example_of, correct);
     auto per_row_count =
         torch::zeros({rows}, correct.options()).index_add_(0, batch.example_of, torch::ones_like(correct));
-    correct_tokens += correct.sum().item<double>();
     labelled_tokens += static_cast<double>(correct.size(0));
     // Examples without a labelled position have no accuracy (pandas' mean skips their NaN).
     auto has_labels = per_row_count > 0;
     auto accuracy = (per_row_correct / per_row_count.clamp_min(1)).masked_select(has_labels);
-    segment_accuracy_sum[batch.segment] += accuracy.sum().item<double>();
-    segment_examples[batch.segment] += accuracy.size(0);
+    batch_sums.push_back(torch::stack({loss.to(torch::kDouble), correct.sum(), accuracy.sum(),
+                                       has_labels.sum().to(torch::kDouble)}));  // (4,)
+  }
+  double loss_sum = 0.0;
+  double correct_tokens = 0.0;
+  // Example accuracies grouped per segment (slices are constant within a segment).
+  std::vector<double> segment_accuracy_sum(split.segments.size(), 0.0);
+  std::vector<int64_t> segment_examples(split.segments.size(), 0);
+  if (!batch_sums.empty()) {
+    const auto sums = torch::stack(batch_sums).to(torch::kCPU).contiguous();  // (batches, 4)
+    const double* row = sums.data_ptr<double>();
+    for (const auto& batch : split.batches) {  // in batch order, as the sums were always taken
+      loss_sum += row[0];
+      correct_tokens += row[1];
+      segment_accuracy_sum[batch.segment] += row[2];
+      segment_examples[batch.segment] += static_cast<int64_t>(row[3]);
+      row += 4;
+    }
   }
 
   EvaluationResult result;

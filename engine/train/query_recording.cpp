@@ -56,6 +56,11 @@ bool QueryRecorder::wants(const Batch& batch) const {
 
 void QueryRecorder::add(const Batch& batch, const torch::Tensor& log_probs,
                         const torch::Tensor& predictions) {
+  add_outputs(batch, log_probs.gather(1, batch.targets.unsqueeze(1)).squeeze(1), predictions);
+}
+
+void QueryRecorder::add_outputs(const Batch& batch, const torch::Tensor& target_log_probs,
+                                const torch::Tensor& predictions) {
   const int64_t rows =
       std::min(recorded_in_segment(batch.segment) - batch.first_example, batch.inputs.size(0));
   if (rows <= 0) {
@@ -83,9 +88,7 @@ void QueryRecorder::add(const Batch& batch, const torch::Tensor& log_probs,
 
   // One copy to the host: the target's log-probability and the prediction of each recorded position, as
   // doubles (exact for both: a float and a token id below 2^53).
-  const auto target_log_probs =
-      log_probs.narrow(0, 0, count).gather(1, batch.targets.narrow(0, 0, count).unsqueeze(1));
-  const auto packed = torch::stack({target_log_probs.squeeze(1).to(torch::kDouble),
+  const auto packed = torch::stack({target_log_probs.narrow(0, 0, count).to(torch::kDouble),
                                     predictions.narrow(0, 0, count).to(torch::kDouble)})
                           .to(torch::kCPU)
                           .contiguous();  // (2, count)

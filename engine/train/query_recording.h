@@ -2,8 +2,8 @@
 
 // Per-query records taken during an MQAR evaluation (docs/architecture.md#what-evaluation-records): for
 // chosen test examples, every labelled position's prediction, loss and target probability, with the facts of
-// the query (key, gap, kv index) read from the split's own tokens. Evaluation feeds it the log-probabilities
-// it computes anyway, so recording costs a gather and one small copy per batch.
+// the query (key, gap, kv index) read from the split's own tokens. Evaluation feeds it the target
+// log-probabilities and predictions it computes anyway, so recording costs one small copy per batch.
 
 #include <cstdint>
 #include <string>
@@ -36,6 +36,10 @@ class QueryRecorder {
   // Adds the batch's recorded examples. log_probs: (N, V) log-softmax at batch.positions;
   // predictions: (N,) argmax of the logits there.
   void add(const Batch& batch, const torch::Tensor& log_probs, const torch::Tensor& predictions);
+  // The same from what evaluation computes (engine/train/labelled_outputs.h): target_log_probs (N,), the
+  // log-softmax at each position's target; predictions (N,).
+  void add_outputs(const Batch& batch, const torch::Tensor& target_log_probs,
+                   const torch::Tensor& predictions);
 
   // The set so far (step and epoch are left 0 for the caller); records by example, then position.
   const QueryRecordSet& records() const { return m_set; }

@@ -46,6 +46,11 @@ lr=$(grep -F "train/learning_rate" <<<"$text") || fail "show lists no train/lear
 if grep -qF "best" <<<"$lr"; then fail "show gives the learning rate a best: $lr"; fi
 expect_contains "$("$CLI" runs)" "shown"
 expect_contains "$("$CLI" presets)" "mqar-quick"
-"$CLI" bench --config "$TINY" --steps 3 --warmup 1 --threads 1 | json_field "['train_examples_per_s'] > 0" | grep -q True \
-  || fail "bench did not report train_examples_per_s"
+bench=$("$CLI" bench --config "$TINY" --steps 3 --warmup 1 --threads 1)
+json_field "['train_examples_per_s'] > 0" <<<"$bench" | grep -q True || fail "bench did not report train_examples_per_s"
+# Peak memory and the speed of one evaluation pass over the config's test split; --skip-eval leaves it out.
+json_field "['peak_rss_bytes'] > 2**20" <<<"$bench" | grep -q True || fail "bench did not report peak_rss_bytes: $bench"
+json_field "['eval_examples_per_s'] > 0" <<<"$bench" | grep -q True || fail "bench did not report eval_examples_per_s: $bench"
+skipped=$("$CLI" bench --config "$TINY" --steps 1 --warmup 0 --threads 1 --skip-eval)
+json_field ".get('eval_examples_per_s') is None" <<<"$skipped" | grep -q True || fail "--skip-eval still evaluated: $skipped"
 echo "cli_data_and_show: ok"

@@ -1,10 +1,11 @@
 // The recording target (docs/development.md#benchmarks): recording the per-query results of 3,000 test
 // examples (and encoding them for the store) adds less than 20% to an evaluation. Zoology's Figure 2
 // attention cell at L=64 (d_model 64, 2 layers, 4 kv pairs, V=8192, 3,000 test examples, its test batch): an
-// evaluation without records, one recording every example, one recording the default tracked subset, the
-// recording alone, and plain and recording evaluations alternated in one benchmark whose `overhead` counters
-// are recorded/plain - 1 (alternating keeps a shared machine's drift out of the ratio; `median_overhead` is
-// over the pairs).
+// evaluation without records, the model alone at the labelled positions (the floor of an evaluation), one
+// recording every example, one recording the default tracked subset, the recording alone, and plain and
+// recording evaluations alternated in one benchmark whose `overhead` counters are recorded/plain - 1
+// (alternating keeps a shared machine's drift out of the ratio; `median_overhead` is over the pairs). The
+// CPU column is the whole process's (every thread's) CPU time: steadier than wall time on a shared machine.
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +20,7 @@
 #include "engine/train/allocator.h"
 #include "engine/train/batches.h"
 #include "engine/train/evaluation.h"
+#include "engine/train/labelled_outputs.h"
 #include "engine/train/model_setup.h"
 #include "engine/train/query_recording.h"
 #include "engine/train/train_step.h"
@@ -91,20 +93,34 @@ void BM_EvaluateRecordingTracked(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * setup().split.num_examples());
 }
 
-// The recording alone, without the evaluation around it: facts, gather, copy and encoding of every
-// query, fed one batch's log-probabilities for every batch (timing does not depend on their values).
+// The model alone: the backbone and final norm at every batch's labelled positions, without the head
+// and what evaluation computes from the logits. Evaluation cannot be faster than this; the rest of
+// BM_EvaluatePlain is the head, the log-softmax, the argmax and the metrics.
+void BM_BackboneOnly(benchmark::State& state) {
+  auto& s = setup();
+  torch::NoGradGuard no_grad;
+  for (auto _ : state) {
+    for (const auto& batch : s.split.batches) {
+      benchmark::DoNotOptimize(s.model->hidden_at(batch.inputs, batch.positions).data_ptr());  // (N, D)
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * s.split.num_examples());
+}
+
+// The recording alone, without the evaluation around it: facts, copy and encoding of every query, fed one
+// batch's outputs for every batch (timing does not depend on their values).
 void BM_RecordAndEncodeOnly(benchmark::State& state) {
   auto& s = setup();
   torch::NoGradGuard no_grad;
   const auto& first = s.split.batches.front();
-  const auto log_probs = torch::log_softmax(labelled_logits(s.model, first, false), 1);  // (N, V)
-  const auto predictions = log_probs.argmax(-1);                                         // (N,)
+  const auto outputs = labelled_outputs(labelled_logits(s.model, first, false), first.targets);
   size_t bytes = 0;
   for (auto _ : state) {
     QueryRecorder recorder(s.split, {"all", 0});
     for (const auto& batch : s.split.batches) {
-      const int64_t n = batch.targets.size(0);
-      recorder.add(batch, log_probs.narrow(0, 0, n), predictions.narrow(0, 0, n));
+      const int64_t n = std::min(batch.targets.size(0), outputs.predictions.size(0));
+      recorder.add_outputs(batch, outputs.target_log_probs.narrow(0, 0, n),
+                           outputs.predictions.narrow(0, 0, n));
     }
     bytes = encode_query_records(recorder.take()).size();
     benchmark::DoNotOptimize(bytes);
@@ -147,11 +163,12 @@ void BM_RecordingOverhead(benchmark::State& state) {
       ratios[ratios.size() / 2] - 1.0;  // of the pairs: robust to a busy machine
 }
 
-BENCHMARK(BM_EvaluatePlain)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_EvaluateRecordingAll)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_EvaluateRecordingTracked)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_RecordAndEncodeOnly)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_RecordingOverhead)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_EvaluatePlain)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+BENCHMARK(BM_BackboneOnly)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+BENCHMARK(BM_EvaluateRecordingAll)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+BENCHMARK(BM_EvaluateRecordingTracked)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+BENCHMARK(BM_RecordAndEncodeOnly)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+BENCHMARK(BM_RecordingOverhead)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
 }  // namespace
 }  // namespace zoolab

@@ -1,0 +1,158 @@
+// Evaluation's blocked outputs (engine/train/labelled_outputs.h) against the plain computation they replace:
+// log_softmax of the whole (N, V) logits gathered at the targets, argmax, cross_entropy, bit for bit; and a
+// whole evaluation against a plain one written out here (metrics and per-query records).
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "engine/train/batches.h"
+#include "engine/train/evaluation.h"
+#include "engine/train/labelled_outputs.h"
+#include "engine/train/model_setup.h"
+#include "engine/train/train_step.h"
+#include "engine/train/trainer.h"
+#include "train_test_support.h"
+
+namespace zoolab {
+namespace {
+
+using train_test::temp_dir;
+using train_test::tiny_config_json;
+
+TEST(LabelledOutputsTest, MatchesWholeTensorLogSoftmaxArgmaxAndCrossEntropyBitForBit) {
+  torch::manual_seed(11);
+  struct Size {
+    int64_t rows, vocab, block;
+  };
+  // Row counts not multiples of the block, one row per block, one block for everything, V of the presets.
+  for (const auto dtype : {torch::kFloat, torch::kDouble}) {
+    for (const auto size : {Size{130, 37, 64}, Size{130, 37, 1}, Size{130, 37, 500}, Size{333, 8192, 64}}) {
+      auto logits = torch::randn({size.rows, size.vocab}, torch::TensorOptions().dtype(dtype)) * 4;  // (N, V)
+      // Ties: column 5 repeats every row's maximum, so argmax must keep the first of the two.
+      logits.select(1, 5).copy_(std::get<0>(logits.max(1)));
+      logits[3].fill_(0.5);                                                        // a row of equal logits
+      const auto targets = torch::randint(size.vocab, {size.rows}, torch::kLong);  // (N,)
+      const auto outputs = labelled_outputs(logits, targets, size.block);
+
+      const auto log_probs = torch::log_softmax(logits, 1);  // (N, V)
+      const std::string what = std::string(dtype == torch::kFloat ? "float" : "double") +
+                               " N=" + std::to_string(size.rows) + " V=" + std::to_string(size.vocab) +
+                               " block=" + std::to_string(size.block);
+      EXPECT_TRUE(
+          torch::equal(outputs.target_log_probs, log_probs.gather(1, targets.unsqueeze(1)).squeeze(1)))
+          << what;
+      EXPECT_TRUE(torch::equal(outputs.predictions, logits.argmax(-1))) << what;
+      EXPECT_EQ(cross_entropy_of(outputs).item<double>(),
+                torch::nn::functional::cross_entropy(logits, targets).item<double>())
+          << what;
+    }
+  }
+  EXPECT_THROW(labelled_outputs(torch::zeros({4, 3}), torch::zeros({4}, torch::kLong), 0),
+               std::invalid_argument);
+  EXPECT_THROW(labelled_outputs(torch::zeros({4, 3}), torch::zeros({5}, torch::kLong)),
+               std::invalid_argument);
+}
+
+// The evaluation as it was written before the blocked outputs: whole logits, cross_entropy, argmax, host
+// sums per batch (docs/reference.md#evaluation).
+std::map<std::string, double> plain_evaluation(LanguageModel& model, const SplitData& split,
+                                               const TrainConfig& config) {
+  torch::NoGradGuard no_grad;
+  model->eval();
+  double loss_sum = 0.0, correct_tokens = 0.0, labelled_tokens = 0.0;
+  std::map<int64_t, std::pair<double, int64_t>> by_slice;  // num_kv_pairs -> (accuracy sum, examples)
+  double accuracy_sum = 0.0;
+  int64_t examples = 0;
+  for (const auto& batch : split.batches) {
+    const auto logits = labelled_logits(model, batch, config.lm_head == "all");  // (N, V)
+    loss_sum += torch::nn::functional::cross_entropy(logits, batch.targets).item<double>();
+    const auto correct = (logits.argmax(-1) == batch.targets).to(torch::kDouble);  // (N,)
+    const int64_t rows = batch.inputs.size(0);
+    auto per_row_correct = torch::zeros({rows}, correct.options()).index_add_(0, batch.example_of, correct);
+    auto per_row_count =
+        torch::zeros({rows}, correct.options()).index_add_(0, batch.example_of, torch::ones_like(correct));
+    correct_tokens += correct.sum().item<double>();
+    labelled_tokens += static_cast<double>(correct.size(0));
+    auto accuracy = (per_row_correct / per_row_count.clamp_min(1)).masked_select(per_row_count > 0);
+    const auto slice = split.segments[batch.segment].slices.at("num_kv_pairs");
+    by_slice[slice].first += accuracy.sum().item<double>();
+    by_slice[slice].second += accuracy.size(0);
+  }
+  std::map<std::string, double> metrics;
+  metrics["valid/loss"] = loss_sum / static_cast<double>(split.batches.size());
+  for (const auto& [value, sum_count] : by_slice) {
+    accuracy_sum += sum_count.first;
+    examples += sum_count.second;
+    metrics["valid/num_kv_pairs/accuracy-" + std::to_string(value)] =
+        sum_count.first / static_cast<double>(sum_count.second);
+  }
+  metrics["valid/accuracy"] = config.accuracy_average == "token"
+                                  ? correct_tokens / labelled_tokens
+                                  : accuracy_sum / static_cast<double>(examples);
+  return metrics;
+}
+
+TEST(EvaluationTest, MatchesThePlainEvaluationBitForBitWithAndWithoutRecords) {
+  const auto dir = temp_dir("labelled-outputs");
+  for (const std::string mixer : {"attention", "base_conv"}) {
+    for (const std::string lm_head : {"labelled", "all"}) {
+      auto json = tiny_config_json(mixer);
+      json["data"]["vocab_size"] = 200;
+      json["data"]["batch_size"] = nlohmann::json::array({32, 40});  // 80 and 120 labelled rows: 64 + rest
+      json["train"]["lm_head"] = lm_head;
+      auto config = parse_run_config(json);
+      const auto seeds = segment_seeds(config.data);
+      const auto split = make_batches(
+          load_segments(config.data.test, seeds.test, config.data.vocab_size, (dir / "c").string()),
+          config.data.test_batch_size, torch::kCPU);
+      const auto train = make_batches(
+          load_segments(config.data.train, seeds.train, config.data.vocab_size, (dir / "c").string()),
+          config.data.train_batch_size, torch::kCPU);
+      torch::manual_seed(5);
+      LanguageModel model(language_model_options(config));
+      auto optimizer = make_optimizer(model, config);
+      model->train();
+      for (const auto& batch : train.batches) {  // a few steps, so that predictions vary
+        train_step(model, optimizer, batch, lm_head == "all");
+      }
+      for (const auto& average : {"example", "token"}) {
+        config.train.accuracy_average = average;
+        const auto expected = plain_evaluation(model, split, config.train);
+        const auto plain = evaluate(model, split, config.train);
+        const auto recorded = evaluate(model, split, config.train, RecordRequest{"all", 0});
+        ASSERT_EQ(plain.size(), expected.size());
+        for (const auto& [key, value] : expected) {
+          EXPECT_EQ(plain.at(key), value) << key << " " << mixer << " " << lm_head << " " << average;
+          EXPECT_EQ(recorded.metrics.at(key), value)
+              << key << " " << mixer << " " << lm_head << " " << average;
+        }
+        // Every record's loss and prediction are those of the whole-tensor log_softmax and argmax.
+        ASSERT_TRUE(recorded.records);
+        torch::NoGradGuard no_grad;
+        size_t next = 0;
+        for (const auto& batch : split.batches) {
+          const auto logits = labelled_logits(model, batch, lm_head == "all");  // (N, V)
+          const auto log_probs = torch::log_softmax(logits, 1);
+          const auto predictions = logits.argmax(-1);
+          for (int64_t i = 0; i < batch.targets.size(0); ++i, ++next) {
+            ASSERT_LT(next, recorded.records->records.size());
+            const auto& r = recorded.records->records[next];
+            const auto log_p = log_probs[i][batch.targets[i].item<int64_t>()].item<float>();
+            ASSERT_EQ(r.loss, -log_p) << next;
+            ASSERT_EQ(r.p_target, std::exp(log_p)) << next;
+            ASSERT_EQ(r.prediction, predictions[i].item<int64_t>()) << next;
+          }
+        }
+        EXPECT_EQ(next, recorded.records->records.size());
+      }
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace zoolab
