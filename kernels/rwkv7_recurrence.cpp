@@ -8,7 +8,6 @@
 
 #include <torch/torch.h>
 
-#include "kernels/batched_matmul.h"
 #include "kernels/chunking.h"
 
 namespace zoolab::kernels {
@@ -217,15 +216,6 @@ torch::Tensor rwkv7_subchunked(const torch::Tensor& r, const torch::Tensor& w_lo
   return o.reshape({batch, heads, n * c, vdim}).narrow(2, 0, len);
 }
 
-// a (..., M, K) times b (..., K, P), the same leading dimensions: one batched product over all of them
-// (kernels/batched_matmul.h: one parallel region of BLAS calls, where ATen's CPU bmm dispatches per matrix).
-torch::Tensor rwkv7_mm(const torch::Tensor& a, const torch::Tensor& b) {
-  std::vector<int64_t> shape(a.sizes().begin(), a.sizes().end() - 1);
-  shape.push_back(b.size(-1));
-  return batched_matmul(a.reshape({-1, a.size(-2), a.size(-1)}), b.reshape({-1, b.size(-2), b.size(-1)}))
-      .view(shape);
-}
-
 // (I - N)⁻¹ for N (..., C, C) strictly lower triangular, by blocks of 16: each diagonal block's inverse
 // exactly as (I + D)(I + D²)(I + D⁴)(I + D⁸) (D nilpotent, D^16 = 0), then block row by block row,
 // T[I, :I] = T[I, I] N[I, :I] T[:I, :I]. Batched products only (no per-matrix triangular solves).
@@ -249,13 +239,13 @@ torch::Tensor rwkv7_unit_lower_inverse(const torch::Tensor& strict) {
   auto inverse = diag + torch::eye(kBlock, strict.options());
   auto power = diag;
   for (int64_t reach = 2; reach < kBlock; reach *= 2) {
-    power = rwkv7_mm(power, power);
-    inverse = inverse + rwkv7_mm(inverse, power);
+    power = chunk_matmul(power, power);
+    inverse = inverse + chunk_matmul(inverse, power);
   }
   auto done = inverse.select(-3, 0);  // (..., 16 I, 16 I): T[:I, :I]
   for (int64_t i = 1; i < blocks; ++i) {
     const auto t_ii = inverse.select(-3, i);
-    const auto below = rwkv7_mm(t_ii, rwkv7_mm(rows.select(-3, i).narrow(-1, 0, i * kBlock), done));
+    const auto below = chunk_matmul(t_ii, chunk_matmul(rows.select(-3, i).narrow(-1, 0, i * kBlock), done));
     done = torch::cat({torch::constant_pad_nd(done, {0, kBlock}), torch::cat({below, t_ii}, -1)}, -2);
   }
   return done.narrow(-2, 0, c).narrow(-1, 0, c);
@@ -308,17 +298,18 @@ class Rwkv7Chunk : public torch::autograd::Function<Rwkv7Chunk> {
     const auto f = factors(wc);
     const auto x = torch::cat({rc * f.to_ref_g, ac * f.to_ref_gp}, -2);  // (B, H, N, 2C, K)
     const auto y = torch::cat({kc * f.from_ref, bc * f.from_ref}, -2);   // (B, H, N, 2C, K)
-    const auto scores = rwkv7_mm(x, y.transpose(-1, -2)) * rwkv7_score_mask(c, rc.options());  // (.., 2C, 2C)
+    const auto scores =
+        chunk_matmul(x, y.transpose(-1, -2)) * rwkv7_score_mask(c, rc.options());  // (.., 2C, 2C)
     const auto a_rk = scores.narrow(-2, 0, c).narrow(-1, 0, c),
                a_rb = scores.narrow(-2, 0, c).narrow(-1, c, c);
     const auto a_ak = scores.narrow(-2, c, c).narrow(-1, 0, c);
     // (I - A_ab)⁻¹ (B, H, N, C, C), kept for the backward's transposed solve.
     const auto inverse = rwkv7_unit_lower_inverse(scores.narrow(-2, c, c).narrow(-1, c, c));
-    const auto solved = rwkv7_mm(inverse, torch::cat({ac * f.gp.exp(), rwkv7_mm(a_ak, vc)}, -1));
-    const auto w_state = solved.narrow(-1, 0, kdim);                  // (B, H, N, C, K)
-    const auto u0 = solved.narrow(-1, kdim, vdim);                    // (B, H, N, C, V)
-    const auto kv = rwkv7_mm((kc * f.to_end).transpose(-1, -2), vc);  // (B, H, N, K, V)
-    const auto b_end_t = (bc * f.to_end).transpose(-1, -2);           // (B, H, N, K, C)
+    const auto solved = chunk_matmul(inverse, torch::cat({ac * f.gp.exp(), chunk_matmul(a_ak, vc)}, -1));
+    const auto w_state = solved.narrow(-1, 0, kdim);                      // (B, H, N, C, K)
+    const auto u0 = solved.narrow(-1, kdim, vdim);                        // (B, H, N, C, V)
+    const auto kv = chunk_matmul((kc * f.to_end).transpose(-1, -2), vc);  // (B, H, N, K, V)
+    const auto b_end_t = (bc * f.to_end).transpose(-1, -2);               // (B, H, N, K, C)
 
     // The only sequential part: h (B, H, K, V) from chunk to chunk.
     std::vector<torch::Tensor> states, us;
@@ -330,14 +321,14 @@ class Rwkv7Chunk : public torch::autograd::Function<Rwkv7Chunk> {
     for (int64_t i = 0; i < n; ++i) {
       const auto at = static_cast<size_t>(i);
       states.push_back(h);
-      us.push_back(u0_n[at] + rwkv7_mm(w_n[at], h));  // (B, H, C, V)
+      us.push_back(u0_n[at] + chunk_matmul(w_n[at], h));  // (B, H, C, V)
       if (i + 1 < n) {
-        h = torch::addcmul(kv_n[at], d_n[at], h) + rwkv7_mm(b_n[at], us.back());
+        h = torch::addcmul(kv_n[at], d_n[at], h) + chunk_matmul(b_n[at], us.back());
       }
     }
     const auto hs = torch::stack(states, 2);  // (B, H, N, K, V)
     const auto u = torch::stack(us, 2);       // (B, H, N, C, V)
-    const auto o = rwkv7_mm(rc * f.g.exp(), hs) + rwkv7_mm(a_rk, vc) + rwkv7_mm(a_rb, u);
+    const auto o = chunk_matmul(rc * f.g.exp(), hs) + chunk_matmul(a_rk, vc) + chunk_matmul(a_rb, u);
     ctx->save_for_backward({rc, wc, kc, vc, ac, bc, x, y, scores, w_state, hs, u, inverse});
     return o;  // (B, H, N, C, V)
   }
@@ -355,8 +346,8 @@ class Rwkv7Chunk : public torch::autograd::Function<Rwkv7Chunk> {
     const auto r_in = rc * e_g, a_in = ac * e_gp;             // (.., C, K): what reads h
     const auto k_out = kc * f.to_end, b_out = bc * f.to_end;  // (.., C, K): what writes h'
     const auto a_rb_t = scores.narrow(-2, 0, c).narrow(-1, c, c).transpose(-1, -2);
-    const auto p = rwkv7_mm(a_rb_t, d_o);                  // (.., C, V): dU from the output
-    const auto q = rwkv7_mm(r_in.transpose(-1, -2), d_o);  // (.., K, V): dh from the output
+    const auto p = chunk_matmul(a_rb_t, d_o);                  // (.., C, V): dU from the output
+    const auto q = chunk_matmul(r_in.transpose(-1, -2), d_o);  // (.., K, V): dh from the output
 
     // dh in reverse, chunk by chunk: dh = Q + Wᵀ (P + B_out dh') + D dh'. next[i] is dh' of chunk i.
     std::vector<torch::Tensor> next(static_cast<size_t>(n));
@@ -367,18 +358,19 @@ class Rwkv7Chunk : public torch::autograd::Function<Rwkv7Chunk> {
       const auto at = static_cast<size_t>(i);
       next[at] = dh;
       if (i > 0) {
-        dh = q_n[at] + rwkv7_mm(w_n[at].transpose(-1, -2), p_n[at] + rwkv7_mm(b_n[at], dh)) + d_n[at] * dh;
+        dh = q_n[at] + chunk_matmul(w_n[at].transpose(-1, -2), p_n[at] + chunk_matmul(b_n[at], dh)) +
+             d_n[at] * dh;
       }
     }
-    const auto dh_next = torch::stack(next, 2);     // (B, H, N, K, V)
-    const auto d_u = p + rwkv7_mm(b_out, dh_next);  // (.., C, V)
+    const auto dh_next = torch::stack(next, 2);         // (B, H, N, K, V)
+    const auto d_u = p + chunk_matmul(b_out, dh_next);  // (.., C, V)
     // U = (I - A_ab)⁻¹ Y_u: its right side's gradient solves the transposed (upper) system.
-    const auto d_yu = rwkv7_mm(inverse.transpose(-1, -2), d_u);  // (.., C, V)
-    const auto d_rows = torch::cat({d_o, d_yu}, -2);             // (.., 2C, V): output rows, then u rows
+    const auto d_yu = chunk_matmul(inverse.transpose(-1, -2), d_u);  // (.., C, V)
+    const auto d_rows = torch::cat({d_o, d_yu}, -2);                 // (.., 2C, V): output rows, then u rows
     const auto vu = torch::cat({vc, u}, -2);  // (.., 2C, V): what the k and b columns carry
-    const auto d_scores = rwkv7_mm(d_rows, vu.transpose(-1, -2)) * rwkv7_score_mask(c, rc.options());
-    const auto d_xy_in = rwkv7_mm(d_rows, hs.transpose(-1, -2));    // (.., 2C, K): d(r e^G), d(a e^Gp)
-    const auto d_xy_out = rwkv7_mm(vu, dh_next.transpose(-1, -2));  // (.., 2C, K): d k_out, d b_out
+    const auto d_scores = chunk_matmul(d_rows, vu.transpose(-1, -2)) * rwkv7_score_mask(c, rc.options());
+    const auto d_xy_in = chunk_matmul(d_rows, hs.transpose(-1, -2));    // (.., 2C, K): d(r e^G), d(a e^Gp)
+    const auto d_xy_out = chunk_matmul(vu, dh_next.transpose(-1, -2));  // (.., 2C, K): d k_out, d b_out
     // The scores' own diagonal (rk and rb at j = i) has no decay: it reaches r, k and b directly, and
     // the decay gradients come from the strictly lower part only (so that a decay nothing depends on,
     // as at L = 1, gets exactly 0, not a rounding residue of +t - t).
@@ -387,9 +379,9 @@ class Rwkv7Chunk : public torch::autograd::Function<Rwkv7Chunk> {
     const auto d_diag_rb =
         torch::diagonal(d_scores.narrow(-2, 0, c).narrow(-1, c, c), 0, -2, -1).unsqueeze(-1);
     const auto d_strict = d_scores * rwkv7_score_mask(c, rc.options(), /*strict=*/true);  // (.., 2C, 2C)
-    const auto d_x = rwkv7_mm(d_strict, y), d_y = rwkv7_mm(d_strict.transpose(-1, -2), x);
-    const auto d_v =
-        rwkv7_mm(scores.narrow(-1, 0, c).transpose(-1, -2), d_rows) + rwkv7_mm(k_out, dh_next);  // (.., C, V)
+    const auto d_x = chunk_matmul(d_strict, y), d_y = chunk_matmul(d_strict.transpose(-1, -2), x);
+    const auto d_v = chunk_matmul(scores.narrow(-1, 0, c).transpose(-1, -2), d_rows) +
+                     chunk_matmul(k_out, dh_next);  // (.., C, V)
     auto top = [c](const torch::Tensor& t) { return t.narrow(-2, 0, c); };
     auto bottom = [c](const torch::Tensor& t) { return t.narrow(-2, c, c); };
     const auto d_r = top(d_x) * f.to_ref_g + top(d_xy_in) * e_g + d_diag_rk * kc + d_diag_rb * bc;

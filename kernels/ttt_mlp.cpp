@@ -73,9 +73,9 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
   const auto rows = split_into_chunks(eta_row, c);   // (B, H, N, C)
   const auto cols = split_into_chunks(eta_col, c);   // (B, H, N, C)
   const auto causal = torch::ones({c, c}, q.options()).tril();
-  const auto eta = rows.unsqueeze(-1) * cols.unsqueeze(-2) * causal;           // (B, H, N, C, C)
-  const auto mixing1 = eta * (torch::matmul(qc, kc.transpose(-1, -2)) + 1.0);  // (B, H, N, C, C)
-  const auto last = (rows.narrow(3, c - 1, 1) * cols).unsqueeze(-1);           // (B, H, N, C, 1)
+  const auto eta = rows.unsqueeze(-1) * cols.unsqueeze(-2) * causal;          // (B, H, N, C, C)
+  const auto mixing1 = eta * (chunk_matmul(qc, kc.transpose(-1, -2)) + 1.0);  // (B, H, N, C, C)
+  const auto last = (rows.narrow(3, c - 1, 1) * cols).unsqueeze(-1);          // (B, H, N, C, 1)
   const auto gamma = ln_weight.view({1, heads, 1, f});
   const auto beta = ln_bias.view({1, heads, 1, f});
 
@@ -92,18 +92,17 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
     const auto& kn = k_n[n];
     const auto& tn = target_n[n];  // (B, H, C, F)
     // The model at the mini-batch's start on its keys, and the loss's gradients there.
-    const auto z1 = torch::matmul(kn, w1_state) + b1_state;                                 // (B, H, C, E)
-    const auto x2 = torch::gelu(z1, "tanh");                                                // (B, H, C, E)
-    const auto z2 = torch::matmul(x2, w2_state) + b2_state;                                 // (B, H, C, F)
-    const auto g2 = ttt_mlp_ln_l2_grad(z2, tn, gamma, beta, eps);                           // (B, H, C, F)
-    const auto g1 = torch::matmul(g2, w2_state.transpose(-1, -2)) * ttt_mlp_gelu_grad(z1);  // (B, H, C, E)
+    const auto z1 = chunk_matmul(kn, w1_state) + b1_state;                                 // (B, H, C, E)
+    const auto x2 = torch::gelu(z1, "tanh");                                               // (B, H, C, E)
+    const auto z2 = chunk_matmul(x2, w2_state) + b2_state;                                 // (B, H, C, F)
+    const auto g2 = ttt_mlp_ln_l2_grad(z2, tn, gamma, beta, eps);                          // (B, H, C, F)
+    const auto g1 = chunk_matmul(g2, w2_state.transpose(-1, -2)) * ttt_mlp_gelu_grad(z1);  // (B, H, C, E)
     // Dual form: each query through the model after the steps of keys 0..i.
     const auto x2_bar =
-        torch::gelu(torch::matmul(q_n[n], w1_state) + b1_state - torch::matmul(mixing1_n[n], g1),
-                    "tanh");                                                              // (B, H, C, E)
-    const auto mixing2 = eta_n[n] * (torch::matmul(x2_bar, x2.transpose(-1, -2)) + 1.0);  // (B, H, C, C)
-    outputs.push_back(torch::matmul(x2_bar, w2_state) + b2_state -
-                      torch::matmul(mixing2, g2));  // (B, H, C, F)
+        torch::gelu(chunk_matmul(q_n[n], w1_state) + b1_state - chunk_matmul(mixing1_n[n], g1),
+                    "tanh");                                                                   // (B, H, C, E)
+    const auto mixing2 = eta_n[n] * (chunk_matmul(x2_bar, x2.transpose(-1, -2)) + 1.0);        // (B, H, C, C)
+    outputs.push_back(chunk_matmul(x2_bar, w2_state) + b2_state - chunk_matmul(mixing2, g2));  // (B, H, C, F)
     if (inner_loss != nullptr) {
       torch::NoGradGuard no_grad;
       const int64_t real = std::min(c, len - n * c);
@@ -113,9 +112,9 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
       losses.push_back(0.5 * (gamma * x_hat + beta - tn.narrow(2, 0, real)).pow(2).sum(-1).mean(-1));
     }
     const auto& step = last_n[n];  // (B, H, C, 1)
-    w1_state = w1_state - torch::matmul((step * kn).transpose(-1, -2), g1);
+    w1_state = w1_state - chunk_matmul((step * kn).transpose(-1, -2), g1);
     b1_state = b1_state - (step * g1).sum(2, /*keepdim=*/true);
-    w2_state = w2_state - torch::matmul((step * x2).transpose(-1, -2), g2);
+    w2_state = w2_state - chunk_matmul((step * x2).transpose(-1, -2), g2);
     b2_state = b2_state - (step * g2).sum(2, /*keepdim=*/true);
   }
   if (inner_loss != nullptr) {
