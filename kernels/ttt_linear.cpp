@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <torch/torch.h>
@@ -141,10 +142,13 @@ torch::Tensor ttt_linear(const torch::Tensor& q, const torch::Tensor& k, const t
   for (int64_t n = 0; n < chunks; ++n) {
     const auto zz = chunk_matmul(inputs_n[n], state);  // (B, H, 2C, F): the state's predictions at the start
     const auto z = zz.narrow(2, 0, c);                 // (B, H, C, F) for the keys
-    const auto rstd = torch::rsqrt(torch::var(z, {-1}, /*unbiased=*/false, /*keepdim=*/true) + eps);
-    const auto x_hat = (z - z.mean(-1, /*keepdim=*/true)) * rstd;
+    // x̂ and ∂ℓ/∂z = (d - mean(d) - x̂ mean(d x̂)) / σ, which is the layer norm's own backward (without
+    // affine) applied to d: two fused ATen ops, each with its autograd formula (the second one's is the
+    // layer norm's double backward), where the formula spelled out is a dozen small ones per mini-batch.
+    const auto [x_hat, mean, rstd] = torch::native_layer_norm(z, {f}, {}, {}, eps);  // (B, H, C, F)
     const auto d = torch::addcmul(offset_n[n], x_hat, gamma_sq);
-    const auto g = (d - d.mean(-1, /*keepdim=*/true) - x_hat * (d * x_hat).mean(-1, /*keepdim=*/true)) * rstd;
+    const auto g =
+        std::get<0>(torch::native_layer_norm_backward(d, z, {f}, mean, rstd, {}, {}, {true, false, false}));
     outputs.push_back(zz.narrow(2, c, c) - chunk_matmul(mixing_n[n], g));  // (B, H, C, F)
     if (inner_loss != nullptr) {
       torch::NoGradGuard no_grad;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <torch/torch.h>
@@ -78,6 +79,9 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
   const auto last = (rows.narrow(3, c - 1, 1) * cols).unsqueeze(-1);          // (B, H, N, C, 1)
   const auto gamma = ln_weight.view({1, heads, 1, f});
   const auto beta = ln_bias.view({1, heads, 1, f});
+  // d = (γ x̂ + β - target) γ = γ² x̂ + γ (β - target): the second term for all mini-batches at once.
+  const auto gamma_sq = gamma * gamma;                                    // (1, H, 1, F)
+  const auto offset = gamma.unsqueeze(2) * (beta.unsqueeze(2) - target);  // (B, H, N, C, F)
 
   auto w1_state = w1.unsqueeze(0);               // (1 then B, H, F, E)
   auto b1_state = b1.unsqueeze(0).unsqueeze(2);  // (1 then B, H, 1, E)
@@ -88,14 +92,19 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
   // Per mini-batch views by unbind (one stacked gradient, not N whole-size ones as select's).
   const auto q_n = qc.unbind(2), k_n = kc.unbind(2), target_n = target.unbind(2);
   const auto mixing1_n = mixing1.unbind(2), eta_n = eta.unbind(2), last_n = last.unbind(2);
+  const auto offset_n = offset.unbind(2);
   for (int64_t n = 0; n < chunks; ++n) {
     const auto& kn = k_n[n];
     const auto& tn = target_n[n];  // (B, H, C, F)
     // The model at the mini-batch's start on its keys, and the loss's gradients there.
-    const auto z1 = chunk_matmul(kn, w1_state) + b1_state;                                 // (B, H, C, E)
-    const auto x2 = torch::gelu(z1, "tanh");                                               // (B, H, C, E)
-    const auto z2 = chunk_matmul(x2, w2_state) + b2_state;                                 // (B, H, C, F)
-    const auto g2 = ttt_mlp_ln_l2_grad(z2, tn, gamma, beta, eps);                          // (B, H, C, F)
+    const auto z1 = chunk_matmul(kn, w1_state) + b1_state;  // (B, H, C, E)
+    const auto x2 = torch::gelu(z1, "tanh");                // (B, H, C, E)
+    const auto z2 = chunk_matmul(x2, w2_state) + b2_state;  // (B, H, C, F)
+    // ∂ℓ/∂z2 (ttt_mlp_ln_l2_grad) as the layer norm's own backward (without affine) applied to
+    // d = (γ x̂ + β - target) γ: two fused ATen ops with autograd formulas, not a dozen small ones.
+    const auto [x_hat, mean, rstd] = torch::native_layer_norm(z2, {f}, {}, {}, eps);  // (B, H, C, F)
+    const auto g2 = std::get<0>(torch::native_layer_norm_backward(
+        torch::addcmul(offset_n[n], x_hat, gamma_sq), z2, {f}, mean, rstd, {}, {}, {true, false, false}));
     const auto g1 = chunk_matmul(g2, w2_state.transpose(-1, -2)) * ttt_mlp_gelu_grad(z1);  // (B, H, C, E)
     // Dual form: each query through the model after the steps of keys 0..i.
     const auto x2_bar =
