@@ -18,6 +18,34 @@ torch::Tensor ttt_mlp_gelu_grad(const torch::Tensor& x) {
   return 0.5 * x * ((1 - tanh_out * tanh_out) * (0.79788456 + 0.1070322243 * x * x)) + 0.5 * (1 + tanh_out);
 }
 
+// ttt_mlp_gelu_grad as one autograd node (the dual form evaluates it once per mini-batch; spelled out
+// it is some fifteen recorded element-wise ops, each with its own backward node). Forward: the same
+// formula; backward: its derivative in closed form. With t = tanh(u), u = c0 x (1 + c1 x²) (so
+// u' = c0 (1 + 3 c1 x²)) and p = c0 + c2 x², gelu_grad = ½(1 + t) + ½ x (1 - t²) p, whose derivative is
+//   (1 - t²) (½ u' + ½ p - x t u' p + c2 x²).
+// First-order only (its backward is not itself differentiable). ttt_mlp_gelu_grad is its reference
+// (ttt_mlp_reference uses it; the kernel tests compare every gradient).
+class TttMlpGeluGrad : public torch::autograd::Function<TttMlpGeluGrad> {
+ public:
+  static constexpr double kC0 = 0.79788456, kC1 = 0.044715, kC2 = 0.1070322243;
+
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
+    const auto x_sq = x * x;
+    const auto t = torch::tanh(kC0 * x * (1 + kC1 * x_sq));
+    ctx->save_for_backward({x, t});
+    return 0.5 * x * ((1 - t * t) * (kC0 + kC2 * x_sq)) + 0.5 * (1 + t);
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &x = saved[0], &t = saved[1];
+    const auto x_sq = x * x;
+    const auto du = kC0 * (1 + 3 * kC1 * x_sq), p = kC0 + kC2 * x_sq;
+    return {grads[0] * (1 - t * t) * (0.5 * (du + p) - x * t * du * p + kC2 * x_sq)};
+  }
+};
+
 // ∂/∂z of ½ ‖LN(z) - target‖² (Zoology's ln_fused_l2_bwd), as in kernels/ttt_linear.cpp.
 torch::Tensor ttt_mlp_ln_l2_grad(const torch::Tensor& z, const torch::Tensor& target,
                                  const torch::Tensor& gamma, const torch::Tensor& beta, double eps) {
@@ -74,30 +102,36 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
   const auto rows = split_into_chunks(eta_row, c);   // (B, H, N, C)
   const auto cols = split_into_chunks(eta_col, c);   // (B, H, N, C)
   const auto causal = torch::ones({c, c}, q.options()).tril();
-  const auto eta = rows.unsqueeze(-1) * cols.unsqueeze(-2) * causal;          // (B, H, N, C, C)
-  const auto mixing1 = eta * (chunk_matmul(qc, kc.transpose(-1, -2)) + 1.0);  // (B, H, N, C, C)
-  const auto last = (rows.narrow(3, c - 1, 1) * cols).unsqueeze(-1);          // (B, H, N, C, 1)
+  const auto eta = rows.unsqueeze(-1) * cols.unsqueeze(-2) * causal;  // (B, H, N, C, C)
+  const auto last = (rows.narrow(3, c - 1, 1) * cols).unsqueeze(-1);  // (B, H, N, C, 1)
+  // b1 rides along as an extra row of W1 ([W1; b1], (F + 1, E)) against inputs [x, 1] (as in
+  // kernels/ttt_linear.cpp): keys and queries through the first layer in one product, and one product
+  // updates both.
+  const auto ones = torch::ones({batch, heads, chunks, c, 1}, q.options());
+  const auto k1 = torch::cat({kc, ones}, -1);                           // (B, H, N, C, F + 1)
+  const auto inputs = torch::cat({k1, torch::cat({qc, ones}, -1)}, 3);  // (B, H, N, 2C, F + 1)
+  const auto mixing1 = eta * chunk_matmul(inputs.narrow(3, c, c), k1.transpose(-1, -2));  // (B, H, N, C, C)
+  const auto step_k1 = (last * k1).transpose(-1, -2);  // (B, H, N, F + 1, C): the W1 update's keys
   const auto gamma = ln_weight.view({1, heads, 1, f});
   const auto beta = ln_bias.view({1, heads, 1, f});
   // d = (γ x̂ + β - target) γ = γ² x̂ + γ (β - target): the second term for all mini-batches at once.
   const auto gamma_sq = gamma * gamma;                                    // (1, H, 1, F)
   const auto offset = gamma.unsqueeze(2) * (beta.unsqueeze(2) - target);  // (B, H, N, C, F)
 
-  auto w1_state = w1.unsqueeze(0);               // (1 then B, H, F, E)
-  auto b1_state = b1.unsqueeze(0).unsqueeze(2);  // (1 then B, H, 1, E)
-  auto w2_state = w2.unsqueeze(0);               // (1 then B, H, E, F)
-  auto b2_state = b2.unsqueeze(0).unsqueeze(2);  // (1 then B, H, 1, F)
+  auto w1_state = torch::cat({w1, b1.unsqueeze(1)}, 1).unsqueeze(0);  // (1 then B, H, F + 1, E): [W1; b1]
+  auto w2_state = w2.unsqueeze(0);                                    // (1 then B, H, E, F)
+  auto b2_state = b2.unsqueeze(0).unsqueeze(2);                       // (1 then B, H, 1, F)
   std::vector<torch::Tensor> outputs, losses;
   outputs.reserve(static_cast<size_t>(chunks));
   // Per mini-batch views by unbind (one stacked gradient, not N whole-size ones as select's).
-  const auto q_n = qc.unbind(2), k_n = kc.unbind(2), target_n = target.unbind(2);
+  const auto inputs_n = inputs.unbind(2), target_n = target.unbind(2), step_k1_n = step_k1.unbind(2);
   const auto mixing1_n = mixing1.unbind(2), eta_n = eta.unbind(2), last_n = last.unbind(2);
   const auto offset_n = offset.unbind(2);
   for (int64_t n = 0; n < chunks; ++n) {
-    const auto& kn = k_n[n];
     const auto& tn = target_n[n];  // (B, H, C, F)
-    // The model at the mini-batch's start on its keys, and the loss's gradients there.
-    const auto z1 = chunk_matmul(kn, w1_state) + b1_state;  // (B, H, C, E)
+    // The model at the mini-batch's start on its keys (and queries), and the loss's gradients there.
+    const auto zz = chunk_matmul(inputs_n[n], w1_state);    // (B, H, 2C, E)
+    const auto z1 = zz.narrow(2, 0, c);                     // (B, H, C, E): the keys'
     const auto x2 = torch::gelu(z1, "tanh");                // (B, H, C, E)
     const auto z2 = chunk_matmul(x2, w2_state) + b2_state;  // (B, H, C, F)
     // ∂ℓ/∂z2 (ttt_mlp_ln_l2_grad) as the layer norm's own backward (without affine) applied to
@@ -105,11 +139,10 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
     const auto [x_hat, mean, rstd] = torch::native_layer_norm(z2, {f}, {}, {}, eps);  // (B, H, C, F)
     const auto g2 = std::get<0>(torch::native_layer_norm_backward(
         torch::addcmul(offset_n[n], x_hat, gamma_sq), z2, {f}, mean, rstd, {}, {}, {true, false, false}));
-    const auto g1 = chunk_matmul(g2, w2_state.transpose(-1, -2)) * ttt_mlp_gelu_grad(z1);  // (B, H, C, E)
+    const auto g1 = chunk_matmul(g2, w2_state.transpose(-1, -2)) * TttMlpGeluGrad::apply(z1);  // (B, H, C, E)
     // Dual form: each query through the model after the steps of keys 0..i.
     const auto x2_bar =
-        torch::gelu(chunk_matmul(q_n[n], w1_state) + b1_state - chunk_matmul(mixing1_n[n], g1),
-                    "tanh");                                                                   // (B, H, C, E)
+        torch::gelu(zz.narrow(2, c, c) - chunk_matmul(mixing1_n[n], g1), "tanh");              // (B, H, C, E)
     const auto mixing2 = eta_n[n] * (chunk_matmul(x2_bar, x2.transpose(-1, -2)) + 1.0);        // (B, H, C, C)
     outputs.push_back(chunk_matmul(x2_bar, w2_state) + b2_state - chunk_matmul(mixing2, g2));  // (B, H, C, F)
     if (inner_loss != nullptr) {
@@ -121,8 +154,7 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
       losses.push_back(0.5 * (gamma * x_hat + beta - tn.narrow(2, 0, real)).pow(2).sum(-1).mean(-1));
     }
     const auto& step = last_n[n];  // (B, H, C, 1)
-    w1_state = w1_state - chunk_matmul((step * kn).transpose(-1, -2), g1);
-    b1_state = b1_state - (step * g1).sum(2, /*keepdim=*/true);
+    w1_state = w1_state - chunk_matmul(step_k1_n[n], g1);
     w2_state = w2_state - chunk_matmul((step * x2).transpose(-1, -2), g2);
     b2_state = b2_state - (step * g2).sum(2, /*keepdim=*/true);
   }
