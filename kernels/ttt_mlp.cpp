@@ -119,8 +119,9 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
   const auto offset = gamma.unsqueeze(2) * (beta.unsqueeze(2) - target);  // (B, H, N, C, F)
 
   auto w1_state = torch::cat({w1, b1.unsqueeze(1)}, 1).unsqueeze(0);  // (1 then B, H, F + 1, E): [W1; b1]
-  auto w2_state = w2.unsqueeze(0);                                    // (1 then B, H, E, F)
-  auto b2_state = b2.unsqueeze(0).unsqueeze(2);                       // (1 then B, H, 1, F)
+  // b2 likewise rides along W2: [W2; b2] (E + 1, F) against [X2, 1].
+  auto w2_state = torch::cat({w2, b2.unsqueeze(1)}, 1).unsqueeze(0);   // (1 then B, H, E + 1, F)
+  const auto ones_c = torch::ones({batch, heads, c, 1}, q.options());  // (B, H, C, 1)
   std::vector<torch::Tensor> outputs, losses;
   outputs.reserve(static_cast<size_t>(chunks));
   // Per mini-batch views by unbind (one stacked gradient, not N whole-size ones as select's).
@@ -130,21 +131,24 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
   for (int64_t n = 0; n < chunks; ++n) {
     const auto& tn = target_n[n];  // (B, H, C, F)
     // The model at the mini-batch's start on its keys (and queries), and the loss's gradients there.
-    const auto zz = chunk_matmul(inputs_n[n], w1_state);    // (B, H, 2C, E)
-    const auto z1 = zz.narrow(2, 0, c);                     // (B, H, C, E): the keys'
-    const auto x2 = torch::gelu(z1, "tanh");                // (B, H, C, E)
-    const auto z2 = chunk_matmul(x2, w2_state) + b2_state;  // (B, H, C, F)
+    const auto zz = chunk_matmul(inputs_n[n], w1_state);                // (B, H, 2C, E)
+    const auto z1 = zz.narrow(2, 0, c);                                 // (B, H, C, E): the keys'
+    const auto x2 = torch::cat({torch::gelu(z1, "tanh"), ones_c}, -1);  // (B, H, C, E + 1): [X2, 1]
+    const auto z2 = chunk_matmul(x2, w2_state);                         // (B, H, C, F)
     // ∂ℓ/∂z2 (ttt_mlp_ln_l2_grad) as the layer norm's own backward (without affine) applied to
     // d = (γ x̂ + β - target) γ: two fused ATen ops with autograd formulas, not a dozen small ones.
     const auto [x_hat, mean, rstd] = torch::native_layer_norm(z2, {f}, {}, {}, eps);  // (B, H, C, F)
     const auto g2 = std::get<0>(torch::native_layer_norm_backward(
         torch::addcmul(offset_n[n], x_hat, gamma_sq), z2, {f}, mean, rstd, {}, {}, {true, false, false}));
-    const auto g1 = chunk_matmul(g2, w2_state.transpose(-1, -2)) * TttMlpGeluGrad::apply(z1);  // (B, H, C, E)
+    const auto g1 = chunk_matmul(g2, w2_state.narrow(2, 0, w1.size(2)).transpose(-1, -2)) *
+                    TttMlpGeluGrad::apply(z1);  // (B, H, C, E)
     // Dual form: each query through the model after the steps of keys 0..i.
     const auto x2_bar =
-        torch::gelu(zz.narrow(2, c, c) - chunk_matmul(mixing1_n[n], g1), "tanh");              // (B, H, C, E)
-    const auto mixing2 = eta_n[n] * (chunk_matmul(x2_bar, x2.transpose(-1, -2)) + 1.0);        // (B, H, C, C)
-    outputs.push_back(chunk_matmul(x2_bar, w2_state) + b2_state - chunk_matmul(mixing2, g2));  // (B, H, C, F)
+        torch::cat({torch::gelu(zz.narrow(2, c, c) - chunk_matmul(mixing1_n[n], g1), "tanh"), ones_c},
+                   -1);  // (B, H, C, E + 1): [X2̄, 1]
+    // [X2̄, 1]·[X2, 1] = X2̄ X2ᵀ + 1: the second layer's dual-form weights with its bias.
+    const auto mixing2 = eta_n[n] * chunk_matmul(x2_bar, x2.transpose(-1, -2));     // (B, H, C, C)
+    outputs.push_back(chunk_matmul(x2_bar, w2_state) - chunk_matmul(mixing2, g2));  // (B, H, C, F)
     if (inner_loss != nullptr) {
       torch::NoGradGuard no_grad;
       const int64_t real = std::min(c, len - n * c);
@@ -155,8 +159,7 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
     }
     const auto& step = last_n[n];  // (B, H, C, 1)
     w1_state = w1_state - chunk_matmul(step_k1_n[n], g1);
-    w2_state = w2_state - chunk_matmul((step * x2).transpose(-1, -2), g2);
-    b2_state = b2_state - (step * g2).sum(2, /*keepdim=*/true);
+    w2_state = w2_state - chunk_matmul((step * x2).transpose(-1, -2), g2);  // [W2; b2] together
   }
   if (inner_loss != nullptr) {
     *inner_loss = torch::stack(losses, -1).detach();  // (B, H, N)
