@@ -18,31 +18,46 @@ torch::Tensor ttt_mlp_gelu_grad(const torch::Tensor& x) {
   return 0.5 * x * ((1 - tanh_out * tanh_out) * (0.79788456 + 0.1070322243 * x * x)) + 0.5 * (1 + tanh_out);
 }
 
-// ttt_mlp_gelu_grad as one autograd node (the dual form evaluates it once per mini-batch; spelled out
-// it is some fifteen recorded element-wise ops, each with its own backward node). Forward: the same
-// formula; backward: its derivative in closed form. With t = tanh(u), u = c0 x (1 + c1 x²) (so
-// u' = c0 (1 + 3 c1 x²)) and p = c0 + c2 x², gelu_grad = ½(1 + t) + ½ x (1 - t²) p, whose derivative is
+// gelu_tanh(x) (torch::gelu) and ttt_mlp_gelu_grad(x), both of the first layer's pre-activation, as one
+// autograd node (the dual form needs both once per mini-batch; gelu_grad spelled out is some fifteen
+// recorded element-wise ops, each with its own backward node). Forward: the same two functions, the
+// gelu by torch::gelu itself; backward: torch::gelu_backward for the first, and for the second its
+// derivative in closed form: with t = tanh(u), u = c0 x (1 + c1 x²) (so u' = c0 (1 + 3 c1 x²)) and
+// p = c0 + c2 x², gelu_grad = ½(1 + t) + ½ x (1 - t²) p, whose derivative is
 //   (1 - t²) (½ u' + ½ p - x t u' p + c2 x²).
-// First-order only (its backward is not itself differentiable). ttt_mlp_gelu_grad is its reference
-// (ttt_mlp_reference uses it; the kernel tests compare every gradient).
-class TttMlpGeluGrad : public torch::autograd::Function<TttMlpGeluGrad> {
+// First-order only (its backward is not itself differentiable). torch::gelu and ttt_mlp_gelu_grad are
+// its references (ttt_mlp_reference uses them; the kernel tests compare every gradient).
+class TttMlpGelu : public torch::autograd::Function<TttMlpGelu> {
  public:
   static constexpr double kC0 = 0.79788456, kC1 = 0.044715, kC2 = 0.1070322243;
 
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
+  static torch::autograd::tensor_list forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
     const auto x_sq = x * x;
-    const auto t = torch::tanh(kC0 * x * (1 + kC1 * x_sq));
+    auto t = (x_sq * kC1).add_(1).mul_(x).mul_(kC0).tanh_();  // tanh(c0 x (1 + c1 x²))
+    // ½ x (1 - t²) (c0 + c2 x²) + ½ (1 + t)
+    auto grad =
+        (t * t).neg_().add_(1).mul_(x).mul_((x_sq * (0.5 * kC2)).add_(0.5 * kC0)).add_(t, 0.5).add_(0.5);
     ctx->save_for_backward({x, t});
-    return 0.5 * x * ((1 - t * t) * (kC0 + kC2 * x_sq)) + 0.5 * (1 + t);
+    return {torch::gelu(x, "tanh"), grad};
   }
 
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
     const auto &x = saved[0], &t = saved[1];
-    const auto x_sq = x * x;
-    const auto du = kC0 * (1 + 3 * kC1 * x_sq), p = kC0 + kC2 * x_sq;
-    return {grads[0] * (1 - t * t) * (0.5 * (du + p) - x * t * du * p + kC2 * x_sq)};
+    torch::Tensor d_x;
+    if (grads[0].defined()) {
+      d_x = torch::gelu_backward(grads[0], x, "tanh");
+    }
+    if (grads[1].defined()) {
+      const auto x_sq = x * x;
+      const auto du = (x_sq * (3 * kC0 * kC1)).add_(kC0), p = (x_sq * kC2).add_(kC0);
+      // ½ u' + ½ p - x t u' p + c2 x²
+      auto inner = (du * p).mul_(t).mul_(x).neg_().add_(du, 0.5).add_(p, 0.5).add_(x_sq, kC2);
+      auto d_grad = (t * t).neg_().add_(1).mul_(inner).mul_(grads[1]);
+      d_x = d_x.defined() ? d_x.add_(d_grad) : d_grad;
+    }
+    return {d_x};
   }
 };
 
@@ -131,17 +146,18 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
   for (int64_t n = 0; n < chunks; ++n) {
     const auto& tn = target_n[n];  // (B, H, C, F)
     // The model at the mini-batch's start on its keys (and queries), and the loss's gradients there.
-    const auto zz = chunk_matmul(inputs_n[n], w1_state);                // (B, H, 2C, E)
-    const auto z1 = zz.narrow(2, 0, c);                                 // (B, H, C, E): the keys'
-    const auto x2 = torch::cat({torch::gelu(z1, "tanh"), ones_c}, -1);  // (B, H, C, E + 1): [X2, 1]
-    const auto z2 = chunk_matmul(x2, w2_state);                         // (B, H, C, F)
+    const auto zz = chunk_matmul(inputs_n[n], w1_state);      // (B, H, 2C, E)
+    const auto z1 = zz.narrow(2, 0, c);                       // (B, H, C, E): the keys'
+    const auto activation = TttMlpGelu::apply(z1);            // gelu(Z1), gelu'(Z1): (B, H, C, E)
+    const auto x2 = torch::cat({activation[0], ones_c}, -1);  // (B, H, C, E + 1): [X2, 1]
+    const auto z2 = chunk_matmul(x2, w2_state);               // (B, H, C, F)
     // ∂ℓ/∂z2 (ttt_mlp_ln_l2_grad) as the layer norm's own backward (without affine) applied to
     // d = (γ x̂ + β - target) γ: two fused ATen ops with autograd formulas, not a dozen small ones.
     const auto [x_hat, mean, rstd] = torch::native_layer_norm(z2, {f}, {}, {}, eps);  // (B, H, C, F)
     const auto g2 = std::get<0>(torch::native_layer_norm_backward(
         torch::addcmul(offset_n[n], x_hat, gamma_sq), z2, {f}, mean, rstd, {}, {}, {true, false, false}));
     const auto g1 = chunk_matmul(g2, w2_state.narrow(2, 0, w1.size(2)).transpose(-1, -2)) *
-                    TttMlpGeluGrad::apply(z1);  // (B, H, C, E)
+                    activation[1];  // (B, H, C, E)
     // Dual form: each query through the model after the steps of keys 0..i.
     const auto x2_bar =
         torch::cat({torch::gelu(zz.narrow(2, c, c) - chunk_matmul(mixing1_n[n], g1), "tanh"), ones_c},
