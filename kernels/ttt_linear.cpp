@@ -122,6 +122,7 @@ torch::Tensor ttt_linear(const torch::Tensor& q, const torch::Tensor& k, const t
                       chunk_matmul(inputs.narrow(3, c, c), k1.transpose(-1, -2));  // (B, H, N, C, C)
   // The state update's weights: the last row of η, η_row[C-1] η_col[j].
   const auto last = (rows.narrow(3, c - 1, 1) * cols).unsqueeze(-1);  // (B, H, N, C, 1)
+  const auto step_k1 = (last * k1).transpose(-1, -2);  // (B, H, N, F + 1, C): the update's keys
   // The loss's layer norm and its gradient (Zoology's ln_fused_l2_bwd) rearranged: with x̂ = (z - μ)/σ,
   // d = (γ x̂ + β - (v - k)) γ = γ² x̂ + γ (β - v + k), the second term known beforehand, and
   // ∂ℓ/∂z = (d - mean(d) - x̂ mean(d x̂)) / σ.
@@ -138,7 +139,7 @@ torch::Tensor ttt_linear(const torch::Tensor& q, const torch::Tensor& k, const t
   // Per mini-batch views, taken with unbind: its backward stacks the N gradients once, where N
   // select()s would each write a gradient the size of the whole tensor (O(N²) work).
   const auto inputs_n = inputs.unbind(2), offset_n = offset.unbind(2), mixing_n = mixing.unbind(2);
-  const auto k1_n = k1.unbind(2), last_n = last.unbind(2);
+  const auto step_k1_n = step_k1.unbind(2);
   for (int64_t n = 0; n < chunks; ++n) {
     const auto zz = chunk_matmul(inputs_n[n], state);  // (B, H, 2C, F): the state's predictions at the start
     const auto z = zz.narrow(2, 0, c);                 // (B, H, C, F) for the keys
@@ -158,7 +159,7 @@ torch::Tensor ttt_linear(const torch::Tensor& q, const torch::Tensor& k, const t
                                       ln_weight.view({1, heads, 1, f}), ln_bias.view({1, heads, 1, f}), eps)
                            .mean(-1));
     }
-    state = state - chunk_matmul(k1_n[n].transpose(-1, -2), last_n[n] * g);  // (B, H, F + 1, F)
+    state = state - chunk_matmul(step_k1_n[n], g);  // (B, H, F + 1, F)
   }
   if (inner_loss != nullptr) {
     *inner_loss = torch::stack(losses, -1).detach();  // (B, H, N)
