@@ -251,13 +251,15 @@ torch::Tensor rwkv7_unit_lower_inverse(const torch::Tensor& strict) {
   return done.narrow(-2, 0, c).narrow(-1, 0, c);
 }
 
-// The (2C, 2C) mask of the four score blocks [[rk, rb], [ak, ab]]: the output rows read positions j ≤ i
-// (what S_i holds; j < i with `strict`), the u rows j < i (what S_{i-1} holds).
-torch::Tensor rwkv7_score_mask(int64_t c, const torch::TensorOptions& options, bool strict = false) {
-  const auto pos = torch::arange(c, options.dtype(torch::kLong));
-  const auto before = pos.view({c, 1}).gt(pos.view({1, c}));
-  const auto upto = strict ? before : pos.view({c, 1}).ge(pos.view({1, c}));
-  return torch::cat({torch::cat({upto, upto}, 1), torch::cat({before, before}, 1)}, 0).to(options.dtype());
+// The entries of the (2C, 2C) score blocks [[rk, rb], [ak, ab]] that are not kept (bool): the output
+// rows read positions j ≤ i (what S_i holds; j < i with `strict`), the u rows j < i (what S_{i-1}
+// holds). Filled with 0 rather than multiplied by a 0/1 mask: a dropped product e^{G_i - G_j} with
+// j > i may be large, and must not turn into inf · 0.
+torch::Tensor rwkv7_score_dropped(int64_t c, const torch::Device& device, bool strict = false) {
+  const auto pos = torch::arange(c, torch::dtype(torch::kLong).device(device));
+  const auto from = pos.view({c, 1}).le(pos.view({1, c}));  // j ≥ i
+  const auto after = strict ? from : pos.view({c, 1}).lt(pos.view({1, c}));
+  return torch::cat({torch::cat({after, after}, 1), torch::cat({from, from}, 1)}, 0);
 }
 
 // The largest spread of the log decay summed from a chunk start (the start's 0 included) over every
@@ -281,7 +283,8 @@ double rwkv7_max_spread(torch::ScalarType type) {
 //   scores      A_xy[i, j] = Σ_d x_i[d] y_j[d] e^{Gx_i[d] - G_j[d]}  (x ∈ {r, a}, y ∈ {k, b}; Gx = G for r,
 //               Gp for a; j ≤ i for r, j < i for a), all four from one product X Yᵀ with X = [r; a] ⊙
 //               e^{Gx - ref}, Y = [k; b] ⊙ e^{ref - G}, ref the mid-point of the chunk's G (per channel)
-//   u = Sa      (I - A_ab) U = A_ak V + (a ⊙ e^{Gp}) h, i.e. U = U0 + W h with [W | U0] one triangular solve
+//   u = Sa      (I - A_ab) U = A_ak V + (a ⊙ e^{Gp}) h, i.e. U = U0 + W h with [W | U0] from one unit
+//               lower-triangular inverse (rwkv7_unit_lower_inverse)
 //   output      O = (r ⊙ e^G) h + A_rk V + A_rb U
 //   next state  h' = D h + (k ⊙ e^{G_C - G})ᵀ V + (b ⊙ e^{G_C - G})ᵀ U.
 // Only h is sequential (one chunk after another: U = U0 + W h, h' = …); the backward runs the same
@@ -298,8 +301,8 @@ class Rwkv7Chunk : public torch::autograd::Function<Rwkv7Chunk> {
     const auto f = factors(wc);
     const auto x = torch::cat({rc * f.to_ref_g, ac * f.to_ref_gp}, -2);  // (B, H, N, 2C, K)
     const auto y = torch::cat({kc * f.from_ref, bc * f.from_ref}, -2);   // (B, H, N, 2C, K)
-    const auto scores =
-        chunk_matmul(x, y.transpose(-1, -2)) * rwkv7_score_mask(c, rc.options());  // (.., 2C, 2C)
+    const auto scores = chunk_matmul(x, y.transpose(-1, -2))
+                            .masked_fill(rwkv7_score_dropped(c, rc.device()), 0);  // (.., 2C, 2C)
     const auto a_rk = scores.narrow(-2, 0, c).narrow(-1, 0, c),
                a_rb = scores.narrow(-2, 0, c).narrow(-1, c, c);
     const auto a_ak = scores.narrow(-2, c, c).narrow(-1, 0, c);
@@ -368,7 +371,8 @@ class Rwkv7Chunk : public torch::autograd::Function<Rwkv7Chunk> {
     const auto d_yu = chunk_matmul(inverse.transpose(-1, -2), d_u);  // (.., C, V)
     const auto d_rows = torch::cat({d_o, d_yu}, -2);                 // (.., 2C, V): output rows, then u rows
     const auto vu = torch::cat({vc, u}, -2);  // (.., 2C, V): what the k and b columns carry
-    const auto d_scores = chunk_matmul(d_rows, vu.transpose(-1, -2)) * rwkv7_score_mask(c, rc.options());
+    const auto d_scores =
+        chunk_matmul(d_rows, vu.transpose(-1, -2)).masked_fill(rwkv7_score_dropped(c, rc.device()), 0);
     const auto d_xy_in = chunk_matmul(d_rows, hs.transpose(-1, -2));    // (.., 2C, K): d(r e^G), d(a e^Gp)
     const auto d_xy_out = chunk_matmul(vu, dh_next.transpose(-1, -2));  // (.., 2C, K): d k_out, d b_out
     // The scores' own diagonal (rk and rb at j = i) has no decay: it reaches r, k and b directly, and
@@ -378,7 +382,8 @@ class Rwkv7Chunk : public torch::autograd::Function<Rwkv7Chunk> {
         torch::diagonal(d_scores.narrow(-2, 0, c).narrow(-1, 0, c), 0, -2, -1).unsqueeze(-1);
     const auto d_diag_rb =
         torch::diagonal(d_scores.narrow(-2, 0, c).narrow(-1, c, c), 0, -2, -1).unsqueeze(-1);
-    const auto d_strict = d_scores * rwkv7_score_mask(c, rc.options(), /*strict=*/true);  // (.., 2C, 2C)
+    const auto d_strict =
+        d_scores.masked_fill(rwkv7_score_dropped(c, rc.device(), /*strict=*/true), 0);  // (.., 2C, 2C)
     const auto d_x = chunk_matmul(d_strict, y), d_y = chunk_matmul(d_strict.transpose(-1, -2), x);
     const auto d_v = chunk_matmul(scores.narrow(-1, 0, c).transpose(-1, -2), d_rows) +
                      chunk_matmul(k_out, dh_next);  // (.., C, V)
