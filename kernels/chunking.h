@@ -11,4 +11,11 @@ namespace zoolab::kernels {
 // value, a log decay of 0, a learning rate of 0) and cuts its output back to L.
 torch::Tensor split_into_chunks(const torch::Tensor& x, int64_t chunk);
 
+// a (..., M, K) times b (..., K, P) -> (..., M, P), a and b of one rank, leading dimensions broadcast
+// (size 1 against n): the per-chunk (or per-head) products of the chunkwise kernels as one batched
+// product over all leading dimensions (kernels/batched_matmul.h: one parallel region of BLAS calls on
+// the CPU, where ATen's bmm dispatches once per matrix; torch::bmm elsewhere), one autograd node.
+// Differentiable, first order.
+torch::Tensor chunk_matmul(const torch::Tensor& a, const torch::Tensor& b);
+
 }  // namespace zoolab::kernels

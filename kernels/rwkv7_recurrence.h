@@ -10,9 +10,17 @@
 //
 // The chunked form (rwkv7_recurrence) follows fla's DPLR chunk algorithm: inside a chunk the products
 // of the transitions (diag(exp(w)) + a bᵀ) are represented WY-like by the vectors u_i = S_{i-1} a_i,
-// which solve one unit lower-triangular system per chunk; every decay factor is exp(G_i - G_j) with
-// G the log decay summed from the chunk start and G_i ≤ G_j, so nothing is divided by a cumulative
-// decay that could underflow. The chunks are then chained by one K × K transition each.
+// which solve one unit lower-triangular system per chunk; the chunks are then chained by the state
+// alone (u = u0 + W S, S' = …), one chunk after another. Two ways to form the intra-chunk decays
+// exp(G_i - G_j) (G the log decay summed from the chunk start, G_i ≤ G_j):
+//  - factored through one reference point per chunk and key channel (the middle of G's range),
+//    e^{G_i - ref} · e^{ref - G_j}, so that the four score matrices are one matrix product, with a
+//    hand-written backward that runs the chunk chain in reverse. The factors reach e^{spread/2}, spread
+//    the largest range of G inside a chunk: used while that stays far from the dtype's range (float:
+//    spread ≤ 60, double: ≤ 600; RWKV-7's own decays, w ≥ -e^{-0.5}, give at most 39 over 64 steps);
+//  - otherwise sub-chunked: pairwise decays only inside sub-chunks of up to 8 positions and factors
+//    through the sub-chunk boundaries across them, every factor ≤ 1 (strong decays underflow to 0
+//    instead of overflowing), differentiated by autograd.
 
 #include <cstdint>
 
@@ -21,11 +29,12 @@
 namespace zoolab::kernels {
 
 // r, w_log, k, a, b: (B, H, L, K); v: (B, H, L, V). Returns o: (B, H, L, V). Differentiable in every
-// input (autograd through the chunked matrix products). Chunks of `chunk_size` positions (the length is
-// padded at the end with inert positions: zero inputs, decay 1; a sequence shorter than a chunk is one
-// chunk, padded to a multiple of 8 only); positions within a chunk are grouped
-// in sub-chunks of up to 8 that divide the chunk (the pairwise decays are formed only within a
-// sub-chunk). Throws std::invalid_argument on bad shapes or chunk_size < 1.
+// input (first order: the factored form's backward is hand-written). Chunks of `chunk_size` positions
+// (a sequence shorter than a chunk is one chunk; otherwise the length is padded at the end with inert
+// positions: zero inputs, decay 1). The sub-chunked form (strong decays) pads a short sequence to a
+// multiple of 8 only and groups positions in sub-chunks of up to 8 that divide the chunk. One
+// host-side read (the decays' spread) picks the form. Throws std::invalid_argument on bad shapes or
+// chunk_size < 1.
 torch::Tensor rwkv7_recurrence(const torch::Tensor& r, const torch::Tensor& w_log, const torch::Tensor& k,
                                const torch::Tensor& v, const torch::Tensor& a, const torch::Tensor& b,
                                double scale, int64_t chunk_size = 64);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <torch/torch.h>
@@ -118,9 +119,10 @@ torch::Tensor ttt_linear(const torch::Tensor& q, const torch::Tensor& k, const t
   // The dual form's token-to-token weights η_row[i] η_col[j] (q_i·k_j + 1) for j ≤ i: [q, 1]·[k, 1].
   const auto causal = torch::ones({c, c}, q.options()).tril();  // (C, C)
   const auto mixing = rows.unsqueeze(-1) * cols.unsqueeze(-2) * causal *
-                      torch::matmul(inputs.narrow(3, c, c), k1.transpose(-1, -2));  // (B, H, N, C, C)
+                      chunk_matmul(inputs.narrow(3, c, c), k1.transpose(-1, -2));  // (B, H, N, C, C)
   // The state update's weights: the last row of η, η_row[C-1] η_col[j].
   const auto last = (rows.narrow(3, c - 1, 1) * cols).unsqueeze(-1);  // (B, H, N, C, 1)
+  const auto step_k1 = (last * k1).transpose(-1, -2);  // (B, H, N, F + 1, C): the update's keys
   // The loss's layer norm and its gradient (Zoology's ln_fused_l2_bwd) rearranged: with x̂ = (z - μ)/σ,
   // d = (γ x̂ + β - (v - k)) γ = γ² x̂ + γ (β - v + k), the second term known beforehand, and
   // ∂ℓ/∂z = (d - mean(d) - x̂ mean(d x̂)) / σ.
@@ -137,15 +139,18 @@ torch::Tensor ttt_linear(const torch::Tensor& q, const torch::Tensor& k, const t
   // Per mini-batch views, taken with unbind: its backward stacks the N gradients once, where N
   // select()s would each write a gradient the size of the whole tensor (O(N²) work).
   const auto inputs_n = inputs.unbind(2), offset_n = offset.unbind(2), mixing_n = mixing.unbind(2);
-  const auto k1_n = k1.unbind(2), last_n = last.unbind(2);
+  const auto step_k1_n = step_k1.unbind(2);
   for (int64_t n = 0; n < chunks; ++n) {
-    const auto zz = torch::matmul(inputs_n[n], state);  // (B, H, 2C, F): the state's predictions at the start
-    const auto z = zz.narrow(2, 0, c);                  // (B, H, C, F) for the keys
-    const auto rstd = torch::rsqrt(torch::var(z, {-1}, /*unbiased=*/false, /*keepdim=*/true) + eps);
-    const auto x_hat = (z - z.mean(-1, /*keepdim=*/true)) * rstd;
+    const auto zz = chunk_matmul(inputs_n[n], state);  // (B, H, 2C, F): the state's predictions at the start
+    const auto z = zz.narrow(2, 0, c);                 // (B, H, C, F) for the keys
+    // x̂ and ∂ℓ/∂z = (d - mean(d) - x̂ mean(d x̂)) / σ, which is the layer norm's own backward (without
+    // affine) applied to d: two fused ATen ops, each with its autograd formula (the second one's is the
+    // layer norm's double backward), where the formula spelled out is a dozen small ones per mini-batch.
+    const auto [x_hat, mean, rstd] = torch::native_layer_norm(z, {f}, {}, {}, eps);  // (B, H, C, F)
     const auto d = torch::addcmul(offset_n[n], x_hat, gamma_sq);
-    const auto g = (d - d.mean(-1, /*keepdim=*/true) - x_hat * (d * x_hat).mean(-1, /*keepdim=*/true)) * rstd;
-    outputs.push_back(zz.narrow(2, c, c) - torch::matmul(mixing_n[n], g));  // (B, H, C, F)
+    const auto g =
+        std::get<0>(torch::native_layer_norm_backward(d, z, {f}, mean, rstd, {}, {}, {true, false, false}));
+    outputs.push_back(zz.narrow(2, c, c) - chunk_matmul(mixing_n[n], g));  // (B, H, C, F)
     if (inner_loss != nullptr) {
       torch::NoGradGuard no_grad;
       const int64_t real = std::min(c, len - n * c);
@@ -154,7 +159,7 @@ torch::Tensor ttt_linear(const torch::Tensor& q, const torch::Tensor& k, const t
                                       ln_weight.view({1, heads, 1, f}), ln_bias.view({1, heads, 1, f}), eps)
                            .mean(-1));
     }
-    state = state - torch::matmul(k1_n[n].transpose(-1, -2), last_n[n] * g);  // (B, H, F + 1, F)
+    state = state - chunk_matmul(step_k1_n[n], g);  // (B, H, F + 1, F)
   }
   if (inner_loss != nullptr) {
     *inner_loss = torch::stack(losses, -1).detach();  // (B, H, N)

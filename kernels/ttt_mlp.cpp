@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <torch/torch.h>
@@ -16,6 +17,49 @@ torch::Tensor ttt_mlp_gelu_grad(const torch::Tensor& x) {
   const auto tanh_out = torch::tanh(0.79788456 * x * (1 + 0.044715 * x * x));
   return 0.5 * x * ((1 - tanh_out * tanh_out) * (0.79788456 + 0.1070322243 * x * x)) + 0.5 * (1 + tanh_out);
 }
+
+// gelu_tanh(x) (torch::gelu) and ttt_mlp_gelu_grad(x), both of the first layer's pre-activation, as one
+// autograd node (the dual form needs both once per mini-batch; gelu_grad spelled out is some fifteen
+// recorded element-wise ops, each with its own backward node). Forward: the same two functions, the
+// gelu by torch::gelu itself; backward: torch::gelu_backward for the first, and for the second its
+// derivative in closed form: with t = tanh(u), u = c0 x (1 + c1 x²) (so u' = c0 (1 + 3 c1 x²)) and
+// p = c0 + c2 x², gelu_grad = ½(1 + t) + ½ x (1 - t²) p, whose derivative is
+//   (1 - t²) (½ u' + ½ p - x t u' p + c2 x²).
+// First-order only (its backward is not itself differentiable). torch::gelu and ttt_mlp_gelu_grad are
+// its references (ttt_mlp_reference uses them; the kernel tests compare every gradient).
+class TttMlpGelu : public torch::autograd::Function<TttMlpGelu> {
+ public:
+  static constexpr double kC0 = 0.79788456, kC1 = 0.044715, kC2 = 0.1070322243;
+
+  static torch::autograd::tensor_list forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
+    const auto x_sq = x * x;
+    auto t = (x_sq * kC1).add_(1).mul_(x).mul_(kC0).tanh_();  // tanh(c0 x (1 + c1 x²))
+    // ½ x (1 - t²) (c0 + c2 x²) + ½ (1 + t)
+    auto grad =
+        (t * t).neg_().add_(1).mul_(x).mul_((x_sq * (0.5 * kC2)).add_(0.5 * kC0)).add_(t, 0.5).add_(0.5);
+    ctx->save_for_backward({x, t});
+    return {torch::gelu(x, "tanh"), grad};
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &x = saved[0], &t = saved[1];
+    torch::Tensor d_x;
+    if (grads[0].defined()) {
+      d_x = torch::gelu_backward(grads[0], x, "tanh");
+    }
+    if (grads[1].defined()) {
+      const auto x_sq = x * x;
+      const auto du = (x_sq * (3 * kC0 * kC1)).add_(kC0), p = (x_sq * kC2).add_(kC0);
+      // ½ u' + ½ p - x t u' p + c2 x²
+      auto inner = (du * p).mul_(t).mul_(x).neg_().add_(du, 0.5).add_(p, 0.5).add_(x_sq, kC2);
+      auto d_grad = (t * t).neg_().add_(1).mul_(inner).mul_(grads[1]);
+      d_x = d_x.defined() ? d_x.add_(d_grad) : d_grad;
+    }
+    return {d_x};
+  }
+};
 
 // ∂/∂z of ½ ‖LN(z) - target‖² (Zoology's ln_fused_l2_bwd), as in kernels/ttt_linear.cpp.
 torch::Tensor ttt_mlp_ln_l2_grad(const torch::Tensor& z, const torch::Tensor& target,
@@ -73,37 +117,54 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
   const auto rows = split_into_chunks(eta_row, c);   // (B, H, N, C)
   const auto cols = split_into_chunks(eta_col, c);   // (B, H, N, C)
   const auto causal = torch::ones({c, c}, q.options()).tril();
-  const auto eta = rows.unsqueeze(-1) * cols.unsqueeze(-2) * causal;           // (B, H, N, C, C)
-  const auto mixing1 = eta * (torch::matmul(qc, kc.transpose(-1, -2)) + 1.0);  // (B, H, N, C, C)
-  const auto last = (rows.narrow(3, c - 1, 1) * cols).unsqueeze(-1);           // (B, H, N, C, 1)
+  const auto eta = rows.unsqueeze(-1) * cols.unsqueeze(-2) * causal;  // (B, H, N, C, C)
+  const auto last = (rows.narrow(3, c - 1, 1) * cols).unsqueeze(-1);  // (B, H, N, C, 1)
+  // b1 rides along as an extra row of W1 ([W1; b1], (F + 1, E)) against inputs [x, 1] (as in
+  // kernels/ttt_linear.cpp): keys and queries through the first layer in one product, and one product
+  // updates both.
+  const auto ones = torch::ones({batch, heads, chunks, c, 1}, q.options());
+  const auto k1 = torch::cat({kc, ones}, -1);                           // (B, H, N, C, F + 1)
+  const auto inputs = torch::cat({k1, torch::cat({qc, ones}, -1)}, 3);  // (B, H, N, 2C, F + 1)
+  const auto mixing1 = eta * chunk_matmul(inputs.narrow(3, c, c), k1.transpose(-1, -2));  // (B, H, N, C, C)
+  const auto step_k1 = (last * k1).transpose(-1, -2);  // (B, H, N, F + 1, C): the W1 update's keys
   const auto gamma = ln_weight.view({1, heads, 1, f});
   const auto beta = ln_bias.view({1, heads, 1, f});
+  // d = (γ x̂ + β - target) γ = γ² x̂ + γ (β - target): the second term for all mini-batches at once.
+  const auto gamma_sq = gamma * gamma;                                    // (1, H, 1, F)
+  const auto offset = gamma.unsqueeze(2) * (beta.unsqueeze(2) - target);  // (B, H, N, C, F)
 
-  auto w1_state = w1.unsqueeze(0);               // (1 then B, H, F, E)
-  auto b1_state = b1.unsqueeze(0).unsqueeze(2);  // (1 then B, H, 1, E)
-  auto w2_state = w2.unsqueeze(0);               // (1 then B, H, E, F)
-  auto b2_state = b2.unsqueeze(0).unsqueeze(2);  // (1 then B, H, 1, F)
+  auto w1_state = torch::cat({w1, b1.unsqueeze(1)}, 1).unsqueeze(0);  // (1 then B, H, F + 1, E): [W1; b1]
+  // b2 likewise rides along W2: [W2; b2] (E + 1, F) against [X2, 1].
+  auto w2_state = torch::cat({w2, b2.unsqueeze(1)}, 1).unsqueeze(0);   // (1 then B, H, E + 1, F)
+  const auto ones_c = torch::ones({batch, heads, c, 1}, q.options());  // (B, H, C, 1)
   std::vector<torch::Tensor> outputs, losses;
   outputs.reserve(static_cast<size_t>(chunks));
   // Per mini-batch views by unbind (one stacked gradient, not N whole-size ones as select's).
-  const auto q_n = qc.unbind(2), k_n = kc.unbind(2), target_n = target.unbind(2);
+  const auto inputs_n = inputs.unbind(2), target_n = target.unbind(2), step_k1_n = step_k1.unbind(2);
   const auto mixing1_n = mixing1.unbind(2), eta_n = eta.unbind(2), last_n = last.unbind(2);
+  const auto offset_n = offset.unbind(2);
   for (int64_t n = 0; n < chunks; ++n) {
-    const auto& kn = k_n[n];
     const auto& tn = target_n[n];  // (B, H, C, F)
-    // The model at the mini-batch's start on its keys, and the loss's gradients there.
-    const auto z1 = torch::matmul(kn, w1_state) + b1_state;                                 // (B, H, C, E)
-    const auto x2 = torch::gelu(z1, "tanh");                                                // (B, H, C, E)
-    const auto z2 = torch::matmul(x2, w2_state) + b2_state;                                 // (B, H, C, F)
-    const auto g2 = ttt_mlp_ln_l2_grad(z2, tn, gamma, beta, eps);                           // (B, H, C, F)
-    const auto g1 = torch::matmul(g2, w2_state.transpose(-1, -2)) * ttt_mlp_gelu_grad(z1);  // (B, H, C, E)
+    // The model at the mini-batch's start on its keys (and queries), and the loss's gradients there.
+    const auto zz = chunk_matmul(inputs_n[n], w1_state);      // (B, H, 2C, E)
+    const auto z1 = zz.narrow(2, 0, c);                       // (B, H, C, E): the keys'
+    const auto activation = TttMlpGelu::apply(z1);            // gelu(Z1), gelu'(Z1): (B, H, C, E)
+    const auto x2 = torch::cat({activation[0], ones_c}, -1);  // (B, H, C, E + 1): [X2, 1]
+    const auto z2 = chunk_matmul(x2, w2_state);               // (B, H, C, F)
+    // ∂ℓ/∂z2 (ttt_mlp_ln_l2_grad) as the layer norm's own backward (without affine) applied to
+    // d = (γ x̂ + β - target) γ: two fused ATen ops with autograd formulas, not a dozen small ones.
+    const auto [x_hat, mean, rstd] = torch::native_layer_norm(z2, {f}, {}, {}, eps);  // (B, H, C, F)
+    const auto g2 = std::get<0>(torch::native_layer_norm_backward(
+        torch::addcmul(offset_n[n], x_hat, gamma_sq), z2, {f}, mean, rstd, {}, {}, {true, false, false}));
+    const auto g1 = chunk_matmul(g2, w2_state.narrow(2, 0, w1.size(2)).transpose(-1, -2)) *
+                    activation[1];  // (B, H, C, E)
     // Dual form: each query through the model after the steps of keys 0..i.
     const auto x2_bar =
-        torch::gelu(torch::matmul(q_n[n], w1_state) + b1_state - torch::matmul(mixing1_n[n], g1),
-                    "tanh");                                                              // (B, H, C, E)
-    const auto mixing2 = eta_n[n] * (torch::matmul(x2_bar, x2.transpose(-1, -2)) + 1.0);  // (B, H, C, C)
-    outputs.push_back(torch::matmul(x2_bar, w2_state) + b2_state -
-                      torch::matmul(mixing2, g2));  // (B, H, C, F)
+        torch::cat({torch::gelu(zz.narrow(2, c, c) - chunk_matmul(mixing1_n[n], g1), "tanh"), ones_c},
+                   -1);  // (B, H, C, E + 1): [X2̄, 1]
+    // [X2̄, 1]·[X2, 1] = X2̄ X2ᵀ + 1: the second layer's dual-form weights with its bias.
+    const auto mixing2 = eta_n[n] * chunk_matmul(x2_bar, x2.transpose(-1, -2));     // (B, H, C, C)
+    outputs.push_back(chunk_matmul(x2_bar, w2_state) - chunk_matmul(mixing2, g2));  // (B, H, C, F)
     if (inner_loss != nullptr) {
       torch::NoGradGuard no_grad;
       const int64_t real = std::min(c, len - n * c);
@@ -113,10 +174,8 @@ torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torc
       losses.push_back(0.5 * (gamma * x_hat + beta - tn.narrow(2, 0, real)).pow(2).sum(-1).mean(-1));
     }
     const auto& step = last_n[n];  // (B, H, C, 1)
-    w1_state = w1_state - torch::matmul((step * kn).transpose(-1, -2), g1);
-    b1_state = b1_state - (step * g1).sum(2, /*keepdim=*/true);
-    w2_state = w2_state - torch::matmul((step * x2).transpose(-1, -2), g2);
-    b2_state = b2_state - (step * g2).sum(2, /*keepdim=*/true);
+    w1_state = w1_state - chunk_matmul(step_k1_n[n], g1);
+    w2_state = w2_state - chunk_matmul((step * x2).transpose(-1, -2), g2);  // [W2; b2] together
   }
   if (inner_loss != nullptr) {
     *inner_loss = torch::stack(losses, -1).detach();  // (B, H, N)

@@ -125,6 +125,26 @@ TEST(Rwkv7Recurrence, IdentityValuesGiveTheMixingWeights) {
   }
 }
 
+// Gradients asked for only some inputs (the rest constants), in RWKV-7's decay range (the factored form
+// with its hand-written backward) and under decays strong enough that chunks of 64 take the
+// sub-chunked form: each against the reference's autograd, in double.
+TEST(Rwkv7Recurrence, PartialGradientsMatchTheReferenceInBothForms) {
+  for (const double floor : {-0.6065, -30.0}) {
+    const auto in = rwkv7_inputs(150, floor, torch::kDouble, 5, 7);
+    const auto weights = torch::randn_like(in.v);
+    const std::vector<torch::Tensor> wanted{in.w_log, in.b};
+    const auto o = rwkv7_recurrence(in.r, in.w_log, in.k, in.v.detach(), in.a.detach(), in.b, 0.5, 64);
+    const auto o_ref =
+        rwkv7_recurrence_reference(in.r, in.w_log, in.k, in.v.detach(), in.a.detach(), in.b, 0.5);
+    const auto grads = torch::autograd::grad({(o * weights).sum()}, wanted);
+    const auto grads_ref = torch::autograd::grad({(o_ref * weights).sum()}, wanted);
+    const std::string what = "floor " + std::to_string(floor);
+    rwkv7_expect_close(o, o_ref, 1e-10, what + " output");
+    rwkv7_expect_close(grads[0], grads_ref[0], 1e-9, what + " grad w_log");
+    rwkv7_expect_close(grads[1], grads_ref[1], 1e-9, what + " grad b");
+  }
+}
+
 torch::Tensor rwkv7_fixture_tensor(const nlohmann::json& entry) {
   const auto shape = entry.at("shape").get<std::vector<int64_t>>();
   return torch::tensor(entry.at("values").get<std::vector<double>>(), torch::kDouble).view(shape);
