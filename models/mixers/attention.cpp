@@ -5,7 +5,9 @@
 
 #include <torch/torch.h>
 
+#include "kernels/attention_core.h"
 #include "kernels/batched_matmul.h"
+#include "kernels/counter_dropout.h"
 
 namespace zoolab {
 
@@ -31,6 +33,17 @@ const torch::Tensor& MHAImpl::causal_mask(int64_t seq_len, const torch::TensorOp
 torch::Tensor MHAImpl::forward(const torch::Tensor& u) {
   const int64_t batch = u.size(0), seq_len = u.size(1), d = u.size(2);
   const int64_t heads = m_options.num_heads(), head_dim = d / heads;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+
+  // CPU float tensors: the fused core (kernels/attention_core.h) on the whole projection, its
+  // dropout drawn from a counter hash; capture needs the probabilities, so it keeps the graph below.
+  if (!capturing() && kernels::causal_attention_is_fused(u)) {
+    const bool dropping = is_training() && m_options.dropout() > 0.0;
+    const auto context =
+        kernels::causal_attention(Wqkv(u), heads, scale, dropping ? m_options.dropout() : 0.0,
+                                  dropping ? kernels::draw_dropout_seed() : 0);  // (B, L, D)
+    return out_proj(context);
+  }
 
   // Wqkv's output channels are laid out "(three h d)": q, k and v are its three thirds. chunk (not
   // indexing) keeps the backward pass to one concatenation instead of three zero-filled copies.
@@ -42,7 +55,6 @@ torch::Tensor MHAImpl::forward(const torch::Tensor& u) {
   };
   const auto q = split_heads(qkv[0]), k = split_heads(qkv[1]), v = split_heads(qkv[2]);
 
-  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
   torch::Tensor probs;
   auto context =
       masked_softmax_attention(q, k, v, causal_mask(seq_len, u.options()), scale, m_options.dropout(),
