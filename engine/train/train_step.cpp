@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "engine/train/adamw_step.h"
 #include "kernels/linear_cross_entropy.h"
 
 namespace zoolab {
@@ -37,7 +38,7 @@ StepLosses train_step(LanguageModel& model, torch::optim::AdamW& optimizer, cons
     loss = loss + auxiliary;
   }
   loss.backward();
-  optimizer.step();
+  adamw_step(optimizer);  // optimizer.step() as one fused loop per parameter (engine/train/adamw_step.h)
   StepLosses losses;
   losses.loss = loss.item<double>();
   losses.main_loss = auxiliary.defined() ? main_loss.item<double>() : losses.loss;
