@@ -57,6 +57,12 @@ struct Geometry {
   int64_t out_offset(int64_t n) const { return (n / heads) * seq_len * d_model + (n % heads) * head_dim; }
 };
 
+// Causal products skip the block above the diagonal: rows [0, h) only reach columns [0, h), so
+// splitting the L rows at h = L / 2 drops a quarter of each L × L product (shorter sequences: one product).
+inline int64_t causal_split(int64_t seq_len) {
+  return seq_len >= 32 ? seq_len / 2 : 0;
+}
+
 // The dropout counter of element (i, j) of matrix n: its index in a (B·H, L, L) tensor.
 inline uint64_t counter(int64_t n, int64_t i, int64_t j, int64_t seq_len) {
   return static_cast<uint64_t>((n * seq_len + i) * seq_len + j);
@@ -74,7 +80,12 @@ void attention_forward(const Geometry& g, const T* qkv, T* out, T* probs, T scal
       const T* k = q + g.d_model;
       const T* v = k + g.d_model;
       T* s = probs + n * L * L;  // (L, L): scores, then probabilities in place
-      row_gemm<T>(false, true, L, L, hd, scale, q, g.qkv_row(), k, g.qkv_row(), s, L);
+      const int64_t R = g.qkv_row(), h = causal_split(L);
+      // S = scale · q kᵀ on and below the diagonal (entries above it are overwritten below).
+      if (h > 0) {
+        row_gemm<T>(false, true, h, h, hd, scale, q, R, k, R, s, L);
+      }
+      row_gemm<T>(false, true, L - h, L, hd, scale, q + h * R, R, k, R, s + h * L, L);
       for (int64_t i = 0; i < L; ++i) {
         T* row = s + i * L;
         T max = row[0];
@@ -103,7 +114,12 @@ void attention_forward(const Geometry& g, const T* qkv, T* out, T* probs, T scal
         }
         mixing = dropped.data();
       }
-      row_gemm<T>(false, false, L, hd, L, T(1), mixing, L, v, g.qkv_row(), out + g.out_offset(n), g.d_model);
+      T* o = out + g.out_offset(n);
+      const int64_t D = g.d_model;
+      if (h > 0) {
+        row_gemm<T>(false, false, h, hd, h, T(1), mixing, L, v, R, o, D);  // rows [0, h) mix positions [0, h)
+      }
+      row_gemm<T>(false, false, L - h, hd, L, T(1), mixing + h * L, L, v, R, o + h * D, D);
     }
   });
 }
@@ -136,10 +152,18 @@ void attention_backward(const Geometry& g, const T* qkv, const T* probs, const T
         }
         mixing = dropped.data();
       }
-      // dv = P̃ᵀ · dout; dP̃ = dout · vᵀ.
-      row_gemm<T>(true, false, L, hd, L, T(1), mixing, L, go, g.d_model, dv, g.qkv_row());
+      const int64_t R = g.qkv_row(), D = g.d_model, h = causal_split(L);
+      // dv = P̃ᵀ · dout (rows [h, L) of dv only see rows [h, L) of P̃); dP̃ = dout · vᵀ on and below
+      // the diagonal (the rest is overwritten below).
+      row_gemm<T>(true, false, h > 0 ? h : L, hd, L, T(1), mixing, L, go, D, dv, R);
+      if (h > 0) {
+        row_gemm<T>(true, false, L - h, hd, L - h, T(1), mixing + h * L + h, L, go + h * D, D, dv + h * R, R);
+      }
       T* ds = grad_mixing.data();
-      row_gemm<T>(false, true, L, L, hd, T(1), go, g.d_model, v, g.qkv_row(), ds, L);
+      if (h > 0) {
+        row_gemm<T>(false, true, h, h, hd, T(1), go, D, v, R, ds, L);
+      }
+      row_gemm<T>(false, true, L - h, L, hd, T(1), go + h * D, D, v, R, ds + h * L, L);
       // Softmax through dropout: dS = P̃ ⊙ dP̃ − P · Σⱼ (P̃ ⊙ dP̃) (dP = dP̃ ⊙ keep / (1 − p)).
       for (int64_t i = 0; i < L; ++i) {
         T* row = ds + i * L;
@@ -155,9 +179,15 @@ void attention_backward(const Geometry& g, const T* qkv, const T* probs, const T
         }
         std::fill(row + i + 1, row + L, T(0));
       }
-      // dq = scale · dS · k; dk = scale · dSᵀ · q.
-      row_gemm<T>(false, false, L, hd, L, scale, ds, L, k, g.qkv_row(), dq, g.qkv_row());
-      row_gemm<T>(true, false, L, hd, L, scale, ds, L, q, g.qkv_row(), dk, g.qkv_row());
+      // dq = scale · dS · k; dk = scale · dSᵀ · q; dS is lower triangular, as P̃ above.
+      if (h > 0) {
+        row_gemm<T>(false, false, h, hd, h, scale, ds, L, k, R, dq, R);
+      }
+      row_gemm<T>(false, false, L - h, hd, L, scale, ds + h * L, L, k, R, dq + h * R, R);
+      row_gemm<T>(true, false, h > 0 ? h : L, hd, L, scale, ds, L, q, R, dk, R);
+      if (h > 0) {
+        row_gemm<T>(true, false, L - h, hd, L - h, scale, ds + h * L + h, L, q + h * R, R, dk + h * R, R);
+      }
     }
   });
 }

@@ -30,6 +30,19 @@ const torch::Tensor& MHAImpl::causal_mask(int64_t seq_len, const torch::TensorOp
   return m_mask;
 }
 
+namespace {
+
+// linear(x) on a (B, L, in) input as one addmm over the (B·L, in) rows: the bias rides in the
+// product instead of a separate pass over the (B, L, out) output (LibTorch 1.13 runs matmul + add).
+torch::Tensor linear_rows(const torch::nn::Linear& layer, const torch::Tensor& x) {
+  const auto rows = x.reshape({-1, x.size(-1)});  // (B·L, in)
+  const auto& weight = layer->weight;             // (out, in)
+  auto y = layer->bias.defined() ? torch::addmm(layer->bias, rows, weight.t()) : torch::mm(rows, weight.t());
+  return y.view({x.size(0), x.size(1), weight.size(0)});  // (B, L, out)
+}
+
+}  // namespace
+
 torch::Tensor MHAImpl::forward(const torch::Tensor& u) {
   const int64_t batch = u.size(0), seq_len = u.size(1), d = u.size(2);
   const int64_t heads = m_options.num_heads(), head_dim = d / heads;
@@ -40,9 +53,9 @@ torch::Tensor MHAImpl::forward(const torch::Tensor& u) {
   if (!capturing() && kernels::causal_attention_is_fused(u)) {
     const bool dropping = is_training() && m_options.dropout() > 0.0;
     const auto context =
-        kernels::causal_attention(Wqkv(u), heads, scale, dropping ? m_options.dropout() : 0.0,
+        kernels::causal_attention(linear_rows(Wqkv, u), heads, scale, dropping ? m_options.dropout() : 0.0,
                                   dropping ? kernels::draw_dropout_seed() : 0);  // (B, L, D)
-    return out_proj(context);
+    return linear_rows(out_proj, context);
   }
 
   // Wqkv's output channels are laid out "(three h d)": q, k and v are its three thirds. chunk (not

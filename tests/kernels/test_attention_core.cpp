@@ -47,8 +47,9 @@ TEST(CausalAttention, FusedPathRunsOnCpuFloats) {
 
 TEST(CausalAttention, MatchesReferenceWithoutDropout) {
   for (const auto dtype : {torch::kFloat, torch::kDouble}) {
-    for (const Case& c : {Case{3, 7, 5, 1, 0.0}, Case{2, 13, 12, 4, 0.0}, Case{4, 64, 64, 1, 0.0},
-                          Case{1, 1, 6, 2, 0.0}, Case{5, 33, 18, 3, 0.0}}) {
+    for (const Case& c :
+         {Case{3, 7, 5, 1, 0.0}, Case{2, 13, 12, 4, 0.0}, Case{4, 64, 64, 1, 0.0}, Case{1, 1, 6, 2, 0.0},
+          Case{5, 33, 18, 3, 0.0}, Case{2, 37, 10, 2, 0.0}, Case{2, 32, 8, 1, 0.0}}) {
       expect_matches_reference(c, dtype, 0);
     }
   }
