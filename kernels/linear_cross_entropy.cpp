@@ -5,6 +5,11 @@
 namespace zoolab::kernels {
 namespace {
 
+// CPU rows per block of the stored path. Blocks run in sequence, each product and row pass on every
+// thread: 32-row blocks spread over the threads with at::parallel_for (BLAS single-threaded inside)
+// cost more CPU in bench_kernels (388-648 ms against 342 ms a step at N = 2048, loaded machine).
+constexpr int64_t kCpuBlockRows = 128;
+
 // Rows per block: 128 × 8192 floats = 4 MiB of logits, small enough to stay in cache between the
 // matrix product that writes them and the reductions that read them.
 constexpr int64_t kBlockRows = 128;
@@ -12,11 +17,35 @@ constexpr int64_t kBlockRows = 128;
 class LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& h,
-                               const torch::Tensor& weight, const torch::Tensor& targets) {
+                               const torch::Tensor& weight, const torch::Tensor& targets,
+                               int64_t max_stored) {
     const int64_t rows = h.size(0);
     auto lse = torch::empty({rows}, h.options());           // (N,) logsumexp of each row
     auto target_logit = torch::empty({rows}, h.options());  // (N,)
     const auto weight_t = weight.t();
+    ctx->saved_data["stored"] = false;
+    if (h.device().is_cpu() && rows * weight.size(0) <= max_stored) {
+      // Stored path: exp(logits − row max) kept for the backward, which then needs no recomputed
+      // product and no exp.
+      auto exps = torch::empty({rows, weight.size(0)}, h.options());  // (N, V)
+      auto sums = torch::empty({rows}, h.options());                  // (N,) Σ exp(logit − max)
+      const int64_t blocks = (rows + kCpuBlockRows - 1) / kCpuBlockRows;
+      for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t start = b * kCpuBlockRows, size = std::min(kCpuBlockRows, rows - start);
+        auto block = exps.narrow(0, start, size);  // (b, V)
+        torch::mm_out(block, h.narrow(0, start, size), weight_t);
+        target_logit.narrow(0, start, size)
+            .copy_(block.gather(1, targets.narrow(0, start, size).unsqueeze(1)).squeeze(1));
+        const auto max = std::get<0>(block.max(1, /*keepdim=*/true));  // (b, 1)
+        block.sub_(max).exp_();
+        auto sum = sums.narrow(0, start, size);
+        torch::sum_out(sum, block, 1);
+        lse.narrow(0, start, size).copy_(sum.log().add_(max.squeeze(1)));
+      }
+      ctx->saved_data["stored"] = true;
+      ctx->save_for_backward({h, weight, targets, exps, sums});
+      return (lse - target_logit).sum() / static_cast<double>(rows);
+    }
     for (int64_t start = 0; start < rows; start += kBlockRows) {
       const int64_t size = std::min(kBlockRows, rows - start);
       auto logits = torch::mm(h.narrow(0, start, size), weight_t);  // (b, V)
@@ -24,7 +53,7 @@ class LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> 
       target_logit.narrow(0, start, size)
           .copy_(logits.gather(1, targets.narrow(0, start, size).unsqueeze(1)).squeeze(1));
     }
-    ctx->save_for_backward({h, weight, targets, lse});
+    ctx->save_for_backward({h, weight, targets, lse});  // the logits are recomputed in the backward
     return (lse - target_logit).sum() / static_cast<double>(rows);
   }
 
@@ -34,10 +63,18 @@ class LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> 
     const auto& h = saved[0];
     const auto& weight = saved[1];
     const auto& targets = saved[2];
-    const auto& lse = saved[3];
     const int64_t rows = h.size(0);
-    // d loss / d logits = (softmax - onehot(target)) · g / N, row block by row block.
+    // d loss / d logits = (softmax - onehot(target)) · g / N.
     const auto scale = grad_outputs[0] / static_cast<double>(rows);  // 0-dim
+    if (ctx->saved_data["stored"].toBool()) {
+      const auto& exps = saved[3];                          // (N, V)
+      auto probs = exps * (scale / saved[4]).unsqueeze(1);  // softmax · g / N
+      probs.scatter_add_(1, targets.unsqueeze(1),
+                         (-scale).expand({rows, 1}).contiguous());  // - onehot · g / N
+      return {torch::mm(probs, weight), torch::mm(probs.t(), h), torch::Tensor(), torch::Tensor()};
+    }
+    const auto& lse = saved[3];
+    // Row block by row block, recomputing the logits.
     auto grad_h = torch::empty_like(h);
     auto grad_weight = torch::zeros_like(weight);
     const auto weight_t = weight.t();
@@ -53,21 +90,21 @@ class LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> 
       torch::mm_out(grad_h_block, probs, weight);  // (b, D)
       grad_weight.addmm_(probs.t(), h_block);      // (V, D)
     }
-    return {grad_h, grad_weight, torch::Tensor()};
+    return {grad_h, grad_weight, torch::Tensor(), torch::Tensor()};
   }
 };
 
 }  // namespace
 
 torch::Tensor linear_cross_entropy(const torch::Tensor& h, const torch::Tensor& weight,
-                                   const torch::Tensor& targets) {
+                                   const torch::Tensor& targets, int64_t max_stored_logits) {
   TORCH_CHECK(h.dim() == 2 && weight.dim() == 2 && h.size(1) == weight.size(1),
               "linear_cross_entropy: h (N, D) and weight (V, D) expected, got ", h.sizes(), " and ",
               weight.sizes());
   TORCH_CHECK(targets.dim() == 1 && targets.size(0) == h.size(0) && targets.scalar_type() == torch::kLong,
               "linear_cross_entropy: targets must be (N,) int64, got ", targets.sizes());
   TORCH_CHECK(h.size(0) > 0, "linear_cross_entropy: no rows (a batch without labelled positions)");
-  return LinearCrossEntropy::apply(h.contiguous(), weight, targets.contiguous());
+  return LinearCrossEntropy::apply(h.contiguous(), weight, targets.contiguous(), max_stored_logits);
 }
 
 torch::Tensor linear_cross_entropy_reference(const torch::Tensor& h, const torch::Tensor& weight,

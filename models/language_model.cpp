@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "kernels/counter_dropout.h"
 #include "models/mamba_block.h"
 #include "models/registry.h"
 
@@ -53,10 +54,12 @@ TransformerBlockImpl::TransformerBlockImpl(const LanguageModelOptions& options, 
 
 std::pair<torch::Tensor, torch::Tensor> TransformerBlockImpl::forward(const torch::Tensor& hidden,
                                                                       const torch::Tensor& residual) {
-  auto dropped = dropout1(hidden);
+  // The modules hold p; the counter-hash dropout (kernels/counter_dropout.h) applies it without a mask
+  // tensor.
+  auto dropped = kernels::fast_dropout(hidden, dropout1->options.p(), dropout1->is_training());
   auto stream = residual.defined() ? dropped + residual : dropped;  // (B, L, D)
   auto mixed = sequence_mixer->forward(mixer_input(norm1(stream)));
-  stream = dropout2(mixed) + stream;
+  stream = kernels::fast_dropout(mixed, dropout2->options.p(), dropout2->is_training()) + stream;
   return {state_mixer->forward(norm2(stream)), stream};
 }
 
@@ -83,7 +86,7 @@ torch::Tensor LMBackboneImpl::forward(const torch::Tensor& input_ids) {
   for (const auto& layer : *layers) {
     std::tie(hidden, residual) = layer->as<BlockImpl>()->forward(hidden, residual);
   }
-  auto dropped = drop_f(hidden);
+  auto dropped = kernels::fast_dropout(hidden, drop_f->options.p(), drop_f->is_training());
   return residual.defined() ? dropped + residual : dropped;  // (B, L, D), before ln_f
 }
 

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "engine/train/adamw_step.h"
 #include "kernels/linear_cross_entropy.h"
 
 namespace zoolab {
@@ -52,7 +53,7 @@ TextStepResult text_train_step(LanguageModel& model, torch::optim::AdamW& optimi
   // With max_norm = infinity clip_grad_norm_ only measures (its scale factor is >= 1 and clamped to 1).
   const double max_norm = gradient_clip > 0 ? gradient_clip : std::numeric_limits<double>::infinity();
   result.grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), max_norm);
-  optimizer.step();
+  adamw_step(optimizer);  // engine/train/adamw_step.h
   return result;
 }
 

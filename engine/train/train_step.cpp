@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "engine/train/adamw_step.h"
 #include "kernels/linear_cross_entropy.h"
 
 namespace zoolab {
@@ -21,7 +22,7 @@ StepLosses train_step(LanguageModel& model, torch::optim::AdamW& optimizer, cons
   optimizer.zero_grad();
   if (share != nullptr && batch.positions.numel() == 0) {  // a rank with no labelled rows this step
     share->reduce();
-    optimizer.step();
+    adamw_step(optimizer);
     return {};
   }
   torch::Tensor main_loss;
@@ -51,7 +52,7 @@ StepLosses train_step(LanguageModel& model, torch::optim::AdamW& optimizer, cons
   if (share != nullptr) {
     share->reduce();
   }
-  optimizer.step();
+  adamw_step(optimizer);  // optimizer.step() as one fused loop per parameter (engine/train/adamw_step.h)
   StepLosses losses;
   losses.loss = loss.item<double>();
   losses.main_loss = auxiliary.defined() ? main_loss.item<double>() : losses.loss;

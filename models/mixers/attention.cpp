@@ -5,7 +5,9 @@
 
 #include <torch/torch.h>
 
+#include "kernels/attention_core.h"
 #include "kernels/batched_matmul.h"
+#include "kernels/counter_dropout.h"
 
 namespace zoolab {
 
@@ -28,9 +30,33 @@ const torch::Tensor& MHAImpl::causal_mask(int64_t seq_len, const torch::TensorOp
   return m_mask;
 }
 
+namespace {
+
+// linear(x) on a (B, L, in) input as one addmm over the (B·L, in) rows: the bias rides in the
+// product instead of a separate pass over the (B, L, out) output (LibTorch 1.13 runs matmul + add).
+torch::Tensor linear_rows(const torch::nn::Linear& layer, const torch::Tensor& x) {
+  const auto rows = x.reshape({-1, x.size(-1)});  // (B·L, in)
+  const auto& weight = layer->weight;             // (out, in)
+  auto y = layer->bias.defined() ? torch::addmm(layer->bias, rows, weight.t()) : torch::mm(rows, weight.t());
+  return y.view({x.size(0), x.size(1), weight.size(0)});  // (B, L, out)
+}
+
+}  // namespace
+
 torch::Tensor MHAImpl::forward(const torch::Tensor& u) {
   const int64_t batch = u.size(0), seq_len = u.size(1), d = u.size(2);
   const int64_t heads = m_options.num_heads(), head_dim = d / heads;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+
+  // CPU float tensors: the fused core (kernels/attention_core.h) on the whole projection, its
+  // dropout drawn from a counter hash; capture needs the probabilities, so it keeps the graph below.
+  if (!capturing() && kernels::causal_attention_is_fused(u)) {
+    const bool dropping = is_training() && m_options.dropout() > 0.0;
+    const auto context =
+        kernels::causal_attention(linear_rows(Wqkv, u), heads, scale, dropping ? m_options.dropout() : 0.0,
+                                  dropping ? kernels::draw_dropout_seed() : 0);  // (B, L, D)
+    return linear_rows(out_proj, context);
+  }
 
   // Wqkv's output channels are laid out "(three h d)": q, k and v are its three thirds. chunk (not
   // indexing) keeps the backward pass to one concatenation instead of three zero-filled copies.
@@ -42,7 +68,6 @@ torch::Tensor MHAImpl::forward(const torch::Tensor& u) {
   };
   const auto q = split_heads(qkv[0]), k = split_heads(qkv[1]), v = split_heads(qkv[2]);
 
-  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
   torch::Tensor probs;
   auto context =
       masked_softmax_attention(q, k, v, causal_mask(seq_len, u.options()), scale, m_options.dropout(),

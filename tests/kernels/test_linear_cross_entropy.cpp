@@ -18,21 +18,40 @@ TEST_P(LinearCrossEntropyTest, MatchesTheReference) {
   auto weight = torch::randn({vocab, 24}, options);
   auto targets = torch::randint(vocab, {rows}, torch::kLong);
 
-  auto loss = linear_cross_entropy(h, weight, targets);
   auto reference = linear_cross_entropy_reference(h, weight, targets);
-  EXPECT_NEAR(loss.item<double>(), reference.item<double>(), 1e-10);
-
-  auto grads = torch::autograd::grad({loss * 1.7}, {h, weight});
   auto grads_ref = torch::autograd::grad({reference * 1.7}, {h, weight});
-  EXPECT_TRUE(torch::allclose(grads[0], grads_ref[0], 1e-9, 1e-11));
-  EXPECT_TRUE(torch::allclose(grads[1], grads_ref[1], 1e-9, 1e-11));
+  // Logits kept for the backward (the default here) and recomputed in it (no logits kept).
+  for (const int64_t max_stored : {kMaxStoredLogits, int64_t{0}}) {
+    auto loss = linear_cross_entropy(h, weight, targets, max_stored);
+    EXPECT_NEAR(loss.item<double>(), reference.item<double>(), 1e-10) << max_stored;
+    auto grads = torch::autograd::grad({loss * 1.7}, {h, weight});
+    EXPECT_TRUE(torch::allclose(grads[0], grads_ref[0], 1e-9, 1e-11)) << max_stored;
+    EXPECT_TRUE(torch::allclose(grads[1], grads_ref[1], 1e-9, 1e-11)) << max_stored;
+  }
 }
 
-// Row counts below, at and across the block size (128), odd vocabularies.
+TEST(LinearCrossEntropy, MatchesTheReferenceInFloat32) {
+  torch::manual_seed(11);
+  auto h = torch::randn({301, 64}, torch::requires_grad());
+  auto weight = (torch::randn({513, 64}) * 0.1).requires_grad_(true);
+  auto targets = torch::randint(513, {301}, torch::kLong);
+  auto reference = linear_cross_entropy_reference(h, weight, targets);
+  auto grads_ref = torch::autograd::grad({reference}, {h, weight});
+  for (const int64_t max_stored : {kMaxStoredLogits, int64_t{0}}) {
+    auto loss = linear_cross_entropy(h, weight, targets, max_stored);
+    EXPECT_NEAR(loss.item<double>(), reference.item<double>(), 1e-5) << max_stored;
+    auto grads = torch::autograd::grad({loss}, {h, weight});
+    EXPECT_TRUE(torch::allclose(grads[0], grads_ref[0], 1e-4, 1e-6)) << max_stored;
+    EXPECT_TRUE(torch::allclose(grads[1], grads_ref[1], 1e-4, 1e-6)) << max_stored;
+  }
+}
+
+// Row counts below, at and across the block sizes (32 on the CPU, 128 elsewhere), odd vocabularies.
 INSTANTIATE_TEST_SUITE_P(Sizes, LinearCrossEntropyTest,
                          ::testing::Values(std::make_tuple(1, 7), std::make_tuple(5, 64),
-                                           std::make_tuple(128, 33), std::make_tuple(129, 100),
-                                           std::make_tuple(300, 257)));
+                                           std::make_tuple(32, 50), std::make_tuple(33, 19),
+                                           std::make_tuple(97, 11), std::make_tuple(128, 33),
+                                           std::make_tuple(129, 100), std::make_tuple(300, 257)));
 
 TEST(LinearCrossEntropy, RejectsMismatchedShapes) {
   EXPECT_THROW(

@@ -1,0 +1,96 @@
+#include "kernels/counter_dropout.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+namespace zoolab::kernels {
+namespace {
+
+// Elements per parallel task: hashing costs a few ns per element.
+constexpr int64_t kGrain = 1 << 14;
+
+// out[i] = in[i] · keep(i) · scale over the contiguous element order.
+template <typename T>
+void apply_mask(const T* in, T* out, int64_t numel, uint64_t seed, uint32_t threshold, T scale) {
+  at::parallel_for(0, numel, kGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      out[i] = dropout_keeps(seed, static_cast<uint64_t>(i), threshold) ? in[i] * scale : T(0);
+    }
+  });
+}
+
+torch::Tensor masked(const torch::Tensor& x_in, double p, uint64_t seed) {
+  const auto x = x_in.contiguous();
+  auto y = torch::empty_like(x, at::MemoryFormat::Contiguous);
+  const uint32_t threshold = dropout_threshold(p);
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "counter_dropout", [&] {
+    apply_mask<scalar_t>(x.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), x.numel(), seed, threshold,
+                         static_cast<scalar_t>(1.0 / (1.0 - p)));
+  });
+  return y;
+}
+
+class CounterDropout : public torch::autograd::Function<CounterDropout> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, double p,
+                               int64_t seed) {
+    ctx->saved_data["p"] = p;
+    ctx->saved_data["seed"] = seed;
+    return masked(x, p, static_cast<uint64_t>(seed));
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grad_outputs) {
+    // The same counters give the same mask: d/dx (x · keep · s) = keep · s.
+    const double p = ctx->saved_data["p"].toDouble();
+    const auto seed = static_cast<uint64_t>(ctx->saved_data["seed"].toInt());
+    return {masked(grad_outputs[0], p, seed), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+bool fused_path(const torch::Tensor& x) {
+  return x.device().is_cpu() && (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble);
+}
+
+}  // namespace
+
+uint64_t draw_dropout_seed() {
+  // random_() on int64 draws from [0, 2^63) with the default generator: reproducible from manual_seed.
+  const auto draw = torch::empty({}, torch::kLong).random_().item<int64_t>();
+  return static_cast<uint64_t>(draw) * 2 + 1;
+}
+
+torch::Tensor counter_dropout_mask(uint64_t seed, torch::IntArrayRef shape, double p) {
+  auto mask = torch::empty(shape, torch::kBool);
+  auto* data = mask.data_ptr<bool>();
+  const uint32_t threshold = dropout_threshold(p);
+  for (int64_t i = 0; i < mask.numel(); ++i) {
+    data[i] = dropout_keeps(seed, static_cast<uint64_t>(i), threshold);
+  }
+  return mask;
+}
+
+torch::Tensor counter_dropout(const torch::Tensor& x, double p, uint64_t seed) {
+  TORCH_CHECK(p >= 0.0 && p < 1.0, "counter_dropout: p must be in [0, 1), got ", p);
+  if (!fused_path(x)) {
+    return counter_dropout_reference(x, p, seed);
+  }
+  return CounterDropout::apply(x, p, static_cast<int64_t>(seed));
+}
+
+torch::Tensor counter_dropout_reference(const torch::Tensor& x, double p, uint64_t seed) {
+  const auto mask = counter_dropout_mask(seed, x.sizes(), p).to(x.device());
+  return x * mask.to(x.scalar_type()) / (1.0 - p);
+}
+
+torch::Tensor fast_dropout(const torch::Tensor& x, double p, bool training) {
+  if (!training || p == 0.0) {
+    return x;
+  }
+  if (!fused_path(x) || p >= 1.0) {
+    return torch::dropout(x, p, /*train=*/true);
+  }
+  return counter_dropout(x, p, draw_dropout_seed());
+}
+
+}  // namespace zoolab::kernels
