@@ -19,9 +19,9 @@ double conv_max_diff(const torch::Tensor& a, const torch::Tensor& b) {
 }
 
 // (B, L, C, K, bias)
-using Case = std::tuple<int64_t, int64_t, int64_t, int64_t, bool>;
+using DepthwiseCase = std::tuple<int64_t, int64_t, int64_t, int64_t, bool>;
 
-void expect_matches_reference(const Case& c, torch::Dtype dtype, double tol) {
+void expect_matches_reference(const DepthwiseCase& c, torch::Dtype dtype, double tol) {
   const auto [batch, len, channels, n_taps, with_bias] = c;
   const auto options = torch::dtype(dtype);
   auto x = torch::randn({batch, len, channels}, options).requires_grad_(true);
@@ -48,7 +48,7 @@ void expect_matches_reference(const Case& c, torch::Dtype dtype, double tol) {
   }
 }
 
-class CausalDepthwiseConvTest : public ::testing::TestWithParam<Case> {};
+class CausalDepthwiseConvTest : public ::testing::TestWithParam<DepthwiseCase> {};
 
 TEST_P(CausalDepthwiseConvTest, MatchesTheReferenceInDouble) {
   torch::manual_seed(1);
@@ -61,13 +61,14 @@ TEST_P(CausalDepthwiseConvTest, MatchesTheReferenceInFloat) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, CausalDepthwiseConvTest,
-                         ::testing::Values(Case{3, 7, 5, 3, true},      // fewer channels than a block
-                                           Case{2, 19, 37, 3, false},   // two blocks and a tail
-                                           Case{4, 1, 16, 3, true},     // one position: only tap 0
-                                           Case{2, 2, 17, 1, true},     // one tap
-                                           Case{3, 23, 33, 23, false},  // a long filter, K = L
-                                           Case{2, 13, 16, 17, true},   // more taps than positions
-                                           Case{5, 65, 20, 65, true}),  // a long filter past one 64-row block
+                         ::testing::Values(DepthwiseCase{3, 7, 5, 3, true},     // fewer channels than a block
+                                           DepthwiseCase{2, 19, 37, 3, false},  // two blocks and a tail
+                                           DepthwiseCase{4, 1, 16, 3, true},    // one position: only tap 0
+                                           DepthwiseCase{2, 2, 17, 1, true},    // one tap
+                                           DepthwiseCase{3, 23, 33, 23, false},  // a long filter, K = L
+                                           DepthwiseCase{2, 13, 16, 17, true},   // more taps than positions
+                                           DepthwiseCase{5, 65, 20, 65,
+                                                         true}),  // a long filter past one 64-row block
                          [](const auto& info) {
                            const auto& p = info.param;
                            return "B" + std::to_string(std::get<0>(p)) + "L" +

@@ -33,9 +33,9 @@ void expect_same_as_reference(const torch::Tensor& y, const torch::Tensor& y_ref
 }
 
 // (B, L, C, K, bias and residual)
-using Case = std::tuple<int64_t, int64_t, int64_t, int64_t, bool>;
+using GatedConvCase = std::tuple<int64_t, int64_t, int64_t, int64_t, bool>;
 
-class GatedCausalConvTest : public ::testing::TestWithParam<std::tuple<Case, torch::Dtype>> {};
+class GatedCausalConvTest : public ::testing::TestWithParam<std::tuple<GatedConvCase, torch::Dtype>> {};
 
 TEST_P(GatedCausalConvTest, BaseConvFormMatchesTheReference) {
   const auto [shape, dtype] = GetParam();
@@ -71,21 +71,22 @@ TEST_P(GatedCausalConvTest, HyenaFormMatchesTheReference) {
   (void)flags;
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, GatedCausalConvTest,
-                         ::testing::Combine(::testing::Values(Case{3, 7, 5, 3, true},     // under a block
-                                                              Case{2, 19, 37, 3, false},  // blocks and a tail
-                                                              Case{2, 1, 16, 3, true},    // one position
-                                                              Case{3, 23, 33, 23, true},  // long, K = L
-                                                              Case{2, 13, 16, 17, false}  // K > L
-                                                              ),
-                                            ::testing::Values(torch::kDouble, torch::kFloat)),
-                         [](const auto& info) {
-                           const auto& p = std::get<0>(info.param);
-                           return "B" + std::to_string(std::get<0>(p)) + "L" +
-                                  std::to_string(std::get<1>(p)) + "C" + std::to_string(std::get<2>(p)) +
-                                  "K" + std::to_string(std::get<3>(p)) + (std::get<4>(p) ? "Bias" : "") +
-                                  (std::get<1>(info.param) == torch::kDouble ? "Double" : "Float");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, GatedCausalConvTest,
+    ::testing::Combine(::testing::Values(GatedConvCase{3, 7, 5, 3, true},     // under a block
+                                         GatedConvCase{2, 19, 37, 3, false},  // blocks and a tail
+                                         GatedConvCase{2, 1, 16, 3, true},    // one position
+                                         GatedConvCase{3, 23, 33, 23, true},  // long, K = L
+                                         GatedConvCase{2, 13, 16, 17, false}  // K > L
+                                         ),
+                       ::testing::Values(torch::kDouble, torch::kFloat)),
+    [](const auto& info) {
+      const auto& p = std::get<0>(info.param);
+      return "B" + std::to_string(std::get<0>(p)) + "L" + std::to_string(std::get<1>(p)) + "C" +
+             std::to_string(std::get<2>(p)) + "K" + std::to_string(std::get<3>(p)) +
+             (std::get<4>(p) ? "Bias" : "") +
+             (std::get<1>(info.param) == torch::kDouble ? "Double" : "Float");
+    });
 
 TEST(GatedCausalConv, ReadsStridedInputs) {
   torch::manual_seed(8);
