@@ -21,7 +21,9 @@ namespace zoolab::kernels {
 
 // q, k, v: (B, H, L, F); eta_row, eta_col: (B, H, L); w1: (H, F, E), b1: (H, E), w2: (H, E, F),
 // b2: (H, F); ln_weight, ln_bias: (H, F); all one floating dtype. Returns z: (B, H, L, F) (before the
-// output layer norm, kernels::ttt_layer_norm), differentiable with respect to every tensor argument.
+// output layer norm, kernels::ttt_layer_norm), differentiable with respect to every tensor argument,
+// first order only (the loop over mini-batches is one autograd node whose hand-written backward is not
+// itself recorded).
 // inner_loss as in ttt_linear.
 torch::Tensor ttt_mlp(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                       const torch::Tensor& eta_row, const torch::Tensor& eta_col, const torch::Tensor& w1,

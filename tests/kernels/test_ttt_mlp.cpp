@@ -1,7 +1,8 @@
 // TTT-MLP's mini-batch inner loop: the dual form against the primal form token by token, output and
 // every gradient in double (lengths that are and are not a multiple of the mini-batch, shorter than
-// it), float against double, causality within a mini-batch, and shape errors.
+// it), partial gradients, float against double, causality within a mini-batch, and shape errors.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,32 @@ INSTANTIATE_TEST_SUITE_P(Lengths, TttMlp,
                          ::testing::Values(std::make_tuple(16, 8), std::make_tuple(21, 8),
                                            std::make_tuple(5, 16), std::make_tuple(1, 4),
                                            std::make_tuple(7, 1)));
+
+// The mini-batch loop's hand-written backward with only some inputs requiring gradients (the others
+// get none, and those that do still match the primal form's): sequence inputs frozen, then parameters
+// frozen.
+TEST(TttMlpTest, PartialGradientsMatchThePrimalForm) {
+  const std::vector<std::vector<size_t>> subsets = {{5, 6, 7, 8, 9, 10}, {0, 1, 2, 3, 4}, {1, 9}};
+  for (const auto& subset : subsets) {
+    auto in = make_ttt_mlp_inputs(21);
+    auto all = in.all();
+    std::vector<torch::Tensor> wanted;
+    for (size_t i = 0; i < all.size(); ++i) {
+      all[i].requires_grad_(std::find(subset.begin(), subset.end(), i) != subset.end());
+    }
+    for (const size_t i : subset) {
+      wanted.push_back(all[i]);
+    }
+    const auto z = run_ttt_mlp(in, 8, false);
+    const auto z_ref = run_ttt_mlp(in, 8, true);
+    const auto weights = torch::randn_like(z);
+    const auto grads = torch::autograd::grad({(z * weights).sum()}, wanted);
+    const auto grads_ref = torch::autograd::grad({(z_ref * weights).sum()}, wanted);
+    for (size_t j = 0; j < subset.size(); ++j) {
+      expect_ttt_mlp_close(grads[j], grads_ref[j], 1e-10, std::string("grad ") + kTttMlpNames[subset[j]]);
+    }
+  }
+}
 
 TEST(TttMlpTest, FloatMatchesDouble) {
   const auto in = make_ttt_mlp_inputs(40, torch::kFloat);
