@@ -22,10 +22,14 @@ struct EasySetting {
   int64_t vocab_size = 0;
   json segment;                     // input_seq_len and parameters, for train and test
   json test_only = json::object();  // what the test segment changes (MAD's is_training)
+  int64_t max_epochs = 24;
 };
 
 // Settings that a 2-layer attention model of width 32 learns in 24 epochs of 2,048 examples (measured with
-// `zoolab-cli train`: every task ends at least 0.18 above chance, most far more).
+// `zoolab-cli train`: every task ends at least 0.18 above chance, most far more). in_context_recall gets
+// 48: at 24 it learns with some seeds and stays at chance with others (seeds 7 and 9 of 7-12, with the
+// plain torch attention and optimizer as with the fused ones), a phase change that rounding alone can
+// move past the budget; at 48 every one of those seeds learns it.
 const std::map<std::string, EasySetting>& easy_settings() {
   static const std::map<std::string, EasySetting> settings = {
       {"mqar", {64, {{"input_seq_len", 16}, {"num_kv_pairs", 2}, {"random_non_queries", false}}}},
@@ -37,7 +41,7 @@ const std::map<std::string, EasySetting>& easy_settings() {
       {"majority", {3, {{"input_seq_len", 8}}}},
       {"cumulative_parity", {2, {{"input_seq_len", 4}}}},
       {"cumulative_majority", {2, {{"input_seq_len", 8}}}},
-      {"in_context_recall", {16, {{"input_seq_len", 16}}, {{"is_training", false}}}},
+      {"in_context_recall", {16, {{"input_seq_len", 16}}, {{"is_training", false}}, 48}},
       {"fuzzy_in_context_recall",
        {16,
         {{"input_seq_len", 24}, {"k_motif_size", 2}, {"v_motif_size", 1}, {"is_training", false}},
@@ -75,7 +79,8 @@ json easy_config(const std::string& task, const EasySetting& easy) {
             {"max_position_embeddings", 0},
             {"sequence_mixer", {{"name", "attention"}, {"kwargs", {{"num_heads", 1}, {"dropout", 0.0}}}}},
             {"state_mixer", {{"name", "mlp"}, {"kwargs", {{"hidden_mult", 2}}}}}}},
-          {"train", {{"max_epochs", 24}, {"learning_rate", 3e-3}, {"early_stopping_threshold", 1.5}}}};
+          {"train",
+           {{"max_epochs", easy.max_epochs}, {"learning_rate", 3e-3}, {"early_stopping_threshold", 1.5}}}};
 }
 
 // The share of the test split's labels held by its most frequent label.
