@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "engine/worker/child_process.h"
+
 extern char** environ;
 
 namespace zoolab {
@@ -86,13 +88,10 @@ int free_loopback_port() {
 
 namespace {
 
-std::string describe_status(int rank, pid_t pid, int status) {
-  const std::string who = "rank " + std::to_string(rank) + " (pid " + std::to_string(pid) + ")";
-  if (WIFSIGNALED(status)) {
-    return who + " was killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
-           strsignal(WTERMSIG(status)) + ")";
-  }
-  return who + " exited with status " + std::to_string(WEXITSTATUS(status));
+// "rank 1 (pid 4242) was killed by signal 9 (Killed)", in the worker's words for a child's end.
+std::string describe_rank_end(int rank, pid_t pid, int status) {
+  return "rank " + std::to_string(rank) + " (pid " + std::to_string(pid) + ") " +
+         describe_wait_status(status);
 }
 
 }  // namespace
@@ -174,16 +173,14 @@ std::vector<std::string> LocalRanks::wait(std::chrono::milliseconds grace, const
     const int rank = static_cast<int>(i) + 1;
     int status = 0;
     while (pid > 0) {
-      const pid_t done = waitpid(pid, &status, WNOHANG);
-      if (done == pid) {
+      if (const auto ended = poll_child(pid)) {  // engine/worker/child_process.h: reaped, or already gone
+        status = *ended;
         const bool ok = WIFEXITED(status) &&
                         (WEXITSTATUS(status) == 0 ||
                          std::find(accepted.begin(), accepted.end(), WEXITSTATUS(status)) != accepted.end());
         if (!ok) {
-          failures.push_back(describe_status(rank, pid, status));
+          failures.push_back(describe_rank_end(rank, pid, status));
         }
-        pid = 0;
-      } else if (done < 0 && errno != EINTR) {
         pid = 0;
       } else if (std::chrono::steady_clock::now() > deadline) {
         kill(pid, SIGKILL);
