@@ -60,6 +60,42 @@ uint64_t draw_dropout_seed() {
   return static_cast<uint64_t>(draw) * 2 + 1;
 }
 
+uint64_t StepDropoutSeeds::seed(size_t call) {
+  const std::lock_guard<std::mutex> lock(m_mutex);
+  while (m_seeds.size() <= call) {
+    m_seeds.push_back(draw_dropout_seed());
+  }
+  return m_seeds[call];
+}
+
+namespace {
+
+struct ShardState {
+  StepDropoutSeeds* seeds = nullptr;
+  int64_t first_row = 0;
+  size_t next_call = 0;
+};
+thread_local ShardState t_shard;
+
+}  // namespace
+
+ScopedDropoutShard::ScopedDropoutShard(StepDropoutSeeds& seeds, int64_t first_row) {
+  t_shard = ShardState{&seeds, first_row, 0};
+}
+
+ScopedDropoutShard::~ScopedDropoutShard() {
+  t_shard = ShardState{};
+}
+
+uint64_t dropout_seed_for_rows(int64_t counters_per_row) {
+  if (t_shard.seeds == nullptr) {
+    return draw_dropout_seed();
+  }
+  const uint64_t seed = t_shard.seeds->seed(t_shard.next_call++);
+  const auto shift = static_cast<uint64_t>(t_shard.first_row) * static_cast<uint64_t>(counters_per_row);
+  return seed + shift * kDropoutGamma;  // modulo 2^64, as the hash's own arithmetic
+}
+
 torch::Tensor counter_dropout_mask(uint64_t seed, torch::IntArrayRef shape, double p) {
   auto mask = torch::empty(shape, torch::kBool);
   auto* data = mask.data_ptr<bool>();
@@ -90,7 +126,8 @@ torch::Tensor fast_dropout(const torch::Tensor& x, double p, bool training) {
   if (!fused_path(x) || p >= 1.0) {
     return torch::dropout(x, p, /*train=*/true);
   }
-  return counter_dropout(x, p, draw_dropout_seed());
+  const int64_t rows = x.dim() == 0 ? 1 : x.size(0);
+  return counter_dropout(x, p, dropout_seed_for_rows(rows == 0 ? 0 : x.numel() / rows));
 }
 
 }  // namespace zoolab::kernels

@@ -67,8 +67,10 @@ class LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> 
     // d loss / d logits = (softmax - onehot(target)) · g / N.
     const auto scale = grad_outputs[0] / static_cast<double>(rows);  // 0-dim
     if (ctx->saved_data["stored"].toBool()) {
-      const auto& exps = saved[3];                          // (N, V)
-      auto probs = exps * (scale / saved[4]).unsqueeze(1);  // softmax · g / N
+      // In place: exps is this node's own buffer and the graph is not kept (retain_graph would find it
+      // modified and refuse), so the (N, V) gradient needs no fresh 64 MiB, which costs page faults.
+      auto probs = saved[3];                        // (N, V) exp(logit − max)
+      probs.mul_((scale / saved[4]).unsqueeze(1));  // softmax · g / N
       probs.scatter_add_(1, targets.unsqueeze(1),
                          (-scale).expand({rows, 1}).contiguous());  // - onehot · g / N
       return {torch::mm(probs, weight), torch::mm(probs.t(), h), torch::Tensor(), torch::Tensor()};

@@ -22,6 +22,8 @@ class BlockImpl : public torch::nn::Module {
                                                           const torch::Tensor& residual) = 0;
   // The block's sequence mixer: its state size, auxiliary loss and pattern capture are the model's.
   virtual MixerPtr sequence_mixer_module() const = 0;
+  // Whether a training step may run the block on row shards in parallel threads (MixerImpl::row_shardable).
+  virtual bool row_shardable() const { return false; }
 
   // The inspector's hook (engine/train/pattern_capture.h): while on, forward keeps the input its
   // sequence mixer saw, detached, (B, L, D), so the mixer's Jacobian can be taken on it alone. Off by

@@ -160,6 +160,15 @@ torch::Tensor LanguageModelImpl::auxiliary_loss() {
   return total;
 }
 
+bool LanguageModelImpl::row_shardable() const {
+  for (const auto& layer : *backbone->layers) {
+    if (!layer->as<BlockImpl>()->row_shardable()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void LanguageModelImpl::set_capture(bool on) {
   for (const auto& layer : *backbone->layers) {
     layer->as<BlockImpl>()->sequence_mixer_module()->set_capture(on);

@@ -63,6 +63,10 @@ class TransformerBlockImpl : public BlockImpl {
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& hidden,
                                                   const torch::Tensor& residual) override;
   MixerPtr sequence_mixer_module() const override { return sequence_mixer; }
+  // Its dropouts are counter-hash dropouts (kernels/counter_dropout.h): it shards when its mixers do.
+  bool row_shardable() const override {
+    return sequence_mixer->row_shardable() && state_mixer->row_shardable();
+  }
 
   MixerPtr sequence_mixer;
   MixerPtr state_mixer;
@@ -107,6 +111,9 @@ class LanguageModelImpl : public torch::nn::Module {
   int64_t num_parameters() const;
   // Sum of the mixers' auxiliary losses of the last forward; a zero scalar if none.
   torch::Tensor auxiliary_loss();
+  // Whether a training step may run the model on row shards of its batch in parallel threads
+  // (engine/train/row_shards.h): every block says so (BlockImpl::row_shardable).
+  bool row_shardable() const;
 
   // Turns every sequence mixer's pattern capture on or off (models/mixer.h), and reads what the last
   // forward captured, one map per layer.

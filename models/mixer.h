@@ -24,6 +24,12 @@ class MixerImpl : public torch::nn::Module {
   // An extra term for the training loss (e.g. a selector's sparsity penalty); undefined if none.
   virtual torch::Tensor auxiliary_loss() { return {}; }
 
+  // Whether a training step may run this mixer on row shards of its batch in parallel threads
+  // (engine/train/row_shards.h): forward and backward write no member of the mixer, draw randomness
+  // only through kernels::dropout_seed_for_rows, and leave no auxiliary loss. False until a mixer's
+  // author has checked all three.
+  virtual bool row_shardable() const { return false; }
+
   // The inspector's view of a mixer (docs/architecture.md#what-evaluation-records): while capture is on,
   // forward keeps the patterns it computes, detached, by name: "attention" (B, H, L, L) row-stochastic mixing
   // weights, "filter" (D, K) convolution taps, "decay" (D,) per-channel forgetting, and so on. Off by

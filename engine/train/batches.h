@@ -47,4 +47,16 @@ SplitData make_batches(std::vector<TokenSegment> segments, int64_t batch_size, c
 std::vector<std::vector<int64_t>> shuffled_order(const std::vector<TokenSegment>& segments, uint64_t seed,
                                                  int64_t epoch);
 
+// Rows [first, first + count) of a batch of `rows`: part r of w (a data-parallel rank, a step's shard)
+// takes the r-th of w contiguous blocks, the first rows % w blocks one row longer (count may be 0 when
+// rows < w).
+struct RowBlock {
+  int64_t first = 0;
+  int64_t count = 0;
+};
+RowBlock row_block(int64_t rows, int rank, int world_size);
+
+// The rows `block` of an MQAR batch, its labelled positions renumbered within them.
+Batch batch_rows(const Batch& batch, RowBlock block);
+
 }  // namespace zoolab

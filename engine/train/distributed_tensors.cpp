@@ -10,32 +10,6 @@
 
 namespace zoolab {
 
-RowBlock row_block(int64_t rows, int rank, int world_size) {
-  const int64_t base = rows / world_size;
-  const int64_t extra = rows % world_size;
-  RowBlock block;
-  block.first = rank * base + std::min<int64_t>(rank, extra);
-  block.count = base + (rank < extra ? 1 : 0);
-  return block;
-}
-
-Batch batch_rows(const Batch& batch, RowBlock block) {
-  const int64_t length = batch.inputs.size(1);
-  Batch rows;
-  rows.segment = batch.segment;
-  rows.first_example = batch.first_example + block.first;
-  rows.inputs = batch.inputs.narrow(0, block.first, block.count);  // (b, L)
-  rows.labels = batch.labels.narrow(0, block.first, block.count);  // (b, L)
-  // positions are ordered by row: those of the block are one contiguous run.
-  const auto mine =
-      (batch.example_of >= block.first).logical_and(batch.example_of < block.first + block.count);
-  const auto picked = mine.nonzero().reshape({-1});                                 // (n,)
-  rows.positions = batch.positions.index_select(0, picked) - block.first * length;  // (n,)
-  rows.targets = batch.targets.index_select(0, picked);                             // (n,)
-  rows.example_of = batch.example_of.index_select(0, picked) - block.first;         // (n,)
-  return rows;
-}
-
 #ifdef ZOOLAB_HAVE_C10D
 
 namespace {

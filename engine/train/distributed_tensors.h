@@ -21,17 +21,6 @@
 
 namespace zoolab {
 
-// Rows [first, first + count) of a batch of `rows`: rank r of w takes the r-th of w contiguous blocks,
-// the first rows % w blocks one row longer (count may be 0 when rows < w).
-struct RowBlock {
-  int64_t first = 0;
-  int64_t count = 0;
-};
-RowBlock row_block(int64_t rows, int rank, int world_size);
-
-// The rows `block` of an MQAR batch, its labelled positions renumbered within them.
-Batch batch_rows(const Batch& batch, RowBlock block);
-
 class DataParallel {
  public:
   static constexpr int64_t kBucketBytes = 25 * 1024 * 1024;

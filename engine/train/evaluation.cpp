@@ -5,9 +5,38 @@
 #include <torch/torch.h>
 
 #include "engine/train/labelled_outputs.h"
+#include "engine/train/row_shards.h"
 #include "engine/train/train_step.h"
 
 namespace zoolab {
+namespace {
+
+// Each labelled position's target log-probability and prediction (engine/train/labelled_outputs.h). On
+// row shards in parallel when the model allows (engine/train/row_shards.h): every value belongs to one
+// row, so the shards' outputs in shard order are the whole batch's.
+LabelledOutputs batch_outputs(LanguageModel& model, const Batch& batch, bool all_positions) {
+  const int64_t shards = row_shards(model, batch);
+  if (shards == 1) {
+    return labelled_outputs(labelled_logits(model, batch, all_positions), batch.targets);  // (N, V) logits
+  }
+  std::vector<LabelledOutputs> parts(static_cast<size_t>(shards));
+  for_each_row_shard(batch, shards, [&](const Batch& rows, int64_t shard) {
+    if (rows.positions.numel() > 0) {
+      parts[static_cast<size_t>(shard)] =
+          labelled_outputs(labelled_logits(model, rows, all_positions), rows.targets);
+    }
+  });
+  std::vector<torch::Tensor> log_probs, predictions;
+  for (const auto& part : parts) {
+    if (part.target_log_probs.defined()) {
+      log_probs.push_back(part.target_log_probs);
+      predictions.push_back(part.predictions);
+    }
+  }
+  return {torch::cat(log_probs), torch::cat(predictions)};  // (N,), (N,): positions are ordered by row
+}
+
+}  // namespace
 
 std::map<std::string, double> evaluate(LanguageModel& model, const SplitData& split,
                                        const TrainConfig& config) {
@@ -32,8 +61,7 @@ EvaluationResult evaluate(LanguageModel& model, const SplitData& split, const Tr
   for (const auto& batch : split.batches) {
     // The head at the labelled positions, then their target log-probabilities and predictions block by
     // block (engine/train/labelled_outputs.h): the same values as log_softmax and argmax of the whole.
-    const auto logits = labelled_logits(model, batch, all_positions);  // (N, V)
-    const auto outputs = labelled_outputs(logits, batch.targets);
+    const auto outputs = batch_outputs(model, batch, all_positions);
     const auto loss = cross_entropy_of(outputs);  // == cross_entropy(logits, targets), bit for bit
     if (recorder && recorder->wants(batch)) {
       recorder->add_outputs(batch, outputs.target_log_probs, outputs.predictions);

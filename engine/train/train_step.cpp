@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "engine/train/adamw_step.h"
+#include "engine/train/row_shards.h"
 #include "kernels/linear_cross_entropy.h"
 
 namespace zoolab {
@@ -25,18 +26,33 @@ StepLosses train_step(LanguageModel& model, torch::optim::AdamW& optimizer, cons
     adamw_step(optimizer);
     return {};
   }
-  torch::Tensor main_loss;
-  if (all_positions) {
-    // Exactly Zoology's: the head at every position, cross-entropy ignoring unlabelled ones.
-    auto logits = model->forward(batch.inputs);  // (B, L, V)
-    main_loss = torch::nn::functional::cross_entropy(
-        logits.view({-1, logits.size(-1)}), batch.labels.view({-1}),
-        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
-  } else {
+  // The cross-entropy of some rows' labelled positions.
+  const RowsLoss main_loss_of = [&](const Batch& rows) -> torch::Tensor {
+    if (all_positions) {
+      // Exactly Zoology's: the head at every position, cross-entropy ignoring unlabelled ones.
+      auto logits = model->forward(rows.inputs);  // (B, L, V)
+      return torch::nn::functional::cross_entropy(
+          logits.view({-1, logits.size(-1)}), rows.labels.view({-1}),
+          torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+    }
     // The same loss without materialising the (N, V) logits (kernels/linear_cross_entropy.h).
-    main_loss = kernels::linear_cross_entropy(model->hidden_at(batch.inputs, batch.positions),
-                                              model->head_weight(), batch.targets);
+    return kernels::linear_cross_entropy(model->hidden_at(rows.inputs, rows.positions), model->head_weight(),
+                                         rows.targets);
+  };
+  if (const int64_t shards = row_shards(model, batch); shards > 1) {
+    // Row-shardable models have no auxiliary loss (models/mixer.h).
+    const double loss =
+        sharded_backward(model, batch, shards, main_loss_of, share != nullptr ? share->loss_scale : 1.0)
+            .item<double>();
+    if (share != nullptr) {
+      share->reduce();
+    }
+    adamw_step(optimizer);
+    StepLosses losses;
+    losses.loss = losses.main_loss = loss;
+    return losses;
   }
+  auto main_loss = main_loss_of(batch);
   auto auxiliary = model->auxiliary_loss();
   if (share != nullptr) {
     main_loss = main_loss * share->loss_scale;

@@ -30,6 +30,10 @@ const torch::Tensor& MHAImpl::causal_mask(int64_t seq_len, const torch::TensorOp
   return m_mask;
 }
 
+bool MHAImpl::row_shardable() const {
+  return kernels::causal_attention_is_fused(Wqkv->weight);  // the weights' device and dtype are the input's
+}
+
 namespace {
 
 // linear(x) on a (B, L, in) input as one addmm over the (B·L, in) rows: the bias rides in the
@@ -52,9 +56,10 @@ torch::Tensor MHAImpl::forward(const torch::Tensor& u) {
   // dropout drawn from a counter hash; capture needs the probabilities, so it keeps the graph below.
   if (!capturing() && kernels::causal_attention_is_fused(u)) {
     const bool dropping = is_training() && m_options.dropout() > 0.0;
-    const auto context =
-        kernels::causal_attention(linear_rows(Wqkv, u), heads, scale, dropping ? m_options.dropout() : 0.0,
-                                  dropping ? kernels::draw_dropout_seed() : 0);  // (B, L, D)
+    // The dropout's counters run over (B·H, L, L): H·L·L of them per batch row.
+    const uint64_t seed = dropping ? kernels::dropout_seed_for_rows(heads * seq_len * seq_len) : 0;
+    const auto context = kernels::causal_attention(linear_rows(Wqkv, u), heads, scale,
+                                                   dropping ? m_options.dropout() : 0.0, seed);  // (B, L, D)
     return linear_rows(out_proj, context);
   }
 

@@ -29,6 +29,8 @@ class MHAImpl : public MixerImpl {
   torch::Tensor forward(const torch::Tensor& u) override;
   // Keys and values of every position: 2·d·L (Zoology's MHA.state_size).
   int64_t state_size(int64_t seq_len) const override { return 2 * m_options.d_model() * seq_len; }
+  // On the fused core only: the plain path caches its mask in a member.
+  bool row_shardable() const override;
 
   const MHAOptions& options() const { return m_options; }
 

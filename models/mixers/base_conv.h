@@ -34,6 +34,7 @@ class BaseConvImpl : public MixerImpl {
   // u: (B, L, D) -> (B, L, D)
   torch::Tensor forward(const torch::Tensor& u) override;
   int64_t state_size(int64_t seq_len) const override { return conv->state_size(seq_len); }
+  bool row_shardable() const override { return true; }
 
   torch::nn::Linear projection{nullptr};
   std::shared_ptr<ConvolutionImpl> conv;

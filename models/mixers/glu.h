@@ -16,6 +16,7 @@ class GLUImpl : public MixerImpl {
   GLUImpl(int64_t d_model, int64_t hidden_mult);
   // x: (..., D) -> (..., D)
   torch::Tensor forward(const torch::Tensor& x) override;
+  bool row_shardable() const override { return true; }
 
   torch::nn::Linear fc1{nullptr};  // value path
   torch::nn::Linear fc2{nullptr};  // gate path, through gelu

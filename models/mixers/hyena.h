@@ -84,6 +84,8 @@ class HyenaImpl : public MixerImpl {
   torch::Tensor forward(const torch::Tensor& u) override;
   // Zoology's Hyena.state_size: d·L.
   int64_t state_size(int64_t seq_len) const override { return m_options.d_model() * seq_len; }
+  // Its dropout draws from torch's generator: only without it.
+  bool row_shardable() const override { return m_options.dropout() == 0.0; }
 
   torch::nn::Linear in_proj{nullptr};
   torch::nn::Linear out_proj{nullptr};

@@ -11,6 +11,7 @@ namespace zoolab {
 class IdentityMixerImpl : public MixerImpl {
  public:
   torch::Tensor forward(const torch::Tensor& u) override { return u; }
+  bool row_shardable() const override { return true; }
 };
 
 MixerSpec identity_spec();

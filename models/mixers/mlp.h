@@ -14,6 +14,7 @@ class MLPImpl : public MixerImpl {
   MLPImpl(int64_t d_model, int64_t hidden_mult);
   // x: (..., D) -> (..., D)
   torch::Tensor forward(const torch::Tensor& x) override;
+  bool row_shardable() const override { return true; }
 
   torch::nn::Linear fc1{nullptr};
   torch::nn::Linear fc2{nullptr};

@@ -1,0 +1,210 @@
+// Training steps and evaluations on row shards in parallel threads (engine/train/row_shards.h) against
+// the same on the whole batch: the same losses, dropout masks, generator draws and weights, step after
+// step, for the Figure 2 mixers that shard; the same metrics and records, bit for bit; and when a batch
+// shards at all.
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include <ATen/Parallel.h>
+
+#include "engine/config/run_config.h"
+#include "engine/data/tasks/mqar.h"
+#include "engine/inspect/query_records.h"
+#include "engine/train/evaluation.h"
+#include "engine/train/model_setup.h"
+#include "engine/train/row_shards.h"
+#include "engine/train/train_step.h"
+#include "train_test_support.h"
+
+namespace zoolab {
+namespace {
+
+constexpr int64_t kShardVocab = 64;
+constexpr int64_t kShardLength = 16;
+
+// Restores the thread count a test changed.
+class ScopedThreadCount {
+ public:
+  explicit ScopedThreadCount(int threads) : m_saved(at::get_num_threads()) { at::set_num_threads(threads); }
+  ~ScopedThreadCount() { at::set_num_threads(m_saved); }
+  ScopedThreadCount(const ScopedThreadCount&) = delete;
+  ScopedThreadCount& operator=(const ScopedThreadCount&) = delete;
+
+ private:
+  int m_saved;
+};
+
+LanguageModel shard_test_model(const std::string& mixer, const nlohmann::json& kwargs,
+                               torch::ScalarType dtype) {
+  LanguageModelOptions options;
+  options.vocab_size = kShardVocab;
+  options.d_model = 32;
+  options.n_layers = 2;
+  options.l_max = kShardLength;
+  options.max_position_embeddings = mixer == "attention" ? kShardLength : 0;
+  options.embed_dropout = 0.1;
+  options.sequence_mixer = mixer;
+  options.sequence_mixer_kwargs = kwargs;
+  torch::manual_seed(5);
+  LanguageModel model(options);
+  model->to(dtype);
+  model->train();
+  return model;
+}
+
+// `rows` random sequences with three labelled positions each, except the rows in [bare_first, bare_end).
+Batch shard_test_batch(int64_t rows, int64_t bare_first = 0, int64_t bare_end = 0) {
+  torch::manual_seed(9);
+  Batch batch;
+  batch.inputs = torch::randint(kShardVocab, {rows, kShardLength}, torch::kLong);
+  batch.labels = torch::full({rows, kShardLength}, -100, torch::kLong);
+  for (int64_t row = 0; row < rows; ++row) {
+    if (row >= bare_first && row < bare_end) {
+      continue;
+    }
+    for (const int64_t t : {kShardLength / 2, kShardLength - 4, kShardLength - 1}) {
+      batch.labels[row][t] = torch::randint(kShardVocab, {}, torch::kLong);
+    }
+  }
+  batch.positions = batch.labels.view({-1}).ne(-100).nonzero().view({-1});   // (N,)
+  batch.targets = batch.labels.view({-1}).index_select(0, batch.positions);  // (N,)
+  batch.example_of = batch.positions.div(kShardLength, "floor");             // (N,)
+  return batch;
+}
+
+struct ShardCase {
+  std::string mixer;
+  nlohmann::json kwargs;
+};
+
+void PrintTo(const ShardCase& c, std::ostream* os) {
+  *os << c.mixer;
+}
+
+class ShardedStep : public ::testing::TestWithParam<ShardCase> {};
+
+// Three steps of the same model on the same batch, whole (1 thread) and in 4 shards (4 threads).
+TEST_P(ShardedStep, MatchesTheWholeBatchStepWithItsDropoutMasks) {
+  for (const auto& [rows, bare_first, bare_end] :
+       std::vector<std::tuple<int64_t, int64_t, int64_t>>{{128, 0, 0}, {131, 40, 70}}) {
+    SCOPED_TRACE("rows " + std::to_string(rows) + ", unlabelled rows " + std::to_string(bare_first) + ".." +
+                 std::to_string(bare_end));
+    const auto batch = shard_test_batch(rows, bare_first, bare_end);
+    RunConfig config;
+    config.train.learning_rate = 1e-2;
+    auto whole = shard_test_model(GetParam().mixer, GetParam().kwargs, torch::kDouble);
+    auto sharded = shard_test_model(GetParam().mixer, GetParam().kwargs, torch::kDouble);
+    auto whole_optimizer = make_optimizer(whole, config);
+    auto sharded_optimizer = make_optimizer(sharded, config);
+    for (int step = 0; step < 3; ++step) {
+      torch::manual_seed(100 + step);
+      StepLosses expected;
+      int64_t expected_draw = 0;
+      {
+        const ScopedThreadCount threads(1);
+        ASSERT_EQ(row_shards(whole, batch), 1);
+        expected = train_step(whole, whole_optimizer, batch, /*all_positions=*/false);
+        expected_draw = torch::randint(1 << 30, {}, torch::kLong).item<int64_t>();
+      }
+      torch::manual_seed(100 + step);
+      StepLosses got;
+      int64_t got_draw = 0;
+      {
+        const ScopedThreadCount threads(4);
+        ASSERT_EQ(row_shards(sharded, batch), 4);
+        got = train_step(sharded, sharded_optimizer, batch, /*all_positions=*/false);
+        got_draw = torch::randint(1 << 30, {}, torch::kLong).item<int64_t>();
+      }
+      // The same masks give the same loss to rounding; another mask moves it by ~1e-2.
+      EXPECT_NEAR(got.loss, expected.loss, 1e-12 * std::abs(expected.loss)) << "step " << step;
+      EXPECT_EQ(got_draw, expected_draw) << "the shards drew other seeds than the whole step, step " << step;
+    }
+    const auto expected_weights = whole->named_parameters();
+    for (const auto& item : sharded->named_parameters()) {
+      const auto& reference = expected_weights[item.key()];
+      const double scale = std::max(1e-3, reference.abs().max().item<double>());
+      EXPECT_LT((item.value() - reference).abs().max().item<double>() / scale, 1e-9) << item.key();
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Figure2Mixers, ShardedStep,
+    ::testing::Values(ShardCase{"attention", {{"dropout", 0.1}, {"num_heads", 2}}},
+                      ShardCase{"base_conv", {{"kernel_size", {3, -1}}, {"implicit_long_conv", true}}},
+                      ShardCase{"hyena", nlohmann::json::object()}),
+    [](const auto& info) { return info.param.mixer; });
+
+TEST(ShardedEvaluation, GivesTheWholeBatchMetricsAndRecordsBitForBit) {
+  const auto dir = train_test::temp_dir("row-shards");
+  for (const std::string mixer : {"attention", "base_conv"}) {
+    for (const std::string lm_head : {"labelled", "all"}) {
+      SCOPED_TRACE(mixer + ", lm_head " + lm_head);
+      auto json = train_test::tiny_config_json(mixer);
+      json["data"]["batch_size"] = nlohmann::json::array({32, 96});
+      json["data"]["test"][0]["num_examples"] = 100;  // test batches of 96 rows (3 shards), 4 and 32 (whole)
+      json["train"]["lm_head"] = lm_head;
+      const auto config = parse_run_config(json);
+      const auto seeds = segment_seeds(config.data);
+      const auto cache = (dir / "cache").string();
+      const auto split =
+          make_batches(load_segments(config.data.test, seeds.test, config.data.vocab_size, cache),
+                       config.data.test_batch_size, torch::kCPU);
+      const auto train =
+          make_batches(load_segments(config.data.train, seeds.train, config.data.vocab_size, cache),
+                       config.data.train_batch_size, torch::kCPU);
+      torch::manual_seed(5);
+      LanguageModel model(language_model_options(config));
+      auto optimizer = make_optimizer(model, config);
+      model->train();
+      for (const auto& batch : train.batches) {  // a few steps, so that predictions vary
+        train_step(model, optimizer, batch, lm_head == "all");
+      }
+      EvaluationResult whole, sharded;
+      {
+        const ScopedThreadCount threads(1);
+        whole = evaluate(model, split, config.train, RecordRequest{"all", 0});
+      }
+      {
+        const ScopedThreadCount threads(3);
+        ASSERT_EQ(row_shards(model, split.batches.at(0)), 3);
+        sharded = evaluate(model, split, config.train, RecordRequest{"all", 0});
+      }
+      ASSERT_EQ(sharded.metrics.size(), whole.metrics.size());
+      for (const auto& [key, value] : whole.metrics) {
+        EXPECT_EQ(sharded.metrics.at(key), value) << key;
+      }
+      ASSERT_TRUE(whole.records && sharded.records);
+      EXPECT_TRUE(encode_query_records(*sharded.records) == encode_query_records(*whole.records))
+          << "the records differ";
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StepShards, OneShardPerThreadOfAtLeastMinRows) {
+  const auto model = shard_test_model("attention", {{"dropout", 0.1}}, torch::kFloat);
+  const ScopedThreadCount threads(4);
+  EXPECT_EQ(row_shards(model, shard_test_batch(2 * kMinShardRows - 1)), 1);
+  EXPECT_EQ(row_shards(model, shard_test_batch(2 * kMinShardRows)), 2);
+  EXPECT_EQ(row_shards(model, shard_test_batch(3 * kMinShardRows + 5)), 3);
+  EXPECT_EQ(row_shards(model, shard_test_batch(40 * kMinShardRows)), 4);
+  EXPECT_EQ(row_shards(model, shard_test_batch(4 * kMinShardRows, 0, 4 * kMinShardRows)), 1)
+      << "a batch without labels runs whole";
+}
+
+TEST(StepShards, ModelsThatCannotShardRunWhole) {
+  const ScopedThreadCount threads(2);
+  const auto batch = shard_test_batch(4 * kMinShardRows);
+  // Hyena's own dropout draws from torch's generator, so its order would depend on the threads.
+  EXPECT_EQ(row_shards(shard_test_model("hyena", {{"dropout", 0.1}}, torch::kFloat), batch), 1);
+  EXPECT_EQ(row_shards(shard_test_model("hyena", nlohmann::json::object(), torch::kFloat), batch), 2);
+  // A mixer that has not declared itself shardable.
+  EXPECT_EQ(row_shards(shard_test_model("based", nlohmann::json::object(), torch::kFloat), batch), 1);
+}
+
+}  // namespace
+}  // namespace zoolab
