@@ -18,8 +18,9 @@ int64_t row_shards(const LanguageModel& model, const Batch& batch) {
   if (!cpu_float || batch.positions.numel() == 0 || at::in_parallel_region() || !model->row_shardable()) {
     return 1;
   }
-  const int64_t by_rows = batch.inputs.size(0) / kMinShardRows;
-  return std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), by_rows));
+  // Fewer shards than threads would leave threads idle that the whole batch's operations use.
+  const int64_t threads = at::get_num_threads();
+  return threads > 1 && batch.inputs.size(0) / kMinShardRows >= threads ? threads : 1;
 }
 
 void for_each_row_shard(const Batch& batch, int64_t shards, const ShardRun& run) {

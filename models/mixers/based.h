@@ -41,6 +41,7 @@ class BasedImpl : public MixerImpl {
   // The running sums Σ φ(k) vᵀ and Σ φ(k) per kv head, with the map's reported width E:
   // kv_heads·head_dim·E + kv_heads·E (Zoology's Based.state_size; independent of seq_len).
   int64_t state_size(int64_t seq_len) const override;
+  bool row_shardable() const override { return true; }
 
   const BasedOptions& options() const { return m_options; }
   int64_t head_dim() const { return m_head_dim; }

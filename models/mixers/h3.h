@@ -40,6 +40,8 @@ class H3Impl : public MixerImpl {
   torch::Tensor forward(const torch::Tensor& u) override;
   // Zoology's H3.state_size: d_model · d_state, whatever the sequence length.
   int64_t state_size(int64_t /*seq_len*/) const override { return m_options.d_model() * m_options.d_state(); }
+  // Its dropout option is accepted and unused, as in Zoology.
+  bool row_shardable() const override { return true; }
 
   torch::nn::Linear q_proj{nullptr};
   torch::nn::Linear k_proj{nullptr};

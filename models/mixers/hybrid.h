@@ -21,6 +21,7 @@ class HybridImpl : public MixerImpl {
   // The chosen mixer's state and loss (Zoology delegates state_size the same way).
   int64_t state_size(int64_t seq_len) const override { return mixer->state_size(seq_len); }
   torch::Tensor auxiliary_loss() override { return mixer->auxiliary_loss(); }
+  bool row_shardable() const override { return mixer->row_shardable(); }
   void set_capture(bool on) override { mixer->set_capture(on); }
   const std::map<std::string, torch::Tensor>& captured() const override { return mixer->captured(); }
 

@@ -8,7 +8,7 @@
 # FILTER: a regular expression on the preset names (default: every fig2- preset), e.g. 'L64'.
 # Needs Debian's python3-torch, python3-numpy, python3-pydantic, python3-torchvision and einops (importable,
 # or EINOPS_SRC=DIR). Not a test: numbers depend on the machine. Few steps per preset (ZOOLAB_STEPS,
-# PEER_STEPS): on 2 idle cores all 28 presets take about 15 minutes.
+# PEER_STEPS): on 2 idle cores all 28 presets take about 8 minutes.
 set -euo pipefail
 build=${1:-build}
 threads=${2:-2}

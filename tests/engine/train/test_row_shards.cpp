@@ -133,9 +133,14 @@ TEST_P(ShardedStep, MatchesTheWholeBatchStepWithItsDropoutMasks) {
 
 INSTANTIATE_TEST_SUITE_P(
     Figure2Mixers, ShardedStep,
-    ::testing::Values(ShardCase{"attention", {{"dropout", 0.1}, {"num_heads", 2}}},
-                      ShardCase{"base_conv", {{"kernel_size", {3, -1}}, {"implicit_long_conv", true}}},
-                      ShardCase{"hyena", nlohmann::json::object()}),
+    ::testing::Values(
+        ShardCase{"attention", {{"dropout", 0.1}, {"num_heads", 2}}},
+        ShardCase{"base_conv", {{"kernel_size", {3, -1}}, {"implicit_long_conv", true}}},
+        ShardCase{"hyena", nlohmann::json::object()}, ShardCase{"h3", nlohmann::json::object()},
+        ShardCase{"hybrid",
+                  {{"configs",
+                    {{{"name", "base_conv"}, {"kwargs", {{"kernel_size", 3}}}},
+                     {{"name", "based"}, {"kwargs", {{"feature_dim", 8}, {"train_view", "quadratic"}}}}}}}}),
     [](const auto& info) { return info.param.mixer; });
 
 TEST(ShardedEvaluation, GivesTheWholeBatchMetricsAndRecordsBitForBit) {
@@ -185,13 +190,17 @@ TEST(ShardedEvaluation, GivesTheWholeBatchMetricsAndRecordsBitForBit) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(StepShards, OneShardPerThreadOfAtLeastMinRows) {
+TEST(StepShards, OneShardPerThreadWhenEveryThreadGetsMinRows) {
   const auto model = shard_test_model("attention", {{"dropout", 0.1}}, torch::kFloat);
   const ScopedThreadCount threads(4);
-  EXPECT_EQ(row_shards(model, shard_test_batch(2 * kMinShardRows - 1)), 1);
-  EXPECT_EQ(row_shards(model, shard_test_batch(2 * kMinShardRows)), 2);
-  EXPECT_EQ(row_shards(model, shard_test_batch(3 * kMinShardRows + 5)), 3);
-  EXPECT_EQ(row_shards(model, shard_test_batch(40 * kMinShardRows)), 4);
+  EXPECT_EQ(row_shards(model, shard_test_batch(4 * kMinShardRows - 1)), 1)
+      << "a thread without its share would idle where the whole batch uses it";
+  EXPECT_EQ(row_shards(model, shard_test_batch(4 * kMinShardRows)), 4);
+  EXPECT_EQ(row_shards(model, shard_test_batch(40 * kMinShardRows + 5)), 4);
+  {
+    const ScopedThreadCount one(1);
+    EXPECT_EQ(row_shards(model, shard_test_batch(40 * kMinShardRows)), 1);
+  }
   EXPECT_EQ(row_shards(model, shard_test_batch(4 * kMinShardRows, 0, 4 * kMinShardRows)), 1)
       << "a batch without labels runs whole";
 }
@@ -202,8 +211,9 @@ TEST(StepShards, ModelsThatCannotShardRunWhole) {
   // Hyena's own dropout draws from torch's generator, so its order would depend on the threads.
   EXPECT_EQ(row_shards(shard_test_model("hyena", {{"dropout", 0.1}}, torch::kFloat), batch), 1);
   EXPECT_EQ(row_shards(shard_test_model("hyena", nlohmann::json::object(), torch::kFloat), batch), 2);
-  // A mixer that has not declared itself shardable.
-  EXPECT_EQ(row_shards(shard_test_model("based", nlohmann::json::object(), torch::kFloat), batch), 1);
+  // A mixer that has not declared itself shardable (sliding-window attention caches its mask).
+  EXPECT_EQ(row_shards(shard_test_model("sliding_window", nlohmann::json::object(), torch::kFloat), batch),
+            1);
 }
 
 }  // namespace
