@@ -20,6 +20,7 @@
 namespace zoolab {
 namespace {
 
+using train_test::cpu_splits;
 using train_test::temp_dir;
 using train_test::tiny_config_json;
 
@@ -105,13 +106,7 @@ TEST(EvaluationTest, MatchesThePlainEvaluationBitForBitWithAndWithoutRecords) {
       json["data"]["batch_size"] = nlohmann::json::array({32, 40});  // 80 and 120 labelled rows: 64 + rest
       json["train"]["lm_head"] = lm_head;
       auto config = parse_run_config(json);
-      const auto seeds = segment_seeds(config.data);
-      const auto split = make_batches(
-          load_segments(config.data.test, seeds.test, config.data.vocab_size, (dir / "c").string()),
-          config.data.test_batch_size, torch::kCPU);
-      const auto train = make_batches(
-          load_segments(config.data.train, seeds.train, config.data.vocab_size, (dir / "c").string()),
-          config.data.train_batch_size, torch::kCPU);
+      const auto [split, train] = cpu_splits(config, (dir / "c").string());
       torch::manual_seed(5);
       LanguageModel model(language_model_options(config));
       auto optimizer = make_optimizer(model, config);

@@ -11,7 +11,6 @@
 #include <ATen/Parallel.h>
 
 #include "engine/config/run_config.h"
-#include "engine/data/tasks/mqar.h"
 #include "engine/inspect/query_records.h"
 #include "engine/train/evaluation.h"
 #include "engine/train/model_setup.h"
@@ -100,26 +99,18 @@ TEST_P(ShardedStep, MatchesTheWholeBatchStepWithItsDropoutMasks) {
     auto whole_optimizer = make_optimizer(whole, config);
     auto sharded_optimizer = make_optimizer(sharded, config);
     for (int step = 0; step < 3; ++step) {
-      torch::manual_seed(100 + step);
-      StepLosses expected;
-      int64_t expected_draw = 0;
-      {
-        const ScopedThreadCount threads(1);
-        ASSERT_EQ(row_shards(whole, batch), 1);
-        expected = train_step(whole, whole_optimizer, batch, /*all_positions=*/false);
-        expected_draw = torch::randint(1 << 30, {}, torch::kLong).item<int64_t>();
-      }
-      torch::manual_seed(100 + step);
-      StepLosses got;
-      int64_t got_draw = 0;
-      {
-        const ScopedThreadCount threads(4);
-        ASSERT_EQ(row_shards(sharded, batch), 4);
-        got = train_step(sharded, sharded_optimizer, batch, /*all_positions=*/false);
-        got_draw = torch::randint(1 << 30, {}, torch::kLong).item<int64_t>();
-      }
+      // One step at `threads` threads from the same seed: its loss and the generator's next draw.
+      auto step_at = [&](LanguageModel& model, torch::optim::AdamW& optimizer, int threads) {
+        const ScopedThreadCount count(threads);
+        EXPECT_EQ(row_shards(model, batch), threads);
+        torch::manual_seed(100 + step);
+        const double loss = train_step(model, optimizer, batch, /*all_positions=*/false).loss;
+        return std::make_pair(loss, torch::randint(1 << 30, {}, torch::kLong).item<int64_t>());
+      };
+      const auto [expected, expected_draw] = step_at(whole, whole_optimizer, 1);
+      const auto [got, got_draw] = step_at(sharded, sharded_optimizer, 4);
       // The same masks give the same loss to rounding; another mask moves it by ~1e-2.
-      EXPECT_NEAR(got.loss, expected.loss, 1e-12 * std::abs(expected.loss)) << "step " << step;
+      EXPECT_NEAR(got, expected, 1e-12 * std::abs(expected)) << "step " << step;
       EXPECT_EQ(got_draw, expected_draw) << "the shards drew other seeds than the whole step, step " << step;
     }
     const auto expected_weights = whole->named_parameters();
@@ -153,14 +144,7 @@ TEST(ShardedEvaluation, GivesTheWholeBatchMetricsAndRecordsBitForBit) {
       json["data"]["test"][0]["num_examples"] = 100;  // test batches of 96 rows (3 shards), 4 and 32 (whole)
       json["train"]["lm_head"] = lm_head;
       const auto config = parse_run_config(json);
-      const auto seeds = segment_seeds(config.data);
-      const auto cache = (dir / "cache").string();
-      const auto split =
-          make_batches(load_segments(config.data.test, seeds.test, config.data.vocab_size, cache),
-                       config.data.test_batch_size, torch::kCPU);
-      const auto train =
-          make_batches(load_segments(config.data.train, seeds.train, config.data.vocab_size, cache),
-                       config.data.train_batch_size, torch::kCPU);
+      const auto [split, train] = train_test::cpu_splits(config, (dir / "cache").string());
       torch::manual_seed(5);
       LanguageModel model(language_model_options(config));
       auto optimizer = make_optimizer(model, config);

@@ -16,7 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/config/run_config.h"
+#include "engine/data/tasks/mqar.h"
 #include "engine/store/store.h"
+#include "engine/train/batches.h"
 #include "engine/train/stop_request.h"
 #include "engine/train/trainer.h"
 #include "models/registry.h"
@@ -114,6 +116,19 @@ inline nlohmann::json tiny_config_json(const std::string& mixer = "attention") {
         {"slice_keys", nlohmann::json::array({"num_kv_pairs"})},
         {"early_stopping_threshold", 1.5}}},
   };
+}
+
+// A configuration's test and train splits on the CPU, their segments cached in `cache`.
+struct Splits {
+  SplitData test;
+  SplitData train;
+};
+inline Splits cpu_splits(const RunConfig& config, const std::string& cache) {
+  const auto seeds = segment_seeds(config.data);
+  return {make_batches(load_segments(config.data.test, seeds.test, config.data.vocab_size, cache),
+                       config.data.test_batch_size, torch::kCPU),
+          make_batches(load_segments(config.data.train, seeds.train, config.data.vocab_size, cache),
+                       config.data.train_batch_size, torch::kCPU)};
 }
 
 inline int64_t create_run(Store& store, const RunConfig& config) {
