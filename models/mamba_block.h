@@ -31,6 +31,8 @@ class MambaBlockImpl : public BlockImpl {
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& hidden,
                                                   const torch::Tensor& residual) override;
   MixerPtr sequence_mixer_module() const override { return mixer; }
+  // No dropout of its own: it shards when its mixer does.
+  bool row_shardable() const override { return mixer->row_shardable(); }
 
   MixerPtr mixer;
   RMSNorm norm{nullptr};

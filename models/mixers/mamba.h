@@ -47,6 +47,7 @@ class MambaImpl : public MixerImpl {
   int64_t state_size(int64_t /*seq_len*/) const override {
     return 2 * m_options.d_model() * m_options.d_state();
   }
+  bool row_shardable() const override { return true; }
 
   int64_t d_inner() const { return m_d_inner; }
   int64_t dt_rank() const { return m_dt_rank; }

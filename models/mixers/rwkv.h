@@ -42,6 +42,7 @@ class RwkvImpl : public MixerImpl {
   // Left out, as rwkv7's count leaves them out: the token shift's previous input (d more floats)
   // and the running maximum exponent, which only keeps the exponentials finite.
   int64_t state_size(int64_t /*seq_len*/) const override { return 2 * m_options.d_model(); }
+  bool row_shardable() const override { return true; }
 
   const RwkvOptions& options() const { return m_options; }
 

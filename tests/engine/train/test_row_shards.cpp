@@ -37,8 +37,9 @@ class ScopedThreadCount {
 };
 
 LanguageModel shard_test_model(const std::string& mixer, const nlohmann::json& kwargs,
-                               torch::ScalarType dtype) {
+                               torch::ScalarType dtype, const std::string& block_type = "transformer") {
   LanguageModelOptions options;
+  options.block_type = block_type;
   options.vocab_size = kShardVocab;
   options.d_model = 32;
   options.n_layers = 2;
@@ -77,6 +78,7 @@ Batch shard_test_batch(int64_t rows, int64_t bare_first = 0, int64_t bare_end = 
 struct ShardCase {
   std::string mixer;
   nlohmann::json kwargs;
+  std::string block_type = "transformer";
 };
 
 void PrintTo(const ShardCase& c, std::ostream* os) {
@@ -94,8 +96,9 @@ TEST_P(ShardedStep, MatchesTheWholeBatchStepWithItsDropoutMasks) {
     const auto batch = shard_test_batch(rows, bare_first, bare_end);
     RunConfig config;
     config.train.learning_rate = 1e-2;
-    auto whole = shard_test_model(GetParam().mixer, GetParam().kwargs, torch::kDouble);
-    auto sharded = shard_test_model(GetParam().mixer, GetParam().kwargs, torch::kDouble);
+    const auto& param = GetParam();
+    auto whole = shard_test_model(param.mixer, param.kwargs, torch::kDouble, param.block_type);
+    auto sharded = shard_test_model(param.mixer, param.kwargs, torch::kDouble, param.block_type);
     auto whole_optimizer = make_optimizer(whole, config);
     auto sharded_optimizer = make_optimizer(sharded, config);
     for (int step = 0; step < 3; ++step) {
@@ -131,7 +134,8 @@ INSTANTIATE_TEST_SUITE_P(
         ShardCase{"hybrid",
                   {{"configs",
                     {{{"name", "base_conv"}, {"kwargs", {{"kernel_size", 3}}}},
-                     {{"name", "based"}, {"kwargs", {{"feature_dim", 8}, {"train_view", "quadratic"}}}}}}}}),
+                     {{"name", "based"}, {"kwargs", {{"feature_dim", 8}, {"train_view", "quadratic"}}}}}}}},
+        ShardCase{"rwkv", nlohmann::json::object()}, ShardCase{"mamba", nlohmann::json::object(), "mamba"}),
     [](const auto& info) { return info.param.mixer; });
 
 TEST(ShardedEvaluation, GivesTheWholeBatchMetricsAndRecordsBitForBit) {
