@@ -22,7 +22,8 @@ class BlockImpl : public torch::nn::Module {
                                                           const torch::Tensor& residual) = 0;
   // The block's sequence mixer: its state size, auxiliary loss and pattern capture are the model's.
   virtual MixerPtr sequence_mixer_module() const = 0;
-  // Whether a training step may run the block on row shards in parallel threads (MixerImpl::row_shardable).
+  // Whether a training step may run the block on row shards in parallel threads (MixerImpl::row_shardable);
+  // never while it captures, since capturing writes members.
   virtual bool row_shardable() const { return false; }
 
   // The inspector's hook (engine/train/pattern_capture.h): while on, forward keeps the input its
@@ -33,6 +34,7 @@ class BlockImpl : public torch::nn::Module {
     m_mixer_input = torch::Tensor();
   }
   const torch::Tensor& captured_mixer_input() const { return m_mixer_input; }
+  bool capturing_mixer_input() const { return m_capture_mixer_input; }
 
  protected:
   // Implementations pass their sequence mixer's input through this.

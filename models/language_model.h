@@ -65,7 +65,8 @@ class TransformerBlockImpl : public BlockImpl {
   MixerPtr sequence_mixer_module() const override { return sequence_mixer; }
   // Its dropouts are counter-hash dropouts (kernels/counter_dropout.h): it shards when its mixers do.
   bool row_shardable() const override {
-    return sequence_mixer->row_shardable() && state_mixer->row_shardable();
+    return !capturing_mixer_input() && !sequence_mixer->capture_on() && sequence_mixer->row_shardable() &&
+           state_mixer->row_shardable();
   }
 
   MixerPtr sequence_mixer;

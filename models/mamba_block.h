@@ -32,7 +32,9 @@ class MambaBlockImpl : public BlockImpl {
                                                   const torch::Tensor& residual) override;
   MixerPtr sequence_mixer_module() const override { return mixer; }
   // No dropout of its own: it shards when its mixer does.
-  bool row_shardable() const override { return mixer->row_shardable(); }
+  bool row_shardable() const override {
+    return !capturing_mixer_input() && !mixer->capture_on() && mixer->row_shardable();
+  }
 
   MixerPtr mixer;
   RMSNorm norm{nullptr};

@@ -39,6 +39,8 @@ class MixerImpl : public torch::nn::Module {
     m_captured.clear();
   }
   virtual const std::map<std::string, torch::Tensor>& captured() const { return m_captured; }
+  // Whether capture is on (a composite mixer asks its child); a capturing mixer writes members in forward.
+  virtual bool capture_on() const { return m_capture; }
 
  protected:
   bool capturing() const { return m_capture; }

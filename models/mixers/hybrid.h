@@ -23,6 +23,7 @@ class HybridImpl : public MixerImpl {
   torch::Tensor auxiliary_loss() override { return mixer->auxiliary_loss(); }
   bool row_shardable() const override { return mixer->row_shardable(); }
   void set_capture(bool on) override { mixer->set_capture(on); }
+  bool capture_on() const override { return mixer->capture_on(); }
   const std::map<std::string, torch::Tensor>& captured() const override { return mixer->captured(); }
 
   MixerPtr mixer;

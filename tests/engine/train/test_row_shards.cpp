@@ -199,6 +199,18 @@ TEST(StepShards, ModelsThatCannotShardRunWhole) {
   // Hyena's own dropout draws from torch's generator, so its order would depend on the threads.
   EXPECT_EQ(row_shards(shard_test_model("hyena", {{"dropout", 0.1}}, torch::kFloat), batch), 1);
   EXPECT_EQ(row_shards(shard_test_model("hyena", nlohmann::json::object(), torch::kFloat), batch), 2);
+  // Capturing patterns writes members: a capturing model runs whole.
+  auto capturing = shard_test_model("hybrid",
+                                    {{"configs",
+                                      {{{"name", "base_conv"}, {"kwargs", {{"kernel_size", 3}}}},
+                                       {{"name", "based"}, {"kwargs", {{"feature_dim", 8}}}}}}},
+                                    torch::kFloat);
+  EXPECT_EQ(row_shards(capturing, batch), 2);
+  capturing->set_capture(true);
+  EXPECT_EQ(row_shards(capturing, batch), 1);
+  capturing->set_capture(false);
+  capturing->backbone->layers[0]->as<BlockImpl>()->set_capture_mixer_input(true);
+  EXPECT_EQ(row_shards(capturing, batch), 1);
   // A mixer that has not declared itself shardable (sliding-window attention caches its mask).
   EXPECT_EQ(row_shards(shard_test_model("sliding_window", nlohmann::json::object(), torch::kFloat), batch),
             1);
