@@ -209,8 +209,10 @@ check_prerequisites() {
 }
 
 configure_command() {
-  local command=(cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DZOOLAB_GUI=OFF -DCMAKE_BUILD_TYPE=Release
-    "-DCMAKE_PREFIX_PATH=${TORCH_PREFIX:-}")
+  # ZOOLAB_OPENMP off: a pip PyTorch bundles its own libgomp, and the system's beside it is one more
+  # unknown in a run that has to work the first time; the GPU does the work here.
+  local command=(cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DZOOLAB_GUI=OFF -DZOOLAB_OPENMP=OFF
+    -DCMAKE_BUILD_TYPE=Release "-DCMAKE_PREFIX_PATH=${TORCH_PREFIX:-}")
   [[ -n "${NVCC:-}" ]] && command+=("-DCMAKE_CUDA_COMPILER=$NVCC")
   printf '%q ' "${command[@]}"
 }
