@@ -39,32 +39,23 @@ StepLosses train_step(LanguageModel& model, torch::optim::AdamW& optimizer, cons
     return kernels::linear_cross_entropy(model->hidden_at(rows.inputs, rows.positions), model->head_weight(),
                                          rows.targets);
   };
+  torch::Tensor loss, main_loss, auxiliary;
   if (const int64_t shards = row_shards(model, batch); shards > 1) {
-    // Row-shardable models have no auxiliary loss (models/mixer.h).
-    const double loss =
-        sharded_backward(model, batch, shards, main_loss_of, share != nullptr ? share->loss_scale : 1.0)
-            .item<double>();
+    // Row-shardable models have no auxiliary loss (models/mixer.h); the backward is done per shard.
+    loss = main_loss =
+        sharded_backward(model, batch, shards, main_loss_of, share != nullptr ? share->loss_scale : 1.0);
+  } else {
+    main_loss = main_loss_of(batch);
+    auxiliary = model->auxiliary_loss();
     if (share != nullptr) {
-      share->reduce();
+      main_loss = main_loss * share->loss_scale;
+      if (auxiliary.defined()) {
+        auxiliary = auxiliary * share->auxiliary_scale;
+      }
     }
-    adamw_step(optimizer);
-    StepLosses losses;
-    losses.loss = losses.main_loss = loss;
-    return losses;
+    loss = auxiliary.defined() ? main_loss + auxiliary : main_loss;
+    loss.backward();
   }
-  auto main_loss = main_loss_of(batch);
-  auto auxiliary = model->auxiliary_loss();
-  if (share != nullptr) {
-    main_loss = main_loss * share->loss_scale;
-    if (auxiliary.defined()) {
-      auxiliary = auxiliary * share->auxiliary_scale;
-    }
-  }
-  auto loss = main_loss;
-  if (auxiliary.defined()) {
-    loss = loss + auxiliary;
-  }
-  loss.backward();
   if (share != nullptr) {
     share->reduce();
   }

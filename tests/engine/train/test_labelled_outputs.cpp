@@ -20,6 +20,7 @@
 namespace zoolab {
 namespace {
 
+using train_test::briefly_trained_model;
 using train_test::cpu_splits;
 using train_test::temp_dir;
 using train_test::tiny_config_json;
@@ -107,13 +108,7 @@ TEST(EvaluationTest, MatchesThePlainEvaluationBitForBitWithAndWithoutRecords) {
       json["train"]["lm_head"] = lm_head;
       auto config = parse_run_config(json);
       const auto [split, train] = cpu_splits(config, (dir / "c").string());
-      torch::manual_seed(5);
-      LanguageModel model(language_model_options(config));
-      auto optimizer = make_optimizer(model, config);
-      model->train();
-      for (const auto& batch : train.batches) {  // a few steps, so that predictions vary
-        train_step(model, optimizer, batch, lm_head == "all");
-      }
+      auto model = briefly_trained_model(config, train, lm_head == "all");
       for (const auto& average : {"example", "token"}) {
         config.train.accuracy_average = average;
         const auto expected = plain_evaluation(model, split, config.train);

@@ -149,13 +149,7 @@ TEST(ShardedEvaluation, GivesTheWholeBatchMetricsAndRecordsBitForBit) {
       json["train"]["lm_head"] = lm_head;
       const auto config = parse_run_config(json);
       const auto [split, train] = train_test::cpu_splits(config, (dir / "cache").string());
-      torch::manual_seed(5);
-      LanguageModel model(language_model_options(config));
-      auto optimizer = make_optimizer(model, config);
-      model->train();
-      for (const auto& batch : train.batches) {  // a few steps, so that predictions vary
-        train_step(model, optimizer, batch, lm_head == "all");
-      }
+      auto model = train_test::briefly_trained_model(config, train, lm_head == "all");
       EvaluationResult whole, sharded;
       {
         const ScopedThreadCount threads(1);

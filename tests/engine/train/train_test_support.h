@@ -19,7 +19,9 @@
 #include "engine/data/tasks/mqar.h"
 #include "engine/store/store.h"
 #include "engine/train/batches.h"
+#include "engine/train/model_setup.h"
 #include "engine/train/stop_request.h"
+#include "engine/train/train_step.h"
 #include "engine/train/trainer.h"
 #include "models/registry.h"
 
@@ -129,6 +131,19 @@ inline Splits cpu_splits(const RunConfig& config, const std::string& cache) {
                        config.data.test_batch_size, torch::kCPU),
           make_batches(load_segments(config.data.train, seeds.train, config.data.vocab_size, cache),
                        config.data.train_batch_size, torch::kCPU)};
+}
+
+// A model of `config` (seed 5) after one pass over `train`, so that its predictions vary.
+inline LanguageModel briefly_trained_model(const RunConfig& config, const SplitData& train,
+                                           bool all_positions) {
+  torch::manual_seed(5);
+  LanguageModel model(language_model_options(config));
+  auto optimizer = make_optimizer(model, config);
+  model->train();
+  for (const auto& batch : train.batches) {
+    train_step(model, optimizer, batch, all_positions);
+  }
+  return model;
 }
 
 inline int64_t create_run(Store& store, const RunConfig& config) {
