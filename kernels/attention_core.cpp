@@ -8,46 +8,12 @@
 #include <torch/torch.h>
 
 #include "kernels/counter_dropout.h"
-
-#ifdef ZOOLAB_HAS_BLAS
-// The Fortran BLAS interface, present in every BLAS (reference, OpenBLAS, MKL).
-extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-                       const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
-                       const float* beta, float* c, const int* ldc);
-extern "C" void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-                       const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
-                       const double* beta, double* c, const int* ldc);
-#endif
+#include "kernels/row_gemm.h"
 
 namespace zoolab::kernels {
 namespace {
 
 #ifdef ZOOLAB_HAS_BLAS
-
-void fortran_gemm(const char* ta, const char* tb, const int* m, const int* n, const int* k,
-                  const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
-                  const float* beta, float* c, const int* ldc) {
-  sgemm_(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-
-void fortran_gemm(const char* ta, const char* tb, const int* m, const int* n, const int* k,
-                  const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
-                  const double* beta, double* c, const int* ldc) {
-  dgemm_(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-
-// Row-major C (m × n, leading dimension ldc) = alpha · op(A) · op(B), op(A) m × k, op(B) k × n.
-// Row-major C is column-major Cᵀ = op(B)ᵀ · op(A)ᵀ, and a row-major matrix read column-major is
-// its transpose: so B goes first, and an operand used as stored gets 'N'.
-template <typename T>
-void row_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-              const T* b, int64_t ldb, T* c, int64_t ldc) {
-  const char op_a = trans_a ? 'T' : 'N', op_b = trans_b ? 'T' : 'N';
-  const int im = static_cast<int>(n), in = static_cast<int>(m), ik = static_cast<int>(k);
-  const int ia = static_cast<int>(lda), ib = static_cast<int>(ldb), ic = static_cast<int>(ldc);
-  const T beta = 0;
-  fortran_gemm(&op_b, &op_a, &im, &in, &ik, &alpha, b, &ib, a, &ia, &beta, c, &ic);
-}
 
 // Where one (batch, head) matrix of the problem lives.
 struct Geometry {
@@ -61,11 +27,6 @@ struct Geometry {
 // splitting the L rows at h = L / 2 drops a quarter of each L × L product (shorter sequences: one product).
 inline int64_t causal_split(int64_t seq_len) {
   return seq_len >= 32 ? seq_len / 2 : 0;
-}
-
-// The dropout counter of element (i, j) of matrix n: its index in a (B·H, L, L) tensor.
-inline uint64_t counter(int64_t n, int64_t i, int64_t j, int64_t seq_len) {
-  return static_cast<uint64_t>((n * seq_len + i) * seq_len + j);
 }
 
 template <typename T>
@@ -83,9 +44,9 @@ void attention_forward(const Geometry& g, const T* qkv, T* out, T* probs, T scal
       const int64_t R = g.qkv_row(), h = causal_split(L);
       // S = scale · q kᵀ on and below the diagonal (entries above it are overwritten below).
       if (h > 0) {
-        row_gemm<T>(false, true, h, h, hd, scale, q, R, k, R, s, L);
+        row_gemm<T>(false, true, h, h, hd, scale, q, R, k, R, T(0), s, L);
       }
-      row_gemm<T>(false, true, L - h, L, hd, scale, q + h * R, R, k, R, s + h * L, L);
+      row_gemm<T>(false, true, L - h, L, hd, scale, q + h * R, R, k, R, T(0), s + h * L, L);
       for (int64_t i = 0; i < L; ++i) {
         T* row = s + i * L;
         T max = row[0];
@@ -107,8 +68,9 @@ void attention_forward(const Geometry& g, const T* qkv, T* out, T* probs, T scal
       if (p > 0.0) {
         for (int64_t i = 0; i < L; ++i) {
           for (int64_t j = 0; j <= i; ++j) {
-            dropped[i * L + j] =
-                dropout_keeps(seed, counter(n, i, j, L), threshold) ? s[i * L + j] * keep_scale : T(0);
+            dropped[i * L + j] = dropout_keeps(seed, attention_dropout_counter(n, i, j, L), threshold)
+                                     ? s[i * L + j] * keep_scale
+                                     : T(0);
           }
           std::fill(dropped.begin() + i * L + i + 1, dropped.begin() + (i + 1) * L, T(0));
         }
@@ -117,9 +79,10 @@ void attention_forward(const Geometry& g, const T* qkv, T* out, T* probs, T scal
       T* o = out + g.out_offset(n);
       const int64_t D = g.d_model;
       if (h > 0) {
-        row_gemm<T>(false, false, h, hd, h, T(1), mixing, L, v, R, o, D);  // rows [0, h) mix positions [0, h)
+        row_gemm<T>(false, false, h, hd, h, T(1), mixing, L, v, R, T(0), o,
+                    D);  // rows [0, h) mix positions [0, h)
       }
-      row_gemm<T>(false, false, L - h, hd, L, T(1), mixing + h * L, L, v, R, o + h * D, D);
+      row_gemm<T>(false, false, L - h, hd, L, T(1), mixing + h * L, L, v, R, T(0), o + h * D, D);
     }
   });
 }
@@ -145,9 +108,10 @@ void attention_backward(const Geometry& g, const T* qkv, const T* probs, const T
       if (p > 0.0) {
         for (int64_t i = 0; i < L; ++i) {
           for (int64_t j = 0; j < L; ++j) {
-            dropped[i * L + j] = j <= i && dropout_keeps(seed, counter(n, i, j, L), threshold)
-                                     ? prob[i * L + j] * keep_scale
-                                     : T(0);
+            dropped[i * L + j] =
+                j <= i && dropout_keeps(seed, attention_dropout_counter(n, i, j, L), threshold)
+                    ? prob[i * L + j] * keep_scale
+                    : T(0);
           }
         }
         mixing = dropped.data();
@@ -155,15 +119,16 @@ void attention_backward(const Geometry& g, const T* qkv, const T* probs, const T
       const int64_t R = g.qkv_row(), D = g.d_model, h = causal_split(L);
       // dv = P̃ᵀ · dout (rows [h, L) of dv only see rows [h, L) of P̃); dP̃ = dout · vᵀ on and below
       // the diagonal (the rest is overwritten below).
-      row_gemm<T>(true, false, h > 0 ? h : L, hd, L, T(1), mixing, L, go, D, dv, R);
+      row_gemm<T>(true, false, h > 0 ? h : L, hd, L, T(1), mixing, L, go, D, T(0), dv, R);
       if (h > 0) {
-        row_gemm<T>(true, false, L - h, hd, L - h, T(1), mixing + h * L + h, L, go + h * D, D, dv + h * R, R);
+        row_gemm<T>(true, false, L - h, hd, L - h, T(1), mixing + h * L + h, L, go + h * D, D, T(0),
+                    dv + h * R, R);
       }
       T* ds = grad_mixing.data();
       if (h > 0) {
-        row_gemm<T>(false, true, h, h, hd, T(1), go, D, v, R, ds, L);
+        row_gemm<T>(false, true, h, h, hd, T(1), go, D, v, R, T(0), ds, L);
       }
-      row_gemm<T>(false, true, L - h, L, hd, T(1), go + h * D, D, v, R, ds + h * L, L);
+      row_gemm<T>(false, true, L - h, L, hd, T(1), go + h * D, D, v, R, T(0), ds + h * L, L);
       // Softmax through dropout: dS = P̃ ⊙ dP̃ − P · Σⱼ (P̃ ⊙ dP̃) (dP = dP̃ ⊙ keep / (1 − p)).
       for (int64_t i = 0; i < L; ++i) {
         T* row = ds + i * L;
@@ -181,12 +146,13 @@ void attention_backward(const Geometry& g, const T* qkv, const T* probs, const T
       }
       // dq = scale · dS · k; dk = scale · dSᵀ · q; dS is lower triangular, as P̃ above.
       if (h > 0) {
-        row_gemm<T>(false, false, h, hd, h, scale, ds, L, k, R, dq, R);
+        row_gemm<T>(false, false, h, hd, h, scale, ds, L, k, R, T(0), dq, R);
       }
-      row_gemm<T>(false, false, L - h, hd, L, scale, ds + h * L, L, k, R, dq + h * R, R);
-      row_gemm<T>(true, false, h > 0 ? h : L, hd, L, scale, ds, L, q, R, dk, R);
+      row_gemm<T>(false, false, L - h, hd, L, scale, ds + h * L, L, k, R, T(0), dq + h * R, R);
+      row_gemm<T>(true, false, h > 0 ? h : L, hd, L, scale, ds, L, q, R, T(0), dk, R);
       if (h > 0) {
-        row_gemm<T>(true, false, L - h, hd, L - h, scale, ds + h * L + h, L, q + h * R, R, dk + h * R, R);
+        row_gemm<T>(true, false, L - h, hd, L - h, scale, ds + h * L + h, L, q + h * R, R, T(0), dk + h * R,
+                    R);
       }
     }
   });

@@ -35,6 +35,12 @@ torch::Tensor causal_attention_reference(const torch::Tensor& qkv, int64_t heads
 // The keep mask causal_attention applies for `seed`: (B·H, L, L) bool.
 torch::Tensor causal_attention_keep_mask(uint64_t seed, int64_t matrices, int64_t seq_len, double dropout_p);
 
+// The dropout counter of element (i, j) of matrix n (= b·H + h) of the (B·H, L, L) probabilities: its
+// index in that tensor (kernels/attention_rows.h uses the same counters).
+inline uint64_t attention_dropout_counter(int64_t n, int64_t i, int64_t j, int64_t seq_len) {
+  return static_cast<uint64_t>((n * seq_len + i) * seq_len + j);
+}
+
 // Whether causal_attention runs fused on this tensor.
 bool causal_attention_is_fused(const torch::Tensor& qkv);
 

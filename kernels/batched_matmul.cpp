@@ -3,12 +3,7 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
-#ifdef ZOOLAB_HAS_BLAS
-// The Fortran BLAS interface, present in every BLAS (reference, OpenBLAS, MKL).
-extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-                       const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
-                       const float* beta, float* c, const int* ldc);
-#endif
+#include "kernels/row_gemm.h"
 
 namespace zoolab::kernels {
 namespace {

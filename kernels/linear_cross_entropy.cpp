@@ -36,7 +36,7 @@ class LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> 
         torch::mm_out(block, h.narrow(0, start, size), weight_t);
         target_logit.narrow(0, start, size)
             .copy_(block.gather(1, targets.narrow(0, start, size).unsqueeze(1)).squeeze(1));
-        const auto max = std::get<0>(block.max(1, /*keepdim=*/true));  // (b, 1)
+        const auto max = block.amax(1, /*keepdim=*/true);  // (b, 1); amax: no indices
         block.sub_(max).exp_();
         auto sum = sums.narrow(0, start, size);
         torch::sum_out(sum, block, 1);

@@ -20,6 +20,16 @@ class BlockImpl : public torch::nn::Module {
   // hidden, residual: (B, L, D); residual is undefined in layer 0. Returns {hidden, residual}.
   virtual std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& hidden,
                                                           const torch::Tensor& residual) = 0;
+  // {hidden, residual} at some positions only, (N, D) each: those rows of forward's outputs, positions
+  // (N,) int64 flat indices b·L + i, strictly increasing. The backbone asks it of its last block
+  // (models/language_model.h); this default runs the whole block.
+  virtual std::pair<torch::Tensor, torch::Tensor> forward_at(const torch::Tensor& hidden,
+                                                             const torch::Tensor& residual,
+                                                             const torch::Tensor& positions) {
+    const auto [out, stream] = forward(hidden, residual);  // (B, L, D) each
+    return {out.reshape({-1, out.size(-1)}).index_select(0, positions),
+            stream.reshape({-1, stream.size(-1)}).index_select(0, positions)};
+  }
   // The block's sequence mixer: its state size, auxiliary loss and pattern capture are the model's.
   virtual MixerPtr sequence_mixer_module() const = 0;
   // Whether a training step may run the block on row shards in parallel threads (MixerImpl::row_shardable);

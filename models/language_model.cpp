@@ -63,6 +63,22 @@ std::pair<torch::Tensor, torch::Tensor> TransformerBlockImpl::forward(const torc
   return {state_mixer->forward(norm2(stream)), stream};
 }
 
+std::pair<torch::Tensor, torch::Tensor> TransformerBlockImpl::forward_at(const torch::Tensor& hidden,
+                                                                         const torch::Tensor& residual,
+                                                                         const torch::Tensor& positions) {
+  // dropout2's mask runs over the whole (B, L, D) output: the rows alone would draw another.
+  if (dropout2->is_training() && dropout2->options.p() > 0.0) {
+    return BlockImpl::forward_at(hidden, residual, positions);
+  }
+  auto dropped = kernels::fast_dropout(hidden, dropout1->options.p(), dropout1->is_training());
+  auto stream =
+      residual.defined() ? dropped + residual : dropped;  // (B, L, D): the mixer reads every position
+  auto mixed = sequence_mixer->forward_at(mixer_input(norm1(stream)), positions);        // (N, D)
+  auto rows = mixed + stream.reshape({-1, stream.size(-1)}).index_select(0, positions);  // (N, D)
+  // The state mixer acts on each position alone (models/mixer.h): the rows as one (1, N, D) sequence.
+  return {state_mixer->forward(norm2(rows).unsqueeze(0)).squeeze(0), rows};
+}
+
 LMBackboneImpl::LMBackboneImpl(const LanguageModelOptions& options) {
   embeddings = register_module(
       "embeddings", TokenEmbeddings(options.vocab_size, options.d_model, options.max_position_embeddings));
@@ -81,13 +97,31 @@ LMBackboneImpl::LMBackboneImpl(const LanguageModelOptions& options) {
 }
 
 torch::Tensor LMBackboneImpl::forward(const torch::Tensor& input_ids) {
+  return run(input_ids, torch::Tensor());  // (B, L, D)
+}
+
+torch::Tensor LMBackboneImpl::forward_at(const torch::Tensor& input_ids, const torch::Tensor& positions) {
+  // drop_f's mask runs over the whole (B, L, D) stream: the rows alone would draw another.
+  if (drop_f->is_training() && drop_f->options.p() > 0.0) {
+    const auto stream = run(input_ids, torch::Tensor());                      // (B, L, D)
+    return stream.reshape({-1, stream.size(-1)}).index_select(0, positions);  // (N, D)
+  }
+  return run(input_ids, positions);  // (N, D)
+}
+
+torch::Tensor LMBackboneImpl::run(const torch::Tensor& input_ids, const torch::Tensor& positions) {
   auto hidden = embeddings(input_ids);  // (B, L, D)
   torch::Tensor residual;
-  for (const auto& layer : *layers) {
-    std::tie(hidden, residual) = layer->as<BlockImpl>()->forward(hidden, residual);
+  const size_t last = layers->size() - 1;
+  for (size_t i = 0; i < layers->size(); ++i) {
+    auto* block = layers[i]->as<BlockImpl>();
+    // The last block only where the stream is read (MQAR's labelled positions): (N, D) from here on.
+    std::tie(hidden, residual) = i == last && positions.defined()
+                                     ? block->forward_at(hidden, residual, positions)
+                                     : block->forward(hidden, residual);
   }
   auto dropped = kernels::fast_dropout(hidden, drop_f->options.p(), drop_f->is_training());
-  return residual.defined() ? dropped + residual : dropped;  // (B, L, D), before ln_f
+  return residual.defined() ? dropped + residual : dropped;  // before ln_f
 }
 
 LanguageModelImpl::LanguageModelImpl(const LanguageModelOptions& options) : m_options(options) {
@@ -119,8 +153,7 @@ torch::Tensor LanguageModelImpl::forward(const torch::Tensor& input_ids) {
 }
 
 torch::Tensor LanguageModelImpl::residual_at(const torch::Tensor& input_ids, const torch::Tensor& positions) {
-  auto residual = backbone(input_ids);                                          // (B, L, D)
-  return residual.reshape({-1, residual.size(-1)}).index_select(0, positions);  // (N, D)
+  return backbone->forward_at(input_ids, positions);  // (N, D)
 }
 
 torch::Tensor LanguageModelImpl::forward_at(const torch::Tensor& input_ids, const torch::Tensor& positions) {

@@ -62,6 +62,11 @@ class TransformerBlockImpl : public BlockImpl {
   // hidden, residual: (B, L, D); residual is undefined in layer 0. Returns {hidden, residual}.
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& hidden,
                                                   const torch::Tensor& residual) override;
+  // The mixer's input at every position, then the sequence mixer's forward_at and the rest of the
+  // block on the rows alone (the state mixer acts per position). With dropout2 on, the whole block.
+  std::pair<torch::Tensor, torch::Tensor> forward_at(const torch::Tensor& hidden,
+                                                     const torch::Tensor& residual,
+                                                     const torch::Tensor& positions) override;
   MixerPtr sequence_mixer_module() const override { return sequence_mixer; }
   // Its dropouts are counter-hash dropouts (kernels/counter_dropout.h): it shards when its mixers do.
   bool row_shardable() const override {
@@ -83,11 +88,19 @@ class LMBackboneImpl : public torch::nn::Module {
   explicit LMBackboneImpl(const LanguageModelOptions& options);
   // input_ids: (B, L) -> the residual stream before ln_f: (B, L, D).
   torch::Tensor forward(const torch::Tensor& input_ids);
+  // The residual stream before ln_f at `positions` only (flat b·L + i, strictly increasing): (N, D), those
+  // rows of forward(input_ids). The last block runs at the rows alone (BlockImpl::forward_at); with drop_f
+  // on, the whole backbone runs and the rows are taken after.
+  torch::Tensor forward_at(const torch::Tensor& input_ids, const torch::Tensor& positions);
 
   TokenEmbeddings embeddings{nullptr};
   torch::nn::ModuleList layers{nullptr};  // BlockImpl each (TransformerBlock or MambaBlock)
   torch::nn::Dropout drop_f{nullptr};
   torch::nn::LayerNorm ln_f{nullptr};
+
+ private:
+  // positions undefined: every position, (B, L, D); otherwise those rows, (N, D).
+  torch::Tensor run(const torch::Tensor& input_ids, const torch::Tensor& positions);
 };
 TORCH_MODULE(LMBackbone);
 

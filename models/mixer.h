@@ -16,6 +16,14 @@ class MixerImpl : public torch::nn::Module {
  public:
   // u: (B, L, D) -> (B, L, D).
   virtual torch::Tensor forward(const torch::Tensor& u) = 0;
+  // The output at some positions only: positions (N,) int64, flat indices b·L + i into B·L, strictly
+  // increasing -> (N, D), those rows of forward(u). The model asks it of its last block, whose other
+  // positions no loss reads (models/language_model.h). This default runs the whole forward; a mixer
+  // overrides it where the rows alone cost less, drawing the same randomness in the same order.
+  virtual torch::Tensor forward_at(const torch::Tensor& u, const torch::Tensor& positions) {
+    const auto y = forward(u);  // (B, L, D)
+    return y.reshape({-1, y.size(-1)}).index_select(0, positions);
+  }
 
   // Floats of recurrent state needed to process a sequence of `seq_len` tokens, as Zoology's
   // `state_size` defines it for this mixer (docs/reference.md#state-size); 0 for state mixers.

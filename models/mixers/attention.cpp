@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "kernels/attention_core.h"
+#include "kernels/attention_rows.h"
 #include "kernels/batched_matmul.h"
 #include "kernels/counter_dropout.h"
 
@@ -36,13 +37,16 @@ bool MHAImpl::row_shardable() const {
 
 namespace {
 
-// linear(x) on a (B, L, in) input as one addmm over the (B·L, in) rows: the bias rides in the
-// product instead of a separate pass over the (B, L, out) output (LibTorch 1.13 runs matmul + add).
+// x (rows, in) · weightᵀ + bias as one addmm: the bias rides in the product instead of a separate pass
+// over the output (LibTorch 1.13 runs matmul + add). bias may be undefined.
+torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  return bias.defined() ? torch::addmm(bias, x, weight.t()) : torch::mm(x, weight.t());
+}
+
+// linear(x) on a (B, L, in) input as one product over the (B·L, in) rows.
 torch::Tensor linear_rows(const torch::nn::Linear& layer, const torch::Tensor& x) {
-  const auto rows = x.reshape({-1, x.size(-1)});  // (B·L, in)
-  const auto& weight = layer->weight;             // (out, in)
-  auto y = layer->bias.defined() ? torch::addmm(layer->bias, rows, weight.t()) : torch::mm(rows, weight.t());
-  return y.view({x.size(0), x.size(1), weight.size(0)});  // (B, L, out)
+  const auto y = affine(x.reshape({-1, x.size(-1)}), layer->weight, layer->bias);  // (B·L, out)
+  return y.view({x.size(0), x.size(1), y.size(1)});                                // (B, L, out)
 }
 
 }  // namespace
@@ -84,6 +88,30 @@ torch::Tensor MHAImpl::forward(const torch::Tensor& u) {
     context = context.view({batch, heads, seq_len, head_dim}).transpose(1, 2);
   }
   return out_proj(context.reshape({batch, seq_len, d}));  // (B, L, D), channels "(h d)"
+}
+
+torch::Tensor MHAImpl::forward_at(const torch::Tensor& u, const torch::Tensor& positions) {
+  if (capturing() || !kernels::causal_attention_is_fused(u)) {
+    return MixerImpl::forward_at(u, positions);
+  }
+  const int64_t seq_len = u.size(1), d = u.size(2), heads = m_options.num_heads();
+  const double scale = 1.0 / std::sqrt(static_cast<double>(d / heads));
+  const bool dropping = is_training() && m_options.dropout() > 0.0;
+  // The same draw as forward's: counters over the whole (B·H, L, L) probabilities.
+  const uint64_t seed = dropping ? kernels::dropout_seed_for_rows(heads * seq_len * seq_len) : 0;
+  // Wqkv's rows are "(three h d)": its first third makes the queries, the rest the keys and values.
+  const auto& weight = Wqkv->weight;  // (3·D, D)
+  const auto bias_part = [&](int64_t first, int64_t count) {
+    return Wqkv->bias.defined() ? Wqkv->bias.narrow(0, first, count) : torch::Tensor();
+  };
+  const auto all_rows = u.reshape({-1, d});  // (B·L, D)
+  const auto q =
+      affine(all_rows.index_select(0, positions), weight.narrow(0, 0, d), bias_part(0, d));  // (N, D)
+  const auto kv = affine(all_rows, weight.narrow(0, d, 2 * d), bias_part(d, 2 * d));         // (B·L, 2·D)
+  const auto context =
+      kernels::causal_attention_rows(q, kv.view({u.size(0), seq_len, 2 * d}), positions, heads, scale,
+                                     dropping ? m_options.dropout() : 0.0, seed);  // (N, D)
+  return affine(context, out_proj->weight, out_proj->bias);                        // (N, D)
 }
 
 torch::Tensor masked_softmax_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

@@ -27,6 +27,9 @@ class MHAImpl : public MixerImpl {
 
   // u: (B, L, D) -> (B, L, D)
   torch::Tensor forward(const torch::Tensor& u) override;
+  // On the fused core: keys and values at every position, queries and everything after them at the rows
+  // alone (kernels/attention_rows.h). Elsewhere, and while capturing, the whole forward.
+  torch::Tensor forward_at(const torch::Tensor& u, const torch::Tensor& positions) override;
   // Keys and values of every position: 2·d·L (Zoology's MHA.state_size).
   int64_t state_size(int64_t seq_len) const override { return 2 * m_options.d_model() * seq_len; }
   // On the fused core only: the plain path caches its mask in a member.
