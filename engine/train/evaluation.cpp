@@ -11,19 +11,27 @@
 namespace zoolab {
 namespace {
 
-// Each labelled position's target log-probability and prediction (engine/train/labelled_outputs.h). On
-// row shards in parallel when the model allows (engine/train/row_shards.h): every value belongs to one
-// row, so the shards' outputs in shard order are the whole batch's.
+// Each labelled position's target log-probability and prediction (engine/train/labelled_outputs.h): with
+// the head at labelled positions, from the final hidden states, block by block, without (N, V) logits.
+LabelledOutputs rows_outputs(LanguageModel& model, const Batch& rows, bool all_positions) {
+  if (all_positions) {
+    return labelled_outputs(labelled_logits(model, rows, all_positions), rows.targets);  // (N, V) logits
+  }
+  return labelled_outputs_of_hidden(model->hidden_at(rows.inputs, rows.positions), model->head_weight(),
+                                    rows.targets);
+}
+
+// The same on row shards in parallel when the model allows (engine/train/row_shards.h): every value belongs
+// to one row, so the shards' outputs in shard order are the whole batch's.
 LabelledOutputs batch_outputs(LanguageModel& model, const Batch& batch, bool all_positions) {
   const int64_t shards = row_shards(model, batch);
   if (shards == 1) {
-    return labelled_outputs(labelled_logits(model, batch, all_positions), batch.targets);  // (N, V) logits
+    return rows_outputs(model, batch, all_positions);
   }
   std::vector<LabelledOutputs> parts(static_cast<size_t>(shards));
   for_each_row_shard(batch, shards, [&](const Batch& rows, int64_t shard) {
     if (rows.positions.numel() > 0) {
-      parts[static_cast<size_t>(shard)] =
-          labelled_outputs(labelled_logits(model, rows, all_positions), rows.targets);
+      parts[static_cast<size_t>(shard)] = rows_outputs(model, rows, all_positions);
     }
   });
   std::vector<torch::Tensor> log_probs, predictions;

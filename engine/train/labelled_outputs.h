@@ -30,6 +30,12 @@ struct LabelledOutputs {
 LabelledOutputs labelled_outputs(const torch::Tensor& logits, const torch::Tensor& targets,
                                  int64_t block_rows = 64);
 
+// The same outputs for the logits hidden · head_weightᵀ (hidden (N, D), head_weight (V, D)), each block's
+// logits computed where they are used: the (N, V) logits never exist (64 MiB at MQAR's batch 512 and
+// V = 8192, fresh pages for every batch), and each block's product lands in cache for the log-softmax.
+LabelledOutputs labelled_outputs_of_hidden(const torch::Tensor& hidden, const torch::Tensor& head_weight,
+                                           const torch::Tensor& targets, int64_t block_rows = 128);
+
 // The mean cross-entropy of the rows (a 0-dim tensor), equal to cross_entropy(logits, targets).
 torch::Tensor cross_entropy_of(const LabelledOutputs& outputs);
 

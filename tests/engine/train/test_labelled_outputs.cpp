@@ -59,6 +59,26 @@ TEST(LabelledOutputsTest, MatchesWholeTensorLogSoftmaxArgmaxAndCrossEntropyBitFo
                std::invalid_argument);
 }
 
+TEST(LabelledOutputsTest, FromHiddenStatesEveryRowGetsTheSameBitsWhateverItsBlock) {
+  torch::manual_seed(12);
+  for (const auto dtype : {torch::kFloat, torch::kDouble}) {
+    const auto options = torch::TensorOptions().dtype(dtype);
+    const auto hidden = torch::randn({333, 64}, options);                         // (N, D)
+    const auto weight = torch::randn({8192, 64}, options);                        // (V, D)
+    const auto targets = torch::randint(8192, {333}, torch::kLong);               // (N,)
+    const auto whole = labelled_outputs(torch::mm(hidden, weight.t()), targets);  // one product of N rows
+    // Blocks of one row, of a few, of the default and larger than N: the products differ in shape.
+    for (const int64_t block : {1, 3, 64, 500}) {
+      const auto outputs = labelled_outputs_of_hidden(hidden, weight, targets, block);
+      EXPECT_TRUE(torch::equal(outputs.target_log_probs, whole.target_log_probs)) << "block " << block;
+      EXPECT_TRUE(torch::equal(outputs.predictions, whole.predictions)) << "block " << block;
+    }
+  }
+  EXPECT_THROW(
+      labelled_outputs_of_hidden(torch::zeros({4, 3}), torch::zeros({5, 2}), torch::zeros({4}, torch::kLong)),
+      std::invalid_argument);
+}
+
 // The evaluation as it was written before the blocked outputs: whole logits, cross_entropy, argmax, host
 // sums per batch (docs/reference.md#evaluation).
 std::map<std::string, double> plain_evaluation(LanguageModel& model, const SplitData& split,
