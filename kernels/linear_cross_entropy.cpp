@@ -67,13 +67,17 @@ class LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> 
     // d loss / d logits = (softmax - onehot(target)) · g / N.
     const auto scale = grad_outputs[0] / static_cast<double>(rows);  // 0-dim
     if (ctx->saved_data["stored"].toBool()) {
-      // In place: exps is this node's own buffer and the graph is not kept (retain_graph would find it
-      // modified and refuse), so the (N, V) gradient needs no fresh 64 MiB, which costs page faults.
-      auto probs = saved[3];                        // (N, V) exp(logit − max)
-      probs.mul_((scale / saved[4]).unsqueeze(1));  // softmax · g / N
-      probs.scatter_add_(1, targets.unsqueeze(1),
-                         (-scale).expand({rows, 1}).contiguous());  // - onehot · g / N
-      return {torch::mm(probs, weight), torch::mm(probs.t(), h), torch::Tensor(), torch::Tensor()};
+      // d loss / d logits = E · diag(g / (N · sums)) − onehot · g / N, with E the stored exps. The row
+      // factors are applied to the (N, D) side of each product instead of E, so the (N, V) buffer is read
+      // by the two products and nothing else: grad_h = diag(f) (E W) − (g / N) W[targets] and
+      // grad_W = Eᵀ (diag(f) h) − Σ over rows of (g / N) h at each target's row.
+      const auto& exps = saved[3];                           // (N, V) exp(logit − max)
+      const auto factors = (scale / saved[4]).unsqueeze(1);  // (N, 1) g / (N · sums)
+      auto grad_h = torch::mm(exps, weight).mul_(factors);   // (N, D)
+      grad_h.sub_(weight.index_select(0, targets) * scale);  // − onehot · W · g / N
+      auto grad_weight = torch::mm(exps.t(), h * factors);   // (V, D)
+      grad_weight.index_add_(0, targets, h * (-scale));      // − onehotᵀ · h · g / N
+      return {grad_h, grad_weight, torch::Tensor(), torch::Tensor()};
     }
     const auto& lse = saved[3];
     // Row block by row block, recomputing the logits.
