@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "kernels/causal_conv_rows.h"
 #include "kernels/gated_causal_conv.h"
 
 namespace zoolab {
@@ -41,6 +42,23 @@ torch::Tensor BaseConvImpl::forward(const torch::Tensor& u) {
     return torch::silu(u_conv) * torch::silu(u_proj) + u;
   }
   return torch::addcmul(u, u_conv, u_proj);  // u_conv ⊙ u_proj + u
+}
+
+torch::Tensor BaseConvImpl::forward_at(const torch::Tensor& u, const torch::Tensor& positions) {
+  const auto [taps, bias] = capturing() ? std::pair<torch::Tensor, torch::Tensor>() : conv->causal_taps(u);
+  if (!taps.defined()) {
+    return MixerImpl::forward_at(u, positions);
+  }
+  const auto rows = u.reshape({-1, u.size(-1)}).index_select(0, positions);  // (N, D)
+  auto u_conv = kernels::causal_conv_rows(u, taps, positions);               // (N, D)
+  if (bias.defined()) {
+    u_conv = u_conv + bias;
+  }
+  const auto u_proj = projection(rows);  // (N, D)
+  if (m_options.use_act()) {
+    return torch::silu(u_conv) * torch::silu(u_proj) + rows;
+  }
+  return torch::addcmul(rows, u_conv, u_proj);  // u_conv ⊙ u_proj + u
 }
 
 MixerSpec base_conv_spec() {

@@ -33,6 +33,9 @@ class BaseConvImpl : public MixerImpl {
 
   // u: (B, L, D) -> (B, L, D)
   torch::Tensor forward(const torch::Tensor& u) override;
+  // Where the convolution has causal taps (models/mixers/convolution.h): the projection, gate and skip at
+  // the rows alone, the convolution read at them (kernels/causal_conv_rows.h). Elsewhere the whole forward.
+  torch::Tensor forward_at(const torch::Tensor& u, const torch::Tensor& positions) override;
   int64_t state_size(int64_t seq_len) const override { return conv->state_size(seq_len); }
   bool row_shardable() const override { return true; }
 

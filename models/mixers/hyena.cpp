@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "kernels/causal_conv_rows.h"
 #include "kernels/causal_depthwise_conv.h"
 #include "kernels/fft_conv.h"
 #include "kernels/gated_causal_conv.h"
@@ -137,7 +138,7 @@ torch::Tensor HyenaImpl::forward(const torch::Tensor& u) {
                                 "; raise the mixer's l_max");
   }
   const int64_t d = m_options.d_model();
-  if (u.device().is_cpu() && seq_len <= kernels::kToeplitzMaxLen) {
+  if (cpu_path(u)) {
     return forward_cpu(u);
   }
   auto x = in_proj(u).transpose(1, 2);        // (B, 3D, L)
@@ -154,18 +155,26 @@ torch::Tensor HyenaImpl::forward(const torch::Tensor& u) {
   return out_proj((y * x2).transpose(1, 2));                                      // (B, L, D) post-gating
 }
 
-torch::Tensor HyenaImpl::forward_cpu(const torch::Tensor& u) {
+bool HyenaImpl::cpu_path(const torch::Tensor& u) const {
+  return u.device().is_cpu() && u.size(1) <= kernels::kToeplitzMaxLen;
+}
+
+std::pair<torch::Tensor, torch::Tensor> HyenaImpl::cpu_streams_and_taps(const torch::Tensor& u) {
   const int64_t seq_len = u.size(1), d = m_options.d_model();
   // The same operations as forward, in the (B, L, ·) layout the projections produce: the short
   // filter's taps by lag are its Conv1d weights reversed, and the skip term bias ⊙ v is the long
-  // filter's lag-0 tap plus bias, so both are causal depthwise convolutions (the long one fused with
-  // its gates when dropout is off).
+  // filter's lag-0 tap plus bias, so both are causal depthwise convolutions.
   auto x = kernels::causal_depthwise_conv(in_proj(u), short_filter->weight.squeeze(1).flip({1}),
                                           short_filter->bias);  // (B, L, 3D)
   const auto k = filter_fn->filter(seq_len);                    // (D, L)
   capture("filter", k);
-  const auto taps =
+  auto taps =
       (k + torch::constant_pad_nd(filter_fn->bias.view({d, 1}), {0, seq_len - 1}, 0.0)).to(x.scalar_type());
+  return {x, taps};
+}
+
+torch::Tensor HyenaImpl::forward_cpu(const torch::Tensor& u) {
+  const auto [x, taps] = cpu_streams_and_taps(u);
   if (!dropout->is_training() || m_options.dropout() == 0.0) {
     // x2 ⊙ (K ⋆ (x1 ⊙ v)) read straight from the three streams (kernels/gated_causal_conv.h).
     return out_proj(kernels::hyena_gated_conv(x, taps));  // (B, L, D) post-gating
@@ -174,6 +183,21 @@ torch::Tensor HyenaImpl::forward_cpu(const torch::Tensor& u) {
   const auto &x1 = streams[0], &x2 = streams[1];
   auto v = dropout(streams[2] * x1);                              // (B, L, D) pre-gating
   return out_proj(kernels::causal_depthwise_conv(v, taps) * x2);  // (B, L, D) post-gating
+}
+
+torch::Tensor HyenaImpl::forward_at(const torch::Tensor& u, const torch::Tensor& positions) {
+  if (capturing() || !cpu_path(u) || u.size(1) > m_options.l_max()) {
+    return MixerImpl::forward_at(u, positions);
+  }
+  const auto [x, taps] = cpu_streams_and_taps(u);
+  if (!dropout->is_training() || m_options.dropout() == 0.0) {
+    return out_proj(kernels::hyena_gated_conv_rows(x, taps, positions));  // (N, D) post-gating
+  }
+  const int64_t d = m_options.d_model();
+  const auto streams = x.chunk(kProjections, 2);  // 3 × (B, L, D)
+  auto v = dropout(streams[2] * streams[0]);      // (B, L, D) pre-gating, its mask over every position
+  const auto x2 = x.view({-1, kProjections * d}).index_select(0, positions).narrow(1, d, d);  // (N, D)
+  return out_proj(kernels::causal_conv_rows(v, taps, positions) * x2);                        // (N, D)
 }
 
 MixerSpec hyena_spec() {

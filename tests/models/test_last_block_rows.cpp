@@ -1,8 +1,9 @@
 // The last block at the labelled rows alone (LanguageModel::hidden_at through BlockImpl::forward_at and
 // MixerImpl::forward_at) against the whole backbone read at those rows: the same hidden states, the same
-// gradients of every parameter and the same generator state after, in training mode with dropout, for a
-// mixer with its own rows path (attention), mixers and blocks on the default one, a state mixer, a single
-// layer, and the whole-backbone fallback of residual dropout.
+// gradients of every parameter and the same generator state after, in training mode with dropout, for the
+// mixers with their own rows path (attention, BaseConv with short and long filters, Hyena with and without
+// its dropout), a block on the default one, a state mixer, a single layer, and the whole-backbone fallback
+// of residual dropout.
 
 #include <string>
 
@@ -99,7 +100,13 @@ INSTANTIATE_TEST_SUITE_P(
         LastBlockCase{"attention_one_layer", "attention", {{"dropout", 0.1}}, "transformer", "identity", 1},
         LastBlockCase{
             "attention_resid_dropout", "attention", {{"dropout", 0.1}}, "transformer", "identity", 2, 0.1},
-        LastBlockCase{"base_conv", "base_conv", {{"kernel_size", 3}}},
+        LastBlockCase{"base_conv_short", "base_conv", {{"kernel_size", 3}}},
+        LastBlockCase{"base_conv_implicit_long", "base_conv", {{"kernel_size", {3, -1}}}},
+        LastBlockCase{"base_conv_explicit_long_act",
+                      "base_conv",
+                      {{"kernel_size", -1}, {"implicit_long_conv", false}, {"use_act", true}}},
+        LastBlockCase{"hyena", "hyena", nlohmann::json::object()},
+        LastBlockCase{"hyena_dropout", "hyena", {{"dropout", 0.2}}},
         LastBlockCase{"mamba_block", "mamba", nlohmann::json::object(), "mamba"}),
     [](const auto& info) { return info.param.name; });
 
