@@ -53,6 +53,8 @@ class DeltaNetImpl : public MixerImpl {
   torch::Tensor forward(const torch::Tensor& u) override;
   // Zoology's: the delta rule's K×V state per head, num_heads · head_k_dim · head_v_dim (the short
   // convolutions' last conv_size - 1 inputs are not counted, as in Zoology).
+  // Forward writes no member and draws no randomness; no auxiliary loss (engine/train/row_shards.h).
+  bool row_shardable() const override { return true; }
   int64_t state_size(int64_t /*seq_len*/) const override {
     return m_options.num_heads() * m_head_k_dim * m_head_v_dim;
   }

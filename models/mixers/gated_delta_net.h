@@ -43,6 +43,8 @@ class GatedDeltaNetImpl : public MixerImpl {
   // u: (B, L, D) -> (B, L, D)
   torch::Tensor forward(const torch::Tensor& u) override;
   // Zoology's: the K×V state per head, num_heads · head_k_dim · head_v_dim.
+  // Forward writes no member and draws no randomness; no auxiliary loss (engine/train/row_shards.h).
+  bool row_shardable() const override { return true; }
   int64_t state_size(int64_t /*seq_len*/) const override {
     return m_options.num_heads() * m_head_k_dim * m_head_v_dim;
   }

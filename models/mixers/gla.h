@@ -65,6 +65,8 @@ class GlaImpl : public MixerImpl {
   torch::Tensor forward(const torch::Tensor& u) override;
   // Zoology's count: key_dim · d_v (the H matrices S of d_k × d_v) plus, with short convolutions,
   // channels · conv_size of each of the three (fla's ShortConvolution.state_size). Independent of seq_len.
+  // Forward writes no member and draws no randomness; no auxiliary loss (engine/train/row_shards.h).
+  bool row_shardable() const override { return true; }
   int64_t state_size(int64_t /*seq_len*/) const override;
 
   const GlaOptions& options() const { return m_options; }

@@ -75,6 +75,8 @@ class Mamba2Impl : public MixerImpl {
   // Zoology's Mamba2.state_size: 2·d_model·d_state whatever the sequence length, the same formula as
   // Mamba's. It counts the SSM state nheads·headdim·d_state = d_ssm·d_state at expand 2 and d_ssm =
   // d_inner (the defaults); it leaves out the convolution's d_conv-1 positions of d_ssm + 2·G·N channels.
+  // Forward writes no member and draws no randomness; no auxiliary loss (engine/train/row_shards.h).
+  bool row_shardable() const override { return true; }
   int64_t state_size(int64_t /*seq_len*/) const override {
     return 2 * m_options.d_model() * m_options.d_state();
   }

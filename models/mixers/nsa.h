@@ -60,6 +60,8 @@ class NsaImpl : public MixerImpl {
   // the compressed tokens 2·⌊L / compress_block_size⌋·D, the sliding window 2·sliding_window_size·D and
   // the selected blocks 2·selection_block_size·num_selected_blocks·D (memory slots and kv_heads < num_heads
   // not counted, as in the reference).
+  // Forward writes no member and draws no randomness; no auxiliary loss (engine/train/row_shards.h).
+  bool row_shardable() const override { return true; }
   int64_t state_size(int64_t seq_len) const override;
 
   const NsaOptions& options() const { return m_options; }

@@ -55,6 +55,8 @@ class Rwkv7Impl : public MixerImpl {
   torch::Tensor forward(const torch::Tensor& u) override;
   // Zoology's count: the WKV state, one head_dim × head_dim matrix per head, H·h² floats, independent of
   // seq_len. Left out (as Zoology leaves them out): the token shift's previous input (d_model floats).
+  // Forward writes no member and draws no randomness; no auxiliary loss (engine/train/row_shards.h).
+  bool row_shardable() const override { return true; }
   int64_t state_size(int64_t /*seq_len*/) const override { return m_heads * m_head_dim * m_head_dim; }
 
   const Rwkv7Options& options() const { return m_options; }

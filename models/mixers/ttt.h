@@ -90,6 +90,8 @@ class TttImpl : public MixerImpl {
 
   // Zoology's TTT.state_size: the inner model's parameters per head, independent of the sequence length:
   // linear W1, b1: H·F·(F + 1); mlp W1, b1, W2, b2: H·(8F² + 5F).
+  // Forward writes no member and draws no randomness; no auxiliary loss (engine/train/row_shards.h).
+  bool row_shardable() const override { return true; }
   int64_t state_size(int64_t seq_len) const override;
 
   const TttOptions& options() const { return m_options; }

@@ -126,7 +126,7 @@ TEST_P(ShardedStep, MatchesTheWholeBatchStepWithItsDropoutMasks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Figure2Mixers, ShardedStep,
+    Mixers, ShardedStep,
     ::testing::Values(
         ShardCase{"attention", {{"dropout", 0.1}, {"num_heads", 2}}},
         ShardCase{"base_conv", {{"kernel_size", {3, -1}}, {"implicit_long_conv", true}}},
@@ -135,7 +135,12 @@ INSTANTIATE_TEST_SUITE_P(
                   {{"configs",
                     {{{"name", "base_conv"}, {"kwargs", {{"kernel_size", 3}}}},
                      {{"name", "based"}, {"kwargs", {{"feature_dim", 8}, {"train_view", "quadratic"}}}}}}}},
-        ShardCase{"rwkv", nlohmann::json::object()}, ShardCase{"mamba", nlohmann::json::object(), "mamba"}),
+        ShardCase{"rwkv", nlohmann::json::object()}, ShardCase{"mamba", nlohmann::json::object(), "mamba"},
+        // The modern zoo, each with its defaults.
+        ShardCase{"delta_net", nlohmann::json::object()},
+        ShardCase{"gated_delta_net", nlohmann::json::object()}, ShardCase{"gla", nlohmann::json::object()},
+        ShardCase{"mamba2", nlohmann::json::object(), "mamba2"}, ShardCase{"rwkv7", nlohmann::json::object()},
+        ShardCase{"ttt", nlohmann::json::object()}, ShardCase{"nsa", nlohmann::json::object()}),
     [](const auto& info) { return info.param.mixer; });
 
 TEST(ShardedEvaluation, GivesTheWholeBatchMetricsAndRecordsBitForBit) {
