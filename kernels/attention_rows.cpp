@@ -26,6 +26,17 @@ struct RowsGeometry {
 struct RowGroups {
   std::vector<int64_t> example, start;
   int64_t size() const { return static_cast<int64_t>(example.size()); }
+
+  // Group e: its example, first row and row count, and the keys its rows reach (the last query's
+  // causal prefix).
+  struct Span {
+    int64_t example, first, rows, cols;
+  };
+  Span at(int64_t e, const int64_t* positions, int64_t seq_len) const {
+    const int64_t first = start[static_cast<size_t>(e)];
+    const int64_t rows = start[static_cast<size_t>(e) + 1] - first;
+    return {example[static_cast<size_t>(e)], first, rows, positions[first + rows - 1] % seq_len + 1};
+  }
 };
 
 RowGroups group_rows(const int64_t* positions, int64_t rows, int64_t seq_len) {
@@ -66,10 +77,7 @@ void rows_forward(const RowsGeometry& g, const RowGroups& groups, const T* q, co
   at::parallel_for(0, groups.size(), 1, [&](int64_t begin, int64_t end) {
     std::vector<T> scores, dropped;
     for (int64_t e = begin; e < end; ++e) {
-      const int64_t b = groups.example[static_cast<size_t>(e)];
-      const int64_t first = groups.start[static_cast<size_t>(e)];
-      const int64_t n = groups.start[static_cast<size_t>(e) + 1] - first;
-      const int64_t cols = positions[first + n - 1] % L + 1;  // the last query's causal prefix
+      const auto [b, first, n, cols] = groups.at(e, positions, L);
       scores.resize(static_cast<size_t>(n * cols));
       for (int64_t h = 0; h < H; ++h) {
         const T* k = kv + b * L * R + h * hd;
@@ -121,10 +129,7 @@ void rows_backward(const RowsGeometry& g, const RowGroups& groups, const T* q, c
   at::parallel_for(0, groups.size(), 1, [&](int64_t begin, int64_t end) {
     std::vector<T> dropped, ds;
     for (int64_t e = begin; e < end; ++e) {
-      const int64_t b = groups.example[static_cast<size_t>(e)];
-      const int64_t first = groups.start[static_cast<size_t>(e)];
-      const int64_t n = groups.start[static_cast<size_t>(e) + 1] - first;
-      const int64_t cols = positions[first + n - 1] % L + 1;
+      const auto [b, first, n, cols] = groups.at(e, positions, L);
       ds.resize(static_cast<size_t>(n * cols));
       for (int64_t h = 0; h < H; ++h) {
         const T* k = kv + b * L * R + h * hd;

@@ -34,22 +34,70 @@ std::vector<int64_t> example_starts(const int64_t* positions, int64_t rows, int6
   return starts;
 }
 
-// out[r, :] = Σ_k taps_t[k, :] · x[b, i − k, :]; taps_t is (K, C). The inner loops run over contiguous
-// channels, which the compiler vectorises.
+// The convolved stream: rows of `a`, `row` elements apart, times the same rows of `b` where there is a
+// `b` (Hyena convolves x1 ⊙ v, BaseConv its input itself).
 template <typename T>
-void conv_rows_forward(const ConvRowsGeometry& g, const T* x, const T* taps_t, const int64_t* positions,
-                       int64_t rows, T* out) {
+struct ConvStream {
+  const T* a = nullptr;
+  const T* b = nullptr;
+  int64_t row = 0;
+};
+
+// conv[r, :] = Σ_k taps_t[k, :] · stream[b, i − k, :]; taps_t is (K, C). The inner loops run over
+// contiguous channels, which the compiler vectorises.
+template <typename T>
+void conv_at_rows(const ConvRowsGeometry& g, const ConvStream<T>& s, const T* taps_t,
+                  const int64_t* positions, int64_t rows, T* conv) {
   const int64_t L = g.seq_len, C = g.channels;
   at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const int64_t b = positions[r] / L, i = positions[r] % L;
-      T* o = out + r * C;
+      T* o = conv + r * C;
       std::fill(o, o + C, T(0));
       for (int64_t k = 0; k < used_taps(i, g.taps); ++k) {
         const T* w = taps_t + k * C;
-        const T* xs = x + (b * L + i - k) * C;
-        for (int64_t c = 0; c < C; ++c) {
-          o[c] += w[c] * xs[c];
+        const T* a = s.a + (b * L + i - k) * s.row;
+        if (s.b != nullptr) {
+          const T* v = s.b + (b * L + i - k) * s.row;
+          for (int64_t c = 0; c < C; ++c) {
+            o[c] += w[c] * (a[c] * v[c]);
+          }
+        } else {
+          for (int64_t c = 0; c < C; ++c) {
+            o[c] += w[c] * a[c];
+          }
+        }
+      }
+    }
+  });
+}
+
+// grad_taps_t[k, :] = Σ_r h[r, :] · stream[b, i − k, :], lag by lag: each sum runs over the rows in row
+// order whatever the thread count.
+template <typename T>
+void taps_gradient(const ConvRowsGeometry& g, const ConvStream<T>& s, const int64_t* positions, int64_t rows,
+                   const T* h, T* grad_taps_t) {
+  const int64_t L = g.seq_len, C = g.channels;
+  at::parallel_for(0, g.taps, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      T* gw = grad_taps_t + k * C;
+      std::fill(gw, gw + C, T(0));
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t b = positions[r] / L, i = positions[r] % L;
+        if (k > i) {
+          continue;
+        }
+        const T* hr = h + r * C;
+        const T* a = s.a + (b * L + i - k) * s.row;
+        if (s.b != nullptr) {
+          const T* v = s.b + (b * L + i - k) * s.row;
+          for (int64_t c = 0; c < C; ++c) {
+            gw[c] += hr[c] * (a[c] * v[c]);
+          }
+        } else {
+          for (int64_t c = 0; c < C; ++c) {
+            gw[c] += hr[c] * a[c];
+          }
         }
       }
     }
@@ -57,8 +105,7 @@ void conv_rows_forward(const ConvRowsGeometry& g, const T* x, const T* taps_t, c
 }
 
 // grad_x (zero on entry) += taps ⋆ᵀ grad_out, example by example (rows of one example are contiguous, so
-// no two tasks write one example); grad_taps_t[k, :] = Σ_r grad_out[r, :] · x[b, i − k, :], lag by lag, each
-// sum over rows in row order whatever the thread count.
+// no two tasks write one example), and the taps' gradient.
 template <typename T>
 void conv_rows_backward(const ConvRowsGeometry& g, const T* x, const T* taps_t, const int64_t* positions,
                         int64_t rows, const T* grad_out, T* grad_x, T* grad_taps_t) {
@@ -80,23 +127,7 @@ void conv_rows_backward(const ConvRowsGeometry& g, const T* x, const T* taps_t, 
       }
     }
   });
-  at::parallel_for(0, g.taps, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t k = begin; k < end; ++k) {
-      T* gw = grad_taps_t + k * C;
-      std::fill(gw, gw + C, T(0));
-      for (int64_t r = 0; r < rows; ++r) {
-        const int64_t b = positions[r] / L, i = positions[r] % L;
-        if (k > i) {
-          continue;
-        }
-        const T* go = grad_out + r * C;
-        const T* xs = x + (b * L + i - k) * C;
-        for (int64_t c = 0; c < C; ++c) {
-          gw[c] += go[c] * xs[c];
-        }
-      }
-    }
-  });
+  taps_gradient(g, ConvStream<T>{x, nullptr, C}, positions, rows, grad_out, grad_taps_t);
 }
 
 // Hyena at rows. x: (B, L, 3C) streams [x1 | x2 | v]; taps_t (K, C). Forward writes out (N, C) and the
@@ -104,23 +135,13 @@ void conv_rows_backward(const ConvRowsGeometry& g, const T* x, const T* taps_t, 
 template <typename T>
 void hyena_rows_forward(const ConvRowsGeometry& g, const T* x, const T* taps_t, const int64_t* positions,
                         int64_t rows, T* out, T* conv) {
-  const int64_t L = g.seq_len, C = g.channels, R = 3 * C;
+  const int64_t C = g.channels, R = 3 * C;
+  conv_at_rows(g, ConvStream<T>{x, x + 2 * C, R}, taps_t, positions, rows, conv);
   at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
-      const int64_t b = positions[r] / L, i = positions[r] % L;
-      T* s = conv + r * C;
-      std::fill(s, s + C, T(0));
-      for (int64_t k = 0; k < used_taps(i, g.taps); ++k) {
-        const T* w = taps_t + k * C;
-        const T* x1 = x + (b * L + i - k) * R;
-        const T* v = x1 + 2 * C;
-        for (int64_t c = 0; c < C; ++c) {
-          s[c] += w[c] * (x1[c] * v[c]);
-        }
-      }
-      const T* x2 = x + (b * L + i) * R + C;
+      const T* x2 = x + positions[r] * R + C;
       for (int64_t c = 0; c < C; ++c) {
-        out[r * C + c] = x2[c] * s[c];
+        out[r * C + c] = x2[c] * conv[r * C + c];
       }
     }
   });
@@ -186,24 +207,7 @@ void hyena_rows_backward(const ConvRowsGeometry& g, const T* x, const T* taps_t,
       }
     }
   });
-  at::parallel_for(0, g.taps, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t k = begin; k < end; ++k) {
-      T* gw = grad_taps_t + k * C;
-      std::fill(gw, gw + C, T(0));
-      for (int64_t r = 0; r < rows; ++r) {
-        const int64_t b = positions[r] / L, i = positions[r] % L;
-        if (k > i) {
-          continue;
-        }
-        const T* hr = h + r * C;
-        const T* x1 = x + (b * L + i - k) * R;
-        const T* v = x1 + 2 * C;
-        for (int64_t c = 0; c < C; ++c) {
-          gw[c] += hr[c] * (x1[c] * v[c]);
-        }
-      }
-    }
-  });
+  taps_gradient(g, ConvStream<T>{x, x + 2 * C, R}, positions, rows, h, grad_taps_t);
 }
 
 ConvRowsGeometry conv_rows_geometry(const torch::Tensor& x, const torch::Tensor& taps) {
@@ -220,8 +224,9 @@ class CausalConvRows : public torch::autograd::Function<CausalConvRows> {
     const int64_t rows = positions.size(0);
     auto out = torch::empty({rows, g.channels}, x.options());  // (N, C)
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "causal_conv_rows", [&] {
-      conv_rows_forward<scalar_t>(g, x.data_ptr<scalar_t>(), taps_t.data_ptr<scalar_t>(),
-                                  positions.data_ptr<int64_t>(), rows, out.data_ptr<scalar_t>());
+      conv_at_rows<scalar_t>(g, ConvStream<scalar_t>{x.data_ptr<scalar_t>(), nullptr, g.channels},
+                             taps_t.data_ptr<scalar_t>(), positions.data_ptr<int64_t>(), rows,
+                             out.data_ptr<scalar_t>());
     });
     ctx->save_for_backward({x, taps_t, positions});
     return out;
