@@ -6,6 +6,7 @@
 // of residual dropout.
 
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -88,6 +89,21 @@ TEST_P(LastBlockRows, GiveTheWholeBackbonesRowsAndGradients) {
   for (const auto& [name, grad] : expected_grads) {
     ASSERT_TRUE(got_grads.count(name)) << name;
     EXPECT_LT((got_grads.at(name) - grad).abs().max().item<double>(), 1e-11) << name;
+  }
+}
+
+// A batch without labelled positions (an evaluation batch can have none): (0, D) hidden states and a
+// backward that leaves every gradient zero.
+TEST_P(LastBlockRows, NoPositionsGiveNoRows) {
+  auto model = last_block_model(GetParam());
+  const auto inputs = torch::randint(kRowsVocab, {3, kRowsLength}, torch::kLong);
+  const auto hidden = model->hidden_at(inputs, torch::zeros({0}, torch::kLong));  // (0, D)
+  ASSERT_EQ(hidden.sizes(), (std::vector<int64_t>{0, 16}));
+  hidden.sum().backward();
+  for (const auto& item : model->named_parameters()) {
+    if (item.value().grad().defined()) {
+      EXPECT_EQ(item.value().grad().abs().max().item<double>(), 0.0) << item.key();
+    }
   }
 }
 
