@@ -110,9 +110,10 @@ class LanguageModelImpl : public torch::nn::Module {
 
   // input_ids: (B, L) -> logits (B, L, V).
   torch::Tensor forward(const torch::Tensor& input_ids);
-  // Logits only at `positions`, flat indices into B·L: (N,) -> (N, V). The head and ln_f act per
-  // position, so this equals forward(input_ids).view(-1, V)[positions] at a fraction of the cost
-  // (only labelled positions carry loss in MQAR: docs/reference.md#what-zoolab-adds).
+  // Logits only at `positions`, flat indices into B·L in increasing order (as Batch::positions are):
+  // (N,) -> (N, V). The head, ln_f and the last block after its mixer act per position, so this equals
+  // forward(input_ids).view(-1, V)[positions] to rounding at a fraction of the cost (only labelled
+  // positions carry loss in MQAR: docs/architecture.md#the-last-block-at-the-labelled-positions).
   torch::Tensor forward_at(const torch::Tensor& input_ids, const torch::Tensor& positions);
   // The final hidden states (after ln_f) at `positions`: (N, D); logits = hidden_at(...) · head_weight()ᵀ.
   torch::Tensor hidden_at(const torch::Tensor& input_ids, const torch::Tensor& positions);
