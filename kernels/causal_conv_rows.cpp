@@ -43,6 +43,22 @@ struct ConvStream {
   int64_t row = 0;
 };
 
+// acc[c] += f[c] · stream[cell, c] over the C channels of one position (cell = b·L + t).
+template <typename T>
+inline void add_stream_times(const ConvStream<T>& s, int64_t cell, const T* f, int64_t C, T* acc) {
+  const T* a = s.a + cell * s.row;
+  if (s.b != nullptr) {
+    const T* v = s.b + cell * s.row;
+    for (int64_t c = 0; c < C; ++c) {
+      acc[c] += f[c] * (a[c] * v[c]);
+    }
+  } else {
+    for (int64_t c = 0; c < C; ++c) {
+      acc[c] += f[c] * a[c];
+    }
+  }
+}
+
 // conv[r, :] = Σ_k taps_t[k, :] · stream[b, i − k, :]; taps_t is (K, C). The inner loops run over
 // contiguous channels, which the compiler vectorises.
 template <typename T>
@@ -55,18 +71,7 @@ void conv_at_rows(const ConvRowsGeometry& g, const ConvStream<T>& s, const T* ta
       T* o = conv + r * C;
       std::fill(o, o + C, T(0));
       for (int64_t k = 0; k < used_taps(i, g.taps); ++k) {
-        const T* w = taps_t + k * C;
-        const T* a = s.a + (b * L + i - k) * s.row;
-        if (s.b != nullptr) {
-          const T* v = s.b + (b * L + i - k) * s.row;
-          for (int64_t c = 0; c < C; ++c) {
-            o[c] += w[c] * (a[c] * v[c]);
-          }
-        } else {
-          for (int64_t c = 0; c < C; ++c) {
-            o[c] += w[c] * a[c];
-          }
-        }
+        add_stream_times(s, b * L + i - k, taps_t + k * C, C, o);
       }
     }
   });
@@ -87,18 +92,7 @@ void taps_gradient(const ConvRowsGeometry& g, const ConvStream<T>& s, const int6
         if (k > i) {
           continue;
         }
-        const T* hr = h + r * C;
-        const T* a = s.a + (b * L + i - k) * s.row;
-        if (s.b != nullptr) {
-          const T* v = s.b + (b * L + i - k) * s.row;
-          for (int64_t c = 0; c < C; ++c) {
-            gw[c] += hr[c] * (a[c] * v[c]);
-          }
-        } else {
-          for (int64_t c = 0; c < C; ++c) {
-            gw[c] += hr[c] * a[c];
-          }
-        }
+        add_stream_times(s, b * L + i - k, h + r * C, C, gw);
       }
     }
   });
