@@ -10,6 +10,7 @@
 #include "kernels/attention_core.h"
 #include "kernels/counter_dropout.h"
 #include "kernels/row_gemm.h"
+#include "kernels/row_positions.h"
 
 namespace zoolab::kernels {
 namespace {
@@ -21,38 +22,18 @@ struct RowsGeometry {
   int64_t kv_row() const { return 2 * d_model; }  // row stride of k and v in kv
 };
 
-// Rows [start[e], start[e + 1]) of q are the queries of example example[e]; positions increase, so each
-// example's rows are contiguous and each example's key and value gradients belong to one group.
-struct RowGroups {
-  std::vector<int64_t> example, start;
-  int64_t size() const { return static_cast<int64_t>(example.size()); }
-
-  // Group e: its example, first row and row count, and the keys its rows reach (the last query's
-  // causal prefix).
-  struct Span {
-    int64_t example, first, rows, cols;
-  };
-  Span at(int64_t e, const int64_t* positions, int64_t seq_len) const {
-    const int64_t first = start[static_cast<size_t>(e)];
-    const int64_t rows = start[static_cast<size_t>(e) + 1] - first;
-    return {example[static_cast<size_t>(e)], first, rows, positions[first + rows - 1] % seq_len + 1};
-  }
+// Run e of the queries: its example, first row and row count, and the keys its rows reach (the last
+// query's causal prefix). Each example's key and value gradients belong to its one run.
+struct RunSpan {
+  int64_t example, first, rows, cols;
 };
 
-RowGroups group_rows(const int64_t* positions, int64_t rows, int64_t seq_len) {
-  RowGroups groups;
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t b = positions[r] / seq_len;
-    if (groups.example.empty() || groups.example.back() != b) {
-      groups.example.push_back(b);
-      groups.start.push_back(r);
-    }
-  }
-  groups.start.push_back(rows);
-  return groups;
+RunSpan run_span(const ExampleRuns& runs, int64_t e, const int64_t* positions, int64_t seq_len) {
+  const int64_t first = runs.first(e), rows = runs.rows(e);
+  return {runs.example[static_cast<size_t>(e)], first, rows, positions[first + rows - 1] % seq_len + 1};
 }
 
-// The probabilities after dropout, P̃, of one group's rows and one head: (n, cols), row stride cols.
+// The probabilities after dropout, P̃, of one run's rows and one head: (n, cols), row stride cols.
 template <typename T>
 void drop_probabilities(const T* prob, int64_t prob_ld, const int64_t* positions, int64_t n, int64_t cols,
                         int64_t matrix, int64_t seq_len, double p, uint64_t seed, T* dropped) {
@@ -71,13 +52,13 @@ void drop_probabilities(const T* prob, int64_t prob_ld, const int64_t* positions
 
 // probs: (N, H, L), each row's softmax over its causal prefix, zero beyond it.
 template <typename T>
-void rows_forward(const RowsGeometry& g, const RowGroups& groups, const T* q, const T* kv,
+void rows_forward(const RowsGeometry& g, const ExampleRuns& runs, const T* q, const T* kv,
                   const int64_t* positions, T* out, T* probs, T scale, double p, uint64_t seed) {
   const int64_t L = g.seq_len, D = g.d_model, H = g.heads, hd = g.head_dim, R = g.kv_row();
-  at::parallel_for(0, groups.size(), 1, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, runs.size(), 1, [&](int64_t begin, int64_t end) {
     std::vector<T> scores, dropped;
     for (int64_t e = begin; e < end; ++e) {
-      const auto [b, first, n, cols] = groups.at(e, positions, L);
+      const auto [b, first, n, cols] = run_span(runs, e, positions, L);
       scores.resize(static_cast<size_t>(n * cols));
       for (int64_t h = 0; h < H; ++h) {
         const T* k = kv + b * L * R + h * hd;
@@ -120,16 +101,16 @@ void rows_forward(const RowsGeometry& g, const RowGroups& groups, const T* q, co
   });
 }
 
-// grad_kv must be zero on entry: each group adds its keys' and values' gradients into its own example.
+// grad_kv must be zero on entry: each run adds its keys' and values' gradients into its own example.
 template <typename T>
-void rows_backward(const RowsGeometry& g, const RowGroups& groups, const T* q, const T* kv,
+void rows_backward(const RowsGeometry& g, const ExampleRuns& runs, const T* q, const T* kv,
                    const int64_t* positions, const T* probs, const T* grad_out, T* grad_q, T* grad_kv,
                    T scale, double p, uint64_t seed) {
   const int64_t L = g.seq_len, D = g.d_model, H = g.heads, hd = g.head_dim, R = g.kv_row();
-  at::parallel_for(0, groups.size(), 1, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, runs.size(), 1, [&](int64_t begin, int64_t end) {
     std::vector<T> dropped, ds;
     for (int64_t e = begin; e < end; ++e) {
-      const auto [b, first, n, cols] = groups.at(e, positions, L);
+      const auto [b, first, n, cols] = run_span(runs, e, positions, L);
       ds.resize(static_cast<size_t>(n * cols));
       for (int64_t h = 0; h < H; ++h) {
         const T* k = kv + b * L * R + h * hd;
@@ -189,11 +170,11 @@ class CausalAttentionRows : public torch::autograd::Function<CausalAttentionRows
     const auto kv = kv_in.contiguous();
     const auto g = rows_geometry_of(kv, heads);
     const int64_t rows = q.size(0);
-    const auto groups = group_rows(positions.data_ptr<int64_t>(), rows, g.seq_len);
+    const auto runs = example_runs(positions.data_ptr<int64_t>(), rows, g.seq_len);
     auto out = torch::empty({rows, g.d_model}, q.options());             // (N, D)
     auto probs = torch::empty({rows, g.heads, g.seq_len}, q.options());  // (N, H, L)
     AT_DISPATCH_FLOATING_TYPES(q.scalar_type(), "causal_attention_rows", [&] {
-      rows_forward<scalar_t>(g, groups, q.data_ptr<scalar_t>(), kv.data_ptr<scalar_t>(),
+      rows_forward<scalar_t>(g, runs, q.data_ptr<scalar_t>(), kv.data_ptr<scalar_t>(),
                              positions.data_ptr<int64_t>(), out.data_ptr<scalar_t>(),
                              probs.data_ptr<scalar_t>(), static_cast<scalar_t>(scale), p,
                              static_cast<uint64_t>(seed));
@@ -217,12 +198,12 @@ class CausalAttentionRows : public torch::autograd::Function<CausalAttentionRows
     const double scale = ctx->saved_data["scale"].toDouble();
     const double p = ctx->saved_data["p"].toDouble();
     const auto seed = static_cast<uint64_t>(ctx->saved_data["seed"].toInt());
-    const auto groups = group_rows(positions.data_ptr<int64_t>(), q.size(0), g.seq_len);
+    const auto runs = example_runs(positions.data_ptr<int64_t>(), q.size(0), g.seq_len);
     const auto grad_out = grad_outputs[0].contiguous();  // (N, D)
-    auto grad_q = torch::empty_like(q);                  // (N, D): every row belongs to one group
+    auto grad_q = torch::empty_like(q);                  // (N, D): every row belongs to one run
     auto grad_kv = torch::zeros_like(kv);  // (B, L, 2·D): keys past an example's last query get none
     AT_DISPATCH_FLOATING_TYPES(q.scalar_type(), "causal_attention_rows_backward", [&] {
-      rows_backward<scalar_t>(g, groups, q.data_ptr<scalar_t>(), kv.data_ptr<scalar_t>(),
+      rows_backward<scalar_t>(g, runs, q.data_ptr<scalar_t>(), kv.data_ptr<scalar_t>(),
                               positions.data_ptr<int64_t>(), probs.data_ptr<scalar_t>(),
                               grad_out.data_ptr<scalar_t>(), grad_q.data_ptr<scalar_t>(),
                               grad_kv.data_ptr<scalar_t>(), static_cast<scalar_t>(scale), p, seed);
@@ -246,23 +227,14 @@ torch::Tensor causal_attention_rows(const torch::Tensor& q, const torch::Tensor&
                   q.device() == kv.device(),
               "causal_attention_rows: q must be (N, D) like kv's (B, L, 2·D), got ", q.sizes(), " and ",
               kv.sizes());
-  TORCH_CHECK(positions.dim() == 1 && positions.size(0) == q.size(0) &&
-                  positions.scalar_type() == torch::kLong && positions.device().is_cpu(),
-              "causal_attention_rows: positions must be (N,) int64 on the CPU, N = ", q.size(0), ", got ",
-              positions.sizes());
+  TORCH_CHECK(positions.dim() == 1 && positions.size(0) == q.size(0),
+              "causal_attention_rows: positions must be (N,), N = ", q.size(0), ", got ", positions.sizes());
   TORCH_CHECK(dropout_p >= 0.0 && dropout_p < 1.0, "causal_attention_rows: dropout must be in [0, 1), got ",
               dropout_p);
   TORCH_CHECK(causal_attention_is_fused(q),
               "causal_attention_rows: needs a float32/float64 CPU tensor and a BLAS at build time (the model "
               "falls back to the full attention elsewhere)");
-  const auto index = positions.contiguous();
-  const int64_t cells = kv.size(0) * kv.size(1);
-  const int64_t* data = index.data_ptr<int64_t>();
-  for (int64_t r = 0; r < index.size(0); ++r) {
-    TORCH_CHECK(data[r] >= 0 && data[r] < cells && (r == 0 || data[r] > data[r - 1]),
-                "causal_attention_rows: positions must increase strictly within [0, B·L = ", cells,
-                "); entry ", r, " is ", data[r]);
-  }
+  const auto index = checked_row_positions("causal_attention_rows", positions, kv.size(0) * kv.size(1));
 #ifdef ZOOLAB_HAS_BLAS
   return CausalAttentionRows::apply(q, kv, index, heads, scale, dropout_p, static_cast<int64_t>(seed));
 #else

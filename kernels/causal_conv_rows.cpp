@@ -8,6 +8,7 @@
 
 #include "kernels/causal_depthwise_conv.h"
 #include "kernels/gated_causal_conv.h"
+#include "kernels/row_positions.h"
 
 namespace zoolab::kernels {
 namespace {
@@ -19,19 +20,6 @@ struct ConvRowsGeometry {
 // Taps used by the row at sequence position i: lags 0..min(K, i + 1) − 1.
 inline int64_t used_taps(int64_t i, int64_t taps) {
   return std::min(taps, i + 1);
-}
-
-// The first row of each example's run of rows, then `rows` (positions increase, so each example's rows are
-// contiguous and no two tasks over these runs write one example).
-std::vector<int64_t> example_starts(const int64_t* positions, int64_t rows, int64_t seq_len) {
-  std::vector<int64_t> starts;
-  for (int64_t r = 0; r < rows; ++r) {
-    if (r == 0 || positions[r] / seq_len != positions[r - 1] / seq_len) {
-      starts.push_back(r);
-    }
-  }
-  starts.push_back(rows);
-  return starts;
 }
 
 // The convolved stream: rows of `a`, `row` elements apart, times the same rows of `b` where there is a
@@ -104,11 +92,10 @@ template <typename T>
 void conv_rows_backward(const ConvRowsGeometry& g, const T* x, const T* taps_t, const int64_t* positions,
                         int64_t rows, const T* grad_out, T* grad_x, T* grad_taps_t) {
   const int64_t L = g.seq_len, C = g.channels;
-  const auto starts = example_starts(positions, rows, L);
-  const auto groups = static_cast<int64_t>(starts.size()) - 1;
-  at::parallel_for(0, groups, 1, [&](int64_t begin, int64_t end) {
+  const auto runs = example_runs(positions, rows, L);
+  at::parallel_for(0, runs.size(), 1, [&](int64_t begin, int64_t end) {
     for (int64_t e = begin; e < end; ++e) {
-      for (int64_t r = starts[static_cast<size_t>(e)]; r < starts[static_cast<size_t>(e) + 1]; ++r) {
+      for (int64_t r = runs.first(e); r < runs.first(e) + runs.rows(e); ++r) {
         const int64_t b = positions[r] / L, i = positions[r] % L;
         const T* go = grad_out + r * C;
         for (int64_t k = 0; k < used_taps(i, g.taps); ++k) {
@@ -156,10 +143,9 @@ void hyena_rows_backward(const ConvRowsGeometry& g, const T* x, const T* taps_t,
       }
     }
   });
-  const auto starts = example_starts(positions, rows, L);
   std::vector<char> has_rows(static_cast<size_t>(g.batch), 0);
-  for (size_t e = 0; e + 1 < starts.size(); ++e) {
-    has_rows[static_cast<size_t>(positions[starts[e]] / L)] = 1;
+  for (const int64_t b : example_runs(positions, rows, L).example) {
+    has_rows[static_cast<size_t>(b)] = 1;
   }
   at::parallel_for(0, g.batch, 1, [&](int64_t begin, int64_t end) {
     std::vector<T> dw(static_cast<size_t>(L * C));
@@ -287,20 +273,6 @@ class HyenaGatedConvRows : public torch::autograd::Function<HyenaGatedConvRows> 
   }
 };
 
-// Positions strictly increasing within [0, cells): the kernels' grouping by example relies on it.
-torch::Tensor checked_positions(const char* component, const torch::Tensor& positions, int64_t cells) {
-  TORCH_CHECK(positions.dim() == 1 && positions.scalar_type() == torch::kLong && positions.device().is_cpu(),
-              component, ": positions must be (N,) int64 on the CPU, got ", positions.sizes());
-  auto index = positions.contiguous();
-  const int64_t* data = index.data_ptr<int64_t>();
-  for (int64_t r = 0; r < index.size(0); ++r) {
-    TORCH_CHECK(data[r] >= 0 && data[r] < cells && (r == 0 || data[r] > data[r - 1]), component,
-                ": positions must increase strictly within [0, B·L = ", cells, "); entry ", r, " is ",
-                data[r]);
-  }
-  return index;
-}
-
 bool fused_rows(const torch::Tensor& x, const torch::Tensor& taps) {
   return x.device().is_cpu() && taps.device().is_cpu() && x.scalar_type() == taps.scalar_type() &&
          (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble);
@@ -314,7 +286,7 @@ torch::Tensor hyena_gated_conv_rows(const torch::Tensor& x, const torch::Tensor&
                   taps.size(1) >= 1,
               "hyena_gated_conv_rows: x (B, L, 3C) and taps (C, K) expected, got ", x.sizes(), " and ",
               taps.sizes());
-  const auto index = checked_positions("hyena_gated_conv_rows", positions, x.size(0) * x.size(1));
+  const auto index = checked_row_positions("hyena_gated_conv_rows", positions, x.size(0) * x.size(1));
   if (!fused_rows(x, taps)) {
     return hyena_gated_conv_rows_reference(x, taps, index.to(x.device()));
   }
@@ -332,7 +304,7 @@ torch::Tensor causal_conv_rows(const torch::Tensor& x, const torch::Tensor& taps
   TORCH_CHECK(x.dim() == 3 && taps.dim() == 2 && taps.size(0) == x.size(2) && taps.size(1) >= 1,
               "causal_conv_rows: x (B, L, C) and taps (C, K) expected, got ", x.sizes(), " and ",
               taps.sizes());
-  const auto index = checked_positions("causal_conv_rows", positions, x.size(0) * x.size(1));
+  const auto index = checked_row_positions("causal_conv_rows", positions, x.size(0) * x.size(1));
   if (!fused_rows(x, taps)) {
     return causal_conv_rows_reference(x, taps, index.to(x.device()));
   }
