@@ -22,12 +22,4 @@ torch::Tensor causal_conv_rows(const torch::Tensor& x, const torch::Tensor& taps
 torch::Tensor causal_conv_rows_reference(const torch::Tensor& x, const torch::Tensor& taps,
                                          const torch::Tensor& positions);
 
-// Hyena's gated convolution (kernels/gated_causal_conv.h, hyena_gated_conv) read at the rows: x (B, L, 3C),
-// the streams [x1 | x2 | v]; taps (C, K). Returns (N, C): x2 ⊙ (taps ⋆ (x1 ⊙ v)) at `positions` (as above).
-// The gradient of x comes back as one (B, L, 3C) tensor, written stream by stream, as the whole kernel's.
-torch::Tensor hyena_gated_conv_rows(const torch::Tensor& x, const torch::Tensor& taps,
-                                    const torch::Tensor& positions);
-torch::Tensor hyena_gated_conv_rows_reference(const torch::Tensor& x, const torch::Tensor& taps,
-                                              const torch::Tensor& positions);
-
 }  // namespace zoolab::kernels

@@ -6,7 +6,6 @@
 
 #include <torch/torch.h>
 
-#include "kernels/causal_conv_rows.h"
 #include "kernels/causal_depthwise_conv.h"
 #include "kernels/fft_conv.h"
 #include "kernels/gated_causal_conv.h"
@@ -159,45 +158,40 @@ bool HyenaImpl::cpu_path(const torch::Tensor& u) const {
   return u.device().is_cpu() && u.size(1) <= kernels::kToeplitzMaxLen;
 }
 
-std::pair<torch::Tensor, torch::Tensor> HyenaImpl::cpu_streams_and_taps(const torch::Tensor& u) {
+torch::Tensor HyenaImpl::gated_cpu(const torch::Tensor& u) {
   const int64_t seq_len = u.size(1), d = m_options.d_model();
   // The same operations as forward, in the (B, L, ·) layout the projections produce: the short
   // filter's taps by lag are its Conv1d weights reversed, and the skip term bias ⊙ v is the long
-  // filter's lag-0 tap plus bias, so both are causal depthwise convolutions.
+  // filter's lag-0 tap plus bias, so both are causal depthwise convolutions (the long one fused with
+  // its gates when dropout is off).
   auto x = kernels::causal_depthwise_conv(in_proj(u), short_filter->weight.squeeze(1).flip({1}),
                                           short_filter->bias);  // (B, L, 3D)
   const auto k = filter_fn->filter(seq_len);                    // (D, L)
   capture("filter", k);
-  auto taps =
+  const auto taps =
       (k + torch::constant_pad_nd(filter_fn->bias.view({d, 1}), {0, seq_len - 1}, 0.0)).to(x.scalar_type());
-  return {x, taps};
-}
-
-torch::Tensor HyenaImpl::forward_cpu(const torch::Tensor& u) {
-  const auto [x, taps] = cpu_streams_and_taps(u);
   if (!dropout->is_training() || m_options.dropout() == 0.0) {
     // x2 ⊙ (K ⋆ (x1 ⊙ v)) read straight from the three streams (kernels/gated_causal_conv.h).
-    return out_proj(kernels::hyena_gated_conv(x, taps));  // (B, L, D) post-gating
+    return kernels::hyena_gated_conv(x, taps);  // (B, L, D) post-gating
   }
   const auto streams = x.chunk(kProjections, 2);  // 3 × (B, L, D)
   const auto &x1 = streams[0], &x2 = streams[1];
-  auto v = dropout(streams[2] * x1);                              // (B, L, D) pre-gating
-  return out_proj(kernels::causal_depthwise_conv(v, taps) * x2);  // (B, L, D) post-gating
+  auto v = dropout(streams[2] * x1);                    // (B, L, D) pre-gating
+  return kernels::causal_depthwise_conv(v, taps) * x2;  // (B, L, D) post-gating
+}
+
+torch::Tensor HyenaImpl::forward_cpu(const torch::Tensor& u) {
+  return out_proj(gated_cpu(u));  // (B, L, D)
 }
 
 torch::Tensor HyenaImpl::forward_at(const torch::Tensor& u, const torch::Tensor& positions) {
   if (capturing() || !cpu_path(u) || u.size(1) > m_options.l_max()) {
     return MixerImpl::forward_at(u, positions);
   }
-  const auto [x, taps] = cpu_streams_and_taps(u);
-  if (!dropout->is_training() || m_options.dropout() == 0.0) {
-    return out_proj(kernels::hyena_gated_conv_rows(x, taps, positions));  // (N, D) post-gating
-  }
-  const int64_t d = m_options.d_model();
-  const auto streams = x.chunk(kProjections, 2);  // 3 × (B, L, D)
-  auto v = dropout(streams[2] * streams[0]);      // (B, L, D) pre-gating, its mask over every position
-  const auto x2 = x.view({-1, kProjections * d}).index_select(0, positions).narrow(1, d, d);  // (N, D)
-  return out_proj(kernels::causal_conv_rows(v, taps, positions) * x2);                        // (N, D)
+  // The gated convolution whole (read at the rows alone it cost as much in bench_kernels), out_proj at
+  // the rows.
+  const auto gated = gated_cpu(u);                                               // (B, L, D) post-gating
+  return out_proj(gated.view({-1, gated.size(-1)}).index_select(0, positions));  // (N, D)
 }
 
 MixerSpec hyena_spec() {

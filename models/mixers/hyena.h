@@ -82,8 +82,7 @@ class HyenaImpl : public MixerImpl {
 
   // u: (B, L, D) -> (B, L, D)
   torch::Tensor forward(const torch::Tensor& u) override;
-  // On the CPU path: the projection, short filter and pre-gating product at every position, the long
-  // convolution read at the rows (kernels/causal_conv_rows.h), the gate and out_proj there alone.
+  // On the CPU path: the gated convolution at every position, out_proj at the rows alone.
   torch::Tensor forward_at(const torch::Tensor& u, const torch::Tensor& positions) override;
   // Zoology's Hyena.state_size: d·L.
   int64_t state_size(int64_t seq_len) const override { return m_options.d_model() * seq_len; }
@@ -100,9 +99,8 @@ class HyenaImpl : public MixerImpl {
   // forward for CPU tensors of length <= kernels::kToeplitzMaxLen: the same sums without leaving the
   // (B, L, ·) layout (kernels/causal_depthwise_conv.h).
   torch::Tensor forward_cpu(const torch::Tensor& u);
-  // forward_cpu's first half: the streams [x1 | x2 | v] after the short filter, (B, L, 3D), and the long
-  // filter's taps by lag, (D, L), its bias folded into lag 0.
-  std::pair<torch::Tensor, torch::Tensor> cpu_streams_and_taps(const torch::Tensor& u);
+  // forward_cpu without out_proj: (B, L, D) post-gating.
+  torch::Tensor gated_cpu(const torch::Tensor& u);
   // Whether forward takes forward_cpu.
   bool cpu_path(const torch::Tensor& u) const;
 

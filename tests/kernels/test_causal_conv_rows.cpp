@@ -1,5 +1,5 @@
-// The causal convolutions read at a few rows (kernels/causal_conv_rows.h), plain and Hyena's gated one,
-// against the whole convolutions' rows (their plain-torch references): output and the gradients of x and
+// The causal convolution read at a few rows (kernels/causal_conv_rows.h) against the whole convolution's
+// rows (its plain-torch reference): output and the gradients of x and
 // the taps, float32 and float64, taps shorter than, as long as and longer than the sequence.
 
 #include <vector>
@@ -44,37 +44,6 @@ TEST(CausalConvRows, MatchesTheWholeConvolutionAtItsRows) {
           << "dtaps " << label;
     }
   }
-}
-
-TEST(HyenaGatedConvRows, MatchesTheWholeGatedConvolutionAtItsRows) {
-  for (const auto dtype : {torch::kFloat, torch::kDouble}) {
-    const double tolerance = dtype == torch::kDouble ? 1e-12 : 1e-5;
-    // An example without rows (the second of three), every row of one, taps shorter and longer than L.
-    for (const ConvRowsCase& c : {ConvRowsCase{3, 16, 20, 16, {0, 5, 15, 40, 47}},
-                                  ConvRowsCase{2, 9, 7, 30, {0, 1, 2, 3, 4, 5, 6, 7, 8, 17}},
-                                  ConvRowsCase{2, 24, 64, 3, {10, 23, 24 + 1, 24 + 22}}}) {
-      const std::string label = "L " + std::to_string(c.seq_len) + " C " + std::to_string(c.channels) +
-                                " K " + std::to_string(c.taps);
-      torch::manual_seed(c.seq_len + 1);
-      const auto positions = torch::tensor(c.positions, torch::kLong);
-      auto x = torch::randn({c.batch, c.seq_len, 3 * c.channels}, torch::dtype(dtype)).requires_grad_(true);
-      auto taps = torch::randn({c.channels, c.taps}, torch::dtype(dtype)).requires_grad_(true);
-      auto x_ref = x.detach().clone().requires_grad_(true);
-      auto taps_ref = taps.detach().clone().requires_grad_(true);
-      const auto rows = hyena_gated_conv_rows(x, taps, positions);                        // (N, C)
-      const auto expected = hyena_gated_conv_rows_reference(x_ref, taps_ref, positions);  // (N, C)
-      ASSERT_EQ(rows.sizes(), expected.sizes()) << label;
-      EXPECT_LT((rows - expected).abs().max().item<double>(), tolerance) << "forward " << label;
-      const auto weights = torch::randn_like(expected);
-      (rows * weights).sum().backward();
-      (expected * weights).sum().backward();
-      EXPECT_LT((x.grad() - x_ref.grad()).abs().max().item<double>(), 10 * tolerance) << "dx " << label;
-      EXPECT_LT((taps.grad() - taps_ref.grad()).abs().max().item<double>(), 10 * tolerance)
-          << "dtaps " << label;
-    }
-  }
-  EXPECT_THROW(hyena_gated_conv_rows(torch::zeros({1, 4, 6}), torch::zeros({2, 3}), torch::tensor({2, 1})),
-               c10::Error);  // decreasing
 }
 
 TEST(CausalConvRows, RefusesPositionsThatDoNotIncreaseOrFit) {
