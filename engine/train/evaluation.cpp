@@ -68,9 +68,9 @@ EvaluationResult evaluate(LanguageModel& model, const SplitData& split, const Tr
   double labelled_tokens = 0.0;
   for (const auto& batch : split.batches) {
     // The head at the labelled positions, then their target log-probabilities and predictions block by
-    // block (engine/train/labelled_outputs.h): the same values as log_softmax and argmax of the whole.
+    // block (engine/train/labelled_outputs.h): log_softmax and argmax of the whole, to rounding.
     const auto outputs = batch_outputs(model, batch, all_positions);
-    const auto loss = cross_entropy_of(outputs);  // == cross_entropy(logits, targets), bit for bit
+    const auto loss = cross_entropy_of(outputs);  // == cross_entropy(logits, targets) to rounding
     if (recorder && recorder->wants(batch)) {
       recorder->add_outputs(batch, outputs.target_log_probs, outputs.predictions);
     }

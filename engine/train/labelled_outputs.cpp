@@ -3,32 +3,32 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "kernels/softmax_rows.h"
+
 namespace zoolab {
 namespace {
 
-// argmax of each row of a contiguous (R, V) block into `out`: the first maximal value, or the first NaN,
-// as torch's argmax and max(dim) document it. A plain loop over one cached row: ATen's reductions on a few
-// rows took longer than the log-softmax of the whole block (they split short outputs across threads).
-template <typename T>
-void row_argmax(const T* rows, int64_t count, int64_t vocab, int64_t* out) {
+// Each row's target log-probability, (x_t − max) − log Σ exp(x − max) in the order ATen's log_softmax
+// takes it, and its argmax, from one pass of kernels/softmax_rows.h over a contiguous float (R, V) block.
+void float_block_outputs(const torch::Tensor& block, const torch::Tensor& targets, float* target_log_probs,
+                         int64_t* predictions) {
+  const int64_t count = block.size(0), vocab = block.size(1);
+  std::vector<float> max(static_cast<size_t>(count)), sum_exp(static_cast<size_t>(count));
+  const float* rows = block.data_ptr<float>();
+  kernels::softmax_row_stats(rows, count, vocab, {max.data(), sum_exp.data(), predictions});
+  const int64_t* target = targets.data_ptr<int64_t>();
   for (int64_t r = 0; r < count; ++r) {
-    const T* row = rows + r * vocab;
-    T best = row[0];
-    int64_t index = 0;
-    for (int64_t j = 0; j < vocab; ++j) {
-      if (!(row[j] <= best)) {  // larger, or NaN
-        best = row[j];
-        index = j;
-        if (std::isnan(best)) {
-          break;
-        }
-      }
+    if (target[r] < 0 || target[r] >= vocab) {
+      throw std::invalid_argument("labelled_outputs: target " + std::to_string(target[r]) +
+                                  " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
     }
-    out[r] = index;
+    const float x = rows[r * vocab + target[r]];
+    target_log_probs[r] = (x - max[r]) - std::log(sum_exp[r]);
   }
 }
 
@@ -48,19 +48,19 @@ LabelledOutputs blocked_outputs(int64_t rows, int64_t vocab, const torch::Tensor
   LabelledOutputs outputs;
   outputs.target_log_probs = torch::empty({rows}, options);                           // (N,)
   outputs.predictions = torch::empty({rows}, targets.options().dtype(torch::kLong));  // (N,)
+  const bool own_kernel = options.device().is_cpu() && options.dtype() == torch::kFloat;
   auto compute_rows = [&](int64_t start, int64_t count, const torch::Tensor& buffer) {
-    const auto block = block_logits(start, count, buffer);                    // (R, V)
-    const auto log_probs = torch::log_softmax(block, 1);                      // (R, V)
-    const auto block_targets = targets.narrow(0, start, count).unsqueeze(1);  // (R, 1)
-    outputs.target_log_probs.narrow(0, start, count).copy_(log_probs.gather(1, block_targets).squeeze(1));
+    const auto block = block_logits(start, count, buffer);  // (R, V)
+    auto log_probs = outputs.target_log_probs.narrow(0, start, count);
     auto predictions = outputs.predictions.narrow(0, start, count);  // (R,)
-    if (block.is_cpu() && block.scalar_type() == torch::kFloat) {
-      row_argmax(block.template data_ptr<float>(), count, vocab, predictions.data_ptr<int64_t>());
-    } else if (block.is_cpu() && block.scalar_type() == torch::kDouble) {
-      row_argmax(block.template data_ptr<double>(), count, vocab, predictions.data_ptr<int64_t>());
-    } else {
-      predictions.copy_(block.argmax(-1));
+    const auto block_targets = targets.narrow(0, start, count);      // (R,)
+    if (own_kernel) {
+      float_block_outputs(block.contiguous(), block_targets.contiguous(), log_probs.data_ptr<float>(),
+                          predictions.data_ptr<int64_t>());
+      return;
     }
+    log_probs.copy_(torch::log_softmax(block, 1).gather(1, block_targets.unsqueeze(1)).squeeze(1));
+    predictions.copy_(block.argmax(-1));
   };
   if (!options.device().is_cpu()) {
     compute_rows(0, rows, torch::Tensor());  // a GPU kernel normalises each row on its own already

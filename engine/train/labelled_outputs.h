@@ -2,20 +2,20 @@
 
 // What an MQAR evaluation needs of the logits at the labelled positions: each position's target
 // log-probability and its prediction (argmax), and the batch's cross-entropy from them. Computed in blocks of
-// rows so that the log-softmax of a block stays in cache and the (N, V) log-probabilities are never
-// materialised (with V = 8192 they are as large as the logits and were read twice more); on the CPU the
-// blocks run in parallel, one thread each.
+// rows so that each block's logits stay in cache and the (N, V) log-probabilities are never materialised
+// (with V = 8192 they are as large as the logits); on the CPU the blocks run in parallel, one thread each.
 //
-// Bit for bit the values of the plain computation, torch::log_softmax(logits, 1) gathered at the targets,
-// logits.argmax(-1) and torch::nn::functional::cross_entropy(logits, targets):
-// - log_softmax normalises each row on its own (ATen's CPU kernel reduces a row within one chunk of rows,
-//   the CUDA kernel one row per block), so a block's rows get the values the whole tensor gives them;
-// - argmax is the first maximal value (or the first NaN) whatever the order it is found in; on the CPU a
-//   plain loop finds it;
-// - ATen's cross_entropy is nll_loss(log_softmax(logits, 1), targets), and nll_loss reads only
-//   input[i][target[i]], in order: the (N, 1) column of target log-probabilities with target 0 sums the
-//   same numbers in the same order.
-// tests/engine/train/test_labelled_outputs.cpp checks all three against the plain computation.
+// On the CPU in float32, one pass of kernels/softmax_rows.h over a block gives each row's maximum, first
+// maximal index and Σ exp(x − max); the target's log-probability is (x_t − max) − log Σ, the order ATen's
+// log_softmax takes. That replaced log_softmax + gather + argmax, whose exp alone cost as much as the head's
+// product (tests/bench/kernels/bench_softmax_rows.cpp). Elsewhere (double, GPU) the outputs are ATen's
+// log_softmax gathered at the targets and argmax.
+// - The predictions are exactly ATen's argmax: the first maximal value, or the first NaN.
+// - The target log-probabilities agree with log_softmax to float rounding (its exp and its order of sums
+//   differ from ours), and the loss with cross_entropy(logits, targets), which is nll_loss of log_softmax.
+// - A row's values depend on that row alone: blocks of any size, and the row shards of an evaluation
+//   (engine/train/row_shards.h), give the same bits as one block of every row.
+// tests/engine/train/test_labelled_outputs.cpp checks these against the plain computation.
 
 #include <torch/types.h>
 

@@ -1,6 +1,7 @@
 // Evaluation's blocked outputs (engine/train/labelled_outputs.h) against the plain computation they replace:
-// log_softmax of the whole (N, V) logits gathered at the targets, argmax, cross_entropy, bit for bit; and a
-// whole evaluation against a plain one written out here (metrics and per-query records).
+// log_softmax of the whole (N, V) logits gathered at the targets (to float rounding in float32, bit for bit
+// in double, where ATen computes them), argmax and cross_entropy; and a whole evaluation against a plain one
+// written out here (metrics and per-query records).
 
 #include <cmath>
 #include <filesystem>
@@ -25,7 +26,7 @@ using train_test::cpu_splits;
 using train_test::temp_dir;
 using train_test::tiny_config_json;
 
-TEST(LabelledOutputsTest, MatchesWholeTensorLogSoftmaxArgmaxAndCrossEntropyBitForBit) {
+TEST(LabelledOutputsTest, MatchesWholeTensorLogSoftmaxArgmaxAndCrossEntropy) {
   torch::manual_seed(11);
   struct Size {
     int64_t rows, vocab, block;
@@ -44,18 +45,23 @@ TEST(LabelledOutputsTest, MatchesWholeTensorLogSoftmaxArgmaxAndCrossEntropyBitFo
       const std::string what = std::string(dtype == torch::kFloat ? "float" : "double") +
                                " N=" + std::to_string(size.rows) + " V=" + std::to_string(size.vocab) +
                                " block=" + std::to_string(size.block);
-      EXPECT_TRUE(
-          torch::equal(outputs.target_log_probs, log_probs.gather(1, targets.unsqueeze(1)).squeeze(1)))
-          << what;
+      const auto expected = log_probs.gather(1, targets.unsqueeze(1)).squeeze(1);  // (N,)
+      const auto loss = torch::nn::functional::cross_entropy(logits, targets).item<double>();
+      if (dtype == torch::kFloat) {  // kernels/softmax_rows.h: its exp and its order of sums
+        EXPECT_TRUE(torch::allclose(outputs.target_log_probs, expected, 1e-6, 2e-6)) << what;
+        EXPECT_NEAR(cross_entropy_of(outputs).item<double>(), loss, 1e-6 * std::abs(loss)) << what;
+      } else {  // ATen's own log_softmax
+        EXPECT_TRUE(torch::equal(outputs.target_log_probs, expected)) << what;
+        EXPECT_EQ(cross_entropy_of(outputs).item<double>(), loss) << what;
+      }
       EXPECT_TRUE(torch::equal(outputs.predictions, logits.argmax(-1))) << what;
-      EXPECT_EQ(cross_entropy_of(outputs).item<double>(),
-                torch::nn::functional::cross_entropy(logits, targets).item<double>())
-          << what;
     }
   }
   EXPECT_THROW(labelled_outputs(torch::zeros({4, 3}), torch::zeros({4}, torch::kLong), 0),
                std::invalid_argument);
   EXPECT_THROW(labelled_outputs(torch::zeros({4, 3}), torch::zeros({5}, torch::kLong)),
+               std::invalid_argument);
+  EXPECT_THROW(labelled_outputs(torch::zeros({4, 3}), torch::full({4}, 3, torch::kLong)),
                std::invalid_argument);
 }
 
@@ -118,7 +124,7 @@ std::map<std::string, double> plain_evaluation(LanguageModel& model, const Split
   return metrics;
 }
 
-TEST(EvaluationTest, MatchesThePlainEvaluationBitForBitWithAndWithoutRecords) {
+TEST(EvaluationTest, MatchesThePlainEvaluationWithAndWithoutRecords) {
   const auto dir = temp_dir("labelled-outputs");
   for (const std::string mixer : {"attention", "base_conv"}) {
     for (const std::string lm_head : {"labelled", "all"}) {
@@ -136,11 +142,14 @@ TEST(EvaluationTest, MatchesThePlainEvaluationBitForBitWithAndWithoutRecords) {
         const auto recorded = evaluate(model, split, config.train, RecordRequest{"all", 0});
         ASSERT_EQ(plain.size(), expected.size());
         for (const auto& [key, value] : expected) {
-          EXPECT_EQ(plain.at(key), value) << key << " " << mixer << " " << lm_head << " " << average;
-          EXPECT_EQ(recorded.metrics.at(key), value)
+          // Accuracies exactly (the predictions are argmax's); the loss to rounding (labelled_outputs.h).
+          const double tolerance = key == "valid/loss" ? 1e-6 * std::abs(value) : 0.0;
+          EXPECT_NEAR(plain.at(key), value, tolerance)
+              << key << " " << mixer << " " << lm_head << " " << average;
+          EXPECT_EQ(recorded.metrics.at(key), plain.at(key))
               << key << " " << mixer << " " << lm_head << " " << average;
         }
-        // Every record's loss and prediction are those of the whole-tensor log_softmax and argmax.
+        // Every record's loss is the whole-tensor log_softmax's to rounding, its prediction argmax's.
         ASSERT_TRUE(recorded.records);
         torch::NoGradGuard no_grad;
         size_t next = 0;
@@ -152,8 +161,8 @@ TEST(EvaluationTest, MatchesThePlainEvaluationBitForBitWithAndWithoutRecords) {
             ASSERT_LT(next, recorded.records->records.size());
             const auto& r = recorded.records->records[next];
             const auto log_p = log_probs[i][batch.targets[i].item<int64_t>()].item<float>();
-            ASSERT_EQ(r.loss, -log_p) << next;
-            ASSERT_EQ(r.p_target, std::exp(log_p)) << next;
+            ASSERT_NEAR(r.loss, -log_p, 2e-6 + 1e-6 * std::abs(log_p)) << next;
+            ASSERT_NEAR(r.p_target, std::exp(log_p), 2e-6 * std::exp(log_p)) << next;
             ASSERT_EQ(r.prediction, predictions[i].item<int64_t>()) << next;
           }
         }
