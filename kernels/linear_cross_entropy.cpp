@@ -1,6 +1,9 @@
 #include "kernels/linear_cross_entropy.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
+
+#include "kernels/softmax_rows.h"
 
 namespace zoolab::kernels {
 namespace {
@@ -30,18 +33,30 @@ class LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> 
       auto exps = torch::empty({rows, weight.size(0)}, h.options());  // (N, V)
       auto sums = torch::empty({rows}, h.options());                  // (N,) Σ exp(logit − max)
       const int64_t blocks = (rows + kCpuBlockRows - 1) / kCpuBlockRows;
+      auto max = torch::empty({rows}, h.options());  // (N,) each row's maximum logit
       for (int64_t b = 0; b < blocks; ++b) {
         const int64_t start = b * kCpuBlockRows, size = std::min(kCpuBlockRows, rows - start);
         auto block = exps.narrow(0, start, size);  // (b, V)
         torch::mm_out(block, h.narrow(0, start, size), weight_t);
         target_logit.narrow(0, start, size)
             .copy_(block.gather(1, targets.narrow(0, start, size).unsqueeze(1)).squeeze(1));
-        const auto max = block.amax(1, /*keepdim=*/true);  // (b, 1); amax: no indices
-        block.sub_(max).exp_();
-        auto sum = sums.narrow(0, start, size);
-        torch::sum_out(sum, block, 1);
-        lse.narrow(0, start, size).copy_(sum.log().add_(max.squeeze(1)));
+        if (h.scalar_type() == torch::kFloat) {
+          // One pass a row (kernels/softmax_rows.h) instead of amax, sub, exp and sum; rows split over
+          // threads.
+          at::parallel_for(0, size, 1, [&](int64_t first, int64_t last) {
+            exp_rows_in_place(
+                block[first].data_ptr<float>(), last - first, block.size(1),
+                {max.data_ptr<float>() + start + first, sums.data_ptr<float>() + start + first});
+          });
+        } else {
+          auto block_max = max.narrow(0, start, size).unsqueeze(1);  // (b, 1)
+          torch::amax_out(block_max, block, 1, /*keepdim=*/true);
+          block.sub_(block_max).exp_();
+          auto sum = sums.narrow(0, start, size);
+          torch::sum_out(sum, block, 1);
+        }
       }
+      lse.copy_(sums.log().add_(max));
       ctx->saved_data["stored"] = true;
       ctx->save_for_backward({h, weight, targets, exps, sums});
       return (lse - target_logit).sum() / static_cast<double>(rows);

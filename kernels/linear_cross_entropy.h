@@ -6,7 +6,8 @@
 // through log_softmax / nll_loss cost more than the matrix products themselves on 2 CPU cores.
 // Backward recomputes each block's logits (one extra h Wᵀ) instead of keeping them, except on the CPU
 // when the N × V logits are at most `max_stored_logits` elements: then the forward keeps
-// exp(logits − row max) (64 MiB at MQAR's 2048 × 8192), written block by block of 128 rows, and the backward
+// exp(logits − row max) (64 MiB at MQAR's 2048 × 8192), written block by block of 128 rows (in float32 by one
+// pass a row of kernels/softmax_rows.h), and the backward
 // is two whole products (K = V and K = N, which BLAS runs near peak) with neither the recomputed product nor
 // a second exp.
 
