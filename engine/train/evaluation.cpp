@@ -13,25 +13,27 @@ namespace {
 
 // Each labelled position's target log-probability and prediction (engine/train/labelled_outputs.h): with
 // the head at labelled positions, from the final hidden states, block by block, without (N, V) logits.
-LabelledOutputs rows_outputs(LanguageModel& model, const Batch& rows, bool all_positions) {
+LabelledOutputs rows_outputs(LanguageModel& model, const Batch& rows, bool all_positions,
+                             const kernels::PackedHeadWeight* packed) {
   if (all_positions) {
     return labelled_outputs(labelled_logits(model, rows, all_positions), rows.targets);  // (N, V) logits
   }
   return labelled_outputs_of_hidden(model->hidden_at(rows.inputs, rows.positions), model->head_weight(),
-                                    rows.targets);
+                                    rows.targets, kHeadBlockRows, packed);
 }
 
 // The same on row shards in parallel when the model allows (engine/train/row_shards.h): every value belongs
 // to one row, so the shards' outputs in shard order are the whole batch's.
-LabelledOutputs batch_outputs(LanguageModel& model, const Batch& batch, bool all_positions) {
+LabelledOutputs batch_outputs(LanguageModel& model, const Batch& batch, bool all_positions,
+                              const kernels::PackedHeadWeight* packed) {
   const int64_t shards = row_shards(model, batch);
   if (shards == 1) {
-    return rows_outputs(model, batch, all_positions);
+    return rows_outputs(model, batch, all_positions, packed);
   }
   std::vector<LabelledOutputs> parts(static_cast<size_t>(shards));
   for_each_row_shard(batch, shards, [&](const Batch& rows, int64_t shard) {
     if (rows.positions.numel() > 0) {
-      parts[static_cast<size_t>(shard)] = rows_outputs(model, rows, all_positions);
+      parts[static_cast<size_t>(shard)] = rows_outputs(model, rows, all_positions, packed);
     }
   });
   std::vector<torch::Tensor> log_probs, predictions;
@@ -60,6 +62,8 @@ EvaluationResult evaluate(LanguageModel& model, const SplitData& split, const Tr
   torch::NoGradGuard no_grad;
   model->eval();
   const bool all_positions = config.lm_head == "all";
+  // The head weight packed once for every batch (engine/train/labelled_outputs.h), where that applies.
+  const auto packed = all_positions ? std::nullopt : pack_head_weight(model->head_weight());
 
   // Each batch's sums stay tensors until one copy to the host after the last batch: no host sync inside
   // the loop. A row per batch: (loss, correct positions, sum of example accuracies, examples with labels).
@@ -69,7 +73,7 @@ EvaluationResult evaluate(LanguageModel& model, const SplitData& split, const Tr
   for (const auto& batch : split.batches) {
     // The head at the labelled positions, then their target log-probabilities and predictions block by
     // block (engine/train/labelled_outputs.h): log_softmax and argmax of the whole, to rounding.
-    const auto outputs = batch_outputs(model, batch, all_positions);
+    const auto outputs = batch_outputs(model, batch, all_positions, packed ? &*packed : nullptr);
     const auto loss = cross_entropy_of(outputs);  // == cross_entropy(logits, targets) to rounding
     if (recorder && recorder->wants(batch)) {
       recorder->add_outputs(batch, outputs.target_log_probs, outputs.predictions);

@@ -1,6 +1,7 @@
 #include "engine/train/labelled_outputs.h"
 
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "kernels/head_logits.h"
 #include "kernels/softmax_rows.h"
 
 namespace zoolab {
@@ -94,24 +96,47 @@ LabelledOutputs labelled_outputs(const torch::Tensor& logits_in, const torch::Te
                          });
 }
 
-LabelledOutputs labelled_outputs_of_hidden(const torch::Tensor& hidden, const torch::Tensor& head_weight,
-                                           const torch::Tensor& targets, int64_t block_rows) {
-  if (hidden.dim() != 2 || head_weight.dim() != 2 || hidden.size(1) != head_weight.size(1)) {
+std::optional<kernels::PackedHeadWeight> pack_head_weight(const torch::Tensor& head_weight) {
+  if (!kernels::head_logits_available() || !head_weight.is_cpu() ||
+      head_weight.scalar_type() != torch::kFloat || head_weight.dim() != 2) {
+    return std::nullopt;
+  }
+  const auto weight = head_weight.detach().contiguous();  // (V, D)
+  return kernels::PackedHeadWeight(weight.data_ptr<float>(), weight.size(0), weight.size(1));
+}
+
+LabelledOutputs labelled_outputs_of_hidden(const torch::Tensor& hidden_in, const torch::Tensor& head_weight,
+                                           const torch::Tensor& targets, int64_t block_rows,
+                                           const kernels::PackedHeadWeight* packed) {
+  if (hidden_in.dim() != 2 || head_weight.dim() != 2 || hidden_in.size(1) != head_weight.size(1)) {
     throw std::invalid_argument("labelled_outputs: hidden (N, D) and head weight (V, D) expected");
   }
+  std::optional<kernels::PackedHeadWeight> own;
+  if (!packed && hidden_in.is_cpu() && hidden_in.scalar_type() == torch::kFloat) {
+    own = pack_head_weight(head_weight);
+    packed = own ? &*own : nullptr;
+  }
+  if (packed && (packed->vocab() != head_weight.size(0) || packed->dim() != head_weight.size(1))) {
+    throw std::invalid_argument("labelled_outputs: the packed head weight is not this head's");
+  }
+  const auto hidden = packed ? hidden_in.contiguous() : hidden_in;  // (N, D)
   // Detached: the blocks run on pool threads, whose grad mode is their own, and mm_out refuses a parameter.
   const auto weight_t = head_weight.detach().t();  // (D, V)
-  return blocked_outputs(hidden.size(0), head_weight.size(0), hidden.options(), targets, block_rows,
-                         /*needs_buffer=*/hidden.is_cpu(),
-                         [&](int64_t start, int64_t count, const torch::Tensor& buffer) {
-                           const auto rows = hidden.narrow(0, start, count);  // (R, D)
-                           if (!buffer.defined()) {
-                             return torch::mm(rows, weight_t);  // (R, V)
-                           }
-                           auto block = buffer.narrow(0, 0, count);  // (R, V), this thread's
-                           torch::mm_out(block, rows, weight_t);
-                           return block;
-                         });
+  return blocked_outputs(
+      hidden.size(0), head_weight.size(0), hidden.options(), targets, block_rows,
+      /*needs_buffer=*/hidden.is_cpu(), [&](int64_t start, int64_t count, const torch::Tensor& buffer) {
+        const auto rows = hidden.narrow(0, start, count);  // (R, D)
+        if (!buffer.defined()) {
+          return torch::mm(rows, weight_t);  // (R, V)
+        }
+        auto block = buffer.narrow(0, 0, count);  // (R, V), this thread's
+        if (packed) {
+          kernels::head_logits(rows.data_ptr<float>(), count, *packed, block.data_ptr<float>());
+        } else {
+          torch::mm_out(block, rows, weight_t);
+        }
+        return block;
+      });
 }
 
 torch::Tensor cross_entropy_of(const LabelledOutputs& outputs) {

@@ -5,19 +5,25 @@
 // rows so that each block's logits stay in cache and the (N, V) log-probabilities are never materialised
 // (with V = 8192 they are as large as the logits); on the CPU the blocks run in parallel, one thread each.
 //
-// On the CPU in float32, one pass of kernels/softmax_rows.h over a block gives each row's maximum, first
-// maximal index and Σ exp(x − max); the target's log-probability is (x_t − max) − log Σ, the order ATen's
-// log_softmax takes. That replaced log_softmax + gather + argmax, whose exp alone cost as much as the head's
-// product (tests/bench/kernels/bench_softmax_rows.cpp). Elsewhere (double, GPU) the outputs are ATen's
-// log_softmax gathered at the targets and argmax.
-// - The predictions are exactly ATen's argmax: the first maximal value, or the first NaN.
+// On the CPU in float32 a block's logits come from kernels/head_logits.h where it runs (AVX-512), with the
+// weight packed once per evaluation, else from BLAS; one pass of kernels/softmax_rows.h over the block then
+// gives each row's maximum, first maximal index and Σ exp(x − max), and the target's log-probability is
+// (x_t − max) − log Σ, the order ATen's log_softmax takes. That replaced log_softmax + gather + argmax,
+// whose passes cost 8× as much (tests/bench/kernels/bench_softmax_rows.cpp). Elsewhere (double, GPU) the
+// outputs are ATen's log_softmax gathered at the targets and argmax.
+// - The logits agree with BLAS's to float rounding; the predictions are ATen's argmax of them: the first
+//   maximal value, or the first NaN.
 // - The target log-probabilities agree with log_softmax to float rounding (its exp and its order of sums
 //   differ from ours), and the loss with cross_entropy(logits, targets), which is nll_loss of log_softmax.
 // - A row's values depend on that row alone: blocks of any size, and the row shards of an evaluation
 //   (engine/train/row_shards.h), give the same bits as one block of every row.
 // tests/engine/train/test_labelled_outputs.cpp checks these against the plain computation.
 
+#include <optional>
+
 #include <torch/types.h>
+
+#include "kernels/head_logits.h"
 
 namespace zoolab {
 
@@ -33,8 +39,19 @@ LabelledOutputs labelled_outputs(const torch::Tensor& logits, const torch::Tenso
 // The same outputs for the logits hidden · head_weightᵀ (hidden (N, D), head_weight (V, D)), each block's
 // logits computed where they are used: the (N, V) logits never exist (64 MiB at MQAR's batch 512 and
 // V = 8192, fresh pages for every batch), and each block's product lands in cache for the log-softmax.
+// Rows of logits per block: written by the head product and read once by the softmax statistics.
+constexpr int64_t kHeadBlockRows = 128;
+
+// On the CPU in float32 where kernels/head_logits.h runs (AVX-512), the blocks' logits come from it, with
+// the weight packed once: `packed` when given (evaluation packs it once for all its batches), else packed
+// here.
 LabelledOutputs labelled_outputs_of_hidden(const torch::Tensor& hidden, const torch::Tensor& head_weight,
-                                           const torch::Tensor& targets, int64_t block_rows = 128);
+                                           const torch::Tensor& targets, int64_t block_rows = kHeadBlockRows,
+                                           const kernels::PackedHeadWeight* packed = nullptr);
+
+// The head weight packed for kernels/head_logits.h, or nothing where that kernel does not apply (no
+// AVX-512, not float32 on the CPU).
+std::optional<kernels::PackedHeadWeight> pack_head_weight(const torch::Tensor& head_weight);
 
 // The mean cross-entropy of the rows (a 0-dim tensor), equal to cross_entropy(logits, targets).
 torch::Tensor cross_entropy_of(const LabelledOutputs& outputs);

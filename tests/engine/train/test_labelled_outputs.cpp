@@ -73,11 +73,22 @@ TEST(LabelledOutputsTest, FromHiddenStatesEveryRowGetsTheSameBitsWhateverItsBloc
     const auto weight = torch::randn({8192, 64}, options);                        // (V, D)
     const auto targets = torch::randint(8192, {333}, torch::kLong);               // (N,)
     const auto whole = labelled_outputs(torch::mm(hidden, weight.t()), targets);  // one product of N rows
-    // Blocks of one row, of a few, of the default and larger than N: the products differ in shape.
+    const auto one_block = labelled_outputs_of_hidden(hidden, weight, targets, 333);
+    // kernels/head_logits.h sums each logit in its own order: to rounding BLAS's.
+    EXPECT_TRUE(torch::allclose(one_block.target_log_probs, whole.target_log_probs, 1e-6, 1e-5));
+    EXPECT_TRUE(torch::equal(one_block.predictions, whole.predictions));
+    // Blocks of one row, of a few, of the default and larger than N: the same bits for every row.
     for (const int64_t block : {1, 3, 64, 500}) {
       const auto outputs = labelled_outputs_of_hidden(hidden, weight, targets, block);
-      EXPECT_TRUE(torch::equal(outputs.target_log_probs, whole.target_log_probs)) << "block " << block;
-      EXPECT_TRUE(torch::equal(outputs.predictions, whole.predictions)) << "block " << block;
+      EXPECT_TRUE(torch::equal(outputs.target_log_probs, one_block.target_log_probs)) << "block " << block;
+      EXPECT_TRUE(torch::equal(outputs.predictions, one_block.predictions)) << "block " << block;
+    }
+    // A weight packed once by the caller (as evaluation does) gives the same bits; another head's is refused.
+    if (const auto packed = pack_head_weight(weight)) {
+      const auto outputs = labelled_outputs_of_hidden(hidden, weight, targets, 64, &*packed);
+      EXPECT_TRUE(torch::equal(outputs.target_log_probs, one_block.target_log_probs));
+      const auto other = pack_head_weight(weight.narrow(0, 0, 100).contiguous());
+      EXPECT_THROW(labelled_outputs_of_hidden(hidden, weight, targets, 64, &*other), std::invalid_argument);
     }
   }
   EXPECT_THROW(
