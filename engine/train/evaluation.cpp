@@ -14,7 +14,7 @@ namespace {
 // Each labelled position's target log-probability and prediction (engine/train/labelled_outputs.h): with
 // the head at labelled positions, from the final hidden states, block by block, without (N, V) logits.
 LabelledOutputs rows_outputs(LanguageModel& model, const Batch& rows, bool all_positions,
-                             const kernels::PackedHeadWeight* packed) {
+                             const kernels::PackedWeight* packed) {
   if (all_positions) {
     return labelled_outputs(labelled_logits(model, rows, all_positions), rows.targets);  // (N, V) logits
   }
@@ -25,7 +25,7 @@ LabelledOutputs rows_outputs(LanguageModel& model, const Batch& rows, bool all_p
 // The same on row shards in parallel when the model allows (engine/train/row_shards.h): every value belongs
 // to one row, so the shards' outputs in shard order are the whole batch's.
 LabelledOutputs batch_outputs(LanguageModel& model, const Batch& batch, bool all_positions,
-                              const kernels::PackedHeadWeight* packed) {
+                              const kernels::PackedWeight* packed) {
   const int64_t shards = row_shards(model, batch);
   if (shards == 1) {
     return rows_outputs(model, batch, all_positions, packed);

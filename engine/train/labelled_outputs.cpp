@@ -9,7 +9,7 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
-#include "kernels/head_logits.h"
+#include "kernels/packed_product.h"
 #include "kernels/softmax_rows.h"
 
 namespace zoolab {
@@ -96,27 +96,27 @@ LabelledOutputs labelled_outputs(const torch::Tensor& logits_in, const torch::Te
                          });
 }
 
-std::optional<kernels::PackedHeadWeight> pack_head_weight(const torch::Tensor& head_weight) {
-  if (!kernels::head_logits_available() || !head_weight.is_cpu() ||
+std::optional<kernels::PackedWeight> pack_head_weight(const torch::Tensor& head_weight) {
+  if (!kernels::packed_product_available() || !head_weight.is_cpu() ||
       head_weight.scalar_type() != torch::kFloat || head_weight.dim() != 2) {
     return std::nullopt;
   }
   const auto weight = head_weight.detach().contiguous();  // (V, D)
-  return kernels::PackedHeadWeight(weight.data_ptr<float>(), weight.size(0), weight.size(1));
+  return kernels::PackedWeight(weight.data_ptr<float>(), weight.size(0), weight.size(1));
 }
 
 LabelledOutputs labelled_outputs_of_hidden(const torch::Tensor& hidden_in, const torch::Tensor& head_weight,
                                            const torch::Tensor& targets, int64_t block_rows,
-                                           const kernels::PackedHeadWeight* packed) {
+                                           const kernels::PackedWeight* packed) {
   if (hidden_in.dim() != 2 || head_weight.dim() != 2 || hidden_in.size(1) != head_weight.size(1)) {
     throw std::invalid_argument("labelled_outputs: hidden (N, D) and head weight (V, D) expected");
   }
-  std::optional<kernels::PackedHeadWeight> own;
+  std::optional<kernels::PackedWeight> own;
   if (!packed && hidden_in.is_cpu() && hidden_in.scalar_type() == torch::kFloat) {
     own = pack_head_weight(head_weight);
     packed = own ? &*own : nullptr;
   }
-  if (packed && (packed->vocab() != head_weight.size(0) || packed->dim() != head_weight.size(1))) {
+  if (packed && (packed->out() != head_weight.size(0) || packed->k() != head_weight.size(1))) {
     throw std::invalid_argument("labelled_outputs: the packed head weight is not this head's");
   }
   const auto hidden = packed ? hidden_in.contiguous() : hidden_in;  // (N, D)
@@ -131,7 +131,7 @@ LabelledOutputs labelled_outputs_of_hidden(const torch::Tensor& hidden_in, const
         }
         auto block = buffer.narrow(0, 0, count);  // (R, V), this thread's
         if (packed) {
-          kernels::head_logits(rows.data_ptr<float>(), count, *packed, block.data_ptr<float>());
+          kernels::packed_product(rows.data_ptr<float>(), count, *packed, nullptr, block.data_ptr<float>());
         } else {
           torch::mm_out(block, rows, weight_t);
         }

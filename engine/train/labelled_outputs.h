@@ -5,7 +5,7 @@
 // rows so that each block's logits stay in cache and the (N, V) log-probabilities are never materialised
 // (with V = 8192 they are as large as the logits); on the CPU the blocks run in parallel, one thread each.
 //
-// On the CPU in float32 a block's logits come from kernels/head_logits.h where it runs (AVX-512), with the
+// On the CPU in float32 a block's logits come from kernels/packed_product.h where it runs (AVX-512), with the
 // weight packed once per evaluation, else from BLAS; one pass of kernels/softmax_rows.h over the block then
 // gives each row's maximum, first maximal index and Σ exp(x − max), and the target's log-probability is
 // (x_t − max) − log Σ, the order ATen's log_softmax takes. That replaced log_softmax + gather + argmax,
@@ -23,7 +23,7 @@
 
 #include <torch/types.h>
 
-#include "kernels/head_logits.h"
+#include "kernels/packed_product.h"
 
 namespace zoolab {
 
@@ -42,16 +42,16 @@ LabelledOutputs labelled_outputs(const torch::Tensor& logits, const torch::Tenso
 // Rows of logits per block: written by the head product and read once by the softmax statistics.
 constexpr int64_t kHeadBlockRows = 128;
 
-// On the CPU in float32 where kernels/head_logits.h runs (AVX-512), the blocks' logits come from it, with
+// On the CPU in float32 where kernels/packed_product.h runs (AVX-512), the blocks' logits come from it, with
 // the weight packed once: `packed` when given (evaluation packs it once for all its batches), else packed
 // here.
 LabelledOutputs labelled_outputs_of_hidden(const torch::Tensor& hidden, const torch::Tensor& head_weight,
                                            const torch::Tensor& targets, int64_t block_rows = kHeadBlockRows,
-                                           const kernels::PackedHeadWeight* packed = nullptr);
+                                           const kernels::PackedWeight* packed = nullptr);
 
-// The head weight packed for kernels/head_logits.h, or nothing where that kernel does not apply (no
+// The head weight packed for kernels/packed_product.h, or nothing where that kernel does not apply (no
 // AVX-512, not float32 on the CPU).
-std::optional<kernels::PackedHeadWeight> pack_head_weight(const torch::Tensor& head_weight);
+std::optional<kernels::PackedWeight> pack_head_weight(const torch::Tensor& head_weight);
 
 // The mean cross-entropy of the rows (a 0-dim tensor), equal to cross_entropy(logits, targets).
 torch::Tensor cross_entropy_of(const LabelledOutputs& outputs);

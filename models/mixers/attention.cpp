@@ -9,6 +9,7 @@
 #include "kernels/attention_rows.h"
 #include "kernels/batched_matmul.h"
 #include "kernels/counter_dropout.h"
+#include "models/mixers/linear_rows.h"
 
 namespace zoolab {
 
@@ -34,22 +35,6 @@ const torch::Tensor& MHAImpl::causal_mask(int64_t seq_len, const torch::TensorOp
 bool MHAImpl::row_shardable() const {
   return kernels::causal_attention_is_fused(Wqkv->weight);  // the weights' device and dtype are the input's
 }
-
-namespace {
-
-// x (rows, in) · weightᵀ + bias as one addmm: the bias rides in the product instead of a separate pass
-// over the output (LibTorch 1.13 runs matmul + add). bias may be undefined.
-torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  return bias.defined() ? torch::addmm(bias, x, weight.t()) : torch::mm(x, weight.t());
-}
-
-// linear(x) on a (B, L, in) input as one product over the (B·L, in) rows.
-torch::Tensor linear_rows(const torch::nn::Linear& layer, const torch::Tensor& x) {
-  const auto y = affine(x.reshape({-1, x.size(-1)}), layer->weight, layer->bias);  // (B·L, out)
-  return y.view({x.size(0), x.size(1), y.size(1)});                                // (B, L, out)
-}
-
-}  // namespace
 
 torch::Tensor MHAImpl::forward(const torch::Tensor& u) {
   const int64_t batch = u.size(0), seq_len = u.size(1), d = u.size(2);

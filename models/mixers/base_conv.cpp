@@ -6,6 +6,7 @@
 
 #include "kernels/causal_conv_rows.h"
 #include "kernels/gated_causal_conv.h"
+#include "models/mixers/linear_rows.h"
 
 namespace zoolab {
 
@@ -33,11 +34,12 @@ torch::Tensor BaseConvImpl::forward(const torch::Tensor& u) {
   if (!m_options.use_act()) {
     if (const auto [taps, bias] = conv->causal_taps(u); taps.defined()) {
       // conv(u) ⊙ (W u + b) + u in one fused pass (kernels/gated_causal_conv.h).
-      return kernels::gated_causal_conv(u, projection(u), taps, bias, /*residual=*/true);  // (B, L, D)
+      return kernels::gated_causal_conv(u, linear_rows(projection, u), taps, bias,
+                                        /*residual=*/true);  // (B, L, D)
     }
   }
-  auto u_conv = conv->forward(u);  // (B, L, D)
-  auto u_proj = projection(u);     // (B, L, D)
+  auto u_conv = conv->forward(u);            // (B, L, D)
+  auto u_proj = linear_rows(projection, u);  // (B, L, D)
   if (m_options.use_act()) {
     return torch::silu(u_conv) * torch::silu(u_proj) + u;
   }
@@ -54,7 +56,7 @@ torch::Tensor BaseConvImpl::forward_at(const torch::Tensor& u, const torch::Tens
   if (bias.defined()) {
     u_conv = u_conv + bias;
   }
-  const auto u_proj = projection(rows);  // (N, D)
+  const auto u_proj = linear_rows(projection, rows);  // (N, D)
   if (m_options.use_act()) {
     return torch::silu(u_conv) * torch::silu(u_proj) + rows;
   }

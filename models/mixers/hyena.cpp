@@ -10,6 +10,7 @@
 #include "kernels/fft_conv.h"
 #include "kernels/gated_causal_conv.h"
 #include "models/mixers/convolution.h"
+#include "models/mixers/linear_rows.h"
 #include "models/mixers/option_error.h"
 
 namespace zoolab {
@@ -140,8 +141,8 @@ torch::Tensor HyenaImpl::forward(const torch::Tensor& u) {
   if (cpu_path(u)) {
     return forward_cpu(u);
   }
-  auto x = in_proj(u).transpose(1, 2);        // (B, 3D, L)
-  x = short_filter(x).narrow(2, 0, seq_len);  // (B, 3D, L)
+  auto x = linear_rows(in_proj, u).transpose(1, 2);  // (B, 3D, L)
+  x = short_filter(x).narrow(2, 0, seq_len);         // (B, 3D, L)
   // chunk, not three narrows: its backward is one cat, theirs three zero-filled (B, 3D, L) tensors.
   const auto streams = x.chunk(kProjections, 1);  // 3 × (B, D, L)
   const auto &x1 = streams[0], &x2 = streams[1];
@@ -151,7 +152,7 @@ torch::Tensor HyenaImpl::forward(const torch::Tensor& u) {
   const auto k = filter_fn->filter(seq_len);  // (D, L)
   capture("filter", k);
   auto y = kernels::causal_fft_conv(v, k) + v * filter_fn->bias.view({1, d, 1});  // (B, D, L)
-  return out_proj((y * x2).transpose(1, 2));                                      // (B, L, D) post-gating
+  return linear_rows(out_proj, (y * x2).transpose(1, 2));                         // (B, L, D) post-gating
 }
 
 bool HyenaImpl::cpu_path(const torch::Tensor& u) const {
@@ -164,7 +165,7 @@ torch::Tensor HyenaImpl::gated_cpu(const torch::Tensor& u) {
   // filter's taps by lag are its Conv1d weights reversed, and the skip term bias ⊙ v is the long
   // filter's lag-0 tap plus bias, so both are causal depthwise convolutions (the long one fused with
   // its gates when dropout is off).
-  auto x = kernels::causal_depthwise_conv(in_proj(u), short_filter->weight.squeeze(1).flip({1}),
+  auto x = kernels::causal_depthwise_conv(linear_rows(in_proj, u), short_filter->weight.squeeze(1).flip({1}),
                                           short_filter->bias);  // (B, L, 3D)
   const auto k = filter_fn->filter(seq_len);                    // (D, L)
   capture("filter", k);
@@ -181,7 +182,7 @@ torch::Tensor HyenaImpl::gated_cpu(const torch::Tensor& u) {
 }
 
 torch::Tensor HyenaImpl::forward_cpu(const torch::Tensor& u) {
-  return out_proj(gated_cpu(u));  // (B, L, D)
+  return linear_rows(out_proj, gated_cpu(u));  // (B, L, D)
 }
 
 torch::Tensor HyenaImpl::forward_at(const torch::Tensor& u, const torch::Tensor& positions) {
@@ -190,8 +191,8 @@ torch::Tensor HyenaImpl::forward_at(const torch::Tensor& u, const torch::Tensor&
   }
   // The gated convolution whole (read at the rows alone it cost as much in bench_kernels), out_proj at
   // the rows.
-  const auto gated = gated_cpu(u);                                               // (B, L, D) post-gating
-  return out_proj(gated.view({-1, gated.size(-1)}).index_select(0, positions));  // (N, D)
+  const auto gated = gated_cpu(u);  // (B, L, D) post-gating
+  return linear_rows(out_proj, gated.view({-1, gated.size(-1)}).index_select(0, positions));  // (N, D)
 }
 
 MixerSpec hyena_spec() {

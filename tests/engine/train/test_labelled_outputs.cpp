@@ -74,7 +74,7 @@ TEST(LabelledOutputsTest, FromHiddenStatesEveryRowGetsTheSameBitsWhateverItsBloc
     const auto targets = torch::randint(8192, {333}, torch::kLong);               // (N,)
     const auto whole = labelled_outputs(torch::mm(hidden, weight.t()), targets);  // one product of N rows
     const auto one_block = labelled_outputs_of_hidden(hidden, weight, targets, 333);
-    // kernels/head_logits.h sums each logit in its own order: to rounding BLAS's.
+    // kernels/packed_product.h sums each logit in its own order: to rounding BLAS's.
     EXPECT_TRUE(torch::allclose(one_block.target_log_probs, whole.target_log_probs, 1e-6, 1e-5));
     EXPECT_TRUE(torch::equal(one_block.predictions, whole.predictions));
     // Blocks of one row, of a few, of the default and larger than N: the same bits for every row.

@@ -1,0 +1,22 @@
+#pragma once
+
+// A projection over the last dimension of a (..., in) input, run on its (rows, in) view as one product
+// with the bias inside it (x Wᵀ + b):
+// - without gradients (evaluation) on the CPU in float32 where kernels/packed_product.h runs (AVX-512): its
+//   register tiles start from the bias and write each output once. BLAS first zero-fills the output
+//   (beta = 0) or copies the bias into it (addmm), a pass as long as the product on these K = 64 shapes;
+// - otherwise one addmm (LibTorch 1.13's linear runs a 3-D input as a product and a second pass adding
+//   the bias).
+
+#include <torch/nn/modules/linear.h>
+#include <torch/types.h>
+
+namespace zoolab {
+
+// x: (..., in) → (..., out). weight: (out, in); bias: (out,) or undefined.
+torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+
+// The same for a Linear module.
+torch::Tensor linear_rows(const torch::nn::Linear& layer, const torch::Tensor& x);
+
+}  // namespace zoolab
