@@ -2,11 +2,18 @@
 
 #include <vector>
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include "kernels/packed_product.h"
 
 namespace zoolab {
+namespace {
+
+// Rows per task of the packed product: 20 register tiles.
+constexpr int64_t kRowsPerTask = 20 * kernels::kPackedTileRows;
+
+}  // namespace
 
 torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
   std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
@@ -21,8 +28,14 @@ torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& weight, const 
     const auto input = rows.contiguous();
     const auto b = bias.defined() ? bias.contiguous() : torch::Tensor();
     auto y = torch::empty({input.size(0), w.size(0)}, input.options());  // (N, out)
-    kernels::packed_product(input.data_ptr<float>(), input.size(0), packed,
-                            b.defined() ? b.data_ptr<float>() : nullptr, y.data_ptr<float>());
+    const float* x_data = input.data_ptr<float>();
+    const float* b_data = b.defined() ? b.data_ptr<float>() : nullptr;
+    float* y_data = y.data_ptr<float>();
+    // Row blocks over the threads, as BLAS would use them (inline within a row shard's thread).
+    at::parallel_for(0, input.size(0), kRowsPerTask, [&](int64_t first, int64_t last) {
+      kernels::packed_product(x_data + first * w.size(1), last - first, packed, b_data,
+                              y_data + first * w.size(0));
+    });
     return y.view(shape);
   }
   const auto y = bias.defined() ? torch::addmm(bias, rows, weight.t()) : torch::mm(rows, weight.t());
