@@ -1,16 +1,16 @@
 #pragma once
 
 // y = x Wᵀ (+ b) for a weight used on many blocks of rows: the tied LM head over MQAR's vocabulary
-// (V = 8192, D = 64) block by block in evaluation, and the mixers' projections (D = 64 → 64 or 192) in
-// evaluation (models/mixers/linear_rows.h). BLAS handles these K = 64 products less well: every call repacks
-// all of W (2 MiB for the head), and first zero-fills the output (beta = 0) or copies the bias into it
-// (addmm), a pass over the output as long as the product. Here W is packed once, into panels of 32 output
-// columns (K × 32 floats each), and an AVX-512 register tile of 12 rows × 32 columns starts from the bias,
-// sums over K with one FMA per column and step (the register-blocked micro-kernel of Goto & van de Geijn,
-// "Anatomy of high-performance matrix multiplication", 2008) and writes each output once, 32 panels at a
-// time so that they stay in L2 across the rows. One thread, the head on 128 rows: 124–139 GFLOP/s against
-// 100 for torch::mm_out; on 24 rows: 100–119 against 54–59 (two runs of
-// tests/bench/kernels/bench_packed_product.cpp).
+// (V = 8192, D = 64) block by block in evaluation, and the mixers' projections (D = 64 → 64 or 192)
+// without gradients (models/mixers/linear_rows.h). BLAS handles these K = 64 products less well: every
+// call repacks all of W (2 MiB for the head) and first zero-fills the output (beta = 0) or copies the bias
+// into it (addmm), a pass over the output that took about half as long as the product itself in Hyena's
+// evaluation (perf). Here W is packed once, into panels of 32 output columns (K × 32 floats each), and an
+// AVX-512 register tile of 12 rows × 32 columns starts from the bias, sums over K with one FMA per column
+// and step (the register-blocked micro-kernel of Goto & van de Geijn, "Anatomy of high-performance matrix
+// multiplication", 2008) and writes each output once, 32 panels at a time so that they stay in L2 across
+// the rows. One thread, the head on 128 rows: 124–139 GFLOP/s against 100 for torch::mm_out; on 24 rows:
+// 100–119 against 54–59 (two runs of tests/bench/kernels/bench_packed_product.cpp).
 //
 // Each output is b + Σ_k x[k] W[j][k] summed in k order with FMAs: to float rounding the value BLAS gives,
 // and the same bits whatever rows it is computed with.

@@ -112,7 +112,9 @@ LabelledOutputs labelled_outputs_of_hidden(const torch::Tensor& hidden_in, const
     throw std::invalid_argument("labelled_outputs: hidden (N, D) and head weight (V, D) expected");
   }
   std::optional<kernels::PackedWeight> own;
-  if (!packed && hidden_in.is_cpu() && hidden_in.scalar_type() == torch::kFloat) {
+  if (!hidden_in.is_cpu() || hidden_in.scalar_type() != torch::kFloat) {
+    packed = nullptr;  // the packed product is for float32 on the CPU; BLAS or the device does the rest
+  } else if (!packed) {
     own = pack_head_weight(head_weight);
     packed = own ? &*own : nullptr;
   }
