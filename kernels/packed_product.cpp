@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/cpu_features.h"
+
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #include <immintrin.h>
 #define ZOOLAB_PACKED_AVX512 1
@@ -98,8 +100,7 @@ void tail_rows(const float* x, int64_t rows, const PackedWeight& w, const float*
 
 bool packed_product_available() {
 #ifdef ZOOLAB_PACKED_AVX512
-  static const bool has = __builtin_cpu_supports("avx512f");
-  return has;
+  return cpu_has_avx512f();
 #else
   return false;
 #endif

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/cpu_features.h"
+
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #include <immintrin.h>
 #define ZOOLAB_SOFTMAX_AVX512 1
@@ -88,13 +90,13 @@ void portable_rows(float* rows, int64_t count, int64_t vocab, bool write_exps, c
 #ifdef ZOOLAB_SOFTMAX_AVX512
 #define ZOOLAB_AVX512 __attribute__((target("avx512f")))
 
-// exp(x) for x ≤ 0 (and finite or −inf), Cephes' expf: x = n ln 2 + r with |r| ≤ ln 2 / 2, ln 2 split in
-// two so that r is exact to a float, exp(r) by its minimax polynomial, and the result scaled by 2ⁿ with
-// scalef, which rounds into the subnormals instead of flushing. Below −110, exp underflows to 0 anyway.
-// The masked forms of max, roundscale and scalef with every lane set: the unmasked ones start from
+// Every lane, for the masked forms of max, roundscale and scalef: the unmasked ones start from
 // _mm512_undefined_ps, which GCC 12 reports as maybe uninitialised.
 constexpr __mmask16 kAll = 0xFFFF;
 
+// exp(x) for x ≤ 0 (and finite or −inf), Cephes' expf: x = n ln 2 + r with |r| ≤ ln 2 / 2, ln 2 split in
+// two so that r is exact to a float, exp(r) by its minimax polynomial, and the result scaled by 2ⁿ with
+// scalef, which rounds into the subnormals instead of flushing. Below −110, exp underflows to 0 anyway.
 ZOOLAB_AVX512 inline __m512 exp_nonpositive(__m512 x) {
   x = _mm512_mask_max_ps(x, kAll, x, _mm512_set1_ps(-110.0f));
   const __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
@@ -210,8 +212,7 @@ namespace detail {
 
 bool softmax_rows_vectorised() {
 #ifdef ZOOLAB_SOFTMAX_AVX512
-  static const bool has = __builtin_cpu_supports("avx512f");
-  return has;
+  return cpu_has_avx512f();
 #else
   return false;
 #endif
