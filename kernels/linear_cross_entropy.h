@@ -6,10 +6,11 @@
 // through log_softmax / nll_loss cost more than the matrix products themselves on 2 CPU cores.
 // Backward recomputes each block's logits (one extra h Wᵀ) instead of keeping them, except on the CPU
 // when the N × V logits are at most `max_stored_logits` elements: then the forward keeps
-// exp(logits − row max) (64 MiB at MQAR's 2048 × 8192), written block by block of 128 rows (in float32 by one
-// pass a row of kernels/softmax_rows.h), and the backward
-// is two whole products (K = V and K = N, which BLAS runs near peak) with neither the recomputed product nor
-// a second exp.
+// exp(logits − row max) (64 MiB at MQAR's 2048 × 8192), written block by block of 128 rows (in float32 by
+// the packed head product of kernels/packed_product.h and one pass a row of kernels/softmax_rows.h), and
+// the backward is the two products E·W and Eᵀ·h of those exps, with neither the recomputed product nor a
+// second exp: in float32 on an AVX-512 CPU both from one pass over the exps (kernels/dual_product.h, twice
+// BLAS's speed on a row shard), else two BLAS products.
 
 #include <torch/types.h>
 

@@ -25,6 +25,7 @@
 #include "engine/train/text_step.h"
 #include "engine/train/train_step.h"
 #include "engine/train/trainer.h"
+#include "kernels/blas_core.h"
 
 namespace zoolab {
 namespace {
@@ -278,7 +279,8 @@ void add_bench_command(CLI::App& app, CliState& state) {
                              {"d_model", config.model.d_model},
                              {"lm_head", config.train.lm_head},
                              {"threads", threads},
-                             {"device", args->device}};
+                             {"device", args->device},
+                             {"blas_core", kernels::blas_core()}};
     if (text) {
       result["train_tokens_per_s"] = static_cast<double>(total_examples * seq_len) / total_seconds;
     }
