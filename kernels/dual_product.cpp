@@ -1,6 +1,7 @@
 #include "kernels/dual_product.h"
 
 #include <ATen/Parallel.h>
+#include <torch/torch.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -17,6 +18,16 @@ namespace zoolab::kernels {
 
 #ifdef ZOOLAB_DUAL_AVX512
 namespace {
+
+struct DualProductArgs {
+  const float* e;  // (rows, cols), row stride e_stride
+  int64_t e_stride;
+  const float* w;  // (cols, d)
+  const float* h;  // (rows, d)
+  int64_t rows, cols, d;
+  float* ew;   // (rows, d) out
+  float* eth;  // (cols, d) out
+};
 
 // E tile: 48 rows × 512 columns, 96 KiB, read by EW's tiles and then again by EtH's from L2.
 constexpr int64_t kRowBlock = 48;
@@ -103,19 +114,34 @@ void rows_product(int64_t count, const float* a, int64_t a_row, int64_t a_k, int
   }
 }
 
-// Column blocks [first, last) of E: EtH's rows there, and their share of EW added into `ew`.
-void column_blocks(const DualProductArgs& p, int64_t first, int64_t last, float* ew) {
+// E's column blocks [first, last) over its rows [r0, r1): adds their share of EW to `ew` (rows indexed as
+// in E) and writes their EtH, summed over these rows, to `eth` (rows indexed as E's columns).
+void tiles(const DualProductArgs& p, int64_t first, int64_t last, int64_t r0, int64_t r1, float* ew,
+           float* eth) {
   for (int64_t block = first; block < last; ++block) {
     const int64_t j0 = block * kColBlock, cols = std::min(kColBlock, p.cols - j0);
-    for (int64_t i0 = 0; i0 < p.rows; i0 += kRowBlock) {
-      const int64_t rows = std::min(kRowBlock, p.rows - i0);
+    for (int64_t i0 = r0; i0 < r1; i0 += kRowBlock) {
+      const int64_t rows = std::min(kRowBlock, r1 - i0);
       const float* e = p.e + i0 * p.e_stride + j0;  // (rows, cols) tile
       // EW[i0:] += E[i0:, j0:] · W[j0:]: rows of E, K along its columns.
       rows_product(rows, e, p.e_stride, 1, cols, p.w + j0 * p.d, p.d, ew + i0 * p.d, /*accumulate=*/true);
       // EtH[j0:] (+)= E[i0:, j0:]ᵀ · H[i0:]: columns of E as rows, K along its rows.
-      rows_product(cols, e, 1, p.e_stride, rows, p.h + i0 * p.d, p.d, p.eth + j0 * p.d,
-                   /*accumulate=*/i0 > 0);
+      rows_product(cols, e, 1, p.e_stride, rows, p.h + i0 * p.d, p.d, eth + j0 * p.d, /*accumulate=*/i0 > r0);
     }
+  }
+}
+
+// Adds the threads' shares into `out`, in thread order (a thread without work left its share empty).
+void add_shares(const std::vector<std::vector<float>>& shares, float* out, int64_t size, bool overwrite) {
+  bool first = overwrite;
+  for (const auto& share : shares) {
+    if (share.empty()) {
+      continue;
+    }
+    for (int64_t i = 0; i < size; ++i) {
+      out[i] = first ? share[static_cast<size_t>(i)] : out[i] + share[static_cast<size_t>(i)];
+    }
+    first = false;
   }
 }
 
@@ -130,35 +156,63 @@ bool dual_product_available() {
 #endif
 }
 
-void dual_product(const DualProductArgs& p) {
+std::pair<torch::Tensor, torch::Tensor> dual_product(const torch::Tensor& e, const torch::Tensor& w,
+                                                     const torch::Tensor& h) {
   if (!dual_product_available()) {
     throw std::logic_error("dual_product: this CPU has no AVX-512; use BLAS (check dual_product_available)");
   }
-  if (p.rows <= 0 || p.cols <= 0 || p.d <= 0 || p.e_stride < p.cols) {
-    throw std::invalid_argument("dual_product: rows, cols and d must be positive and e_stride ≥ cols");
-  }
+  TORCH_CHECK(e.dim() == 2 && w.dim() == 2 && h.dim() == 2 && w.size(0) == e.size(1) &&
+                  h.size(0) == e.size(0) && w.size(1) == h.size(1),
+              "dual_product: E (rows, cols), W (cols, D) and H (rows, D) expected, got ", e.sizes(), ", ",
+              w.sizes(), " and ", h.sizes());
+  TORCH_CHECK(e.numel() > 0 && h.size(1) > 0, "dual_product: empty operands ", e.sizes(), " and ", h.sizes());
+  TORCH_CHECK(e.is_cpu() && w.is_cpu() && h.is_cpu() && e.scalar_type() == torch::kFloat &&
+                  w.scalar_type() == torch::kFloat && h.scalar_type() == torch::kFloat,
+              "dual_product: float32 CPU tensors expected");
+  TORCH_CHECK(e.stride(1) == 1 && e.stride(0) >= e.size(1) && w.is_contiguous() && h.is_contiguous(),
+              "dual_product: E's rows and W and H must be contiguous, got E's strides ", e.strides());
+  auto ew = torch::zeros({e.size(0), h.size(1)}, h.options());   // (rows, D)
+  auto eth = torch::empty({e.size(1), h.size(1)}, h.options());  // (cols, D)
 #ifdef ZOOLAB_DUAL_AVX512
+  DualProductArgs p;
+  p.e = e.data_ptr<float>();
+  p.e_stride = e.stride(0);
+  p.w = w.data_ptr<float>();
+  p.h = h.data_ptr<float>();
+  p.rows = e.size(0);
+  p.cols = e.size(1);
+  p.d = h.size(1);
+  p.ew = ew.data_ptr<float>();
+  p.eth = eth.data_ptr<float>();
   const int64_t blocks = (p.cols + kColBlock - 1) / kColBlock;
-  const int64_t ew_size = p.rows * p.d;
-  std::fill(p.ew, p.ew + ew_size, 0.0f);
-  if (at::in_parallel_region() || at::get_num_threads() == 1 || blocks == 1) {
-    column_blocks(p, 0, blocks, p.ew);
-    return;
+  const int64_t row_blocks = (p.rows + kRowBlock - 1) / kRowBlock;
+  const int threads = at::in_parallel_region() ? 1 : at::get_num_threads();
+  if (threads == 1 || (blocks == 1 && row_blocks == 1)) {
+    tiles(p, 0, blocks, 0, p.rows, p.ew, p.eth);
+    return {ew, eth};
   }
-  // Each thread sums its column blocks' share of EW on its own; the shares are added in thread order.
-  const int threads = at::get_num_threads();
+  // Split the larger side over the threads. Each thread sums its own share of the other product, and the
+  // shares are added in thread order.
   std::vector<std::vector<float>> shares(static_cast<size_t>(threads));
-  at::parallel_for(0, blocks, 1, [&](int64_t first, int64_t last) {
-    auto& share = shares[static_cast<size_t>(at::get_thread_num())];
-    share.assign(static_cast<size_t>(ew_size), 0.0f);
-    column_blocks(p, first, last, share.data());
-  });
-  for (const auto& share : shares) {
-    for (int64_t i = 0; i < static_cast<int64_t>(share.size()); ++i) {
-      p.ew[i] += share[static_cast<size_t>(i)];
-    }
+  if (blocks >= threads) {
+    // Wide E (the head's vocabulary): column blocks, each thread writing its EtH rows, EW shared.
+    at::parallel_for(0, blocks, 1, [&](int64_t first, int64_t last) {
+      auto& share = shares[static_cast<size_t>(at::get_thread_num())];
+      share.assign(static_cast<size_t>(p.rows * p.d), 0.0f);
+      tiles(p, first, last, 0, p.rows, share.data(), p.eth);
+    });
+    add_shares(shares, p.ew, p.rows * p.d, /*overwrite=*/true);
+    return {ew, eth};
   }
+  // Narrow E (a projection's gradient): row blocks, each thread writing its EW rows, EtH shared.
+  at::parallel_for(0, row_blocks, 1, [&](int64_t first, int64_t last) {
+    auto& share = shares[static_cast<size_t>(at::get_thread_num())];
+    share.assign(static_cast<size_t>(p.cols * p.d), 0.0f);
+    tiles(p, 0, blocks, first * kRowBlock, std::min(p.rows, last * kRowBlock), p.ew, share.data());
+  });
+  add_shares(shares, p.eth, p.cols * p.d, /*overwrite=*/true);
 #endif
+  return {ew, eth};
 }
 
 }  // namespace zoolab::kernels

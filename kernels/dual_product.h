@@ -16,28 +16,23 @@
 // operand is transposed or packed.
 //
 // Sums run over K in order within a tile and tile by tile, so values are BLAS's to float rounding, and the
-// same bits for the same `threads` (column blocks are split over at::parallel_for's threads, each summing
-// its own partial EW, added in thread order).
+// same bits for the same number of threads: a wide E's column blocks, or a narrow E's row blocks, are split
+// over at::parallel_for's threads, each summing its own share of the other product, added in thread order.
 
-#include <cstdint>
+#include <utility>
+
+#include <torch/types.h>
 
 namespace zoolab::kernels {
 
 // Whether dual_product runs on this CPU (AVX-512); callers use two BLAS products otherwise.
 bool dual_product_available();
 
-struct DualProductArgs {
-  const float* e = nullptr;  // (rows, cols), row stride e_stride
-  int64_t e_stride = 0;
-  const float* w = nullptr;  // (cols, d), contiguous
-  const float* h = nullptr;  // (rows, d), contiguous
-  int64_t rows = 0, cols = 0, d = 0;
-  float* ew = nullptr;   // (rows, d) out, contiguous; overwritten
-  float* eth = nullptr;  // (cols, d) out, contiguous; overwritten
-};
-
-// Computes both products, the column blocks split over the ATen threads (serially inside a parallel
-// region). Throws std::logic_error where !dual_product_available().
-void dual_product(const DualProductArgs& args);
+// e: (rows, cols) float32 on the CPU, rows contiguous (any row stride); w: (cols, D) and h: (rows, D)
+// contiguous float32. Returns {E·W (rows, D), Eᵀ·H (cols, D)}, computed over the ATen threads (on the
+// calling thread inside a parallel region). Throws std::logic_error where !dual_product_available() and
+// c10::Error for other shapes or types.
+std::pair<torch::Tensor, torch::Tensor> dual_product(const torch::Tensor& e, const torch::Tensor& w,
+                                                     const torch::Tensor& h);
 
 }  // namespace zoolab::kernels

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 #include <optional>
+#include <tuple>
 
 #include "kernels/dual_product.h"
 #include "kernels/packed_product.h"
@@ -107,19 +108,7 @@ class LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> 
         // Both products from one pass over the exps (kernels/dual_product.h).
         const auto weight_c = weight.contiguous();
         const auto h_scaled = (h * factors).contiguous();  // (N, D) diag(f) h
-        grad_h = torch::empty_like(h);
-        grad_weight = torch::empty_like(weight_c);
-        DualProductArgs args;
-        args.e = exps.data_ptr<float>();
-        args.e_stride = exps.size(1);
-        args.w = weight_c.data_ptr<float>();
-        args.h = h_scaled.data_ptr<float>();
-        args.rows = rows;
-        args.cols = exps.size(1);
-        args.d = h.size(1);
-        args.ew = grad_h.data_ptr<float>();
-        args.eth = grad_weight.data_ptr<float>();
-        dual_product(args);
+        std::tie(grad_h, grad_weight) = dual_product(exps, weight_c, h_scaled);
         grad_h.mul_(factors);
       } else {
         grad_h = torch::mm(exps, weight).mul_(factors);

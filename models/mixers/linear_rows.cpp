@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "kernels/dual_product.h"
 #include "kernels/packed_product.h"
 
 namespace zoolab {
@@ -13,30 +14,82 @@ namespace {
 // Rows per task of the packed product: 20 register tiles.
 constexpr int64_t kRowsPerTask = 20 * kernels::kPackedTileRows;
 
+// y (N, out) = x (N, in) · Wᵀ + b by the packed product, row blocks over the threads as BLAS would use
+// them (inline within a row shard's thread).
+torch::Tensor packed_affine(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  const auto w = weight.contiguous();
+  const kernels::PackedWeight packed(w.data_ptr<float>(), w.size(0), w.size(1));
+  const auto input = x.contiguous();
+  const auto b = bias.defined() ? bias.contiguous() : torch::Tensor();
+  auto y = torch::empty({input.size(0), w.size(0)}, input.options());  // (N, out)
+  const float* x_data = input.data_ptr<float>();
+  const float* b_data = b.defined() ? b.data_ptr<float>() : nullptr;
+  float* y_data = y.data_ptr<float>();
+  at::parallel_for(0, input.size(0), kRowsPerTask, [&](int64_t first, int64_t last) {
+    kernels::packed_product(x_data + first * w.size(1), last - first, packed, b_data,
+                            y_data + first * w.size(0));
+  });
+  return y;
+}
+
+// The projection with gradients: the packed product forward, and the backward's two products,
+// dx = dy · W and dW = dyᵀ · x, from one pass over dy (kernels/dual_product.h). A forward with a bias and
+// one without: LibTorch 1.13's custom functions take no undefined tensor.
+class PackedAffine : public torch::autograd::Function<PackedAffine> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& weight, const torch::Tensor& bias) {
+    ctx->saved_data["has_bias"] = true;
+    return forward_of(ctx, x, weight, bias);
+  }
+
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& weight) {
+    ctx->saved_data["has_bias"] = false;
+    return forward_of(ctx, x, weight, torch::Tensor());
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& x = saved[0];                         // (N, in)
+    const auto& w = saved[1];                         // (out, in)
+    const auto dy = grad_outputs[0].contiguous();     // (N, out)
+    auto [dx, dw] = kernels::dual_product(dy, w, x);  // (N, in), (out, in)
+    if (ctx->saved_data["has_bias"].toBool()) {
+      return {dx, dw, dy.sum(0)};  // db (out,)
+    }
+    return {dx, dw};
+  }
+
+ private:
+  static torch::Tensor forward_of(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                  const torch::Tensor& weight, const torch::Tensor& bias) {
+    const auto input = x.contiguous();
+    const auto w = weight.contiguous();
+    ctx->save_for_backward({input, w});
+    return packed_affine(input, w, bias);
+  }
+};
+
+bool all_float(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  return x.scalar_type() == torch::kFloat && weight.scalar_type() == torch::kFloat &&
+         (!bias.defined() || bias.scalar_type() == torch::kFloat);
+}
+
 }  // namespace
 
 torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
   std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
   shape.back() = weight.size(0);
   const auto rows = x.reshape({-1, x.size(-1)});  // (N, in)
-  const bool tiled = !torch::GradMode::is_enabled() && kernels::packed_product_available() && x.is_cpu() &&
-                     x.scalar_type() == torch::kFloat && weight.scalar_type() == torch::kFloat &&
-                     (!bias.defined() || bias.scalar_type() == torch::kFloat);
-  if (tiled) {
-    const auto w = weight.contiguous();
-    const kernels::PackedWeight packed(w.data_ptr<float>(), w.size(0), w.size(1));
-    const auto input = rows.contiguous();
-    const auto b = bias.defined() ? bias.contiguous() : torch::Tensor();
-    auto y = torch::empty({input.size(0), w.size(0)}, input.options());  // (N, out)
-    const float* x_data = input.data_ptr<float>();
-    const float* b_data = b.defined() ? b.data_ptr<float>() : nullptr;
-    float* y_data = y.data_ptr<float>();
-    // Row blocks over the threads, as BLAS would use them (inline within a row shard's thread).
-    at::parallel_for(0, input.size(0), kRowsPerTask, [&](int64_t first, int64_t last) {
-      kernels::packed_product(x_data + first * w.size(1), last - first, packed, b_data,
-                              y_data + first * w.size(0));
-    });
-    return y.view(shape);
+  const bool own_kernels = x.is_cpu() && weight.is_cpu() && all_float(x, weight, bias) && rows.size(0) > 0;
+  if (own_kernels && !torch::GradMode::is_enabled() && kernels::packed_product_available()) {
+    return packed_affine(rows, weight, bias).view(shape);
+  }
+  if (own_kernels && kernels::packed_product_available() && kernels::dual_product_available()) {
+    return (bias.defined() ? PackedAffine::apply(rows, weight, bias) : PackedAffine::apply(rows, weight))
+        .view(shape);
   }
   const auto y = bias.defined() ? torch::addmm(bias, rows, weight.t()) : torch::mm(rows, weight.t());
   return y.view(shape);  // (..., out)

@@ -1,8 +1,9 @@
 // kernels/dual_product.h against two double-precision products: every tail of the 6-row register tile,
 // of the 48-row and 512-column E tiles and of the 64-column register block, a strided E, one thread and
-// several, and the same bits for the same threads.
+// two (column blocks or row blocks over them), and the same bits for the same threads.
 
 #include <string>
+#include <utility>
 
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
@@ -17,21 +18,9 @@ struct Products {
   torch::Tensor ew, eth;
 };
 
-// e may be a column slice of a wider tensor (row stride > cols).
 Products dual_of(const torch::Tensor& e, const torch::Tensor& w, const torch::Tensor& h) {
-  Products out{torch::full({e.size(0), w.size(1)}, NAN), torch::full({e.size(1), w.size(1)}, NAN)};
-  DualProductArgs args;
-  args.e = e.data_ptr<float>();
-  args.e_stride = e.stride(0);
-  args.w = w.data_ptr<float>();
-  args.h = h.data_ptr<float>();
-  args.rows = e.size(0);
-  args.cols = e.size(1);
-  args.d = w.size(1);
-  args.ew = out.ew.data_ptr<float>();
-  args.eth = out.eth.data_ptr<float>();
-  dual_product(args);
-  return out;
+  auto [ew, eth] = dual_product(e, w, h);
+  return {ew, eth};
 }
 
 class ThreadsScope {
@@ -78,36 +67,31 @@ TEST(DualProductTest, GivesTheSameBitsForTheSameThreads) {
   }
   const ThreadsScope scope(2);
   torch::manual_seed(4);
-  const auto e = torch::rand({300, 3000});
-  const auto w = torch::randn({3000, 64});
-  const auto h = torch::randn({300, 64});
-  const auto first = dual_of(e, w, h), second = dual_of(e, w, h);
-  EXPECT_TRUE(torch::equal(first.ew, second.ew));
-  EXPECT_TRUE(torch::equal(first.eth, second.eth));
+  // A wide E (column blocks over the threads) and a narrow one (row blocks).
+  for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{300, 3000}, {3000, 100}}) {
+    const auto e = torch::rand({rows, cols});
+    const auto w = torch::randn({cols, 64});
+    const auto h = torch::randn({rows, 64});
+    const auto first = dual_of(e, w, h), second = dual_of(e, w, h);
+    EXPECT_TRUE(torch::equal(first.ew, second.ew)) << rows << "x" << cols;
+    EXPECT_TRUE(torch::equal(first.eth, second.eth)) << rows << "x" << cols;
+  }
 }
 
-TEST(DualProductTest, RejectsEmptyOrInconsistentShapes) {
+TEST(DualProductTest, RejectsWrongShapesTypesAndStrides) {
   if (!dual_product_available()) {
     GTEST_SKIP() << "no AVX-512 on this CPU";
   }
   const auto e = torch::rand({4, 8});
   const auto w = torch::randn({8, 2});
   const auto h = torch::randn({4, 2});
-  auto ew = torch::empty({4, 2}), eth = torch::empty({8, 2});
-  DualProductArgs args;
-  args.e = e.data_ptr<float>();
-  args.e_stride = 7;  // shorter than a row of E
-  args.w = w.data_ptr<float>();
-  args.h = h.data_ptr<float>();
-  args.rows = 4;
-  args.cols = 8;
-  args.d = 2;
-  args.ew = ew.data_ptr<float>();
-  args.eth = eth.data_ptr<float>();
-  EXPECT_THROW(dual_product(args), std::invalid_argument);
-  args.e_stride = 8;
-  args.d = 0;
-  EXPECT_THROW(dual_product(args), std::invalid_argument);
+  EXPECT_NO_THROW(dual_product(e, w, h));
+  EXPECT_THROW(dual_product(e, torch::randn({7, 2}), h), c10::Error);  // W's rows ≠ cols
+  EXPECT_THROW(dual_product(e, w, torch::randn({4, 3})), c10::Error);  // H's width ≠ W's
+  EXPECT_THROW(dual_product(e.t(), torch::randn({4, 2}), torch::randn({8, 2})),
+               c10::Error);  // E's columns strided
+  EXPECT_THROW(dual_product(e.to(torch::kDouble), w, h), c10::Error);
+  EXPECT_THROW(dual_product(torch::rand({0, 8}), w, torch::randn({0, 2})), c10::Error);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // models/mixers/linear_rows.h against torch::nn::functional::linear: without gradients (the packed
-// product where the CPU has AVX-512) and with them (addmm, and its gradients), on 2-D, 3-D and transposed
-// inputs, with and without a bias.
+// product where the CPU has AVX-512) and with them (where the CPU has AVX-512, the packed product and the
+// backward's dual product; else addmm) and their gradients for the input, weight and bias, on 2-D, 3-D
+// and transposed inputs, with and without a bias.
 
 #include <vector>
 
@@ -28,12 +29,21 @@ TEST(LinearRowsTest, MatchesLinearWithAndWithoutGradients) {
       const auto y = linear_rows(layer, xg);
       EXPECT_TRUE(torch::allclose(y.detach(), expected, 1e-5, 1e-5)) << x.sizes();
       const auto dy = torch::randn_like(y);
-      const auto grads = torch::autograd::grad({(y * dy).sum()}, {xg, layer->weight});
+      std::vector<torch::Tensor> wrt = {xg, layer->weight};
       auto xr = x.clone().requires_grad_(true);
+      std::vector<torch::Tensor> wrt_reference = {xr, layer->weight};
+      if (with_bias) {
+        wrt.push_back(layer->bias);
+        wrt_reference.push_back(layer->bias);
+      }
+      const auto grads = torch::autograd::grad({(y * dy).sum()}, wrt);
       const auto reference = torch::autograd::grad(
-          {(torch::nn::functional::linear(xr, layer->weight, layer->bias) * dy).sum()}, {xr, layer->weight});
-      EXPECT_TRUE(torch::allclose(grads[0], reference[0], 1e-5, 1e-5));
-      EXPECT_TRUE(torch::allclose(grads[1], reference[1], 1e-4, 1e-4));
+          {(torch::nn::functional::linear(xr, layer->weight, layer->bias) * dy).sum()}, wrt_reference);
+      EXPECT_TRUE(torch::allclose(grads[0], reference[0], 1e-5, 1e-5)) << "input " << x.sizes();
+      EXPECT_TRUE(torch::allclose(grads[1], reference[1], 1e-4, 1e-4)) << "weight " << x.sizes();
+      if (with_bias) {
+        EXPECT_TRUE(torch::allclose(grads[2], reference[2], 1e-4, 1e-4)) << "bias " << x.sizes();
+      }
     }
   }
 }
