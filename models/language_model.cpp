@@ -7,6 +7,7 @@
 
 #include "kernels/counter_dropout.h"
 #include "models/mamba_block.h"
+#include "models/mixers/linear_rows.h"
 #include "models/registry.h"
 
 namespace zoolab {
@@ -145,7 +146,9 @@ LanguageModelImpl::LanguageModelImpl(const LanguageModelOptions& options) : m_op
 
 torch::Tensor LanguageModelImpl::head(const torch::Tensor& residual) {
   // The LM head is tied to the word embeddings (Zoology ties lm_head.weight to them): logits = ln_f(x) Eᵀ.
-  return torch::matmul(backbone->ln_f(residual), backbone->embeddings->word_embeddings->weight.t());
+  // A projection like the mixers' (models/mixers/linear_rows.h): on an AVX-512 CPU each row's logits are
+  // its own, whatever rows they are computed with, so row shards give the whole batch's bits.
+  return affine(backbone->ln_f(residual), backbone->embeddings->word_embeddings->weight, torch::Tensor());
 }
 
 torch::Tensor LanguageModelImpl::forward(const torch::Tensor& input_ids) {

@@ -15,8 +15,10 @@
 //   maximal value, or the first NaN.
 // - The target log-probabilities agree with log_softmax to float rounding (its exp and its order of sums
 //   differ from ours), and the loss with cross_entropy(logits, targets), which is nll_loss of log_softmax.
-// - A row's values depend on that row alone: blocks of any size, and the row shards of an evaluation
-//   (engine/train/row_shards.h), give the same bits as one block of every row.
+// - Where the packed product runs, a row's values depend on that row alone: blocks of any size, and the
+//   row shards of an evaluation (engine/train/row_shards.h), give the same bits as one block of every row.
+//   Through BLAS (double, or a CPU without AVX-512) that holds as far as BLAS's products do: OpenBLAS's
+//   AVX2 kernels give a row of a one-row product other last bits than the same row among many.
 // tests/engine/train/test_labelled_outputs.cpp checks these against the plain computation.
 
 #include <optional>

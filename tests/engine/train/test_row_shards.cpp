@@ -16,6 +16,7 @@
 #include "engine/train/model_setup.h"
 #include "engine/train/row_shards.h"
 #include "engine/train/train_step.h"
+#include "kernels/packed_product.h"
 #include "train_test_support.h"
 
 namespace zoolab {
@@ -148,6 +149,9 @@ TEST(ShardedEvaluation, GivesTheWholeBatchMetricsAndRecordsBitForBit) {
   for (const std::string mixer : {"attention", "base_conv"}) {
     for (const std::string lm_head : {"labelled", "all"}) {
       SCOPED_TRACE(mixer + ", lm_head " + lm_head);
+      if (lm_head == "all" && !kernels::packed_product_available()) {
+        continue;  // the head at every row then runs on BLAS, whose rows' bits may depend on their count
+      }
       auto json = train_test::tiny_config_json(mixer);
       json["data"]["batch_size"] = nlohmann::json::array({32, 96});
       json["data"]["test"][0]["num_examples"] = 100;  // test batches of 96 rows (3 shards), 4 and 32 (whole)
