@@ -1,5 +1,6 @@
 #include "engine/train/evaluation.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <torch/torch.h>
@@ -22,11 +23,23 @@ LabelledOutputs rows_outputs(LanguageModel& model, const Batch& rows, bool all_p
                                     rows.targets, kHeadBlockRows, packed);
 }
 
-// The same on row shards in parallel when the model allows (engine/train/row_shards.h): every value belongs
-// to one row, so the shards' outputs in shard order are the whole batch's.
+// Rows an evaluation shard aims at: a whole batch per thread (256 sequences at batch 512 on 2 threads)
+// streams each layer's activations through memory (12 MiB for Hyena's in_proj output alone), where 64
+// sequences' stay in cache from one layer to the next. On the Figure 2 cells (3 runs each, alternating,
+// examples/s): attention 22,908-23,923 with a shard per thread against 25,877-27,583 with 64-row shards,
+// BaseConv 39,086-40,376 against 40,231-42,042, Hyena 21,579-22,187 against 23,479-24,543; 32-row shards
+// were within the noise of 64.
+constexpr int64_t kEvaluationShardRows = 64;
+
+// The same on row shards in parallel when the model allows (engine/train/row_shards.h), each thread taking
+// an equal run of shards of about kEvaluationShardRows rows: every value belongs to one row, so the shards'
+// outputs in shard order are the whole batch's.
 LabelledOutputs batch_outputs(LanguageModel& model, const Batch& batch, bool all_positions,
                               const kernels::PackedWeight* packed) {
-  const int64_t shards = row_shards(model, batch);
+  const int64_t threads = row_shards(model, batch);  // 1: the batch runs whole
+  const int64_t shards =
+      threads == 1 ? 1
+                   : threads * std::max<int64_t>(1, batch.inputs.size(0) / (threads * kEvaluationShardRows));
   if (shards == 1) {
     return rows_outputs(model, batch, all_positions, packed);
   }

@@ -181,6 +181,33 @@ TEST(ShardedEvaluation, GivesTheWholeBatchMetricsAndRecordsBitForBit) {
   std::filesystem::remove_all(dir);
 }
 
+// A batch of 300 rows on 2 threads runs as 4 shards of about 64 rows (evaluation.cpp), two per thread.
+TEST(ShardedEvaluation, SeveralShardsPerThreadGiveTheWholeBatchRecordsBitForBit) {
+  const auto dir = train_test::temp_dir("row-shards-many");
+  auto json = train_test::tiny_config_json("attention");
+  json["data"]["batch_size"] = nlohmann::json::array({32, 300});
+  json["data"]["test"][0]["num_examples"] = 300;
+  const auto config = parse_run_config(json);
+  const auto [split, train] = train_test::cpu_splits(config, (dir / "cache").string());
+  auto model = train_test::briefly_trained_model(config, train, false);
+  EvaluationResult whole, sharded;
+  {
+    const ScopedThreadCount threads(1);
+    whole = evaluate(model, split, config.train, RecordRequest{"all", 0});
+  }
+  {
+    const ScopedThreadCount threads(2);
+    ASSERT_EQ(row_shards(model, split.batches.at(0)), 2);
+    sharded = evaluate(model, split, config.train, RecordRequest{"all", 0});
+  }
+  for (const auto& [key, value] : whole.metrics) {
+    EXPECT_EQ(sharded.metrics.at(key), value) << key;
+  }
+  ASSERT_TRUE(whole.records && sharded.records);
+  EXPECT_TRUE(encode_query_records(*sharded.records) == encode_query_records(*whole.records));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(StepShards, OneShardPerThreadWhenEveryThreadGetsMinRows) {
   const auto model = shard_test_model("attention", {{"dropout", 0.1}}, torch::kFloat);
   const ScopedThreadCount threads(4);
