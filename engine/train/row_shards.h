@@ -16,7 +16,8 @@
 // masks are the whole batch's, bit for bit: the shards share the step's seeds and move their counters
 // to their first row (kernels::dropout_seed_for_rows).
 //
-// Evaluation (engine/train/evaluation.cpp) needs no sum: every row's values are its own.
+// Evaluation (engine/train/evaluation.cpp) needs no sum: every row's values are its own, so it runs more
+// shards than threads, each of about 64 sequences.
 //
 // Only models whose every block is row-shardable (models/mixer.h), on CPU float tensors.
 

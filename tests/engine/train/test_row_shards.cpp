@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <string>
 
 #include <ATen/Parallel.h>
 
@@ -144,68 +145,54 @@ INSTANTIATE_TEST_SUITE_P(
         ShardCase{"ttt", nlohmann::json::object()}, ShardCase{"nsa", nlohmann::json::object()}),
     [](const auto& info) { return info.param.mixer; });
 
+// Briefly trains a tiny model, evaluates its test split (batches of test_batch rows) on one thread and on
+// `threads`, which must shard it, and expects the same metrics and query records bit for bit.
+void expect_sharded_evaluation_is_whole(const std::string& mixer, const std::string& lm_head,
+                                        int64_t test_batch, int64_t test_examples, int threads) {
+  const auto dir = train_test::temp_dir("row-shards-eval");
+  auto json = train_test::tiny_config_json(mixer);
+  json["data"]["batch_size"] = nlohmann::json::array({32, test_batch});
+  json["data"]["test"][0]["num_examples"] = test_examples;
+  json["train"]["lm_head"] = lm_head;
+  const auto config = parse_run_config(json);
+  const auto [split, train] = train_test::cpu_splits(config, (dir / "cache").string());
+  auto model = train_test::briefly_trained_model(config, train, lm_head == "all");
+  EvaluationResult whole, sharded;
+  {
+    const ScopedThreadCount one(1);
+    whole = evaluate(model, split, config.train, RecordRequest{"all", 0});
+  }
+  {
+    const ScopedThreadCount several(threads);
+    ASSERT_EQ(row_shards(model, split.batches.at(0)), threads);
+    sharded = evaluate(model, split, config.train, RecordRequest{"all", 0});
+  }
+  ASSERT_EQ(sharded.metrics.size(), whole.metrics.size());
+  for (const auto& [key, value] : whole.metrics) {
+    EXPECT_EQ(sharded.metrics.at(key), value) << key;
+  }
+  ASSERT_TRUE(whole.records && sharded.records);
+  EXPECT_TRUE(encode_query_records(*sharded.records) == encode_query_records(*whole.records))
+      << "the records differ";
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ShardedEvaluation, GivesTheWholeBatchMetricsAndRecordsBitForBit) {
-  const auto dir = train_test::temp_dir("row-shards");
   for (const std::string mixer : {"attention", "base_conv"}) {
     for (const std::string lm_head : {"labelled", "all"}) {
       SCOPED_TRACE(mixer + ", lm_head " + lm_head);
       if (lm_head == "all" && !kernels::packed_product_available()) {
         continue;  // the head at every row then runs on BLAS, whose rows' bits may depend on their count
       }
-      auto json = train_test::tiny_config_json(mixer);
-      json["data"]["batch_size"] = nlohmann::json::array({32, 96});
-      json["data"]["test"][0]["num_examples"] = 100;  // test batches of 96 rows (3 shards), 4 and 32 (whole)
-      json["train"]["lm_head"] = lm_head;
-      const auto config = parse_run_config(json);
-      const auto [split, train] = train_test::cpu_splits(config, (dir / "cache").string());
-      auto model = train_test::briefly_trained_model(config, train, lm_head == "all");
-      EvaluationResult whole, sharded;
-      {
-        const ScopedThreadCount threads(1);
-        whole = evaluate(model, split, config.train, RecordRequest{"all", 0});
-      }
-      {
-        const ScopedThreadCount threads(3);
-        ASSERT_EQ(row_shards(model, split.batches.at(0)), 3);
-        sharded = evaluate(model, split, config.train, RecordRequest{"all", 0});
-      }
-      ASSERT_EQ(sharded.metrics.size(), whole.metrics.size());
-      for (const auto& [key, value] : whole.metrics) {
-        EXPECT_EQ(sharded.metrics.at(key), value) << key;
-      }
-      ASSERT_TRUE(whole.records && sharded.records);
-      EXPECT_TRUE(encode_query_records(*sharded.records) == encode_query_records(*whole.records))
-          << "the records differ";
+      // Test batches of 96 rows (3 shards) and 4 (whole).
+      expect_sharded_evaluation_is_whole(mixer, lm_head, 96, 100, 3);
     }
   }
-  std::filesystem::remove_all(dir);
 }
 
 // A batch of 300 rows on 2 threads runs as 4 shards of about 64 rows (evaluation.cpp), two per thread.
 TEST(ShardedEvaluation, SeveralShardsPerThreadGiveTheWholeBatchRecordsBitForBit) {
-  const auto dir = train_test::temp_dir("row-shards-many");
-  auto json = train_test::tiny_config_json("attention");
-  json["data"]["batch_size"] = nlohmann::json::array({32, 300});
-  json["data"]["test"][0]["num_examples"] = 300;
-  const auto config = parse_run_config(json);
-  const auto [split, train] = train_test::cpu_splits(config, (dir / "cache").string());
-  auto model = train_test::briefly_trained_model(config, train, false);
-  EvaluationResult whole, sharded;
-  {
-    const ScopedThreadCount threads(1);
-    whole = evaluate(model, split, config.train, RecordRequest{"all", 0});
-  }
-  {
-    const ScopedThreadCount threads(2);
-    ASSERT_EQ(row_shards(model, split.batches.at(0)), 2);
-    sharded = evaluate(model, split, config.train, RecordRequest{"all", 0});
-  }
-  for (const auto& [key, value] : whole.metrics) {
-    EXPECT_EQ(sharded.metrics.at(key), value) << key;
-  }
-  ASSERT_TRUE(whole.records && sharded.records);
-  EXPECT_TRUE(encode_query_records(*sharded.records) == encode_query_records(*whole.records));
-  std::filesystem::remove_all(dir);
+  expect_sharded_evaluation_is_whole("attention", "labelled", 300, 300, 2);
 }
 
 TEST(StepShards, OneShardPerThreadWhenEveryThreadGetsMinRows) {
