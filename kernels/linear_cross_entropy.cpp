@@ -39,16 +39,12 @@ class LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> 
       auto sums = torch::empty({rows}, h.options());                  // (N,) Σ exp(logit − max)
       const int64_t blocks = (rows + kCpuBlockRows - 1) / kCpuBlockRows;
       auto max = torch::empty({rows}, h.options());  // (N,) each row's maximum logit
-      const bool own_kernels = h.scalar_type() == torch::kFloat && packed_product_available();
-      const auto weight_c = weight.contiguous();
       // The head packed once for all blocks (kernels/packed_product.h): 2 MiB at MQAR's V = 8192.
-      const auto packed = own_kernels ? std::make_optional<PackedWeight>(weight_c.data_ptr<float>(),
-                                                                         weight.size(0), weight.size(1))
-                                      : std::nullopt;
+      const auto packed = h.scalar_type() == torch::kFloat ? pack_weight(weight) : std::nullopt;
       for (int64_t b = 0; b < blocks; ++b) {
         const int64_t start = b * kCpuBlockRows, size = std::min(kCpuBlockRows, rows - start);
         auto block = exps.narrow(0, start, size);  // (b, V)
-        if (own_kernels) {
+        if (packed) {
           packed_product(h[start].data_ptr<float>(), size, *packed, nullptr, block.data_ptr<float>());
         } else {
           torch::mm_out(block, h.narrow(0, start, size), weight_t);

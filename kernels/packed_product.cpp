@@ -6,6 +6,8 @@
 
 #include "kernels/cpu_features.h"
 
+#include <torch/torch.h>
+
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #include <immintrin.h>
 #define ZOOLAB_PACKED_AVX512 1
@@ -104,6 +106,15 @@ bool packed_product_available() {
 #else
   return false;
 #endif
+}
+
+std::optional<PackedWeight> pack_weight(const torch::Tensor& weight) {
+  if (!packed_product_available() || !weight.is_cpu() || weight.scalar_type() != torch::kFloat ||
+      weight.dim() != 2) {
+    return std::nullopt;
+  }
+  const auto w = weight.detach().contiguous();  // (out, K)
+  return PackedWeight(w.data_ptr<float>(), w.size(0), w.size(1));
 }
 
 void packed_product(const float* x, int64_t rows, const PackedWeight& weight, const float* bias, float* y) {

@@ -16,7 +16,10 @@
 // and the same bits whatever rows it is computed with.
 
 #include <cstdint>
+#include <optional>
 #include <vector>
+
+#include <torch/types.h>
 
 namespace zoolab::kernels {
 
@@ -42,6 +45,10 @@ class PackedWeight {
 
 // Whether packed_product runs on this CPU (AVX-512); callers use BLAS otherwise.
 bool packed_product_available();
+
+// weight (out, K) packed, or nothing where packed_product does not apply to it (no AVX-512, not a 2-D
+// float32 CPU tensor): the one test of when a caller takes the packed product instead of BLAS.
+std::optional<PackedWeight> pack_weight(const torch::Tensor& weight);
 
 // y (rows, out), row-major and contiguous, = x (rows, K) · Wᵀ + bias (out,; may be null). Runs on the
 // calling thread.

@@ -76,7 +76,7 @@ EvaluationResult evaluate(LanguageModel& model, const SplitData& split, const Tr
   model->eval();
   const bool all_positions = config.lm_head == "all";
   // The head weight packed once for every batch (engine/train/labelled_outputs.h), where that applies.
-  const auto packed = all_positions ? std::nullopt : pack_head_weight(model->head_weight());
+  const auto packed = all_positions ? std::nullopt : kernels::pack_weight(model->head_weight());
 
   // Each batch's sums stay tensors until one copy to the host after the last batch: no host sync inside
   // the loop. A row per batch: (loss, correct positions, sum of example accuracies, examples with labels).

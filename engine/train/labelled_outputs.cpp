@@ -96,15 +96,6 @@ LabelledOutputs labelled_outputs(const torch::Tensor& logits_in, const torch::Te
                          });
 }
 
-std::optional<kernels::PackedWeight> pack_head_weight(const torch::Tensor& head_weight) {
-  if (!kernels::packed_product_available() || !head_weight.is_cpu() ||
-      head_weight.scalar_type() != torch::kFloat || head_weight.dim() != 2) {
-    return std::nullopt;
-  }
-  const auto weight = head_weight.detach().contiguous();  // (V, D)
-  return kernels::PackedWeight(weight.data_ptr<float>(), weight.size(0), weight.size(1));
-}
-
 LabelledOutputs labelled_outputs_of_hidden(const torch::Tensor& hidden_in, const torch::Tensor& head_weight,
                                            const torch::Tensor& targets, int64_t block_rows,
                                            const kernels::PackedWeight* packed) {
@@ -115,7 +106,7 @@ LabelledOutputs labelled_outputs_of_hidden(const torch::Tensor& hidden_in, const
   if (!hidden_in.is_cpu() || hidden_in.scalar_type() != torch::kFloat) {
     packed = nullptr;  // the packed product is for float32 on the CPU; BLAS or the device does the rest
   } else if (!packed) {
-    own = pack_head_weight(head_weight);
+    own = kernels::pack_weight(head_weight);
     packed = own ? &*own : nullptr;
   }
   if (packed && (packed->out() != head_weight.size(0) || packed->k() != head_weight.size(1))) {

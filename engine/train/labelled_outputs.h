@@ -51,10 +51,6 @@ LabelledOutputs labelled_outputs_of_hidden(const torch::Tensor& hidden, const to
                                            const torch::Tensor& targets, int64_t block_rows = kHeadBlockRows,
                                            const kernels::PackedWeight* packed = nullptr);
 
-// The head weight packed for kernels/packed_product.h, or nothing where that kernel does not apply (no
-// AVX-512, not float32 on the CPU).
-std::optional<kernels::PackedWeight> pack_head_weight(const torch::Tensor& head_weight);
-
 // The mean cross-entropy of the rows (a 0-dim tensor), equal to cross_entropy(logits, targets).
 torch::Tensor cross_entropy_of(const LabelledOutputs& outputs);
 

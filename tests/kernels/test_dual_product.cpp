@@ -14,15 +14,6 @@
 namespace zoolab::kernels {
 namespace {
 
-struct Products {
-  torch::Tensor ew, eth;
-};
-
-Products dual_of(const torch::Tensor& e, const torch::Tensor& w, const torch::Tensor& h) {
-  auto [ew, eth] = dual_product(e, w, h);
-  return {ew, eth};
-}
-
 class ThreadsScope {
  public:
   explicit ThreadsScope(int threads) : saved_(at::get_num_threads()) { at::set_num_threads(threads); }
@@ -46,15 +37,15 @@ TEST(DualProductTest, MatchesBothMatrixProducts) {
           const auto e = wide.narrow(1, 2, cols);  // (rows, cols), row stride cols + 5
           const auto w = torch::randn({cols, d});
           const auto h = torch::randn({rows, d});
-          const auto got = dual_of(e, w, h);
+          const auto [got_ew, got_eth] = dual_product(e, w, h);
           const auto e64 = e.to(torch::kDouble);
           const auto ew = torch::mm(e64, w.to(torch::kDouble));
           const auto eth = torch::mm(e64.t(), h.to(torch::kDouble));
           const std::string what = "threads=" + std::to_string(threads) + " rows=" + std::to_string(rows) +
                                    " cols=" + std::to_string(cols) + " d=" + std::to_string(d);
           // Float sums of up to 1,300 unit-variance products: a few 1e-6 relative to their scale.
-          EXPECT_TRUE(torch::allclose(got.ew.to(torch::kDouble), ew, 1e-4, 1e-4)) << what;
-          EXPECT_TRUE(torch::allclose(got.eth.to(torch::kDouble), eth, 1e-4, 1e-4)) << what;
+          EXPECT_TRUE(torch::allclose(got_ew.to(torch::kDouble), ew, 1e-4, 1e-4)) << what;
+          EXPECT_TRUE(torch::allclose(got_eth.to(torch::kDouble), eth, 1e-4, 1e-4)) << what;
         }
       }
     }
@@ -72,9 +63,9 @@ TEST(DualProductTest, GivesTheSameBitsForTheSameThreads) {
     const auto e = torch::rand({rows, cols});
     const auto w = torch::randn({cols, 64});
     const auto h = torch::randn({rows, 64});
-    const auto first = dual_of(e, w, h), second = dual_of(e, w, h);
-    EXPECT_TRUE(torch::equal(first.ew, second.ew)) << rows << "x" << cols;
-    EXPECT_TRUE(torch::equal(first.eth, second.eth)) << rows << "x" << cols;
+    const auto first = dual_product(e, w, h), second = dual_product(e, w, h);
+    EXPECT_TRUE(torch::equal(first.first, second.first)) << rows << "x" << cols;
+    EXPECT_TRUE(torch::equal(first.second, second.second)) << rows << "x" << cols;
   }
 }
 

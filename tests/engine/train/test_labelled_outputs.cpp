@@ -91,10 +91,10 @@ TEST(LabelledOutputsTest, FromHiddenStatesEveryRowGetsTheSameBitsWhateverItsBloc
       EXPECT_TRUE(torch::equal(outputs.predictions, one_block.predictions)) << "block " << block;
     }
     // A weight packed once by the caller (as evaluation does) gives the same bits; another head's is refused.
-    if (const auto packed = pack_head_weight(weight)) {
+    if (const auto packed = kernels::pack_weight(weight)) {
       const auto outputs = labelled_outputs_of_hidden(hidden, weight, targets, 64, &*packed);
       EXPECT_TRUE(torch::equal(outputs.target_log_probs, one_block.target_log_probs));
-      const auto other = pack_head_weight(weight.narrow(0, 0, 100).contiguous());
+      const auto other = kernels::pack_weight(weight.narrow(0, 0, 100).contiguous());
       EXPECT_THROW(labelled_outputs_of_hidden(hidden, weight, targets, 64, &*other), std::invalid_argument);
     }
   }
