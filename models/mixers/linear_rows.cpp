@@ -16,18 +16,17 @@ constexpr int64_t kRowsPerTask = 20 * kernels::kPackedTileRows;
 
 // y (N, out) = x (N, in) · Wᵀ + b by the packed product, row blocks over the threads as BLAS would use
 // them (inline within a row shard's thread).
-torch::Tensor packed_affine(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  const auto w = weight.contiguous();
-  const kernels::PackedWeight packed(w.data_ptr<float>(), w.size(0), w.size(1));
+torch::Tensor packed_affine(const torch::Tensor& x, const kernels::PackedWeight& packed,
+                            const torch::Tensor& bias) {
   const auto input = x.contiguous();
   const auto b = bias.defined() ? bias.contiguous() : torch::Tensor();
-  auto y = torch::empty({input.size(0), w.size(0)}, input.options());  // (N, out)
+  auto y = torch::empty({input.size(0), packed.out()}, input.options());  // (N, out)
   const float* x_data = input.data_ptr<float>();
   const float* b_data = b.defined() ? b.data_ptr<float>() : nullptr;
   float* y_data = y.data_ptr<float>();
   at::parallel_for(0, input.size(0), kRowsPerTask, [&](int64_t first, int64_t last) {
-    kernels::packed_product(x_data + first * w.size(1), last - first, packed, b_data,
-                            y_data + first * w.size(0));
+    kernels::packed_product(x_data + first * packed.k(), last - first, packed, b_data,
+                            y_data + first * packed.out());
   });
   return y;
 }
@@ -38,15 +37,16 @@ torch::Tensor packed_affine(const torch::Tensor& x, const torch::Tensor& weight,
 class PackedAffine : public torch::autograd::Function<PackedAffine> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
-                               const torch::Tensor& weight, const torch::Tensor& bias) {
+                               const torch::Tensor& weight, const torch::Tensor& bias,
+                               const kernels::PackedWeight* packed) {
     ctx->saved_data["has_bias"] = true;
-    return forward_of(ctx, x, weight, bias);
+    return forward_of(ctx, x, weight, bias, *packed);
   }
 
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
-                               const torch::Tensor& weight) {
+                               const torch::Tensor& weight, const kernels::PackedWeight* packed) {
     ctx->saved_data["has_bias"] = false;
-    return forward_of(ctx, x, weight, torch::Tensor());
+    return forward_of(ctx, x, weight, torch::Tensor(), *packed);
   }
 
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
@@ -57,25 +57,20 @@ class PackedAffine : public torch::autograd::Function<PackedAffine> {
     const auto dy = grad_outputs[0].contiguous();     // (N, out)
     auto [dx, dw] = kernels::dual_product(dy, w, x);  // (N, in), (out, in)
     if (ctx->saved_data["has_bias"].toBool()) {
-      return {dx, dw, dy.sum(0)};  // db (out,)
+      return {dx, dw, dy.sum(0), torch::Tensor()};  // db (out,); none for the packed weight
     }
-    return {dx, dw};
+    return {dx, dw, torch::Tensor()};
   }
 
  private:
   static torch::Tensor forward_of(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
-                                  const torch::Tensor& weight, const torch::Tensor& bias) {
+                                  const torch::Tensor& weight, const torch::Tensor& bias,
+                                  const kernels::PackedWeight& packed) {
     const auto input = x.contiguous();
-    const auto w = weight.contiguous();
-    ctx->save_for_backward({input, w});
-    return packed_affine(input, w, bias);
+    ctx->save_for_backward({input, weight.contiguous()});
+    return packed_affine(input, packed, bias);
   }
 };
-
-bool all_float(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  return x.scalar_type() == torch::kFloat && weight.scalar_type() == torch::kFloat &&
-         (!bias.defined() || bias.scalar_type() == torch::kFloat);
-}
 
 }  // namespace
 
@@ -83,12 +78,16 @@ torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& weight, const 
   std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
   shape.back() = weight.size(0);
   const auto rows = x.reshape({-1, x.size(-1)});  // (N, in)
-  const bool own_kernels = x.is_cpu() && weight.is_cpu() && all_float(x, weight, bias) && rows.size(0) > 0;
-  if (own_kernels && !torch::GradMode::is_enabled() && kernels::packed_product_available()) {
-    return packed_affine(rows, weight, bias).view(shape);
-  }
-  if (own_kernels && kernels::packed_product_available() && kernels::dual_product_available()) {
-    return (bias.defined() ? PackedAffine::apply(rows, weight, bias) : PackedAffine::apply(rows, weight))
+  // The packed product where it applies to the weight (kernels::pack_weight), with a float32 CPU input and
+  // bias; with gradients the dual product (the same AVX-512 test) runs the backward.
+  const bool float_cpu = x.is_cpu() && x.scalar_type() == torch::kFloat && rows.size(0) > 0 &&
+                         (!bias.defined() || (bias.is_cpu() && bias.scalar_type() == torch::kFloat));
+  if (const auto packed = float_cpu ? kernels::pack_weight(weight) : std::nullopt) {
+    if (!torch::GradMode::is_enabled()) {
+      return packed_affine(rows, *packed, bias).view(shape);
+    }
+    return (bias.defined() ? PackedAffine::apply(rows, weight, bias, &*packed)
+                           : PackedAffine::apply(rows, weight, &*packed))
         .view(shape);
   }
   const auto y = bias.defined() ? torch::addmm(bias, rows, weight.t()) : torch::mm(rows, weight.t());
