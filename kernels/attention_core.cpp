@@ -67,11 +67,8 @@ void attention_forward(const Geometry& g, const T* qkv, T* out, T* probs, T scal
       const T* mixing = s;
       if (p > 0.0) {
         for (int64_t i = 0; i < L; ++i) {
-          for (int64_t j = 0; j <= i; ++j) {
-            dropped[i * L + j] = dropout_keeps(seed, attention_dropout_counter(n, i, j, L), threshold)
-                                     ? s[i * L + j] * keep_scale
-                                     : T(0);
-          }
+          dropout_span(s + i * L, dropped.data() + i * L, i + 1, seed, attention_dropout_counter(n, i, 0, L),
+                       threshold, keep_scale);
           std::fill(dropped.begin() + i * L + i + 1, dropped.begin() + (i + 1) * L, T(0));
         }
         mixing = dropped.data();
@@ -107,12 +104,9 @@ void attention_backward(const Geometry& g, const T* qkv, const T* probs, const T
       const T* mixing = prob;  // P̃: the probabilities after dropout
       if (p > 0.0) {
         for (int64_t i = 0; i < L; ++i) {
-          for (int64_t j = 0; j < L; ++j) {
-            dropped[i * L + j] =
-                j <= i && dropout_keeps(seed, attention_dropout_counter(n, i, j, L), threshold)
-                    ? prob[i * L + j] * keep_scale
-                    : T(0);
-          }
+          dropout_span(prob + i * L, dropped.data() + i * L, i + 1, seed,
+                       attention_dropout_counter(n, i, 0, L), threshold, keep_scale);
+          std::fill(dropped.begin() + i * L + i + 1, dropped.begin() + (i + 1) * L, T(0));
         }
         mixing = dropped.data();
       }

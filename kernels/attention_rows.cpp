@@ -41,12 +41,10 @@ void drop_probabilities(const T* prob, int64_t prob_ld, const int64_t* positions
   const T keep_scale = static_cast<T>(1.0 / (1.0 - p));
   for (int64_t t = 0; t < n; ++t) {
     const int64_t i = positions[t] % seq_len;
-    for (int64_t j = 0; j < cols; ++j) {
-      dropped[t * cols + j] =
-          j <= i && dropout_keeps(seed, attention_dropout_counter(matrix, i, j, seq_len), threshold)
-              ? prob[t * prob_ld + j] * keep_scale
-              : T(0);
-    }
+    const int64_t kept = std::min(i + 1, cols);  // columns on or below the diagonal
+    dropout_span(prob + t * prob_ld, dropped + t * cols, kept, seed,
+                 attention_dropout_counter(matrix, i, 0, seq_len), threshold, keep_scale);
+    std::fill(dropped + t * cols + kept, dropped + (t + 1) * cols, T(0));
   }
 }
 

@@ -89,8 +89,10 @@ ZOOLAB_CONV_INLINE void correlate_example(const T* x, int64_t x_row, const T* dy
 
 #ifdef ZOOLAB_CONV_AVX2
 // Op::run compiled for AVX-512 and for AVX2+FMA: the always-inline loops take the caller's target.
+// AVX-512DQ (every AVX-512 server core since Skylake) brings the 64-bit integer products that the dropout
+// hash's loop (kernels/counter_dropout.cpp) vectorises with.
 template <typename Op, typename... Args>
-__attribute__((target("avx512f,avx2,fma"))) void run_avx512(Args&... args) {
+__attribute__((target("avx512f,avx512dq,avx2,fma"))) void run_avx512(Args&... args) {
   Op::run(args...);
 }
 template <typename Op, typename... Args>
@@ -98,8 +100,8 @@ __attribute__((target("avx2,fma"))) void run_avx2(Args&... args) {
   Op::run(args...);
 }
 inline bool cpu_has_avx512() {
-  static const bool has =
-      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                          __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return has;
 }
 inline bool cpu_has_avx2() {

@@ -43,6 +43,14 @@ inline bool dropout_keeps(uint64_t seed, uint64_t counter, uint32_t threshold) {
   return dropout_hash(seed, counter) >= threshold;
 }
 
+// out[i] = in[i] · keep(first + i) / (1 − p) for i in [0, n), with threshold = dropout_threshold(p) and
+// scale = 1 / (1 − p): a run of consecutive counters, vectorised (a row of the attention kernels'
+// probabilities, a thread's part of counter_dropout). Runs on the calling thread; out may be in.
+void dropout_span(const float* in, float* out, int64_t n, uint64_t seed, uint64_t first, uint32_t threshold,
+                  float scale);
+void dropout_span(const double* in, double* out, int64_t n, uint64_t seed, uint64_t first, uint32_t threshold,
+                  double scale);
+
 // A fresh seed from torch's default CPU generator (one draw per dropout call).
 uint64_t draw_dropout_seed();
 

@@ -6,11 +6,22 @@
 #include <torch/torch.h>
 
 #include "kernels/counter_dropout.h"
+#include "kernels/layer_norm_rows.h"
 #include "models/mamba_block.h"
 #include "models/mixers/linear_rows.h"
 #include "models/registry.h"
 
 namespace zoolab {
+
+namespace {
+
+// The LayerNorm modules hold the parameters under Zoology's names; the rows kernel applies them
+// (kernels/layer_norm_rows.h: several times ATen's speed on d_model = 64 rows).
+torch::Tensor normed(const torch::nn::LayerNorm& norm, const torch::Tensor& x) {
+  return kernels::layer_norm_rows(x, norm->weight, norm->bias, norm->options.eps());
+}
+
+}  // namespace
 
 TokenEmbeddingsImpl::TokenEmbeddingsImpl(int64_t vocab_size, int64_t d_model,
                                          int64_t max_position_embeddings) {
@@ -59,9 +70,9 @@ std::pair<torch::Tensor, torch::Tensor> TransformerBlockImpl::forward(const torc
   // tensor.
   auto dropped = kernels::fast_dropout(hidden, dropout1->options.p(), dropout1->is_training());
   auto stream = residual.defined() ? dropped + residual : dropped;  // (B, L, D)
-  auto mixed = sequence_mixer->forward(mixer_input(norm1(stream)));
+  auto mixed = sequence_mixer->forward(mixer_input(normed(norm1, stream)));
   stream = kernels::fast_dropout(mixed, dropout2->options.p(), dropout2->is_training()) + stream;
-  return {state_mixer->forward(norm2(stream)), stream};
+  return {state_mixer->forward(normed(norm2, stream)), stream};
 }
 
 std::pair<torch::Tensor, torch::Tensor> TransformerBlockImpl::forward_at(const torch::Tensor& hidden,
@@ -74,10 +85,10 @@ std::pair<torch::Tensor, torch::Tensor> TransformerBlockImpl::forward_at(const t
   auto dropped = kernels::fast_dropout(hidden, dropout1->options.p(), dropout1->is_training());
   auto stream =
       residual.defined() ? dropped + residual : dropped;  // (B, L, D): the mixer reads every position
-  auto mixed = sequence_mixer->forward_at(mixer_input(norm1(stream)), positions);        // (N, D)
-  auto rows = mixed + stream.reshape({-1, stream.size(-1)}).index_select(0, positions);  // (N, D)
+  auto mixed = sequence_mixer->forward_at(mixer_input(normed(norm1, stream)), positions);  // (N, D)
+  auto rows = mixed + stream.reshape({-1, stream.size(-1)}).index_select(0, positions);    // (N, D)
   // The state mixer acts on each position alone (models/mixer.h): the rows as one (1, N, D) sequence.
-  return {state_mixer->forward(norm2(rows).unsqueeze(0)).squeeze(0), rows};
+  return {state_mixer->forward(normed(norm2, rows).unsqueeze(0)).squeeze(0), rows};
 }
 
 LMBackboneImpl::LMBackboneImpl(const LanguageModelOptions& options) {
@@ -125,6 +136,10 @@ torch::Tensor LMBackboneImpl::run(const torch::Tensor& input_ids, const torch::T
   return residual.defined() ? dropped + residual : dropped;  // before ln_f
 }
 
+torch::Tensor LMBackboneImpl::final_norm(const torch::Tensor& residual) {
+  return normed(ln_f, residual);
+}
+
 LanguageModelImpl::LanguageModelImpl(const LanguageModelOptions& options) : m_options(options) {
   if (options.vocab_size <= 0 || options.d_model <= 0 || options.n_layers <= 0) {
     throw std::invalid_argument("language model: vocab_size, d_model and n_layers must be positive (got " +
@@ -148,7 +163,8 @@ torch::Tensor LanguageModelImpl::head(const torch::Tensor& residual) {
   // The LM head is tied to the word embeddings (Zoology ties lm_head.weight to them): logits = ln_f(x) Eᵀ.
   // A projection like the mixers' (models/mixers/linear_rows.h): on an AVX-512 CPU each row's logits are
   // its own, whatever rows they are computed with, so row shards give the whole batch's bits.
-  return affine(backbone->ln_f(residual), backbone->embeddings->word_embeddings->weight, torch::Tensor());
+  return affine(backbone->final_norm(residual), backbone->embeddings->word_embeddings->weight,
+                torch::Tensor());
 }
 
 torch::Tensor LanguageModelImpl::forward(const torch::Tensor& input_ids) {
@@ -164,7 +180,7 @@ torch::Tensor LanguageModelImpl::forward_at(const torch::Tensor& input_ids, cons
 }
 
 torch::Tensor LanguageModelImpl::hidden_at(const torch::Tensor& input_ids, const torch::Tensor& positions) {
-  return backbone->ln_f(residual_at(input_ids, positions));  // (N, D)
+  return backbone->final_norm(residual_at(input_ids, positions));  // (N, D)
 }
 
 int64_t LanguageModelImpl::state_size(int64_t seq_len) const {

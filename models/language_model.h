@@ -92,6 +92,8 @@ class LMBackboneImpl : public torch::nn::Module {
   // rows of forward(input_ids). The last block runs at the rows alone (BlockImpl::forward_at); with drop_f
   // on, the whole backbone runs and the rows are taken after.
   torch::Tensor forward_at(const torch::Tensor& input_ids, const torch::Tensor& positions);
+  // ln_f over a residual stream (..., D), by the fused rows kernel as the block norms.
+  torch::Tensor final_norm(const torch::Tensor& residual);
 
   TokenEmbeddings embeddings{nullptr};
   torch::nn::ModuleList layers{nullptr};  // BlockImpl each (TransformerBlock or MambaBlock)

@@ -13,8 +13,8 @@ namespace {
 
 // The final hidden states (after ln_f) at every position: (B·L, D). logits = hidden · head_weight()ᵀ.
 torch::Tensor all_hidden(LanguageModel& model, const torch::Tensor& inputs) {
-  auto residual = model->backbone(inputs);                                  // (B, L, D)
-  return model->backbone->ln_f(residual).reshape({-1, residual.size(-1)});  // (B·L, D)
+  auto residual = model->backbone(inputs);                                        // (B, L, D)
+  return model->backbone->final_norm(residual).reshape({-1, residual.size(-1)});  // (B·L, D)
 }
 
 // Forward and backward of one batch; returns the loss (this rank's share with `share`).

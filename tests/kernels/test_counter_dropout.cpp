@@ -2,7 +2,9 @@
 // gradient, float32 and float64, odd sizes; statistics of the mask; reproducibility from the seed.
 
 #include <cmath>
+#include <vector>
 
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -31,6 +33,27 @@ TEST(CounterDropout, MatchesReferenceForwardAndGradient) {
 TEST(CounterDropout, ReadsNonContiguousInputsInLogicalOrder) {
   auto x = torch::randn({6, 11}).t();  // (11, 6), transposed strides
   EXPECT_TRUE(torch::allclose(counter_dropout(x, 0.3, 9), counter_dropout_reference(x, 0.3, 9)));
+}
+
+TEST(CounterDropout, EveryThreadsPartTakesItsOwnCounters) {
+  // Larger than a parallel task (16k elements), on several threads: the parts start at counters other
+  // than 0.
+  torch::manual_seed(6);
+  const auto x = torch::randn({5, 40000});
+  const int threads = at::get_num_threads();
+  at::set_num_threads(4);
+  const auto y = counter_dropout(x, 0.2, 77);
+  at::set_num_threads(threads);
+  EXPECT_TRUE(torch::allclose(y, counter_dropout_reference(x, 0.2, 77)));
+}
+
+TEST(CounterDropout, ASpanStartsAtItsFirstCounter) {
+  const auto x = torch::randn({300});
+  const auto mask = counter_dropout_mask(88, {300}, 0.25);
+  std::vector<float> out(200);
+  dropout_span(x.data_ptr<float>() + 100, out.data(), 200, 88, 100, dropout_threshold(0.25), 1.0f / 0.75f);
+  const auto expected = x.narrow(0, 100, 200) * mask.narrow(0, 100, 200) / 0.75;
+  EXPECT_TRUE(torch::allclose(torch::from_blob(out.data(), {200}), expected));
 }
 
 TEST(CounterDropout, KeepsOneMinusPAndIsReproducible) {
