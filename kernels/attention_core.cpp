@@ -9,6 +9,7 @@
 
 #include "kernels/counter_dropout.h"
 #include "kernels/row_gemm.h"
+#include "kernels/softmax_rows.h"
 
 namespace zoolab::kernels {
 namespace {
@@ -49,19 +50,7 @@ void attention_forward(const Geometry& g, const T* qkv, T* out, T* probs, T scal
       row_gemm<T>(false, true, L - h, L, hd, scale, q + h * R, R, k, R, T(0), s + h * L, L);
       for (int64_t i = 0; i < L; ++i) {
         T* row = s + i * L;
-        T max = row[0];
-        for (int64_t j = 1; j <= i; ++j) {
-          max = std::max(max, row[j]);
-        }
-        T sum = 0;
-        for (int64_t j = 0; j <= i; ++j) {
-          row[j] = std::exp(row[j] - max);
-          sum += row[j];
-        }
-        const T inv = T(1) / sum;
-        for (int64_t j = 0; j <= i; ++j) {
-          row[j] *= inv;
-        }
+        softmax_in_place(row, i + 1);
         std::fill(row + i + 1, row + L, T(0));
       }
       const T* mixing = s;

@@ -11,6 +11,7 @@
 #include "kernels/counter_dropout.h"
 #include "kernels/row_gemm.h"
 #include "kernels/row_positions.h"
+#include "kernels/softmax_rows.h"
 
 namespace zoolab::kernels {
 namespace {
@@ -69,19 +70,8 @@ void rows_forward(const RowsGeometry& g, const ExampleRuns& runs, const T* q, co
           const int64_t i = positions[first + t] % L;
           const T* row = scores.data() + t * cols;
           T* out_row = prob + t * H * L;
-          T max = row[0];
-          for (int64_t j = 1; j <= i; ++j) {
-            max = std::max(max, row[j]);
-          }
-          T sum = 0;
-          for (int64_t j = 0; j <= i; ++j) {
-            out_row[j] = std::exp(row[j] - max);
-            sum += out_row[j];
-          }
-          const T inv = T(1) / sum;
-          for (int64_t j = 0; j <= i; ++j) {
-            out_row[j] *= inv;
-          }
+          std::copy(row, row + i + 1, out_row);
+          softmax_in_place(out_row, i + 1);
           std::fill(out_row + i + 1, out_row + L, T(0));
         }
         const T* mixing = prob;

@@ -208,6 +208,31 @@ void exp_rows_in_place(float* rows, int64_t count, int64_t vocab, const SoftmaxR
   run(rows, count, vocab, /*write_exps=*/true, out);
 }
 
+void softmax_in_place(float* row, int64_t n) {
+  float max = 0, sum = 0;
+  exp_rows_in_place(row, 1, n, {&max, &sum});
+  const float inv = 1.0f / sum;
+  for (int64_t j = 0; j < n; ++j) {
+    row[j] *= inv;
+  }
+}
+
+void softmax_in_place(double* row, int64_t n) {
+  double max = row[0];
+  for (int64_t j = 1; j < n; ++j) {
+    max = std::max(max, row[j]);
+  }
+  double sum = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    row[j] = std::exp(row[j] - max);
+    sum += row[j];
+  }
+  const double inv = 1.0 / sum;
+  for (int64_t j = 0; j < n; ++j) {
+    row[j] *= inv;
+  }
+}
+
 namespace detail {
 
 bool softmax_rows_vectorised() {

@@ -31,6 +31,13 @@ void softmax_row_stats(const float* rows, int64_t count, int64_t vocab, const So
 // The same, and each row overwritten with exp(x − max). Runs on the calling thread.
 void exp_rows_in_place(float* rows, int64_t count, int64_t vocab, const SoftmaxRowStats& out);
 
+// row[0..n) (n ≥ 1) replaced by its softmax: exp_rows_in_place's exps divided by their sum, so float rows
+// take the vectorised exp; double rows std::exp, summed in order. The attention kernels' probabilities
+// over a causal prefix (kernels/attention_core.h, kernels/attention_rows.h), where one std::exp a score
+// had been a third of the attention core's own time.
+void softmax_in_place(float* row, int64_t n);
+void softmax_in_place(double* row, int64_t n);
+
 namespace detail {
 // Whether the AVX-512 loops run on this CPU; tests compare both paths.
 bool softmax_rows_vectorised();

@@ -105,5 +105,19 @@ TEST(SoftmaxRowsTest, NonFiniteRowsFollowATen) {
   }
 }
 
+TEST(SoftmaxRowsTest, SoftmaxInPlaceIsTorchsSoftmaxOnEveryPrefixLength) {
+  torch::manual_seed(8);
+  for (const int64_t n : {1, 2, 15, 16, 17, 64, 100}) {
+    const auto scores = torch::randn({n}, torch::kDouble) * 5;
+    auto as_float = scores.to(torch::kFloat).contiguous();
+    auto as_double = scores.clone();
+    softmax_in_place(as_float.data_ptr<float>(), n);
+    softmax_in_place(as_double.data_ptr<double>(), n);
+    const auto expected = torch::softmax(scores, 0);
+    EXPECT_LE((as_float.to(torch::kDouble) - expected).abs().max().item<double>(), 1e-6) << n;
+    EXPECT_LE((as_double - expected).abs().max().item<double>(), 1e-14) << n;
+  }
+}
+
 }  // namespace
 }  // namespace zoolab::kernels
