@@ -241,6 +241,21 @@ int64_t norm_grain(int64_t width) {
   return std::max<int64_t>(1, (1 << 14) / width);
 }
 
+// The operands both directions share: x, the weight, each row's mean and rstd, and the output (y forward,
+// dx backward).
+template <typename T>
+NormArgs<T> norm_args(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& mean,
+                      const torch::Tensor& rstd, torch::Tensor& out) {
+  NormArgs<T> p;
+  p.x = x.data_ptr<T>();
+  p.weight = weight.data_ptr<T>();
+  p.y = out.data_ptr<T>();
+  p.mean = mean.data_ptr<T>();
+  p.rstd = rstd.data_ptr<T>();
+  p.width = x.size(-1);
+  return p;
+}
+
 class LayerNormRows : public torch::autograd::Function<LayerNormRows> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
@@ -250,14 +265,8 @@ class LayerNormRows : public torch::autograd::Function<LayerNormRows> {
     auto mean = torch::empty({rows}, x.options());  // (N)
     auto rstd = torch::empty({rows}, x.options());  // (N)
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "layer_norm_rows_forward", [&] {
-      NormArgs<scalar_t> p;
-      p.x = x.data_ptr<scalar_t>();
-      p.weight = weight.data_ptr<scalar_t>();
+      auto p = norm_args<scalar_t>(x, weight, mean, rstd, y);
       p.bias = bias.data_ptr<scalar_t>();
-      p.y = y.data_ptr<scalar_t>();
-      p.mean = mean.data_ptr<scalar_t>();
-      p.rstd = rstd.data_ptr<scalar_t>();
-      p.width = d;
       p.eps = static_cast<scalar_t>(eps);
       at::parallel_for(0, rows, norm_grain(d),
                        [&](int64_t begin, int64_t end) { forward_rows(p, begin, end); });
@@ -277,14 +286,8 @@ class LayerNormRows : public torch::autograd::Function<LayerNormRows> {
     const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(rows, at::get_num_threads()));
     auto partials = torch::zeros({parts, 2, d}, x.options());  // (parts, [dweight, dbias], D)
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "layer_norm_rows_backward", [&] {
-      NormArgs<scalar_t> p;
-      p.x = x.data_ptr<scalar_t>();
-      p.weight = weight.data_ptr<scalar_t>();
+      auto p = norm_args<scalar_t>(x, weight, mean, rstd, dx);
       p.dy = dy.data_ptr<scalar_t>();
-      p.y = dx.data_ptr<scalar_t>();
-      p.mean = mean.data_ptr<scalar_t>();
-      p.rstd = rstd.data_ptr<scalar_t>();
-      p.width = d;
       scalar_t* partial = partials.data_ptr<scalar_t>();
       at::parallel_for(0, parts, 1, [&](int64_t part_begin, int64_t part_end) {
         for (int64_t part = part_begin; part < part_end; ++part) {
