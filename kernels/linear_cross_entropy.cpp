@@ -1,10 +1,10 @@
 #include "kernels/linear_cross_entropy.h"
 
-#include <ATen/Parallel.h>
-
-#include <torch/torch.h>
 #include <optional>
 #include <tuple>
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
 
 #include "kernels/dual_product.h"
 #include "kernels/packed_product.h"
