@@ -12,8 +12,6 @@
 namespace zoolab::kernels {
 namespace {
 
-using conv_loops::row_tap_sum;
-
 // One example's operands. Rows (positions) of x and dy are `*_row` elements apart, channels contiguous;
 // taps_t is the (K, C) transpose of the taps, y/dx/dtaps contiguous.
 template <typename T>
@@ -30,44 +28,38 @@ struct ConvArgs {
 
 // y[b, t] = bias + Σ_{j <= min(t, K-1)} taps[j] ⊙ x[b, t-j]: the taps walk x backwards from row t.
 struct ForwardExamples {
-  template <typename T>
+  template <int64_t kBytes, typename T>
   static ZOOLAB_CONV_INLINE void run(const ConvArgs<T>& a, int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
       const T* x = a.x + b * a.x_batch;
       T* y = a.out + b * a.len * a.channels;
-      for (int64_t t = 0; t < a.len; ++t) {
-        row_tap_sum(a.taps_t, x + t * a.x_row, -a.x_row, std::min(t + 1, a.taps), a.channels, a.bias,
-                    y + t * a.channels);
-      }
+      conv_loops::causal_rows<kBytes>(a.taps_t, x, a.x_row, a.len, a.taps, a.channels, a.bias, y, a.channels);
     }
   }
 };
 
 // dx[b, s] = Σ_{j <= min(K-1, L-1-s)} taps[j] ⊙ dy[b, s+j]: the adjoint walks dy forwards from row s.
 struct GradInputExamples {
-  template <typename T>
+  template <int64_t kBytes, typename T>
   static ZOOLAB_CONV_INLINE void run(const ConvArgs<T>& a, int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
       const T* dy = a.dy + b * a.dy_batch;
       T* dx = a.out + b * a.len * a.channels;
-      for (int64_t s = 0; s < a.len; ++s) {
-        row_tap_sum<T>(a.taps_t, dy + s * a.dy_row, a.dy_row, std::min(a.len - s, a.taps), a.channels,
-                       nullptr, dx + s * a.channels);
-      }
+      conv_loops::adjoint_rows<kBytes>(a.taps_t, dy, a.dy_row, a.len, a.taps, a.channels, dx, a.channels);
     }
   }
 };
 
 // dtaps[j] += Σ_{t >= j} dy[b, t] ⊙ x[b, t-j] over the examples, into a (K, C) partial sum.
 struct GradTapsExamples {
-  template <typename T>
+  template <int64_t kBytes, typename T>
   static ZOOLAB_CONV_INLINE void run(const ConvArgs<T>& a, int64_t begin, int64_t end, T* partial,
                                      T* partial_bias) {
     const int64_t used = std::min(a.taps, a.len);
     for (int64_t b = begin; b < end; ++b) {
       const T* dy = a.dy + b * a.dy_batch;
-      conv_loops::correlate_example(a.x + b * a.x_batch, a.x_row, dy, a.dy_row, a.len, a.channels, used,
-                                    partial);
+      conv_loops::correlate_example<kBytes>(a.x + b * a.x_batch, a.x_row, dy, a.dy_row, a.len, a.channels,
+                                            used, partial);
       if (partial_bias) {  // dbias += Σ_t dy[b, t], while the rows are in cache
         for (int64_t t = 0; t < a.len; ++t) {
           for (int64_t c = 0; c < a.channels; ++c) {

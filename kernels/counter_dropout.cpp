@@ -15,7 +15,7 @@ constexpr int64_t kGrain = 1 << 14;
 // has (kernels/causal_depthwise_conv_loops.h), the hash's 64-bit products included: one element at a time
 // it took 4% of the attention cell's training step (perf).
 struct MaskLoop {
-  template <typename T>
+  template <int64_t, typename T>
   static ZOOLAB_CONV_INLINE void run(const T* in, T* out, int64_t n, uint64_t seed, uint64_t first,
                                      uint32_t threshold, T scale) {
     // By value: a T& scale could alias out[i], and the loop would not vectorise.

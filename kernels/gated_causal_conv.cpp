@@ -58,17 +58,14 @@ ZOOLAB_CONV_INLINE const T* gated_conv_input(const GatedArgs<T>& p, int64_t b, T
 }
 
 struct GatedForward {
-  template <typename T>
+  template <int64_t kBytes, typename T>
   static ZOOLAB_CONV_INLINE void run(const GatedArgs<T>& p, int64_t begin, int64_t end, T* buffer) {
     const int64_t ch = p.channels;
     for (int64_t b = begin; b < end; ++b) {
       int64_t v_row = 0;
       const T* v = gated_conv_input(p, b, buffer, &v_row);
       T* c = p.c.example(b);
-      for (int64_t t = 0; t < p.len; ++t) {
-        conv_loops::row_tap_sum(p.taps_t, v + t * v_row, -v_row, std::min(t + 1, p.taps), ch, p.bias,
-                                c + t * ch);
-      }
+      conv_loops::causal_rows<kBytes>(p.taps_t, v, v_row, p.len, p.taps, ch, p.bias, c, ch);
       const T* g = p.g.example(b);
       const T* a = p.a.example(b);
       T* z = p.z.example(b);
@@ -84,7 +81,7 @@ struct GatedForward {
 // dc = dz ⊙ g and dg = dz ⊙ c; dv = the adjoint convolution of dc; da = dv ⊙ b (+ dz), db = dv ⊙ a;
 // dtaps[j] += Σ_t dc[t] ⊙ v[t-j]; dbias += Σ_t dc[t]. buffer: three (L, C) scratch rows.
 struct GatedBackward {
-  template <typename T>
+  template <int64_t kBytes, typename T>
   static ZOOLAB_CONV_INLINE void run(const GatedArgs<T>& p, int64_t begin, int64_t end, T* buffer,
                                      T* partial_taps, T* partial_bias) {
     const int64_t ch = p.channels, len = p.len, plane = len * ch;
@@ -103,10 +100,7 @@ struct GatedBackward {
           dg[t * p.dg.row + k] = dzk * c[t * ch + k];
         }
       }
-      for (int64_t s = 0; s < len; ++s) {
-        conv_loops::row_tap_sum<T>(p.taps_t, dc + s * ch, ch, std::min(len - s, p.taps), ch, nullptr,
-                                   dv + s * ch);
-      }
+      conv_loops::adjoint_rows<kBytes>(p.taps_t, dc, ch, len, p.taps, ch, dv, ch);
       const T* a = p.a.example(b);
       T* da = p.da.example(b);
       if (p.b.data) {
@@ -128,7 +122,7 @@ struct GatedBackward {
       }
       int64_t v_row = 0;
       const T* v = gated_conv_input(p, b, product, &v_row);
-      conv_loops::correlate_example(v, v_row, dc, ch, len, ch, std::min(p.taps, len), partial_taps);
+      conv_loops::correlate_example<kBytes>(v, v_row, dc, ch, len, ch, std::min(p.taps, len), partial_taps);
       if (partial_bias) {
         for (int64_t t = 0; t < len; ++t) {
           for (int64_t k = 0; k < ch; ++k) {

@@ -46,7 +46,7 @@ ZOOLAB_CONV_INLINE T lanes_total(T (&lanes)[kLanes]) {
 }
 
 struct NormForward {
-  template <typename T>
+  template <int64_t, typename T>
   static ZOOLAB_CONV_INLINE void run(const NormArgs<T>& p, int64_t begin, int64_t end) {
     const int64_t d = p.width, body = d - d % kLanes;
     for (int64_t r = begin; r < end; ++r) {
@@ -87,7 +87,7 @@ struct NormForward {
 
 // dx for rows [begin, end), and dweight, dbias added into that part's partial sums.
 struct NormBackward {
-  template <typename T>
+  template <int64_t, typename T>
   static ZOOLAB_CONV_INLINE void run(const NormArgs<T>& p, int64_t begin, int64_t end, T* dweight, T* dbias) {
     const int64_t d = p.width, body = d - d % kLanes;
     for (int64_t r = begin; r < end; ++r) {

@@ -132,6 +132,37 @@ TEST(CausalDepthwiseConv, IsCausal) {
   EXPECT_GT(diff.narrow(1, 8, 4).max().item<float>(), 0.0f);
 }
 
+// Long filters are summed eight rows (or lags) at a time, short sequences and the last rows one at a
+// time; a row's terms are added in the same order either way, so the two give the same bits.
+TEST(CausalDepthwiseConv, RowBlocksGiveTheBitsOfSingleRows) {
+  torch::manual_seed(7);
+  const int64_t len = 20, taps_n = 12;  // rows 0-15 in two blocks, 16-19 single; lags 0-7 a block
+  const auto x = torch::randn({2, len, 37});
+  const auto g = torch::randn({2, len, 37});
+  auto taps = torch::randn({37, taps_n}).requires_grad_(true);
+  const auto outputs_and_grads = [&](const torch::Tensor& input, const torch::Tensor& weights,
+                                     const torch::Tensor& grad_out) {
+    auto in = input.detach().clone().requires_grad_(true);
+    const auto y = causal_depthwise_conv(in, weights);
+    const auto grads = torch::autograd::grad({(y * grad_out).sum()}, {in, weights});
+    return std::make_tuple(y.detach(), grads[0], grads[1]);
+  };
+  const auto [y, dx, dtaps] = outputs_and_grads(x, taps, g);
+  // Forward: rows 0-6 of a 7-row sequence are single rows; rows 8-14 of a 15-row one too.
+  for (const int64_t prefix : {7, 15}) {
+    const auto [y_prefix, unused_dx, unused_dtaps] =
+        outputs_and_grads(x.narrow(1, 0, prefix), taps, g.narrow(1, 0, prefix));
+    EXPECT_TRUE(torch::equal(y.narrow(1, 0, prefix), y_prefix)) << "prefix " << prefix;
+  }
+  // Adjoint: the input gradient of rows 13-19 is that of the 7-row suffix alone, all single rows there.
+  const auto [y_suffix, dx_suffix, unused] = outputs_and_grads(x.narrow(1, 13, 7), taps, g.narrow(1, 13, 7));
+  EXPECT_TRUE(torch::equal(dx.narrow(1, 13, 7), dx_suffix));
+  // Correlation: lags 0-6 of 7 taps are single lags; with 12 they are part of a block.
+  auto few = taps.detach().narrow(1, 0, 7).clone().requires_grad_(true);
+  const auto [y_few, dx_few, dtaps_few] = outputs_and_grads(x, few, g);
+  EXPECT_TRUE(torch::equal(dtaps.narrow(1, 0, 7), dtaps_few));
+}
+
 TEST(CausalDepthwiseConv, RejectsBadShapes) {
   EXPECT_THROW(causal_depthwise_conv(torch::randn({2, 3}), torch::randn({3, 2})), c10::Error);
   EXPECT_THROW(causal_depthwise_conv(torch::randn({1, 4, 3}), torch::randn({2, 2})), c10::Error);
