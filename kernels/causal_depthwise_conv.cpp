@@ -38,29 +38,28 @@ struct ForwardExamples {
   }
 };
 
-// dx[b, s] = Σ_{j <= min(K-1, L-1-s)} taps[j] ⊙ dy[b, s+j]: the adjoint walks dy forwards from row s.
-struct GradInputExamples {
-  template <int64_t kBytes, typename T>
-  static ZOOLAB_CONV_INLINE void run(const ConvArgs<T>& a, int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; ++b) {
-      const T* dy = a.dy + b * a.dy_batch;
-      T* dx = a.out + b * a.len * a.channels;
-      conv_loops::adjoint_rows<kBytes>(a.taps_t, dy, a.dy_row, a.len, a.taps, a.channels, dx, a.channels);
-    }
-  }
-};
-
-// dtaps[j] += Σ_{t >= j} dy[b, t] ⊙ x[b, t-j] over the examples, into a (K, C) partial sum.
-struct GradTapsExamples {
+// The backward of examples [begin, end), one example at a time so that its rows of dy and x are read
+// from memory once for both gradients:
+// - out (dx, when not null): dx[b, s] = Σ_{j <= min(K-1, L-1-s)} taps[j] ⊙ dy[b, s+j], the adjoint
+//   walking dy forwards from row s;
+// - partial (when not null): dtaps[j] += Σ_{t >= j} dy[b, t] ⊙ x[b, t-j], into a (K, C) partial sum;
+// - partial_bias (when not null): dbias += Σ_t dy[b, t].
+struct BackwardExamples {
   template <int64_t kBytes, typename T>
   static ZOOLAB_CONV_INLINE void run(const ConvArgs<T>& a, int64_t begin, int64_t end, T* partial,
                                      T* partial_bias) {
     const int64_t used = std::min(a.taps, a.len);
     for (int64_t b = begin; b < end; ++b) {
       const T* dy = a.dy + b * a.dy_batch;
-      conv_loops::correlate_example<kBytes>(a.x + b * a.x_batch, a.x_row, dy, a.dy_row, a.len, a.channels,
-                                            used, partial);
-      if (partial_bias) {  // dbias += Σ_t dy[b, t], while the rows are in cache
+      if (a.out) {
+        conv_loops::adjoint_rows<kBytes>(a.taps_t, dy, a.dy_row, a.len, a.taps, a.channels,
+                                         a.out + b * a.len * a.channels, a.channels);
+      }
+      if (partial) {
+        conv_loops::correlate_example<kBytes>(a.x + b * a.x_batch, a.x_row, dy, a.dy_row, a.len, a.channels,
+                                              used, partial);
+      }
+      if (partial_bias) {
         for (int64_t t = 0; t < a.len; ++t) {
           for (int64_t c = 0; c < a.channels; ++c) {
             partial_bias[c] += dy[t * a.dy_row + c];
@@ -109,48 +108,53 @@ torch::Tensor conv_forward_cpu(const torch::Tensor& x, const torch::Tensor& taps
   return y;
 }
 
-torch::Tensor conv_grad_input_cpu(const torch::Tensor& dy, const torch::Tensor& taps) {
-  const auto taps_t = taps.t().contiguous();  // (K, C)
-  auto dx = torch::empty(dy.sizes(), dy.options());
-  AT_DISPATCH_FLOATING_TYPES(dy.scalar_type(), "causal_depthwise_conv_grad_input", [&] {
-    auto a = make_conv_args<scalar_t>(dy, taps_t, taps.size(1));
-    a.dy = dy.data_ptr<scalar_t>();
-    a.dy_batch = dy.stride(0);
-    a.dy_row = dy.stride(1);
-    a.out = dx.data_ptr<scalar_t>();
-    at::parallel_for(0, dy.size(0), conv_grain(a.len, a.channels, a.taps), [&](int64_t begin, int64_t end) {
-      conv_loops::run_best_isa<GradInputExamples>(a, begin, end);
-    });
-  });
-  return dx;
-}
+struct ConvGrads {
+  torch::Tensor x, taps, bias;
+};
 
-// The gradients of the taps (C, K) and, with_bias, of the bias (C). Each task sums its own examples
-// into its own partials; the partials are added at the end, so the result does not depend on the
-// order the tasks run in.
-std::pair<torch::Tensor, torch::Tensor> conv_grad_params_cpu(const torch::Tensor& dy, const torch::Tensor& x,
-                                                             int64_t n_taps, bool with_bias) {
-  const int64_t batch = x.size(0), channels = x.size(2);
+// The gradients asked for: of x (B, L, C), of the taps (C, K), of the bias (C). The examples are cut
+// into one contiguous range a thread, each summing the taps' and bias's gradients into its own partials;
+// the partials are added at the end in range order, so the result does not depend on the order the
+// tasks run in.
+ConvGrads conv_backward_cpu(const torch::Tensor& dy, const torch::Tensor& x, const torch::Tensor& taps,
+                            bool want_x, bool want_taps, bool want_bias) {
+  const int64_t batch = x.size(0), channels = x.size(2), n_taps = taps.size(1);
   const int64_t tasks = std::max<int64_t>(1, std::min<int64_t>(batch, at::get_num_threads()));
+  const bool want_params = want_taps || want_bias;
+  const auto taps_t = taps.t().contiguous();  // (K, C)
+  ConvGrads grads;
+  if (want_x) {
+    grads.x = torch::empty(dy.sizes(), dy.options());
+  }
   // (tasks, K + 1, C): rows 0..K-1 the taps, row K the bias.
-  auto partials = torch::zeros({tasks, n_taps + 1, channels}, x.options());
-  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "causal_depthwise_conv_grad_params", [&] {
-    auto a = make_conv_args<scalar_t>(x, x, n_taps);  // taps_t unused here
+  auto partials = want_params ? torch::zeros({tasks, n_taps + 1, channels}, x.options()) : torch::Tensor();
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "causal_depthwise_conv_backward", [&] {
+    auto a = make_conv_args<scalar_t>(x, taps_t, n_taps);
     a.dy = dy.data_ptr<scalar_t>();
     a.dy_batch = dy.stride(0);
     a.dy_row = dy.stride(1);
-    scalar_t* p = partials.data_ptr<scalar_t>();
+    a.out = want_x ? grads.x.data_ptr<scalar_t>() : nullptr;
+    scalar_t* p = want_params ? partials.data_ptr<scalar_t>() : nullptr;
     at::parallel_for(0, tasks, 1, [&](int64_t begin, int64_t end) {
       for (int64_t task = begin; task < end; ++task) {
         const int64_t first = batch * task / tasks, last = batch * (task + 1) / tasks;
-        scalar_t* partial = p + task * (n_taps + 1) * channels;
-        scalar_t* partial_bias = with_bias ? partial + n_taps * channels : nullptr;
-        conv_loops::run_best_isa<GradTapsExamples>(a, first, last, partial, partial_bias);
+        scalar_t* partial = p ? p + task * (n_taps + 1) * channels : nullptr;
+        scalar_t* partial_bias = want_bias ? partial + n_taps * channels : nullptr;
+        scalar_t* partial_taps = want_taps ? partial : nullptr;
+        conv_loops::run_best_isa<BackwardExamples>(a, first, last, partial_taps, partial_bias);
       }
     });
   });
-  const auto total = partials.sum(0);  // (K + 1, C)
-  return {total.narrow(0, 0, n_taps).t(), with_bias ? total.select(0, n_taps) : torch::Tensor()};
+  if (want_params) {
+    const auto total = partials.sum(0);  // (K + 1, C)
+    if (want_taps) {
+      grads.taps = total.narrow(0, 0, n_taps).t();
+    }
+    if (want_bias) {
+      grads.bias = total.select(0, n_taps);
+    }
+  }
+  return grads;
 }
 
 class CausalDepthwiseConv : public torch::autograd::Function<CausalDepthwiseConv> {
@@ -166,17 +170,9 @@ class CausalDepthwiseConv : public torch::autograd::Function<CausalDepthwiseConv
     const auto saved = ctx->get_saved_variables();
     const auto &x = saved[0], &taps = saved[1];
     const auto dy = unit_channel_stride(grad_outputs[0]);  // (B, L, C)
-    torch::Tensor grad_x, grad_taps, grad_bias;
-    if (ctx->needs_input_grad(0)) {
-      grad_x = conv_grad_input_cpu(dy, taps);
-    }
-    if (ctx->needs_input_grad(1) || ctx->needs_input_grad(2)) {
-      std::tie(grad_taps, grad_bias) = conv_grad_params_cpu(dy, x, taps.size(1), ctx->needs_input_grad(2));
-      if (!ctx->needs_input_grad(1)) {
-        grad_taps = torch::Tensor();
-      }
-    }
-    return {grad_x, grad_taps, grad_bias};
+    auto grads = conv_backward_cpu(dy, x, taps, ctx->needs_input_grad(0), ctx->needs_input_grad(1),
+                                   ctx->needs_input_grad(2));
+    return {grads.x, grads.taps, grads.bias};
   }
 };
 
