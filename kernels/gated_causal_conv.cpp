@@ -240,53 +240,164 @@ class GatedCausalConv : public torch::autograd::Function<GatedCausalConv> {
   }
 };
 
-// Hyena's form: x = [x1 | x2 | v]; a = v, product stream x1, gate x2, all read from and written to
-// the one (B, L, 3C) tensor and its gradient.
+// Hyena's short filter, formed one example at a time: s = bias + short ⋆ x over the 3C channels of the
+// input projection x (B, L, 3C), into a (L, 3C) scratch that the gated convolution then reads its
+// three streams s = [x1 | x2 | v] from, in cache. s is never stored: the backward forms it again.
+template <typename T>
+struct ShortFilterArgs {
+  const T* x = nullptr;  // (B, L, 3C), rows `row` apart
+  int64_t batch = 0, row = 0;
+  const T* taps_t = nullptr;  // (S, 3C)
+  const T* bias = nullptr;    // (3C)
+  int64_t taps = 0, width = 0;
+  T* dx = nullptr;  // (B, L, 3C) contiguous: the backward's output
+};
+
+// The gated operands in the scratch streams: a = v, product stream x1, gate x2, and their gradients
+// when dstreams is given; every example at the same place (batch stride 0).
+template <typename T>
+void point_at_streams(GatedArgs<T>& p, const T* streams, T* dstreams, int64_t channels) {
+  const int64_t width = 3 * channels;
+  p.b = {streams, 0, width};
+  p.g = {streams + channels, 0, width};
+  p.a = {streams + 2 * channels, 0, width};
+  if (dstreams) {
+    p.db = {dstreams, 0, width};
+    p.dg = {dstreams + channels, 0, width};
+    p.da = {dstreams + 2 * channels, 0, width};
+  }
+}
+
+struct HyenaForward {
+  template <int64_t kBytes, typename T>
+  static ZOOLAB_CONV_INLINE void run(const ShortFilterArgs<T>& f, const GatedArgs<T>& p, int64_t begin,
+                                     int64_t end, T* streams, T* buffer) {
+    for (int64_t b = begin; b < end; ++b) {
+      conv_loops::causal_rows<kBytes>(f.taps_t, f.x + b * f.batch, f.row, p.len, f.taps, f.width, f.bias,
+                                      streams, f.width);
+      GatedForward::run<kBytes>(p, b, b + 1, buffer);
+    }
+  }
+};
+
+// The gated backward into the scratch ds, then the short filter's: dx = its adjoint applied to ds,
+// dshort[j] += Σ_t ds[t] ⊙ x[t-j] and dbias += Σ_t ds[t] into partial_short (S + 1, 3C).
+struct HyenaBackward {
+  template <int64_t kBytes, typename T>
+  static ZOOLAB_CONV_INLINE void run(const ShortFilterArgs<T>& f, const GatedArgs<T>& p, int64_t begin,
+                                     int64_t end, T* streams, T* dstreams, T* buffer, T* partial_taps,
+                                     T* partial_short) {
+    const int64_t len = p.len, width = f.width, used = std::min(f.taps, len);
+    T* partial_bias = partial_short + f.taps * width;
+    for (int64_t b = begin; b < end; ++b) {
+      const T* x = f.x + b * f.batch;
+      conv_loops::causal_rows<kBytes>(f.taps_t, x, f.row, len, f.taps, width, f.bias, streams, width);
+      GatedBackward::run<kBytes>(p, b, b + 1, buffer, partial_taps, static_cast<T*>(nullptr));
+      conv_loops::adjoint_rows<kBytes>(f.taps_t, dstreams, width, len, f.taps, width, f.dx + b * len * width,
+                                       width);
+      conv_loops::correlate_example<kBytes>(x, f.row, dstreams, width, len, width, used, partial_short);
+      for (int64_t t = 0; t < len; ++t) {
+        for (int64_t c = 0; c < width; ++c) {
+          partial_bias[c] += dstreams[t * width + c];
+        }
+      }
+    }
+  }
+};
+
+// Hyena's form, from the input projection x through its short filter (short_taps (3C, S) by lag,
+// short_bias (3C)) to z = x2 ⊙ (taps ⋆ (x1 ⊙ v)).
 class HyenaGatedConv : public torch::autograd::Function<HyenaGatedConv> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& short_taps, const torch::Tensor& short_bias,
                                const torch::Tensor& taps) {
-    const int64_t ch = taps.size(0);
-    const auto taps_t = taps.t().contiguous();                       // (K, C)
-    auto z = torch::empty({x.size(0), x.size(1), ch}, x.options());  // (B, L, C)
-    auto c = torch::empty_like(z);                                   // taps ⋆ (x1 ⊙ v)
+    const int64_t batch = x.size(0), len = x.size(1), ch = taps.size(0);
+    const auto short_t = short_taps.t().contiguous();      // (S, 3C)
+    const auto bias_c = short_bias.contiguous();           // (3C)
+    const auto taps_t = taps.t().contiguous();             // (K, C)
+    auto z = torch::empty({batch, len, ch}, x.options());  // (B, L, C)
+    auto c = torch::empty_like(z);                         // taps ⋆ (x1 ⊙ v)
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "hyena_gated_conv_forward", [&] {
-      GatedArgs<scalar_t> p;
-      p.b = gated_rows<const scalar_t>(x);
-      p.g = gated_rows<const scalar_t>(x, ch);
-      p.a = gated_rows<const scalar_t>(x, 2 * ch);
-      p.z = gated_rows<scalar_t>(z);
-      p.c = gated_rows<scalar_t>(c);
-      gated_set_common(p, taps_t, x.size(1), ch, taps.size(1));
-      gated_forward(p, x.size(0));
+      using T = scalar_t;
+      const auto f = short_filter_args<T>(x, short_t, bias_c);
+      GatedArgs<T> p;
+      p.z = gated_rows<T>(z);
+      p.c = gated_rows<T>(c);
+      gated_set_common(p, taps_t, len, ch, taps.size(1));
+      at::parallel_for(0, batch, gated_grain(len, ch, taps.size(1)), [&](int64_t begin, int64_t end) {
+        std::vector<T> scratch(len * (3 * ch + ch));  // the streams, then x1 ⊙ v
+        T* streams = scratch.data();
+        T* buffer = streams + len * 3 * ch;
+        GatedArgs<T> local = p;
+        point_at_streams<T>(local, streams, nullptr, ch);
+        conv_loops::run_best_isa<HyenaForward>(f, local, begin, end, streams, buffer);
+      });
     });
-    ctx->save_for_backward({x, taps, c});
+    ctx->save_for_backward({x, short_taps, short_bias, taps, c});
     return z;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const auto &x = saved[0], &taps = saved[1], &c = saved[2];
-    const int64_t ch = taps.size(0);
+    const auto &x = saved[0], &short_taps = saved[1], &short_bias = saved[2], &taps = saved[3], &c = saved[4];
+    const int64_t batch = x.size(0), len = x.size(1), ch = taps.size(0), width = 3 * ch;
+    const int64_t n_short = short_taps.size(1), n_taps = taps.size(1);
     const auto dz = gated_unit_rows(grad_outputs[0]);  // (B, L, C)
-    const auto taps_t = taps.t().contiguous();         // (K, C)
-    auto dx = torch::empty(x.sizes(), x.options());    // (B, L, 3C), every element written
-    std::pair<torch::Tensor, torch::Tensor> grads;
+    const auto short_t = short_taps.t().contiguous();  // (S, 3C)
+    const auto bias_c = short_bias.contiguous();
+    const auto taps_t = taps.t().contiguous();       // (K, C)
+    auto dx = torch::empty(x.sizes(), x.options());  // (B, L, 3C), every element written
+    // One contiguous range of examples a task, each with its own partial sums, added in task order.
+    const int64_t tasks = std::max<int64_t>(1, std::min<int64_t>(batch, at::get_num_threads()));
+    auto taps_partials = torch::zeros({tasks, n_taps, ch}, x.options());           // (tasks, K, C)
+    auto short_partials = torch::zeros({tasks, n_short + 1, width}, x.options());  // (tasks, S + 1, 3C)
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "hyena_gated_conv_backward", [&] {
-      GatedArgs<scalar_t> p;
-      p.b = gated_rows<const scalar_t>(x);
-      p.g = gated_rows<const scalar_t>(x, ch);
-      p.a = gated_rows<const scalar_t>(x, 2 * ch);
-      p.c = gated_rows<scalar_t>(c);
-      p.dz = gated_rows<const scalar_t>(dz);
-      p.db = gated_rows<scalar_t>(dx);
-      p.dg = gated_rows<scalar_t>(dx, ch);
-      p.da = gated_rows<scalar_t>(dx, 2 * ch);
-      gated_set_common(p, taps_t, x.size(1), ch, taps.size(1));
-      grads = gated_backward(p, x.size(0), x.options(), /*with_bias=*/false);
+      using T = scalar_t;
+      auto f = short_filter_args<T>(x, short_t, bias_c);
+      f.dx = dx.data_ptr<T>();
+      GatedArgs<T> p;
+      p.c = gated_rows<T>(c);
+      p.dz = gated_rows<const T>(dz);
+      gated_set_common(p, taps_t, len, ch, n_taps);
+      T* taps_p = taps_partials.data_ptr<T>();
+      T* short_p = short_partials.data_ptr<T>();
+      at::parallel_for(0, tasks, 1, [&](int64_t task_begin, int64_t task_end) {
+        // The streams and their gradient (L, 3C) each, then the gated backward's three (L, C) rows.
+        std::vector<T> scratch(len * (2 * width + 3 * ch));
+        T* streams = scratch.data();
+        T* dstreams = streams + len * width;
+        T* buffer = dstreams + len * width;
+        GatedArgs<T> local = p;
+        point_at_streams<T>(local, streams, dstreams, ch);
+        for (int64_t task = task_begin; task < task_end; ++task) {
+          const int64_t first = batch * task / tasks, last = batch * (task + 1) / tasks;
+          T* partial_taps = taps_p + task * n_taps * ch;
+          T* partial_short = short_p + task * (n_short + 1) * width;
+          conv_loops::run_best_isa<HyenaBackward>(f, local, first, last, streams, dstreams, buffer,
+                                                  partial_taps, partial_short);
+        }
+      });
     });
-    return {dx, grads.first};
+    const auto short_total = short_partials.sum(0);  // (S + 1, 3C)
+    return {dx, short_total.narrow(0, 0, n_short).t(), short_total.select(0, n_short),
+            taps_partials.sum(0).t()};
+  }
+
+ private:
+  template <typename T>
+  static ShortFilterArgs<T> short_filter_args(const torch::Tensor& x, const torch::Tensor& short_t,
+                                              const torch::Tensor& bias) {
+    ShortFilterArgs<T> f;
+    f.x = x.data_ptr<T>();
+    f.batch = x.stride(0);
+    f.row = x.stride(1);
+    f.taps_t = short_t.data_ptr<T>();
+    f.bias = bias.data_ptr<T>();
+    f.taps = short_t.size(0);
+    f.width = short_t.size(1);
+    return f;
   }
 };
 
@@ -328,19 +439,27 @@ torch::Tensor gated_causal_conv_reference(const torch::Tensor& u, const torch::T
   return residual ? z + u : z;
 }
 
-torch::Tensor hyena_gated_conv(const torch::Tensor& x, const torch::Tensor& taps) {
+torch::Tensor hyena_gated_conv(const torch::Tensor& x, const torch::Tensor& short_taps,
+                               const torch::Tensor& short_bias, const torch::Tensor& taps) {
   TORCH_CHECK(taps.dim() == 2 && taps.size(1) >= 1, "hyena_gated_conv: taps must be (C, K), got ",
               taps.sizes());
   TORCH_CHECK(x.dim() == 3 && x.size(2) == 3 * taps.size(0),
               "hyena_gated_conv: x must be (B, L, 3C) with C = ", taps.size(0), ", got ", x.sizes());
-  if (!gated_fused_ok(x, {taps})) {
-    return hyena_gated_conv_reference(x, taps);
+  TORCH_CHECK(short_taps.dim() == 2 && short_taps.size(0) == x.size(2) && short_taps.size(1) >= 1,
+              "hyena_gated_conv: short_taps must be (3C, S) with 3C = ", x.size(2), ", got ",
+              short_taps.sizes());
+  TORCH_CHECK(short_bias.dim() == 1 && short_bias.size(0) == x.size(2),
+              "hyena_gated_conv: short_bias must be (3C) with 3C = ", x.size(2), ", got ",
+              short_bias.sizes());
+  if (!gated_fused_ok(x, {short_taps, short_bias, taps})) {
+    return hyena_gated_conv_reference(x, short_taps, short_bias, taps);
   }
-  return HyenaGatedConv::apply(gated_unit_rows(x), taps);
+  return HyenaGatedConv::apply(gated_unit_rows(x), short_taps, short_bias, taps);
 }
 
-torch::Tensor hyena_gated_conv_reference(const torch::Tensor& x, const torch::Tensor& taps) {
-  const auto streams = x.chunk(3, 2);  // x1, x2, v: (B, L, C) each
+torch::Tensor hyena_gated_conv_reference(const torch::Tensor& x, const torch::Tensor& short_taps,
+                                         const torch::Tensor& short_bias, const torch::Tensor& taps) {
+  const auto streams = causal_depthwise_conv_reference(x, short_taps, short_bias).chunk(3, 2);  // x1, x2, v
   return streams[1] * causal_depthwise_conv_reference(streams[0] * streams[2], taps);
 }
 

@@ -4,7 +4,7 @@
 // elementwise products around it in BaseConv and Hyena fused into one pass per example, forward and
 // backward (docs/reference.md#base_conv, #hyena; Zoology's mixers/base_conv.py, hyena.py):
 //   BaseConv: z = g ⊙ (bias + taps ⋆ u) + u                 (g = W u + b, the projection)
-//   Hyena:    z = x2 ⊙ (taps ⋆ (x1 ⊙ v))                    (x = [x1 | x2 | v], after the short filter)
+//   Hyena:    z = x2 ⊙ (taps ⋆ (x1 ⊙ v))                    ([x1 | x2 | v], the short filter's output)
 // with ⋆ the causal depthwise convolution along L, taps by lag. Unfused, each product is its own pass
 // over a (B, L, D) tensor forward and two more backward, and Hyena's three streams come back
 // through a concatenation; here the gradient of x is written in place, stream by stream
@@ -23,9 +23,14 @@ torch::Tensor gated_causal_conv_reference(const torch::Tensor& u, const torch::T
                                           const torch::Tensor& taps, const torch::Tensor& bias,
                                           bool residual);
 
-// x: (B, L, 3C), the streams [x1 | x2 | v] side by side; taps: (C, K). Returns (B, L, C):
-// x2 ⊙ (taps ⋆ (x1 ⊙ v)). Differentiable with respect to x and taps.
-torch::Tensor hyena_gated_conv(const torch::Tensor& x, const torch::Tensor& taps);
-torch::Tensor hyena_gated_conv_reference(const torch::Tensor& x, const torch::Tensor& taps);
+// Hyena from its input projection on: x (B, L, 3C) through the short filter (short_taps (3C, S) by lag,
+// short_bias (3C)) into the streams s = [x1 | x2 | v] side by side, then x2 ⊙ (taps ⋆ (x1 ⊙ v)) with
+// taps (C, K). Returns (B, L, C). The streams are formed one example at a time in cache and never
+// stored (the backward forms them again), which saves a pass over a (B, L, 3C) tensor each way and
+// the streams' memory. Differentiable with respect to x, short_taps, short_bias and taps.
+torch::Tensor hyena_gated_conv(const torch::Tensor& x, const torch::Tensor& short_taps,
+                               const torch::Tensor& short_bias, const torch::Tensor& taps);
+torch::Tensor hyena_gated_conv_reference(const torch::Tensor& x, const torch::Tensor& short_taps,
+                                         const torch::Tensor& short_bias, const torch::Tensor& taps);
 
 }  // namespace zoolab::kernels

@@ -165,17 +165,18 @@ torch::Tensor HyenaImpl::gated_cpu(const torch::Tensor& u) {
   // filter's taps by lag are its Conv1d weights reversed, and the skip term bias ⊙ v is the long
   // filter's lag-0 tap plus bias, so both are causal depthwise convolutions (the long one fused with
   // its gates when dropout is off).
-  auto x = kernels::causal_depthwise_conv(linear_rows(in_proj, u), short_filter->weight.squeeze(1).flip({1}),
-                                          short_filter->bias);  // (B, L, 3D)
-  const auto k = filter_fn->filter(seq_len);                    // (D, L)
+  const auto projected = linear_rows(in_proj, u);                     // (B, L, 3D)
+  const auto short_taps = short_filter->weight.squeeze(1).flip({1});  // (3D, k), by lag
+  const auto k = filter_fn->filter(seq_len);                          // (D, L)
   capture("filter", k);
   const auto taps =
-      (k + torch::constant_pad_nd(filter_fn->bias.view({d, 1}), {0, seq_len - 1}, 0.0)).to(x.scalar_type());
+      (k + torch::constant_pad_nd(filter_fn->bias.view({d, 1}), {0, seq_len - 1}, 0.0)).to(u.scalar_type());
   if (!dropout->is_training() || m_options.dropout() == 0.0) {
-    // x2 ⊙ (K ⋆ (x1 ⊙ v)) read straight from the three streams (kernels/gated_causal_conv.h).
-    return kernels::hyena_gated_conv(x, taps);  // (B, L, D) post-gating
+    // The short filter and x2 ⊙ (K ⋆ (x1 ⊙ v)) in one pass an example (kernels/gated_causal_conv.h).
+    return kernels::hyena_gated_conv(projected, short_taps, short_filter->bias, taps);  // (B, L, D)
   }
-  const auto streams = x.chunk(kProjections, 2);  // 3 × (B, L, D)
+  const auto x = kernels::causal_depthwise_conv(projected, short_taps, short_filter->bias);  // (B, L, 3D)
+  const auto streams = x.chunk(kProjections, 2);                                             // 3 × (B, L, D)
   const auto &x1 = streams[0], &x2 = streams[1];
   auto v = dropout(streams[2] * x1);                    // (B, L, D) pre-gating
   return kernels::causal_depthwise_conv(v, taps) * x2;  // (B, L, D) post-gating

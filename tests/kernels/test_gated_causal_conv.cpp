@@ -64,11 +64,15 @@ TEST_P(GatedCausalConvTest, HyenaFormMatchesTheReference) {
   torch::manual_seed(len * 11 + channels);
   const auto opts = torch::dtype(dtype);
   auto x = torch::randn({batch, len, 3 * channels}, opts).requires_grad_(true);
+  // Hyena's 3-tap short filter, and a 9-tap one that takes the row blocks.
+  const int64_t n_short = flags ? 3 : 9;
+  auto short_taps = torch::randn({3 * channels, n_short}, opts).requires_grad_(true);
+  auto short_bias = torch::randn({3 * channels}, opts).requires_grad_(true);
   auto taps = torch::randn({channels, n_taps}, opts).requires_grad_(true);
-  const double tol = is_double ? 1e-11 : 3e-5;
-  expect_same_as_reference(hyena_gated_conv(x, taps), hyena_gated_conv_reference(x, taps), {x, taps}, tol,
-                           tol * batch * len);
-  (void)flags;
+  const double tol = is_double ? 1e-11 : 1e-4;
+  expect_same_as_reference(hyena_gated_conv(x, short_taps, short_bias, taps),
+                           hyena_gated_conv_reference(x, short_taps, short_bias, taps),
+                           {x, short_taps, short_bias, taps}, tol, tol * batch * len);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -101,16 +105,27 @@ TEST(GatedCausalConv, ReadsStridedInputs) {
                            1e-10);
   auto wider = torch::randn({2, 9, 50}, opts).requires_grad_(true);
   auto x = wider.narrow(2, 5, 45);  // (2, 9, 3·15), row stride 50
+  auto short_taps = torch::randn({45, 3}, opts).requires_grad_(true);
+  auto short_bias = torch::randn({45}, opts).requires_grad_(true);
   auto taps_x = torch::randn({15, 4}, opts).requires_grad_(true);
-  expect_same_as_reference(hyena_gated_conv(x, taps_x), hyena_gated_conv_reference(x, taps_x),
-                           {wider, taps_x}, 1e-11, 1e-10);
+  expect_same_as_reference(hyena_gated_conv(x, short_taps, short_bias, taps_x),
+                           hyena_gated_conv_reference(x, short_taps, short_bias, taps_x),
+                           {wider, short_taps, short_bias, taps_x}, 1e-11, 1e-10);
 }
 
 TEST(GatedCausalConv, RejectsBadShapes) {
   EXPECT_THROW(
       gated_causal_conv(torch::randn({1, 4, 3}), torch::randn({1, 4, 2}), torch::randn({3, 2}), {}, true),
       c10::Error);
-  EXPECT_THROW(hyena_gated_conv(torch::randn({1, 4, 8}), torch::randn({3, 2})), c10::Error);
+  EXPECT_THROW(hyena_gated_conv(torch::randn({1, 4, 8}), torch::randn({8, 3}), torch::randn({8}),
+                                torch::randn({3, 2})),
+               c10::Error);  // 8 channels are not three streams of 3
+  EXPECT_THROW(hyena_gated_conv(torch::randn({1, 4, 9}), torch::randn({8, 3}), torch::randn({9}),
+                                torch::randn({3, 2})),
+               c10::Error);  // short taps for 8 channels
+  EXPECT_THROW(hyena_gated_conv(torch::randn({1, 4, 9}), torch::randn({9, 3}), torch::randn({3}),
+                                torch::randn({3, 2})),
+               c10::Error);  // a short bias for 3
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 // forward + backward, against its plain-torch reference and the LibTorch routes it replaces in the
 // mixers: the padded grouped Conv1d over a transposed copy (short filters) and the Toeplitz product
 // of kernels::causal_fft_conv (long filters). Arg: number of taps K (3: BaseConv's and Hyena's short
-// filter; 64: the long filter, K = L). Then Hyena's fused gated convolution against its reference.
+// filter; 64: the long filter, K = L). Then Hyena's fused short filter and gated convolution against
+// its reference.
 
 #include "kernels/causal_depthwise_conv.h"
 #include "kernels/fft_conv.h"
@@ -53,15 +54,19 @@ BENCHMARK_TEMPLATE(BM_CausalDepthwiseConv, kDepthwiseTorchRoute)
     ->Arg(64)
     ->Unit(benchmark::kMillisecond);
 
-// Hyena's gated long convolution x2 ⊙ (K ⋆ (x1 ⊙ v)) over x (B 512, L 64, 3·64), fused and reference.
+// Hyena's short filter and gated long convolution x2 ⊙ (K ⋆ (x1 ⊙ v)) over its input projection
+// x (B 512, L 64, 3·64), fused and reference.
 template <bool kFusedGate>
 void BM_HyenaGatedConv(benchmark::State& state) {
   const int64_t batch = 512, len = 64, channels = 64;
   torch::manual_seed(0);
   auto x = torch::randn({batch, len, 3 * channels}).requires_grad_(true);  // (B, L, 3D)
+  auto short_taps = torch::randn({3 * channels, 3}).requires_grad_(true);  // (3D, 3)
+  auto short_bias = torch::randn({3 * channels}).requires_grad_(true);     // (3D)
   auto taps = torch::randn({channels, len}).requires_grad_(true);          // (D, L)
   run_timed(state, batch * len, [&] {
-    auto y = kFusedGate ? kernels::hyena_gated_conv(x, taps) : kernels::hyena_gated_conv_reference(x, taps);
+    auto y = kFusedGate ? kernels::hyena_gated_conv(x, short_taps, short_bias, taps)
+                        : kernels::hyena_gated_conv_reference(x, short_taps, short_bias, taps);
     y.sum().backward();
   });
 }
