@@ -74,11 +74,14 @@ ZOOLAB_CONV_INLINE void fma_rows(V (&acc)[R], const V& w, const T* x, int64_t of
   }
 }
 
-// out[r·out_row] = acc[r] (kAccumulate: +=) for the R rows of a block.
+// out[r·out_row] = acc[r] (kAccumulate: +=) for the first `rows` (default: all R) rows of a block.
 template <bool kAccumulate, int64_t R, typename V, typename T>
-ZOOLAB_CONV_INLINE void store_rows(const V (&acc)[R], T* out, int64_t out_row) {
+ZOOLAB_CONV_INLINE void store_rows(const V (&acc)[R], T* out, int64_t out_row, int64_t rows = R) {
   ZOOLAB_CONV_UNROLL
   for (int64_t r = 0; r < R; ++r) {
+    if (r >= rows) {
+      break;
+    }
     V v = acc[r];
     if (kAccumulate) {
       V old;
@@ -144,16 +147,19 @@ struct AdjointBlock {
   }
 };
 
-// partial[j] += Σ_{t >= j} dy[t] ⊙ x[t-j] for R consecutive lags j0..j0+R-1 and the N channels at c0,
-// t in ascending order; the block reads each row of dy once. partial is (K, C).
+// partial[j] += Σ_{t >= j} dy[t] ⊙ x[t-j] for the lags j0..j0+live-1 (live <= R consecutive lags of a
+// block) and the N channels at c0, t in ascending order; the block reads each row of dy once, and its
+// lags' chains interleave. partial is (K, C).
 struct CorrelateBlock {
   template <int64_t R, int64_t N, typename T>
   static ZOOLAB_CONV_INLINE void block(int64_t j0, int64_t c0, const T* x, int64_t x_row, const T* dy,
-                                       int64_t dy_row, int64_t len, int64_t channels, T* partial) {
+                                       int64_t dy_row, int64_t len, int64_t channels, int64_t lags,
+                                       T* partial) {
     using V = Lanes<T, N>;
     V acc[R] = {};
-    // Lag j0 + r starts at row t = j0 + r; from t = j0 + R - 1 on, every lag of the block takes part.
-    const int64_t full = std::min(len, j0 + R - 1);
+    const int64_t live = std::min(R, lags);
+    // Lag j0 + r starts at row t = j0 + r; from t = j0 + live - 1 on, every live lag takes part.
+    const int64_t full = std::min(len, j0 + live - 1);
     V g;
     for (int64_t t = j0; t < full; ++t) {
       load_lanes(g, dy + t * dy_row + c0);
@@ -161,9 +167,9 @@ struct CorrelateBlock {
     }
     for (int64_t t = full; t < len; ++t) {
       load_lanes(g, dy + t * dy_row + c0);
-      fma_rows(acc, g, x, (t - j0) * x_row + c0, -x_row, 0, R);
+      fma_rows(acc, g, x, (t - j0) * x_row + c0, -x_row, 0, live);
     }
-    store_rows<true>(acc, partial + j0 * channels + c0, channels);
+    store_rows<true>(acc, partial + j0 * channels + c0, channels, live);
   }
 };
 
@@ -217,12 +223,26 @@ ZOOLAB_CONV_INLINE void adjoint_rows(const T* w, const T* dy, int64_t dy_row, in
 }
 
 // partial[j] += Σ_{t >= j} dy[t] ⊙ x[t-j] for one example, j < used_taps <= len: the correlation that
-// gives the taps' gradient. Rows of x and dy are *_row elements apart; partial is (K, C).
+// gives the taps' gradient. Rows of x and dy are *_row elements apart; partial is (K, C). The lags go
+// in blocks of kRowBlock and the last few as one part-filled block, so that a short filter's three
+// lags are three interleaved chains rather than three long ones in turn.
 template <int64_t kBytes, typename T>
 ZOOLAB_CONV_INLINE void correlate_example(const T* x, int64_t x_row, const T* dy, int64_t dy_row, int64_t len,
                                           int64_t channels, int64_t used_taps, T* partial) {
-  for_blocks<CorrelateBlock, kLanesPer<kBytes, T>>(used_taps, channels, true, x, x_row, dy, dy_row, len,
-                                                   channels, partial);
+  constexpr int64_t N = kLanesPer<kBytes, T>;
+  const int64_t whole = used_taps - used_taps % kRowBlock;
+  for_blocks<CorrelateBlock, N>(whole, channels, true, x, x_row, dy, dy_row, len, channels, kRowBlock,
+                                partial);
+  if (whole < used_taps) {
+    const int64_t lags = used_taps - whole;
+    int64_t c = 0;
+    for (; c + N <= channels; c += N) {
+      CorrelateBlock::block<kRowBlock, N>(whole, c, x, x_row, dy, dy_row, len, channels, lags, partial);
+    }
+    for (; c < channels; ++c) {
+      CorrelateBlock::block<kRowBlock, 1>(whole, c, x, x_row, dy, dy_row, len, channels, lags, partial);
+    }
+  }
 }
 
 #ifdef ZOOLAB_CONV_AVX2
