@@ -305,6 +305,58 @@ struct HyenaBackward {
   }
 };
 
+template <typename T>
+ShortFilterArgs<T> short_filter_args(const torch::Tensor& x, const torch::Tensor& short_t,
+                                     const torch::Tensor& bias) {
+  ShortFilterArgs<T> f;
+  f.x = x.data_ptr<T>();
+  f.batch = x.stride(0);
+  f.row = x.stride(1);
+  f.taps_t = short_t.data_ptr<T>();
+  f.bias = bias.data_ptr<T>();
+  f.taps = short_t.size(0);
+  f.width = short_t.size(1);
+  return f;
+}
+
+// Hyena's forward: z (B, L, C) and, with keep_c, the convolution c = taps ⋆ (x1 ⊙ v) (B, L, C) that the
+// backward needs; without (no gradient wanted), each task's c lives in its scratch, one example at a
+// time, and is never written to memory.
+std::pair<torch::Tensor, torch::Tensor> hyena_forward_cpu(const torch::Tensor& x,
+                                                          const torch::Tensor& short_taps,
+                                                          const torch::Tensor& short_bias,
+                                                          const torch::Tensor& taps, bool keep_c) {
+  const int64_t batch = x.size(0), len = x.size(1), ch = taps.size(0);
+  const auto short_t = short_taps.t().contiguous();      // (S, 3C)
+  const auto bias_c = short_bias.contiguous();           // (3C)
+  const auto taps_t = taps.t().contiguous();             // (K, C)
+  auto z = torch::empty({batch, len, ch}, x.options());  // (B, L, C)
+  auto c = keep_c ? torch::empty_like(z) : torch::Tensor();
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "hyena_gated_conv_forward", [&] {
+    using T = scalar_t;
+    const auto f = short_filter_args<T>(x, short_t, bias_c);
+    GatedArgs<T> p;
+    p.z = gated_rows<T>(z);
+    if (keep_c) {
+      p.c = gated_rows<T>(c);
+    }
+    gated_set_common(p, taps_t, len, ch, taps.size(1));
+    at::parallel_for(0, batch, gated_grain(len, ch, taps.size(1)), [&](int64_t begin, int64_t end) {
+      // The streams (L, 3C), then x1 ⊙ v (L, C), then c (L, C) when it is not kept.
+      std::vector<T> scratch(len * (3 * ch + ch + (keep_c ? 0 : ch)));
+      T* streams = scratch.data();
+      T* buffer = streams + len * 3 * ch;
+      GatedArgs<T> local = p;
+      point_at_streams<T>(local, streams, nullptr, ch);
+      if (!keep_c) {
+        local.c = {buffer + len * ch, 0, ch};
+      }
+      conv_loops::run_best_isa<HyenaForward>(f, local, begin, end, streams, buffer);
+    });
+  });
+  return {z, c};
+}
+
 // Hyena's form, from the input projection x through its short filter (short_taps (3C, S) by lag,
 // short_bias (3C)) to z = x2 ⊙ (taps ⋆ (x1 ⊙ v)).
 class HyenaGatedConv : public torch::autograd::Function<HyenaGatedConv> {
@@ -312,28 +364,7 @@ class HyenaGatedConv : public torch::autograd::Function<HyenaGatedConv> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                const torch::Tensor& short_taps, const torch::Tensor& short_bias,
                                const torch::Tensor& taps) {
-    const int64_t batch = x.size(0), len = x.size(1), ch = taps.size(0);
-    const auto short_t = short_taps.t().contiguous();      // (S, 3C)
-    const auto bias_c = short_bias.contiguous();           // (3C)
-    const auto taps_t = taps.t().contiguous();             // (K, C)
-    auto z = torch::empty({batch, len, ch}, x.options());  // (B, L, C)
-    auto c = torch::empty_like(z);                         // taps ⋆ (x1 ⊙ v)
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "hyena_gated_conv_forward", [&] {
-      using T = scalar_t;
-      const auto f = short_filter_args<T>(x, short_t, bias_c);
-      GatedArgs<T> p;
-      p.z = gated_rows<T>(z);
-      p.c = gated_rows<T>(c);
-      gated_set_common(p, taps_t, len, ch, taps.size(1));
-      at::parallel_for(0, batch, gated_grain(len, ch, taps.size(1)), [&](int64_t begin, int64_t end) {
-        std::vector<T> scratch(len * (3 * ch + ch));  // the streams, then x1 ⊙ v
-        T* streams = scratch.data();
-        T* buffer = streams + len * 3 * ch;
-        GatedArgs<T> local = p;
-        point_at_streams<T>(local, streams, nullptr, ch);
-        conv_loops::run_best_isa<HyenaForward>(f, local, begin, end, streams, buffer);
-      });
-    });
+    auto [z, c] = hyena_forward_cpu(x, short_taps, short_bias, taps, /*keep_c=*/true);
     ctx->save_for_backward({x, short_taps, short_bias, taps, c});
     return z;
   }
@@ -383,21 +414,6 @@ class HyenaGatedConv : public torch::autograd::Function<HyenaGatedConv> {
     const auto short_total = short_partials.sum(0);  // (S + 1, 3C)
     return {dx, short_total.narrow(0, 0, n_short).t(), short_total.select(0, n_short),
             taps_partials.sum(0).t()};
-  }
-
- private:
-  template <typename T>
-  static ShortFilterArgs<T> short_filter_args(const torch::Tensor& x, const torch::Tensor& short_t,
-                                              const torch::Tensor& bias) {
-    ShortFilterArgs<T> f;
-    f.x = x.data_ptr<T>();
-    f.batch = x.stride(0);
-    f.row = x.stride(1);
-    f.taps_t = short_t.data_ptr<T>();
-    f.bias = bias.data_ptr<T>();
-    f.taps = short_t.size(0);
-    f.width = short_t.size(1);
-    return f;
   }
 };
 
@@ -453,6 +469,9 @@ torch::Tensor hyena_gated_conv(const torch::Tensor& x, const torch::Tensor& shor
               short_bias.sizes());
   if (!gated_fused_ok(x, {short_taps, short_bias, taps})) {
     return hyena_gated_conv_reference(x, short_taps, short_bias, taps);
+  }
+  if (!torch::GradMode::is_enabled()) {
+    return hyena_forward_cpu(gated_unit_rows(x), short_taps, short_bias, taps, /*keep_c=*/false).first;
   }
   return HyenaGatedConv::apply(gated_unit_rows(x), short_taps, short_bias, taps);
 }

@@ -113,6 +113,22 @@ TEST(GatedCausalConv, ReadsStridedInputs) {
                            {wider, short_taps, short_bias, taps_x}, 1e-11, 1e-10);
 }
 
+// Without gradients the convolution c stays in each task's scratch instead of a (B, L, C) tensor kept for
+// the backward; the values are the same bits.
+TEST(GatedCausalConv, HyenaWithoutGradientsGivesTheSameBits) {
+  torch::manual_seed(9);
+  const auto x = torch::randn({5, 19, 3 * 21});
+  const auto short_taps = torch::randn({3 * 21, 3}).requires_grad_(true);
+  const auto short_bias = torch::randn({3 * 21}).requires_grad_(true);
+  const auto taps = torch::randn({21, 19}).requires_grad_(true);
+  const auto with_grad = hyena_gated_conv(x, short_taps, short_bias, taps);
+  ASSERT_TRUE(with_grad.requires_grad());
+  torch::NoGradGuard no_grad;
+  const auto without = hyena_gated_conv(x, short_taps, short_bias, taps);
+  EXPECT_FALSE(without.requires_grad());
+  EXPECT_TRUE(torch::equal(with_grad.detach(), without));
+}
+
 TEST(GatedCausalConv, RejectsBadShapes) {
   EXPECT_THROW(
       gated_causal_conv(torch::randn({1, 4, 3}), torch::randn({1, 4, 2}), torch::randn({3, 2}), {}, true),
