@@ -49,8 +49,8 @@ constexpr int64_t kLanesPer = kBytes / static_cast<int64_t>(sizeof(T));
 // order of a one-row loop, tap after tap.
 constexpr int64_t kRowBlock = 8;
 
-// The blocks below index their accumulators by row in fully unrolled loops, so that each row's
-// accumulator stays in a register.
+// The blocks below index their accumulators by row in loops unrolled kRowBlock times, so that each
+// row's accumulator stays in a register.
 #define ZOOLAB_CONV_UNROLL _Pragma("GCC unroll 8")
 
 // One register of lanes from p (unaligned).

@@ -23,8 +23,8 @@ struct GatedRows {
 };
 
 template <typename T>
-GatedRows<T> gated_rows(const torch::Tensor& t, int64_t offset = 0) {
-  return {t.data_ptr<std::remove_const_t<T>>() + offset, t.stride(0), t.stride(1)};
+GatedRows<T> gated_rows(const torch::Tensor& t) {
+  return {t.data_ptr<std::remove_const_t<T>>(), t.stride(0), t.stride(1)};
 }
 
 // z = g ⊙ (bias + taps ⋆ (a ⊙ b)) [+ a], b optional. Forward writes z and the convolution c (kept

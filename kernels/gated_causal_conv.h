@@ -7,8 +7,8 @@
 //   Hyena:    z = x2 ⊙ (taps ⋆ (x1 ⊙ v))                    ([x1 | x2 | v], the short filter's output)
 // with ⋆ the causal depthwise convolution along L, taps by lag. Unfused, each product is its own pass
 // over a (B, L, D) tensor forward and two more backward, and Hyena's three streams come back
-// through a concatenation; here the gradient of x is written in place, stream by stream
-// (bench_kernels: gated_causal_conv).
+// through a concatenation; here Hyena's short filter runs in the same pass too, its streams and their
+// gradient in a per-example scratch (bench_kernels: hyena_gated_conv).
 
 #include <torch/types.h>
 
