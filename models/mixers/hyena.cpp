@@ -163,8 +163,8 @@ torch::Tensor HyenaImpl::gated_cpu(const torch::Tensor& u) {
   const int64_t seq_len = u.size(1), d = m_options.d_model();
   // The same operations as forward, in the (B, L, ·) layout the projections produce: the short
   // filter's taps by lag are its Conv1d weights reversed, and the skip term bias ⊙ v is the long
-  // filter's lag-0 tap plus bias, so both are causal depthwise convolutions (the long one fused with
-  // its gates when dropout is off).
+  // filter's lag-0 tap plus bias, so both are causal depthwise convolutions (both fused with the gates
+  // when dropout is off).
   const auto projected = linear_rows(in_proj, u);                     // (B, L, 3D)
   const auto short_taps = short_filter->weight.squeeze(1).flip({1});  // (3D, k), by lag
   const auto k = filter_fn->filter(seq_len);                          // (D, L)
