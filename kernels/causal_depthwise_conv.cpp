@@ -38,34 +38,16 @@ struct ForwardExamples {
   }
 };
 
-// The backward of examples [begin, end), one example at a time so that its rows of dy and x are read
-// from memory once for both gradients:
-// - out (dx, when not null): dx[b, s] = Σ_{j <= min(K-1, L-1-s)} taps[j] ⊙ dy[b, s+j], the adjoint
-//   walking dy forwards from row s;
-// - partial (when not null): dtaps[j] += Σ_{t >= j} dy[b, t] ⊙ x[b, t-j], into a (K, C) partial sum;
-// - partial_bias (when not null): dbias += Σ_t dy[b, t].
+// The backward of examples [begin, end), one at a time (conv_loops::backward_example): dx into out when
+// it is not null, the taps' and bias's gradients into partial and partial_bias when they are not.
 struct BackwardExamples {
   template <int64_t kBytes, typename T>
   static ZOOLAB_CONV_INLINE void run(const ConvArgs<T>& a, int64_t begin, int64_t end, T* partial,
                                      T* partial_bias) {
-    const int64_t used = std::min(a.taps, a.len);
     for (int64_t b = begin; b < end; ++b) {
-      const T* dy = a.dy + b * a.dy_batch;
-      if (a.out) {
-        conv_loops::adjoint_rows<kBytes>(a.taps_t, dy, a.dy_row, a.len, a.taps, a.channels,
-                                         a.out + b * a.len * a.channels, a.channels);
-      }
-      if (partial) {
-        conv_loops::correlate_example<kBytes>(a.x + b * a.x_batch, a.x_row, dy, a.dy_row, a.len, a.channels,
-                                              used, partial);
-      }
-      if (partial_bias) {
-        for (int64_t t = 0; t < a.len; ++t) {
-          for (int64_t c = 0; c < a.channels; ++c) {
-            partial_bias[c] += dy[t * a.dy_row + c];
-          }
-        }
-      }
+      conv_loops::backward_example<kBytes>(
+          a.taps_t, a.x + b * a.x_batch, a.x_row, a.dy + b * a.dy_batch, a.dy_row, a.len, a.taps, a.channels,
+          a.out ? a.out + b * a.len * a.channels : nullptr, partial, partial_bias);
     }
   }
 };

@@ -245,6 +245,30 @@ ZOOLAB_CONV_INLINE void correlate_example(const T* x, int64_t x_row, const T* dy
   }
 }
 
+// The backward of one example of the causal convolution, all from its rows of dy while they are in
+// cache; each output is skipped when null:
+// - dx[s] = Σ_{j <= min(K-1, len-1-s)} w[j] ⊙ dy[s+j] (contiguous (L, C));
+// - dtaps[j] += Σ_{t >= j} dy[t] ⊙ x[t-j] into the (K, C) partial sum;
+// - dbias += Σ_t dy[t] into the (C) partial sum.
+template <int64_t kBytes, typename T>
+ZOOLAB_CONV_INLINE void backward_example(const T* w, const T* x, int64_t x_row, const T* dy, int64_t dy_row,
+                                         int64_t len, int64_t taps, int64_t channels, T* dx, T* partial_taps,
+                                         T* partial_bias) {
+  if (dx) {
+    adjoint_rows<kBytes>(w, dy, dy_row, len, taps, channels, dx, channels);
+  }
+  if (partial_taps) {
+    correlate_example<kBytes>(x, x_row, dy, dy_row, len, channels, std::min(taps, len), partial_taps);
+  }
+  if (partial_bias) {
+    for (int64_t t = 0; t < len; ++t) {
+      for (int64_t c = 0; c < channels; ++c) {
+        partial_bias[c] += dy[t * dy_row + c];
+      }
+    }
+  }
+}
+
 #ifdef ZOOLAB_CONV_AVX2
 // Op::run compiled for AVX-512 and for AVX2+FMA: the always-inline loops take the caller's target, and
 // Op::run<kBytes> learns the register width it is compiled for.

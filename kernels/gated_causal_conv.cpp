@@ -287,20 +287,14 @@ struct HyenaBackward {
   static ZOOLAB_CONV_INLINE void run(const ShortFilterArgs<T>& f, const GatedArgs<T>& p, int64_t begin,
                                      int64_t end, T* streams, T* dstreams, T* buffer, T* partial_taps,
                                      T* partial_short) {
-    const int64_t len = p.len, width = f.width, used = std::min(f.taps, len);
-    T* partial_bias = partial_short + f.taps * width;
+    const int64_t len = p.len, width = f.width;
     for (int64_t b = begin; b < end; ++b) {
       const T* x = f.x + b * f.batch;
       conv_loops::causal_rows<kBytes>(f.taps_t, x, f.row, len, f.taps, width, f.bias, streams, width);
       GatedBackward::run<kBytes>(p, b, b + 1, buffer, partial_taps, static_cast<T*>(nullptr));
-      conv_loops::adjoint_rows<kBytes>(f.taps_t, dstreams, width, len, f.taps, width, f.dx + b * len * width,
-                                       width);
-      conv_loops::correlate_example<kBytes>(x, f.row, dstreams, width, len, width, used, partial_short);
-      for (int64_t t = 0; t < len; ++t) {
-        for (int64_t c = 0; c < width; ++c) {
-          partial_bias[c] += dstreams[t * width + c];
-        }
-      }
+      conv_loops::backward_example<kBytes>(f.taps_t, x, f.row, dstreams, width, len, f.taps, width,
+                                           f.dx + b * len * width, partial_short,
+                                           partial_short + f.taps * width);
     }
   }
 };
